@@ -1,0 +1,54 @@
+package dev.imcluster.broker.config;
+
+import java.time.Duration;
+
+/** comet: the client edge (goim's comet). */
+public final class CometConfig {
+    public Listener tcp = new Listener(3101);
+    public WebSocketListener websocket = new WebSocketListener();
+    /** Internal gRPC (Comet service) that job calls; goim's 3109. */
+    public Listener grpc = new Listener(3109);
+    /** Public gRPC (PubSubService: Subscribe, and Publish forwarded to logic) for clients. */
+    public Listener pubsubGrpc = new Listener(3100);
+    /** logic's gRPC target, e.g. {@code logic:3119} or {@code dns:///logic.ns.svc:3119}. */
+    public String logicAddress = "localhost:3119";
+    /** Number of connection buckets (goim: 32), chosen by a hash of the connection key. */
+    public int buckets = 32;
+    public ProtocolConfig protocol = new ProtocolConfig();
+    public DedupeConfig dedupe = new DedupeConfig();
+    /** How often comet reports its per-room online counts to logic (goim: 10 s). */
+    public Duration onlineReportInterval = Duration.ofSeconds(10);
+    /** On shutdown, how long to wait for clients to go before closing the rest. */
+    public Duration drainTimeout = Duration.ofSeconds(20);
+    /** Maximum concurrent client connections (goim-protocol and gRPC subscribers); 0 means no limit. */
+    public int maxConnections = 0;
+
+    public static final class WebSocketListener extends Listener {
+        public String path = "/sub";
+
+        public WebSocketListener() {
+            super(3102);
+        }
+    }
+
+    public static final class ProtocolConfig {
+        /** Largest frame body accepted from or sent to a client (goim: 4096). */
+        public int maxBodySize = 4096;
+        /** The first frame (Auth) must arrive within this (goim: 8 s). */
+        public Duration handshakeTimeout = Duration.ofSeconds(8);
+        /** A connection that sends nothing (no heartbeat) for this long is closed. */
+        public Duration heartbeatTimeout = Duration.ofMinutes(5);
+        /** How often a live connection's session is renewed in logic (goim: random 10 to 30 min). */
+        public Duration sessionRenewMin = Duration.ofMinutes(10);
+        public Duration sessionRenewMax = Duration.ofMinutes(30);
+        /** Frames queued per connection before the client is disconnected as too slow (goim: 1024). */
+        public int sendQueueSize = 1024;
+    }
+
+    public static final class DedupeConfig {
+        /** How many recent message ids comet remembers to drop redeliveries. */
+        public int size = 65536;
+        /** How long an id is remembered. */
+        public Duration window = Duration.ofMinutes(5);
+    }
+}

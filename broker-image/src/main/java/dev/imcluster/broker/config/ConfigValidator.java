@@ -1,0 +1,132 @@
+package dev.imcluster.broker.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Range and cross-field checks that the types alone cannot express; every message names its key. */
+final class ConfigValidator {
+
+    private final List<String> errors = new ArrayList<>();
+
+    private ConfigValidator() {
+    }
+
+    static void validate(BrokerConfig c) {
+        ConfigValidator v = new ConfigValidator();
+        v.port("admin.port", c.admin.port);
+        v.notBlank("bindAddress", c.bindAddress);
+        v.listener("comet.tcp", c.comet.tcp);
+        v.listener("comet.websocket", c.comet.websocket);
+        v.listener("comet.grpc", c.comet.grpc);
+        v.listener("comet.pubsubGrpc", c.comet.pubsubGrpc);
+        if (c.comet.websocket.path == null || !c.comet.websocket.path.startsWith("/")) {
+            v.error("comet.websocket.path", "must start with '/'");
+        }
+        v.notBlank("comet.logicAddress", c.comet.logicAddress);
+        v.range("comet.buckets", c.comet.buckets, 1, 4096);
+        v.range("comet.protocol.maxBodySize", c.comet.protocol.maxBodySize, 16, 16 * 1024 * 1024);
+        v.positive("comet.protocol.handshakeTimeout", c.comet.protocol.handshakeTimeout);
+        v.positive("comet.protocol.heartbeatTimeout", c.comet.protocol.heartbeatTimeout);
+        v.positive("comet.protocol.sessionRenewMin", c.comet.protocol.sessionRenewMin);
+        v.positive("comet.protocol.sessionRenewMax", c.comet.protocol.sessionRenewMax);
+        if (c.comet.protocol.sessionRenewMax != null && c.comet.protocol.sessionRenewMin != null
+                && c.comet.protocol.sessionRenewMax.compareTo(c.comet.protocol.sessionRenewMin) < 0) {
+            v.error("comet.protocol.sessionRenewMax", "must not be less than comet.protocol.sessionRenewMin");
+        }
+        v.range("comet.protocol.sendQueueSize", c.comet.protocol.sendQueueSize, 1, 1 << 20);
+        v.range("comet.dedupe.size", c.comet.dedupe.size, 0, 1 << 24);
+        v.positive("comet.dedupe.window", c.comet.dedupe.window);
+        v.positive("comet.onlineReportInterval", c.comet.onlineReportInterval);
+        v.nonNegative("comet.drainTimeout", c.comet.drainTimeout);
+        v.range("comet.maxConnections", c.comet.maxConnections, 0, Integer.MAX_VALUE);
+
+        v.listener("logic.http", c.logic.http);
+        v.listener("logic.grpc", c.logic.grpc);
+        v.positive("logic.sessionTtl", c.logic.sessionTtl);
+        v.positive("logic.clientHeartbeat", c.logic.clientHeartbeat);
+        v.range("logic.maxMessageSize", c.logic.maxMessageSize, 1, 64 * 1024 * 1024);
+        if (c.logic.auth.mode == LogicConfig.AuthMode.jwt
+                && c.logic.auth.hs256SecretFile == null && c.logic.auth.rs256PublicKeyFile == null) {
+            v.error("logic.auth.mode", "jwt needs logic.auth.hs256SecretFile or logic.auth.rs256PublicKeyFile"
+                    + " (or set logic.auth.mode: goim to trust goim's Auth JSON)");
+        }
+
+        v.notBlank("job.group", c.job.group);
+        v.range("job.roomBatch.maxMessages", c.job.roomBatch.maxMessages, 1, 10_000);
+        v.nonNegative("job.roomBatch.maxDelay", c.job.roomBatch.maxDelay);
+        v.positive("job.roomIdleTimeout", c.job.roomIdleTimeout);
+        v.positive("job.pushTimeout", c.job.pushTimeout);
+        v.positive("job.comets.refreshInterval", c.job.comets.refreshInterval);
+        v.port("job.comets.port", c.job.comets.port);
+        if (c.job.comets.mode == JobConfig.DiscoveryMode.DNS) {
+            v.notBlank("job.comets.dnsName", c.job.comets.dnsName);
+        }
+
+        switch (c.mq.backend) {
+            case kafka -> {
+                v.notBlank("mq.kafka.bootstrapServers", c.mq.kafka.bootstrapServers);
+                v.notBlank("mq.kafka.topic", c.mq.kafka.topic);
+            }
+            case nats -> {
+                v.notBlank("mq.nats.url", c.mq.nats.url);
+                v.notBlank("mq.nats.stream", c.mq.nats.stream);
+                v.notBlank("mq.nats.subject", c.mq.nats.subject);
+                v.positive("mq.nats.ackWait", c.mq.nats.ackWait);
+                v.range("mq.nats.maxDeliver", c.mq.nats.maxDeliver, -1, 1_000_000);
+            }
+            case redis -> {
+                v.notBlank("mq.redis.stream", c.mq.redis.stream);
+                v.range("mq.redis.maxLength", c.mq.redis.maxLength, 1, Long.MAX_VALUE);
+                v.positive("mq.redis.claimIdle", c.mq.redis.claimIdle);
+            }
+            case memory -> { }
+        }
+        v.notBlank("redis.address", c.redis.address);
+        v.range("redis.database", c.redis.database, 0, 15);
+
+        if (!v.errors.isEmpty()) {
+            throw new ConfigException("invalid configuration:\n  " + String.join("\n  ", v.errors));
+        }
+    }
+
+    private void error(String key, String message) {
+        errors.add(key + ": " + message);
+    }
+
+    private void listener(String key, Listener l) {
+        if (l == null) {
+            error(key, "must not be null");
+            return;
+        }
+        port(key + ".port", l.port);
+    }
+
+    private void port(String key, int port) {
+        range(key, port, 0, 65535);
+    }
+
+    private void range(String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            error(key, "must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+
+    private void notBlank(String key, String value) {
+        if (value == null || value.isBlank()) {
+            error(key, "must be set");
+        }
+    }
+
+    private void positive(String key, Duration d) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            error(key, "must be a positive duration, got " + (d == null ? "nothing" : ConfigLoader.formatDuration(d)));
+        }
+    }
+
+    private void nonNegative(String key, Duration d) {
+        if (d == null || d.isNegative()) {
+            error(key, "must be zero or a positive duration");
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.imcluster.broker.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** job: consumes the queue and fans out to comets (goim's job). */
+public final class JobConfig {
+    /** Consumer group shared by job replicas; each message is handled by one of them. */
+    public String group = "goim-job";
+    public RoomBatch roomBatch = new RoomBatch();
+    /** An idle room's batcher is dropped after this (goim: 15 min). */
+    public Duration roomIdleTimeout = Duration.ofMinutes(15);
+    public CometDiscovery comets = new CometDiscovery();
+    /** Deadline of one gRPC call to a comet. */
+    public Duration pushTimeout = Duration.ofSeconds(5);
+
+    public static final class RoomBatch {
+        /** Up to this many messages go into one Raw frame (goim: 20). */
+        public int maxMessages = 20;
+        /** A batch waits at most this long for more messages (goim: 1 s). */
+        public Duration maxDelay = Duration.ofSeconds(1);
+    }
+
+    public static final class CometDiscovery {
+        /** {@code static}: the addresses below; {@code dns}: every A record of {@code dnsName} (a headless Service). */
+        public DiscoveryMode mode = DiscoveryMode.STATIC_LIST;
+        /** host:port of each comet's internal gRPC, with mode static. */
+        public List<String> addresses = new ArrayList<>(List.of("localhost:3109"));
+        /** Headless Service name, with mode dns. */
+        public String dnsName;
+        public int port = 3109;
+        public Duration refreshInterval = Duration.ofSeconds(5);
+    }
+
+    public enum DiscoveryMode {
+        @com.fasterxml.jackson.annotation.JsonProperty("static") STATIC_LIST,
+        @com.fasterxml.jackson.annotation.JsonProperty("dns") DNS
+    }
+}

@@ -1,0 +1,40 @@
+package dev.imcluster.broker.config;
+
+import java.time.Duration;
+
+/** logic: the push API, sessions, auth and online counts (goim's logic). */
+public final class LogicConfig {
+    /** goim's HTTP push API (/goim/push/..., /goim/online/...). */
+    public Listener http = new Listener(3111);
+    /** Internal gRPC (Logic service) for comets, and the public PubSubService.Publish. */
+    public Listener grpc = new Listener(3119);
+    public AuthConfig auth = new AuthConfig();
+    /** Where sessions live: {@code memory} (standalone, single logic) or {@code redis}. */
+    public SessionStoreKind sessionStore = SessionStoreKind.memory;
+    /** Session entries expire after this unless renewed by heartbeats (goim: 30 min). */
+    public Duration sessionTtl = Duration.ofMinutes(30);
+    /** The operation given to messages published on a gRPC topic (a room). */
+    public int topicOperation = 1000;
+    /** Heartbeat interval told to clients in the Connect reply. */
+    public Duration clientHeartbeat = Duration.ofSeconds(30);
+    /** Largest message accepted by the push API and Publish. */
+    public int maxMessageSize = 65536;
+
+    public enum SessionStoreKind { memory, redis }
+
+    public static final class AuthConfig {
+        /**
+         * {@code goim}: trust the Auth body's JSON as goim does (no token needed); {@code jwt}: require a JWT in
+         * the body's {@code token} field, verified with the keys below.
+         */
+        public AuthMode mode = AuthMode.jwt;
+        /** File holding the HS256 shared secret. */
+        public String hs256SecretFile;
+        /** File holding the RS256 public key (PEM). */
+        public String rs256PublicKeyFile;
+        public String issuer;
+        public String audience;
+    }
+
+    public enum AuthMode { goim, jwt }
+}

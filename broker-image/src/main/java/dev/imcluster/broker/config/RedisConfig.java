@@ -1,0 +1,11 @@
+package dev.imcluster.broker.config;
+
+/** The Redis that holds sessions (and the redis queue backend, unless it names its own). */
+public final class RedisConfig {
+    /** host:port. */
+    public String address = "localhost:6379";
+    public int database = 0;
+    public boolean tls = false;
+    /** The password is read from this file, or from the env var IMCLUSTER_REDIS_PASSWORD; never from the config. */
+    public String passwordFile;
+}

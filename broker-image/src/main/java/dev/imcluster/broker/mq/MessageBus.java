@@ -1,0 +1,46 @@
+package dev.imcluster.broker.mq;
+
+import dev.imcluster.broker.api.internal.PushEnvelope;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The queue between logic (publishes) and job (consumes as a group). Implementations: in-memory (one JVM),
+ * Kafka, NATS JetStream and Redis Streams. Delivery is at-least-once: a message is redelivered until its
+ * handler's future completes normally, so handlers must tolerate repeats (comets drop repeated msg ids).
+ */
+public interface MessageBus extends AutoCloseable {
+
+    /** Backend name as in the config: memory, kafka, nats, redis. */
+    String name();
+
+    /**
+     * Hands the envelope to the queue. The future completes once the queue has accepted it durably (for
+     * example, Kafka acks=all), and fails with {@link BusUnavailableException} when the queue cannot take it.
+     */
+    CompletableFuture<Void> publish(PushEnvelope envelope);
+
+    /**
+     * Starts consuming as a member of {@code group}: each message goes to one member of the group. Messages
+     * with the same {@link Envelopes#partitionKey} reach the handler in publish order, one at a time. A message
+     * is acknowledged when the handler's future completes normally; if it fails, the message is delivered again
+     * (after a backoff).
+     */
+    Subscription subscribe(String group, EnvelopeHandler handler);
+
+    /** True while the backend is reachable; shown in /readyz and metrics. */
+    boolean healthy();
+
+    @Override
+    void close();
+
+    @FunctionalInterface
+    interface EnvelopeHandler {
+        CompletableFuture<Void> handle(PushEnvelope envelope);
+    }
+
+    /** A running consumer; closing it stops consumption (unacknowledged messages are redelivered). */
+    interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,20 @@
+package dev.imcluster.broker.runtime;
+
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.session.SessionStore;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * What the process gives each role: its config, the metrics registry, the readiness checks, and the queue and
+ * session store (shared in-memory ones in standalone, real ones otherwise). Roles own neither bus nor store:
+ * the process closes them after the roles.
+ */
+public record RoleContext(
+        BrokerConfig config,
+        String serverId,
+        MeterRegistry meters,
+        Health health,
+        MessageBus bus,
+        SessionStore sessions) {
+}
