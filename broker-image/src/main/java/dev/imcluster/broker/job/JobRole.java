@@ -1,0 +1,163 @@
+package dev.imcluster.broker.job;
+
+import dev.imcluster.broker.api.internal.BroadcastReq;
+import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.api.internal.PushMsgReq;
+import dev.imcluster.broker.api.internal.RoomMessage;
+import dev.imcluster.broker.api.protocol.Proto;
+import dev.imcluster.broker.config.JobConfig;
+import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.runtime.Role;
+import dev.imcluster.broker.runtime.RoleContext;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * job (goim's job): consumes the queue as {@code job.group} and fans out to the comets: PUSH to the comet named
+ * by the envelope's server, BROADCAST to every comet, ROOM through a per-room batcher to every comet. A message
+ * is acknowledged only once the comets accepted it; a failure fails the handler's future so the queue
+ * redelivers it.
+ */
+public final class JobRole implements Role {
+
+    private static final Logger log = LoggerFactory.getLogger(JobRole.class);
+
+    private final RoleContext ctx;
+    private final JobConfig config;
+    private final CometDirectory.Resolver resolver;
+    private final Map<PushEnvelope.Type, Counter> consumed = new EnumMap<>(PushEnvelope.Type.class);
+    private final RateLimitedLog dropLog = new RateLimitedLog(log, 10_000);
+    private Counter noComets;
+    private Counter unresolved;
+    private Timer queueLatency;
+    private ScheduledExecutorService timer;
+    private CometDirectory comets;
+    private CometFanout fanout;
+    private RoomBatcher rooms;
+    private MessageBus.Subscription subscription;
+
+    public JobRole(RoleContext ctx) {
+        this(ctx, CometDirectory.Resolver.SYSTEM);
+    }
+
+    JobRole(RoleContext ctx, CometDirectory.Resolver resolver) {
+        this.ctx = ctx;
+        this.config = ctx.config().job;
+        this.resolver = resolver;
+    }
+
+    @Override
+    public String name() {
+        return "job";
+    }
+
+    @Override
+    public void start() {
+        MeterRegistry meters = ctx.meters();
+        for (PushEnvelope.Type type : List.of(PushEnvelope.Type.PUSH, PushEnvelope.Type.ROOM,
+                PushEnvelope.Type.BROADCAST)) {
+            consumed.put(type, Counter.builder("imcluster_job_consumed").tag("type", type.name().toLowerCase(Locale.ROOT))
+                    .description("Envelopes consumed from the queue (redeliveries included)").register(meters));
+        }
+        noComets = Counter.builder("imcluster_job_dropped").tag("reason", "no_comets")
+                .description("Messages dropped because no comet was discovered").register(meters);
+        unresolved = Counter.builder("imcluster_job_push_server_unresolved")
+                .description("Key pushes whose server was unknown, sent to every comet instead").register(meters);
+        queueLatency = Timer.builder("imcluster_job_queue_latency")
+                .description("Time from logic's publish to job's consume (queue lag)").publishPercentileHistogram()
+                .register(meters);
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "job-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        comets = new CometDirectory(config, resolver);
+        comets.start();
+        Gauge.builder("imcluster_job_comets", comets, CometDirectory::size).description("Comets discovered")
+                .register(meters);
+        fanout = new CometFanout(meters);
+        rooms = new RoomBatcher(config.roomBatch.maxMessages, config.roomBatch.maxDelay, config.roomIdleTimeout, timer,
+                req -> fanout.broadcastRoom(comets.all(), req), meters);
+        ctx.health().register("job.bus", () -> ctx.bus().healthy() ? Health.Check.up()
+                : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));
+        subscription = ctx.bus().subscribe(config.group, this::handle);
+        log.info("job consuming group '{}' from {}, {} comet(s) via {} discovery", config.group, ctx.bus().name(),
+                comets.size(), config.comets.mode == JobConfig.DiscoveryMode.DNS ? "dns" : "static");
+    }
+
+    CompletableFuture<Void> handle(PushEnvelope e) {
+        consumed.get(e.getType() == PushEnvelope.Type.UNRECOGNIZED ? PushEnvelope.Type.PUSH : e.getType()).increment();
+        if (e.getPublishedAtMicros() > 0) {
+            long lagMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) - e.getPublishedAtMicros();
+            queueLatency.record(Math.max(0, lagMicros), TimeUnit.MICROSECONDS);
+        }
+        List<CometClient> all = comets.all();
+        if (all.isEmpty()) {
+            noComets.increment();
+            dropLog.warn("no comets discovered; dropping message " + e.getMsgId());
+            return CompletableFuture.completedFuture(null);
+        }
+        return switch (e.getType()) {
+            case PUSH -> push(e, all);
+            case BROADCAST -> fanout.broadcast(all, BroadcastReq.newBuilder()
+                    .setProtoOp(e.getOperation()).setProto(proto(e)).setSpeed(e.getSpeed() / all.size())
+                    .setMsgId(e.getMsgId()).setPublishedAtMicros(e.getPublishedAtMicros()).build());
+            case ROOM -> rooms.add(e.getRoom(), RoomMessage.newBuilder().setMsgId(e.getMsgId())
+                    .setOperation(e.getOperation()).setBody(e.getMsg())
+                    .setPublishedAtMicros(e.getPublishedAtMicros()).build());
+            default -> {
+                dropLog.warn("dropping envelope of unknown type " + e.getTypeValue() + " (" + e.getMsgId() + ")");
+                yield CompletableFuture.completedFuture(null);
+            }
+        };
+    }
+
+    private CompletableFuture<Void> push(PushEnvelope e, List<CometClient> all) {
+        List<CometClient> targets = comets.forServer(e.getServer()).map(List::of).orElse(null);
+        if (targets == null) {
+            unresolved.increment();
+            targets = all;
+        }
+        return fanout.pushMsg(targets, PushMsgReq.newBuilder().addAllKeys(e.getKeysList())
+                .setProtoOp(e.getOperation()).setProto(proto(e))
+                .setMsgId(e.getMsgId()).setPublishedAtMicros(e.getPublishedAtMicros()).build());
+    }
+
+    /** goim's inner frame: op = the push's operation, body = the message (comet wraps it in Raw, op 9). */
+    private static Proto proto(PushEnvelope e) {
+        return Proto.newBuilder().setVer(1).setOp(e.getOperation()).setBody(e.getMsg()).build();
+    }
+
+    @Override
+    public void close() {
+        if (subscription != null) {
+            subscription.close();
+        }
+        if (rooms != null) {
+            rooms.close();
+        }
+        if (comets != null) {
+            comets.close();
+        }
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+        log.info("job stopped");
+    }
+}

@@ -1,0 +1,173 @@
+package dev.imcluster.broker.job;
+
+import dev.imcluster.broker.api.internal.BroadcastRoomReq;
+import dev.imcluster.broker.api.internal.RoomMessage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * goim's per-room batching ({@code internal/job/room.go}): a room's messages are collected up to
+ * {@code maxMessages} or {@code maxDelay}, then sent as one BroadcastRoom. A room's batches go out one after
+ * another, so the room keeps its order. Each message's future completes when the batch holding it was accepted
+ * by the comets (the bus acknowledges it then), or fails with the batch. A room with nothing to do for
+ * {@code idleTimeout} is forgotten.
+ */
+final class RoomBatcher implements AutoCloseable {
+
+    private final int maxMessages;
+    private final long maxDelayNanos;
+    private final long idleNanos;
+    private final ScheduledExecutorService timer;
+    private final Function<BroadcastRoomReq, CompletableFuture<Void>> send;
+    private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    private final Counter batches;
+    private final DistributionSummary batchSize;
+    private final ScheduledFuture<?> sweeper;
+
+    RoomBatcher(int maxMessages, Duration maxDelay, Duration idleTimeout, ScheduledExecutorService timer,
+                Function<BroadcastRoomReq, CompletableFuture<Void>> send, MeterRegistry meters) {
+        this.maxMessages = maxMessages;
+        this.maxDelayNanos = maxDelay.toNanos();
+        this.idleNanos = idleTimeout.toNanos();
+        this.timer = timer;
+        this.send = send;
+        this.batches = Counter.builder("imcluster_job_batches").description("Room batches sent (BroadcastRoom)")
+                .register(meters);
+        this.batchSize = DistributionSummary.builder("imcluster_job_batch_size")
+                .description("Messages per room batch").register(meters);
+        Gauge.builder("imcluster_job_rooms", rooms, ConcurrentHashMap::size)
+                .description("Rooms with a live batcher").register(meters);
+        long sweepEvery = Math.max(1, Math.min(idleTimeout.toMillis(), 60_000));
+        this.sweeper = timer.scheduleWithFixedDelay(this::sweepIdle, sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
+    }
+
+    /** Adds a message to its room's batch; the future completes when the batch was delivered. */
+    CompletableFuture<Void> add(String roomId, RoomMessage message) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        rooms.compute(roomId, (id, room) -> {
+            Room r = room != null ? room : new Room(id);
+            r.add(message, done);
+            return r;
+        });
+        return done;
+    }
+
+    int activeRooms() {
+        return rooms.size();
+    }
+
+    private void sweepIdle() {
+        long now = System.nanoTime();
+        rooms.forEach((id, room) -> rooms.computeIfPresent(id, (k, r) -> r.idleSince(now) ? null : r));
+    }
+
+    @Override
+    public void close() {
+        sweeper.cancel(false);
+        rooms.values().forEach(Room::failPending);
+        rooms.clear();
+    }
+
+    private record Pending(RoomMessage message, CompletableFuture<Void> done) {
+    }
+
+    /** One room's open batch, the full batches waiting behind the one in flight, and its timer. */
+    private final class Room {
+        final String id;
+        List<Pending> open = new ArrayList<>();
+        final ArrayDeque<List<Pending>> ready = new ArrayDeque<>();
+        ScheduledFuture<?> deadline;
+        boolean sending;
+        long lastActive = System.nanoTime();
+
+        Room(String id) {
+            this.id = id;
+        }
+
+        synchronized void add(RoomMessage message, CompletableFuture<Void> done) {
+            lastActive = System.nanoTime();
+            open.add(new Pending(message, done));
+            if (open.size() >= maxMessages || maxDelayNanos == 0) {
+                seal();
+            } else if (deadline == null) {
+                deadline = timer.schedule(this::sealOnTimer, maxDelayNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private synchronized void sealOnTimer() {
+            deadline = null;
+            if (!open.isEmpty()) {
+                seal();
+            }
+        }
+
+        private void seal() {
+            if (deadline != null) {
+                deadline.cancel(false);
+                deadline = null;
+            }
+            ready.add(open);
+            open = new ArrayList<>();
+            sendNext();
+        }
+
+        private void sendNext() {
+            if (sending || ready.isEmpty()) {
+                return;
+            }
+            List<Pending> batch = ready.poll();
+            sending = true;
+            BroadcastRoomReq.Builder req = BroadcastRoomReq.newBuilder().setRoomId(id);
+            batch.forEach(p -> req.addMessages(p.message()));
+            batches.increment();
+            batchSize.record(batch.size());
+            CompletableFuture<Void> sent;
+            try {
+                sent = send.apply(req.build());
+            } catch (RuntimeException e) {
+                sent = CompletableFuture.failedFuture(e);
+            }
+            sent.whenComplete((ok, error) -> {
+                batch.forEach(p -> {
+                    if (error == null) {
+                        p.done().complete(null);
+                    } else {
+                        p.done().completeExceptionally(error);
+                    }
+                });
+                synchronized (this) {
+                    sending = false;
+                    lastActive = System.nanoTime();
+                    sendNext();
+                }
+            });
+        }
+
+        synchronized boolean idleSince(long now) {
+            return !sending && open.isEmpty() && ready.isEmpty() && now - lastActive >= idleNanos;
+        }
+
+        synchronized void failPending() {
+            IllegalStateException stopped = new IllegalStateException("job stopping; message will be redelivered");
+            open.forEach(p -> p.done().completeExceptionally(stopped));
+            ready.forEach(b -> b.forEach(p -> p.done().completeExceptionally(stopped)));
+            open.clear();
+            ready.clear();
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+        }
+    }
+}

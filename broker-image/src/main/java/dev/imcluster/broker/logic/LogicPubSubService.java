@@ -1,0 +1,60 @@
+package dev.imcluster.broker.logic;
+
+import com.google.protobuf.Empty;
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.api.pubsub.PublishRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import dev.imcluster.broker.mq.BusUnavailableException;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The public topic API on logic, for services that only publish: a topic is a room, so Publish becomes a ROOM
+ * envelope with room = topic and operation = {@code logic.topicOperation}. Subscribe is comet's.
+ */
+final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
+
+    private final PushService push;
+    private final int topicOperation;
+    private final int maxMessageSize;
+
+    LogicPubSubService(PushService push, int topicOperation, int maxMessageSize) {
+        this.push = push;
+        this.topicOperation = topicOperation;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    @Override
+    public void publish(PublishRequest request, StreamObserver<Empty> out) {
+        if (request.getTopic().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("topic must not be empty").asRuntimeException());
+            return;
+        }
+        if (request.getPayload().size() > maxMessageSize) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("payload of " + request.getPayload().size()
+                    + " bytes is over logic.maxMessageSize (" + maxMessageSize + ")").asRuntimeException());
+            return;
+        }
+        push.pushRoom(topicOperation, request.getTopic(), request.getPayload().toByteArray())
+                .whenComplete((ok, error) -> {
+                    if (error == null) {
+                        out.onNext(Empty.getDefaultInstance());
+                        out.onCompleted();
+                        return;
+                    }
+                    Throwable cause = error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause() : error;
+                    String why = cause instanceof BusUnavailableException ? "queue unavailable, message not accepted: "
+                            : "publish failed, message not accepted: ";
+                    out.onError(Status.UNAVAILABLE.withDescription(why + cause.getMessage()).asRuntimeException());
+                });
+    }
+
+    @Override
+    public void subscribe(SubscribeRequest request, StreamObserver<SubscribeResponse> out) {
+        out.onError(Status.UNIMPLEMENTED.withDescription("Subscribe is served by comet (its pubsubGrpc port, default"
+                + " 3100), not by logic; logic accepts Publish only").asRuntimeException());
+    }
+}

@@ -1,0 +1,82 @@
+package dev.imcluster.broker.logic;
+
+import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.http.HttpServer;
+import dev.imcluster.broker.logic.auth.Authenticator;
+import dev.imcluster.broker.runtime.GrpcServers;
+import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.Role;
+import dev.imcluster.broker.runtime.RoleContext;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * logic (goim's logic): the HTTP push API on {@code logic.http}, and on {@code logic.grpc} the internal Logic
+ * service for comets plus the public PubSubService.Publish. It publishes push envelopes to the bus and keeps
+ * sessions in the session store.
+ */
+public final class LogicRole implements Role {
+
+    private static final Logger log = LoggerFactory.getLogger(LogicRole.class);
+    /** gRPC framing and field overhead on top of logic.maxMessageSize. */
+    private static final int GRPC_OVERHEAD = 4096;
+
+    private final RoleContext ctx;
+    private final LogicConfig config;
+    private HttpServer http;
+    private GrpcServers.Running grpc;
+
+    public LogicRole(RoleContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config().logic;
+    }
+
+    @Override
+    public String name() {
+        return "logic";
+    }
+
+    @Override
+    public void start() throws Exception {
+        Authenticator authenticator = Authenticator.create(config.auth);
+        PushService push = new PushService(ctx.bus(), ctx.sessions(), ctx.serverId(), ctx.meters());
+        OnlineService online = new OnlineService(ctx.sessions());
+        String bind = ctx.config().bindAddress;
+        if (config.grpc.enabled) {
+            grpc = GrpcServers.start(bind, config.grpc.port, config.maxMessageSize + GRPC_OVERHEAD, List.of(
+                    new LogicGrpcService(authenticator, ctx.sessions(), online, config.clientHeartbeat, ctx.meters()),
+                    new LogicPubSubService(push, config.topicOperation, config.maxMessageSize)));
+        }
+        if (config.http.enabled) {
+            LogicHttpApi api = new LogicHttpApi(push, online);
+            http = HttpServer.start("logic", bind, config.http.port, config.maxMessageSize, 2, api::handle);
+        }
+        ctx.health().register("logic.bus", () -> ctx.bus().healthy() ? Health.Check.up()
+                : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));
+        ctx.health().register("logic.sessions", () -> ctx.sessions().healthy() ? Health.Check.up()
+                : Health.Check.down("session store unreachable"));
+        log.info("logic serving: http :{} grpc :{} (auth mode {})", httpPort(), grpcPort(), config.auth.mode);
+    }
+
+    /** The bound HTTP port (after start), or -1 when disabled. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
+    /** The bound gRPC port (after start), or -1 when disabled. */
+    public int grpcPort() {
+        return grpc == null ? -1 : grpc.port();
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.close();
+        }
+        if (grpc != null) {
+            grpc.close();
+        }
+        log.info("logic stopped");
+    }
+}

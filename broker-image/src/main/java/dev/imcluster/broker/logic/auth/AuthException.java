@@ -1,0 +1,8 @@
+package dev.imcluster.broker.logic.auth;
+
+/** A refused Auth; the message is the reason given to the client (never the token itself). */
+public final class AuthException extends Exception {
+    public AuthException(String reason) {
+        super(reason);
+    }
+}

@@ -1,0 +1,333 @@
+package dev.imcluster.broker.mq.memory;
+
+import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.mq.BusUnavailableException;
+import dev.imcluster.broker.mq.Envelopes;
+import dev.imcluster.broker.mq.MessageBus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue for roles sharing one JVM (standalone and tests), with the semantics of the real backends:
+ * <ul>
+ *   <li>every group gets every message; inside a group each message goes to one member, chosen by its
+ *       {@link Envelopes#partitionKey partition} (a fixed number of partitions spread over the members);</li>
+ *   <li>a partition's messages reach the handler in publish order, one call at a time; the handler is called
+ *       for the next message before the previous future completes (up to {@code maxInFlight} per partition),
+ *       as a Kafka or JetStream consumer does, so a handler can batch;</li>
+ *   <li>a failed future redelivers that message after an exponential backoff, until it succeeds;</li>
+ *   <li>bounded: at most {@code capacity} unacknowledged messages per group; publish fails with
+ *       {@link BusUnavailableException} beyond that, counted in {@code imcluster_bus_publish_rejected_total}.</li>
+ * </ul>
+ * Messages published before any group exists wait (within the same bound) for the first group to subscribe,
+ * as a new consumer group of a durable log would read them from the start.
+ */
+public final class InMemoryBus implements MessageBus {
+
+    private static final Logger log = LoggerFactory.getLogger(InMemoryBus.class);
+
+    public static final int DEFAULT_CAPACITY = 100_000;
+    public static final int PARTITIONS = 16;
+    static final int MAX_IN_FLIGHT = 1024;
+    static final Duration MIN_BACKOFF = Duration.ofMillis(20);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+
+    private final int capacity;
+    private final ScheduledExecutorService executor;
+    private final Map<String, Group> groups = new LinkedHashMap<>();
+    private final ArrayDeque<PushEnvelope> backlog = new ArrayDeque<>();
+    private final Counter published;
+    private final Counter rejected;
+    private final Counter redelivered;
+    private volatile boolean closed;
+    private volatile boolean available = true;
+
+    public InMemoryBus(MeterRegistry meters) {
+        this(meters, DEFAULT_CAPACITY);
+    }
+
+    public InMemoryBus(MeterRegistry meters, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be positive");
+        }
+        this.capacity = capacity;
+        this.executor = Executors.newScheduledThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                r -> {
+                    Thread t = new Thread(r, "inmemory-bus");
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.published = Counter.builder("imcluster_bus_published").tag("backend", name())
+                .description("Messages accepted by the queue").register(meters);
+        this.rejected = Counter.builder("imcluster_bus_publish_rejected").tag("backend", name())
+                .description("Publishes refused because the queue was full or unavailable").register(meters);
+        this.redelivered = Counter.builder("imcluster_bus_redelivered").tag("backend", name())
+                .description("Messages delivered again after their handler failed").register(meters);
+        Gauge.builder("imcluster_bus_pending", this, InMemoryBus::pending).tag("backend", name())
+                .description("Messages published but not yet acknowledged (largest group)").register(meters);
+    }
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    /** Simulates an outage (tests, demos): while false, publish fails as a down broker would. */
+    public void setAvailable(boolean available) {
+        this.available = available;
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(PushEnvelope envelope) {
+        if (closed || !available) {
+            rejected.increment();
+            return CompletableFuture.failedFuture(new BusUnavailableException(
+                    closed ? "the in-memory queue is closed" : "the in-memory queue is unavailable"));
+        }
+        synchronized (this) {
+            if (groups.isEmpty()) {
+                if (backlog.size() >= capacity) {
+                    return reject();
+                }
+                backlog.add(envelope);
+            } else {
+                for (Group g : groups.values()) {
+                    if (g.pending.get() >= capacity) {
+                        return reject();
+                    }
+                }
+                for (Group g : groups.values()) {
+                    g.enqueue(envelope);
+                }
+            }
+        }
+        published.increment();
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private CompletableFuture<Void> reject() {
+        rejected.increment();
+        return CompletableFuture.failedFuture(new BusUnavailableException(
+                "the in-memory queue is full (" + capacity + " unacknowledged messages)"));
+    }
+
+    @Override
+    public synchronized Subscription subscribe(String group, EnvelopeHandler handler) {
+        if (closed) {
+            throw new IllegalStateException("bus closed");
+        }
+        Group g = groups.get(group);
+        if (g == null) {
+            g = new Group(group);
+            groups.put(group, g);
+            if (groups.size() == 1) {
+                while (!backlog.isEmpty()) {
+                    g.enqueue(backlog.poll());
+                }
+            }
+        }
+        Member m = new Member(handler);
+        g.join(m);
+        Group joined = g;
+        return () -> joined.leave(m);
+    }
+
+    @Override
+    public boolean healthy() {
+        return !closed && available;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        executor.shutdownNow();
+    }
+
+    private synchronized long pending() {
+        long max = backlog.size();
+        for (Group g : groups.values()) {
+            max = Math.max(max, g.pending.get());
+        }
+        return max;
+    }
+
+    private static final class Member {
+        final EnvelopeHandler handler;
+
+        Member(EnvelopeHandler handler) {
+            this.handler = handler;
+        }
+    }
+
+    /** One consumer group: its partitions and the members they are spread over. */
+    private final class Group {
+        final String name;
+        final Partition[] partitions = new Partition[PARTITIONS];
+        final List<Member> members = new ArrayList<>();
+        final AtomicInteger pending = new AtomicInteger();
+
+        Group(String name) {
+            this.name = name;
+            for (int i = 0; i < PARTITIONS; i++) {
+                partitions[i] = new Partition(this);
+            }
+        }
+
+        void enqueue(PushEnvelope e) {
+            pending.incrementAndGet();
+            Partition p = partitions[Math.floorMod(Envelopes.partitionKey(e).hashCode(), PARTITIONS)];
+            p.add(new Delivery(e));
+        }
+
+        void join(Member m) {
+            synchronized (this) {
+                members.add(m);
+            }
+            for (Partition p : partitions) {
+                p.schedule();
+            }
+        }
+
+        void leave(Member m) {
+            synchronized (this) {
+                members.remove(m);
+            }
+            for (Partition p : partitions) {
+                p.schedule();
+            }
+        }
+
+        synchronized Member owner(Partition p) {
+            if (members.isEmpty()) {
+                return null;
+            }
+            int index = java.util.Arrays.asList(partitions).indexOf(p);
+            return members.get(index % members.size());
+        }
+    }
+
+    private static final class Delivery {
+        final PushEnvelope envelope;
+        int attempts;
+
+        Delivery(PushEnvelope envelope) {
+            this.envelope = envelope;
+        }
+    }
+
+    /** A FIFO of one group's messages for some partition keys; drained by one task at a time. */
+    private final class Partition {
+        final Group group;
+        final ArrayDeque<Delivery> retries = new ArrayDeque<>();
+        final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+        int inFlight;
+        boolean draining;
+
+        Partition(Group group) {
+            this.group = group;
+        }
+
+        void add(Delivery d) {
+            synchronized (this) {
+                queue.add(d);
+            }
+            schedule();
+        }
+
+        void schedule() {
+            synchronized (this) {
+                if (draining || (queue.isEmpty() && retries.isEmpty())) {
+                    return;
+                }
+                draining = true;
+            }
+            try {
+                executor.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                synchronized (this) {
+                    draining = false; // closed
+                }
+            }
+        }
+
+        private void drain() {
+            while (true) {
+                Delivery d;
+                Member owner = group.owner(this);
+                synchronized (this) {
+                    if (owner == null || inFlight >= MAX_IN_FLIGHT || closed) {
+                        draining = false;
+                        return;
+                    }
+                    d = !retries.isEmpty() ? retries.poll() : queue.poll();
+                    if (d == null) {
+                        draining = false;
+                        return;
+                    }
+                    inFlight++;
+                }
+                deliver(owner, d);
+            }
+        }
+
+        private void deliver(Member owner, Delivery d) {
+            d.attempts++;
+            CompletableFuture<Void> result;
+            try {
+                result = owner.handler.handle(d.envelope);
+                if (result == null) {
+                    result = CompletableFuture.failedFuture(new IllegalStateException("handler returned null"));
+                }
+            } catch (RuntimeException e) {
+                result = CompletableFuture.failedFuture(e);
+            }
+            result.whenComplete((ok, failure) -> {
+                Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                synchronized (this) {
+                    inFlight--;
+                }
+                if (error == null) {
+                    group.pending.decrementAndGet();
+                    schedule();
+                } else {
+                    retryLater(d, error);
+                }
+            });
+        }
+
+        private void retryLater(Delivery d, Throwable error) {
+            redelivered.increment();
+            long backoff = Math.min(MAX_BACKOFF.toMillis(),
+                    MIN_BACKOFF.toMillis() << Math.min(d.attempts - 1, 16));
+            if (d.attempts == 1 || d.attempts % 50 == 0) {
+                log.warn("group {}: message {} failed (attempt {}), redelivering in {} ms: {}",
+                        group.name, d.envelope.getMsgId(), d.attempts, backoff, error.toString());
+            }
+            try {
+                executor.schedule(() -> {
+                    synchronized (this) {
+                        retries.add(d);
+                    }
+                    schedule();
+                }, backoff, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closedAlready) {
+                // bus closed: the message is lost with the process, as with any in-memory queue
+            }
+        }
+    }
+}

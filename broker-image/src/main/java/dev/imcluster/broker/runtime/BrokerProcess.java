@@ -1,0 +1,237 @@
+package dev.imcluster.broker.runtime;
+
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.ConfigException;
+import dev.imcluster.broker.config.JobConfig;
+import dev.imcluster.broker.job.JobRole;
+import dev.imcluster.broker.logic.LogicRole;
+import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.MessageBuses;
+import dev.imcluster.broker.session.SessionStore;
+import dev.imcluster.broker.session.SessionStores;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One broker process: builds the {@link RoleContext} (metrics, health, bus, session store), starts the roles
+ * its mode names, serves the admin endpoints, and owns the shutdown: comet first (it drains its clients), then
+ * logic, then job, then the bus and store, and the admin server last.
+ */
+public final class BrokerProcess implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BrokerProcess.class);
+
+    /** The first command-line argument. */
+    public enum Mode {
+        comet, logic, job, standalone;
+
+        public static Mode parse(String name) {
+            for (Mode m : values()) {
+                if (m.name().equals(name)) {
+                    return m;
+                }
+            }
+            throw new ConfigException("unknown role '" + name + "'; expected one of comet, logic, job, standalone");
+        }
+
+        /** Config defaults of this mode, under the file and the environment (see ConfigLoader.load). */
+        public Map<String, String> configDefaults() {
+            // standalone is for local use: goim's own clients, which send no token, must work out of the box.
+            return this == standalone ? Map.of("logic.auth.mode", "goim") : Map.of();
+        }
+    }
+
+    private final Mode mode;
+    private final RoleContext context;
+    private final PrometheusMeterRegistry meters;
+    private final List<Role> started = new ArrayList<>();
+    private final List<AutoCloseable> closeAfterRoles = new ArrayList<>();
+    private volatile boolean ready;
+    private AdminServer admin;
+    private boolean closed;
+
+    private BrokerProcess(Mode mode, RoleContext context, PrometheusMeterRegistry meters) {
+        this.mode = mode;
+        this.context = context;
+        this.meters = meters;
+    }
+
+    /** Starts every role of {@code mode}; on failure, whatever started is stopped and the error thrown. */
+    public static BrokerProcess start(Mode mode, BrokerConfig config) throws Exception {
+        String serverId = config.serverId != null && !config.serverId.isBlank() ? config.serverId : hostName();
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        meters.config().commonTags("role", mode.name());
+        new ClassLoaderMetrics().bindTo(meters);
+        new JvmMemoryMetrics().bindTo(meters);
+        new JvmGcMetrics().bindTo(meters);
+        new JvmThreadMetrics().bindTo(meters);
+        new ProcessorMetrics().bindTo(meters);
+        new UptimeMetrics().bindTo(meters);
+        new FileDescriptorMetrics().bindTo(meters);
+        Health health = new Health();
+        MessageBus bus = null;
+        SessionStore sessions = null;
+        try {
+            bus = mode == Mode.comet ? null : MessageBuses.create(config, meters);
+            sessions = mode == Mode.logic || mode == Mode.standalone ? SessionStores.create(config, meters) : null;
+        } catch (RuntimeException e) {
+            closeQuietly(bus);
+            meters.close();
+            throw e;
+        }
+        RoleContext ctx = new RoleContext(config, serverId, meters, health, bus, sessions);
+        BrokerProcess process = new BrokerProcess(mode, ctx, meters);
+        process.closeAfterRoles.add(bus);
+        process.closeAfterRoles.add(sessions);
+        try {
+            process.run();
+            return process;
+        } catch (Exception | Error e) {
+            process.close();
+            throw e;
+        }
+    }
+
+    private void run() throws Exception {
+        BrokerConfig config = context.config();
+        context.health().register("process", () -> ready ? Health.Check.up() : Health.Check.down("starting"));
+        admin = new AdminServer(config.bindAddress, config.admin.port, meters, context.health());
+        LogicRole logic = null;
+        if (mode == Mode.logic || mode == Mode.standalone) {
+            logic = new LogicRole(context);
+            startRole(logic);
+        }
+        if (mode == Mode.comet || mode == Mode.standalone) {
+            if (mode == Mode.standalone) {
+                wireStandalone(config, context.serverId(), logic);
+            }
+            Optional<Role> comet = newComet(context);
+            if (comet.isPresent()) {
+                startRole(comet.get());
+            } else if (mode == Mode.comet) {
+                throw new ConfigException("the comet role is not in this build yet");
+            } else {
+                log.warn("the comet role is not in this build yet: standalone runs logic and job only");
+            }
+        }
+        if (mode == Mode.job || mode == Mode.standalone) {
+            startRole(new JobRole(context));
+        }
+        ready = true;
+        log.info("imcluster broker '{}' started as {} (server id {}); admin on :{}", mode, mode,
+                context.serverId(), admin.port());
+    }
+
+    /**
+     * MERGE POINT for the comet role: the lead replaces the body with
+     * {@code return Optional.of(new dev.imcluster.broker.comet.CometRole(ctx));} when the comet branch lands.
+     */
+    private static Optional<Role> newComet(RoleContext ctx) {
+        return Optional.empty();
+    }
+
+    /** standalone's roles talk over loopback: comet to this logic, job to this comet. */
+    private static void wireStandalone(BrokerConfig config, String serverId, LogicRole logic) throws IOException {
+        if (logic.grpcPort() > 0) {
+            config.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
+        }
+        if (config.comet.grpc.port == 0) {
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                config.comet.grpc.port = probe.getLocalPort();
+            }
+        }
+        if (config.job.comets.mode == JobConfig.DiscoveryMode.STATIC_LIST) {
+            config.job.comets.addresses = new ArrayList<>(List.of(serverId + "=127.0.0.1:" + config.comet.grpc.port));
+        }
+    }
+
+    private void startRole(Role role) throws Exception {
+        role.start();
+        started.add(role);
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public RoleContext context() {
+        return context;
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    public List<Role> roles() {
+        return List.copyOf(started);
+    }
+
+    /** The running role of this type, if any. */
+    public <T extends Role> Optional<T> role(Class<T> type) {
+        return started.stream().filter(type::isInstance).map(type::cast).findFirst();
+    }
+
+    /** Graceful shutdown: comet (drains), logic, job, then bus, store and admin. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ready = false;
+        if (admin != null) {
+            admin.markStopping();
+        }
+        List<String> order = List.of("comet", "logic", "job");
+        started.stream()
+                .sorted(java.util.Comparator.comparingInt(r -> order.indexOf(r.name().toLowerCase(Locale.ROOT))))
+                .forEach(role -> {
+                    log.info("stopping {}", role.name());
+                    closeQuietly(role);
+                });
+        closeAfterRoles.forEach(BrokerProcess::closeQuietly);
+        closeQuietly(admin);
+        meters.close();
+        log.info("imcluster broker stopped");
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("error while stopping {}: {}", c.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}
