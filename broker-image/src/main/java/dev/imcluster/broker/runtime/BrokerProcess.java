@@ -54,7 +54,8 @@ public final class BrokerProcess implements AutoCloseable {
         /** Config defaults of this mode, under the file and the environment (see ConfigLoader.load). */
         public Map<String, String> configDefaults() {
             // standalone is for local use: goim's own clients, which send no token, must work out of the box.
-            return this == standalone ? Map.of("logic.auth.mode", "goim") : Map.of();
+            // comet and job never authenticate (comet asks logic), so logic's key files must not be required there.
+            return this == logic ? Map.of() : Map.of("logic.auth.mode", "goim");
         }
     }
 

@@ -1,0 +1,63 @@
+package dev.imcluster.broker.testing;
+
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.ConfigLoader;
+import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.RoleContext;
+import dev.imcluster.broker.session.SessionStore;
+import dev.imcluster.broker.session.memory.InMemorySessionStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** Shared test helpers: loopback configs on free ports, role contexts, and an HTTP client. */
+public final class TestSupport {
+
+    public static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private TestSupport() {
+    }
+
+    /** Every listener on port 0 (free) of 127.0.0.1, goim auth mode; for roles started in tests. */
+    public static BrokerConfig loopbackConfig() {
+        return ConfigLoader.load(null, Map.of(
+                "IMCLUSTER__BIND_ADDRESS", "127.0.0.1",
+                "IMCLUSTER__ADMIN__PORT", "0",
+                "IMCLUSTER__COMET__TCP__PORT", "0",
+                "IMCLUSTER__COMET__WEBSOCKET__PORT", "0",
+                "IMCLUSTER__COMET__GRPC__PORT", "0",
+                "IMCLUSTER__COMET__PUBSUB_GRPC__PORT", "0",
+                "IMCLUSTER__LOGIC__HTTP__PORT", "0",
+                "IMCLUSTER__LOGIC__GRPC__PORT", "0",
+                "IMCLUSTER__LOGIC__AUTH__MODE", "goim"));
+    }
+
+    public static RoleContext context(BrokerConfig config, String serverId, MessageBus bus, SessionStore sessions) {
+        return new RoleContext(config, serverId, new SimpleMeterRegistry(), new Health(), bus, sessions);
+    }
+
+    public static InMemoryBus bus(MeterRegistry meters) {
+        return new InMemoryBus(meters);
+    }
+
+    public static InMemorySessionStore sessions() {
+        return new InMemorySessionStore(Duration.ofMinutes(30));
+    }
+
+    public static HttpResponse<String> get(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public static HttpResponse<String> post(String url, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
