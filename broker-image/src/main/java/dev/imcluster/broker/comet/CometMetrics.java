@@ -10,7 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 /**
  * comet's meters, all named {@code imcluster.comet.*} (Prometheus: {@code imcluster_comet_*}). Hot-path meters
@@ -46,7 +45,7 @@ final class CometMetrics {
     private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
     private final Map<String, Counter> logicErrors = new ConcurrentHashMap<>();
 
-    CometMetrics(MeterRegistry registry, Supplier<Number> rooms) {
+    CometMetrics(MeterRegistry registry, Buckets buckets) {
         this.registry = registry;
         Gauge.builder("imcluster.comet.connections", tcpConnections, AtomicInteger::get)
                 .description("Open goim-protocol client connections").tag("transport", "tcp").register(registry);
@@ -55,7 +54,7 @@ final class CometMetrics {
                 .register(registry);
         Gauge.builder("imcluster.comet.topic.subscribers", subscribers, AtomicInteger::get)
                 .description("Open gRPC topic Subscribe streams").register(registry);
-        Gauge.builder("imcluster.comet.rooms", rooms, s -> s.get().doubleValue())
+        Gauge.builder("imcluster.comet.rooms", buckets, Buckets::roomCount)
                 .description("Rooms (and topics) with at least one member on this comet").register(registry);
         Gauge.builder("imcluster.comet.send.queue.depth", queued, LongAdder::sum)
                 .description("Messages queued in comet for clients, across all connections").register(registry);

@@ -63,7 +63,7 @@ public final class CometRole implements Role {
         BrokerConfig root = ctx.config();
         transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
         Buckets buckets = new Buckets(config.buckets);
-        CometMetrics metrics = new CometMetrics(ctx.meters(), buckets::roomCount);
+        CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
         LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout);
         comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT);
         ctx.health().register(HEALTH_CHECK, this::check);

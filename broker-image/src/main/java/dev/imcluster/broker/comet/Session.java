@@ -346,8 +346,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             case Op.HEARTBEAT -> {
                 String room = roomId;
                 int online = room.isEmpty() ? 0 : comet.buckets.online(room);
-                channel.writeAndFlush(FrameCodec.heartbeatReply(comet.alloc, frame.ver(), frame.seq(), online),
-                        channel.voidPromise());
+                write(FrameCodec.heartbeatReply(comet.alloc, frame.ver(), frame.seq(), online));
                 renewSessionIfDue();
             }
             case Op.CHANGE_ROOM -> {
@@ -413,9 +412,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
                 .setProto(Proto.newBuilder().setVer(ver).setOp(op).setSeq(seq)
                         .setBody(ByteString.copyFrom(frame.body().nioBuffer())))
                 .build();
-        if (++receivesInFlight >= MAX_RECEIVES_IN_FLIGHT) {
-            channel.config().setAutoRead(false); // backpressure: logic is behind, stop reading this client
-        }
+        receivesInFlight++;
+        updateAutoRead();
         comet.logic.receive(req).whenCompleteAsync((r, err) -> {
             receivesInFlight--;
             if (err != null) {
@@ -424,15 +422,38 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             }
             if (state == AUTHED) {
                 reply(ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq, null);
-                if (!channel.config().isAutoRead() && receivesInFlight <= MAX_RECEIVES_IN_FLIGHT / 2) {
-                    channel.config().setAutoRead(true);
-                }
+                updateAutoRead();
             }
         }, channel.eventLoop());
     }
 
     private void reply(int ver, int op, int seq, ByteBuf body) {
-        channel.writeAndFlush(FrameCodec.encode(comet.alloc, ver, op, seq, body), channel.voidPromise());
+        write(FrameCodec.encode(comet.alloc, ver, op, seq, body));
+    }
+
+    /** Writes a reply on the event loop; a client that does not read its replies is no longer read either. */
+    private void write(ByteBuf frame) {
+        channel.writeAndFlush(frame, channel.voidPromise());
+        if (!channel.isWritable()) {
+            updateAutoRead();
+        }
+    }
+
+    /**
+     * Reads from the client only while it reads our replies (the channel is writable) and logic keeps up with
+     * its upstream messages: the two ways a client could otherwise make comet buffer without bound.
+     */
+    private void updateAutoRead() {
+        boolean read = channel.isWritable() && receivesInFlight < MAX_RECEIVES_IN_FLIGHT;
+        if (channel.config().isAutoRead() != read) {
+            channel.config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateAutoRead();
+        ctx.fireChannelWritabilityChanged();
     }
 
     // ---- outbound (any thread) ----
