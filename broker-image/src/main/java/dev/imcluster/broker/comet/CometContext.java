@@ -32,10 +32,10 @@ final class CometContext {
     final long renewMinNanos;
     final long renewMaxNanos;
 
-    final RateLimitedLog protocolLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
-    final RateLimitedLog authLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
-    final RateLimitedLog slowLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
-    final RateLimitedLog logicLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
+    final RateLimitedLog protocolLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog authLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog slowLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
 
     private volatile boolean draining;
 

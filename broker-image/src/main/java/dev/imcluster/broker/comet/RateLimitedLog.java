@@ -5,30 +5,36 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 
 /**
- * A warning that is logged at most once per period, saying how many were suppressed in between: for events
- * that a misbehaving client or a flood can trigger many times a second.
+ * A warning logged at most {@code burst} times per period, then suppressed until the next period, which says
+ * how many were left out: for events that a misbehaving client or a flood can trigger many times a second.
  */
 final class RateLimitedLog {
     private final Logger log;
     private final long periodNanos;
-    private final AtomicLong next = new AtomicLong(Long.MIN_VALUE);
+    private final int burst;
+    private final AtomicLong periodStart = new AtomicLong(System.nanoTime());
+    private final AtomicLong inPeriod = new AtomicLong();
     private final AtomicLong suppressed = new AtomicLong();
 
-    RateLimitedLog(Logger log, long period, TimeUnit unit) {
+    RateLimitedLog(Logger log, int burst, long period, TimeUnit unit) {
         this.log = log;
+        this.burst = burst;
         this.periodNanos = unit.toNanos(period);
     }
 
     void warn(String format, Object... args) {
         long now = System.nanoTime();
-        long due = next.get();
-        if ((due != Long.MIN_VALUE && now - due < 0) || !next.compareAndSet(due, now + periodNanos)) {
+        long start = periodStart.get();
+        if (now - start >= periodNanos && periodStart.compareAndSet(start, now)) {
+            inPeriod.set(0);
+        }
+        if (inPeriod.incrementAndGet() > burst) {
             suppressed.incrementAndGet();
             return;
         }
         long skipped = suppressed.getAndSet(0);
         if (skipped > 0) {
-            log.warn(format + " (" + skipped + " similar messages suppressed)", args);
+            log.warn(format + " (" + skipped + " similar messages suppressed before this one)", args);
         } else {
             log.warn(format, args);
         }
