@@ -1,0 +1,83 @@
+package dev.imcluster.broker.comet;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/** All buckets of this comet, the room fan-out across them, and the room online counts. */
+final class Buckets {
+    private final Bucket[] buckets;
+    /** Cluster-wide counts per room from logic's last RenewOnline reply. */
+    private volatile Map<String, Integer> clusterOnline = Collections.emptyMap();
+
+    Buckets(int count) {
+        buckets = new Bucket[count];
+        for (int i = 0; i < count; i++) {
+            buckets[i] = new Bucket();
+        }
+    }
+
+    Bucket forKey(String key) {
+        int h = key.hashCode();
+        h ^= h >>> 16;
+        return buckets[Math.floorMod(h * 0x9E3779B9, buckets.length)];
+    }
+
+    Session session(String key) {
+        return forKey(key).sessions.get(key);
+    }
+
+    void forEachSession(Consumer<Session> action) {
+        for (Bucket b : buckets) {
+            b.sessions.values().forEach(action);
+        }
+    }
+
+    /** Hands the batch to every member of the room, goim or gRPC; returns nothing, members count themselves. */
+    void deliverToRoom(String roomId, RoomBatch batch) {
+        for (Bucket b : buckets) {
+            Room room = b.rooms.get(roomId);
+            if (room != null) {
+                room.deliver(batch);
+            }
+        }
+    }
+
+    /** This comet's members per room. */
+    Map<String, Integer> roomCounts() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (Bucket b : buckets) {
+            b.rooms.forEach((id, room) -> counts.merge(id, room.members.size(), Integer::sum));
+        }
+        counts.values().removeIf(n -> n == 0);
+        return counts;
+    }
+
+    int roomCount() {
+        Set<String> ids = new HashSet<>();
+        for (Bucket b : buckets) {
+            ids.addAll(b.rooms.keySet());
+        }
+        return ids.size();
+    }
+
+    /** goim's Room.OnlineNum: the cluster-wide count when logic has reported one, else this comet's. */
+    int online(String roomId) {
+        Integer all = clusterOnline.get(roomId);
+        if (all != null && all > 0) {
+            return all;
+        }
+        int local = 0;
+        for (Bucket b : buckets) {
+            local += b.online(roomId);
+        }
+        return local;
+    }
+
+    void clusterOnline(Map<String, Integer> counts) {
+        clusterOnline = Map.copyOf(counts);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.imcluster.broker.comet;
+
+import dev.imcluster.broker.config.CometConfig;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every session and service of one comet shares. */
+final class CometContext {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.imcluster.broker.comet");
+
+    final CometConfig config;
+    final String serverId;
+    final Buckets buckets;
+    final LogicClient logic;
+    final CometMetrics metrics;
+    final DedupeWindow dedupe;
+    final ByteBufAllocator alloc;
+    /** Every open goim client connection, authenticated or not: closed together on drain. */
+    final ChannelGroup clients = new DefaultChannelGroup("comet-clients", GlobalEventExecutor.INSTANCE);
+    /** Disconnect calls to logic still running: drain waits for them. */
+    final AtomicInteger pendingDisconnects = new AtomicInteger();
+    final int maxBodySize;
+    final int sendQueueSize;
+    final long handshakeTimeoutNanos;
+    final long heartbeatTimeoutNanos;
+    final long renewMinNanos;
+    final long renewMaxNanos;
+
+    final RateLimitedLog protocolLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog authLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog slowLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+
+    private volatile boolean draining;
+
+    CometContext(CometConfig config, String serverId, Buckets buckets, LogicClient logic, CometMetrics metrics,
+                 ByteBufAllocator alloc) {
+        this.config = config;
+        this.serverId = serverId;
+        this.buckets = buckets;
+        this.logic = logic;
+        this.metrics = metrics;
+        this.alloc = alloc;
+        this.dedupe = new DedupeWindow(config.dedupe.size, config.dedupe.window.toNanos());
+        this.maxBodySize = config.protocol.maxBodySize;
+        this.sendQueueSize = config.protocol.sendQueueSize;
+        this.handshakeTimeoutNanos = config.protocol.handshakeTimeout.toNanos();
+        this.heartbeatTimeoutNanos = config.protocol.heartbeatTimeout.toNanos();
+        this.renewMinNanos = config.protocol.sessionRenewMin.toNanos();
+        this.renewMaxNanos = config.protocol.sessionRenewMax.toNanos();
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    void startDraining() {
+        draining = true;
+    }
+
+    /** True when one more client (connection or subscriber) would exceed comet.maxConnections. */
+    boolean atConnectionLimit() {
+        int max = config.maxConnections;
+        return max > 0 && metrics.tcpConnections.get() + metrics.wsConnections.get() + metrics.subscribers.get() >= max;
+    }
+}

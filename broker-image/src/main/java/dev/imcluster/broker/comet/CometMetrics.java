@@ -1,0 +1,147 @@
+package dev.imcluster.broker.comet;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * comet's meters, all named {@code imcluster.comet.*} (Prometheus: {@code imcluster_comet_*}). Hot-path meters
+ * are resolved once here, never looked up per message.
+ */
+final class CometMetrics {
+    private final MeterRegistry registry;
+
+    final AtomicInteger tcpConnections = new AtomicInteger();
+    final AtomicInteger wsConnections = new AtomicInteger();
+    final AtomicInteger subscribers = new AtomicInteger();
+    /** Frames and payloads queued inside comet for clients, not yet handed to the socket or gRPC. */
+    final LongAdder queued = new LongAdder();
+
+    final Counter inPush;
+    final Counter inBroadcast;
+    final Counter inRoom;
+    final Counter inClient;
+    final Counter inPublish;
+    final Counter outTcp;
+    final Counter outWebSocket;
+    final Counter outGrpc;
+    final Counter roomBatches;
+    final Counter dedupeHits;
+    final Counter dropSlowConsumer;
+    final Counter dropSubscriberOverflow;
+    final Counter dropDuplicate;
+    final Counter dropClosed;
+    final Timer deliveryLatency;
+
+    private final Map<String, Counter> protocolErrors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> disconnects = new ConcurrentHashMap<>();
+    private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
+    private final Map<String, Counter> logicErrors = new ConcurrentHashMap<>();
+
+    CometMetrics(MeterRegistry registry, Buckets buckets) {
+        this.registry = registry;
+        Gauge.builder("imcluster.comet.connections", tcpConnections, AtomicInteger::get)
+                .description("Open goim-protocol client connections").tag("transport", "tcp").register(registry);
+        Gauge.builder("imcluster.comet.connections", wsConnections, AtomicInteger::get)
+                .description("Open goim-protocol client connections").tag("transport", "websocket")
+                .register(registry);
+        Gauge.builder("imcluster.comet.topic.subscribers", subscribers, AtomicInteger::get)
+                .description("Open gRPC topic Subscribe streams").register(registry);
+        Gauge.builder("imcluster.comet.rooms", buckets, Buckets::roomCount)
+                .description("Rooms (and topics) with at least one member on this comet").register(registry);
+        Gauge.builder("imcluster.comet.send.queue.depth", queued, LongAdder::sum)
+                .description("Messages queued in comet for clients, across all connections").register(registry);
+
+        inPush = in("push");
+        inBroadcast = in("broadcast");
+        inRoom = in("room");
+        inClient = in("client");
+        inPublish = in("publish");
+        outTcp = out("tcp");
+        outWebSocket = out("websocket");
+        outGrpc = out("grpc");
+        roomBatches = Counter.builder("imcluster.comet.batches").description("Room batches (BroadcastRoom calls) fanned out")
+                .register(registry);
+        dedupeHits = Counter.builder("imcluster.comet.dedupe.hits")
+                .description("Messages dropped because their msg_id was already seen").register(registry);
+        dropSlowConsumer = drop("slow_consumer");
+        dropSubscriberOverflow = drop("subscriber_overflow");
+        dropDuplicate = drop("duplicate");
+        dropClosed = drop("closed");
+        deliveryLatency = Timer.builder("imcluster.comet.delivery.latency")
+                .description("From the publisher's published_at to comet handing the message to its clients")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+    }
+
+    private Counter in(String kind) {
+        return Counter.builder("imcluster.comet.messages.in").tag("kind", kind)
+                .description("Messages that reached comet: push/broadcast/room from job, client frames, publishes")
+                .register(registry);
+    }
+
+    private Counter out(String transport) {
+        return Counter.builder("imcluster.comet.messages.out").tag("transport", transport)
+                .description("Frames (goim) and payloads (gRPC) handed to clients").register(registry);
+    }
+
+    private Counter drop(String reason) {
+        return Counter.builder("imcluster.comet.drops").tag("reason", reason)
+                .description("Messages comet did not deliver, by reason").register(registry);
+    }
+
+    AtomicInteger connections(Transport transport) {
+        return transport == Transport.TCP ? tcpConnections : wsConnections;
+    }
+
+    Counter out(Transport transport) {
+        return transport == Transport.TCP ? outTcp : outWebSocket;
+    }
+
+    void protocolError(String reason) {
+        tagged(protocolErrors, "imcluster.comet.protocol.errors", "reason", reason,
+                "Client connections closed for breaking the protocol").increment();
+    }
+
+    void disconnect(String reason) {
+        tagged(disconnects, "imcluster.comet.disconnects", "reason", reason,
+                "Client connections ended, by reason").increment();
+    }
+
+    void authFailure(String reason) {
+        tagged(authFailures, "imcluster.comet.auth.failures", "reason", reason,
+                "Auth frames that logic rejected or could not check").increment();
+    }
+
+    void logicError(String call) {
+        tagged(logicErrors, "imcluster.comet.logic.errors", "call", call, "Failed gRPC calls to logic").increment();
+    }
+
+    /** Publish-to-comet latency, when the message carries its publish time. */
+    void latency(long publishedAtMicros) {
+        if (publishedAtMicros > 0) {
+            long micros = System.currentTimeMillis() * 1000L - publishedAtMicros;
+            if (micros >= 0) {
+                deliveryLatency.record(micros, TimeUnit.MICROSECONDS);
+            }
+        }
+    }
+
+    private Counter tagged(Map<String, Counter> cache, String name, String tag, String value, String description) {
+        Counter c = cache.get(value);
+        if (c == null) {
+            c = cache.computeIfAbsent(value,
+                    v -> Counter.builder(name).tag(tag, v).description(description).register(registry));
+        }
+        return c;
+    }
+}

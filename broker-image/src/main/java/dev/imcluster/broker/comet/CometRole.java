@@ -1,0 +1,222 @@
+package dev.imcluster.broker.comet;
+
+import dev.imcluster.broker.api.internal.OnlineReq;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.CometConfig;
+import dev.imcluster.broker.config.Listener;
+import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.Role;
+import dev.imcluster.broker.runtime.RoleContext;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The comet role: goim's client edge. Serves goim-protocol clients on TCP and WebSocket, gRPC topic subscribers
+ * (PubSubService), and job's internal Comet service; authenticates and reports sessions through logic.
+ *
+ * <p>Ports set to 0 in the config bind free ports; {@link #tcpPort()} and friends return the bound ones.
+ * {@link #close()} drains: it stops accepting, closes the clients (they reconnect to another comet), waits up
+ * to {@code comet.drainTimeout} for them and for logic to record their departures, then stops.
+ */
+public final class CometRole implements Role {
+    private static final Logger LOG = LoggerFactory.getLogger(CometRole.class);
+    private static final String HEALTH_CHECK = "comet";
+
+    private final RoleContext ctx;
+    private final CometConfig config;
+    private Transports transports;
+    private CometContext comet;
+    private GoimListeners listeners;
+    private PubSubService pubsub;
+    private Server internalGrpc;
+    private Server pubsubGrpc;
+    private HealthStatusManager internalHealth;
+    private HealthStatusManager pubsubHealth;
+    private ScheduledFuture<?> onlineReport;
+    private volatile boolean started;
+    private volatile boolean closed;
+
+    public CometRole(RoleContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config().comet;
+    }
+
+    @Override
+    public String name() {
+        return "comet";
+    }
+
+    @Override
+    public void start() throws Exception {
+        BrokerConfig root = ctx.config();
+        transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        Buckets buckets = new Buckets(config.buckets);
+        CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
+        LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout);
+        comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT);
+        ctx.health().register(HEALTH_CHECK, this::check);
+        try {
+            internalHealth = new HealthStatusManager();
+            internalGrpc = grpcServer(config.grpc, new CometService(comet), internalHealth);
+            pubsub = new PubSubService(comet);
+            pubsubHealth = new HealthStatusManager();
+            pubsubGrpc = grpcServer(config.pubsubGrpc, pubsub, pubsubHealth);
+            listeners = new GoimListeners(comet, transports, root.bindAddress);
+            listeners.start();
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+        long every = config.onlineReportInterval.toNanos();
+        onlineReport = transports.workers().next().scheduleAtFixedRate(this::reportOnline, every, every,
+                TimeUnit.NANOSECONDS);
+        started = true;
+        LOG.info("comet {} serving ({}): goim tcp {}, websocket {}{}, internal gRPC {}, pubsub gRPC {}, logic at {}",
+                ctx.serverId(), transports.name(), tcpPort(), websocketPort(), config.websocket.path, grpcPort(),
+                pubsubGrpcPort(), config.logicAddress);
+    }
+
+    private Server grpcServer(Listener listener, BindableService service, HealthStatusManager health)
+            throws IOException {
+        if (!listener.enabled) {
+            return null;
+        }
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(ctx.config().bindAddress, listener.port))
+                .bossEventLoopGroup(transports.boss())
+                .workerEventLoopGroup(transports.workers())
+                .channelType(transports.serverChannel())
+                .addService(service)
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .build()
+                .start();
+        health.setStatus(service.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        return server;
+    }
+
+    private Health.Check check() {
+        if (!started) {
+            return Health.Check.down("starting");
+        }
+        if (comet.draining()) {
+            return Health.Check.down("draining");
+        }
+        if (comet.logic.failing()) {
+            return Health.Check.down("logic at " + config.logicAddress + " unreachable");
+        }
+        return Health.Check.up();
+    }
+
+    /** Reports this comet's room counts to logic and keeps the cluster-wide counts for heartbeat replies. */
+    private void reportOnline() {
+        OnlineReq req = OnlineReq.newBuilder().setServer(ctx.serverId())
+                .putAllRoomCount(comet.buckets.roomCounts()).build();
+        comet.logic.renewOnline(req).whenComplete((reply, err) -> {
+            if (err != null) {
+                comet.metrics.logicError("renew_online");
+                comet.logicLog.warn("logic RenewOnline failed: {}", Session.describe(err));
+            } else {
+                comet.buckets.clusterOnline(reply.getAllRoomCountMap());
+            }
+        });
+    }
+
+    public int tcpPort() {
+        return listeners == null ? -1 : listeners.tcpPort();
+    }
+
+    public int websocketPort() {
+        return listeners == null ? -1 : listeners.websocketPort();
+    }
+
+    public int grpcPort() {
+        return internalGrpc == null ? -1 : internalGrpc.getPort();
+    }
+
+    public int pubsubGrpcPort() {
+        return pubsubGrpc == null ? -1 : pubsubGrpc.getPort();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (comet == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + config.drainTimeout.toNanos();
+        comet.startDraining();
+        setHealth(ServingStatus.NOT_SERVING);
+        if (onlineReport != null) {
+            onlineReport.cancel(false);
+        }
+        if (listeners != null) {
+            listeners.close();
+        }
+        if (pubsubGrpc != null) {
+            pubsubGrpc.shutdown();
+        }
+        int clients = comet.clients.size();
+        if (pubsub != null) {
+            pubsub.endAll(Status.UNAVAILABLE.withDescription("comet is draining; subscribe again"));
+        }
+        comet.clients.close();
+        while (System.nanoTime() - deadline < 0
+                && (!comet.clients.isEmpty() || comet.pendingDisconnects.get() > 0)) {
+            sleepQuietly(20);
+        }
+        LOG.info("comet {} drained {} client connections ({} still open, {} logic disconnects unconfirmed)",
+                ctx.serverId(), clients, comet.clients.size(), comet.pendingDisconnects.get());
+        stopServer(pubsubGrpc);
+        stopServer(internalGrpc);
+        comet.logic.close();
+        transports.close();
+        ctx.health().unregister(HEALTH_CHECK);
+    }
+
+    private void setHealth(ServingStatus status) {
+        for (HealthStatusManager h : new HealthStatusManager[] {internalHealth, pubsubHealth}) {
+            if (h != null) {
+                h.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+            }
+        }
+    }
+
+    private static void stopServer(Server server) {
+        if (server == null) {
+            return;
+        }
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+                server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

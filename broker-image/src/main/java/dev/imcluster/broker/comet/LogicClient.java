@@ -1,0 +1,108 @@
+package dev.imcluster.broker.comet;
+
+import dev.imcluster.broker.api.internal.ConnectReply;
+import dev.imcluster.broker.api.internal.ConnectReq;
+import dev.imcluster.broker.api.internal.DisconnectReply;
+import dev.imcluster.broker.api.internal.DisconnectReq;
+import dev.imcluster.broker.api.internal.HeartbeatReply;
+import dev.imcluster.broker.api.internal.HeartbeatReq;
+import dev.imcluster.broker.api.internal.LogicGrpc;
+import dev.imcluster.broker.api.internal.OnlineReply;
+import dev.imcluster.broker.api.internal.OnlineReq;
+import dev.imcluster.broker.api.internal.ReceiveReply;
+import dev.imcluster.broker.api.internal.ReceiveReq;
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.api.pubsub.PublishRequest;
+import com.google.protobuf.Empty;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** comet's client of logic's gRPC endpoint: the Logic service, and PubSubService.Publish for forwarding. */
+final class LogicClient implements AutoCloseable {
+    private static final long CALL_TIMEOUT_MS = 10_000;
+
+    private final ManagedChannel channel;
+    private final LogicGrpc.LogicStub logic;
+    private final PubSubServiceGrpc.PubSubServiceStub pubsub;
+    private final long connectTimeoutMs;
+
+    LogicClient(String target, Transports transports, Duration connectTimeout) {
+        this.channel = NettyChannelBuilder.forTarget(target)
+                .usePlaintext()
+                .eventLoopGroup(transports.workers())
+                .channelType(transports.socketChannel())
+                .build();
+        this.logic = LogicGrpc.newStub(channel);
+        this.pubsub = PubSubServiceGrpc.newStub(channel);
+        this.connectTimeoutMs = connectTimeout.toMillis();
+    }
+
+    CompletableFuture<ConnectReply> connect(ConnectReq req) {
+        return call(o -> logic.withDeadlineAfter(connectTimeoutMs, TimeUnit.MILLISECONDS).connect(req, o));
+    }
+
+    CompletableFuture<DisconnectReply> disconnect(DisconnectReq req) {
+        return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).disconnect(req, o));
+    }
+
+    CompletableFuture<HeartbeatReply> heartbeat(HeartbeatReq req) {
+        return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).heartbeat(req, o));
+    }
+
+    CompletableFuture<OnlineReply> renewOnline(OnlineReq req) {
+        return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).renewOnline(req, o));
+    }
+
+    CompletableFuture<ReceiveReply> receive(ReceiveReq req) {
+        return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).receive(req, o));
+    }
+
+    void publish(PublishRequest req, StreamObserver<Empty> response) {
+        pubsub.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).publish(req, response);
+    }
+
+    /** Not ready only while the channel is known to be failing; an idle channel connects on first use. */
+    boolean failing() {
+        return channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE;
+    }
+
+    @Override
+    public void close() {
+        channel.shutdown();
+        try {
+            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
+                channel.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            channel.shutdownNow();
+        }
+    }
+
+    private static <T> CompletableFuture<T> call(Consumer<StreamObserver<T>> invocation) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        invocation.accept(new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                future.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                future.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                future.complete(null);
+            }
+        });
+        return future;
+    }
+}

@@ -1,0 +1,592 @@
+package dev.imcluster.broker.comet;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.internal.ConnectReply;
+import dev.imcluster.broker.api.internal.ConnectReq;
+import dev.imcluster.broker.api.internal.DisconnectReq;
+import dev.imcluster.broker.api.internal.HeartbeatReq;
+import dev.imcluster.broker.api.internal.ReceiveReq;
+import dev.imcluster.broker.api.protocol.Proto;
+import dev.imcluster.broker.protocol.Frame;
+import dev.imcluster.broker.protocol.FrameCodec;
+import dev.imcluster.broker.protocol.Op;
+import dev.imcluster.broker.protocol.ProtocolException;
+import io.grpc.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
+ * heartbeats, room changes, op subscriptions and upstream messages) and its bounded send queue.
+ *
+ * <p>Threading: everything except {@link #push}, {@link #deliver} and {@link #accepts} runs on the channel's
+ * event loop. Pushes from other threads go onto a lock-free stack; the first push onto an empty stack schedules
+ * one drain on the event loop, which writes everything queued and flushes once (batched writes). The queue is
+ * bounded by {@code comet.protocol.sendQueueSize} frames, counting both this stack and Netty's outbound buffer;
+ * a client that falls further behind is disconnected as a slow consumer. An idle session holds no buffers.
+ */
+final class Session extends ChannelInboundHandlerAdapter implements RoomMember, Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    private static final int NEW = 0;
+    private static final int AUTHENTICATING = 1;
+    private static final int AUTHED = 2;
+    private static final int CLOSED = 3;
+    /** Frames a client may pipeline behind its Auth before logic answers. */
+    private static final int MAX_PENDING_DURING_AUTH = 16;
+    /** Upstream messages (Receive calls) in flight before comet stops reading from this client. */
+    private static final int MAX_RECEIVES_IN_FLIGHT = 16;
+    private static final int[] NO_OPS = new int[0];
+
+    private static final AtomicIntegerFieldUpdater<Session> QUEUED =
+            AtomicIntegerFieldUpdater.newUpdater(Session.class, "queued");
+    private static final AtomicReferenceFieldUpdater<Session, Node> HEAD =
+            AtomicReferenceFieldUpdater.newUpdater(Session.class, Node.class, "head");
+
+    private final CometContext comet;
+    private final Transport transport;
+    private final Runnable timeoutCheck = this::checkTimeout;
+    private Channel channel;
+
+    private volatile int state = NEW;
+    private volatile String closeReason;
+    private boolean counted;
+    private long mid;
+    private String key;
+    private volatile String roomId = "";
+    private volatile int[] accepts = NO_OPS;
+    private Bucket bucket;
+    private String cookie = "";
+
+    private volatile Node head;
+    private volatile int queued;
+
+    private long lastFrameNanos;
+    private long timeoutNanos;
+    private ScheduledFuture<?> timer;
+    private long nextRenewNanos;
+    private ArrayDeque<Frame> pendingDuringAuth;
+    private int receivesInFlight;
+
+    Session(CometContext comet, Transport transport) {
+        this.comet = comet;
+        this.transport = transport;
+    }
+
+    String key() {
+        return key;
+    }
+
+    long mid() {
+        return mid;
+    }
+
+    String roomId() {
+        return roomId;
+    }
+
+    /** True when key pushes and broadcasts of this operation reach this connection (goim's NeedPush). */
+    boolean accepts(int op) {
+        return Arrays.binarySearch(accepts, op) >= 0;
+    }
+
+    // ---- lifecycle ----
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        if (comet.draining() || comet.atConnectionLimit()) {
+            close(comet.draining() ? "draining" : "max_connections");
+            comet.metrics.disconnect(closeReason);
+            return;
+        }
+        counted = true;
+        comet.metrics.connections(transport).incrementAndGet();
+        comet.clients.add(channel);
+        lastFrameNanos = System.nanoTime();
+        timeoutNanos = comet.handshakeTimeoutNanos;
+        timer = channel.eventLoop().schedule(timeoutCheck, timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        int was = state;
+        state = CLOSED;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        if (!counted) {
+            return;
+        }
+        comet.metrics.connections(transport).decrementAndGet();
+        comet.metrics.disconnect(closeReason == null ? "client_closed" : closeReason);
+        if (pendingDuringAuth != null) {
+            pendingDuringAuth.forEach(Frame::release);
+            pendingDuringAuth = null;
+        }
+        run(); // releases whatever is still queued
+        if (was == AUTHED) {
+            bucket.remove(this);
+            if (!roomId.isEmpty()) {
+                bucket.leave(roomId, this);
+            }
+            disconnectFromLogic();
+        }
+    }
+
+    private void disconnectFromLogic() {
+        comet.pendingDisconnects.incrementAndGet();
+        comet.logic.disconnect(DisconnectReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())
+                .whenComplete((r, err) -> {
+                    comet.pendingDisconnects.decrementAndGet();
+                    if (err != null) {
+                        comet.metrics.logicError("disconnect");
+                        comet.logicLog.warn("logic Disconnect failed for key {}: {}", key, describe(err));
+                    }
+                });
+    }
+
+    /** Closes this connection; the first reason given is the one counted. Any thread. */
+    void close(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hs) {
+            String c = hs.requestHeaders().get(HttpHeaderNames.COOKIE);
+            cookie = c == null ? "" : c;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof ProtocolException pe) {
+                protocolError(pe.reason(), pe.getMessage());
+                return;
+            }
+            if (t instanceof CorruptedWebSocketFrameException) {
+                protocolError("websocket", t.getMessage());
+                return;
+            }
+        }
+        if (cause instanceof IOException) {
+            LOG.debug("{} connection from {} failed: {}", transport.tag, channel.remoteAddress(), cause.toString());
+            close("io_error");
+        } else {
+            comet.protocolLog.warn("closing {} connection from {} after an unexpected error: {}", transport.tag,
+                    channel.remoteAddress(), cause.toString());
+            close("error");
+        }
+    }
+
+    void protocolError(String reason, String message) {
+        if (state == CLOSED) {
+            return;
+        }
+        comet.metrics.protocolError(reason);
+        comet.protocolLog.warn("closing {} connection from {} (key {}): protocol error {}: {}", transport.tag,
+                channel.remoteAddress(), key, reason, message);
+        close("protocol_error");
+    }
+
+    private void checkTimeout() {
+        if (state == CLOSED) {
+            return;
+        }
+        long idle = System.nanoTime() - lastFrameNanos;
+        if (idle < timeoutNanos) {
+            timer = channel.eventLoop().schedule(timeoutCheck, timeoutNanos - idle, TimeUnit.NANOSECONDS);
+            return;
+        }
+        String reason = state == AUTHED ? "heartbeat_timeout" : "handshake_timeout";
+        protocolError(reason, "no complete frame for " + TimeUnit.NANOSECONDS.toMillis(idle) + " ms");
+    }
+
+    // ---- inbound ----
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Frame frame)) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
+        lastFrameNanos = System.nanoTime();
+        switch (state) {
+            case NEW -> {
+                if (frame.op() != Op.AUTH) {
+                    frame.release();
+                    protocolError("not_auth", "first frame has op " + frame.op() + ", expected Auth (7)");
+                    return;
+                }
+                try {
+                    startAuth(frame);
+                } finally {
+                    frame.release();
+                }
+            }
+            case AUTHENTICATING -> {
+                if (pendingDuringAuth == null) {
+                    pendingDuringAuth = new ArrayDeque<>(4);
+                }
+                if (pendingDuringAuth.size() >= MAX_PENDING_DURING_AUTH) {
+                    frame.release();
+                    protocolError("auth_pending", "more than " + MAX_PENDING_DURING_AUTH
+                            + " frames sent before the Auth reply");
+                    return;
+                }
+                pendingDuringAuth.add(frame);
+            }
+            case AUTHED -> {
+                try {
+                    operate(frame);
+                } finally {
+                    frame.release();
+                }
+            }
+            default -> frame.release();
+        }
+    }
+
+    private void startAuth(Frame frame) {
+        state = AUTHENTICATING;
+        int ver = frame.ver();
+        int seq = frame.seq();
+        ConnectReq req = ConnectReq.newBuilder()
+                .setServer(comet.serverId)
+                .setCookie(cookie)
+                .setToken(ByteString.copyFrom(frame.body().nioBuffer()))
+                .setRemoteAddr(String.valueOf(channel.remoteAddress()))
+                .build();
+        comet.logic.connect(req).whenCompleteAsync((reply, err) -> onConnect(reply, err, ver, seq), channel.eventLoop());
+    }
+
+    private void onConnect(ConnectReply reply, Throwable err, int ver, int seq) {
+        if (err != null) {
+            Status status = Status.fromThrowable(err);
+            String reason = status.getCode().name().toLowerCase(java.util.Locale.ROOT);
+            comet.metrics.authFailure(reason);
+            if (state != CLOSED) {
+                // Never log the token: only logic's status says why.
+                comet.authLog.warn("auth of {} connection from {} refused: logic Connect returned {}", transport.tag,
+                        channel.remoteAddress(), describe(err));
+                close("auth_failed");
+            }
+            return;
+        }
+        mid = reply.getMid();
+        key = reply.getKey().isEmpty() ? UUID.randomUUID().toString() : reply.getKey();
+        if (state == CLOSED) {
+            disconnectFromLogic(); // the client left while logic was recording it
+            return;
+        }
+        accepts = normalize(reply.getAcceptsList().stream().mapToInt(Integer::intValue).toArray());
+        roomId = reply.getRoomId();
+        bucket = comet.buckets.forKey(key);
+        Session replaced = bucket.put(this);
+        if (replaced != null && replaced != this) {
+            replaced.close("replaced");
+        }
+        if (!roomId.isEmpty()) {
+            bucket.join(roomId, this);
+        }
+        state = AUTHED;
+        cookie = null;
+        long now = System.nanoTime();
+        timeoutNanos = reply.getHeartbeat() > 0 ? TimeUnit.SECONDS.toNanos(reply.getHeartbeat())
+                : comet.heartbeatTimeoutNanos;
+        lastFrameNanos = now;
+        nextRenewNanos = now + renewInterval();
+        reply(ver, Op.AUTH_REPLY, seq, null);
+        ArrayDeque<Frame> pending = pendingDuringAuth;
+        pendingDuringAuth = null;
+        if (pending != null) {
+            for (Frame f; (f = pending.poll()) != null; ) {
+                try {
+                    if (state == AUTHED) {
+                        operate(f);
+                    }
+                } finally {
+                    f.release();
+                }
+            }
+        }
+    }
+
+    private long renewInterval() {
+        return comet.renewMinNanos == comet.renewMaxNanos ? comet.renewMinNanos
+                : ThreadLocalRandom.current().nextLong(comet.renewMinNanos, comet.renewMaxNanos + 1);
+    }
+
+    private void operate(Frame frame) {
+        switch (frame.op()) {
+            case Op.HEARTBEAT -> {
+                String room = roomId;
+                int online = room.isEmpty() ? 0 : comet.buckets.online(room);
+                write(FrameCodec.heartbeatReply(comet.alloc, frame.ver(), frame.seq(), online));
+                renewSessionIfDue();
+            }
+            case Op.CHANGE_ROOM -> {
+                changeRoom(frame.bodyAsString());
+                reply(frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), frame.body());
+            }
+            case Op.SUB -> {
+                int[] ops = parseOps(frame.bodyAsString());
+                if (ops != null) {
+                    accepts = normalize(concat(accepts, ops));
+                }
+                reply(frame.ver(), Op.SUB_REPLY, frame.seq(), frame.body());
+            }
+            case Op.UNSUB -> {
+                int[] ops = parseOps(frame.bodyAsString());
+                if (ops != null) {
+                    accepts = Arrays.stream(accepts).filter(op -> Arrays.stream(ops).noneMatch(o -> o == op)).toArray();
+                }
+                reply(frame.ver(), Op.UNSUB_REPLY, frame.seq(), frame.body());
+            }
+            default -> receive(frame);
+        }
+    }
+
+    private void renewSessionIfDue() {
+        long now = System.nanoTime();
+        if (now - nextRenewNanos < 0) {
+            return;
+        }
+        nextRenewNanos = now + renewInterval();
+        comet.logic.heartbeat(HeartbeatReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())
+                .whenComplete((r, err) -> {
+                    if (err != null) {
+                        comet.metrics.logicError("heartbeat");
+                        comet.logicLog.warn("logic Heartbeat failed for key {}: {}", key, describe(err));
+                    }
+                });
+    }
+
+    private void changeRoom(String newRoom) {
+        String old = roomId;
+        if (old.equals(newRoom)) {
+            return;
+        }
+        if (!old.isEmpty()) {
+            bucket.leave(old, this);
+        }
+        roomId = newRoom;
+        if (!newRoom.isEmpty()) {
+            bucket.join(newRoom, this);
+        }
+    }
+
+    /** Any op comet does not handle itself goes upstream to logic's Receive (goim's Operate default). */
+    private void receive(Frame frame) {
+        comet.metrics.inClient.increment();
+        int ver = frame.ver();
+        int op = frame.op();
+        int seq = frame.seq();
+        ReceiveReq req = ReceiveReq.newBuilder()
+                .setMid(mid)
+                .setKey(key)
+                .setProto(Proto.newBuilder().setVer(ver).setOp(op).setSeq(seq)
+                        .setBody(ByteString.copyFrom(frame.body().nioBuffer())))
+                .build();
+        receivesInFlight++;
+        updateAutoRead();
+        comet.logic.receive(req).whenCompleteAsync((r, err) -> {
+            receivesInFlight--;
+            if (err != null) {
+                comet.metrics.logicError("receive");
+                comet.logicLog.warn("logic Receive failed for key {} op {}: {}", key, op, describe(err));
+            }
+            if (state == AUTHED) {
+                reply(ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq, null);
+                updateAutoRead();
+            }
+        }, channel.eventLoop());
+    }
+
+    private void reply(int ver, int op, int seq, ByteBuf body) {
+        write(FrameCodec.encode(comet.alloc, ver, op, seq, body));
+    }
+
+    /** Writes a reply on the event loop; a client that does not read its replies is no longer read either. */
+    private void write(ByteBuf frame) {
+        channel.writeAndFlush(frame, channel.voidPromise());
+        if (!channel.isWritable()) {
+            updateAutoRead();
+        }
+    }
+
+    /**
+     * Reads from the client only while it reads our replies (the channel is writable) and logic keeps up with
+     * its upstream messages: the two ways a client could otherwise make comet buffer without bound.
+     */
+    private void updateAutoRead() {
+        boolean read = channel.isWritable() && receivesInFlight < MAX_RECEIVES_IN_FLIGHT;
+        if (channel.config().isAutoRead() != read) {
+            channel.config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateAutoRead();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    // ---- outbound (any thread) ----
+
+    /** A room batch: TCP clients get the inner frames as goim writes them, WebSocket clients the Raw frame. */
+    @Override
+    public void deliver(RoomBatch batch) {
+        pushShared(batch.raw, true);
+    }
+
+    /**
+     * Queues a view of a frame shared by many recipients (the caller keeps its reference). A Raw (op 9) frame
+     * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole.
+     */
+    void pushShared(ByteBuf frame, boolean raw) {
+        if (raw && transport == Transport.TCP) {
+            push(frame.retainedSlice(frame.readerIndex() + FrameCodec.HEADER_SIZE,
+                    frame.readableBytes() - FrameCodec.HEADER_SIZE));
+        } else {
+            push(frame.retainedDuplicate());
+        }
+    }
+
+    /** Queues a frame (taking ownership) for this client. */
+    void push(ByteBuf frame) {
+        if (state == CLOSED) {
+            frame.release();
+            comet.metrics.dropClosed.increment();
+            return;
+        }
+        if (QUEUED.incrementAndGet(this) > comet.sendQueueSize) {
+            QUEUED.decrementAndGet(this);
+            frame.release();
+            comet.metrics.dropSlowConsumer.increment();
+            slowConsumer();
+            return;
+        }
+        comet.metrics.queued.increment();
+        Node node = new Node(frame);
+        Node h;
+        do {
+            h = head;
+            node.next = h;
+        } while (!HEAD.compareAndSet(this, h, node));
+        if (h == null) {
+            channel.eventLoop().execute(this);
+        }
+    }
+
+    /** Drains the push stack onto the channel, oldest first, with one flush. Event loop only. */
+    @Override
+    public void run() {
+        Node h = HEAD.getAndSet(this, null);
+        if (h == null) {
+            return;
+        }
+        Node first = null;
+        int n = 0;
+        while (h != null) {
+            Node next = h.next;
+            h.next = first;
+            first = h;
+            h = next;
+            n++;
+        }
+        QUEUED.addAndGet(this, -n);
+        comet.metrics.queued.add(-n);
+        if (state == CLOSED || !channel.isActive()) {
+            for (Node x = first; x != null; x = x.next) {
+                x.msg.release();
+            }
+            comet.metrics.dropClosed.increment(n);
+            return;
+        }
+        for (Node x = first; x != null; x = x.next) {
+            channel.write(x.msg, channel.voidPromise());
+        }
+        channel.flush();
+        comet.metrics.out(transport).increment(n);
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        // A WebSocket frame may take two outbound entries (header and payload).
+        int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;
+        if (out != null && !channel.isWritable() && out.size() > limit) {
+            slowConsumer();
+        }
+    }
+
+    private void slowConsumer() {
+        if (state == CLOSED || closeReason != null) {
+            return;
+        }
+        comet.slowLog.warn("disconnecting slow {} client {} (key {}): more than {} frames waiting to be sent",
+                transport.tag, channel.remoteAddress(), key, comet.sendQueueSize);
+        close("slow_consumer");
+    }
+
+    // ---- helpers ----
+
+    static int[] parseOps(String body) {
+        String[] parts = body.split(",");
+        int[] ops = new int[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                ops[i] = Integer.parseInt(parts[i].trim());
+            }
+        } catch (NumberFormatException e) {
+            return null; // goim ignores a list it cannot parse
+        }
+        return ops;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    private static int[] normalize(int[] ops) {
+        return Arrays.stream(ops).sorted().distinct().toArray();
+    }
+
+    static String describe(Throwable err) {
+        Status status = Status.fromThrowable(err);
+        return status.getDescription() == null ? status.getCode().name()
+                : status.getCode() + " (" + status.getDescription() + ")";
+    }
+
+    private static final class Node {
+        final ByteBuf msg;
+        Node next;
+
+        Node(ByteBuf msg) {
+            this.msg = msg;
+        }
+    }
+}

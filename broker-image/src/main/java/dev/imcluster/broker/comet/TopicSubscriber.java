@@ -1,0 +1,139 @@
+package dev.imcluster.broker.comet;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.internal.RoomMessage;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A gRPC Subscribe stream as a room member (a topic is a room). Payloads wait in a bounded queue and are sent
+ * only while gRPC says the stream is ready (transport flow control), so a slow subscriber never holds up the
+ * fan-out: when its queue overflows, its stream ends with RESOURCE_EXHAUSTED and it leaves the room.
+ * All calls on the response observer are serialized by a work-in-progress counter.
+ */
+final class TopicSubscriber implements RoomMember {
+    private final CometContext comet;
+    private final String topic;
+    private final Bucket bucket;
+    private final ServerCallStreamObserver<SubscribeResponse> observer;
+    private final int capacity;
+    private final ConcurrentLinkedQueue<ByteString> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final AtomicInteger wip = new AtomicInteger();
+    private final AtomicBoolean left = new AtomicBoolean();
+    private final Runnable onLeave;
+    private volatile Status end;
+    private volatile boolean cancelled;
+    private boolean terminated;
+
+    TopicSubscriber(CometContext comet, String topic, Bucket bucket,
+                    ServerCallStreamObserver<SubscribeResponse> observer, Runnable onLeave) {
+        this.comet = comet;
+        this.topic = topic;
+        this.bucket = bucket;
+        this.observer = observer;
+        this.capacity = comet.sendQueueSize;
+        this.onLeave = onLeave;
+    }
+
+    String topic() {
+        return topic;
+    }
+
+    void start() {
+        observer.setOnReadyHandler(this::drain);
+        observer.setOnCancelHandler(() -> {
+            cancelled = true;
+            leave();
+            drain();
+        });
+        comet.metrics.subscribers.incrementAndGet();
+        bucket.join(topic, this);
+    }
+
+    @Override
+    public void deliver(RoomBatch batch) {
+        if (end != null || cancelled) {
+            return;
+        }
+        for (RoomMessage m : batch.messages) {
+            if (size.incrementAndGet() > capacity) {
+                size.decrementAndGet();
+                comet.metrics.dropSubscriberOverflow.increment();
+                comet.slowLog.warn("ending slow gRPC subscriber of topic {}: more than {} messages queued",
+                        topic, capacity);
+                end(Status.RESOURCE_EXHAUSTED.withDescription(
+                        "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
+                return;
+            }
+            queue.offer(m.getBody());
+            comet.metrics.queued.increment();
+        }
+        drain();
+    }
+
+    /** Ends the stream with this status (overflow, drain); the first end wins. Any thread. */
+    void end(Status status) {
+        if (end == null) {
+            end = status;
+        }
+        leave();
+        drain();
+    }
+
+    private void leave() {
+        if (left.compareAndSet(false, true)) {
+            bucket.leave(topic, this);
+            comet.metrics.subscribers.decrementAndGet();
+            onLeave.run();
+        }
+    }
+
+    private void drain() {
+        if (wip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            if (!terminated) {
+                if (cancelled || end != null) {
+                    terminated = true;
+                    int dropped = clear();
+                    if (end != null && end.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                        comet.metrics.dropSubscriberOverflow.increment(dropped);
+                    } else {
+                        comet.metrics.dropClosed.increment(dropped);
+                    }
+                    if (!cancelled) {
+                        observer.onError(end.asRuntimeException());
+                    }
+                } else {
+                    ByteString payload;
+                    while (observer.isReady() && (payload = queue.poll()) != null) {
+                        size.decrementAndGet();
+                        comet.metrics.queued.decrement();
+                        observer.onNext(SubscribeResponse.newBuilder().setPayload(payload).build());
+                        comet.metrics.outGrpc.increment();
+                    }
+                }
+            } else {
+                clear();
+            }
+            missed = wip.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    private int clear() {
+        int n = 0;
+        while (queue.poll() != null) {
+            size.decrementAndGet();
+            comet.metrics.queued.decrement();
+            n++;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,224 @@
+package dev.imcluster.broker.comet;
+
+import static dev.imcluster.broker.comet.CometHarness.auth;
+import static dev.imcluster.broker.comet.CometHarness.message;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.internal.RoomMessage;
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.api.pubsub.PublishRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The gRPC topic API on comet: a topic is a room, Publish is forwarded to logic, slow subscribers are cut off. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PubSubTest {
+    private CometHarness h;
+
+    @BeforeAll
+    void start() throws Exception {
+        h = new CometHarness(c -> c.comet.protocol.sendQueueSize = 32);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        h.close();
+    }
+
+    /** Collects a Subscribe stream. */
+    static final class Collector implements StreamObserver<SubscribeResponse> {
+        final BlockingQueue<String> payloads = new LinkedBlockingQueue<>();
+        final AtomicInteger count = new AtomicInteger();
+        final CompletableFuture<Status> end = new CompletableFuture<>();
+
+        @Override
+        public void onNext(SubscribeResponse value) {
+            payloads.add(value.getPayload().toStringUtf8());
+            count.incrementAndGet();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            end.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+            end.complete(Status.OK);
+        }
+
+        String next() throws InterruptedException {
+            String p = payloads.poll(20, TimeUnit.SECONDS);
+            assertThat(p).as("payload within 20 s").isNotNull();
+            return p;
+        }
+    }
+
+    private Collector subscribe(PubSubServiceGrpc.PubSubServiceStub stub, String topic) {
+        Collector c = new Collector();
+        stub.subscribe(SubscribeRequest.newBuilder().setTopic(topic).build(), c);
+        await().atMost(GoimClient.WAIT).until(() -> h.comet.pubsubGrpcPort() > 0
+                && h.job.rooms(dev.imcluster.broker.api.internal.RoomsReq.getDefaultInstance())
+                .getRoomsMap().containsKey(topic));
+        return c;
+    }
+
+    @Test
+    void aTopicIsARoomForGoimClientsAndGrpcSubscribersAlike() throws Exception {
+        String topic = "chat-shared";
+        try (GoimClient goim = h.client(Transport.WEBSOCKET)) {
+            goim.auth(auth(1, "shared", topic));
+            Collector sub = subscribe(h.pubsubAsync, topic);
+            h.pushRoom(topic, message(1000, "m1"), message(1000, "m2"));
+            h.pushRoom(topic, message(1000, "m3"));
+            assertThat(List.of(sub.next(), sub.next(), sub.next())).containsExactly("m1", "m2", "m3");
+            assertThat(goim.expectPushes(2)).extracting(GoimClient.Received::text).containsExactly("m1", "m2");
+            assertThat(goim.expectPushes(1)).extracting(GoimClient.Received::text).containsExactly("m3");
+            // Both count as online in the room.
+            await().atMost(GoimClient.WAIT).untilAsserted(() -> assertThat(goim.heartbeat()).isEqualTo(2));
+        }
+    }
+
+    @Test
+    void publishIsForwardedToLogic() throws Exception {
+        h.pubsub.publish(PublishRequest.newBuilder().setTopic("orders")
+                .setPayload(ByteString.copyFromUtf8("order 1")).build());
+        PublishRequest got = h.logic.published.poll(20, TimeUnit.SECONDS);
+        assertThat(got).isNotNull();
+        assertThat(got.getTopic()).isEqualTo("orders");
+        assertThat(got.getPayload().toStringUtf8()).isEqualTo("order 1");
+    }
+
+    @Test
+    void anEmptyTopicIsRefused() {
+        Collector c = new Collector();
+        h.pubsubAsync.subscribe(SubscribeRequest.getDefaultInstance(), c);
+        assertThat(c.end.join().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                () -> h.pubsub.publish(PublishRequest.getDefaultInstance())).getStatus().getCode())
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void aSlowSubscriberIsEndedWhileOthersKeepReceiving() throws Exception {
+        String topic = "firehose";
+        ManagedChannel slowChannel = NettyChannelBuilder.forAddress("127.0.0.1", h.comet.pubsubGrpcPort())
+                .usePlaintext().build();
+        ManagedChannel fastChannel = NettyChannelBuilder.forAddress("127.0.0.1", h.comet.pubsubGrpcPort())
+                .usePlaintext().build();
+        try (GoimClient goim = h.client(Transport.TCP)) {
+            goim.auth(auth(1, "firehose-goim", topic));
+            // The slow subscriber asks for one message and never for more.
+            CompletableFuture<Status> slowEnd = new CompletableFuture<>();
+            ClientCall<SubscribeRequest, SubscribeResponse> slow =
+                    slowChannel.newCall(PubSubServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
+            slow.start(new ClientCall.Listener<>() {
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                    slowEnd.complete(status);
+                }
+            }, new Metadata());
+            slow.sendMessage(SubscribeRequest.newBuilder().setTopic(topic).build());
+            slow.halfClose();
+            slow.request(1);
+            Collector fast = subscribe(PubSubServiceGrpc.newStub(fastChannel), topic);
+            await().atMost(GoimClient.WAIT).until(() -> h.job.rooms(
+                    dev.imcluster.broker.api.internal.RoomsReq.getDefaultInstance()).getRoomsMap().containsKey(topic)
+                    && h.gauge("imcluster.comet.topic.subscribers") >= 2);
+            double overflows = h.counter("imcluster.comet.drops", "reason", "subscriber_overflow");
+
+            String big = "x".repeat(4000);
+            int pushed = 0;
+            List<String> fastSeen = new java.util.ArrayList<>();
+            List<Integer> goimSeen = new java.util.ArrayList<>();
+            // Paced like a live room: each batch reaches the keeping-up receivers before the next is pushed.
+            while (h.counter("imcluster.comet.drops", "reason", "subscriber_overflow") == overflows) {
+                assertThat(pushed).as("the slow subscriber overflowed").isLessThan(5000);
+                RoomMessage[] batch = new RoomMessage[5];
+                for (int i = 0; i < batch.length; i++) {
+                    batch[i] = message(1000, ++pushed + ":" + big);
+                }
+                h.pushRoom(topic, batch);
+                for (int i = 0; i < batch.length; i++) {
+                    fastSeen.add(fast.next());
+                }
+                for (GoimClient.Received r : goim.expectPushes(batch.length)) {
+                    goimSeen.add(Integer.parseInt(r.text().substring(0, r.text().indexOf(':'))));
+                }
+            }
+            // grpc-java reports the end only once the client has read what was sent before it.
+            slow.request(Integer.MAX_VALUE);
+            assertThat(slowEnd.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(fastSeen).hasSize(pushed);
+            for (int i = 0; i < pushed; i++) {
+                assertThat(fastSeen.get(i)).startsWith((i + 1) + ":");
+            }
+            assertThat(goimSeen).isSorted().hasSize(pushed);
+            assertThat(h.counter("imcluster.comet.disconnects", "reason", "slow_consumer")).isZero();
+            assertThat(fast.end).isNotDone();
+        } finally {
+            slowChannel.shutdownNow();
+            fastChannel.shutdownNow();
+        }
+    }
+
+    @Test
+    void bothGrpcServersServeHealthAndReflection() {
+        for (int port : new int[] {h.comet.grpcPort(), h.comet.pubsubGrpcPort()}) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            try {
+                HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).check(HealthCheckRequest.getDefaultInstance());
+                assertThat(r.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+                var reflection = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(ch);
+                CompletableFuture<List<String>> services = new CompletableFuture<>();
+                StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> req = reflection.serverReflectionInfo(
+                        new StreamObserver<>() {
+                            @Override
+                            public void onNext(io.grpc.reflection.v1.ServerReflectionResponse value) {
+                                services.complete(value.getListServicesResponse().getServiceList().stream()
+                                        .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                services.completeExceptionally(t);
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                            }
+                        });
+                req.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+                req.onCompleted();
+                assertThat(services.join()).contains("grpc.health.v1.Health");
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+        assertThat(h.health.ready()).isTrue();
+    }
+}
