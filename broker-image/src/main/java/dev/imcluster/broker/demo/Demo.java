@@ -5,6 +5,7 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import dev.imcluster.broker.comet.CometRole;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.runtime.BrokerProcess;
@@ -58,10 +59,11 @@ public final class Demo implements AutoCloseable {
     public void start() {
         BrokerConfig config = process.context().config();
         LogicRole logic = process.role(LogicRole.class).orElseThrow();
-        boolean comet = process.roles().stream().anyMatch(r -> r.name().equals("comet"));
-        int pubsubPort = config.comet.pubsubGrpc.port;
-        int wsPort = config.comet.websocket.port;
-        printInstructions(logic, comet, pubsubPort, wsPort, config.comet.tcp.port);
+        CometRole cometRole = process.role(CometRole.class).orElse(null);
+        boolean comet = cometRole != null;
+        int pubsubPort = comet ? cometRole.pubsubGrpcPort() : -1;
+        int wsPort = comet ? cometRole.websocketPort() : -1;
+        printInstructions(logic, comet, pubsubPort, wsPort, comet ? cometRole.tcpPort() : -1);
 
         logicChannel = ManagedChannelBuilder.forAddress("127.0.0.1", logic.grpcPort()).usePlaintext().build();
         if (comet) {

@@ -1,6 +1,7 @@
 package dev.imcluster.broker.runtime;
 
 import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.comet.CometRole;
 import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.job.JobRole;
@@ -20,7 +21,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -120,16 +120,15 @@ public final class BrokerProcess implements AutoCloseable {
             startRole(logic);
         }
         if (mode == Mode.comet || mode == Mode.standalone) {
-            if (mode == Mode.standalone) {
-                wireStandalone(config, context.serverId(), logic);
+            if (logic != null && logic.grpcPort() > 0) {
+                config.comet.logicAddress = "127.0.0.1:" + logic.grpcPort(); // standalone: this process's logic
             }
-            Optional<Role> comet = newComet(context);
-            if (comet.isPresent()) {
-                startRole(comet.get());
-            } else if (mode == Mode.comet) {
-                throw new ConfigException("the comet role is not in this build yet");
-            } else {
-                log.warn("the comet role is not in this build yet: standalone runs logic and job only");
+            CometRole comet = new CometRole(context);
+            startRole(comet);
+            if (mode == Mode.standalone && config.job.comets.mode == JobConfig.DiscoveryMode.STATIC_LIST) {
+                // standalone: job fans out to this process's comet, known by its server id
+                config.job.comets.addresses = new ArrayList<>(List.of(
+                        context.serverId() + "=127.0.0.1:" + comet.grpcPort()));
             }
         }
         if (mode == Mode.job || mode == Mode.standalone) {
@@ -138,29 +137,6 @@ public final class BrokerProcess implements AutoCloseable {
         ready = true;
         log.info("imcluster broker '{}' started as {} (server id {}); admin on :{}", mode, mode,
                 context.serverId(), admin.port());
-    }
-
-    /**
-     * MERGE POINT for the comet role: the lead replaces the body with
-     * {@code return Optional.of(new dev.imcluster.broker.comet.CometRole(ctx));} when the comet branch lands.
-     */
-    private static Optional<Role> newComet(RoleContext ctx) {
-        return Optional.empty();
-    }
-
-    /** standalone's roles talk over loopback: comet to this logic, job to this comet. */
-    private static void wireStandalone(BrokerConfig config, String serverId, LogicRole logic) throws IOException {
-        if (logic.grpcPort() > 0) {
-            config.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        }
-        if (config.comet.grpc.port == 0) {
-            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                config.comet.grpc.port = probe.getLocalPort();
-            }
-        }
-        if (config.job.comets.mode == JobConfig.DiscoveryMode.STATIC_LIST) {
-            config.job.comets.addresses = new ArrayList<>(List.of(serverId + "=127.0.0.1:" + config.comet.grpc.port));
-        }
     }
 
     private void startRole(Role role) throws Exception {
