@@ -6,6 +6,11 @@ import dev.imcluster.broker.api.internal.PushMsgReq;
 import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.protocol.Proto;
 import dev.imcluster.broker.config.JobConfig;
+import dev.imcluster.broker.protocol.FrameCodec;
+import dev.imcluster.broker.protocol.Op;
+import com.google.protobuf.ByteString;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.runtime.RateLimitedLog;
@@ -139,9 +144,16 @@ public final class JobRole implements Role {
                 .setMsgId(e.getMsgId()).setPublishedAtMicros(e.getPublishedAtMicros()).build());
     }
 
-    /** goim's inner frame: op = the push's operation, body = the message (comet wraps it in Raw, op 9). */
-    private static Proto proto(PushEnvelope e) {
-        return Proto.newBuilder().setVer(1).setOp(e.getOperation()).setBody(e.getMsg()).build();
+    /**
+     * As goim's job builds it ({@code internal/job/push.go}): a Raw (op 9) proto whose body is one whole frame
+     * with op = the push's operation and body = the message; comet writes it to the client as is.
+     */
+    static Proto proto(PushEnvelope e) {
+        ByteBuf inner = Unpooled.buffer(FrameCodec.HEADER_SIZE + e.getMsg().size());
+        FrameCodec.writeHeader(inner, e.getMsg().size(), 1, e.getOperation(), 0);
+        inner.writeBytes(e.getMsg().asReadOnlyByteBuffer());
+        return Proto.newBuilder().setVer(1).setOp(Op.RAW)
+                .setBody(ByteString.copyFrom(inner.array(), inner.arrayOffset(), inner.readableBytes())).build();
     }
 
     @Override

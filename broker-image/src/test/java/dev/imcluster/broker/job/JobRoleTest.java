@@ -137,8 +137,15 @@ class JobRoleTest {
         assertThat(cometA.pushes).isEmpty();
         assertThat(cometB.pushes.get(0).getKeysList()).containsExactly("k1", "k2");
         assertThat(cometB.pushes.get(0).getProtoOp()).isEqualTo(1001);
-        assertThat(cometB.pushes.get(0).getProto().getOp()).isEqualTo(1001);
-        assertThat(cometB.pushes.get(0).getProto().getBody().toStringUtf8()).isEqualTo("for you");
+        // goim's shape: a Raw (op 9) proto holding one frame (16-byte header, op 1001) with the message.
+        assertThat(cometB.pushes.get(0).getProto().getOp()).isEqualTo(9);
+        java.nio.ByteBuffer inner = cometB.pushes.get(0).getProto().getBody().asReadOnlyByteBuffer();
+        assertThat(inner.getInt()).isEqualTo(16 + "for you".length());
+        assertThat(inner.getShort()).isEqualTo((short) 16);
+        assertThat(inner.getShort()).isEqualTo((short) 1);
+        assertThat(inner.getInt()).isEqualTo(1001);
+        inner.getInt();
+        assertThat(java.nio.charset.StandardCharsets.UTF_8.decode(inner).toString()).isEqualTo("for you");
         assertThat(cometB.pushes.get(0).getMsgId()).isEqualTo("m1");
         assertThat(cometA.broadcasts.get(0).getSpeed()).isEqualTo(5); // goim splits speed across comets
 

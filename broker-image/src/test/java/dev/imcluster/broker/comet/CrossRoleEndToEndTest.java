@@ -1,0 +1,305 @@
+package dev.imcluster.broker.comet;
+
+import static dev.imcluster.broker.comet.CometHarness.auth;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.api.pubsub.PublishRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.job.JobRole;
+import dev.imcluster.broker.logic.LogicRole;
+import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.runtime.RoleContext;
+import dev.imcluster.broker.session.memory.InMemorySessionStore;
+import dev.imcluster.broker.testing.TestSupport;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 2's cross-role tests: logic, two comets and job as separate role instances (own contexts, configs and
+ * ports), sharing only the in-memory bus (logic and job) and the session store (logic), talking over loopback.
+ */
+class CrossRoleEndToEndTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
+    private final InMemorySessionStore sessions = TestSupport.sessions();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private LogicRole logic;
+    private CometRole cometA;
+    private CometRole cometB;
+    private RoleContext cometACtx;
+    private RoleContext cometBCtx;
+    private String push;
+
+    @BeforeEach
+    void startCluster() throws Exception {
+        logic = new LogicRole(TestSupport.context(TestSupport.loopbackConfig(), "logic-1", bus, sessions));
+        logic.start();
+        closeables.add(logic);
+        push = "http://127.0.0.1:" + logic.httpPort();
+
+        cometACtx = cometContext("comet-a");
+        cometA = new CometRole(cometACtx);
+        cometA.start();
+        closeables.add(0, cometA);
+        cometBCtx = cometContext("comet-b");
+        cometB = new CometRole(cometBCtx);
+        cometB.start();
+        closeables.add(0, cometB);
+
+        BrokerConfig jobConfig = TestSupport.loopbackConfig();
+        jobConfig.job.roomBatch.maxDelay = Duration.ofMillis(20);
+        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-a=127.0.0.1:" + cometA.grpcPort(),
+                "comet-b=127.0.0.1:" + cometB.grpcPort()));
+        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null));
+        job.start();
+        closeables.add(job);
+    }
+
+    private RoleContext cometContext(String serverId) {
+        BrokerConfig config = TestSupport.loopbackConfig();
+        config.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
+        config.comet.protocol.sendQueueSize = 64;
+        config.comet.drainTimeout = Duration.ofSeconds(2);
+        return TestSupport.context(config, serverId, null, null);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        bus.close();
+    }
+
+    private ManagedChannel channel(int port) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        closeables.add(0, channel::shutdownNow);
+        return channel;
+    }
+
+    private GoimClient goim(Transport transport, CometRole comet, String authJson) {
+        GoimClient client = GoimClient.connect(transport, transport == Transport.TCP ? comet.tcpPort()
+                : comet.websocketPort());
+        closeables.add(0, client);
+        return client.auth(authJson);
+    }
+
+    /** Collects a Subscribe stream's payloads. */
+    private static final class Subscriber implements StreamObserver<SubscribeResponse> {
+        final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        final CompletableFuture<Status> end = new CompletableFuture<>();
+
+        @Override
+        public void onNext(SubscribeResponse value) {
+            received.add(value.getPayload().toStringUtf8());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            end.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+            end.complete(Status.OK);
+        }
+
+        String next() throws InterruptedException {
+            String s = received.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(s).as("a message within " + WAIT).isNotNull();
+            return s;
+        }
+    }
+
+    private Subscriber subscribe(CometRole comet, String topic) {
+        Subscriber s = new Subscriber();
+        PubSubServiceGrpc.newStub(channel(comet.pubsubGrpcPort()))
+                .subscribe(SubscribeRequest.newBuilder().setTopic(topic).build(), s);
+        return s;
+    }
+
+    private static PublishRequest publishRequest(String topic, String payload) {
+        return PublishRequest.newBuilder().setTopic(topic).setPayload(ByteString.copyFromUtf8(payload)).build();
+    }
+
+    /** Publishes warm-up messages until every subscriber has one, then forgets them. */
+    private void awaitSubscribed(PubSubServiceGrpc.PubSubServiceBlockingStub publisher, String topic,
+                                 Subscriber... subscribers) {
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            publisher.publish(publishRequest(topic, "warmup"));
+            for (Subscriber s : subscribers) {
+                if (!s.received.contains("warmup")) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        await().atMost(WAIT).pollDelay(Duration.ofMillis(300)).until(() -> true); // let in-flight warm-ups land
+        for (Subscriber s : subscribers) {
+            s.received.clear();
+        }
+    }
+
+    private static List<String> nonWarmup(Subscriber s, int n) throws InterruptedException {
+        List<String> out = new ArrayList<>();
+        while (out.size() < n) {
+            String m = s.next();
+            if (!m.equals("warmup")) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void topicPublishReachesSubscribersOnEveryCometInOrderPerPublisher() throws Exception {
+        String topic = "orders";
+        Subscriber onA = subscribe(cometA, topic);
+        Subscriber onB = subscribe(cometB, topic);
+        PubSubServiceGrpc.PubSubServiceBlockingStub viaLogic = PubSubServiceGrpc.newBlockingStub(
+                channel(logic.grpcPort())).withDeadlineAfter(2, TimeUnit.MINUTES);
+        PubSubServiceGrpc.PubSubServiceBlockingStub viaComet = PubSubServiceGrpc.newBlockingStub(
+                channel(cometA.pubsubGrpcPort())).withDeadlineAfter(2, TimeUnit.MINUTES);
+        awaitSubscribed(viaLogic, topic, onA, onB);
+
+        int n = 100;
+        CompletableFuture<Void> p1 = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < n; i++) {
+                viaComet.publish(publishRequest(topic, "p1:" + i));
+            }
+        });
+        CompletableFuture<Void> p2 = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < n; i++) {
+                viaLogic.publish(publishRequest(topic, "p2:" + i));
+            }
+        });
+        p1.get(2, TimeUnit.MINUTES);
+        p2.get(2, TimeUnit.MINUTES);
+        for (Subscriber s : List.of(onA, onB)) {
+            List<String> got = nonWarmup(s, 2 * n);
+            for (String publisher : List.of("p1:", "p2:")) {
+                assertThat(got.stream().filter(m -> m.startsWith(publisher))
+                        .map(m -> Integer.parseInt(m.substring(3))).toList())
+                        .as("messages of " + publisher + " in publish order").isSorted().hasSize(n).doesNotHaveDuplicates();
+            }
+        }
+    }
+
+    @Test
+    void roomAndBroadcastPushesFanOutToBothComets() throws Exception {
+        GoimClient inRoomOnA = goim(Transport.WEBSOCKET, cometA, auth(1, "a1", "live://1", 1000));
+        GoimClient inRoomOnB = goim(Transport.TCP, cometB, auth(2, "b1", "live://1", 1000));
+        GoimClient otherRoomOnB = goim(Transport.WEBSOCKET, cometB, auth(3, "b2", "live://2", 1000));
+
+        HttpResponse<String> room = TestSupport.post(push + "/goim/push/room?operation=1000&type=live&room=1",
+                "to room 1");
+        assertThat(room.statusCode()).as(room.body()).isEqualTo(200);
+        for (GoimClient c : List.of(inRoomOnA, inRoomOnB)) {
+            GoimClient.Received r = c.expectPush();
+            assertThat(r.op()).isEqualTo(1000);
+            assertThat(r.text()).isEqualTo("to room 1");
+        }
+
+        assertThat(TestSupport.post(push + "/goim/push/all?operation=1000", "to all").statusCode()).isEqualTo(200);
+        for (GoimClient c : List.of(inRoomOnA, inRoomOnB, otherRoomOnB)) {
+            assertThat(c.expectPush().text()).isEqualTo("to all"); // room 2 got nothing before this
+        }
+    }
+
+    @Test
+    void keyAndMidPushesReachTheirClientsOnTheRightComet() throws Exception {
+        GoimClient alice = goim(Transport.WEBSOCKET, cometB, auth(42, "alice-phone", "live://9", 1000, 1001));
+        GoimClient bob = goim(Transport.TCP, cometA, auth(43, "bob-web", "live://9", 1000, 1001));
+
+        HttpResponse<String> keys = TestSupport.post(push + "/goim/push/keys?operation=1001&keys=alice-phone",
+                "hi alice");
+        assertThat(keys.statusCode()).as(keys.body()).isEqualTo(200);
+        GoimClient.Received toAlice = alice.expectPush();
+        assertThat(toAlice.op()).isEqualTo(1001);
+        assertThat(toAlice.text()).isEqualTo("hi alice");
+
+        assertThat(TestSupport.post(push + "/goim/push/mids?operation=1001&mids=43", "hi bob").statusCode())
+                .isEqualTo(200);
+        assertThat(bob.expectPush().text()).isEqualTo("hi bob");
+
+        // Each got only its own push: the next thing both see is this room message.
+        assertThat(TestSupport.post(push + "/goim/push/room?operation=1000&type=live&room=9", "to both")
+                .statusCode()).isEqualTo(200);
+        assertThat(alice.expectPush().text()).isEqualTo("to both");
+        assertThat(bob.expectPush().text()).isEqualTo("to both");
+    }
+
+    @Test
+    void aSlowSubscriberIsCutOffWhileOthersKeepReceiving() throws Exception {
+        String topic = "firehose";
+        Subscriber fast = subscribe(cometA, topic);
+        ManagedChannel slowChannel = channel(cometA.pubsubGrpcPort());
+        CompletableFuture<Status> slowEnd = new CompletableFuture<>();
+        ClientCall<SubscribeRequest, SubscribeResponse> slow =
+                slowChannel.newCall(PubSubServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
+        slow.start(new ClientCall.Listener<>() {
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+                slowEnd.complete(status);
+            }
+        }, new Metadata());
+        slow.sendMessage(SubscribeRequest.newBuilder().setTopic(topic).build());
+        slow.halfClose();
+        slow.request(1); // reads one message, never more
+        Subscriber onB = subscribe(cometB, topic);
+        PubSubServiceGrpc.PubSubServiceBlockingStub publisher = PubSubServiceGrpc.newBlockingStub(
+                channel(logic.grpcPort())).withDeadlineAfter(5, TimeUnit.MINUTES);
+        awaitSubscribed(publisher, topic, fast, onB);
+
+        String big = "x".repeat(4000);
+        int published = 0;
+        while (overflows(cometACtx) == 0) {
+            assertThat(published).as("the slow subscriber overflowed").isLessThan(5000);
+            for (int i = 0; i < 5; i++) {
+                publisher.publish(publishRequest(topic, ++published + ":" + big));
+            }
+            // Paced like a live topic: the keeping-up subscribers get each round before the next.
+            for (Subscriber s : List.of(fast, onB)) {
+                List<String> got = nonWarmup(s, 5);
+                assertThat(got.get(4)).startsWith(published + ":");
+            }
+        }
+        slow.request(Integer.MAX_VALUE);
+        assertThat(slowEnd.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        publisher.publish(publishRequest(topic, "after"));
+        assertThat(nonWarmup(fast, 1)).containsExactly("after");
+        assertThat(nonWarmup(onB, 1)).containsExactly("after");
+        assertThat(fast.end).isNotDone();
+    }
+
+    private static double overflows(RoleContext ctx) {
+        Counter c = ctx.meters().find("imcluster.comet.drops").tag("reason", "subscriber_overflow").counter();
+        return c == null ? 0 : c.count();
+    }
+
+}
