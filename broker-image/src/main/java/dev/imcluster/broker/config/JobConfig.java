@@ -25,7 +25,10 @@ public final class JobConfig {
     public static final class CometDiscovery {
         /** {@code static}: the addresses below; {@code dns}: every A record of {@code dnsName} (a headless Service). */
         public DiscoveryMode mode = DiscoveryMode.STATIC_LIST;
-        /** host:port of each comet's internal gRPC, with mode static. */
+        /**
+         * With mode static: each comet's internal gRPC as {@code serverId=host:port}, or {@code host:port} (then
+         * its server id is taken to be {@code host:port} or {@code host}).
+         */
         public List<String> addresses = new ArrayList<>(List.of("localhost:3109"));
         /** Headless Service name, with mode dns. */
         public String dnsName;
