@@ -24,6 +24,12 @@ public interface MessageBus extends AutoCloseable {
      * with the same {@link Envelopes#partitionKey} reach the handler in publish order, one at a time. A message
      * is acknowledged when the handler's future completes normally; if it fails, the message is delivered again
      * (after a backoff).
+     * <p>"One at a time" means one handler <em>call</em> at a time: the next message of a key is handed over once
+     * the previous call returned, without waiting for its future (up to a bounded number unacknowledged, as a
+     * Kafka or JetStream consumer holds fetched records). job relies on this: it acknowledges a room message only
+     * when the batch holding it was delivered, so a bus that waited for each future would limit every room to
+     * one message per {@code job.roomBatch.maxDelay}. A redelivered message may therefore come after later ones
+     * of its key (comets drop repeats by message id).
      */
     Subscription subscribe(String group, EnvelopeHandler handler);
 
