@@ -69,6 +69,13 @@ class MainTest {
     }
 
     @Test
+    void theMemoryQueueIsRefusedOutsideStandalone() {
+        assertThat(Main.launch(new String[] {"job"}, Map.of("IMCLUSTER__ADMIN__PORT", "0"), err).exitCode())
+                .isEqualTo(2);
+        assertThat(err()).contains("mq.backend").contains("standalone");
+    }
+
+    @Test
     void logicRoleAloneNeedsJwtKeysByDefault() {
         assertThat(Main.launch(new String[] {"logic"}, Map.of(), err).exitCode()).isEqualTo(2);
         assertThat(err()).contains("logic.auth.mode");

@@ -4,6 +4,8 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.comet.CometRole;
 import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.config.JobConfig;
+import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.mq.MessageBus;
@@ -76,6 +78,15 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** Starts every role of {@code mode}; on failure, whatever started is stopped and the error thrown. */
     public static BrokerProcess start(Mode mode, BrokerConfig config) throws Exception {
+        if ((mode == Mode.logic || mode == Mode.job) && config.mq.backend == MqConfig.Backend.memory) {
+            // Only standalone has logic and job in one JVM; alone, one side would publish or wait forever.
+            throw new ConfigException("mq.backend: 'memory' only connects logic and job inside one process (standalone);"
+                    + " the " + mode + " role needs mq.backend kafka, nats or redis");
+        }
+        if (mode == Mode.logic && config.logic.sessionStore == LogicConfig.SessionStoreKind.memory) {
+            log.warn("logic.sessionStore is memory: sessions are not shared with other logic replicas; use redis"
+                    + " when running more than one");
+        }
         String serverId = config.serverId != null && !config.serverId.isBlank() ? config.serverId : hostName();
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         meters.config().commonTags("role", mode.name());

@@ -183,7 +183,7 @@ public final class InMemoryBus implements MessageBus {
         Group(String name) {
             this.name = name;
             for (int i = 0; i < PARTITIONS; i++) {
-                partitions[i] = new Partition(this);
+                partitions[i] = new Partition(this, i);
             }
         }
 
@@ -215,8 +215,7 @@ public final class InMemoryBus implements MessageBus {
             if (members.isEmpty()) {
                 return null;
             }
-            int index = java.util.Arrays.asList(partitions).indexOf(p);
-            return members.get(index % members.size());
+            return members.get(p.index % members.size());
         }
     }
 
@@ -232,13 +231,15 @@ public final class InMemoryBus implements MessageBus {
     /** A FIFO of one group's messages for some partition keys; drained by one task at a time. */
     private final class Partition {
         final Group group;
+        final int index;
         final ArrayDeque<Delivery> retries = new ArrayDeque<>();
         final ArrayDeque<Delivery> queue = new ArrayDeque<>();
         int inFlight;
         boolean draining;
 
-        Partition(Group group) {
+        Partition(Group group, int index) {
             this.group = group;
+            this.index = index;
         }
 
         void add(Delivery d) {
