@@ -18,7 +18,10 @@ public final class JobConfig {
     public static final class RoomBatch {
         /** Up to this many messages go into one Raw frame (goim: 20). */
         public int maxMessages = 20;
-        /** A batch waits at most this long for more messages (goim: 1 s). */
+        /**
+         * A batch waits at most this long for more messages (goim: 1 s). 0 batches adaptively: a message for an idle
+         * room goes out at once, and messages arriving while a batch is being sent form the next batch.
+         */
         public Duration maxDelay = Duration.ofSeconds(1);
     }
 

@@ -23,6 +23,8 @@ import java.util.function.Function;
  * another, so the room keeps its order. Each message's future completes when the batch holding it was accepted
  * by the comets (the bus acknowledges it then), or fails with the batch. A room with nothing to do for
  * {@code idleTimeout} is forgotten.
+ * <p>{@code maxDelay = 0} batches adaptively: a message for an idle room goes out at once, and what arrives while
+ * a room's batch is being sent goes out as the next batch (up to {@code maxMessages}) as soon as that send ends.
  */
 final class RoomBatcher implements AutoCloseable {
 
@@ -99,9 +101,9 @@ final class RoomBatcher implements AutoCloseable {
         synchronized void add(RoomMessage message, CompletableFuture<Void> done) {
             lastActive = System.nanoTime();
             open.add(new Pending(message, done));
-            if (open.size() >= maxMessages || maxDelayNanos == 0) {
+            if (open.size() >= maxMessages || (maxDelayNanos == 0 && !sending)) {
                 seal();
-            } else if (deadline == null) {
+            } else if (maxDelayNanos > 0 && deadline == null) {
                 deadline = timer.schedule(this::sealOnTimer, maxDelayNanos, TimeUnit.NANOSECONDS);
             }
         }
@@ -150,7 +152,11 @@ final class RoomBatcher implements AutoCloseable {
                 synchronized (this) {
                     sending = false;
                     lastActive = System.nanoTime();
-                    sendNext();
+                    if (maxDelayNanos == 0 && ready.isEmpty() && !open.isEmpty()) {
+                        seal(); // adaptive: what arrived during the send goes out now, as one batch
+                    } else {
+                        sendNext();
+                    }
                 }
             });
         }

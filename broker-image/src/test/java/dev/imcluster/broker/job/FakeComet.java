@@ -26,6 +26,8 @@ final class FakeComet extends CometGrpc.CometImplBase implements AutoCloseable {
     final List<BroadcastRoomReq> roomBatches = new CopyOnWriteArrayList<>();
     /** Calls left to refuse with UNAVAILABLE. */
     final AtomicInteger failNext = new AtomicInteger();
+    /** While set, BroadcastRoom calls wait for it (a slow comet). */
+    volatile java.util.concurrent.CountDownLatch gate;
     private final Server server;
 
     FakeComet(String host, int port) throws Exception {
@@ -69,6 +71,14 @@ final class FakeComet extends CometGrpc.CometImplBase implements AutoCloseable {
 
     @Override
     public void broadcastRoom(BroadcastRoomReq request, StreamObserver<BroadcastRoomReply> out) {
+        java.util.concurrent.CountDownLatch g = gate;
+        if (g != null) {
+            try {
+                g.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (!fail(out)) {
             roomBatches.add(request);
             out.onNext(BroadcastRoomReply.getDefaultInstance());

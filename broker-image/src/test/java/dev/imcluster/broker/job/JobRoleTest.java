@@ -126,6 +126,25 @@ class JobRoleTest {
     }
 
     @Test
+    void zeroMaxDelayBatchesWhatArrivesWhileASendIsInFlight() {
+        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        cometA.gate = gate;
+        room("live://1", "first");
+        await().atMost(Duration.ofSeconds(30)).until(() -> cometB.roomMessages().size() == 1); // A holds it
+        for (int i = 0; i < 5; i++) {
+            room("live://1", "next-" + i);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ctx.meters().get("imcluster_job_consumed").tag("type", "room")
+                .counter().count() == 6);
+        gate.countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomMessages().size() == 6 && pending() == 0);
+        assertThat(cometA.roomBatches).extracting(b -> b.getMessagesCount()).containsExactly(1, 5);
+        assertThat(cometA.roomMessages()).extracting(m -> m.getBody().toStringUtf8())
+                .containsExactly("first", "next-0", "next-1", "next-2", "next-3", "next-4");
+    }
+
+    @Test
     void pushGoesToTheNamedCometAndBroadcastToAll() {
         startJob(config(20, Duration.ofMillis(50)), CometDirectory.Resolver.SYSTEM);
         publish(PushEnvelope.newBuilder().setType(PushEnvelope.Type.PUSH).setServer("comet-b").addKeys("k1")
