@@ -82,6 +82,27 @@ class MainTest {
     }
 
     @Test
+    void cometRoleStartsAloneWithoutQueueOrStore() throws Exception {
+        Main.Launched launched = Main.launch(new String[] {"comet"}, loopbackEnv(), err);
+        assertThat(launched.exitCode()).as(err()).isZero();
+        try (BrokerProcess process = launched.process()) {
+            assertThat(process.roles()).extracting(r -> r.name()).containsExactly("comet");
+            assertThat(process.context().bus()).isNull();
+            assertThat(get("http://127.0.0.1:" + process.adminPort() + "/healthz").statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static Map<String, String> loopbackEnv() {
+        Map<String, String> env = new HashMap<>();
+        for (String key : new String[] {"ADMIN__PORT", "LOGIC__HTTP__PORT", "LOGIC__GRPC__PORT", "COMET__TCP__PORT",
+                "COMET__WEBSOCKET__PORT", "COMET__GRPC__PORT", "COMET__PUBSUB_GRPC__PORT"}) {
+            env.put("IMCLUSTER__" + key, "0");
+        }
+        env.put("IMCLUSTER__BIND_ADDRESS", "127.0.0.1");
+        return env;
+    }
+
+    @Test
     void standaloneStartsServesAndStops() throws Exception {
         Map<String, String> env = new HashMap<>();
         for (String key : new String[] {"ADMIN__PORT", "LOGIC__HTTP__PORT", "LOGIC__GRPC__PORT", "COMET__TCP__PORT",

@@ -59,21 +59,16 @@ public final class Demo implements AutoCloseable {
     public void start() {
         BrokerConfig config = process.context().config();
         LogicRole logic = process.role(LogicRole.class).orElseThrow();
-        CometRole cometRole = process.role(CometRole.class).orElse(null);
-        boolean comet = cometRole != null;
-        int pubsubPort = comet ? cometRole.pubsubGrpcPort() : -1;
-        int wsPort = comet ? cometRole.websocketPort() : -1;
-        printInstructions(logic, comet, pubsubPort, wsPort, comet ? cometRole.tcpPort() : -1);
-
+        CometRole comet = process.role(CometRole.class).orElseThrow();
+        printInstructions(logic, comet);
         logicChannel = ManagedChannelBuilder.forAddress("127.0.0.1", logic.grpcPort()).usePlaintext().build();
-        if (comet) {
-            cometChannel = ManagedChannelBuilder.forAddress("127.0.0.1", pubsubPort).usePlaintext().build();
-            subscribe();
-            webSocket = new DemoWebSocketClient(URI.create("ws://127.0.0.1:" + wsPort + config.comet.websocket.path),
-                    "{\"mid\":123,\"room_id\":\"" + TOPIC + "\",\"platform\":\"web\",\"accepts\":[1000,1001,1002]}",
-                    line -> print("websocket client", line));
-            webSocket.connect();
-        }
+        cometChannel = ManagedChannelBuilder.forAddress("127.0.0.1", comet.pubsubGrpcPort()).usePlaintext().build();
+        subscribe();
+        webSocket = new DemoWebSocketClient(URI.create("ws://127.0.0.1:" + comet.websocketPort()
+                + config.comet.websocket.path),
+                "{\"mid\":123,\"room_id\":\"" + TOPIC + "\",\"platform\":\"web\",\"accepts\":[1000,1001,1002]}",
+                line -> print("websocket client", line));
+        webSocket.connect();
         timer.scheduleWithFixedDelay(() -> publish(logic), 2, 3, TimeUnit.SECONDS);
     }
 
@@ -123,20 +118,16 @@ public final class Demo implements AutoCloseable {
         }
     }
 
-    private void printInstructions(LogicRole logic, boolean comet, int pubsubPort, int wsPort, int tcpPort) {
+    private void printInstructions(LogicRole logic, CometRole comet) {
         String push = "http://127.0.0.1:" + logic.httpPort();
         out.println();
-        out.println("imcluster standalone is running (" + (comet ? "comet + logic + job" : "logic + job")
-                + " in one process; Ctrl-C stops it).");
+        out.println("imcluster standalone is running (comet + logic + job in one process; Ctrl-C stops it).");
         out.println("  logic HTTP push API   " + push);
         out.println("  logic gRPC            127.0.0.1:" + logic.grpcPort() + "  (PubSubService.Publish, Logic)");
-        if (comet) {
-            out.println("  comet gRPC pub/sub    127.0.0.1:" + pubsubPort + "  (PubSubService.Subscribe and Publish)");
-            out.println("  comet goim TCP        127.0.0.1:" + tcpPort);
-            out.println("  comet goim WebSocket  ws://127.0.0.1:" + wsPort + "/sub");
-        } else {
-            out.println("  (this build has no comet role yet: nothing can subscribe; pushes are published only)");
-        }
+        out.println("  comet gRPC pub/sub    127.0.0.1:" + comet.pubsubGrpcPort()
+                + "  (PubSubService.Subscribe and Publish)");
+        out.println("  comet goim TCP        127.0.0.1:" + comet.tcpPort());
+        out.println("  comet goim WebSocket  ws://127.0.0.1:" + comet.websocketPort() + "/sub");
         out.println("  metrics / health      http://127.0.0.1:" + process.adminPort() + "/metrics  /healthz  /readyz");
         out.println();
         out.println("The demo subscribes to topic " + TOPIC + " (= goim room type '" + TYPE + "', room '" + ROOM
@@ -146,10 +137,8 @@ public final class Demo implements AutoCloseable {
         out.println("  curl -X POST -d 'hi all'  '" + push + "/goim/push/all?operation=1000'");
         out.println("  curl -X POST -d 'hi you'  '" + push + "/goim/push/mids?operation=1000&mids=123'");
         out.println("  curl '" + push + "/goim/online/top?type=" + TYPE + "&limit=10'");
-        if (comet) {
-            out.println("  grpcurl -plaintext -d '{\"topic\":\"" + TOPIC + "\"}' 127.0.0.1:" + pubsubPort
-                    + " PubSubService/Subscribe");
-        }
+        out.println("  grpcurl -plaintext -d '{\"topic\":\"" + TOPIC + "\"}' 127.0.0.1:" + comet.pubsubGrpcPort()
+                + " PubSubService/Subscribe");
         out.println();
     }
 

@@ -85,6 +85,7 @@ class CrossRoleEndToEndTest {
         config.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
         config.comet.protocol.sendQueueSize = 64;
         config.comet.drainTimeout = Duration.ofSeconds(2);
+        config.comet.onlineReportInterval = Duration.ofMillis(200);
         return TestSupport.context(config, serverId, null, null);
     }
 
@@ -252,6 +253,17 @@ class CrossRoleEndToEndTest {
                 .statusCode()).isEqualTo(200);
         assertThat(alice.expectPush().text()).isEqualTo("to both");
         assertThat(bob.expectPush().text()).isEqualTo("to both");
+    }
+
+    @Test
+    void onlineCountsAddUpAcrossComets() throws Exception {
+        goim(Transport.TCP, cometA, auth(1, "o1", "live://77", 1000));
+        goim(Transport.WEBSOCKET, cometB, auth(2, "o2", "live://77", 1000));
+        goim(Transport.TCP, cometB, auth(3, "o3", "live://78", 1000));
+        await().atMost(WAIT).until(() -> TestSupport.get(push + "/goim/online/room?type=live&rooms=77&rooms=78")
+                .body().contains("\"data\":{\"77\":2,\"78\":1}"));
+        assertThat(TestSupport.get(push + "/goim/online/top?type=live&limit=1").body())
+                .contains("[{\"room_id\":\"77\",\"count\":2}]");
     }
 
     @Test
