@@ -130,8 +130,10 @@ final class CometDirectory implements AutoCloseable {
                     found.put(hostPort(ip, config.comets.port), null);
                 }
             } catch (UnknownHostException e) {
-                // a headless Service with no ready pods has no records: no comets
-                log.debug("no A records for {}", config.comets.dnsName);
+                // No records (no ready comet, or DNS trouble): keep the last known comets rather than drop them all;
+                // calls to comets that are really gone fail and are skipped (see CometFanout).
+                log.warn("cannot resolve {}; keeping the {} known comets", config.comets.dnsName, comets.size());
+                return;
             }
             unresolvable.clear();
         } else {
