@@ -175,7 +175,8 @@ public final class CometRole implements Role {
         if (pubsub != null) {
             pubsub.endAll(Status.UNAVAILABLE.withDescription("comet is draining; subscribe again"));
         }
-        comet.clients.close();
+        comet.buckets.forEachSession(s -> s.close("drain"));
+        comet.clients.close(); // and those still authenticating
         while (System.nanoTime() - deadline < 0
                 && (!comet.clients.isEmpty() || comet.pendingDisconnects.get() > 0)) {
             sleepQuietly(20);

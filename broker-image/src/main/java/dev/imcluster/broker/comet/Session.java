@@ -537,6 +537,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         // A WebSocket frame may take two outbound entries (header and payload).
         int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;
         if (out != null && !channel.isWritable() && out.size() > limit) {
+            // Closing discards what the client has not taken: count it as dropped.
+            comet.metrics.dropSlowConsumer.increment(transport == Transport.TCP ? out.size() : out.size() / 2);
             slowConsumer();
         }
     }
