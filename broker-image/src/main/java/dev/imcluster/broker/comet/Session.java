@@ -63,6 +63,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private final Transport transport;
     private final Runnable timeoutCheck = this::checkTimeout;
     private Channel channel;
+    private LoopFlusher flusher;
 
     private volatile int state = NEW;
     private volatile String closeReason;
@@ -111,6 +112,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        flusher = comet.flusher(channel.eventLoop());
         if (comet.draining() || comet.atConnectionLimit()) {
             close(comet.draining() ? "draining" : "max_connections");
             comet.metrics.disconnect(closeReason);
@@ -499,7 +501,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             node.next = h;
         } while (!HEAD.compareAndSet(this, h, node));
         if (h == null) {
-            channel.eventLoop().execute(this);
+            flusher.mark(this);
         }
     }
 

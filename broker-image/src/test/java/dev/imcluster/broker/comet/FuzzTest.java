@@ -38,7 +38,7 @@ class FuzzTest {
     void survivesRandomAndMutatedFramesThenServesAWellBehavedClient() throws Exception {
         long seed = System.nanoTime();
         System.out.println("FuzzTest seed " + seed);
-        try (CometHarness h = new CometHarness(c -> c.comet.protocol.handshakeTimeout = Duration.ofSeconds(2))) {
+        try (CometHarness h = new CometHarness(c -> c.comet.protocol.handshakeTimeout = Duration.ofSeconds(5))) {
             AtomicLong sent = new AtomicLong();
             AtomicLong connections = new AtomicLong();
             ExecutorService pool = Executors.newFixedThreadPool(4);
