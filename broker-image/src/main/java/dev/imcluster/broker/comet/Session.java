@@ -148,7 +148,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             if (!roomId.isEmpty()) {
                 bucket.leave(roomId, this);
             }
-            disconnectFromLogic();
+            if (!"replaced".equals(closeReason)) {
+                // A replaced session's key now belongs to its successor on this comet: logic keeps it.
+                disconnectFromLogic();
+            }
         }
     }
 
