@@ -239,6 +239,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             io.netty.util.ReferenceCountUtil.release(msg);
             return;
         }
+        if (closeReason != null) {
+            frame.release(); // closing: nothing more from this client counts
+            return;
+        }
         lastFrameNanos = System.nanoTime();
         switch (state) {
             case NEW -> {
