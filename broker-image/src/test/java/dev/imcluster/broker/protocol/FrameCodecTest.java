@@ -55,7 +55,8 @@ class FrameCodecTest {
                 assertThat(f.bodyAsString()).isEqualTo("body" + i);
                 f.release();
             }
-            assertThat((Object) ch.readInbound()).isNull();
+            Object rest = ch.readInbound();
+            assertThat(rest).isNull();
             ch.finishAndReleaseAll();
         }
     }
@@ -85,7 +86,8 @@ class FrameCodecTest {
                 .hasCauseInstanceOf(ProtocolException.class);
         // Whatever follows is discarded, even valid frames.
         ch.writeInbound(FrameCodec.encode(ALLOC, 1, 2, 1, (byte[]) null));
-        assertThat((Object) ch.readInbound()).isNull();
+        Object rest = ch.readInbound();
+        assertThat(rest).isNull();
         ch.finishAndReleaseAll();
     }
 
