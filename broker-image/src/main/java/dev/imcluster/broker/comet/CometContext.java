@@ -37,6 +37,8 @@ final class CometContext {
     final RateLimitedLog slowLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
 
+    private final java.util.Map<io.netty.channel.EventLoop, LoopFlusher> flushers =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean draining;
 
     CometContext(CometConfig config, String serverId, Buckets buckets, LogicClient logic, CometMetrics metrics,
@@ -54,6 +56,10 @@ final class CometContext {
         this.heartbeatTimeoutNanos = config.protocol.heartbeatTimeout.toNanos();
         this.renewMinNanos = config.protocol.sessionRenewMin.toNanos();
         this.renewMaxNanos = config.protocol.sessionRenewMax.toNanos();
+    }
+
+    LoopFlusher flusher(io.netty.channel.EventLoop loop) {
+        return flushers.computeIfAbsent(loop, LoopFlusher::new);
     }
 
     boolean draining() {

@@ -27,12 +27,16 @@ import org.slf4j.LoggerFactory;
  * (PubSubService), and job's internal Comet service; authenticates and reports sessions through logic.
  *
  * <p>Ports set to 0 in the config bind free ports; {@link #tcpPort()} and friends return the bound ones.
- * {@link #close()} drains: it stops accepting, closes the clients (they reconnect to another comet), waits up
- * to {@code comet.drainTimeout} for them and for logic to record their departures, then stops.
+ * {@link #close()} drains: it turns readiness and gRPC health to NOT_SERVING, stops accepting, ends topic
+ * subscriptions with UNAVAILABLE and closes the goim clients (in waves when there are many) so they reconnect to
+ * another comet, waits up to {@code comet.drainTimeout} for them to go and for logic to record their departures,
+ * then stops the internal gRPC server (job may push until then) and the event loops.
  */
 public final class CometRole implements Role {
     private static final Logger LOG = LoggerFactory.getLogger(CometRole.class);
     private static final String HEALTH_CHECK = "comet";
+    /** Above this many connections, drain closes them in waves. */
+    private static final int SPREAD_ABOVE = 1000;
 
     private final RoleContext ctx;
     private final CometConfig config;
@@ -175,7 +179,8 @@ public final class CometRole implements Role {
         if (pubsub != null) {
             pubsub.endAll(Status.UNAVAILABLE.withDescription("comet is draining; subscribe again"));
         }
-        comet.clients.close();
+        closeSpread(deadline);
+        comet.clients.close(); // and those still authenticating
         while (System.nanoTime() - deadline < 0
                 && (!comet.clients.isEmpty() || comet.pendingDisconnects.get() > 0)) {
             sleepQuietly(20);
@@ -187,6 +192,24 @@ public final class CometRole implements Role {
         comet.logic.close();
         transports.close();
         ctx.health().unregister(HEALTH_CHECK);
+    }
+
+    /**
+     * Closes the authenticated sessions; many are closed in ten waves over the first half of the drain time, so
+     * that their reconnects do not all hit the other comets at once.
+     */
+    private void closeSpread(long deadline) {
+        java.util.List<Session> sessions = new java.util.ArrayList<>();
+        comet.buckets.forEachSession(sessions::add);
+        int waves = sessions.size() > SPREAD_ABOVE ? 10 : 1;
+        long pause = (deadline - System.nanoTime()) / 2 / waves;
+        int perWave = (sessions.size() + waves - 1) / waves;
+        for (int i = 0; i < sessions.size(); i++) {
+            sessions.get(i).close("drain");
+            if ((i + 1) % perWave == 0 && i + 1 < sessions.size() && pause > 0) {
+                sleepQuietly(TimeUnit.NANOSECONDS.toMillis(pause));
+            }
+        }
     }
 
     private void setHealth(ServingStatus status) {

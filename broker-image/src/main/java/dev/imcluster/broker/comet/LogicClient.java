@@ -41,6 +41,7 @@ final class LogicClient implements AutoCloseable {
         this.logic = LogicGrpc.newStub(channel);
         this.pubsub = PubSubServiceGrpc.newStub(channel);
         this.connectTimeoutMs = connectTimeout.toMillis();
+        channel.getState(true); // connect now, so the first client's Auth does not pay for it
     }
 
     CompletableFuture<ConnectReply> connect(ConnectReq req) {

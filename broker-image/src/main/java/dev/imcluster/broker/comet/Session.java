@@ -63,6 +63,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private final Transport transport;
     private final Runnable timeoutCheck = this::checkTimeout;
     private Channel channel;
+    private LoopFlusher flusher;
 
     private volatile int state = NEW;
     private volatile String closeReason;
@@ -111,6 +112,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        flusher = comet.flusher(channel.eventLoop());
         if (comet.draining() || comet.atConnectionLimit()) {
             close(comet.draining() ? "draining" : "max_connections");
             comet.metrics.disconnect(closeReason);
@@ -146,7 +148,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             if (!roomId.isEmpty()) {
                 bucket.leave(roomId, this);
             }
-            disconnectFromLogic();
+            if (!"replaced".equals(closeReason)) {
+                // A replaced session's key now belongs to its successor on this comet: logic keeps it.
+                disconnectFromLogic();
+            }
         }
     }
 
@@ -232,6 +237,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof Frame frame)) {
             io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (closeReason != null) {
+            frame.release(); // closing: nothing more from this client counts
             return;
         }
         lastFrameNanos = System.nanoTime();
@@ -499,7 +508,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             node.next = h;
         } while (!HEAD.compareAndSet(this, h, node));
         if (h == null) {
-            channel.eventLoop().execute(this);
+            flusher.mark(this);
         }
     }
 
@@ -537,6 +546,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         // A WebSocket frame may take two outbound entries (header and payload).
         int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;
         if (out != null && !channel.isWritable() && out.size() > limit) {
+            // Closing discards what the client has not taken: count it as dropped.
+            comet.metrics.dropSlowConsumer.increment(transport == Transport.TCP ? out.size() : out.size() / 2);
             slowConsumer();
         }
     }

@@ -99,7 +99,7 @@ final class CometHarness implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         internal.shutdownNow();
         pubsubChannel.shutdownNow();
         comet.close();

@@ -264,6 +264,7 @@ class CometProtocolTest {
             first.awaitClosed();
             pushKey(key, 1000, "to the second");
             assertThat(second.expectPush().text()).isEqualTo("to the second");
+            assertThat(h.logic.disconnected).as("logic keeps the key of the live connection").doesNotContain(key);
         }
     }
 

@@ -28,7 +28,7 @@ class MalformedInputTest {
     @BeforeAll
     void start() throws Exception {
         h = new CometHarness(c -> {
-            c.comet.protocol.handshakeTimeout = Duration.ofSeconds(1);
+            c.comet.protocol.handshakeTimeout = Duration.ofSeconds(3);
             c.comet.protocol.maxBodySize = 4096;
         });
         bystander = h.client(Transport.TCP).auth(auth(1, "bystander", "live://bystander"));
@@ -141,8 +141,8 @@ class MalformedInputTest {
     void halfAFrameThenSilenceAfterAuthHitsTheHeartbeatTimeout() {
         double before = h.counter("imcluster.comet.protocol.errors", "reason", "heartbeat_timeout");
         try (GoimClient c = h.client(Transport.TCP)) {
-            // logic grants this session a 1 s heartbeat.
-            c.send(7, 1, "{\"mid\":3,\"key\":\"short-hb\",\"room_id\":\"live://m\",\"heartbeat\":1}");
+            // logic grants this session a 2 s heartbeat.
+            c.send(7, 1, "{\"mid\":3,\"key\":\"short-hb\",\"room_id\":\"live://m\",\"heartbeat\":2}");
             c.expect(8);
             byte[] hb = GoimClient.frame(1, 2, 1, new byte[0]);
             c.sendBytes(Arrays.copyOf(hb, 10));
@@ -178,6 +178,16 @@ class MalformedInputTest {
     void aWebSocketMessageOverTheMaximum() {
         byte[] big = GoimClient.frame(1, 7, 1, new byte[8000]);
         assertClosedFor(Transport.WEBSOCKET, "websocket", big, false);
+    }
+
+    @Test
+    void plainHttpToAnotherPathGetsNotFound() throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var response = client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + h.comet.websocketPort() + "/other")).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertServing(Transport.WEBSOCKET);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

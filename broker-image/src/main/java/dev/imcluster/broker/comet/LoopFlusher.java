@@ -1,0 +1,43 @@
+package dev.imcluster.broker.comet;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.internal.PlatformDependent;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Batches the drains of many sessions that share one event loop: a fan-out marks each session that got a
+ * frame, and the event loop runs ONE task that drains them all, instead of one task (and one wake-up) per
+ * session per push.
+ */
+final class LoopFlusher implements Runnable {
+    private final EventLoop loop;
+    private final Queue<Runnable> dirty = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    LoopFlusher(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    /** Any thread: the session's drain will run on the loop soon. */
+    void mark(Runnable session) {
+        dirty.offer(session);
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+            loop.execute(this);
+        }
+    }
+
+    @Override
+    public void run() {
+        while (true) {
+            Runnable s;
+            while ((s = dirty.poll()) != null) {
+                s.run();
+            }
+            scheduled.set(false);
+            if (dirty.isEmpty() || !scheduled.compareAndSet(false, true)) {
+                return;
+            }
+        }
+    }
+}
