@@ -4,6 +4,7 @@ import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.Envelopes;
 import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.runtime.RateLimitedLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,6 +54,7 @@ public final class InMemoryBus implements MessageBus {
     private final Counter published;
     private final Counter rejected;
     private final Counter redelivered;
+    private final RateLimitedLog retryLog = new RateLimitedLog(log, 10_000);
     private volatile boolean closed;
     private volatile boolean available = true;
 
@@ -315,10 +317,8 @@ public final class InMemoryBus implements MessageBus {
             redelivered.increment();
             long backoff = Math.min(MAX_BACKOFF.toMillis(),
                     MIN_BACKOFF.toMillis() << Math.min(d.attempts - 1, 16));
-            if (d.attempts == 1 || d.attempts % 50 == 0) {
-                log.warn("group {}: message {} failed (attempt {}), redelivering in {} ms: {}",
-                        group.name, d.envelope.getMsgId(), d.attempts, backoff, error.toString());
-            }
+            retryLog.warn("group " + group.name + ": message " + d.envelope.getMsgId() + " failed (attempt "
+                    + d.attempts + "), redelivering in " + backoff + " ms: " + error);
             try {
                 executor.schedule(() -> {
                     synchronized (this) {
