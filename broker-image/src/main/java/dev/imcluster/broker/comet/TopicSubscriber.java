@@ -25,19 +25,19 @@ final class TopicSubscriber implements RoomMember {
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
-    private final Runnable onLeave;
+    private final java.util.Set<TopicSubscriber> active;
     private volatile Status end;
     private volatile boolean cancelled;
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, Bucket bucket,
-                    ServerCallStreamObserver<SubscribeResponse> observer, Runnable onLeave) {
+                    ServerCallStreamObserver<SubscribeResponse> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
         this.bucket = bucket;
         this.observer = observer;
         this.capacity = comet.sendQueueSize;
-        this.onLeave = onLeave;
+        this.active = active;
     }
 
     String topic() {
@@ -52,6 +52,7 @@ final class TopicSubscriber implements RoomMember {
             drain();
         });
         comet.metrics.subscribers.incrementAndGet();
+        active.add(this);
         bucket.join(topic, this);
     }
 
@@ -89,7 +90,7 @@ final class TopicSubscriber implements RoomMember {
         if (left.compareAndSet(false, true)) {
             bucket.leave(topic, this);
             comet.metrics.subscribers.decrementAndGet();
-            onLeave.run();
+            active.remove(this);
         }
     }
 
