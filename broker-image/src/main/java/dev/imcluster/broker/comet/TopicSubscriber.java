@@ -1,7 +1,5 @@
 package dev.imcluster.broker.comet;
 
-import com.google.protobuf.ByteString;
-import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -21,7 +19,7 @@ final class TopicSubscriber implements RoomMember {
     private final Bucket bucket;
     private final ServerCallStreamObserver<SubscribeResponse> observer;
     private final int capacity;
-    private final ConcurrentLinkedQueue<ByteString> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SubscribeResponse> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
@@ -61,7 +59,7 @@ final class TopicSubscriber implements RoomMember {
         if (end != null || cancelled) {
             return;
         }
-        for (RoomMessage m : batch.messages) {
+        for (SubscribeResponse m : batch.responses()) {
             if (size.incrementAndGet() > capacity) {
                 size.decrementAndGet();
                 comet.metrics.dropSubscriberOverflow.increment();
@@ -71,7 +69,7 @@ final class TopicSubscriber implements RoomMember {
                         "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
                 return;
             }
-            queue.offer(m.getBody());
+            queue.offer(m);
             comet.metrics.queued.increment();
         }
         drain();
@@ -113,11 +111,11 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    ByteString payload;
-                    while (observer.isReady() && (payload = queue.poll()) != null) {
+                    SubscribeResponse next;
+                    while (observer.isReady() && (next = queue.poll()) != null) {
                         size.decrementAndGet();
                         comet.metrics.queued.decrement();
-                        observer.onNext(SubscribeResponse.newBuilder().setPayload(payload).build());
+                        observer.onNext(next);
                         comet.metrics.outGrpc.increment();
                     }
                 }
