@@ -41,11 +41,8 @@ final class PubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
             return;
         }
         Bucket bucket = comet.buckets.forKey(UUID.randomUUID().toString());
-        TopicSubscriber[] self = new TopicSubscriber[1];
-        self[0] = new TopicSubscriber(comet, req.getTopic(), bucket,
-                (ServerCallStreamObserver<SubscribeResponse>) response, () -> active.remove(self[0]));
-        active.add(self[0]);
-        self[0].start();
+        new TopicSubscriber(comet, req.getTopic(), bucket, (ServerCallStreamObserver<SubscribeResponse>) response,
+                active).start();
     }
 
     @Override

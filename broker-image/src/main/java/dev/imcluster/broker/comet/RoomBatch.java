@@ -5,6 +5,8 @@ import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,10 +18,23 @@ final class RoomBatch {
     /** The Raw frame: 16-byte header, then the inner frames. Released by the owner after the fan-out. */
     final ByteBuf raw;
     final List<RoomMessage> messages;
+    /** The messages as Subscribe responses, built once for all gRPC subscribers (fan-out is single-threaded). */
+    private List<SubscribeResponse> responses;
 
     private RoomBatch(ByteBuf raw, List<RoomMessage> messages) {
         this.raw = raw;
         this.messages = messages;
+    }
+
+    List<SubscribeResponse> responses() {
+        if (responses == null) {
+            List<SubscribeResponse> list = new ArrayList<>(messages.size());
+            for (RoomMessage m : messages) {
+                list.add(SubscribeResponse.newBuilder().setPayload(m.getBody()).build());
+            }
+            responses = list;
+        }
+        return responses;
     }
 
     static RoomBatch encode(ByteBufAllocator alloc, List<RoomMessage> messages) {

@@ -19,6 +19,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -195,6 +196,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             }
             if (t instanceof CorruptedWebSocketFrameException) {
                 protocolError("websocket", t.getMessage());
+                return;
+            }
+            if (t instanceof WebSocketHandshakeException) {
+                protocolError("websocket_handshake", t.getMessage());
                 return;
             }
         }

@@ -1,7 +1,5 @@
 package dev.imcluster.broker.comet;
 
-import com.google.protobuf.ByteString;
-import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -21,23 +19,23 @@ final class TopicSubscriber implements RoomMember {
     private final Bucket bucket;
     private final ServerCallStreamObserver<SubscribeResponse> observer;
     private final int capacity;
-    private final ConcurrentLinkedQueue<ByteString> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SubscribeResponse> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
-    private final Runnable onLeave;
+    private final java.util.Set<TopicSubscriber> active;
     private volatile Status end;
     private volatile boolean cancelled;
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, Bucket bucket,
-                    ServerCallStreamObserver<SubscribeResponse> observer, Runnable onLeave) {
+                    ServerCallStreamObserver<SubscribeResponse> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
         this.bucket = bucket;
         this.observer = observer;
         this.capacity = comet.sendQueueSize;
-        this.onLeave = onLeave;
+        this.active = active;
     }
 
     String topic() {
@@ -52,6 +50,7 @@ final class TopicSubscriber implements RoomMember {
             drain();
         });
         comet.metrics.subscribers.incrementAndGet();
+        active.add(this);
         bucket.join(topic, this);
     }
 
@@ -60,7 +59,7 @@ final class TopicSubscriber implements RoomMember {
         if (end != null || cancelled) {
             return;
         }
-        for (RoomMessage m : batch.messages) {
+        for (SubscribeResponse m : batch.responses()) {
             if (size.incrementAndGet() > capacity) {
                 size.decrementAndGet();
                 comet.metrics.dropSubscriberOverflow.increment();
@@ -70,7 +69,7 @@ final class TopicSubscriber implements RoomMember {
                         "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
                 return;
             }
-            queue.offer(m.getBody());
+            queue.offer(m);
             comet.metrics.queued.increment();
         }
         drain();
@@ -89,7 +88,7 @@ final class TopicSubscriber implements RoomMember {
         if (left.compareAndSet(false, true)) {
             bucket.leave(topic, this);
             comet.metrics.subscribers.decrementAndGet();
-            onLeave.run();
+            active.remove(this);
         }
     }
 
@@ -112,11 +111,11 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    ByteString payload;
-                    while (observer.isReady() && (payload = queue.poll()) != null) {
+                    SubscribeResponse next;
+                    while (observer.isReady() && (next = queue.poll()) != null) {
                         size.decrementAndGet();
                         comet.metrics.queued.decrement();
-                        observer.onNext(SubscribeResponse.newBuilder().setPayload(payload).build());
+                        observer.onNext(next);
                         comet.metrics.outGrpc.increment();
                     }
                 }

@@ -190,6 +190,16 @@ class MalformedInputTest {
         assertServing(Transport.WEBSOCKET);
     }
 
+    @Test
+    void plainHttpToTheWebSocketPathIsRefused() throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var response = client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + h.comet.websocketPort() + "/sub")).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertThat(response.statusCode()).isBetween(400, 499);
+        assertServing(Transport.WEBSOCKET);
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
