@@ -70,7 +70,7 @@ public final class ServiceModel {
                     .withName(name)
                     .withNamespace(c.getMetadata().getNamespace())
                     .withLabels(Labels.all(c, component))
-                    .withAnnotations(annotations == null || annotations.isEmpty() ? null : annotations)
+                    .addToAnnotations(annotations == null ? Map.of() : annotations)
                 .endMetadata()
                 .withNewSpec()
                     .withType(type)

@@ -22,7 +22,6 @@ import dev.imcluster.operator.reconciler.dependent.RedisPasswordSecretDependent;
 import dev.imcluster.operator.reconciler.dependent.RoleDeploymentDependent;
 import dev.imcluster.operator.reconciler.dependent.ServiceAccountDependent;
 import dev.imcluster.operator.reconciler.dependent.ServiceDependents;
-import dev.imcluster.operator.reconciler.dependent.ServiceMonitorDependent;
 import dev.imcluster.operator.reconciler.dependent.StatefulSetDependents;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -66,6 +65,10 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
  * runs the dependent-resource workflow unless the spec is invalid or the cluster is paused, then derives status
  * from the live Deployments and StatefulSets.
  *
+ * <p>The ServiceMonitor is not a workflow dependent: JOSDK builds an informer for an untyped dependent through API
+ * discovery even when its activation condition is false, which fails wherever the monitoring CRD is absent. So
+ * {@link ServiceMonitorSync} handles it after the workflow, only when the CRD exists.
+ *
  * <p>The workflow is invoked explicitly so that an invalid spec or a pause touches no owned object. Generation-aware
  * event processing is off because the paused annotation changes metadata, not the generation; the status is only
  * patched when it changes, so the extra reconciliations write nothing.
@@ -107,9 +110,6 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
                 activationCondition = Conditions.PdbV1beta1.class),
         @Dependent(name = "network-policies", type = NetworkPolicyDependent.class,
                 reconcilePrecondition = Conditions.NetworkPolicyEnabled.class),
-        @Dependent(name = "service-monitor", type = ServiceMonitorDependent.class,
-                activationCondition = Conditions.ServiceMonitorCrd.class,
-                reconcilePrecondition = Conditions.ServiceMonitorNotDisabled.class),
 })
 public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     public static final String NAME = "pubsubcluster";
@@ -155,6 +155,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         if (problems.isEmpty() && pausedBy == null) {
             new ReconcileInputs(operatorConfig, caps, BrokerConfigRenderer.render(cluster)).putInto(context);
             context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+            ServiceMonitorSync.reconcile(cluster, context.getClient(), caps);
         } else {
             LOG.debug("cluster={}/{} not reconciling owned objects: problems={} pausedBy={}",
                     cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), problems, pausedBy);

@@ -45,9 +45,10 @@ public class PubSubCluster extends CustomResource<PubSubClusterSpec, PubSubClust
         return new PubSubClusterSpec();
     }
 
+    /** No status until the operator writes one (an empty one would make status patches start from "{}"). */
     @Override
     protected PubSubClusterStatus initStatus() {
-        return new PubSubClusterStatus();
+        return null;
     }
 
     /** True when spec.paused or the paused annotation is set. */

@@ -1,6 +1,5 @@
 package dev.imcluster.operator.reconciler.dependent;
 
-import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
@@ -49,23 +48,6 @@ public final class Conditions {
         @Override
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
             return !ReconcileInputs.of(c).capabilities().policyV1();
-        }
-    }
-
-    /** The ServiceMonitor CRD exists (activation: no informer is started for a kind the server lacks). */
-    public static class ServiceMonitorCrd implements Condition<Object, PubSubCluster> {
-        @Override
-        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
-            return ReconcileInputs.of(c).capabilities().serviceMonitorCrd();
-        }
-    }
-
-    /** The cluster does not opt out of the ServiceMonitor. */
-    public static class ServiceMonitorNotDisabled implements Condition<Object, PubSubCluster> {
-        @Override
-        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
-            return p.getSpec().metrics == null
-                    || p.getSpec().metrics.serviceMonitor != MetricsSpec.ServiceMonitorMode.disabled;
         }
     }
 }

@@ -19,6 +19,12 @@ public abstract class NamedDependent<R extends HasMetadata> extends CRUDKubernet
     protected abstract String objectName(PubSubCluster primary);
 
     @Override
+    protected void addReferenceHandlingMetadata(R target, PubSubCluster primary) {
+        super.addReferenceHandlingMetadata(target, primary);
+        OwnerRefs.markController(target, primary);
+    }
+
+    @Override
     protected ResourceID targetSecondaryResourceID(PubSubCluster primary, Context<PubSubCluster> context) {
         return new ResourceID(objectName(primary), primary.getMetadata().getNamespace());
     }

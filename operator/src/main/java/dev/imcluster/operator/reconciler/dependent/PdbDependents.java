@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
@@ -18,7 +19,8 @@ import java.util.stream.Collectors;
 
 /**
  * One PodDisruptionBudget per role, as a bulk dependent. Two classes because the API version differs: policy/v1
- * (1.21+) or policy/v1beta1 (1.20); an activation condition picks the one the server has.
+ * (1.21+) or policy/v1beta1 (1.20); an activation condition picks the one the server has. GarbageCollected:
+ * owner references clean up, so the cluster needs no finalizer.
  */
 public final class PdbDependents {
     private PdbDependents() {
@@ -31,10 +33,17 @@ public final class PdbDependents {
 
     @KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
     public static class V1 extends KubernetesDependentResource<PodDisruptionBudget, PubSubCluster>
-            implements CRUDKubernetesBulkDependentResource<PodDisruptionBudget, PubSubCluster> {
+            implements CRUDKubernetesBulkDependentResource<PodDisruptionBudget, PubSubCluster>,
+            GarbageCollected<PubSubCluster> {
         public V1() {
             super(PodDisruptionBudget.class);
         }
+
+    @Override
+    protected void addReferenceHandlingMetadata(PodDisruptionBudget target, PubSubCluster primary) {
+        super.addReferenceHandlingMetadata(target, primary);
+        OwnerRefs.markController(target, primary);
+    }
 
         @Override
         public Map<ResourceID, PodDisruptionBudget> desiredResources(PubSubCluster p, Context<PubSubCluster> c) {
@@ -51,10 +60,16 @@ public final class PdbDependents {
     public static class V1beta1 extends
             KubernetesDependentResource<io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget, PubSubCluster>
             implements CRUDKubernetesBulkDependentResource<io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget,
-            PubSubCluster> {
+            PubSubCluster>, GarbageCollected<PubSubCluster> {
         public V1beta1() {
             super(io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget.class);
         }
+
+    @Override
+    protected void addReferenceHandlingMetadata(io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget target, PubSubCluster primary) {
+        super.addReferenceHandlingMetadata(target, primary);
+        OwnerRefs.markController(target, primary);
+    }
 
         @Override
         public Map<ResourceID, io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget> desiredResources(

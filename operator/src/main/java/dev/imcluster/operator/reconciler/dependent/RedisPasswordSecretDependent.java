@@ -30,6 +30,12 @@ public class RedisPasswordSecretDependent extends KubernetesDependentResource<Se
     }
 
     @Override
+    protected void addReferenceHandlingMetadata(Secret target, PubSubCluster primary) {
+        super.addReferenceHandlingMetadata(target, primary);
+        OwnerRefs.markController(target, primary);
+    }
+
+    @Override
     protected ResourceID targetSecondaryResourceID(PubSubCluster primary, Context<PubSubCluster> context) {
         return new ResourceID(Names.redisPassword(primary), primary.getMetadata().getNamespace());
     }
