@@ -30,7 +30,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -116,6 +115,8 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     /** How often an invalid cluster is re-checked (a missing Secret may appear; Secrets are not watched). */
     static final Duration INVALID_RECHECK = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(PubSubClusterReconciler.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper STATUS_MAPPER =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final OperatorConfig operatorConfig;
     private final Supplier<ApiCapabilities> capabilities;
@@ -272,8 +273,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         if (a == null || b == null) {
             return a == b;
         }
-        var mapper = Serialization.jsonMapper();
-        return mapper.valueToTree(a).equals(mapper.valueToTree(b));
+        return STATUS_MAPPER.valueToTree(a).equals(STATUS_MAPPER.valueToTree(b));
     }
 
     private static void recordTransitions(EventRecorder events, PubSubCluster c, PubSubClusterStatus before,

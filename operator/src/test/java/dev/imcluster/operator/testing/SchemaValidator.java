@@ -3,7 +3,6 @@ package dev.imcluster.operator.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -101,9 +100,7 @@ public final class SchemaValidator {
         boolean preserve = schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false);
         JsonNode props = schema.get("properties");
         JsonNode additional = schema.get("additionalProperties");
-        Iterator<Map.Entry<String, JsonNode>> fields = v.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> f = fields.next();
+        for (Map.Entry<String, JsonNode> f : v.properties()) {
             String p = path + "." + f.getKey();
             if (props != null && props.has(f.getKey())) {
                 check(props.get(f.getKey()), f.getValue(), p, errors);
