@@ -5,6 +5,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
+import dev.imcluster.operator.model.EndpointsModel;
 import dev.imcluster.operator.model.Labels;
 import dev.imcluster.operator.model.Mounts;
 import dev.imcluster.operator.model.Names;
@@ -265,8 +266,10 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         }
         Map<String, StatefulSet> sets = new HashMap<>();
         context.getSecondaryResources(StatefulSet.class).forEach(s -> sets.put(s.getMetadata().getName(), s));
+        Service cometService = context.getSecondaryResources(Service.class).stream()
+                .filter(s -> Names.role(c, Role.COMET).equals(s.getMetadata().getName())).findFirst().orElse(null);
         return new StatusCalculator.Observed(deployments, Optional.ofNullable(sets.get(Names.redis(c))),
-                Optional.ofNullable(sets.get(Names.nats(c))));
+                Optional.ofNullable(sets.get(Names.nats(c))), EndpointsModel.loadBalancerHost(cometService));
     }
 
     private static boolean sameStatus(PubSubClusterStatus a, PubSubClusterStatus b) {

@@ -27,7 +27,11 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
 final class StatusCalculator {
 
     /** The live objects status is derived from. */
-    record Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats) {
+    record Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats,
+                    String cometExternalHost) {
+        Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats) {
+            this(deployments, redis, nats, null);
+        }
     }
 
     /** Why owned objects were not reconciled this time, if they were not. */
@@ -97,7 +101,7 @@ final class StatusCalculator {
         s.conditions = cs.build();
         s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : !failures.isEmpty() ? PHASE_DEGRADED
                 : allReady ? PHASE_RUNNING : PHASE_PENDING;
-        s.endpoints = EndpointsModel.of(c);
+        s.endpoints = EndpointsModel.of(c, observed.cometExternalHost());
         s.clientAuth = EndpointsModel.clientAuth(c);
         s.warnings = warnings == null || warnings.isEmpty() ? null : List.copyOf(warnings);
         return s;

@@ -143,5 +143,14 @@ class ObjectModelsTest {
         assertThat(e.websocket).isEqualTo("ws://quickstart-comet.demo.svc:3102/sub");
         assertThat(e.grpc).isEqualTo("quickstart-comet.demo.svc:3100");
         assertThat(e.push).isEqualTo("http://quickstart-logic.demo.svc:3111");
+
+        Service lb = ServiceModel.cometExternal(QUICK);
+        assertThat(EndpointsModel.loadBalancerHost(lb)).isNull();
+        lb.setStatus(new io.fabric8.kubernetes.api.model.ServiceStatusBuilder().withNewLoadBalancer()
+                .addNewIngress().withIp("203.0.113.7").endIngress().endLoadBalancer().build());
+        var external = EndpointsModel.of(QUICK, EndpointsModel.loadBalancerHost(lb));
+        assertThat(external.tcp).isEqualTo("203.0.113.7:3101");
+        assertThat(external.websocket).isEqualTo("ws://203.0.113.7:3102/sub");
+        assertThat(external.push).as("the push API stays in-cluster").isEqualTo("http://quickstart-logic.demo.svc:3111");
     }
 }
