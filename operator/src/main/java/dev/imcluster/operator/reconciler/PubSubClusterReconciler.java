@@ -246,6 +246,10 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
             w.add("spec.tls: the Secret is mounted in comet at " + Mounts.TLS_DIR + ", but the broker does not "
                     + "terminate client TLS yet; terminate TLS in front of comet (for example at the load balancer).");
         }
+        if (!caps.policyV1()) {
+            w.add("policy/v1 is not served by this API server (Kubernetes before 1.21): the PodDisruptionBudgets use "
+                    + "policy/v1beta1.");
+        }
         if (c.getSpec().metrics != null && c.getSpec().metrics.serviceMonitor == MetricsSpec.ServiceMonitorMode.enabled
                 && !caps.serviceMonitorCrd()) {
             w.add("spec.metrics.serviceMonitor is enabled but the monitoring.coreos.com/v1 ServiceMonitor CRD is not "
