@@ -1,11 +1,63 @@
 package dev.imcluster.operator;
 
-/** Entry point of the imcluster operator (filled in by the operator issue). */
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The operator process: kubeconfig or in-cluster credentials (fabric8's usual lookup), settings from the
+ * environment (see {@link OperatorSettings}), graceful shutdown on SIGTERM.
+ */
 public final class OperatorMain {
+    private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
+
     private OperatorMain() {
     }
 
-    public static void main(String[] args) {
-        System.out.println("imcluster operator: not implemented yet");
+    public static void main(String[] args) throws Exception {
+        OperatorSettings settings;
+        try {
+            settings = OperatorSettings.fromEnv(System.getenv());
+        } catch (IllegalArgumentException e) {
+            LOG.error("invalid settings: {}", e.getMessage());
+            System.exit(2);
+            return;
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        Operator operator = ImclusterOperator.create(client, settings, registry, null);
+        HttpEndpoints http = new HttpEndpoints(settings.httpPort(), operator, registry);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("shutting down");
+            try {
+                operator.stop();
+            } finally {
+                http.close();
+                client.close();
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        LOG.info("starting imcluster operator: master={} namespaces={} ssa={} leaderElection={} lease={}/{} http={}",
+                client.getMasterUrl(), settings.namespaces().isEmpty() ? "all" : settings.namespaces(),
+                settings.serverSideApply(), settings.leaderElection(), settings.leaseNamespace(), settings.leaseName(),
+                http.port());
+        operator.start();
+        stopped.await();
     }
 }

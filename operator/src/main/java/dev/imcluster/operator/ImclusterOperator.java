@@ -1,0 +1,49 @@
+package dev.imcluster.operator;
+
+import dev.imcluster.operator.model.ApiCapabilities;
+import dev.imcluster.operator.reconciler.PubSubClusterReconciler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.time.Clock;
+import java.util.function.Supplier;
+
+/** Builds the JOSDK Operator with the PubSubCluster controller; shared by main and the tests. */
+public final class ImclusterOperator {
+    private ImclusterOperator() {
+    }
+
+    /**
+     * @param capabilities null to discover them from the API server (cached); tests on the mock server pass
+     *                     {@link ApiCapabilities#current()}
+     */
+    public static Operator create(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
+                                  Supplier<ApiCapabilities> capabilities) {
+        Supplier<ApiCapabilities> caps = capabilities != null ? capabilities
+                : new CachedCapabilities(client, settings.capabilitiesTtl(), Clock.systemUTC());
+        Operator operator = new Operator(o -> {
+            o.withKubernetesClient(client)
+                    .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(registry).build())
+                    .withConcurrentReconciliationThreads(settings.reconcileThreads())
+                    .withSSABasedCreateUpdateMatchForDependentResources(settings.serverSideApply())
+                    .withUseSSAToPatchPrimaryResource(settings.serverSideApply())
+                    .withCloseClientOnStop(false);
+            if (settings.leaderElection()) {
+                o.withLeaderElectionConfiguration(settings.leaseNamespace() == null
+                        ? new LeaderElectionConfiguration(settings.leaseName())
+                        : new LeaderElectionConfiguration(settings.leaseName(), settings.leaseNamespace()));
+            }
+        });
+        operator.register(new PubSubClusterReconciler(settings.model(), caps, Clock.systemUTC()), o -> {
+            if (settings.namespaces().isEmpty()) {
+                o.watchingAllNamespaces();
+            } else {
+                o.settingNamespaces(settings.namespaces());
+            }
+        });
+        return operator;
+    }
+}

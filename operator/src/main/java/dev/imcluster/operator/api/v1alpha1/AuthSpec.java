@@ -1,0 +1,30 @@
+package dev.imcluster.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** Client authentication on comet (verified by logic at Connect). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class AuthSpec {
+
+    @JsonPropertyDescription("Require a JWT in the Auth frame's 'token' field.")
+    public Jwt jwt;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "has(self.secretRef) != has(self.publicKeySecretRef)",
+            message = "auth.jwt needs exactly one of secretRef (HS256) and publicKeySecretRef (RS256)")
+    public static class Jwt {
+        @JsonPropertyDescription("HS256 shared secret (key default: 'secret').")
+        public SecretKeyRef secretRef;
+
+        @JsonPropertyDescription("RS256 public key in PEM (key default: 'public.pem').")
+        public SecretKeyRef publicKeySecretRef;
+
+        @JsonPropertyDescription("Required 'iss' claim, if set.")
+        public String issuer;
+
+        @JsonPropertyDescription("Required 'aud' claim, if set.")
+        public String audience;
+    }
+}

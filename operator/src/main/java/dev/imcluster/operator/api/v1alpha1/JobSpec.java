@@ -1,0 +1,41 @@
+package dev.imcluster.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+
+/** job: queue consumer and fan-out. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class JobSpec extends RoleSpec {
+    public static final int DEFAULT_REPLICAS = 2;
+
+    @JsonPropertyDescription("Number of job pods; they consume the queue as one group.")
+    @Min(0)
+    @Default("2")
+    public Integer replicas;
+
+    @JsonPropertyDescription("Per-room batching of pushes into one Raw frame (goim: 20 messages or 1s).")
+    public RoomBatch roomBatch;
+
+    @Override
+    public int desiredReplicas() {
+        return replicas == null ? DEFAULT_REPLICAS : replicas;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class RoomBatch {
+        @JsonPropertyDescription("Up to this many messages go into one frame.")
+        @Min(1)
+        @Max(10000)
+        @Default("20")
+        public Integer maxMessages;
+
+        @JsonPropertyDescription("A batch waits at most this long for more messages (a duration such as 1s or 200ms).")
+        @Pattern(Durations.PATTERN)
+        @Default("1s")
+        public String maxDelay;
+    }
+}

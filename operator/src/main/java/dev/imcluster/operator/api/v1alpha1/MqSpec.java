@@ -1,0 +1,105 @@
+package dev.imcluster.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** The queue between logic and job; {@code backend} is the field users swap. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "self.backend != 'kafka' || (has(self.kafka) && has(self.kafka.bootstrapServers) && size(self.kafka.bootstrapServers) > 0)",
+        message = "mq.kafka.bootstrapServers is required when mq.backend is kafka")
+@ValidationRule(value = "self.backend != 'nats' || (has(self.nats) && (has(self.nats.url) || (has(self.nats.managed) && self.nats.managed)))",
+        message = "mq.nats needs url, or managed: true, when mq.backend is nats")
+public class MqSpec {
+
+    @JsonPropertyDescription("The active queue backend. Changing it migrates the cluster to the new backend.")
+    @Default("redis")
+    public Backend backend = Backend.redis;
+
+    @JsonPropertyDescription("Kafka settings (an external Kafka).")
+    public KafkaSpec kafka;
+
+    @JsonPropertyDescription("NATS JetStream settings: an external server (url) or one the operator runs (managed).")
+    public NatsSpec nats;
+
+    @JsonPropertyDescription("Redis Streams settings; the stream lives in the session Redis.")
+    public RedisStreamSpec redis;
+
+    public enum Backend { redis, kafka, nats }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class KafkaSpec {
+        @JsonPropertyDescription("Comma-separated host:port list of Kafka brokers.")
+        public String bootstrapServers;
+
+        @JsonPropertyDescription("Topic of push messages.")
+        @Default("goim-push-topic")
+        @Pattern("^[a-zA-Z0-9._-]{1,249}$")
+        public String topic;
+
+        @JsonPropertyDescription("Connect to Kafka over TLS.")
+        public Boolean tls;
+
+        @JsonPropertyDescription("SASL credentials: a Secret with keys 'username' and 'password'.")
+        public KafkaAuth authSecretRef;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class KafkaAuth {
+        @JsonPropertyDescription("Name of the Secret (keys 'username' and 'password') in the cluster's namespace.")
+        @io.fabric8.generator.annotation.Required
+        public String name;
+
+        @JsonPropertyDescription("SASL mechanism.")
+        @Default("SCRAM-SHA-512")
+        public SaslMechanism mechanism;
+    }
+
+    public enum SaslMechanism {
+        @com.fasterxml.jackson.annotation.JsonProperty("PLAIN") PLAIN,
+        @com.fasterxml.jackson.annotation.JsonProperty("SCRAM-SHA-256") SCRAM_SHA_256,
+        @com.fasterxml.jackson.annotation.JsonProperty("SCRAM-SHA-512") SCRAM_SHA_512;
+
+        public String wireName() {
+            return name().replace('_', '-');
+        }
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "!(has(self.url) && has(self.managed) && self.managed)",
+            message = "mq.nats.url and mq.nats.managed are mutually exclusive")
+    public static class NatsSpec {
+        @JsonPropertyDescription("URL of an external NATS server with JetStream, e.g. nats://nats:4222.")
+        @Pattern("^(nats|tls)://.+$")
+        public String url;
+
+        @JsonPropertyDescription("Run a NATS server with JetStream for this cluster.")
+        public Boolean managed;
+
+        @JsonPropertyDescription("Storage of the managed NATS JetStream (a PersistentVolumeClaim size such as 1Gi); "
+                + "an emptyDir when unset.")
+        public String storage;
+
+        @JsonPropertyDescription("JetStream stream name.")
+        @Default("GOIM")
+        @Pattern("^[A-Za-z0-9_-]+$")
+        public String stream;
+
+        @JsonPropertyDescription("Subject of push messages.")
+        @Default("goim.push")
+        public String subject;
+
+        public boolean isManaged() {
+            return Boolean.TRUE.equals(managed);
+        }
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class RedisStreamSpec {
+        @JsonPropertyDescription("Stream key.")
+        @Default("goim-push")
+        public String stream;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.imcluster.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** The desired cluster. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class PubSubClusterSpec {
+
+    @JsonPropertyDescription("Broker image (comet, logic and job run the same image). Default: the operator's "
+            + "configured broker image.")
+    public String image;
+
+    @JsonPropertyDescription("Image pull policy of the broker containers.")
+    public ImagePullPolicy imagePullPolicy;
+
+    @JsonPropertyDescription("comet: the client edge (goim TCP 3101, WebSocket 3102, gRPC 3100).")
+    public CometSpec comet = new CometSpec();
+
+    @JsonPropertyDescription("logic: the push HTTP API (3111), sessions and gRPC (3119).")
+    public LogicSpec logic = new LogicSpec();
+
+    @JsonPropertyDescription("job: consumes the queue and fans pushes out to comets.")
+    public JobSpec job = new JobSpec();
+
+    @JsonPropertyDescription("The message queue between logic and job.")
+    public MqSpec mq = new MqSpec();
+
+    @JsonPropertyDescription("The Redis that holds sessions (goim's key schema). Exactly one of managed or "
+            + "external; when unset, the operator runs a managed Redis without persistence.")
+    public RedisSpec redis;
+
+    @JsonPropertyDescription("Client authentication on comet. When unset, clients are trusted as in goim "
+            + "(the Auth frame's JSON is not verified), and status.clientAuth says unauthenticated.")
+    public AuthSpec auth;
+
+    @JsonPropertyDescription("Client-facing TLS.")
+    public TlsSpec tls;
+
+    @JsonPropertyDescription("Prometheus integration.")
+    public MetricsSpec metrics;
+
+    @JsonPropertyDescription("NetworkPolicies restricting traffic between the roles (opt-in).")
+    public NetworkPolicySpec networkPolicy;
+
+    @JsonPropertyDescription("Stop changing owned objects (they keep running). Same as the annotation "
+            + "pubsub.imcluster.dev/paused: \"true\".")
+    public Boolean paused;
+
+    public enum ImagePullPolicy { Always, IfNotPresent, Never }
+}

@@ -1,0 +1,28 @@
+package dev.imcluster.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+
+/** A key of a Secret in the cluster's namespace. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SecretKeyRef {
+    @JsonPropertyDescription("Secret name.")
+    @Required
+    public String name;
+
+    @JsonPropertyDescription("Key in the Secret; each field documents its default.")
+    public String key;
+
+    public SecretKeyRef() {
+    }
+
+    public SecretKeyRef(String name, String key) {
+        this.name = name;
+        this.key = key;
+    }
+
+    public String keyOr(String fallback) {
+        return key == null || key.isBlank() ? fallback : key;
+    }
+}

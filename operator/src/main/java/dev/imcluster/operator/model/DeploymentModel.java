@@ -1,0 +1,238 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
+import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
+import dev.imcluster.operator.api.v1alpha1.RoleSpec;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The Deployment of one role: hardened pod, probes on the admin port, config hash, user overrides. */
+public final class DeploymentModel {
+
+    public static final String CONTAINER = "broker";
+    public static final String REDIS_PASSWORD_ENV = "IMCLUSTER_REDIS_PASSWORD";
+    public static final String KAFKA_USERNAME_ENV = "IMCLUSTER__MQ__KAFKA__SASLUSERNAME";
+    public static final String SERVER_ID_ENV = "IMCLUSTER__SERVERID";
+    static final long UID = 10001;
+
+    private DeploymentModel() {
+    }
+
+    /**
+     * @param currentReplicas the live Deployment's replicas, kept when the role is externally scaled; may be null
+     */
+    public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
+                                     OperatorConfig op, ApiCapabilities caps, Integer currentReplicas) {
+        PubSubClusterSpec spec = c.getSpec();
+        RoleSpec roleSpec = roleSpec(spec, role);
+        int replicas = roleSpec.isExternallyScaled() && currentReplicas != null
+                ? currentReplicas : roleSpec.desiredReplicas();
+        PodTemplateOverrides o = roleSpec.podTemplate == null ? new PodTemplateOverrides() : roleSpec.podTemplate;
+
+        Map<String, String> podLabels = new LinkedHashMap<>();
+        if (o.labels != null) {
+            podLabels.putAll(o.labels);
+        }
+        podLabels.putAll(Labels.all(c, role.id()));
+        Map<String, String> podAnnotations = new LinkedHashMap<>();
+        if (o.annotations != null) {
+            podAnnotations.putAll(o.annotations);
+        }
+        if (!serviceMonitorWillScrape(spec, caps)) {
+            podAnnotations.put("prometheus.io/scrape", "true");
+            podAnnotations.put("prometheus.io/port", String.valueOf(Ports.ADMIN));
+            podAnnotations.put("prometheus.io/path", "/metrics");
+        }
+        podAnnotations.put(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION, config.hash(role));
+
+        PodSpec pod = new PodSpecBuilder()
+                .withServiceAccountName(Names.serviceAccount(c))
+                .withAutomountServiceAccountToken(false) // DNS discovery: the broker never calls the API server
+                .withSecurityContext(PodSecurity.podSecurityContext())
+                .withTerminationGracePeriodSeconds(role == Role.COMET ? 60L : 30L)
+                .withContainers(container(c, role, op))
+                .withVolumes(volumes(c, role))
+                .withAffinity(o.affinity)
+                .withTolerations(o.tolerations)
+                .withNodeSelector(o.nodeSelector)
+                .withTopologySpreadConstraints(o.topologySpreadConstraints)
+                .withPriorityClassName(o.priorityClassName)
+                .build();
+
+        return new DeploymentBuilder()
+                .withNewMetadata()
+                    .withName(Names.role(c, role))
+                    .withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Labels.all(c, role.id()))
+                .endMetadata()
+                .withNewSpec()
+                    .withReplicas(replicas)
+                    .withRevisionHistoryLimit(5)
+                    .withNewSelector().withMatchLabels(Labels.selector(c, role.id())).endSelector()
+                    .withNewStrategy()
+                        .withType("RollingUpdate")
+                        .withNewRollingUpdate()
+                            .withMaxUnavailable(new IntOrString(0))
+                            .withMaxSurge(new IntOrString(1))
+                        .endRollingUpdate()
+                    .endStrategy()
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(podLabels).withAnnotations(podAnnotations).endMetadata()
+                        .withSpec(pod)
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    public static RoleSpec roleSpec(PubSubClusterSpec spec, Role role) {
+        return switch (role) {
+            case COMET -> spec.comet;
+            case LOGIC -> spec.logic;
+            case JOB -> spec.job;
+        };
+    }
+
+    /** True when a ServiceMonitor (not pod annotations) tells Prometheus about the pods. */
+    public static boolean serviceMonitorWillScrape(PubSubClusterSpec spec, ApiCapabilities caps) {
+        MetricsSpec.ServiceMonitorMode mode = spec.metrics == null || spec.metrics.serviceMonitor == null
+                ? MetricsSpec.ServiceMonitorMode.auto : spec.metrics.serviceMonitor;
+        return switch (mode) {
+            case disabled -> false;
+            case enabled, auto -> caps.serviceMonitorCrd();
+        };
+    }
+
+    private static Container container(PubSubCluster c, Role role, OperatorConfig op) {
+        PubSubClusterSpec spec = c.getSpec();
+        RoleSpec rs = roleSpec(spec, role);
+        return new ContainerBuilder()
+                .withName(CONTAINER)
+                .withImage(spec.image != null && !spec.image.isBlank() ? spec.image : op.brokerImage())
+                .withImagePullPolicy(spec.imagePullPolicy == null ? null : spec.imagePullPolicy.name())
+                .withCommand("java", "-jar", Mounts.BROKER_JAR)
+                .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
+                .withEnv(env(c, role))
+                .withPorts(ports(role))
+                .withResources(rs.resources)
+                .withVolumeMounts(mounts(c, role))
+                .withReadinessProbe(probe("/readyz", 5, 3))
+                .withLivenessProbe(probe("/healthz", 10, 6))
+                .withStartupProbe(probe("/healthz", 2, 60))
+                .withSecurityContext(PodSecurity.containerSecurityContext())
+                .withLifecycle(role == Role.COMET ? CometDrain.lifecycle() : null)
+                .build();
+    }
+
+    private static List<EnvVar> env(PubSubCluster c, Role role) {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVarBuilder().withName(SERVER_ID_ENV)
+                .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
+                .build());
+        env.add(new EnvVarBuilder().withName("POD_IP")
+                .withNewValueFrom().withNewFieldRef().withFieldPath("status.podIP").endFieldRef().endValueFrom()
+                .build());
+        env.add(new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
+                .withValue("-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError").build());
+        if (role != Role.COMET) {
+            SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
+                    .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
+            SecretRefs.kafkaAuth(c).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
+                    .withNewValueFrom().withNewSecretKeyRef("username", name, false).endValueFrom().build()));
+        }
+        return env;
+    }
+
+    private static List<ContainerPort> ports(Role role) {
+        List<ContainerPort> p = new ArrayList<>();
+        switch (role) {
+            case COMET -> {
+                p.add(port("tcp", Ports.COMET_TCP));
+                p.add(port("websocket", Ports.COMET_WS));
+                p.add(port("grpc", Ports.COMET_PUBSUB_GRPC));
+                p.add(port("internal-grpc", Ports.COMET_GRPC));
+            }
+            case LOGIC -> {
+                p.add(port("http", Ports.LOGIC_HTTP));
+                p.add(port("grpc", Ports.LOGIC_GRPC));
+            }
+            case JOB -> { }
+        }
+        p.add(port("admin", Ports.ADMIN));
+        return p;
+    }
+
+    static ContainerPort port(String name, int port) {
+        return new ContainerPortBuilder().withName(name).withContainerPort(port).withProtocol("TCP").build();
+    }
+
+    private static Probe probe(String path, int periodSeconds, int failureThreshold) {
+        return new ProbeBuilder()
+                .withNewHttpGet().withPath(path).withPort(new IntOrString("admin")).withScheme("HTTP").endHttpGet()
+                .withPeriodSeconds(periodSeconds)
+                .withTimeoutSeconds(2)
+                .withFailureThreshold(failureThreshold)
+                .build();
+    }
+
+    private static List<VolumeMount> mounts(PubSubCluster c, Role role) {
+        List<VolumeMount> m = new ArrayList<>();
+        m.add(new VolumeMountBuilder().withName("config").withMountPath(Mounts.CONFIG_DIR).withReadOnly(true).build());
+        m.add(new VolumeMountBuilder().withName("tmp").withMountPath(Mounts.TMP_DIR).build());
+        if (role == Role.LOGIC && SecretRefs.jwt(c).isPresent()) {
+            m.add(new VolumeMountBuilder().withName("auth").withMountPath(Mounts.AUTH_DIR).withReadOnly(true).build());
+        }
+        if (role != Role.COMET && SecretRefs.kafkaAuth(c).isPresent()) {
+            m.add(new VolumeMountBuilder().withName("kafka").withMountPath(Mounts.KAFKA_DIR).withReadOnly(true).build());
+        }
+        if (role == Role.COMET && c.getSpec().tls != null) {
+            m.add(new VolumeMountBuilder().withName("tls").withMountPath(Mounts.TLS_DIR).withReadOnly(true).build());
+        }
+        return m;
+    }
+
+    private static List<Volume> volumes(PubSubCluster c, Role role) {
+        List<Volume> v = new ArrayList<>();
+        v.add(new VolumeBuilder().withName("config").withNewConfigMap().withName(Names.config(c))
+                .addNewItem().withKey(Mounts.CONFIG_KEY).withPath(Mounts.CONFIG_KEY).endItem()
+                .endConfigMap().build());
+        v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(
+                new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endEmptyDir().build());
+        if (role == Role.LOGIC) {
+            SecretRefs.jwt(c).ifPresent(ref -> v.add(secretVolume("auth", ref.name())));
+        }
+        if (role != Role.COMET) {
+            SecretRefs.kafkaAuth(c).ifPresent(name -> v.add(secretVolume("kafka", name)));
+        }
+        if (role == Role.COMET && c.getSpec().tls != null) {
+            v.add(secretVolume("tls", c.getSpec().tls.secretName));
+        }
+        return v;
+    }
+
+    private static Volume secretVolume(String volume, String secret) {
+        return new VolumeBuilder().withName(volume)
+                .withNewSecret().withSecretName(secret).withDefaultMode(0440).endSecret().build();
+    }
+}

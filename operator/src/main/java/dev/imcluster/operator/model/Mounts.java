@@ -1,0 +1,18 @@
+package dev.imcluster.operator.model;
+
+/** Where files land in broker pods; the rendered config refers to these paths. */
+public final class Mounts {
+    public static final String CONFIG_DIR = "/etc/imcluster";
+    public static final String CONFIG_KEY = "broker.yaml";
+    public static final String CONFIG_FILE = CONFIG_DIR + "/" + CONFIG_KEY;
+    /** Secrets live outside the config mount: a read-only ConfigMap volume cannot hold nested mount points. */
+    public static final String SECRETS_DIR = "/var/run/secrets/imcluster";
+    public static final String AUTH_DIR = SECRETS_DIR + "/auth";
+    public static final String KAFKA_DIR = SECRETS_DIR + "/kafka";
+    public static final String TLS_DIR = SECRETS_DIR + "/tls";
+    public static final String TMP_DIR = "/tmp";
+    public static final String BROKER_JAR = "/app/imcluster-broker.jar";
+
+    private Mounts() {
+    }
+}

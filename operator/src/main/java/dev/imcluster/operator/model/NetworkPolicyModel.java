@@ -1,0 +1,85 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Opt-in ingress policies, one per component. Client ports (comet's, logic's push API and gRPC) and the admin port
+ * (scrapers) are open; internal ports only accept this cluster's own pods. Egress is not restricted.
+ */
+public final class NetworkPolicyModel {
+    private NetworkPolicyModel() {
+    }
+
+    public static Map<String, NetworkPolicy> desired(PubSubCluster c) {
+        Map<String, NetworkPolicy> m = new LinkedHashMap<>();
+        NetworkPolicyPeer job = peer(Labels.selector(c, "job"));
+        NetworkPolicyPeer logic = peer(Labels.selector(c, "logic"));
+        m.put("comet", policy(c, "comet", List.of(
+                open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.ADMIN),
+                from(List.of(job), Ports.COMET_GRPC))));
+        m.put("logic", policy(c, "logic", List.of(open(Ports.LOGIC_HTTP, Ports.LOGIC_GRPC, Ports.ADMIN))));
+        m.put("job", policy(c, "job", List.of(open(Ports.ADMIN))));
+        if (RedisModel.managed(c)) {
+            m.put("redis", policy(c, "redis", List.of(from(List.of(logic, job), Ports.REDIS))));
+        }
+        if (NatsModel.managed(c)) {
+            m.put("nats", policy(c, "nats", List.of(from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR))));
+        }
+        return m;
+    }
+
+    private static NetworkPolicy policy(PubSubCluster c, String component, List<NetworkPolicyIngressRule> rules) {
+        return new NetworkPolicyBuilder()
+                .withNewMetadata()
+                    .withName(c.getMetadata().getName() + "-" + component)
+                    .withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Labels.all(c, component))
+                .endMetadata()
+                .withNewSpec()
+                    .withPodSelector(selector(Labels.selector(c, component)))
+                    .withPolicyTypes("Ingress")
+                    .withIngress(rules)
+                .endSpec()
+                .build();
+    }
+
+    private static NetworkPolicyIngressRule open(int... ports) {
+        return new NetworkPolicyIngressRuleBuilder().withPorts(ports(ports)).build();
+    }
+
+    private static NetworkPolicyIngressRule from(List<NetworkPolicyPeer> peers, int... ports) {
+        return new NetworkPolicyIngressRuleBuilder().withFrom(peers).withPorts(ports(ports)).build();
+    }
+
+    private static List<NetworkPolicyPort> ports(int... ports) {
+        List<NetworkPolicyPort> l = new ArrayList<>();
+        for (int p : ports) {
+            l.add(new NetworkPolicyPortBuilder().withProtocol("TCP").withPort(new IntOrString(p)).build());
+        }
+        return l;
+    }
+
+    private static NetworkPolicyPeer peer(Map<String, String> labels) {
+        return new NetworkPolicyPeerBuilder().withPodSelector(selector(labels)).build();
+    }
+
+    private static LabelSelector selector(Map<String, String> labels) {
+        return new LabelSelectorBuilder().withMatchLabels(labels).build();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
+import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The Secrets a cluster refers to, for the pods and for the reconciler's existence check. */
+public final class SecretRefs {
+    public static final String REDIS_PASSWORD_KEY = "password";
+
+    private SecretRefs() {
+    }
+
+    /** A Secret key and what it is for (the reconciler's messages name the field). */
+    public record Ref(String field, String name, String key) {
+    }
+
+    /** Redis password: the generated Secret of a managed Redis, or the external one's, if any. */
+    public static Optional<Ref> redisPassword(PubSubCluster c) {
+        PubSubClusterSpec spec = c.getSpec();
+        if (spec.redis != null && spec.redis.external != null) {
+            SecretKeyRef r = spec.redis.external.passwordSecretRef;
+            return r == null ? Optional.empty()
+                    : Optional.of(new Ref("spec.redis.external.passwordSecretRef", r.name, r.keyOr(REDIS_PASSWORD_KEY)));
+        }
+        return Optional.of(new Ref("managed redis", Names.redisPassword(c), REDIS_PASSWORD_KEY));
+    }
+
+    /** The Kafka SASL Secret's name, when kafka is the backend and has auth. */
+    public static Optional<String> kafkaAuth(PubSubCluster c) {
+        MqSpec mq = c.getSpec().mq;
+        if (mq == null || mq.backend != MqSpec.Backend.kafka || mq.kafka == null || mq.kafka.authSecretRef == null) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(mq.kafka.authSecretRef.name);
+    }
+
+    /** The JWT key Secret, when auth.jwt is set. */
+    public static Optional<Ref> jwt(PubSubCluster c) {
+        AuthSpec auth = c.getSpec().auth;
+        if (auth == null || auth.jwt == null) {
+            return Optional.empty();
+        }
+        if (auth.jwt.secretRef != null) {
+            return Optional.of(new Ref("spec.auth.jwt.secretRef", auth.jwt.secretRef.name,
+                    auth.jwt.secretRef.keyOr(BrokerConfigRenderer.DEFAULT_JWT_SECRET_KEY)));
+        }
+        if (auth.jwt.publicKeySecretRef != null) {
+            return Optional.of(new Ref("spec.auth.jwt.publicKeySecretRef", auth.jwt.publicKeySecretRef.name,
+                    auth.jwt.publicKeySecretRef.keyOr(BrokerConfigRenderer.DEFAULT_JWT_PUBLIC_KEY)));
+        }
+        return Optional.empty();
+    }
+
+    /** Every user-provided Secret key the cluster needs (not the ones the operator generates). */
+    public static List<Ref> userProvided(PubSubCluster c) {
+        List<Ref> refs = new ArrayList<>();
+        PubSubClusterSpec spec = c.getSpec();
+        if (spec.redis != null && spec.redis.external != null) {
+            redisPassword(c).ifPresent(refs::add);
+        }
+        kafkaAuth(c).ifPresent(name -> {
+            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "username"));
+            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "password"));
+        });
+        jwt(c).ifPresent(refs::add);
+        if (spec.tls != null && spec.tls.secretName != null) {
+            refs.add(new Ref("spec.tls.secretName", spec.tls.secretName, "tls.crt"));
+            refs.add(new Ref("spec.tls.secretName", spec.tls.secretName, "tls.key"));
+        }
+        return refs;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Prometheus-operator ServiceMonitor over the metrics Service, built untyped (no model dependency on the
+ * monitoring CRDs, which may not exist).
+ */
+public final class ServiceMonitorModel {
+    public static final String GROUP = "monitoring.coreos.com";
+    public static final String VERSION = "v1";
+    public static final String KIND = "ServiceMonitor";
+    public static final String PLURAL = "servicemonitors";
+
+    private ServiceMonitorModel() {
+    }
+
+    public static GenericKubernetesResource desired(PubSubCluster c) {
+        return new GenericKubernetesResourceBuilder()
+                .withApiVersion(GROUP + "/" + VERSION)
+                .withKind(KIND)
+                .withNewMetadata()
+                    .withName(Names.serviceMonitor(c))
+                    .withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Labels.all(c, "metrics"))
+                .endMetadata()
+                .addToAdditionalProperties("spec", Map.of(
+                        "selector", Map.of("matchLabels", Labels.all(c, "metrics")),
+                        "endpoints", List.of(Map.of("port", "admin", "path", "/metrics", "interval", "30s"))))
+                .build();
+    }
+}

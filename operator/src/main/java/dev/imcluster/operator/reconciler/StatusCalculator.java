@@ -1,0 +1,207 @@
+package dev.imcluster.operator.reconciler;
+
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.RoleStatus;
+import dev.imcluster.operator.model.EndpointsModel;
+import dev.imcluster.operator.model.NatsModel;
+import dev.imcluster.operator.model.RedisModel;
+import dev.imcluster.operator.model.Role;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.imcluster.operator.reconciler.ConditionTypes.*;
+
+/**
+ * Computes the next status from what the informers see. Pure (time is passed in), so it is tested directly, and
+ * it reports what is, not what was asked: replicas come from the live Deployments.
+ */
+final class StatusCalculator {
+
+    /** The live objects status is derived from. */
+    record Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats,
+                    String cometExternalHost) {
+        Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats) {
+            this(deployments, redis, nats, null);
+        }
+    }
+
+    /** Why owned objects were not reconciled this time, if they were not. */
+    record Gate(List<String> specProblems, String pausedBy) {
+        static Gate open() {
+            return new Gate(List.of(), null);
+        }
+    }
+
+    private StatusCalculator() {
+    }
+
+    static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now) {
+        PubSubClusterStatus old = c.getStatus() == null ? new PubSubClusterStatus() : c.getStatus();
+        long generation = c.getMetadata().getGeneration() == null ? 0 : c.getMetadata().getGeneration();
+        ConditionSet cs = new ConditionSet(old.conditions, generation, now);
+        PubSubClusterStatus s = new PubSubClusterStatus();
+        s.observedGeneration = generation;
+
+        Map<Role, RoleStatus> roles = new EnumMap<>(Role.class);
+        List<String> notReady = new ArrayList<>();
+        boolean allReady = true;
+        for (Role role : Role.values()) {
+            Deployment d = observed.deployments().get(role);
+            RoleStatus rs = roleStatus(d);
+            roles.put(role, rs);
+            if (!rolledOut(d)) {
+                allReady = false;
+                notReady.add(role.id() + " " + (d == null ? "not created" : rs.ready + " ready"));
+            }
+        }
+        s.comet = roles.get(Role.COMET);
+        s.logic = roles.get(Role.LOGIC);
+        s.job = roles.get(Role.JOB);
+
+        boolean specValid = gate.specProblems().isEmpty();
+        cs.set(SPEC_VALID, specValid, specValid ? "Valid" : "InvalidSpec",
+                specValid ? "The spec is valid." : String.join("; ", gate.specProblems())
+                        + ". Owned objects are left as they were until this is fixed.");
+        boolean paused = gate.pausedBy() != null;
+        cs.set(PAUSED, paused, paused ? "Paused" : "NotPaused", paused
+                ? "Paused by " + gate.pausedBy() + ": owned objects are not changed; status is still observed."
+                : "Owned objects are reconciled.");
+
+        cs.set(READY, allReady, allReady ? "AllRolesReady" : "RolesNotReady",
+                allReady ? "comet, logic and job are fully rolled out and ready." : String.join(", ", notReady) + ".");
+
+        if (!specValid) {
+            cs.set(PROGRESSING, false, "InvalidSpec", "Waiting for a valid spec.");
+        } else if (paused) {
+            cs.set(PROGRESSING, false, "Paused", "Reconciliation is paused.");
+        } else if (allReady) {
+            cs.set(PROGRESSING, false, "Complete", "Every role runs the desired spec.");
+        } else {
+            cs.set(PROGRESSING, true, "RollingOut", "Rolling out: " + String.join(", ", notReady) + ".");
+        }
+
+        List<String> failures = failures(observed);
+        if (!failures.isEmpty()) {
+            cs.set(DEGRADED, true, "RolloutFailing", String.join("; ", failures));
+        } else {
+            cs.set(DEGRADED, false, "AsExpected", "No role reports a failure.");
+        }
+
+        backend(c, old, s, cs, observed, roles, now);
+
+        s.conditions = cs.build();
+        s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : !failures.isEmpty() ? PHASE_DEGRADED
+                : allReady ? PHASE_RUNNING : PHASE_PENDING;
+        s.endpoints = EndpointsModel.of(c, observed.cometExternalHost());
+        s.clientAuth = EndpointsModel.clientAuth(c);
+        s.warnings = warnings == null || warnings.isEmpty() ? null : List.copyOf(warnings);
+        return s;
+    }
+
+    static RoleStatus roleStatus(Deployment d) {
+        if (d == null) {
+            return new RoleStatus(0, 0);
+        }
+        int desired = d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+        int ready = d.getStatus() == null || d.getStatus().getReadyReplicas() == null
+                ? 0 : d.getStatus().getReadyReplicas();
+        return new RoleStatus(desired, ready);
+    }
+
+    /** The Deployment controller has seen the latest spec and every desired pod is updated and ready. */
+    static boolean rolledOut(Deployment d) {
+        if (d == null || d.getStatus() == null) {
+            return false;
+        }
+        int desired = roleStatus(d).replicas;
+        var st = d.getStatus();
+        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
+        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
+        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+        int ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
+        return observedLatest && updated >= desired && ready >= desired;
+    }
+
+    private static List<String> failures(Observed observed) {
+        List<String> f = new ArrayList<>();
+        observed.deployments().forEach((role, d) -> {
+            if (d == null || d.getStatus() == null || d.getStatus().getConditions() == null) {
+                return;
+            }
+            for (DeploymentCondition dc : d.getStatus().getConditions()) {
+                boolean deadline = "Progressing".equals(dc.getType()) && "False".equals(dc.getStatus());
+                boolean replicaFailure = "ReplicaFailure".equals(dc.getType()) && "True".equals(dc.getStatus());
+                if (deadline || replicaFailure) {
+                    f.add(role.id() + ": " + dc.getReason() + (dc.getMessage() == null ? "" : " (" + dc.getMessage() + ")"));
+                }
+            }
+        });
+        return f;
+    }
+
+    private static void backend(PubSubCluster c, PubSubClusterStatus old, PubSubClusterStatus s, ConditionSet cs,
+                                Observed observed, Map<Role, RoleStatus> roles, String now) {
+        MqSpec.Backend desired = c.getSpec().mq == null || c.getSpec().mq.backend == null
+                ? MqSpec.Backend.redis : c.getSpec().mq.backend;
+        PubSubClusterStatus.BackendStatus b = new PubSubClusterStatus.BackendStatus();
+        PubSubClusterStatus.BackendStatus was = old.backend;
+        b.active = desired.name();
+        b.previous = was == null ? null : was.previous;
+        b.migration = was == null ? null : was.migration;
+        boolean brokersReady = roles.get(Role.LOGIC).fullyReady() && roles.get(Role.JOB).fullyReady()
+                && rolledOut(observed.deployments().get(Role.LOGIC)) && rolledOut(observed.deployments().get(Role.JOB));
+        if (was != null && was.active != null && !was.active.equals(desired.name())) {
+            b.previous = was.active;
+            b.migration = new PubSubClusterStatus.Migration();
+            b.migration.phase = "RollingOut";
+            b.migration.startedAt = now;
+        } else if (b.migration != null && "RollingOut".equals(b.migration.phase) && brokersReady) {
+            PubSubClusterStatus.Migration done = new PubSubClusterStatus.Migration();
+            done.phase = "Complete";
+            done.startedAt = b.migration.startedAt;
+            b.migration = done;
+        }
+        s.backend = b;
+        boolean migrating = b.migration != null && !"Complete".equals(b.migration.phase);
+        cs.set(MIGRATING, migrating, migrating ? "RollingOut" : "NotMigrating", migrating
+                ? "Switching from " + b.previous + " to " + b.active + ": logic and job roll to the new backend."
+                : "The backend is " + b.active + ".");
+
+        List<String> waiting = new ArrayList<>();
+        if (RedisModel.managed(c)) {
+            statefulSetReady(observed.redis(), "managed Redis", waiting);
+        }
+        if (NatsModel.managed(c)) {
+            statefulSetReady(observed.nats(), "managed NATS", waiting);
+        }
+        boolean external = !RedisModel.managed(c) || desired == MqSpec.Backend.kafka
+                || (desired == MqSpec.Backend.nats && !NatsModel.managed(c));
+        if (!waiting.isEmpty()) {
+            cs.set(BACKEND_READY, false, "ManagedBackendNotReady", String.join(", ", waiting) + " not ready.");
+        } else if (external && !brokersReady) {
+            cs.set(BACKEND_READY, ConditionSet.UNKNOWN, "NotObserved",
+                    "The operator does not connect to external backends itself; it reports them ready once logic "
+                            + "and job (their users) are ready.");
+        } else {
+            cs.set(BACKEND_READY, true, external ? "BrokersConnected" : "ManagedBackendReady",
+                    "Backend " + b.active + (external ? ": logic and job, which use it, are ready." : " is ready."));
+        }
+    }
+
+    private static void statefulSetReady(Optional<StatefulSet> ss, String what, List<String> waiting) {
+        boolean ready = ss.map(s -> s.getStatus() != null && s.getStatus().getReadyReplicas() != null
+                && s.getStatus().getReadyReplicas() >= 1).orElse(false);
+        if (!ready) {
+            waiting.add(what);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.imcluster.operator.reconciler.dependent;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.NatsModel;
+import dev.imcluster.operator.model.RedisModel;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+
+/** Workflow conditions: per-cluster options (reconcile preconditions) and API capabilities (activation). */
+public final class Conditions {
+    private Conditions() {
+    }
+
+    /** The operator runs the session Redis. */
+    public static class ManagedRedis implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return RedisModel.managed(p);
+        }
+    }
+
+    /** The operator runs NATS. */
+    public static class ManagedNats implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return NatsModel.managed(p);
+        }
+    }
+
+    public static class NetworkPolicyEnabled implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return p.getSpec().networkPolicy != null && p.getSpec().networkPolicy.isEnabled();
+        }
+    }
+
+    /** policy/v1 exists (Kubernetes 1.21+). */
+    public static class PdbV1 implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return ReconcileInputs.of(c).capabilities().policyV1();
+        }
+    }
+
+    /** Only policy/v1beta1 exists (Kubernetes 1.20). */
+    public static class PdbV1beta1 implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return !ReconcileInputs.of(c).capabilities().policyV1();
+        }
+    }
+}

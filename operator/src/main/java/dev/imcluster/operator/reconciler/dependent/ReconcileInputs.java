@@ -1,0 +1,25 @@
+package dev.imcluster.operator.reconciler.dependent;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.ApiCapabilities;
+import dev.imcluster.operator.model.BrokerConfigRenderer;
+import dev.imcluster.operator.model.OperatorConfig;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+
+/**
+ * What the dependents need beyond the primary, computed once per reconciliation by the reconciler and handed over
+ * through JOSDK's per-reconciliation context (dependents are instantiated by JOSDK, so no constructor injection).
+ */
+public record ReconcileInputs(OperatorConfig operator, ApiCapabilities capabilities,
+                              BrokerConfigRenderer.Rendered config) {
+
+    private static final String KEY = ReconcileInputs.class.getName();
+
+    public static ReconcileInputs of(Context<PubSubCluster> context) {
+        return context.managedWorkflowAndDependentResourceContext().getMandatory(KEY, ReconcileInputs.class);
+    }
+
+    public void putInto(Context<PubSubCluster> context) {
+        context.managedWorkflowAndDependentResourceContext().put(KEY, this);
+    }
+}

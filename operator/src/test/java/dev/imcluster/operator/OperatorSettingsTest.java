@@ -1,0 +1,39 @@
+package dev.imcluster.operator;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class OperatorSettingsTest {
+
+    @Test
+    void defaultsAreProductionOnes() {
+        OperatorSettings s = OperatorSettings.fromEnv(Map.of());
+        assertThat(s.namespaces()).isEmpty();
+        assertThat(s.serverSideApply()).isTrue();
+        assertThat(s.leaderElection()).isTrue();
+        assertThat(s.leaseName()).isEqualTo("imcluster-operator");
+        assertThat(s.httpPort()).isEqualTo(8080);
+    }
+
+    @Test
+    void readsTheEnvironment() {
+        OperatorSettings s = OperatorSettings.fromEnv(Map.of("IMCLUSTER_WATCH_NAMESPACES", "a, b,,",
+                "IMCLUSTER_SSA", "false", "POD_NAMESPACE", "ops", "IMCLUSTER_BROKER_IMAGE", "reg/broker:1"));
+        assertThat(s.namespaces()).containsExactlyInAnyOrder("a", "b");
+        assertThat(s.serverSideApply()).isFalse();
+        assertThat(s.leaseNamespace()).isEqualTo("ops");
+        assertThat(s.model().brokerImage()).isEqualTo("reg/broker:1");
+    }
+
+    @Test
+    void badValuesAreNamed() {
+        assertThatThrownBy(() -> OperatorSettings.fromEnv(Map.of("IMCLUSTER_SSA", "yes")))
+                .hasMessageContaining("IMCLUSTER_SSA must be true or false");
+        assertThatThrownBy(() -> OperatorSettings.fromEnv(Map.of("IMCLUSTER_HTTP_PORT", "x")))
+                .hasMessageContaining("IMCLUSTER_HTTP_PORT must be an integer");
+    }
+}

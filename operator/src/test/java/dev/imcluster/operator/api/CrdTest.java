@@ -1,0 +1,91 @@
+package dev.imcluster.operator.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.imcluster.operator.model.SpecValidation;
+import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.SchemaValidator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The committed CRD is the generated one, and every example is accepted by its schema. */
+class CrdTest {
+    static final String CRD_FILE = "pubsubclusters.pubsub.imcluster.dev-v1.yml";
+
+    static Path generated() {
+        return Path.of("target/classes/META-INF/fabric8", CRD_FILE);
+    }
+
+    static Path committed() {
+        return Examples.repoRoot().resolve("crds").resolve(CRD_FILE);
+    }
+
+    @Test
+    void committedCrdMatchesTheGeneratedOne() throws IOException {
+        assertThat(Files.exists(generated())).as("the crd-generator plugin output " + generated()).isTrue();
+        assertThat(Files.readString(committed()))
+                .as("crds/" + CRD_FILE + " is stale. Refresh it with:\n  mvn -pl operator process-classes && cp "
+                        + "operator/target/classes/META-INF/fabric8/" + CRD_FILE + " crds/")
+                .isEqualTo(Files.readString(generated()));
+    }
+
+    @Test
+    void crdHasTheNamesPrinterColumnsAndStatusSubresource() throws IOException {
+        JsonNode crd = Examples.STRICT.readTree(committed().toFile());
+        assertThat(crd.at("/spec/group").asText()).isEqualTo("pubsub.imcluster.dev");
+        assertThat(crd.at("/spec/scope").asText()).isEqualTo("Namespaced");
+        assertThat(crd.at("/spec/names/shortNames/0").asText()).isEqualTo("psc");
+        JsonNode version = crd.at("/spec/versions/0");
+        assertThat(version.at("/name").asText()).isEqualTo("v1alpha1");
+        assertThat(version.at("/subresources/status").isObject()).isTrue();
+        List<String> columns = new ArrayList<>();
+        version.at("/additionalPrinterColumns").forEach(c -> columns.add(c.get("name").asText()));
+        assertThat(columns).contains("Ready", "Comet", "Logic", "Job", "Backend", "Age");
+        assertThat(version.at("/schema/openAPIV3Schema/properties/spec/properties/mq/x-kubernetes-validations/0/rule")
+                .asText()).contains("bootstrapServers");
+    }
+
+    static Iterable<String> examples() {
+        return Examples.NAMES;
+    }
+
+    @ParameterizedTest
+    @MethodSource("examples")
+    void exampleIsAcceptedByTheSchema(String example) throws IOException {
+        JsonNode schema = Examples.STRICT.readTree(committed().toFile())
+                .at("/spec/versions/0/schema/openAPIV3Schema");
+        ObjectNode doc = (ObjectNode) Examples.STRICT.readTree(Examples.text(example));
+        assertThat(doc.get("apiVersion").asText()).isEqualTo("pubsub.imcluster.dev/v1alpha1");
+        assertThat(doc.get("kind").asText()).isEqualTo("PubSubCluster");
+        doc.remove(List.of("apiVersion", "kind", "metadata"));
+        assertThat(SchemaValidator.validate(schema, doc)).isEmpty();
+        assertThat(SpecValidation.problems(Examples.load(example))).isEmpty();
+    }
+
+    @Test
+    void schemaRejectsUnknownFieldsBadEnumsAndBounds() throws IOException {
+        JsonNode schema = Examples.STRICT.readTree(committed().toFile())
+                .at("/spec/versions/0/schema/openAPIV3Schema");
+        JsonNode bad = Examples.STRICT.readTree("""
+                spec:
+                  comet: {replicas: -1, replicaz: 2}
+                  mq: {backend: rabbitmq}
+                  job: {roomBatch: {maxMessages: 0, maxDelay: soon}}
+                """);
+        assertThat(SchemaValidator.validate(schema, bad)).containsExactlyInAnyOrder(
+                ".spec.comet.replicas: -1 is below the minimum 0.0",
+                ".spec.comet.replicaz: unknown field",
+                ".spec.mq.backend: \"rabbitmq\" is not one of [\"kafka\",\"nats\",\"redis\"]",
+                ".spec.job.roomBatch.maxMessages: 0 is below the minimum 1.0",
+                ".spec.job.roomBatch.maxDelay: 'soon' does not match ^([0-9]+(ms|s|m|h))+$");
+    }
+}

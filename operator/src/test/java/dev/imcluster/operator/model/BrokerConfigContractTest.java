@@ -1,0 +1,93 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.ConfigLoader;
+import dev.imcluster.broker.config.JobConfig;
+import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
+import dev.imcluster.operator.testing.Examples;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The contract between operator and broker: the broker's own strict ConfigLoader accepts every config the operator
+ * renders, and reads the values the operator meant. (Test scope only: the two share no main code.)
+ */
+class BrokerConfigContractTest {
+
+    static Iterable<String> examples() {
+        return Examples.NAMES;
+    }
+
+    @ParameterizedTest
+    @MethodSource("examples")
+    void brokerAcceptsTheConfigRenderedForEveryExample(String example) {
+        PubSubCluster c = Examples.load(example);
+        String yaml = BrokerConfigRenderer.render(c).yaml();
+
+        BrokerConfig config = ConfigLoader.parse(yaml, Map.of());
+
+        assertThat(config.bindAddress).isEqualTo("0.0.0.0");
+        assertThat(config.admin.port).isEqualTo(Ports.ADMIN);
+        assertThat(config.comet.logicAddress).isEqualTo(c.getMetadata().getName() + "-logic:3119");
+        assertThat(config.job.comets.mode).isEqualTo(JobConfig.DiscoveryMode.DNS);
+        assertThat(config.job.comets.dnsName).isEqualTo(c.getMetadata().getName() + "-comet-headless.demo.svc");
+        assertThat(config.logic.sessionStore).isEqualTo(LogicConfig.SessionStoreKind.redis);
+        assertThat(config.mq.backend.name()).isEqualTo(c.getSpec().mq.backend.name());
+    }
+
+    @Test
+    void quickstartIsGoimAuthOnRedisStreamsWithTheManagedRedis() {
+        BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(Examples.load("quickstart.yaml")).yaml(),
+                Map.of());
+        assertThat(config.logic.auth.mode).isEqualTo(LogicConfig.AuthMode.goim);
+        assertThat(config.mq.backend).isEqualTo(MqConfig.Backend.redis);
+        assertThat(config.redis.address).isEqualTo("quickstart-redis:6379");
+    }
+
+    @Test
+    void productionIsKafkaOverSaslSslWithRs256AndTheUsernameFromTheEnvironment() {
+        String yaml = BrokerConfigRenderer.render(Examples.load("production.yaml")).yaml();
+        BrokerConfig config = ConfigLoader.parse(yaml, Map.of(DeploymentModel.KAFKA_USERNAME_ENV, "im"));
+        assertThat(config.mq.kafka.bootstrapServers).isEqualTo("kafka-bootstrap.kafka.svc:9093");
+        assertThat(config.mq.kafka.properties).containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+        assertThat(config.mq.kafka.saslPasswordFile).isEqualTo(Mounts.KAFKA_DIR + "/password");
+        assertThat(config.mq.kafka.saslUsername).isEqualTo("im");
+        assertThat(config.logic.auth.mode).isEqualTo(LogicConfig.AuthMode.jwt);
+        assertThat(config.logic.auth.rs256PublicKeyFile).isEqualTo(Mounts.AUTH_DIR + "/public.pem");
+        assertThat(config.logic.auth.issuer).isEqualTo("https://auth.example.com");
+        assertThat(config.redis.address).isEqualTo("redis-master.redis.svc:6379");
+        assertThat(config.job.roomBatch.maxMessages).isEqualTo(50);
+        assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ofMillis(200));
+        assertThat(config.comet.drainTimeout).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.comet.maxConnections).isEqualTo(200000);
+    }
+
+    @Test
+    void managedNatsUrlPointsAtTheNatsService() {
+        BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(Examples.load("nats.yaml")).yaml(),
+                Map.of());
+        assertThat(config.mq.nats.url).isEqualTo("nats://nats-im-nats:4222");
+        assertThat(config.mq.nats.mode).isEqualTo(MqConfig.NatsMode.jetstream);
+    }
+
+    @Test
+    void hs256SecretFileIsAccepted() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.jwt = new AuthSpec.Jwt();
+        c.getSpec().auth.jwt.secretRef = new SecretKeyRef("jwt", null);
+        BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of());
+        assertThat(config.logic.auth.hs256SecretFile).isEqualTo(Mounts.AUTH_DIR + "/secret");
+    }
+}

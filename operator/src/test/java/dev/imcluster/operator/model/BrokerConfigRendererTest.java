@@ -1,0 +1,96 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.JobSpec;
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
+import dev.imcluster.operator.testing.Examples;
+import org.junit.jupiter.api.Test;
+
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BrokerConfigRendererTest {
+
+    private static final PubSubCluster BASE = Examples.load("quickstart.yaml");
+
+    private static BrokerConfigRenderer.Rendered renderEdited(Consumer<PubSubCluster> edit) {
+        PubSubCluster c = Examples.copy(BASE);
+        edit.accept(c);
+        return BrokerConfigRenderer.render(c);
+    }
+
+    private static void assertRolls(Consumer<PubSubCluster> edit, Role... rolled) {
+        BrokerConfigRenderer.Rendered before = BrokerConfigRenderer.render(BASE);
+        BrokerConfigRenderer.Rendered after = renderEdited(edit);
+        for (Role role : Role.values()) {
+            boolean expected = java.util.Arrays.asList(rolled).contains(role);
+            assertThat(!before.hash(role).equals(after.hash(role)))
+                    .as("hash of %s changes", role).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void renderingIsDeterministic() {
+        assertThat(BrokerConfigRenderer.render(BASE)).isEqualTo(BrokerConfigRenderer.render(Examples.copy(BASE)));
+    }
+
+    @Test
+    void rendersTheClusterWiring() {
+        String yaml = BrokerConfigRenderer.render(BASE).yaml();
+        assertThat(yaml).contains("logicAddress: quickstart-logic:3119")
+                .contains("mode: dns")
+                .contains("dnsName: quickstart-comet-headless.demo.svc")
+                .contains("sessionStore: redis")
+                .contains("address: quickstart-redis:6379")
+                .contains("bindAddress: 0.0.0.0")
+                .doesNotContain("password");
+    }
+
+    @Test
+    void replicaAndResourceEditsChangeNoConfigHash() {
+        assertRolls(c -> {
+            c.getSpec().comet.replicas = 7;
+            c.getSpec().logic.replicas = 4;
+        });
+    }
+
+    @Test
+    void roomBatchRollsOnlyJob() {
+        assertRolls(c -> {
+            c.getSpec().job.roomBatch = new JobSpec.RoomBatch();
+            c.getSpec().job.roomBatch.maxMessages = 99;
+        }, Role.JOB);
+    }
+
+    @Test
+    void cometSettingsRollOnlyComet() {
+        assertRolls(c -> c.getSpec().comet.maxConnections = 1000, Role.COMET);
+    }
+
+    @Test
+    void authRollsOnlyLogic() {
+        assertRolls(c -> {
+            c.getSpec().auth = new AuthSpec();
+            c.getSpec().auth.jwt = new AuthSpec.Jwt();
+            c.getSpec().auth.jwt.secretRef = new SecretKeyRef("jwt", "k");
+        }, Role.LOGIC);
+    }
+
+    @Test
+    void backendSwapRollsLogicAndJobButNotComet() {
+        assertRolls(c -> {
+            c.getSpec().mq.backend = MqSpec.Backend.kafka;
+            c.getSpec().mq.kafka = new MqSpec.KafkaSpec();
+            c.getSpec().mq.kafka.bootstrapServers = "k:9092";
+        }, Role.LOGIC, Role.JOB);
+    }
+
+    @Test
+    void authUnsetIsGoimMode() {
+        assertThat(BrokerConfigRenderer.render(BASE).yaml()).contains("mode: goim");
+        assertThat(EndpointsModel.clientAuth(BASE)).isEqualTo("unauthenticated");
+    }
+}

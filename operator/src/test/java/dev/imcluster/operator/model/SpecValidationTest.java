@@ -1,0 +1,70 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.RedisSpec;
+import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
+import dev.imcluster.operator.testing.Examples;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The CEL rules, repeated for API servers that do not enforce CEL (1.20). */
+class SpecValidationTest {
+
+    @Test
+    void kafkaWithoutBootstrapServersIsRejected() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().mq.backend = MqSpec.Backend.kafka;
+        assertThat(SpecValidation.problems(c))
+                .containsExactly("spec.mq.kafka.bootstrapServers is required when spec.mq.backend is kafka");
+    }
+
+    @Test
+    void natsNeedsUrlOrManagedButNotBoth() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().mq.backend = MqSpec.Backend.nats;
+        assertThat(SpecValidation.problems(c)).hasSize(1).allMatch(p -> p.contains("url, or managed"));
+        c.getSpec().mq.nats = new MqSpec.NatsSpec();
+        c.getSpec().mq.nats.url = "nats://x:4222";
+        c.getSpec().mq.nats.managed = true;
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
+    }
+
+    @Test
+    void managedAndExternalRedisAreExclusive() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().redis.external = new RedisSpec.External();
+        c.getSpec().redis.external.address = "r:6379";
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.redis.managed and spec.redis.external are mutually exclusive");
+    }
+
+    @Test
+    void jwtNeedsExactlyOneKey() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.jwt = new AuthSpec.Jwt();
+        assertThat(SpecValidation.problems(c)).hasSize(1);
+        c.getSpec().auth.jwt.secretRef = new SecretKeyRef("a", null);
+        assertThat(SpecValidation.problems(c)).isEmpty();
+        c.getSpec().auth.jwt.publicKeySecretRef = new SecretKeyRef("b", null);
+        assertThat(SpecValidation.problems(c)).hasSize(1);
+    }
+
+    @Test
+    void userSecretsOfProductionAreListedWithTheirFields() {
+        assertThat(SecretRefs.userProvided(Examples.load("production.yaml")))
+                .extracting(SecretRefs.Ref::field, SecretRefs.Ref::name, SecretRefs.Ref::key)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("spec.redis.external.passwordSecretRef", "im-redis", "password"),
+                        org.assertj.core.groups.Tuple.tuple("spec.mq.kafka.authSecretRef", "im-kafka", "username"),
+                        org.assertj.core.groups.Tuple.tuple("spec.mq.kafka.authSecretRef", "im-kafka", "password"),
+                        org.assertj.core.groups.Tuple.tuple("spec.auth.jwt.publicKeySecretRef", "im-jwt", "public.pem"),
+                        org.assertj.core.groups.Tuple.tuple("spec.tls.secretName", "im-tls", "tls.crt"),
+                        org.assertj.core.groups.Tuple.tuple("spec.tls.secretName", "im-tls", "tls.key"));
+        assertThat(SecretRefs.userProvided(Examples.load("quickstart.yaml"))).isEmpty();
+    }
+}

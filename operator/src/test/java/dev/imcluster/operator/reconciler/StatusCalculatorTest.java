@@ -1,0 +1,131 @@
+package dev.imcluster.operator.reconciler;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
+import dev.imcluster.operator.model.Role;
+import dev.imcluster.operator.testing.Examples;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StatusCalculatorTest {
+    static final String T0 = "2026-01-01T00:00:00Z";
+    static final String T1 = "2026-01-01T00:05:00Z";
+
+    private static Deployment deployment(int replicas, int ready, long generation, long observed) {
+        return new DeploymentBuilder().withNewMetadata().withName("x").withGeneration(generation).endMetadata()
+                .withNewSpec().withReplicas(replicas).endSpec()
+                .withNewStatus().withReplicas(replicas).withReadyReplicas(ready).withUpdatedReplicas(replicas)
+                .withObservedGeneration(observed).endStatus().build();
+    }
+
+    private static StatefulSet readySet() {
+        return new StatefulSetBuilder().withNewStatus().withReadyReplicas(1).endStatus().build();
+    }
+
+    private static StatusCalculator.Observed observed(Deployment comet, Deployment logic, Deployment job) {
+        Map<Role, Deployment> m = new EnumMap<>(Role.class);
+        m.put(Role.COMET, comet);
+        m.put(Role.LOGIC, logic);
+        m.put(Role.JOB, job);
+        return new StatusCalculator.Observed(m, Optional.of(readySet()), Optional.empty());
+    }
+
+    private static Condition cond(PubSubClusterStatus s, String type) {
+        return s.conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void readyRequiresTheLatestGenerationObservedByTheDeploymentController() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(deployment(1, 1, 2, 1), deployment(1, 1, 1, 1),
+                deployment(1, 1, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(cond(s, "Ready").getStatus()).isEqualTo("False");
+        assertThat(cond(s, "Progressing").getStatus()).isEqualTo("True");
+        assertThat(s.phase).isEqualTo("Pending");
+
+        c.setStatus(s);
+        PubSubClusterStatus ready = StatusCalculator.next(c, observed(deployment(1, 1, 2, 2), deployment(1, 1, 1, 1),
+                deployment(1, 1, 1, 1)), StatusCalculator.Gate.open(), List.of(), T1);
+        assertThat(cond(ready, "Ready").getStatus()).isEqualTo("True");
+        assertThat(cond(ready, "Ready").getLastTransitionTime()).isEqualTo(T1);
+        assertThat(cond(ready, "BackendReady").getStatus()).isEqualTo("True");
+        assertThat(ready.phase).isEqualTo("Running");
+        assertThat(cond(ready, "SpecValid").getLastTransitionTime()).as("unchanged condition keeps its time")
+                .isEqualTo(T0);
+    }
+
+    @Test
+    void aStuckRolloutIsDegraded() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        Deployment stuck = deployment(2, 1, 1, 1);
+        stuck.getStatus().setConditions(List.of(new DeploymentConditionBuilder().withType("Progressing")
+                .withStatus("False").withReason("ProgressDeadlineExceeded").withMessage("image pull").build()));
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(stuck, deployment(1, 1, 1, 1),
+                deployment(1, 1, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(cond(s, "Degraded").getStatus()).isEqualTo("True");
+        assertThat(cond(s, "Degraded").getMessage()).contains("comet: ProgressDeadlineExceeded (image pull)");
+        assertThat(s.phase).isEqualTo("Degraded");
+        assertThat(s.comet.ready).isEqualTo("1/2");
+    }
+
+    @Test
+    void invalidAndPausedAreReportedWithTheirCause() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        PubSubClusterStatus invalid = StatusCalculator.next(c, observed(null, null, null),
+                new StatusCalculator.Gate(List.of("spec.x is wrong"), null), List.of(), T0);
+        assertThat(cond(invalid, "SpecValid").getMessage()).startsWith("spec.x is wrong");
+        assertThat(cond(invalid, "Progressing").getReason()).isEqualTo("InvalidSpec");
+        assertThat(invalid.phase).isEqualTo("Invalid");
+        assertThat(cond(invalid, "Ready").getMessage()).contains("comet not created");
+
+        PubSubClusterStatus paused = StatusCalculator.next(c, observed(null, null, null),
+                new StatusCalculator.Gate(List.of(), "spec.paused"), List.of("w"), T0);
+        assertThat(cond(paused, "Paused").getStatus()).isEqualTo("True");
+        assertThat(paused.phase).isEqualTo("Paused");
+        assertThat(paused.warnings).containsExactly("w");
+    }
+
+    @Test
+    void externalBackendsAreUnknownUntilTheirUsersAreReady() {
+        PubSubCluster c = Examples.load("kafka.yaml");
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1), deployment(2, 0, 1, 1),
+                deployment(2, 2, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(cond(s, "BackendReady").getStatus()).isEqualTo("Unknown");
+        assertThat(s.backend.active).isEqualTo("kafka");
+        assertThat(cond(s, "Migrating").getStatus()).isEqualTo("False");
+    }
+
+    @Test
+    void aBackendSwapIsTrackedUntilLogicAndJobHaveRolled() {
+        PubSubCluster c = Examples.load("kafka.yaml");
+        PubSubClusterStatus before = new PubSubClusterStatus();
+        before.backend = new PubSubClusterStatus.BackendStatus();
+        before.backend.active = "redis";
+        c.setStatus(before);
+        PubSubClusterStatus rolling = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1),
+                deployment(2, 1, 2, 2), deployment(2, 2, 2, 2)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(rolling.backend.previous).isEqualTo("redis");
+        assertThat(rolling.backend.migration.phase).isEqualTo("RollingOut");
+        assertThat(rolling.backend.migration.startedAt).isEqualTo(T0);
+        assertThat(cond(rolling, "Migrating").getStatus()).isEqualTo("True");
+
+        c.setStatus(rolling);
+        PubSubClusterStatus done = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1),
+                deployment(2, 2, 2, 2), deployment(2, 2, 2, 2)), StatusCalculator.Gate.open(), List.of(), T1);
+        assertThat(done.backend.migration.phase).isEqualTo("Complete");
+        assertThat(done.backend.migration.startedAt).isEqualTo(T0);
+        assertThat(cond(done, "Migrating").getStatus()).isEqualTo("False");
+    }
+}
