@@ -79,6 +79,9 @@ public final class DeploymentModel {
                 .withNodeSelector(o.nodeSelector)
                 .withTopologySpreadConstraints(o.topologySpreadConstraints)
                 .withPriorityClassName(o.priorityClassName)
+                // job resolves a key push's server id (the pod name) as <pod>.<headless service>: that record
+                // exists only for pods whose subdomain names the headless Service.
+                .withSubdomain(role == Role.COMET ? Names.cometHeadless(c) : null)
                 .build();
 
         return new DeploymentBuilder()

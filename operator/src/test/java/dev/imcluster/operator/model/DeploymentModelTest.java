@@ -47,6 +47,14 @@ class DeploymentModelTest {
     }
 
     @Test
+    void cometPodsSitUnderTheHeadlessServiceSoJobResolvesTheirServerIds() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        assertThat(deployment(c, Role.COMET).getSpec().getTemplate().getSpec().getSubdomain())
+                .isEqualTo(Names.cometHeadless(c));
+        assertThat(deployment(c, Role.JOB).getSpec().getTemplate().getSpec().getSubdomain()).isNull();
+    }
+
+    @Test
     void envCarriesServerIdAndRedisPasswordFromSecrets() {
         PubSubCluster c = Examples.load("quickstart.yaml");
         List<EnvVar> logicEnv = container(deployment(c, Role.LOGIC)).getEnv();
