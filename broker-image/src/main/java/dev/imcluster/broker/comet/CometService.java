@@ -37,13 +37,12 @@ final class CometService extends CometGrpc.CometImplBase {
             done(response, PushMsgReply.getDefaultInstance());
             return;
         }
-        ByteBuf frame = encode(req.getProto());
-        boolean raw = req.getProto().getOp() == Op.RAW;
+        SharedFrame frame = encode(req.getProto());
         try {
             for (String key : req.getKeysList()) {
                 Session s = comet.buckets.session(key);
                 if (s != null && s.accepts(req.getProtoOp())) {
-                    s.pushShared(frame, raw);
+                    s.pushShared(frame);
                 }
             }
         } finally {
@@ -60,14 +59,13 @@ final class CometService extends CometGrpc.CometImplBase {
             done(response, BroadcastReply.getDefaultInstance());
             return;
         }
-        ByteBuf frame = encode(req.getProto());
-        boolean raw = req.getProto().getOp() == Op.RAW;
+        SharedFrame frame = encode(req.getProto());
         int op = req.getProtoOp();
         try {
             // goim paces a broadcast by `speed`; comet writes through bounded per-connection queues instead.
             comet.buckets.forEachSession(s -> {
                 if (s.accepts(op)) {
-                    s.pushShared(frame, raw);
+                    s.pushShared(frame);
                 }
             });
         } finally {
@@ -122,11 +120,11 @@ final class CometService extends CometGrpc.CometImplBase {
     }
 
     /** The frame as the client sees it; a Raw proto's body already holds whole frames (as job builds it). */
-    private ByteBuf encode(Proto proto) {
+    private SharedFrame encode(Proto proto) {
         ByteBuf frame = comet.alloc.directBuffer(FrameCodec.HEADER_SIZE + proto.getBody().size());
         FrameCodec.writeHeader(frame, proto.getBody().size(), proto.getVer(), proto.getOp(), proto.getSeq());
         frame.writeBytes(proto.getBody().asReadOnlyByteBuffer());
-        return frame;
+        return new SharedFrame(frame, proto.getOp() == Op.RAW, comet.alloc);
     }
 
     private static <T> void done(StreamObserver<T> response, T reply) {

@@ -16,12 +16,12 @@ import java.util.List;
  */
 final class RoomBatch {
     /** The Raw frame: 16-byte header, then the inner frames. Released by the owner after the fan-out. */
-    final ByteBuf raw;
+    final SharedFrame raw;
     final List<RoomMessage> messages;
     /** The messages as Subscribe responses, built once for all gRPC subscribers (fan-out is single-threaded). */
     private List<SubscribeResponse> responses;
 
-    private RoomBatch(ByteBuf raw, List<RoomMessage> messages) {
+    private RoomBatch(SharedFrame raw, List<RoomMessage> messages) {
         this.raw = raw;
         this.messages = messages;
     }
@@ -48,6 +48,6 @@ final class RoomBatch {
             FrameCodec.writeHeader(raw, m.getBody().size(), 1, m.getOperation(), 0);
             raw.writeBytes(m.getBody().asReadOnlyByteBuffer());
         }
-        return new RoomBatch(raw, messages);
+        return new RoomBatch(new SharedFrame(raw, true, alloc), messages);
     }
 }

@@ -65,6 +65,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private final Runnable timeoutCheck = this::checkTimeout;
     private Channel channel;
     private LoopFlusher flusher;
+    /** WebSocket only: writes from here skip the goim-to-WebSocket wrapping (for pre-built messages). */
+    private ChannelHandlerContext framesCtx;
 
     private volatile int state = NEW;
     private volatile String closeReason;
@@ -114,6 +116,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         flusher = comet.flusher(channel.eventLoop());
+        framesCtx = ctx.pipeline().context(WebSocketFrames.class);
         if (comet.draining() || comet.atConnectionLimit()) {
             close(comet.draining() ? "draining" : "max_connections");
             comet.metrics.disconnect(closeReason);
@@ -475,24 +478,27 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     /** A room batch: TCP clients get the inner frames as goim writes them, WebSocket clients the Raw frame. */
     @Override
     public void deliver(RoomBatch batch) {
-        pushShared(batch.raw, true);
+        pushShared(batch.raw);
     }
 
     /**
      * Queues a view of a frame shared by many recipients (the caller keeps its reference). A Raw (op 9) frame
-     * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole.
+     * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole, as
+     * one pre-built binary message.
      */
-    void pushShared(ByteBuf frame, boolean raw) {
-        if (raw && transport == Transport.TCP) {
-            push(frame.retainedSlice(frame.readerIndex() + FrameCodec.HEADER_SIZE,
-                    frame.readableBytes() - FrameCodec.HEADER_SIZE));
+    void pushShared(SharedFrame frame) {
+        if (transport == Transport.TCP) {
+            push(frame.forTcp(), false);
         } else {
-            push(frame.retainedDuplicate());
+            push(frame.forWebSocket(), true);
         }
     }
 
-    /** Queues a frame (taking ownership) for this client. */
-    void push(ByteBuf frame) {
+    /**
+     * Queues a frame (taking ownership) for this client; {@code webSocketFramed} when it already is a whole
+     * WebSocket message, written past the goim-to-WebSocket wrapping.
+     */
+    private void push(ByteBuf frame, boolean webSocketFramed) {
         if (state == CLOSED) {
             frame.release();
             comet.metrics.dropClosed.increment();
@@ -506,7 +512,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             return;
         }
         comet.metrics.queued.increment();
-        Node node = new Node(frame);
+        Node node = new Node(frame, webSocketFramed);
         Node h;
         do {
             h = head;
@@ -543,7 +549,11 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             return;
         }
         for (Node x = first; x != null; x = x.next) {
-            channel.write(x.msg, channel.voidPromise());
+            if (x.webSocketFramed) {
+                framesCtx.write(x.msg, channel.voidPromise());
+            } else {
+                channel.write(x.msg, channel.voidPromise());
+            }
         }
         channel.flush();
         comet.metrics.out(transport).increment(n);
@@ -599,10 +609,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
 
     private static final class Node {
         final ByteBuf msg;
+        final boolean webSocketFramed;
         Node next;
 
-        Node(ByteBuf msg) {
+        Node(ByteBuf msg, boolean webSocketFramed) {
             this.msg = msg;
+            this.webSocketFramed = webSocketFramed;
         }
     }
 }

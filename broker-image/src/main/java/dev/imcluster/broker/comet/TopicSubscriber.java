@@ -49,9 +49,9 @@ final class TopicSubscriber implements RoomMember {
             leave();
             drain();
         });
-        comet.metrics.subscribers.incrementAndGet();
         active.add(this);
         bucket.join(topic, this);
+        comet.metrics.subscribers.incrementAndGet(); // after joining: tests wait on it
     }
 
     @Override

@@ -144,6 +144,27 @@ class CometProtocolTest {
 
     @ParameterizedTest
     @EnumSource(Transport.class)
+    void batchesOfEverySizeArriveIntact(Transport t) {
+        String room = "live://sizes-" + t;
+        try (GoimClient c = h.client(t)) {
+            c.auth(auth(1, "sizes-" + t, room));
+            // Small, medium and large (WebSocket length encodings of 7, 16 and 64 bits).
+            for (int size : new int[] {1, 500, 40_000}) {
+                RoomMessage[] batch = new RoomMessage[2];
+                for (int i = 0; i < batch.length; i++) {
+                    batch[i] = message(1000 + i, String.valueOf((char) ('a' + i)).repeat(size));
+                }
+                h.pushRoom(room, batch);
+                List<GoimClient.Received> frames = c.expectPushes(2);
+                assertThat(frames.get(0).text()).hasSize(size).containsOnlyOnce("a".repeat(size));
+                assertThat(frames.get(1).op()).isEqualTo(1001);
+                assertThat(frames.get(1).text()).isEqualTo("b".repeat(size));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
     void broadcastIsFilteredByAccepts(Transport t) {
         try (GoimClient a = h.client(t); GoimClient b = h.client(t)) {
             a.auth(auth(1, "bc-a-" + t, "", 2000));

@@ -67,11 +67,30 @@ public final class FanoutFixture implements AutoCloseable {
         }
     }
 
+    /** The next single-message room batch (fresh msg_id, publish time now). */
+    BroadcastRoomReq nextBatch() {
+        return BroadcastRoomReq.newBuilder().setRoomId(ROOM).addMessages(RoomMessage.newBuilder()
+                .setMsgId(Long.toString(++sequence)).setOperation(1000).setBody(body)
+                .setPublishedAtMicros(System.currentTimeMillis() * 1000)).build();
+    }
+
+    /** Bytes one delivery puts on a TCP member's socket (the inner frame; goim strips the Raw header on TCP). */
+    long deliveryBytes() {
+        return 16 + body.size();
+    }
+
+    long bytesReceived() {
+        return bytes.get();
+    }
+
+    CometHarness harness() {
+        return harness;
+    }
+
     /** Pushes one single-message room batch and returns once every member has received it. */
     public void pushAndAwaitAll() {
-        long expected = bytes.get() + (long) members * (16 + body.size());
-        harness.job.broadcastRoom(BroadcastRoomReq.newBuilder().setRoomId(ROOM).addMessages(RoomMessage.newBuilder()
-                .setMsgId(Long.toString(++sequence)).setOperation(1000).setBody(body)).build());
+        long expected = bytes.get() + members * deliveryBytes();
+        harness.job.broadcastRoom(nextBatch());
         while (bytes.get() < expected) {
             java.util.concurrent.locks.LockSupport.parkNanos(20_000); // no spinning: the machine has few cores
         }
