@@ -12,7 +12,15 @@ class MqConfigValidationTest {
 
     @Test
     void defaultsOfTheBackendKeysLoad() {
-        BrokerConfig c = ConfigLoader.parse("mq:\n  backend: kafka\n  kafka:\n    bootstrapServers: k:9092\n", Map.of());
+        BrokerConfig c = ConfigLoader.parse("""
+                logic:
+                  auth:
+                    mode: goim
+                mq:
+                  backend: kafka
+                  kafka:
+                    bootstrapServers: k:9092
+                """, Map.of());
         assertThat(c.mq.maxInFlight).isEqualTo(1024);
         assertThat(c.mq.kafka.partitions).isEqualTo(12);
         assertThat(c.mq.kafka.deliveryTimeout).isEqualTo(Duration.ofSeconds(30));
