@@ -178,7 +178,7 @@ class MessageBusContractTest {
         AtomicInteger overlaps = new AtomicInteger();
         AtomicInteger maxConcurrent = new AtomicInteger();
         AtomicInteger running = new AtomicInteger();
-        subscribe(bus, "order", e -> {
+        MessageBus.Subscription subscription = subscribe(bus, "order", e -> {
             String key = e.getKeys(0);
             if (active.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() > 1) {
                 overlaps.incrementAndGet();
@@ -212,6 +212,95 @@ class MessageBusContractTest {
         seen.forEach((key, order) -> assertThat(order).as("order of %s", key).isEqualTo(expected));
         assertThat(overlaps).as("two messages of one key in the handler at once").hasValue(0);
         assertThat(maxConcurrent.get()).as("different keys handled concurrently").isGreaterThan(1);
+        await("the queue reports the group drained").atMost(WAIT)
+                .until(() -> subscription.lag().isPresent() && subscription.lag().getAsLong() == 0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void dropsAndCountsBytesThatAreNoEnvelope(Backend backend) {
+        BrokerConfig config = config(backend);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        MessageBus bus = switch (backend) {
+            case KAFKA -> new KafkaBus(config, meters);
+            case NATS -> new NatsJetStreamBus(config, meters);
+            case REDIS -> new RedisStreamsBus(config, meters);
+        };
+        open.add(bus);
+        await().atMost(WAIT).until(bus::healthy);
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        subscribe(bus, "garbage", e -> {
+            handled.add(e.getMsgId());
+            return CompletableFuture.completedFuture(null);
+        });
+        publishRaw(backend, config, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        List<String> valid = publishAll(bus, List.of(envelope("after", 1)));
+
+        await().atMost(WAIT).until(() -> handled.containsAll(valid));
+        await().atMost(WAIT).until(() -> meters.find("imcluster.mq.dropped").tag("reason", "undecodable").counter() != null
+                && meters.get("imcluster.mq.dropped").tag("reason", "undecodable").counter().count() == 1);
+        assertThat(handled).containsExactlyElementsOf(valid);
+    }
+
+    /** Writes bytes to the backend's topic/subject/stream the way a foreign producer would. */
+    private void publishRaw(Backend backend, BrokerConfig config, byte[] bytes) {
+        switch (backend) {
+            case KAFKA -> {
+                Map<String, Object> props = Map.of("bootstrap.servers", kafka.bootstrapServers());
+                try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(props,
+                        new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(config.mq.kafka.topic,
+                            "after".getBytes(), bytes)).get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            case NATS -> {
+                try (io.nats.client.Connection c = io.nats.client.Nats.connect(nats.url())) {
+                    c.jetStream().publish(config.mq.nats.subject, bytes);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            case REDIS -> {
+                io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(
+                        io.lettuce.core.RedisURI.create("127.0.0.1", redis.port()));
+                try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+                    c.sync().xadd(config.mq.redis.stream.getBytes(), Map.of("e".getBytes(), bytes));
+                } finally {
+                    client.shutdown();
+                }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void coreNatsModeDeliversThroughAQueueGroup() {
+        BrokerConfig config = config(Backend.NATS);
+        config.mq.nats.mode = MqConfig.NatsMode.core;
+        MessageBus a = bus(Backend.NATS, config);
+        MessageBus b = bus(Backend.NATS, config);
+        Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
+        MessageBus.EnvelopeHandler handler = e -> {
+            handled.computeIfAbsent(e.getMsgId(), k -> new AtomicInteger()).incrementAndGet();
+            return CompletableFuture.completedFuture(null);
+        };
+        subscribe(a, "core", handler);
+        subscribe(b, "core", handler);
+        // Core NATS keeps nothing: only messages published after both subscriptions reached the server count.
+        await().atMost(WAIT).until(() -> {
+            List<String> probe = publishAll(a, List.of(envelope("probe", 0)));
+            return handled.keySet().containsAll(probe);
+        });
+        handled.clear();
+        List<PushEnvelope> batch = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            batch.add(envelope("k" + (i % 5), i));
+        }
+        List<String> published = publishAll(a, batch);
+        await().atMost(WAIT).until(() -> handled.keySet().containsAll(published));
+        assertThat(handled.values()).allSatisfy(n -> assertThat(n).as("one member of the queue group").hasValue(1));
     }
 
     @ParameterizedTest
@@ -261,7 +350,7 @@ class MessageBusContractTest {
         MessageBus dying = bus(backend, config);
         Set<String> takenByDying = ConcurrentHashMap.newKeySet();
         // The dying consumer takes messages and never finishes them.
-        subscribe(dying, "survive", e -> {
+        MessageBus.Subscription dyingSubscription = subscribe(dying, "survive", e -> {
             takenByDying.add(e.getMsgId());
             return new CompletableFuture<>();
         });
@@ -271,10 +360,11 @@ class MessageBusContractTest {
         }
         List<String> published = publishAll(publisher, batch);
         await().atMost(WAIT).until(() -> !takenByDying.isEmpty());
+        await("lag shows the unfinished work").atMost(WAIT).until(() -> dyingSubscription.lag().orElse(0) > 0);
 
         MessageBus survivor = bus(backend, config);
         Set<String> handled = ConcurrentHashMap.newKeySet();
-        subscribe(survivor, "survive", e -> {
+        MessageBus.Subscription survivorSubscription = subscribe(survivor, "survive", e -> {
             handled.add(e.getMsgId());
             return completeLater();
         });
@@ -283,6 +373,7 @@ class MessageBusContractTest {
         await().atMost(WAIT).until(() -> handled.containsAll(published));
         assertThat(takenByDying).isNotEmpty();
         assertThat(handled).as("delivered by msg_id").containsAll(published);
+        await("drained").atMost(WAIT).until(() -> survivorSubscription.lag().orElse(-1) == 0);
     }
 
     @ParameterizedTest

@@ -41,7 +41,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -74,7 +76,6 @@ public final class KafkaBus implements MessageBus {
     public static final String MSG_ID_HEADER = "msg_id";
     private static final Duration POLL = Duration.ofMillis(200);
     private static final long COMMIT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long LAG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final BrokerConfig config;
     private final MqConfig.Kafka settings;
@@ -88,6 +89,7 @@ public final class KafkaBus implements MessageBus {
     private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final CopyOnWriteArrayList<GroupConsumer> consumers = new CopyOnWriteArrayList<>();
     private volatile boolean reachable;
+    private int lagTicks; // maintenance thread only
     private volatile boolean topicReady;
     private volatile boolean closed;
 
@@ -179,6 +181,11 @@ public final class KafkaBus implements MessageBus {
             if (!topicReady) {
                 ensureTopic();
             }
+            if (++lagTicks % 3 == 0) { // every ~6 s, for the lag gauge
+                for (GroupConsumer c : consumers) {
+                    c.lag();
+                }
+            }
         } catch (Exception e) {
             if (reachable || !topicReady) {
                 stateLog.warn("kafka {} unreachable: {}", settings.bootstrapServers, BusSupport.unwrap(e).toString());
@@ -206,6 +213,39 @@ public final class KafkaBus implements MessageBus {
             }
         }
         topicReady = true;
+    }
+
+    /**
+     * The group's lag over every partition of the topic: end offset minus committed offset (minus the earliest
+     * offset where the group has not committed yet). Committed offsets trail handled messages by at most the
+     * commit interval, so this never under-reports.
+     */
+    private long groupLag(String group) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+        List<TopicPartition> partitions = new ArrayList<>();
+        admin.describeTopics(List.of(settings.topic)).allTopicNames().get(5, TimeUnit.SECONDS)
+                .get(settings.topic).partitions()
+                .forEach(p -> partitions.add(new TopicPartition(settings.topic, p.partition())));
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            latest.put(tp, OffsetSpec.latest());
+            OffsetAndMetadata c = committed.get(tp);
+            if (c == null) {
+                earliest.put(tp, OffsetSpec.earliest());
+            }
+        }
+        var ends = admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
+        var starts = earliest.isEmpty() ? Map.<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>of()
+                : admin.listOffsets(earliest).all().get(5, TimeUnit.SECONDS);
+        long total = 0;
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata c = committed.get(tp);
+            long from = c != null ? c.offset() : starts.get(tp).offset();
+            total += Math.max(0, ends.get(tp).offset() - from);
+        }
+        return total;
     }
 
     @Override
@@ -294,7 +334,6 @@ public final class KafkaBus implements MessageBus {
         private volatile boolean running = true;
         private boolean paused;
         private long nextCommitAt;
-        private long nextLagAt;
 
         GroupConsumer(String group, EnvelopeHandler handler) {
             this.group = group;
@@ -361,10 +400,6 @@ public final class KafkaBus implements MessageBus {
             if (now - nextCommitAt >= 0) {
                 nextCommitAt = now + COMMIT_INTERVAL_NANOS;
                 commit(progress.keySet(), false);
-            }
-            if (now - nextLagAt >= 0) {
-                nextLagAt = now + LAG_INTERVAL_NANOS;
-                measureLag();
             }
         }
 
@@ -447,36 +482,6 @@ public final class KafkaBus implements MessageBus {
             }
         }
 
-        /** Lag of the partitions assigned to this replica: end offset minus the commit position. */
-        private void measureLag() {
-            Set<TopicPartition> assigned = consumer.assignment();
-            if (assigned.isEmpty()) {
-                lag.set(0);
-                return;
-            }
-            try {
-                Map<TopicPartition, Long> ends = consumer.endOffsets(assigned, Duration.ofSeconds(1));
-                Map<TopicPartition, OffsetAndMetadata> committed = null;
-                long total = 0;
-                for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-                    PartitionProgress pp = progress.get(e.getKey());
-                    long position = pp == null ? -1 : pp.committable();
-                    if (position < 0) {
-                        if (committed == null) {
-                            committed = consumer.committed(assigned, Duration.ofSeconds(1));
-                        }
-                        OffsetAndMetadata o = committed.get(e.getKey());
-                        position = o == null ? consumer.beginningOffsets(List.of(e.getKey()), Duration.ofSeconds(1))
-                                .getOrDefault(e.getKey(), 0L) : o.offset();
-                    }
-                    total += Math.max(0, e.getValue() - position);
-                }
-                lag.set(total);
-            } catch (RuntimeException e) {
-                stateLog.warn("kafka group {}: cannot measure lag: {}", group, e.toString());
-            }
-        }
-
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             if (!partitions.isEmpty()) {
@@ -549,10 +554,20 @@ public final class KafkaBus implements MessageBus {
             LOG.info("kafka consumer of group {}: stopped", group);
         }
 
+        /** Measured now, for the whole group: end offsets minus committed offsets over all partitions. */
         @Override
         public OptionalLong lag() {
-            long v = lag.get();
-            return v < 0 ? OptionalLong.empty() : OptionalLong.of(v);
+            try {
+                long v = groupLag(group);
+                lag.set(v);
+                return OptionalLong.of(v);
+            } catch (Exception e) {
+                stateLog.warn("kafka group {}: cannot measure lag: {}", group, BusSupport.unwrap(e).toString());
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                return OptionalLong.empty();
+            }
         }
 
         @Override

@@ -333,13 +333,8 @@ public final class NatsJetStreamBus implements MessageBus {
             if (pulling == null) {
                 start();
             }
-            if (consumer != null && lagTick.getAndIncrement() % 5 == 0 && connected()) {
-                try {
-                    ConsumerInfo info = consumer.getConsumerInfo();
-                    lag.set(info.getNumPending() + info.getNumAckPending());
-                } catch (IOException | JetStreamApiException | RuntimeException e) {
-                    stateLog.warn("nats consumer {}: cannot read its info: {}", group, e.getMessage());
-                }
+            if (lagTick.getAndIncrement() % 5 == 0) {
+                lag(); // refreshes the gauge
             }
         }
 
@@ -404,10 +399,22 @@ public final class NatsJetStreamBus implements MessageBus {
             });
         }
 
+        /** Measured now (consumer info), for the whole group: numPending + numAckPending. */
         @Override
         public OptionalLong lag() {
-            long v = lag.get();
-            return v < 0 ? OptionalLong.empty() : OptionalLong.of(v);
+            ConsumerContext c = consumer;
+            if (c == null || !connected()) {
+                return OptionalLong.empty();
+            }
+            try {
+                ConsumerInfo info = c.getConsumerInfo();
+                long v = info.getNumPending() + info.getNumAckPending();
+                lag.set(v);
+                return OptionalLong.of(v);
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                stateLog.warn("nats consumer {}: cannot read its info: {}", group, e.getMessage());
+                return OptionalLong.empty();
+            }
         }
 
         @Override

@@ -232,7 +232,7 @@ public final class RedisStreamsBus implements MessageBus {
             long now = System.nanoTime();
             if (now - nextLagAt >= 0) {
                 nextLagAt = now + TimeUnit.SECONDS.toNanos(5);
-                measureLag(c);
+                lag(); // refreshes the gauge
             }
             if (now - nextClaimAt >= 0) {
                 nextClaimAt = now + Math.max(TimeUnit.MILLISECONDS.toNanos(200), settings.claimIdle.toNanos() / 2);
@@ -347,6 +347,7 @@ public final class RedisStreamsBus implements MessageBus {
 
         /** lag + pending of the group from XINFO GROUPS (Redis 7), i.e. entries the group has not acknowledged. */
         private void measureLag(StatefulRedisConnection<String, byte[]> c) {
+            lag.set(-1);
             for (Object info : c.sync().xinfoGroups(stream)) {
                 if (!(info instanceof List<?> fields)) {
                     continue;
@@ -374,8 +375,15 @@ public final class RedisStreamsBus implements MessageBus {
             return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(o);
         }
 
+        /** Measured now (XINFO GROUPS), for the whole group; empty when unknown (Redis before 7.0, or down). */
         @Override
         public OptionalLong lag() {
+            try {
+                measureLag(connection());
+            } catch (RuntimeException e) {
+                stateLog.warn("redis stream {}: cannot measure the lag of group {}: {}", stream, group, e.getMessage());
+                return OptionalLong.empty();
+            }
             long v = lag.get();
             return v < 0 ? OptionalLong.empty() : OptionalLong.of(v);
         }
