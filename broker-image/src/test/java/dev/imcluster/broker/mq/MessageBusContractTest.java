@@ -257,8 +257,13 @@ class MessageBusContractTest {
                 }
             }
             case NATS -> {
-                try (io.nats.client.Connection c = io.nats.client.Nats.connect(nats.url())) {
-                    c.jetStream().publish(config.mq.nats.subject, bytes);
+                try {
+                    io.nats.client.Connection c = io.nats.client.Nats.connect(nats.url());
+                    try {
+                        c.jetStream().publish(config.mq.nats.subject, bytes);
+                    } finally {
+                        c.close();
+                    }
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }

@@ -228,6 +228,7 @@ public final class RedisStreamsBus implements MessageBus {
             groupReady = true;
         }
 
+        @SuppressWarnings("unchecked") // lettuce's generic varargs of stream offsets
         private void pollOnce(StatefulRedisConnection<String, byte[]> c) throws InterruptedException {
             long now = System.nanoTime();
             if (now - nextLagAt >= 0) {

@@ -38,6 +38,7 @@ public final class RedisSessionStore implements SessionStore {
     static final String SERVERS_KEY = "ol_servers";
 
     private final LazyRedisConnection<String, String> connection;
+    private final String name;
     private final long ttlSeconds;
     private final RateLimitedLog dataLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
 
@@ -47,19 +48,35 @@ public final class RedisSessionStore implements SessionStore {
      */
     public RedisSessionStore(BrokerConfig config, MeterRegistry meters) {
         this.ttlSeconds = Math.max(1, config.logic.sessionTtl.toSeconds());
-        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, null), StringCodec.UTF8,
-                "session Redis " + config.redis.address);
+        this.name = "session Redis " + config.redis.address;
+        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, null), StringCodec.UTF8, name);
         Gauge.builder("imcluster.session.store.up", this, s -> s.healthy() ? 1 : 0)
                 .description("1 while the session store is reachable").tag("store", "redis").register(meters);
     }
 
-    /** Runs {@code call} on the connection; a missing connection becomes a failed future, never a throw. */
+    /**
+     * Runs {@code call} on the connection. Every failure becomes a failed future with an IllegalStateException
+     * naming this Redis ("session Redis host:port unavailable: ..."), never a throw.
+     */
     private <T> CompletableFuture<T> with(Function<RedisAsyncCommands<String, String>, CompletableFuture<T>> call) {
+        CompletableFuture<T> result;
         try {
-            return call.apply(connection.get().async());
+            result = call.apply(connection.get().async());
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            result = CompletableFuture.failedFuture(e);
         }
+        return result.handle((value, error) -> {
+            if (error == null) {
+                return value;
+            }
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof IllegalStateException named && String.valueOf(named.getMessage()).startsWith(name)) {
+                throw new java.util.concurrent.CompletionException(named);
+            }
+            throw new java.util.concurrent.CompletionException(
+                    new IllegalStateException(name + " unavailable: " + cause.getMessage(), cause));
+        });
     }
 
     private static String midKey(long mid) {

@@ -169,6 +169,44 @@ class RedisSessionStoreTest {
     }
 
     @Test
+    void whileRedisIsDownCallsFailNamingItAndRecoverAfterwards() throws Exception {
+        RedisSessionStore s = open(Duration.ofMinutes(1));
+        get(s.addMapping(3, "before", "comet-a"));
+        redis.stop();
+        try {
+            Throwable error = catchThrowable(() -> get(s.serversByKeys(List.of("before"))));
+            assertThat(error).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .cause().isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("session Redis " + redis.address() + " unavailable");
+            await("unhealthy").atMost(WAIT).until(() -> !s.healthy());
+        } finally {
+            redis.start();
+        }
+        await("reconnected").atMost(WAIT).until(s::healthy);
+        assertThat(get(s.serversByKeys(List.of("before")))).isEqualTo(Map.of("before", "comet-a"));
+    }
+
+    @Test
+    void startsWhileRedisIsDownAndConnectsWhenItComesUp() throws Exception {
+        RedisServerProcess late = RedisServerProcess.launch();
+        late.stop();
+        try {
+            try (RedisSessionStore s = new RedisSessionStore(config(late.address(), Duration.ofMinutes(1)),
+                    new SimpleMeterRegistry())) {
+                assertThat(s.healthy()).isFalse();
+                assertThat(catchThrowable(() -> get(s.addMapping(1, "k", "comet-a"))))
+                        .hasMessageContaining("session Redis " + late.address() + " unavailable");
+                late.start();
+                await("connects once Redis is up").atMost(WAIT).ignoreExceptions()
+                        .until(() -> get(s.addMapping(1, "k", "comet-a")) == null);
+                assertThat(get(s.serversByKeys(List.of("k")))).isEqualTo(Map.of("k", "comet-a"));
+            }
+        } finally {
+            late.close();
+        }
+    }
+
+    @Test
     void aMissingPasswordFileIsAConfigError() {
         BrokerConfig c = config(redis.address(), Duration.ofMinutes(1));
         c.redis.passwordFile = "/nonexistent/redis-password";
