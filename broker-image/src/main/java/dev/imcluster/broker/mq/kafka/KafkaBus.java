@@ -259,6 +259,9 @@ public final class KafkaBus implements MessageBus {
                 throw new BusUnavailableException("kafka bus is closed");
             }
             sender.execute(() -> {
+                if (result.isDone()) {
+                    return; // already failed to the caller (timed out while queued): do not send it late
+                }
                 try {
                     producer.send(record, (meta, error) -> {
                         if (error != null) {
@@ -299,7 +302,7 @@ public final class KafkaBus implements MessageBus {
 
     @Override
     public boolean healthy() {
-        return !closed && reachable;
+        return !closed && reachable && topicReady;
     }
 
     @Override

@@ -317,6 +317,9 @@ public final class NatsJetStreamBus implements MessageBus {
         private volatile ConsumerContext consumer;
         private volatile MessageConsumer pulling;
         private final AtomicInteger lagTick = new AtomicInteger();
+        /** Messages handed to the dispatcher and not yet acked or released (kept ours while they wait). */
+        private final java.util.Set<Message> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private volatile long nextRefreshAt;
 
         PullSubscription(String group, EnvelopeHandler handler) {
             this.group = group;
@@ -335,6 +338,15 @@ public final class NatsJetStreamBus implements MessageBus {
             }
             if (lagTick.getAndIncrement() % 5 == 0) {
                 lag(); // refreshes the gauge
+            }
+            long now = System.nanoTime();
+            if (now - nextRefreshAt >= 0 && connected()) {
+                nextRefreshAt = now + settings.ackWait.toNanos() / 3;
+                // In-progress acks for everything we hold, including messages queued behind a slow or retried
+                // message of their key, so JetStream does not redeliver them elsewhere while we are alive.
+                for (Message m : held) {
+                    m.inProgress();
+                }
             }
         }
 
@@ -374,6 +386,7 @@ public final class NatsJetStreamBus implements MessageBus {
             if (msg.metaData().deliveredCount() > 1) {
                 metrics.redelivered();
             }
+            held.add(msg);
             dispatcher.dispatch(new KeyedDispatcher.Delivery() {
                 @Override
                 public PushEnvelope envelope() {
@@ -382,6 +395,7 @@ public final class NatsJetStreamBus implements MessageBus {
 
                 @Override
                 public void ack() {
+                    held.remove(msg);
                     msg.ack();
                 }
 
@@ -392,6 +406,7 @@ public final class NatsJetStreamBus implements MessageBus {
 
                 @Override
                 public void released() {
+                    held.remove(msg);
                     if (connected()) {
                         msg.nak(); // give it back now rather than after ackWait
                     }

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * and its msg_id (field {@code id}), complete once Redis answered. Each subscription is a consumer of the group
  * (XGROUP CREATE ... 0 MKSTREAM, so a new group starts at the oldest retained entry) with a unique name,
  * reading with XREADGROUP and acknowledging with XACK after the handler succeeded. A failed handler is retried
- * in place (the entry stays pending and is kept ours with XCLAIM JUSTID); entries pending longer than
+ * in place; every entry a live consumer holds is kept its own by resetting its idle time (XCLAIM JUSTID every
+ * claimIdle/3), and entries pending longer than
  * {@code mq.redis.claimIdle} on any consumer (a dead replica) are taken over with XAUTOCLAIM.
  */
 public final class RedisStreamsBus implements MessageBus {
@@ -53,10 +54,11 @@ public final class RedisStreamsBus implements MessageBus {
     static final String FIELD_ENVELOPE = "e";
     static final String FIELD_ID = "id";
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-    private static final Duration BLOCK = Duration.ofSeconds(1);
     private static final int READ_BATCH = 128;
 
     private final BrokerConfig config;
+    /** Longest XREADGROUP block: short against claimIdle, so held entries are refreshed in time. */
+    private final Duration block;
     private final MqConfig.RedisStreams settings;
     private final String stream;
     private final LazyRedisConnection<String, byte[]> connection;
@@ -70,6 +72,7 @@ public final class RedisStreamsBus implements MessageBus {
         this.config = config;
         this.settings = config.mq.redis;
         this.stream = settings.stream;
+        this.block = Duration.ofMillis(Math.max(100, Math.min(1000, settings.claimIdle.toMillis() / 4)));
         String address = settings.address == null || settings.address.isBlank() ? config.redis.address
                 : settings.address;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
@@ -157,6 +160,9 @@ public final class RedisStreamsBus implements MessageBus {
         private volatile boolean groupReady;
         private String claimCursor = "0-0";
         private long nextClaimAt;
+        private long nextRefreshAt;
+        /** Entries handed to the dispatcher and not yet acked or released (kept ours while they wait). */
+        private final java.util.Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
         private long nextLagAt;
 
         StreamSubscription(String group, EnvelopeHandler handler) {
@@ -235,11 +241,15 @@ public final class RedisStreamsBus implements MessageBus {
                 nextLagAt = now + TimeUnit.SECONDS.toNanos(5);
                 lag(); // refreshes the gauge
             }
+            if (now - nextRefreshAt >= 0) {
+                nextRefreshAt = now + settings.claimIdle.toNanos() / 3;
+                refreshHeld(c);
+            }
             if (now - nextClaimAt >= 0) {
                 nextClaimAt = now + Math.max(TimeUnit.MILLISECONDS.toNanos(200), settings.claimIdle.toNanos() / 2);
                 claimIdle(c);
             }
-            if (!dispatcher.reserve(BLOCK)) {
+            if (!dispatcher.reserve(block)) {
                 return; // full: the handler is behind, fetch nothing more
             }
             int reserved = 1;
@@ -248,7 +258,7 @@ public final class RedisStreamsBus implements MessageBus {
             }
             List<StreamMessage<String, byte[]>> read;
             try {
-                read = c.sync().xreadgroup(consumer, XReadArgs.Builder.count(reserved).block(BLOCK),
+                read = c.sync().xreadgroup(consumer, XReadArgs.Builder.count(reserved).block(block),
                         XReadArgs.StreamOffset.lastConsumed(stream));
             } catch (RuntimeException e) {
                 release(reserved);
@@ -269,6 +279,22 @@ public final class RedisStreamsBus implements MessageBus {
             }
         }
 
+        /**
+         * Resets the idle time of every entry we hold (XCLAIM ... JUSTID to ourselves), so that entries waiting
+         * behind a slow or retried message of their key are not taken over by another replica, nor by our own
+         * XAUTOCLAIM, while this replica is alive.
+         */
+        private void refreshHeld(StatefulRedisConnection<String, byte[]> c) {
+            if (held.isEmpty()) {
+                return;
+            }
+            List<String> ids = List.copyOf(held);
+            for (int i = 0; i < ids.size(); i += 500) {
+                c.sync().xclaim(stream, consumer, XClaimArgs.Builder.justid(),
+                        ids.subList(i, Math.min(ids.size(), i + 500)).toArray(String[]::new));
+            }
+        }
+
         /** Takes over entries idle longer than claimIdle on any consumer of the group (a dead replica's). */
         private void claimIdle(StatefulRedisConnection<String, byte[]> c) {
             int budget = dispatcher.available();
@@ -281,6 +307,9 @@ public final class RedisStreamsBus implements MessageBus {
                 for (StreamMessage<String, byte[]> m : claimed.getMessages()) {
                     if (m.getBody() == null || m.getBody().isEmpty()) {
                         continue; // trimmed away (MAXLEN) while pending; XAUTOCLAIM already dropped it from the PEL
+                    }
+                    if (held.contains(m.getId())) {
+                        continue; // already ours and in the dispatcher
                     }
                     if (!dispatcher.tryReserve()) {
                         break; // stays pending on us; claimed again later
@@ -314,6 +343,7 @@ public final class RedisStreamsBus implements MessageBus {
                 metrics.redelivered();
             }
             String id = m.getId();
+            held.add(id);
             dispatcher.dispatch(new KeyedDispatcher.Delivery() {
                 @Override
                 public PushEnvelope envelope() {
@@ -322,13 +352,13 @@ public final class RedisStreamsBus implements MessageBus {
 
                 @Override
                 public void ack() {
+                    held.remove(id);
                     StreamSubscription.this.ack(id);
                 }
 
                 @Override
-                public void retrying(int attempt) {
-                    // Reset the entry's idle time so no other replica XAUTOCLAIMs it while we retry in order.
-                    connection().async().xclaim(stream, consumer, XClaimArgs.Builder.justid(), id);
+                public void released() {
+                    held.remove(id); // stays pending: another replica XAUTOCLAIMs it after claimIdle
                 }
             });
         }
@@ -396,7 +426,7 @@ public final class RedisStreamsBus implements MessageBus {
             }
             running = false;
             try {
-                loop.join(BLOCK.toMillis() * 3);
+                loop.join(block.toMillis() * 3);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
