@@ -212,6 +212,16 @@ public final class KafkaBus implements MessageBus {
                 }
             }
         }
+        // Ready once every partition has a leader: producing to a partition whose leader is still being elected
+        // gets the idempotent producer's first batches retried out of order, which stalls that partition.
+        var description = admin.describeTopics(List.of(settings.topic)).allTopicNames().get(5, TimeUnit.SECONDS)
+                .get(settings.topic);
+        long leaderless = description.partitions().stream().filter(p -> p.leader() == null || p.leader().isEmpty())
+                .count();
+        if (leaderless > 0) {
+            throw new IllegalStateException(leaderless + " partition(s) of " + settings.topic + " have no leader yet");
+        }
+        producer.partitionsFor(settings.topic); // warm the producer's metadata
         topicReady = true;
     }
 
