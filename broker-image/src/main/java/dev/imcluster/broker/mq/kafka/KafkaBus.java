@@ -375,13 +375,24 @@ public final class KafkaBus implements MessageBus {
             try {
                 consumer.subscribe(List.of(settings.topic), this);
                 LOG.info("kafka consumer of group {} on topic {}: started", group, settings.topic);
+                int failures = 0;
                 while (running) {
                     try {
                         pollOnce();
+                        failures = 0;
                     } catch (WakeupException e) {
                         // close() woke us up
                     } catch (RuntimeException e) {
-                        stateLog.warn("kafka consumer of group {}: {}", group, e.toString());
+                        failures++;
+                        Duration delay = backoff.delay(failures);
+                        stateLog.warn("kafka consumer of group {}: {}; retrying in {} ms", group, e.toString(),
+                                delay.toMillis());
+                        try {
+                            Thread.sleep(delay.toMillis()); // backoff of this consumer thread only
+                        } catch (InterruptedException ie) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
                     }
                 }
             } finally {
