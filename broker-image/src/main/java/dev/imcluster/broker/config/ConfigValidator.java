@@ -7,6 +7,11 @@ import java.util.List;
 /** Range and cross-field checks that the types alone cannot express; every message names its key. */
 final class ConfigValidator {
 
+    /** kafka-clients settings the broker sets itself; overriding them would break at-least-once or decoding. */
+    private static final List<String> KAFKA_RESERVED = List.of("acks", "enable.idempotence", "enable.auto.commit",
+            "group.id", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
+            "bootstrap.servers");
+
     private final List<String> errors = new ArrayList<>();
 
     private ConfigValidator() {
@@ -63,10 +68,33 @@ final class ConfigValidator {
             v.notBlank("job.comets.dnsName", c.job.comets.dnsName);
         }
 
+        v.range("mq.maxInFlight", c.mq.maxInFlight, 1, 1 << 20);
+        v.positive("mq.retryBackoff", c.mq.retryBackoff);
+        v.positive("mq.retryBackoffMax", c.mq.retryBackoffMax);
+        if (c.mq.retryBackoff != null && c.mq.retryBackoffMax != null
+                && c.mq.retryBackoffMax.compareTo(c.mq.retryBackoff) < 0) {
+            v.error("mq.retryBackoffMax", "must not be less than mq.retryBackoff");
+        }
+        v.positive("mq.publishTimeout", c.mq.publishTimeout);
+        v.nonNegative("mq.closeTimeout", c.mq.closeTimeout);
         switch (c.mq.backend) {
             case kafka -> {
                 v.notBlank("mq.kafka.bootstrapServers", c.mq.kafka.bootstrapServers);
                 v.notBlank("mq.kafka.topic", c.mq.kafka.topic);
+                v.range("mq.kafka.partitions", c.mq.kafka.partitions, 1, 100_000);
+                v.range("mq.kafka.replicationFactor", c.mq.kafka.replicationFactor, 0, Short.MAX_VALUE);
+                v.positive("mq.kafka.deliveryTimeout", c.mq.kafka.deliveryTimeout);
+                if (c.mq.kafka.deliveryTimeout != null && c.mq.kafka.deliveryTimeout.toMillis() < 2000) {
+                    v.error("mq.kafka.deliveryTimeout", "must be at least 2s");
+                }
+                for (String key : KAFKA_RESERVED) {
+                    if (c.mq.kafka.properties != null && c.mq.kafka.properties.containsKey(key)) {
+                        v.error("mq.kafka.properties." + key, "is set by the broker (at-least-once needs it); remove it");
+                    }
+                }
+                if ((c.mq.kafka.saslUsername == null) != (c.mq.kafka.saslPasswordFile == null)) {
+                    v.error("mq.kafka.saslUsername", "mq.kafka.saslUsername and mq.kafka.saslPasswordFile go together");
+                }
             }
             case nats -> {
                 v.notBlank("mq.nats.url", c.mq.nats.url);
@@ -74,6 +102,11 @@ final class ConfigValidator {
                 v.notBlank("mq.nats.subject", c.mq.nats.subject);
                 v.positive("mq.nats.ackWait", c.mq.nats.ackWait);
                 v.range("mq.nats.maxDeliver", c.mq.nats.maxDeliver, -1, 1_000_000);
+                if (c.mq.nats.maxDeliver == 0) {
+                    v.error("mq.nats.maxDeliver", "must be -1 (unlimited) or at least 1");
+                }
+                v.positive("mq.nats.maxAge", c.mq.nats.maxAge);
+                v.range("mq.nats.replicas", c.mq.nats.replicas, 1, 5);
             }
             case redis -> {
                 v.notBlank("mq.redis.stream", c.mq.redis.stream);
@@ -84,6 +117,7 @@ final class ConfigValidator {
         }
         v.notBlank("redis.address", c.redis.address);
         v.range("redis.database", c.redis.database, 0, 15);
+        v.positive("redis.commandTimeout", c.redis.commandTimeout);
 
         if (!v.errors.isEmpty()) {
             throw new ConfigException("invalid configuration:\n  " + String.join("\n  ", v.errors));

@@ -11,6 +11,18 @@ public final class MqConfig {
     public Kafka kafka = new Kafka();
     public Nats nats = new Nats();
     public RedisStreams redis = new RedisStreams();
+    /**
+     * Per subscription, at most this many messages are handed to the handler and not yet acknowledged; the
+     * consumer stops fetching while it is reached (backpressure, no unbounded buffering).
+     */
+    public int maxInFlight = 1024;
+    /** First wait before a failed message is handed to the handler again; doubles up to retryBackoffMax. */
+    public Duration retryBackoff = Duration.ofMillis(200);
+    public Duration retryBackoffMax = Duration.ofSeconds(10);
+    /** How long publish waits for the queue's acknowledgement (NATS, Redis; Kafka uses kafka.deliveryTimeout). */
+    public Duration publishTimeout = Duration.ofSeconds(10);
+    /** On close, how long to wait for in-flight handlers before giving their messages back for redelivery. */
+    public Duration closeTimeout = Duration.ofSeconds(10);
 
     public enum Backend { memory, kafka, nats, redis }
 
@@ -22,6 +34,15 @@ public final class MqConfig {
         /** File holding the SASL JAAS password, if any. */
         public String saslPasswordFile;
         public String saslUsername;
+        /** Partition count when the topic is created by the broker (an existing topic is left as it is). */
+        public int partitions = 12;
+        /** Replication factor of a created topic; 0 means the Kafka cluster's default. */
+        public int replicationFactor = 0;
+        /**
+         * Upper bound for a publish to be acknowledged (delivery.timeout.ms; also bounds max.block.ms and
+         * request.timeout.ms). A publish that cannot be acknowledged within it fails (503).
+         */
+        public Duration deliveryTimeout = Duration.ofSeconds(30);
     }
 
     public static final class Nats {
@@ -34,6 +55,10 @@ public final class MqConfig {
         public int maxDeliver = 20;
         /** Optional NATS credentials file. */
         public String credentialsFile;
+        /** Messages older than this are dropped from the stream (limits retention). */
+        public Duration maxAge = Duration.ofHours(24);
+        /** Stream replicas (1 to 5; at most the JetStream cluster size). */
+        public int replicas = 1;
     }
 
     public enum NatsMode { jetstream, core }

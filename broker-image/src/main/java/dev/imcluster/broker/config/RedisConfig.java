@@ -8,4 +8,6 @@ public final class RedisConfig {
     public boolean tls = false;
     /** The password is read from this file, or from the env var IMCLUSTER_REDIS_PASSWORD; never from the config. */
     public String passwordFile;
+    /** A Redis command (and connect) that takes longer fails; bounds how long a request waits while Redis is down. */
+    public java.time.Duration commandTimeout = java.time.Duration.ofSeconds(5);
 }

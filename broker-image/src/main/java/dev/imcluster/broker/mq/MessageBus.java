@@ -46,6 +46,16 @@ public interface MessageBus extends AutoCloseable {
 
     /** A running consumer; closing it stops consumption (unacknowledged messages are redelivered). */
     interface Subscription extends AutoCloseable {
+        /**
+         * Messages of this group not yet acknowledged (waiting in the queue or in flight), measured now over the
+         * whole group (a network round trip: do not call it on a hot path); empty when the backend cannot tell
+         * or is unreachable. Zero, read after the last publish, means the group has handled everything (used to
+         * decide that an old backend is drained during a backend swap).
+         */
+        default java.util.OptionalLong lag() {
+            return java.util.OptionalLong.empty();
+        }
+
         @Override
         void close();
     }

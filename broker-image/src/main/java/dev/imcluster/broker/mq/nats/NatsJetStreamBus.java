@@ -1,0 +1,506 @@
+package dev.imcluster.broker.mq.nats;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.broker.mq.Backoff;
+import dev.imcluster.broker.mq.BusMetrics;
+import dev.imcluster.broker.mq.BusSupport;
+import dev.imcluster.broker.mq.BusUnavailableException;
+import dev.imcluster.broker.mq.KeyedDispatcher;
+import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.RateLimitedLog;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.ConsumeOptions;
+import io.nats.client.ConsumerContext;
+import io.nats.client.Dispatcher;
+import io.nats.client.ErrorListener;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Message;
+import io.nats.client.MessageConsumer;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * NATS. In the default {@code jetstream} mode: a file-backed stream ({@code mq.nats.stream}, subject
+ * {@code mq.nats.subject}, limits retention with {@code maxAge}) created or updated at start; publish waits for
+ * the JetStream ack and sets {@code Nats-Msg-Id} to the msg_id so JetStream drops a publisher's retries within its
+ * duplicate window; each group is a durable pull consumer named after the group (explicit ack, {@code ackWait},
+ * {@code maxDeliver}, maxAckPending = {@code mq.maxInFlight}) that every job replica pulls from. A failed handler
+ * is retried in place (the message is kept with in-progress acks) so later messages of its key wait; messages
+ * still in flight when a subscriber closes are nak'ed, so another replica gets them at once.
+ *
+ * <p>{@code core} mode (opt-in): plain NATS publish and a queue group; at-most-once, nothing is stored, a message
+ * published while no job is subscribed or one in flight in a job that dies is lost.
+ */
+public final class NatsJetStreamBus implements MessageBus {
+    private static final Logger LOG = LoggerFactory.getLogger(NatsJetStreamBus.class);
+
+    private final BrokerConfig config;
+    private final MqConfig.Nats settings;
+    private final boolean core;
+    private final BusMetrics metrics;
+    private final Backoff backoff;
+    private final Connection connection;
+    private final JetStream js;
+    private final ScheduledExecutorService scheduler;
+    private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    private final RateLimitedLog connectionLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final Object setupLock = new Object();
+    private volatile boolean streamReady;
+    private volatile long nextSetupAttempt;
+    private volatile boolean closed;
+
+    public NatsJetStreamBus(BrokerConfig config, MeterRegistry meters) {
+        this.config = config;
+        this.settings = config.mq.nats;
+        this.core = settings.mode == MqConfig.NatsMode.core;
+        this.metrics = new BusMetrics(meters, name(), this::healthy);
+        this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "nats-bus-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        Options.Builder options = new Options.Builder()
+                .server(settings.url)
+                .connectionName("imcluster-" + BusSupport.consumerName(config))
+                .maxReconnects(-1)
+                .reconnectWait(Duration.ofMillis(500))
+                .connectionTimeout(config.mq.publishTimeout)
+                .connectionListener(this::onConnectionEvent)
+                .errorListener(new ErrorListener() {
+                    @Override
+                    public void errorOccurred(Connection conn, String error) {
+                        errorLog.warn("nats error: {}", error);
+                    }
+
+                    @Override
+                    public void exceptionOccurred(Connection conn, Exception exp) {
+                        errorLog.warn("nats connection problem: {}", exp.toString());
+                    }
+                });
+        if (settings.credentialsFile != null && !settings.credentialsFile.isBlank()) {
+            options.authHandler(Nats.credentials(settings.credentialsFile));
+        }
+        try {
+            // Keeps reconnecting in the background when the server is not up yet.
+            this.connection = Nats.connectReconnectOnConnect(options.build());
+            this.js = connection.jetStream();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot set up NATS at " + settings.url + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to NATS", e);
+        }
+        if (!core) {
+            trySetupStream();
+        }
+        scheduler.scheduleWithFixedDelay(this::maintain, 1, 1, TimeUnit.SECONDS);
+        LOG.info("nats bus in {} mode on {} (stream {}, subject {})", settings.mode, settings.url, settings.stream,
+                settings.subject);
+    }
+
+    @Override
+    public String name() {
+        return "nats";
+    }
+
+    private void onConnectionEvent(Connection conn, ConnectionListener.Events event) {
+        switch (event) {
+            case DISCONNECTED -> connectionLog.warn("nats {} disconnected; reconnecting", settings.url);
+            case RECONNECTED, CONNECTED -> LOG.info("nats {} {}", settings.url, event.getEvent());
+            default -> { }
+        }
+    }
+
+    private boolean connected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    /** Creates the stream or updates it to our settings; false (and retried later) while NATS is unreachable. */
+    private boolean trySetupStream() {
+        if (streamReady) {
+            return true;
+        }
+        synchronized (setupLock) {
+            if (streamReady || System.nanoTime() - nextSetupAttempt < 0 || !connected()) {
+                return streamReady;
+            }
+            StreamConfiguration sc = StreamConfiguration.builder()
+                    .name(settings.stream)
+                    .subjects(settings.subject)
+                    .storageType(StorageType.File)
+                    .retentionPolicy(RetentionPolicy.Limits)
+                    .maxAge(settings.maxAge)
+                    .replicas(settings.replicas)
+                    .build();
+            try {
+                JetStreamManagement jsm = connection.jetStreamManagement();
+                try {
+                    jsm.getStreamInfo(settings.stream);
+                    try {
+                        jsm.updateStream(sc);
+                    } catch (JetStreamApiException e) {
+                        // e.g. a replica change the server refuses: keep the stream as it is, it still works
+                        LOG.warn("nats stream {} exists; could not update it to our settings: {}", settings.stream,
+                                e.getMessage());
+                    }
+                } catch (JetStreamApiException notFound) {
+                    jsm.addStream(sc);
+                    LOG.info("nats stream {} created (subject {})", settings.stream, settings.subject);
+                }
+                streamReady = true;
+                return true;
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                nextSetupAttempt = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                stateLog.warn("nats stream {} not ready: {}", settings.stream, e.getMessage());
+                return false;
+            }
+        }
+    }
+
+    private void maintain() {
+        try {
+            if (!core && !trySetupStream()) {
+                return;
+            }
+            for (Subscription s : subscriptions) {
+                if (s instanceof PullSubscription p) {
+                    p.maintain();
+                }
+            }
+        } catch (RuntimeException e) {
+            stateLog.warn("nats maintenance failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(PushEnvelope envelope) {
+        if (closed || !connected()) {
+            metrics.publishFailed();
+            return BusSupport.failed(name(), new BusUnavailableException("nats queue unavailable: not connected to "
+                    + settings.url));
+        }
+        byte[] bytes = envelope.toByteArray();
+        CompletableFuture<Void> result;
+        try {
+            if (core) {
+                connection.publish(settings.subject, bytes); // at-most-once: no acknowledgement exists
+                result = CompletableFuture.completedFuture(null);
+            } else {
+                if (!trySetupStream()) {
+                    throw new BusUnavailableException("nats queue unavailable: stream " + settings.stream
+                            + " not set up yet");
+                }
+                PublishOptions po = PublishOptions.builder()
+                        .messageId(envelope.getMsgId().isEmpty() ? null : envelope.getMsgId())
+                        .expectedStream(settings.stream)
+                        .build();
+                result = js.publishAsync(settings.subject, bytes, po)
+                        .orTimeout(config.mq.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .thenApply(ack -> (Void) null);
+            }
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        return result.handle((v, error) -> {
+            if (error != null) {
+                metrics.publishFailed();
+                throw BusSupport.unavailable(name(), error);
+            }
+            metrics.published();
+            return null;
+        });
+    }
+
+    @Override
+    public Subscription subscribe(String group, EnvelopeHandler handler) {
+        Subscription s = core ? new QueueGroupSubscription(group, handler) : new PullSubscription(group, handler);
+        subscriptions.add(s);
+        if (s instanceof PullSubscription p) {
+            p.maintain(); // starts at once when NATS is up; otherwise the maintenance task keeps trying
+        }
+        return s;
+    }
+
+    @Override
+    public boolean healthy() {
+        return !closed && connected() && (core || streamReady);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        for (Subscription s : subscriptions) {
+            s.close();
+        }
+        closed = true;
+        scheduler.shutdownNow();
+        try {
+            connection.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void flushQuietly() {
+        if (connected()) {
+            try {
+                connection.flush(Duration.ofSeconds(2));
+            } catch (Exception e) {
+                LOG.debug("nats flush on close", e);
+            }
+        }
+    }
+
+    private PushEnvelope decode(Message msg, Runnable ackUndecodable) {
+        try {
+            return PushEnvelope.parseFrom(msg.getData());
+        } catch (InvalidProtocolBufferException e) {
+            metrics.dropped("undecodable");
+            stateLog.warn("nats: dropping an undecodable message on {}: {}", msg.getSubject(), e.getMessage());
+            ackUndecodable.run();
+            return null;
+        }
+    }
+
+    /** Blocks the delivering thread until there is room (bounded in-flight); false when the subscription closed. */
+    private static boolean reserve(KeyedDispatcher dispatcher, java.util.function.BooleanSupplier running) {
+        try {
+            while (running.getAsBoolean()) {
+                if (dispatcher.reserve(Duration.ofMillis(500))) {
+                    return true;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    /** A member of the durable pull consumer named after the group. */
+    private final class PullSubscription implements Subscription {
+        private final String group;
+        private final KeyedDispatcher dispatcher;
+        private final AtomicLong lag;
+        private volatile boolean running = true;
+        private volatile ConsumerContext consumer;
+        private volatile MessageConsumer pulling;
+        private final AtomicInteger lagTick = new AtomicInteger();
+        /** Messages handed to the dispatcher and not yet acked or released (kept ours while they wait). */
+        private final java.util.Set<Message> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private volatile long nextRefreshAt;
+
+        PullSubscription(String group, EnvelopeHandler handler) {
+            this.group = group;
+            this.dispatcher = new KeyedDispatcher("nats-" + group, handler, metrics, backoff, config.mq.maxInFlight,
+                    metrics.inFlight(group));
+            this.lag = metrics.lag(group);
+        }
+
+        /** Starts pulling once the stream is ready; reports lag every few seconds. */
+        synchronized void maintain() {
+            if (!running || !trySetupStream()) {
+                return;
+            }
+            if (pulling == null) {
+                start();
+            }
+            if (lagTick.getAndIncrement() % 5 == 0) {
+                lag(); // refreshes the gauge
+            }
+            long now = System.nanoTime();
+            if (now - nextRefreshAt >= 0 && connected()) {
+                nextRefreshAt = now + settings.ackWait.toNanos() / 3;
+                // In-progress acks for everything we hold, including messages queued behind a slow or retried
+                // message of their key, so JetStream does not redeliver them elsewhere while we are alive.
+                for (Message m : held) {
+                    m.inProgress();
+                }
+            }
+        }
+
+        private void start() {
+            ConsumerConfiguration cc = ConsumerConfiguration.builder()
+                    .durable(group)
+                    .filterSubject(settings.subject)
+                    .deliverPolicy(DeliverPolicy.All)
+                    .ackPolicy(AckPolicy.Explicit)
+                    .ackWait(settings.ackWait)
+                    .maxDeliver(settings.maxDeliver)
+                    .maxAckPending(config.mq.maxInFlight)
+                    .build();
+            try {
+                consumer = connection.getStreamContext(settings.stream).createOrUpdateConsumer(cc);
+                // Short pull expiry: its heartbeats notice a server restart within seconds and pull again.
+                pulling = consumer.consume(ConsumeOptions.builder()
+                        .batchSize(Math.min(config.mq.maxInFlight, 256)).expiresIn(5000).build(), this::onMessage);
+                LOG.info("nats consumer {} on stream {}: pulling", group, settings.stream);
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                stateLog.warn("nats consumer {} not started yet: {}", group, e.getMessage());
+            }
+        }
+
+        private void onMessage(Message msg) {
+            if (!msg.isJetStream()) {
+                return; // status messages are handled by the client library
+            }
+            PushEnvelope envelope = decode(msg, msg::ack);
+            if (envelope == null) {
+                return;
+            }
+            if (!running || !reserve(dispatcher, () -> running)) {
+                msg.nak(); // closing: hand it back at once
+                return;
+            }
+            if (msg.metaData().deliveredCount() > 1) {
+                metrics.redelivered();
+            }
+            held.add(msg);
+            dispatcher.dispatch(new KeyedDispatcher.Delivery() {
+                @Override
+                public PushEnvelope envelope() {
+                    return envelope;
+                }
+
+                @Override
+                public void ack() {
+                    held.remove(msg);
+                    msg.ack();
+                }
+
+                @Override
+                public void retrying(int attempt) {
+                    msg.inProgress(); // we hold it (in order) while retrying: no redelivery to another replica
+                }
+
+                @Override
+                public void released() {
+                    held.remove(msg);
+                    if (connected()) {
+                        msg.nak(); // give it back now rather than after ackWait
+                    }
+                }
+            });
+        }
+
+        /** Measured now (consumer info), for the whole group: numPending + numAckPending. */
+        @Override
+        public OptionalLong lag() {
+            ConsumerContext c = consumer;
+            if (c == null || !connected()) {
+                return OptionalLong.empty();
+            }
+            try {
+                ConsumerInfo info = c.getConsumerInfo();
+                long v = info.getNumPending() + info.getNumAckPending();
+                lag.set(v);
+                return OptionalLong.of(v);
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                stateLog.warn("nats consumer {}: cannot read its info: {}", group, e.getMessage());
+                return OptionalLong.empty();
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (this) {
+                if (!running) {
+                    return;
+                }
+                running = false;
+            }
+            MessageConsumer p = pulling;
+            if (p != null) {
+                // Stop pulling and drop our pull subscription first: a nak'ed message is then redelivered to
+                // another replica's pull, not bounced back into ours. Acks still work without it.
+                p.stop();
+                try {
+                    p.close();
+                } catch (Exception e) {
+                    LOG.debug("closing the nats consumer", e);
+                }
+            }
+            dispatcher.close(config.mq.closeTimeout);
+            flushQuietly(); // the acks and naks just sent must reach the server before anything closes
+            subscriptions.remove(this);
+            LOG.info("nats consumer {}: stopped", group);
+        }
+    }
+
+    /** Core NATS queue group: at-most-once; no ack exists, a failed handler is retried in this process only. */
+    private final class QueueGroupSubscription implements Subscription {
+        private final KeyedDispatcher dispatcher;
+        private final Dispatcher natsDispatcher;
+        private volatile boolean running = true;
+
+        QueueGroupSubscription(String group, EnvelopeHandler handler) {
+            this.dispatcher = new KeyedDispatcher("nats-core-" + group, handler, metrics, backoff,
+                    config.mq.maxInFlight, metrics.inFlight(group));
+            this.natsDispatcher = connection.createDispatcher();
+            natsDispatcher.subscribe(settings.subject, group, msg -> {
+                PushEnvelope envelope = decode(msg, () -> { });
+                if (envelope == null || !reserve(dispatcher, () -> running)) {
+                    return;
+                }
+                dispatcher.dispatch(new KeyedDispatcher.Delivery() {
+                    @Override
+                    public PushEnvelope envelope() {
+                        return envelope;
+                    }
+
+                    @Override
+                    public void ack() {
+                    }
+
+                    @Override
+                    public void released() {
+                        metrics.dropped("core-nats-closed");
+                    }
+                });
+            });
+            LOG.info("nats core queue group {} on {}: subscribed (at-most-once)", group, settings.subject);
+        }
+
+        @Override
+        public void close() {
+            if (!running) {
+                return;
+            }
+            running = false;
+            connection.closeDispatcher(natsDispatcher);
+            dispatcher.close(config.mq.closeTimeout);
+            subscriptions.remove(this);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.imcluster.broker.redis;
+
+import dev.imcluster.broker.config.ConfigException;
+import dev.imcluster.broker.config.RedisConfig;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Builds lettuce clients from the {@code redis} config section: address, database, TLS, and the password from
+ * {@code redis.passwordFile} or the environment variable {@value #PASSWORD_ENV} (never from the config file).
+ * Commands fail fast while disconnected (no silent buffering) and time out after {@code redis.commandTimeout}.
+ */
+public final class RedisClients {
+    public static final String PASSWORD_ENV = "IMCLUSTER_REDIS_PASSWORD";
+
+    private RedisClients() {
+    }
+
+    /**
+     * The URI for {@code address} (host:port, or redis:// / rediss:// URI) with the section's database, TLS and
+     * password; {@code address} null means {@code redis.address}.
+     */
+    public static RedisURI uri(RedisConfig config, String address) {
+        String target = address == null || address.isBlank() ? config.address : address.trim();
+        RedisURI uri;
+        if (target.contains("://")) {
+            uri = RedisURI.create(target);
+        } else {
+            int colon = target.lastIndexOf(':');
+            if (colon <= 0 || colon == target.length() - 1) {
+                throw new ConfigException("redis address '" + target + "' must be host:port or a redis:// URI");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(target.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new ConfigException("redis address '" + target + "' has a bad port");
+            }
+            uri = RedisURI.create(target.substring(0, colon), port);
+        }
+        uri.setDatabase(config.database);
+        if (config.tls) {
+            uri.setSsl(true);
+        }
+        uri.setTimeout(config.commandTimeout);
+        char[] password = password(config);
+        if (password != null) {
+            uri.setCredentialsProvider(io.lettuce.core.RedisCredentialsProvider.from(
+                    () -> io.lettuce.core.RedisCredentials.just(null, password)));
+        }
+        return uri;
+    }
+
+    /** The password from the file, else the environment variable, else none. */
+    public static char[] password(RedisConfig config) {
+        if (config.passwordFile != null && !config.passwordFile.isBlank()) {
+            try {
+                String text = Files.readString(Path.of(config.passwordFile), StandardCharsets.UTF_8).strip();
+                return text.toCharArray();
+            } catch (IOException e) {
+                throw new ConfigException("cannot read redis.passwordFile " + config.passwordFile + ": " + e, e);
+            }
+        }
+        String env = System.getenv(PASSWORD_ENV);
+        return env == null || env.isEmpty() ? null : env.toCharArray();
+    }
+
+    public static RedisClient client(RedisConfig config, String address) {
+        RedisClient client = RedisClient.create(uri(config, address));
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                // Reject instead of queueing while disconnected: a caller gets a prompt, clear error.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout))
+                .socketOptions(SocketOptions.builder().connectTimeout(config.commandTimeout).build())
+                .build());
+        return client;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.imcluster.broker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The queue and Redis keys added for the real backends: defaults load, bad values are refused by name. */
+class MqConfigValidationTest {
+
+    @Test
+    void defaultsOfTheBackendKeysLoad() {
+        BrokerConfig c = ConfigLoader.parse("""
+                logic:
+                  auth:
+                    mode: goim
+                mq:
+                  backend: kafka
+                  kafka:
+                    bootstrapServers: k:9092
+                """, Map.of());
+        assertThat(c.mq.maxInFlight).isEqualTo(1024);
+        assertThat(c.mq.kafka.partitions).isEqualTo(12);
+        assertThat(c.mq.kafka.deliveryTimeout).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.mq.nats.maxAge).isEqualTo(Duration.ofHours(24));
+        assertThat(c.redis.commandTimeout).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void kafkaSettingsThatWouldBreakAtLeastOnceAreRefused() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                mq:
+                  backend: kafka
+                  kafka:
+                    bootstrapServers: k:9092
+                    deliveryTimeout: 500ms
+                    properties:
+                      acks: "1"
+                      enable.auto.commit: "true"
+                """, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mq.kafka.properties.acks")
+                .hasMessageContaining("mq.kafka.properties.enable.auto.commit")
+                .hasMessageContaining("mq.kafka.deliveryTimeout: must be at least 2s");
+    }
+
+    @Test
+    void badQueueValuesNameTheirKey() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                mq:
+                  backend: nats
+                  maxInFlight: 0
+                  retryBackoff: 5s
+                  retryBackoffMax: 1s
+                  nats:
+                    maxDeliver: 0
+                    replicas: 7
+                redis:
+                  commandTimeout: 0s
+                """, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mq.maxInFlight")
+                .hasMessageContaining("mq.retryBackoffMax: must not be less than mq.retryBackoff")
+                .hasMessageContaining("mq.nats.maxDeliver")
+                .hasMessageContaining("mq.nats.replicas")
+                .hasMessageContaining("redis.commandTimeout");
+    }
+}

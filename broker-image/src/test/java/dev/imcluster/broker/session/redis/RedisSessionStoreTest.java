@@ -1,0 +1,217 @@
+package dev.imcluster.broker.session.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.testinfra.RedisServerProcess;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Redis session store against a real redis-server: goim's keys, TTL renewal and expiry, online counts, auth. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RedisSessionStoreTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private RedisServerProcess redis;
+    private RedisServerProcess securedRedis;
+    private RedisClient rawClient;
+    private StatefulRedisConnection<String, String> raw;
+    private RedisSessionStore store;
+
+    @BeforeAll
+    void start() {
+        redis = RedisServerProcess.launch();
+        securedRedis = RedisServerProcess.launch("s3cret-pass");
+        rawClient = RedisClient.create(RedisURI.create("127.0.0.1", redis.port()));
+        raw = rawClient.connect();
+    }
+
+    @AfterAll
+    void stop() {
+        raw.close();
+        rawClient.shutdown();
+        redis.close();
+        securedRedis.close();
+    }
+
+    @AfterEach
+    void closeStore() {
+        if (store != null) {
+            store.close();
+            store = null;
+        }
+        raw.sync().flushall();
+    }
+
+    private BrokerConfig config(String address, Duration ttl) {
+        BrokerConfig c = new BrokerConfig();
+        c.redis.address = address;
+        c.redis.commandTimeout = Duration.ofSeconds(3);
+        c.logic.sessionTtl = ttl;
+        return c;
+    }
+
+    private RedisSessionStore open(Duration ttl) {
+        store = new RedisSessionStore(config(redis.address(), ttl), new SimpleMeterRegistry());
+        return store;
+    }
+
+    private static <T> T get(java.util.concurrent.CompletableFuture<T> f) throws Exception {
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void mapsKeysAndMidsWithGoimKeys() throws Exception {
+        RedisSessionStore s = open(Duration.ofMinutes(30));
+        get(s.addMapping(7, "k1", "comet-a"));
+        get(s.addMapping(7, "k2", "comet-b"));
+        get(s.addMapping(0, "k3", "comet-a"));
+
+        assertThat(raw.sync().hgetall("mid_7")).isEqualTo(Map.of("k1", "comet-a", "k2", "comet-b"));
+        assertThat(raw.sync().get("key_k3")).isEqualTo("comet-a");
+        assertThat(raw.sync().exists("mid_0")).as("mid 0 stores only the key").isZero();
+        assertThat(raw.sync().ttl("key_k1")).isBetween(1L, 1800L);
+
+        assertThat(get(s.serversByKeys(List.of("k1", "k2", "k3", "missing"))))
+                .isEqualTo(Map.of("k1", "comet-a", "k2", "comet-b", "k3", "comet-a"));
+        assertThat(get(s.keysByMids(List.of(7L, 8L)))).isEqualTo(Map.of("k1", "comet-a", "k2", "comet-b"));
+
+        assertThat(get(s.delMapping(7, "k1", "comet-a"))).isTrue();
+        assertThat(get(s.keysByMids(List.of(7L)))).isEqualTo(Map.of("k2", "comet-b"));
+        assertThat(get(s.serversByKeys(List.of("k1")))).isEmpty();
+        assertThat(get(s.delMapping(7, "k1", "comet-a"))).as("already gone").isFalse();
+        assertThat(get(s.serversByKeys(List.of()))).isEmpty();
+        assertThat(s.healthy()).isTrue();
+    }
+
+    @Test
+    void heartbeatsRenewTheTtlAndSilentSessionsExpire() throws Exception {
+        RedisSessionStore s = open(Duration.ofSeconds(2));
+        get(s.addMapping(9, "kx", "comet-a"));
+        raw.sync().expire("key_kx", 1);
+        raw.sync().expire("mid_9", 1);
+        assertThat(get(s.expireMapping(9, "kx", "comet-a"))).as("renewed").isTrue();
+        assertThat(raw.sync().pttl("key_kx")).as("TTL back to the session TTL").isGreaterThan(1000L);
+        assertThat(raw.sync().pttl("mid_9")).isGreaterThan(1000L);
+
+        await("expired without heartbeats").atMost(WAIT)
+                .until(() -> get(s.serversByKeys(List.of("kx"))).isEmpty() && get(s.keysByMids(List.of(9L))).isEmpty());
+
+        assertThat(get(s.expireMapping(9, "kx", "comet-a"))).as("was gone").isFalse();
+        assertThat(get(s.serversByKeys(List.of("kx")))).as("written again").isEqualTo(Map.of("kx", "comet-a"));
+        assertThat(get(s.keysByMids(List.of(9L)))).isEqualTo(Map.of("kx", "comet-a"));
+    }
+
+    @Test
+    void storesOnlineCountsPerServerUntilTheyExpire() throws Exception {
+        RedisSessionStore s = open(Duration.ofSeconds(2));
+        get(s.addServerOnline("comet-a", Map.of("room://1", 3, "room://2", 5)));
+        get(s.addServerOnline("comet-b", Map.of("room://1", 1)));
+        assertThat(get(s.serverOnline("comet-a"))).isEqualTo(Map.of("room://1", 3, "room://2", 5));
+        assertThat(raw.sync().hgetall("ol_comet-a")).isEqualTo(Map.of("room://1", "3", "room://2", "5"));
+        assertThat(get(s.onlineServers())).containsExactlyInAnyOrder("comet-a", "comet-b");
+
+        get(s.addServerOnline("comet-a", Map.of("room://2", 1)));
+        assertThat(get(s.serverOnline("comet-a"))).as("a report replaces the last").isEqualTo(Map.of("room://2", 1));
+        get(s.addServerOnline("comet-b", Map.of()));
+        assertThat(get(s.serverOnline("comet-b"))).isEmpty();
+        assertThat(get(s.onlineServers())).contains("comet-b");
+
+        await("reports expire").atMost(WAIT)
+                .until(() -> get(s.onlineServers()).isEmpty() && get(s.serverOnline("comet-a")).isEmpty());
+    }
+
+    @Test
+    void authenticatesWithThePasswordFromItsFile(@TempDir Path dir) throws Exception {
+        Path passwordFile = dir.resolve("redis-password");
+        Files.writeString(passwordFile, "s3cret-pass\n");
+        BrokerConfig c = config(securedRedis.address(), Duration.ofMinutes(1));
+        c.redis.passwordFile = passwordFile.toString();
+        try (RedisSessionStore s = new RedisSessionStore(c, new SimpleMeterRegistry())) {
+            get(s.addMapping(1, "secure-key", "comet-a"));
+            assertThat(get(s.serversByKeys(List.of("secure-key")))).isEqualTo(Map.of("secure-key", "comet-a"));
+        }
+    }
+
+    @Test
+    void aWrongOrMissingPasswordFailsWithAClearError(@TempDir Path dir) throws Exception {
+        Path wrong = dir.resolve("wrong");
+        Files.writeString(wrong, "not-it");
+        BrokerConfig c = config(securedRedis.address(), Duration.ofMinutes(1));
+        c.redis.passwordFile = wrong.toString();
+        Throwable error = catchThrowable(() -> new RedisSessionStore(c, new SimpleMeterRegistry()).close());
+        assertThat(error).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(securedRedis.address()).hasMessageContaining("WRONGPASS");
+
+        BrokerConfig none = config(securedRedis.address(), Duration.ofMinutes(1));
+        Throwable missing = catchThrowable(() -> {
+            try (RedisSessionStore s = new RedisSessionStore(none, new SimpleMeterRegistry())) {
+                get(s.addMapping(1, "k", "comet-a"));
+            }
+        });
+        assertThat(missing).hasStackTraceContaining("NOAUTH");
+    }
+
+    @Test
+    void whileRedisIsDownCallsFailNamingItAndRecoverAfterwards() throws Exception {
+        RedisSessionStore s = open(Duration.ofMinutes(1));
+        get(s.addMapping(3, "before", "comet-a"));
+        redis.stop();
+        try {
+            Throwable error = catchThrowable(() -> get(s.serversByKeys(List.of("before"))));
+            assertThat(error).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .cause().isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("session Redis " + redis.address() + " unavailable");
+            await("unhealthy").atMost(WAIT).until(() -> !s.healthy());
+        } finally {
+            redis.start();
+        }
+        await("reconnected").atMost(WAIT).until(s::healthy);
+        assertThat(get(s.serversByKeys(List.of("before")))).isEqualTo(Map.of("before", "comet-a"));
+    }
+
+    @Test
+    void startsWhileRedisIsDownAndConnectsWhenItComesUp() throws Exception {
+        RedisServerProcess late = RedisServerProcess.launch();
+        late.stop();
+        try {
+            try (RedisSessionStore s = new RedisSessionStore(config(late.address(), Duration.ofMinutes(1)),
+                    new SimpleMeterRegistry())) {
+                assertThat(s.healthy()).isFalse();
+                assertThat(catchThrowable(() -> get(s.addMapping(1, "k", "comet-a"))))
+                        .hasMessageContaining("session Redis " + late.address() + " unavailable");
+                late.start();
+                await("connects once Redis is up").atMost(WAIT).ignoreExceptions()
+                        .until(() -> get(s.addMapping(1, "k", "comet-a")) == null);
+                assertThat(get(s.serversByKeys(List.of("k")))).isEqualTo(Map.of("k", "comet-a"));
+            }
+        } finally {
+            late.close();
+        }
+    }
+
+    @Test
+    void aMissingPasswordFileIsAConfigError() {
+        BrokerConfig c = config(redis.address(), Duration.ofMinutes(1));
+        c.redis.passwordFile = "/nonexistent/redis-password";
+        assertThat(catchThrowable(() -> new RedisSessionStore(c, new SimpleMeterRegistry())))
+                .isInstanceOf(dev.imcluster.broker.config.ConfigException.class)
+                .hasMessageContaining("redis.passwordFile");
+    }
+}

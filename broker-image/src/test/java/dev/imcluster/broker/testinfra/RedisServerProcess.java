@@ -1,0 +1,67 @@
+package dev.imcluster.broker.testinfra;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Debian's redis-server on a free loopback port, append-only persistence in a temp dir (so a restart keeps the
+ * data, as a real deployment would), optionally with requirepass.
+ */
+public final class RedisServerProcess extends ExternalServerProcess {
+    private final String password;
+
+    private RedisServerProcess(String password) {
+        super("redis");
+        this.password = password;
+    }
+
+    public static RedisServerProcess launch(String password) {
+        RedisServerProcess p = new RedisServerProcess(password);
+        try {
+            p.start();
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
+    public static RedisServerProcess launch() {
+        return launch(null);
+    }
+
+    /** host:port, the form of the {@code redis.address} config key. */
+    public String address() {
+        return "127.0.0.1:" + port;
+    }
+
+    @Override
+    protected List<String> command() {
+        List<String> cmd = new ArrayList<>(List.of("redis-server",
+                "--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
+                "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "no",
+                "--logfile", ""));
+        if (password != null) {
+            cmd.add("--requirepass");
+            cmd.add(password);
+        }
+        return cmd;
+    }
+
+    @Override
+    protected boolean ready(Socket socket) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String line = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+                .readLine();
+        // +PONG, or -NOAUTH when a password is required: either way it serves; -LOADING means not yet.
+        return line != null && (line.startsWith("+PONG") || line.startsWith("-NOAUTH"));
+    }
+}
