@@ -1,8 +1,8 @@
 package dev.imcluster.broker.session;
 
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.session.memory.InMemorySessionStore;
+import dev.imcluster.broker.session.redis.RedisSessionStore;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Builds the session store named by {@code logic.sessionStore}. */
@@ -13,9 +13,7 @@ public final class SessionStores {
     public static SessionStore create(BrokerConfig config, MeterRegistry meters) {
         return switch (config.logic.sessionStore) {
             case memory -> new InMemorySessionStore(config.logic.sessionTtl);
-            // The Redis store is wired here when it lands (issue 4).
-            case redis -> throw new ConfigException("logic.sessionStore: 'redis' is not available in this build yet;"
-                    + " use logic.sessionStore: memory");
+            case redis -> new RedisSessionStore(config, meters);
         };
     }
 }
