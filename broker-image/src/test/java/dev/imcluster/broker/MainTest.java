@@ -61,11 +61,10 @@ class MainTest {
     }
 
     @Test
-    void unavailableBackendExits2() {
-        Map<String, String> env = Map.of("IMCLUSTER__MQ__BACKEND", "kafka",
-                "IMCLUSTER__MQ__KAFKA__BOOTSTRAP_SERVERS", "localhost:9092", "IMCLUSTER__ADMIN__PORT", "0");
+    void aBackendWithoutItsSettingsExits2NamingTheKey() {
+        Map<String, String> env = Map.of("IMCLUSTER__MQ__BACKEND", "kafka", "IMCLUSTER__ADMIN__PORT", "0");
         assertThat(Main.launch(new String[] {"job"}, env, err).exitCode()).isEqualTo(2);
-        assertThat(err()).contains("mq.backend");
+        assertThat(err()).contains("mq.kafka.bootstrapServers");
     }
 
     @Test
