@@ -99,8 +99,12 @@ place.
   value: {{ .Values.managedImages.nats | quote }}
 - name: IMCLUSTER_HTTP_PORT
   value: {{ .Values.httpPort | quote }}
-- name: IMCLUSTER_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
+- name: IMCLUSTER_LEADER_ELECTION
+  value: {{ .Values.leaderElection | quote }}
+- name: IMCLUSTER_LEASE_NAME
+  value: {{ include "imcluster-operator.fullname" . | quote }}
+- name: IMCLUSTER_RECONCILE_THREADS
+  value: {{ .Values.reconcileThreads | quote }}
 - name: POD_NAME
   valueFrom:
     fieldRef: {fieldPath: metadata.name}
