@@ -47,7 +47,7 @@ base_image() {
   ensure_pkgs debootstrap:debootstrap umoci:umoci skopeo:skopeo jlink:openjdk-17-jdk-headless
   local suite java key
   suite="$(. /etc/os-release && echo "$VERSION_CODENAME")"
-  java="$(java -version 2>&1 | head -1)"
+  java="$(java -version 2>&1)"; java="${java%%$'\n'*}"
   key="$(printf '%s\n' "$BASE_RECIPE" "$suite" "$java" "$JRE_MODULES" "$USER_ID" | sha256sum | cut -c1-12)"
   BASE_TAR="$IMCLUSTER_CACHE/images/base-$suite-$key.tar"
   if [ -f "$BASE_TAR" ]; then log "base image cached: $BASE_TAR"; return 0; fi

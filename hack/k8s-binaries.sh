@@ -6,7 +6,7 @@
 # Each part is skipped when its cached binaries are there. Safe to interrupt: results appear in the cache
 # only when complete (built elsewhere, then renamed), and a lock serializes concurrent runs.
 #
-# Usage: hack/k8s-binaries.sh [k8s|tools|all]   (default all)
+# Usage: hack/k8s-binaries.sh [k8s|tools|ensure|all]   (default all: ensure, then print the versions)
 # Env:   IMCLUSTER_CACHE (default ~/.cache/imcluster), K8S_WITH_SCHEDULER=1, IMCLUSTER_BUILD_DIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -86,7 +86,7 @@ build_k8s() {
   if [ -z "$src" ] || [ ! -f "$src/.imcluster-unpacked" ]; then
     rm -rf "$BUILD_ROOT/src"
     fetch_k8s_source
-    src="$(find "$BUILD_ROOT/src" -maxdepth 1 -mindepth 1 -type d -name "$K8S_SOURCE_PKG-*" | head -1)"
+    src="$(find "$BUILD_ROOT/src" -maxdepth 1 -mindepth 1 -type d -name "$K8S_SOURCE_PKG-*" | head -1 || true)"
     [ -n "$src" ] || die "apt-get source produced no $K8S_SOURCE_PKG-* directory"
     grep -q "v$K8S_VERSION\|$K8S_VERSION" "$src/debian/changelog" || die "unexpected source version in $src"
     touch "$src/.imcluster-unpacked"
@@ -157,11 +157,13 @@ link_kube_api_test() {
 }
 
 check_versions() {
+  local out
   "$K8S_BIN_DIR/kube-apiserver" --version
   "$K8S_BIN_DIR/kube-controller-manager" --version
-  "$TOOLS_BIN_DIR/kubectl" version --client 2>/dev/null | head -1
-  "$TOOLS_BIN_DIR/helm" version --short
-  etcd --version | head -1
+  # No `| head`: under pipefail the writer's SIGPIPE would fail the script.
+  out="$("$TOOLS_BIN_DIR/kubectl" version --client 2>/dev/null)"; echo "kubectl ${out%%$'\n'*}"
+  echo "helm $("$TOOLS_BIN_DIR/helm" version --short)"
+  out="$(etcd --version)"; echo "${out%%$'\n'*}"
 }
 
 main() {
@@ -172,8 +174,9 @@ main() {
   case "$what" in
     tools) fetch_tools ;;
     k8s) build_k8s ;;
+    ensure) fetch_tools; build_k8s; link_kube_api_test ;;
     all) fetch_tools; build_k8s; link_kube_api_test; check_versions ;;
-    *) die "usage: $0 [k8s|tools|all]" ;;
+    *) die "usage: $0 [k8s|tools|ensure|all]" ;;
   esac
 }
 

@@ -28,8 +28,11 @@ pid_of() { cat "$STATE/run/$1.pid" 2>/dev/null || true; }
 
 # True when the recorded pid is alive and still runs the component (guards against pid reuse).
 running() {
-  local pid; pid="$(pid_of "$1")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$1"
+  local pid cmd; pid="$(pid_of "$1")"
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  # No `| grep -q` here: under pipefail, tr's SIGPIPE would make a match look like a failure.
+  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmd" == *"$1"* ]]
 }
 
 ready() { [ -f "$KUBECONFIG_FILE" ] && "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" get --raw /readyz >/dev/null 2>&1; }
@@ -128,7 +131,7 @@ print_env() {
 }
 
 up() {
-  "$here/k8s-binaries.sh" all >/dev/null
+  "$here/k8s-binaries.sh" ensure
   ensure_pkgs openssl:openssl setsid:util-linux python3:python3
   mkdir -p "$STATE/run" "$STATE/logs"
   if ready && running kube-controller-manager; then log "already up"; print_env; return 0; fi
