@@ -22,8 +22,8 @@ JIB_VERSION="${JIB_VERSION:-3.4.4}"
 # What the broker (netty, grpc, lettuce, kafka, jnats, micrometer) and the operator (fabric8's JDK client,
 # JOSDK, logback) reference, per jdeps: java.xml parses logback's configuration, jdk.jfr backs netty's and
 # lettuce's JFR events, java.desktop is java.beans (jackson, snakeyaml, micrometer). Test-only and compile-time
-# modules (java.compiler, java.instrument) are left out.
-JRE_MODULES="${JRE_MODULES:-java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.unsupported}"
+# modules (java.compiler, java.instrument) are left out. jdk.httpserver serves the operator's /healthz and /metrics.
+JRE_MODULES="${JRE_MODULES:-java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.crypto.ec,jdk.httpserver,jdk.jfr,jdk.management,jdk.unsupported}"
 BASE_RECIPE=1   # bump when the base image recipe changes
 USER_ID=65532
 
@@ -93,7 +93,7 @@ jib_image() {
   local module="$1" name="$2" main="$3" ports="${4:-}" t0=$SECONDS
   mkdir -p "$OUT"
   log "jib: imcluster/$name:$IMAGE_TAG from $module"
-  (cd "$root" && ./mvnw -B -ntp -q -pl "$module" -DskipTests package \
+  (cd "$root" && ./mvnw -B -ntp -q -Dstyle.color=never -pl "$module" -DskipTests package \
     "com.google.cloud.tools:jib-maven-plugin:$JIB_VERSION:buildTar" \
     -Djib.from.image="tar://$BASE_TAR" \
     -Djib.to.image="imcluster/$name:$IMAGE_TAG" \
@@ -102,7 +102,8 @@ jib_image() {
     -Djib.container.mainClass="$main" \
     -Djib.container.ports="$ports" \
     -Djib.container.labels="org.opencontainers.image.title=imcluster-$name,org.opencontainers.image.version=$IMAGE_TAG" \
-    -Djib.baseImageCache="$IMCLUSTER_CACHE/jib/base" -Djib.applicationCache="$root/$module/target/jib-cache")
+    -Djib.baseImageCache="$IMCLUSTER_CACHE/jib/base" -Djib.applicationCache="$root/$module/target/jib-cache" >"$OUT/$name.build.log" 2>&1) \
+    || { tail -30 "$OUT/$name.build.log" >&2; die "jib build of $name failed (log: $OUT/$name.build.log)"; }
   log "built $OUT/imcluster-$name.tar in $((SECONDS - t0)) s ($(du -h "$OUT/imcluster-$name.tar" | cut -f1))"
 }
 

@@ -4,18 +4,30 @@
 # way a pod would: read-only root filesystem, a tmpfs /tmp, the image's user (65532) and environment, its own
 # pid namespace. It passes when /healthz answers 200, and /metrics passes `promtool check metrics`.
 #
-# Usage: hack/image-smoke-test.sh [IMAGE_TAR] [ARGS...]
-#   default: target/images/imcluster-broker.tar standalone
-# Every listener of the broker gets a free loopback port (IMCLUSTER__... overrides).
+# Usage: hack/image-smoke-test.sh [--env K=V]... [--ro-bind SRC DST]... [--port-env NAME] [IMAGE_TAR [ARGS...]]
+#   default: target/images/imcluster-broker.tar, and for the broker the argument `standalone`
+#   --port-env  the variable that sets the HTTP port of /healthz and /metrics (default: the broker's
+#               IMCLUSTER__ADMIN__PORT; the operator's is IMCLUSTER_HTTP_PORT)
+# For the broker, every listener gets a free loopback port (IMCLUSTER__... overrides).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=hack/lib.sh
 . "$here/lib.sh"
 root="$(cd "$here/.." && pwd)"
 
+extra_env=() binds=() port_env=IMCLUSTER__ADMIN__PORT
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --env) extra_env+=(--setenv "${2%%=*}" "${2#*=}"); shift 2 ;;
+    --ro-bind) binds+=(--ro-bind "$2" "$3"); shift 3 ;;
+    --port-env) port_env="$2"; shift 2 ;;
+    --) shift; break ;;
+    -*) die "unknown option $1" ;;
+    *) break ;;
+  esac
+done
 image="${1:-$root/target/images/imcluster-broker.tar}"
 shift || true
-[ $# -gt 0 ] || set -- standalone
 [ -f "$image" ] || die "no image tarball at $image (run hack/build-images.sh)"
 ensure_pkgs bwrap:bubblewrap curl:curl python3:python3 promtool:prometheus
 
@@ -64,23 +76,28 @@ PY
 # shellcheck disable=SC1091
 . "$work/config.sh"
 uid="${image_user%%:*}" gid="${image_user#*:}"
+is_broker=0; [[ " ${entrypoint[*]} " == *" dev.imcluster.broker.Main "* ]] && is_broker=1
+[ $# -gt 0 ] || [ $is_broker = 0 ] || set -- standalone
 [ "$uid" != 0 ] || die "the image runs as root"
 log "entrypoint: ${entrypoint[*]} $* (user $image_user)"
 
 admin="$(free_port)"
 env_args=()
 for e in "${image_env[@]}"; do env_args+=(--setenv "${e%%=*}" "${e#*=}"); done
-ports=(ADMIN__PORT COMET__TCP__PORT COMET__WEBSOCKET__PORT COMET__GRPC__PORT COMET__PUBSUBGRPC__PORT
-       LOGIC__HTTP__PORT LOGIC__GRPC__PORT)
-for k in "${ports[@]}"; do
-  if [ "$k" = ADMIN__PORT ]; then p=$admin; else p="$(free_port)"; fi
-  env_args+=(--setenv "IMCLUSTER__$k" "$p")
-  [ "$k" = COMET__GRPC__PORT ] && env_args+=(--setenv IMCLUSTER__JOB__COMETS__PORT "$p")
-  [ "$k" = LOGIC__GRPC__PORT ] && env_args+=(--setenv IMCLUSTER__COMET__LOGICADDRESS "127.0.0.1:$p")
-done
-env_args+=(--setenv IMCLUSTER__BINDADDRESS 127.0.0.1 --setenv HOSTNAME smoke-test)
+env_args+=(--setenv "$port_env" "$admin" --setenv HOSTNAME smoke-test)
+if [ $is_broker = 1 ]; then
+  for k in COMET__TCP__PORT COMET__WEBSOCKET__PORT COMET__GRPC__PORT COMET__PUBSUBGRPC__PORT \
+           LOGIC__HTTP__PORT LOGIC__GRPC__PORT; do
+    p="$(free_port)"
+    env_args+=(--setenv "IMCLUSTER__$k" "$p")
+    [ "$k" = COMET__GRPC__PORT ] && env_args+=(--setenv IMCLUSTER__JOB__COMETS__PORT "$p")
+    [ "$k" = LOGIC__GRPC__PORT ] && env_args+=(--setenv IMCLUSTER__COMET__LOGICADDRESS "127.0.0.1:$p")
+  done
+  env_args+=(--setenv IMCLUSTER__BINDADDRESS 127.0.0.1)
+fi
+env_args+=("${extra_env[@]}")
 
-bwrap --ro-bind "$work/rootfs" / --proc /proc --dev /dev --tmpfs /tmp \
+bwrap --ro-bind "$work/rootfs" / --proc /proc --dev /dev --tmpfs /tmp "${binds[@]}" \
   --unshare-pid --unshare-user --uid "$uid" --gid "$gid" --die-with-parent \
   --chdir "$image_workdir" --clearenv "${env_args[@]}" \
   -- "${entrypoint[@]}" "$@" >"$work/out.log" 2>&1 &
