@@ -5,7 +5,8 @@
 #
 # Usage: e2e/operator-process.sh start | stop | status | log
 # Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`
-# Exit 3 from start: the operator module has no main class yet (nothing to run).
+# Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
+# (nothing to run).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/hack/lib.sh"
@@ -71,6 +72,7 @@ for e in json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0].get("
 }
 
 start() {
+  ensure_pkgs curl:curl unzip:unzip python3:python3
   mkdir -p "$state"
   if running; then log "operator already running (pid $(cat "$state/pid"))"; return 0; fi
   build
@@ -84,7 +86,17 @@ start() {
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
     java -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
-  if ! wait_for 90 curl -fsS "http://127.0.0.1:$port/readyz"; then
+  local pid; pid="$(cat "$state/pid")"
+  ready_or_gone() { curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || ! kill -0 "$pid" 2>/dev/null; }
+  wait_for 90 ready_or_gone || true
+  if ! kill -0 "$pid" 2>/dev/null; then
+    local rc=0; wait "$pid" 2>/dev/null || rc=$?
+    tail -30 "$state/operator.log" >&2; rm -f "$state/pid"
+    # A main that returns at once with success has nothing to run (the module's placeholder).
+    [ "$rc" = 0 ] && { echo "operator-process: the operator exited at once with status 0" >&2; exit 3; }
+    die "the operator exited with status $rc"
+  fi
+  if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
     tail -30 "$state/operator.log" >&2; stop; die "the operator is not ready after 90 s"
   fi
   log "operator running as $ns/$name (pid $(cat "$state/pid"), http 127.0.0.1:$port, log $state/operator.log)"

@@ -4,7 +4,7 @@
 # Pods stay Pending (no kubelet), so readiness is not checked here.
 op="$E2E_ROOT/e2e/operator-process.sh"
 rc=0; "$op" start || rc=$?
-if [ $rc = 3 ]; then echo "     (skipped: the operator module has no main class yet)"; return 0; fi
+if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
 t "the operator process starts and is ready" test $rc = 0
 [ $rc = 0 ] || return 0
 oplog() { "$op" log; }
