@@ -85,6 +85,8 @@ base_image() {
   mkdir -p "$(dirname "$BASE_TAR")"
   skopeo --insecure-policy copy -q "oci:$oci:base" "docker-archive:$work/base.tar:imcluster/base:$suite-$key"
   mv "$work/base.tar" "$BASE_TAR"
+  # Older bases (other keys) are not used any more.
+  find "$(dirname "$BASE_TAR")" -maxdepth 1 -name 'base-*.tar' ! -path "$BASE_TAR" -delete
   log "base image built in $((SECONDS - t0)) s: $BASE_TAR ($(du -h "$BASE_TAR" | cut -f1))"
 }
 
