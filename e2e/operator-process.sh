@@ -27,7 +27,11 @@ build() {
       -Dmdep.outputFile="$state/classpath" -Dmdep.includeScope=runtime >"$state/build.log" 2>&1) \
       || { tail -30 "$state/build.log" >&2; die "operator build failed"; }
   fi
-  jar="$(ls "$root"/operator/target/imcluster-operator-*.jar 2>/dev/null | grep -v -- '-sources\|-tests' | head -1 || true)"
+  jar=""
+  local j
+  for j in "$root"/operator/target/imcluster-operator-*.jar; do
+    case "$j" in *-sources.jar|*-tests.jar) ;; *) [ -f "$j" ] && jar="$j" ;; esac
+  done
   if [ -z "$jar" ] || ! unzip -l "$jar" "${main_class//.//}.class" >/dev/null 2>&1; then
     echo "operator-process: no $main_class in the operator module yet" >&2
     exit 3

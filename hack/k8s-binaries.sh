@@ -167,11 +167,11 @@ check_versions() {
 }
 
 main() {
-  local what="${1:-all}"
+  local cmd="${1:-all}"
   mkdir -p "$IMCLUSTER_CACHE"
   exec 9>"$IMCLUSTER_CACHE/.k8s-binaries.lock"
   flock 9
-  case "$what" in
+  case "$cmd" in
     tools) fetch_tools ;;
     k8s) build_k8s ;;
     ensure) fetch_tools; build_k8s; link_kube_api_test ;;
