@@ -1,0 +1,119 @@
+{{/* Names and labels. */}}
+{{- define "imcluster-operator.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "imcluster-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "imcluster-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "imcluster-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "imcluster-operator.labels" -}}
+{{ include "imcluster-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: imcluster
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "imcluster-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "imcluster-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "imcluster-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "imcluster-operator.brokerImage" -}}
+{{- default (printf "imcluster/broker:%s" .Chart.AppVersion) .Values.managedImages.broker -}}
+{{- end -}}
+
+{{/*
+Permissions on the objects the operator owns, in the namespaces it watches. Granted by a ClusterRole for a
+cluster-wide watch, or by a Role in each watched namespace. The operator holds every permission of the Role
+it grants to job's ServiceAccount (endpoints, endpointslices, pods: read), as RBAC requires.
+*/}}
+{{- define "imcluster-operator.workloadRules" -}}
+- apiGroups: [pubsub.imcluster.dev]
+  resources: [pubsubclusters]
+  verbs: [get, list, watch, patch, update]
+- apiGroups: [pubsub.imcluster.dev]
+  resources: [pubsubclusters/status]
+  verbs: [get, patch, update]
+- apiGroups: [pubsub.imcluster.dev]
+  resources: [pubsubclusters/finalizers]
+  verbs: [update]
+- apiGroups: [""]
+  resources: [configmaps, secrets, services, serviceaccounts]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [""]
+  resources: [pods, endpoints]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+- apiGroups: ["", events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [apps]
+  resources: [deployments, statefulsets]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [policy]
+  resources: [poddisruptionbudgets]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [monitoring.coreos.com]
+  resources: [servicemonitors]
+  verbs: [get, list, watch, create, patch, update, delete]
+{{- end -}}
+
+{{/*
+The operator's environment. The names are the operator's contract (dev.imcluster.operator); keep them in one
+place.
+*/}}
+{{- define "imcluster-operator.env" -}}
+- name: IMCLUSTER_WATCH_NAMESPACES
+  value: {{ join "," .Values.watchNamespaces | quote }}
+- name: IMCLUSTER_BROKER_IMAGE
+  value: {{ include "imcluster-operator.brokerImage" . | quote }}
+- name: IMCLUSTER_REDIS_IMAGE
+  value: {{ .Values.managedImages.redis | quote }}
+- name: IMCLUSTER_NATS_IMAGE
+  value: {{ .Values.managedImages.nats | quote }}
+- name: IMCLUSTER_HTTP_PORT
+  value: {{ .Values.httpPort | quote }}
+- name: IMCLUSTER_LEADER_ELECTION
+  value: {{ .Values.leaderElection | quote }}
+- name: IMCLUSTER_LEASE_NAME
+  value: {{ include "imcluster-operator.fullname" . | quote }}
+- name: IMCLUSTER_RECONCILE_THREADS
+  value: {{ .Values.reconcileThreads | quote }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef: {fieldPath: metadata.name}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef: {fieldPath: metadata.namespace}
+- name: JAVA_TOOL_OPTIONS
+  value: {{ .Values.jvmOptions | quote }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Runs the operator as a local process against the local cluster, as the chart deploys it but without a
+# kubelet: with the token of the ServiceAccount the chart created (so the chart's RBAC is what it gets) and
+# the environment of the chart's Deployment (so the chart's settings are what it reads). A test tool.
+#
+# Usage: e2e/operator-process.sh start | stop | status | log
+# Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`
+# Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
+# (nothing to run).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/hack/lib.sh"
+
+release="${E2E_RELEASE:-imcluster}" ns="${E2E_NAMESPACE:-imcluster-system}"
+name="$release-imcluster-operator"
+state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/operator-$release"
+main_class=dev.imcluster.operator.OperatorMain
+export PATH="$TOOLS_BIN_DIR:$PATH"
+[ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/kubeconfig"
+
+running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
+
+build() {
+  if [ "${E2E_OPERATOR_NO_BUILD:-0}" != 1 ]; then
+    log "building the operator (mvn -pl operator package)"
+    (cd "$root" && ./mvnw -B -q -ntp -pl operator -DskipTests package dependency:build-classpath \
+      -Dmdep.outputFile="$state/classpath" -Dmdep.includeScope=runtime >"$state/build.log" 2>&1) \
+      || { tail -30 "$state/build.log" >&2; die "operator build failed"; }
+  fi
+  jar=""
+  local j
+  for j in "$root"/operator/target/imcluster-operator-*.jar; do
+    case "$j" in *-sources.jar|*-tests.jar) ;; *) [ -f "$j" ] && jar="$j" ;; esac
+  done
+  if [ -z "$jar" ] || ! unzip -l "$jar" "${main_class//.//}.class" >/dev/null 2>&1; then
+    echo "operator-process: no $main_class in the operator module yet" >&2
+    exit 3
+  fi
+}
+
+# A kubeconfig for the chart's ServiceAccount: a TokenRequest where the server has it (>= 1.22 by default),
+# else the token Secret that the token controller made for it (1.20).
+sa_kubeconfig() {
+  local token server ca secret
+  token="$(kubectl -n "$ns" create token "$name" 2>/dev/null || true)"
+  if [ -z "$token" ]; then
+    secret="$(kubectl -n "$ns" get serviceaccount "$name" -o jsonpath='{.secrets[0].name}')"
+    [ -n "$secret" ] || die "ServiceAccount $ns/$name has no token (is the chart installed?)"
+    token="$(kubectl -n "$ns" get secret "$secret" -o jsonpath='{.data.token}' | base64 -d)"
+  fi
+  server="$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+  ca="$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')"
+  cat >"$state/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$server", certificate-authority: "$ca"}}]
+users: [{name: operator, user: {token: "$token"}}]
+contexts: [{name: local, context: {cluster: local, user: operator, namespace: "$ns"}}]
+current-context: local
+EOF
+  chmod 600 "$state/kubeconfig"
+}
+
+# The Deployment's container env as NAME=value lines; fieldRefs resolved as the kubelet would.
+deployment_env() {
+  kubectl -n "$ns" get deployment "$name" -o json | python3 -c '
+import json, sys
+ns, pod = sys.argv[1], sys.argv[2]
+for e in json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0].get("env", []):
+    if "value" in e:
+        print("%s=%s" % (e["name"], e["value"]))
+    elif e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace":
+        print("%s=%s" % (e["name"], ns))
+    elif e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
+        print("%s=%s" % (e["name"], pod))' "$ns" "$name-local"
+}
+
+start() {
+  ensure_pkgs curl:curl unzip:unzip python3:python3
+  mkdir -p "$state"
+  if running; then log "operator already running (pid $(cat "$state/pid"))"; return 0; fi
+  build
+  sa_kubeconfig
+  local port envs=() line
+  port="$(free_port)"
+  while IFS= read -r line; do envs+=("$line"); done < <(deployment_env)
+  envs+=("IMCLUSTER_HTTP_PORT=$port" "KUBECONFIG=$state/kubeconfig")
+  echo "$port" >"$state/port"
+  : >"$state/operator.log"
+  setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
+    java -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
+  echo $! >"$state/pid"
+  local pid; pid="$(cat "$state/pid")"
+  ready_or_gone() { curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || ! kill -0 "$pid" 2>/dev/null; }
+  wait_for 90 ready_or_gone || true
+  if ! kill -0 "$pid" 2>/dev/null; then
+    local rc=0; wait "$pid" 2>/dev/null || rc=$?
+    tail -30 "$state/operator.log" >&2; rm -f "$state/pid"
+    # A main that returns at once with success has nothing to run (the module's placeholder).
+    [ "$rc" = 0 ] && { echo "operator-process: the operator exited at once with status 0" >&2; exit 3; }
+    die "the operator exited with status $rc"
+  fi
+  if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+    tail -30 "$state/operator.log" >&2; stop; die "the operator is not ready after 90 s"
+  fi
+  log "operator running as $ns/$name (pid $(cat "$state/pid"), http 127.0.0.1:$port, log $state/operator.log)"
+}
+
+stop() {
+  running || { rm -f "$state/pid"; return 0; }
+  local pid; pid="$(cat "$state/pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for 30 bash -c "! kill -0 $pid"; then
+    log "the operator did not stop within 30 s of SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/pid"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo "running (pid $(cat "$state/pid"), port $(cat "$state/port"))"; else echo stopped; exit 1; fi ;;
+  log) cat "$state/operator.log" ;;
+  *) echo "usage: $0 start | stop | status | log" >&2; exit 2 ;;
+esac

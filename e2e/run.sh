@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end checks on the local control plane (hack/local-cluster.sh), through real kubectl and helm:
+# brings the cluster up (building/caching the binaries on first use), installs the chart, then runs every
+# check file in e2e/checks.d/ in name order. Idempotent: re-running reuses the cluster and upgrades the release.
+#
+# Usage: e2e/run.sh [--fresh] [--down] [CHECK_GLOB]
+#   --fresh      purge the local cluster's state first
+#   --down       stop the cluster at the end (default: leave it up for inspection and fast re-runs)
+#   CHECK_GLOB   run only the check files matching it, e.g. '2*'
+# Hooks: add e2e/checks.d/NN-name.sh files. Each is run by bash with e2e/lib.sh sourced, KUBECONFIG set, and
+#   E2E_RELEASE, E2E_NAMESPACE (the operator's), E2E_SA (namespace:name of its ServiceAccount), E2E_ROOT set.
+#   Use `t "what" cmd...` for each assertion; a file that exits non-zero counts as one failure.
+# The last line is "N passed, N failed"; the exit code is 1 when anything failed.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/hack/lib.sh"
+
+fresh=0 down=0 glob='*'
+for a in "$@"; do
+  case "$a" in
+    --fresh) fresh=1 ;;
+    --down) down=1 ;;
+    -*) die "unknown option $a" ;;
+    *) glob="$a" ;;
+  esac
+done
+
+[ $fresh = 1 ] && "$root/hack/local-cluster.sh" down --purge
+cluster_env="$("$root/hack/local-cluster.sh" up)" || die "the local cluster did not come up"
+eval "$cluster_env"
+[ $down = 1 ] && trap '"$root/hack/local-cluster.sh" down' EXIT
+
+export E2E_ROOT="$root" E2E_RELEASE="${E2E_RELEASE:-imcluster}" E2E_NAMESPACE="${E2E_NAMESPACE:-imcluster-system}"
+export E2E_SA="$E2E_NAMESPACE:$E2E_RELEASE-imcluster-operator"
+export E2E_RESULTS; E2E_RESULTS="$(mktemp)"
+
+log "static chart checks"
+"$root/hack/check-chart.sh"
+
+log "helm upgrade --install $E2E_RELEASE"
+helm upgrade --install "$E2E_RELEASE" "$root/charts/imcluster-operator" \
+  --namespace "$E2E_NAMESPACE" --create-namespace ${E2E_HELM_ARGS:-} >/dev/null
+
+for f in "$root"/e2e/checks.d/$glob.sh; do
+  [ -f "$f" ] || continue
+  export E2E_CHECK; E2E_CHECK="$(basename "$f" .sh)"
+  log "$E2E_CHECK"
+  if ! bash -c 'set -uo pipefail; . "$1/e2e/lib.sh"; . "$2"' _ "$root" "$f"; then
+    echo "FAIL $E2E_CHECK: the check file exited non-zero" | tee -a "$E2E_RESULTS"
+  fi
+done
+
+passed="$(grep -c '^PASS' "$E2E_RESULTS" || true)"
+failed="$(grep -c '^FAIL' "$E2E_RESULTS" || true)"
+rm -f "$E2E_RESULTS"
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" = 0 ]
