@@ -108,7 +108,6 @@ class MainTest {
                 "COMET__WEBSOCKET__PORT", "COMET__GRPC__PORT", "COMET__PUBSUB_GRPC__PORT"}) {
             env.put("IMCLUSTER__" + key, "0");
         }
-        env.put("IMCLUSTER__BIND_ADDRESS", "127.0.0.1");
         env.put("IMCLUSTER__SERVER_ID", "standalone-test");
         Main.Launched launched = Main.launch(new String[] {"standalone"}, env, err);
         assertThat(launched.exitCode()).as(err()).isZero();
@@ -117,6 +116,8 @@ class MainTest {
             assertThat(process.role(LogicRole.class)).isPresent();
             assertThat(process.role(JobRole.class)).isPresent();
             assertThat(process.context().config().logic.auth.mode.name()).isEqualTo("goim");
+            assertThat(process.context().config().bindAddress).as("trust-the-JSON auth listens on loopback only")
+                    .isEqualTo("127.0.0.1");
             assertThat(get("http://127.0.0.1:" + process.adminPort() + "/readyz").statusCode()).isEqualTo(200);
             assertThat(get("http://127.0.0.1:" + process.adminPort() + "/metrics").body())
                     .contains("jvm_memory_used_bytes").contains("imcluster_job_comets");

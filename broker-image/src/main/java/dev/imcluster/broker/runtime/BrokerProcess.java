@@ -57,7 +57,12 @@ public final class BrokerProcess implements AutoCloseable {
         public Map<String, String> configDefaults() {
             // standalone is for local use: goim's own clients, which send no token, must work out of the box.
             // comet and job never authenticate (comet asks logic), so logic's key files must not be required there.
-            return this == logic ? Map.of() : Map.of("logic.auth.mode", "goim");
+            // standalone trusts goim's Auth JSON, so by default it listens on loopback only.
+            return switch (this) {
+                case logic -> Map.of();
+                case standalone -> Map.of("logic.auth.mode", "goim", "bindAddress", "127.0.0.1");
+                default -> Map.of("logic.auth.mode", "goim");
+            };
         }
     }
 
