@@ -122,4 +122,22 @@ class MigrationRenderingTest {
         c.getStatus().backend.migration.phase = "Complete";
         assertThat(NatsModel.runs(c)).isFalse();
     }
+
+    @Test
+    void theOldBackendsSettingsMustStayUntilTheSwapIsComplete() {
+        PubSubCluster c = Examples.copy(SPEC);
+        c.getSpec().mq.backend = MqSpec.Backend.redis;
+        c.setStatus(new dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus());
+        c.getStatus().backend = new dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.BackendStatus();
+        c.getStatus().backend.migration = new dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.Migration();
+        c.getStatus().backend.migration.from = "kafka";
+        c.getStatus().backend.migration.to = "redis";
+        c.getStatus().backend.migration.phase = "Drain";
+        assertThat(SpecValidation.problems(c)).isEmpty();
+        c.getSpec().mq.kafka = null;
+        assertThat(SpecValidation.problems(c)).singleElement().asString()
+                .contains("spec.mq.kafka.bootstrapServers is still needed: the backend swap kafka -> redis");
+        c.getStatus().backend.migration.phase = "Complete";
+        assertThat(SpecValidation.problems(c)).isEmpty();
+    }
 }
