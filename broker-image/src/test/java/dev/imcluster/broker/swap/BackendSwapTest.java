@@ -119,13 +119,14 @@ class BackendSwapTest {
         job1.close();
         publisher.awaitPublished(publisher.published.size() + 100);
 
-        // (b) SwitchPublish: logic2 publishes to B; both logics serve for a while, then logic1 leaves and stops.
+        // (b) SwitchPublish: logic2 publishes to B; both logics serve for a while, then logic1 stops while still
+        // receiving traffic (as a pod does before its endpoint is removed): failed publishes are retried on logic2.
         BrokerProcess logic2 = start(Mode.logic, config(n, to, null, null));
         awaitReady(logic2);
         publisher.addTarget("logic2", logic2);
         publisher.awaitPublished(publisher.published.size() + 100);
-        publisher.removeTarget("logic1");
         logic1.close();
+        publisher.removeTarget("logic1");
 
         // (c) Drain: only now does a zero lag on A mean that everything published to A was handled.
         await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {
@@ -145,7 +146,8 @@ class BackendSwapTest {
                 .until(() -> subscriber.received.containsAll(publisher.published));
         Set<String> delivered = new java.util.HashSet<>(subscriber.received);
         delivered.remove("warmup");
-        log.info("{} -> {}: published {} (via logic1 {}, logic2 {}, {} publish retries), delivered {} distinct",
+        log.info("{} -> {}: published {} (accepted by logic1 {}, logic2 {}, warm-up included; {} failed attempts"
+                        + " retried), delivered {} distinct",
                 from, to, publisher.published.size(), publisher.perTarget.get("logic1"),
                 publisher.perTarget.get("logic2"), publisher.retries.get(), delivered.size());
         assertThat(publisher.perTarget.get("logic1").get()).as("published to the old backend").isPositive();
