@@ -1,6 +1,8 @@
 package dev.imcluster.operator;
 
 import dev.imcluster.operator.model.ApiCapabilities;
+import dev.imcluster.operator.reconciler.DrainProbe;
+import dev.imcluster.operator.reconciler.HttpDrainProbe;
 import dev.imcluster.operator.reconciler.PubSubClusterReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -22,6 +24,12 @@ public final class ImclusterOperator {
      */
     public static Operator create(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
                                   Supplier<ApiCapabilities> capabilities) {
+        return create(client, settings, registry, capabilities, new HttpDrainProbe());
+    }
+
+    /** @param drainProbe how a backend swap learns that job drained the old backend (tests fake it) */
+    public static Operator create(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
+                                  Supplier<ApiCapabilities> capabilities, DrainProbe drainProbe) {
         Supplier<ApiCapabilities> caps = capabilities != null ? capabilities
                 : new CachedCapabilities(client, settings.capabilitiesTtl(), Clock.systemUTC());
         Operator operator = new Operator(o -> {
@@ -37,7 +45,7 @@ public final class ImclusterOperator {
                         : new LeaderElectionConfiguration(settings.leaseName(), settings.leaseNamespace()));
             }
         });
-        operator.register(new PubSubClusterReconciler(settings.model(), caps, Clock.systemUTC()), o -> {
+        operator.register(new PubSubClusterReconciler(settings.model(), caps, Clock.systemUTC(), drainProbe), o -> {
             if (settings.namespaces().isEmpty()) {
                 o.watchingAllNamespaces();
             } else {

@@ -77,7 +77,30 @@ final class ConfigValidator {
         }
         v.positive("mq.publishTimeout", c.mq.publishTimeout);
         v.nonNegative("mq.closeTimeout", c.mq.closeTimeout);
-        switch (c.mq.backend) {
+        v.backendSection(c, c.mq.backend);
+        MqConfig.Backend previous = c.mq.previous == null ? null : c.mq.previous.asBackend();
+        if (previous != null) {
+            if (previous == c.mq.backend) {
+                v.error("mq.previous.backend", "must differ from mq.backend (" + previous + "); set none outside a swap");
+            } else if (c.mq.backend == MqConfig.Backend.memory) {
+                v.error("mq.previous.backend", "a backend swap needs mq.backend kafka, nats or redis");
+            } else {
+                v.backendSection(c, previous);
+            }
+        }
+        v.notBlank("redis.address", c.redis.address);
+        v.range("redis.database", c.redis.database, 0, 15);
+        v.positive("redis.commandTimeout", c.redis.commandTimeout);
+
+        if (!v.errors.isEmpty()) {
+            throw new ConfigException("invalid configuration:\n  " + String.join("\n  ", v.errors));
+        }
+    }
+
+    /** The settings section of {@code backend} (mq.backend, or mq.previous.backend during a swap). */
+    private void backendSection(BrokerConfig c, MqConfig.Backend backend) {
+        ConfigValidator v = this;
+        switch (backend) {
             case kafka -> {
                 v.notBlank("mq.kafka.bootstrapServers", c.mq.kafka.bootstrapServers);
                 v.notBlank("mq.kafka.topic", c.mq.kafka.topic);
@@ -114,13 +137,6 @@ final class ConfigValidator {
                 v.positive("mq.redis.claimIdle", c.mq.redis.claimIdle);
             }
             case memory -> { }
-        }
-        v.notBlank("redis.address", c.redis.address);
-        v.range("redis.database", c.redis.database, 0, 15);
-        v.positive("redis.commandTimeout", c.redis.commandTimeout);
-
-        if (!v.errors.isEmpty()) {
-            throw new ConfigException("invalid configuration:\n  " + String.join("\n  ", v.errors));
         }
     }
 

@@ -12,6 +12,11 @@ public final class MqConfig {
     public Nats nats = new Nats();
     public RedisStreams redis = new RedisStreams();
     /**
+     * Backend swap: job also consumes this backend (its settings come from the same kafka/nats/redis section),
+     * with the same group and handler, until it is drained. logic ignores it. {@code none} outside a swap.
+     */
+    public Previous previous = new Previous();
+    /**
      * Per subscription, at most this many messages are handed to the handler and not yet acknowledged; the
      * consumer stops fetching while it is reached (backpressure, no unbounded buffering).
      */
@@ -25,6 +30,21 @@ public final class MqConfig {
     public Duration closeTimeout = Duration.ofSeconds(10);
 
     public enum Backend { memory, kafka, nats, redis }
+
+    public static final class Previous {
+        /**
+         * During a backend swap, job also consumes this backend (none, kafka, nats or redis; never mq.backend) from
+         * its kafka/nats/redis section, until GET /migration on the admin port says it is drained.
+         */
+        public PreviousBackend backend = PreviousBackend.none;
+
+        /** The previous backend, or null when there is none. */
+        public Backend asBackend() {
+            return backend == null || backend == PreviousBackend.none ? null : Backend.valueOf(backend.name());
+        }
+    }
+
+    public enum PreviousBackend { none, kafka, nats, redis }
 
     public static final class Kafka {
         public String bootstrapServers;

@@ -56,15 +56,27 @@ public final class JobRole implements Role {
     private CometFanout fanout;
     private RoomBatcher rooms;
     private MessageBus.Subscription subscription;
+    private final MessageBus previousBus;
+    private PreviousBackend previous;
 
     public JobRole(RoleContext ctx) {
-        this(ctx, CometDirectory.Resolver.SYSTEM);
+        this(ctx, CometDirectory.Resolver.SYSTEM, null);
+    }
+
+    /** During a backend swap: also consumes {@code previousBus} (mq.previous.backend) with the same group. */
+    public JobRole(RoleContext ctx, MessageBus previousBus) {
+        this(ctx, CometDirectory.Resolver.SYSTEM, previousBus);
     }
 
     JobRole(RoleContext ctx, CometDirectory.Resolver resolver) {
+        this(ctx, resolver, null);
+    }
+
+    JobRole(RoleContext ctx, CometDirectory.Resolver resolver, MessageBus previousBus) {
         this.ctx = ctx;
         this.config = ctx.config().job;
         this.resolver = resolver;
+        this.previousBus = previousBus;
     }
 
     @Override
@@ -102,8 +114,27 @@ public final class JobRole implements Role {
         ctx.health().register("job.bus", () -> ctx.bus().healthy() ? Health.Check.up()
                 : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));
         subscription = ctx.bus().subscribe(config.group, this::handle);
+        if (previousBus != null) {
+            // Readiness stays on the new bus only: the old one may be the reason for the swap (down), and its
+            // drain state is what GET /migration reports.
+            previous = new PreviousBackend(previousBus, config.group, this::handle, meters);
+            log.info("backend swap: job also consumes group '{}' from the previous backend {} until drained",
+                    config.group, previousBus.name());
+        }
         log.info("job consuming group '{}' from {}, {} comet(s) via {} discovery", config.group, ctx.bus().name(),
                 comets.size(), config.comets.mode == JobConfig.DiscoveryMode.DNS ? "dns" : "static");
+    }
+
+    /**
+     * GET /migration: {@code {"previous":"kafka","lag":0,"drained":true}} with the lag on the previous backend
+     * measured now; {@code {"previous":"none","lag":null,"drained":false}} outside a swap (nothing here can vouch
+     * for a drain, so the operator never takes it as one).
+     */
+    public CompletableFuture<String> migrationStatus() {
+        PreviousBackend p = previous;
+        return p == null ? CompletableFuture.completedFuture(
+                new PreviousBackend.Status("none", java.util.OptionalLong.empty()).toJson())
+                : p.status().thenApply(PreviousBackend.Status::toJson);
     }
 
     CompletableFuture<Void> handle(PushEnvelope e) {
@@ -160,6 +191,9 @@ public final class JobRole implements Role {
     public void close() {
         if (subscription != null) {
             subscription.close();
+        }
+        if (previous != null) {
+            previous.close();
         }
         if (rooms != null) {
             rooms.close();

@@ -13,7 +13,13 @@ public final class MessageBuses {
     }
 
     public static MessageBus create(BrokerConfig config, MeterRegistry meters) {
-        return switch (config.mq.backend) {
+        return create(config, config.mq.backend, meters);
+    }
+
+    /** The bus of {@code backend}, from its section of {@code config.mq} (a swap's previous backend, for one). */
+    public static MessageBus create(BrokerConfig config, dev.imcluster.broker.config.MqConfig.Backend backend,
+                                    MeterRegistry meters) {
+        return switch (backend) {
             case memory -> new InMemoryBus(meters);
             case kafka -> new KafkaBus(config, meters);
             case nats -> new NatsJetStreamBus(config, meters);

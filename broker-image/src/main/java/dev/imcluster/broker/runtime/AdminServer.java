@@ -19,11 +19,14 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
     private volatile boolean serving = true;
+    private final Map<String, java.util.function.Supplier<CompletableFuture<Reply>>> routes =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public AdminServer(String bindAddress, int port, PrometheusMeterRegistry meters, Health health)
             throws InterruptedException {
         this.server = HttpServer.start("admin", bindAddress, port, 4096, 1,
-                request -> CompletableFuture.completedFuture(switch (request.path()) {
+                request -> routes.containsKey(request.path()) ? routes.get(request.path()).get()
+                        : CompletableFuture.completedFuture(switch (request.path()) {
                     case "/metrics" -> new Reply(200, PROMETHEUS_TEXT,
                             meters.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     case "/healthz" -> serving ? Reply.text(200, "ok\n") : Reply.text(503, "shutting down\n");
@@ -40,6 +43,11 @@ public final class AdminServer implements AutoCloseable {
         ObjectNode list = body.putObject("checks");
         checks.forEach((name, check) -> list.putObject(name).put("ok", check.ok()).put("detail", check.detail()));
         return Reply.json(ready ? 200 : 503, body.toString());
+    }
+
+    /** Serves {@code path} with {@code handler}, which must not block (it runs on the event loop). */
+    public void route(String path, java.util.function.Supplier<CompletableFuture<Reply>> handler) {
+        routes.put(path, handler);
     }
 
     public int port() {

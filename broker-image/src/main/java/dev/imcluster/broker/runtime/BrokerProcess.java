@@ -6,6 +6,7 @@ import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.mq.MessageBus;
@@ -75,7 +76,10 @@ public final class BrokerProcess implements AutoCloseable {
     private AdminServer admin;
     private boolean closed;
 
-    private BrokerProcess(Mode mode, RoleContext context, PrometheusMeterRegistry meters) {
+    private final MessageBus previousBus;
+
+    private BrokerProcess(Mode mode, RoleContext context, PrometheusMeterRegistry meters, MessageBus previousBus) {
+        this.previousBus = previousBus;
         this.mode = mode;
         this.context = context;
         this.meters = meters;
@@ -104,17 +108,23 @@ public final class BrokerProcess implements AutoCloseable {
         new FileDescriptorMetrics().bindTo(meters);
         Health health = new Health();
         MessageBus bus = null;
+        MessageBus previousBus = null;
         SessionStore sessions = null;
         try {
             bus = mode == Mode.comet ? null : MessageBuses.create(config, meters);
+            MqConfig.Backend previous = config.mq.previous.asBackend();
+            // Backend swap: only job reads the previous backend; logic publishes to mq.backend alone.
+            previousBus = mode == Mode.job && previous != null ? MessageBuses.create(config, previous, meters) : null;
             sessions = mode == Mode.logic || mode == Mode.standalone ? SessionStores.create(config, meters) : null;
         } catch (RuntimeException e) {
+            closeQuietly(previousBus);
             closeQuietly(bus);
             meters.close();
             throw e;
         }
         RoleContext ctx = new RoleContext(config, serverId, meters, health, bus, sessions);
-        BrokerProcess process = new BrokerProcess(mode, ctx, meters);
+        BrokerProcess process = new BrokerProcess(mode, ctx, meters, previousBus);
+        process.closeAfterRoles.add(previousBus);
         process.closeAfterRoles.add(bus);
         process.closeAfterRoles.add(sessions);
         try {
@@ -148,7 +158,9 @@ public final class BrokerProcess implements AutoCloseable {
             }
         }
         if (mode == Mode.job || mode == Mode.standalone) {
-            startRole(new JobRole(context));
+            JobRole job = new JobRole(context, previousBus);
+            startRole(job);
+            admin.route("/migration", () -> job.migrationStatus().thenApply(json -> HttpServer.Reply.json(200, json)));
         }
         ready = true;
         log.info("imcluster broker '{}' started as {} (server id {}); admin on :{}", mode, mode,

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 /** The queue and Redis keys added for the real backends: defaults load, bad values are refused by name. */
 class MqConfigValidationTest {
 
+    private static final Map<String, String> GOIM = Map.of("IMCLUSTER__LOGIC__AUTH__MODE", "goim");
+
     @Test
     void defaultsOfTheBackendKeysLoad() {
         BrokerConfig c = ConfigLoader.parse("""
@@ -66,5 +68,34 @@ class MqConfigValidationTest {
                 .hasMessageContaining("mq.nats.maxDeliver")
                 .hasMessageContaining("mq.nats.replicas")
                 .hasMessageContaining("redis.commandTimeout");
+    }
+
+    @Test
+    void aSwapsPreviousBackendComesFromItsOwnSectionAndIsValidatedToo() {
+        BrokerConfig c = ConfigLoader.parse("""
+                mq:
+                  backend: nats
+                  previous:
+                    backend: kafka
+                  nats:
+                    url: nats://n:4222
+                  kafka:
+                    bootstrapServers: k:9092
+                """, GOIM);
+        assertThat(c.mq.previous.asBackend()).isEqualTo(MqConfig.Backend.kafka);
+        assertThat(ConfigLoader.parse("mq: {backend: redis}", GOIM).mq.previous.asBackend()).isNull();
+        assertThat(ConfigLoader.parse("mq: {backend: redis}", Map.of("IMCLUSTER__MQ__PREVIOUS__BACKEND", "nats", "IMCLUSTER__LOGIC__AUTH__MODE", "goim"))
+                .mq.previous.asBackend()).isEqualTo(MqConfig.Backend.nats);
+
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                mq:
+                  backend: redis
+                  previous: {backend: kafka}
+                """, GOIM))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("mq.kafka.bootstrapServers: must be set");
+        assertThatThrownBy(() -> ConfigLoader.parse("mq: {backend: redis, previous: {backend: redis}}", GOIM))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("mq.previous.backend: must differ");
+        assertThatThrownBy(() -> ConfigLoader.parse("mq: {backend: redis, previous: {backend: memory}}", GOIM))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("mq.previous.backend");
     }
 }

@@ -40,25 +40,101 @@ public final class BrokerConfigRenderer {
     private BrokerConfigRenderer() {
     }
 
-    /** The config text and the per-role hashes. */
-    public record Rendered(String yaml, Map<Role, String> hashes) {
+    /** env override of mq.backend (the broker's ConfigLoader applies IMCLUSTER__A__B over the file). */
+    public static final String MQ_BACKEND_ENV = "IMCLUSTER__MQ__BACKEND";
+    /** env override of mq.previous.backend: job's second subscription during a backend swap. */
+    public static final String MQ_PREVIOUS_ENV = "IMCLUSTER__MQ__PREVIOUS__BACKEND";
+
+    /**
+     * The config text, the per-role hashes and per-role env overrides. The file is shared; during a backend swap
+     * job's backends differ from logic's, so job gets them as env overrides, and each hash covers the role's
+     * <em>effective</em> config (file + overrides, with only the queue sections it uses), so adding the new
+     * backend's section to the file rolls nobody by itself.
+     */
+    public record Rendered(String yaml, Map<Role, String> hashes, Map<Role, Map<String, String>> env) {
+        public Rendered(String yaml, Map<Role, String> hashes) {
+            this(yaml, hashes, Map.of());
+        }
+
         public String hash(Role role) {
             return hashes.get(role);
         }
+
+        /** Extra environment of the role's container (empty outside a backend swap). */
+        public Map<String, String> env(Role role) {
+            return env.getOrDefault(role, Map.of());
+        }
     }
 
+    /** Renders for the migration recorded in the cluster's status, if any. */
     public static Rendered render(PubSubCluster cluster) {
-        Map<String, Object> tree = tree(cluster);
+        return render(cluster, MigrationState.of(cluster.getStatus()));
+    }
+
+    /** Renders for {@code migration} (null: no swap in progress, every role on spec.mq.backend). */
+    public static Rendered render(PubSubCluster cluster, MigrationState migration) {
+        MqSpec.Backend specBackend = specBackend(cluster);
+        MqSpec.Backend logicBackend = migration == null ? specBackend : migration.logicBackend();
+        MqSpec.Backend jobBackend = migration == null ? specBackend : migration.jobBackend();
+        MqSpec.Backend jobPrevious = migration == null ? null : migration.jobPrevious();
+        java.util.Set<MqSpec.Backend> sections = new java.util.LinkedHashSet<>();
+        sections.add(logicBackend);
+        sections.add(jobBackend);
+        if (jobPrevious != null) {
+            sections.add(jobPrevious);
+        }
+        Map<String, Object> tree = tree(cluster, logicBackend, sections);
         Map<Role, String> hashes = new EnumMap<>(Role.class);
+        Map<Role, Map<String, String>> env = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
             Map<String, Object> part = new LinkedHashMap<>();
             role.configSections().forEach(k -> part.put(k, tree.get(k)));
+            if (part.containsKey("mq")) {
+                boolean job = role == Role.JOB;
+                part.put("mq", effectiveMq(tree, job ? jobBackend : logicBackend, job ? jobPrevious : null));
+            }
             hashes.put(role, sha256(toYaml(part)));
         }
-        return new Rendered(toYaml(tree), hashes);
+        if (jobBackend != logicBackend || jobPrevious != null) {
+            Map<String, String> jobEnv = new LinkedHashMap<>();
+            jobEnv.put(MQ_BACKEND_ENV, jobBackend.name());
+            if (jobPrevious != null) {
+                jobEnv.put(MQ_PREVIOUS_ENV, jobPrevious.name());
+            }
+            env.put(Role.JOB, jobEnv);
+        }
+        return new Rendered(toYaml(tree), hashes, env);
+    }
+
+    public static MqSpec.Backend specBackend(PubSubCluster cluster) {
+        MqSpec mq = cluster.getSpec().mq;
+        return mq == null || mq.backend == null ? MqSpec.Backend.redis : mq.backend;
+    }
+
+    /** What one role reads of mq: its backend (and previous) and only those backends' sections. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> effectiveMq(Map<String, Object> tree, MqSpec.Backend backend,
+                                                   MqSpec.Backend previous) {
+        Map<String, Object> file = (Map<String, Object>) tree.get("mq");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("backend", backend.name());
+        if (previous != null) {
+            m.put("previous", ordered("backend", previous.name()));
+        }
+        m.put(backend.name(), file.get(backend.name()));
+        if (previous != null) {
+            m.put(previous.name(), file.get(previous.name()));
+        }
+        return m;
     }
 
     static Map<String, Object> tree(PubSubCluster cluster) {
+        MqSpec.Backend b = specBackend(cluster);
+        return tree(cluster, b, java.util.Set.of(b));
+    }
+
+    private static Map<String, Object> tree(PubSubCluster cluster, MqSpec.Backend backend,
+                                            java.util.Set<MqSpec.Backend> sections) {
         PubSubClusterSpec spec = cluster.getSpec();
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("bindAddress", "0.0.0.0");
@@ -66,7 +142,7 @@ public final class BrokerConfigRenderer {
         root.put("comet", comet(cluster, spec.comet));
         root.put("logic", logic(spec.auth));
         root.put("job", job(cluster, spec.job));
-        root.put("mq", mq(cluster, spec.mq));
+        root.put("mq", mq(cluster, spec.mq, backend, sections));
         root.put("redis", redis(cluster, spec.redis));
         return root;
     }
@@ -130,17 +206,23 @@ public final class BrokerConfigRenderer {
         return m;
     }
 
-    private static Map<String, Object> mq(PubSubCluster cluster, MqSpec mq) {
+    /** {@code backend} is the file's mq.backend (logic's); {@code sections} the backends whose settings appear. */
+    private static Map<String, Object> mq(PubSubCluster cluster, MqSpec mq, MqSpec.Backend backend,
+                                          java.util.Set<MqSpec.Backend> sections) {
         Map<String, Object> m = new LinkedHashMap<>();
-        MqSpec.Backend backend = mq == null || mq.backend == null ? MqSpec.Backend.redis : mq.backend;
         m.put("backend", backend.name());
-        switch (backend) {
-            case kafka -> m.put("kafka", kafka(mq.kafka));
-            case nats -> m.put("nats", nats(cluster, mq.nats));
-            case redis -> {
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("stream", mq != null && mq.redis != null && mq.redis.stream != null ? mq.redis.stream : "goim-push");
-                m.put("redis", r);
+        for (MqSpec.Backend b : MqSpec.Backend.values()) { // fixed order: the text must not depend on the swap's direction
+            if (!sections.contains(b)) {
+                continue;
+            }
+            switch (b) {
+                case kafka -> m.put("kafka", kafka(mq == null ? null : mq.kafka));
+                case nats -> m.put("nats", nats(cluster, mq == null ? null : mq.nats));
+                case redis -> {
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("stream", mq != null && mq.redis != null && mq.redis.stream != null ? mq.redis.stream : "goim-push");
+                    m.put("redis", r);
+                }
             }
         }
         return m;

@@ -72,7 +72,7 @@ public final class DeploymentModel {
                 .withAutomountServiceAccountToken(false) // DNS discovery: the broker never calls the API server
                 .withSecurityContext(PodSecurity.podSecurityContext())
                 .withTerminationGracePeriodSeconds(role == Role.COMET ? 60L : 30L)
-                .withContainers(container(c, role, op))
+                .withContainers(container(c, role, op, config))
                 .withVolumes(volumes(c, role))
                 .withAffinity(o.affinity)
                 .withTolerations(o.tolerations)
@@ -127,7 +127,8 @@ public final class DeploymentModel {
         };
     }
 
-    private static Container container(PubSubCluster c, Role role, OperatorConfig op) {
+    private static Container container(PubSubCluster c, Role role, OperatorConfig op,
+                                       BrokerConfigRenderer.Rendered config) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec rs = roleSpec(spec, role);
         return new ContainerBuilder()
@@ -136,7 +137,7 @@ public final class DeploymentModel {
                 .withImagePullPolicy(spec.imagePullPolicy == null ? null : spec.imagePullPolicy.name())
                 .withCommand("java", "-jar", Mounts.BROKER_JAR)
                 .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
-                .withEnv(env(c, role))
+                .withEnv(env(c, role, config))
                 .withPorts(ports(role))
                 .withResources(rs.resources)
                 .withVolumeMounts(mounts(c, role))
@@ -148,7 +149,7 @@ public final class DeploymentModel {
                 .build();
     }
 
-    private static List<EnvVar> env(PubSubCluster c, Role role) {
+    private static List<EnvVar> env(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(SERVER_ID_ENV)
                 .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
@@ -164,6 +165,8 @@ public final class DeploymentModel {
             SecretRefs.kafkaAuth(c).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
                     .withNewValueFrom().withNewSecretKeyRef("username", name, false).endValueFrom().build()));
         }
+        // A backend swap: job's mq.backend / mq.previous.backend differ from the shared file's.
+        config.env(role).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
         return env;
     }
 

@@ -17,10 +17,23 @@ public final class NatsModel {
     private NatsModel() {
     }
 
-    /** True when spec.mq.nats.managed is set (whatever the active backend, so a migration can use it). */
+    /** True when spec.mq.nats.managed is set. */
     public static boolean managed(PubSubCluster c) {
         MqSpec mq = c.getSpec().mq;
         return mq != null && mq.nats != null && mq.nats.isManaged();
+    }
+
+    /**
+     * Whether the operator runs its NATS now: managed, and nats is the backend or takes part in a backend swap that
+     * is not Complete yet. So a swap away from nats removes the StatefulSet only once job has drained it.
+     */
+    public static boolean runs(PubSubCluster c) {
+        if (!managed(c)) {
+            return false;
+        }
+        MigrationState swap = MigrationState.of(c.getStatus());
+        return BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.nats
+                || (swap != null && swap.involves(MqSpec.Backend.nats));
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {

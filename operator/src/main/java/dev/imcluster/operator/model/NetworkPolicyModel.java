@@ -38,7 +38,7 @@ public final class NetworkPolicyModel {
         if (RedisModel.managed(c)) {
             m.put("redis", policy(c, "redis", List.of(from(List.of(logic, job), Ports.REDIS))));
         }
-        if (NatsModel.managed(c)) {
+        if (NatsModel.runs(c)) {
             m.put("nats", policy(c, "nats", List.of(from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR))));
         }
         return m;

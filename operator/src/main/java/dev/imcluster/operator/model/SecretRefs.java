@@ -35,7 +35,10 @@ public final class SecretRefs {
     /** The Kafka SASL Secret's name, when kafka is the backend and has auth. */
     public static Optional<String> kafkaAuth(PubSubCluster c) {
         MqSpec mq = c.getSpec().mq;
-        if (mq == null || mq.backend != MqSpec.Backend.kafka || mq.kafka == null || mq.kafka.authSecretRef == null) {
+        MigrationState swap = MigrationState.of(c.getStatus());
+        boolean kafkaUsed = mq != null && (mq.backend == MqSpec.Backend.kafka
+                || (swap != null && swap.involves(MqSpec.Backend.kafka))); // a swap from kafka still reads it
+        if (!kafkaUsed || mq.kafka == null || mq.kafka.authSecretRef == null) {
             return Optional.empty();
         }
         return Optional.ofNullable(mq.kafka.authSecretRef.name);

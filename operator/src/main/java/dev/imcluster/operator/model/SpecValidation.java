@@ -33,6 +33,17 @@ public final class SpecValidation {
                 && (mq.nats == null || (mq.nats.url == null && !mq.nats.isManaged()))) {
             p.add("spec.mq.nats needs url, or managed: true, when spec.mq.backend is nats");
         }
+        MigrationState swap = MigrationState.of(c.getStatus());
+        if (swap != null && swap.involves(MqSpec.Backend.kafka) && mq != null && mq.backend != MqSpec.Backend.kafka
+                && (mq.kafka == null || mq.kafka.bootstrapServers == null || mq.kafka.bootstrapServers.isBlank())) {
+            p.add("spec.mq.kafka.bootstrapServers is still needed: the backend swap " + swap.from() + " -> "
+                    + swap.to() + " uses kafka until it is Complete");
+        }
+        if (swap != null && swap.involves(MqSpec.Backend.nats) && mq != null && mq.backend != MqSpec.Backend.nats
+                && (mq.nats == null || (mq.nats.url == null && !mq.nats.isManaged()))) {
+            p.add("spec.mq.nats (url or managed: true) is still needed: the backend swap " + swap.from() + " -> "
+                    + swap.to() + " uses nats until it is Complete");
+        }
         if (mq != null && mq.nats != null && mq.nats.url != null && mq.nats.isManaged()) {
             p.add("spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
         }

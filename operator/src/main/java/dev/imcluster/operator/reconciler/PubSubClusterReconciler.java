@@ -122,11 +122,28 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     private final OperatorConfig operatorConfig;
     private final Supplier<ApiCapabilities> capabilities;
     private final Clock clock;
+    private final DrainProbe drainProbe;
+    /**
+     * status.backend as this operator last computed it, per cluster uid. The informer may hand the next
+     * reconciliation a primary from before our own status patch; a swap must never step back (re-render an earlier
+     * phase, announce a phase twice), and only this operator writes status, so its own last value wins.
+     */
+    private final Map<String, PubSubClusterStatus.BackendStatus> lastBackend = new java.util.concurrent.ConcurrentHashMap<>();
+    /** While a backend swap waits on something no watched object signals (job's drain), check this often. */
+    static final Duration MIGRATION_POLL = Duration.ofSeconds(5);
+    /** While any swap phase is in progress: a safety net besides Deployment events. */
+    static final Duration MIGRATION_RECHECK = Duration.ofSeconds(30);
 
     public PubSubClusterReconciler(OperatorConfig operatorConfig, Supplier<ApiCapabilities> capabilities, Clock clock) {
+        this(operatorConfig, capabilities, clock, new HttpDrainProbe());
+    }
+
+    public PubSubClusterReconciler(OperatorConfig operatorConfig, Supplier<ApiCapabilities> capabilities, Clock clock,
+                                   DrainProbe drainProbe) {
         this.operatorConfig = operatorConfig;
         this.capabilities = capabilities;
         this.clock = clock;
+        this.drainProbe = drainProbe;
     }
 
     @Override
@@ -154,19 +171,45 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
             problems.addAll(secretProblems(cluster, context.getClient()));
         }
         String pausedBy = pausedBy(cluster);
+        PubSubClusterStatus previous = cluster.getStatus() == null ? null
+                : STATUS_MAPPER.convertValue(cluster.getStatus(), PubSubClusterStatus.class);
+        String uid = cluster.getMetadata().getUid();
+        PubSubClusterStatus.BackendStatus known = uid == null ? null : lastBackend.get(uid);
+        if (known != null) {
+            if (cluster.getStatus() == null) {
+                cluster.setStatus(new PubSubClusterStatus());
+            }
+            cluster.getStatus().backend = known;
+        }
+        BackendMigration.Step migration;
         if (problems.isEmpty() && pausedBy == null) {
-            new ReconcileInputs(operatorConfig, caps, BrokerConfigRenderer.render(cluster)).putInto(context);
+            // The swap advances on what the informers saw, then every role is rendered for the resulting phase.
+            migration = BackendMigration.advance(cluster, observe(cluster, context).deployments(),
+                    (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now());
+            // Dependents and their conditions (managed NATS, Kafka credentials) read the swap from status.
+            if (cluster.getStatus() == null) {
+                cluster.setStatus(new PubSubClusterStatus());
+            }
+            cluster.getStatus().backend = migration.backend();
+            new ReconcileInputs(operatorConfig, caps, BrokerConfigRenderer.render(cluster, migration.state()))
+                    .putInto(context);
             context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
             ServiceMonitorSync.reconcile(cluster, context.getClient(), caps);
         } else {
+            migration = BackendMigration.hold(cluster);
             LOG.debug("cluster={}/{} not reconciling owned objects: problems={} pausedBy={}",
                     cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), problems, pausedBy);
         }
 
-        PubSubClusterStatus previous = cluster.getStatus();
         PubSubClusterStatus next = StatusCalculator.next(cluster, observe(cluster, context),
-                new StatusCalculator.Gate(problems, pausedBy), warnings(cluster, caps), now());
-        recordTransitions(new EventRecorder(context.getClient()), cluster, previous, next);
+                new StatusCalculator.Gate(problems, pausedBy), warnings(cluster, caps), now(), migration);
+        if (uid != null) {
+            lastBackend.put(uid, migration.backend());
+        }
+        cluster.setStatus(previous);
+        EventRecorder events = new EventRecorder(context.getClient());
+        recordTransitions(events, cluster, previous, next);
+        migration.events().forEach(e -> events.normal(cluster, e.reason(), e.message()));
 
         UpdateControl<PubSubCluster> control;
         if (sameStatus(previous, next)) {
@@ -177,6 +220,10 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         }
         if (!problems.isEmpty()) {
             control.rescheduleAfter(INVALID_RECHECK);
+        } else if (migration.pollSoon()) {
+            control.rescheduleAfter(MIGRATION_POLL);
+        } else if (migration.migrating()) {
+            control.rescheduleAfter(MIGRATION_RECHECK);
         }
         return control;
     }
@@ -306,11 +353,6 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         }
         if (ConditionSet.isTrue(now, DEGRADED) && !ConditionSet.isTrue(was, DEGRADED)) {
             events.warning(c, "Degraded", ConditionSet.find(now, DEGRADED).orElseThrow().getMessage());
-        }
-        String backendBefore = before == null || before.backend == null ? null : before.backend.active;
-        if (backendBefore != null && !backendBefore.equals(after.backend.active)) {
-            events.normal(c, "BackendChanged", "Queue backend changed from " + backendBefore + " to "
-                    + after.backend.active + "; logic and job roll to it.");
         }
     }
 

@@ -45,6 +45,12 @@ final class StatusCalculator {
     }
 
     static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now) {
+        return next(c, observed, gate, warnings, now, BackendMigration.hold(c));
+    }
+
+    /** {@code migration}: status.backend and the Migrating condition, from {@link BackendMigration}. */
+    static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now,
+                                    BackendMigration.Step migration) {
         PubSubClusterStatus old = c.getStatus() == null ? new PubSubClusterStatus() : c.getStatus();
         long generation = c.getMetadata().getGeneration() == null ? 0 : c.getMetadata().getGeneration();
         ConditionSet cs = new ConditionSet(old.conditions, generation, now);
@@ -96,7 +102,7 @@ final class StatusCalculator {
             cs.set(DEGRADED, false, "AsExpected", "No role reports a failure.");
         }
 
-        backend(c, old, s, cs, observed, roles, now);
+        backend(c, s, cs, observed, roles, migration);
 
         s.conditions = cs.build();
         s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : !failures.isEmpty() ? PHASE_DEGRADED
@@ -148,43 +154,24 @@ final class StatusCalculator {
         return f;
     }
 
-    private static void backend(PubSubCluster c, PubSubClusterStatus old, PubSubClusterStatus s, ConditionSet cs,
-                                Observed observed, Map<Role, RoleStatus> roles, String now) {
-        MqSpec.Backend desired = c.getSpec().mq == null || c.getSpec().mq.backend == null
-                ? MqSpec.Backend.redis : c.getSpec().mq.backend;
-        PubSubClusterStatus.BackendStatus b = new PubSubClusterStatus.BackendStatus();
-        PubSubClusterStatus.BackendStatus was = old.backend;
-        b.active = desired.name();
-        b.previous = was == null ? null : was.previous;
-        b.migration = was == null ? null : was.migration;
+    private static void backend(PubSubCluster c, PubSubClusterStatus s, ConditionSet cs, Observed observed,
+                                Map<Role, RoleStatus> roles, BackendMigration.Step migration) {
+        PubSubClusterStatus.BackendStatus b = migration.backend();
+        MqSpec.Backend desired = MqSpec.Backend.valueOf(b.active);
         boolean brokersReady = roles.get(Role.LOGIC).fullyReady() && roles.get(Role.JOB).fullyReady()
                 && rolledOut(observed.deployments().get(Role.LOGIC)) && rolledOut(observed.deployments().get(Role.JOB));
-        if (was != null && was.active != null && !was.active.equals(desired.name())) {
-            b.previous = was.active;
-            b.migration = new PubSubClusterStatus.Migration();
-            b.migration.phase = "RollingOut";
-            b.migration.startedAt = now;
-        } else if (b.migration != null && "RollingOut".equals(b.migration.phase) && brokersReady) {
-            PubSubClusterStatus.Migration done = new PubSubClusterStatus.Migration();
-            done.phase = "Complete";
-            done.startedAt = b.migration.startedAt;
-            b.migration = done;
-        }
         s.backend = b;
-        boolean migrating = b.migration != null && !"Complete".equals(b.migration.phase);
-        cs.set(MIGRATING, migrating, migrating ? "RollingOut" : "NotMigrating", migrating
-                ? "Switching from " + b.previous + " to " + b.active + ": logic and job roll to the new backend."
-                : "The backend is " + b.active + ".");
+        cs.set(MIGRATING, migration.migrating(), migration.reason(), migration.message());
 
         List<String> waiting = new ArrayList<>();
         if (RedisModel.managed(c)) {
             statefulSetReady(observed.redis(), "managed Redis", waiting);
         }
-        if (NatsModel.managed(c)) {
+        if (NatsModel.runs(c)) {
             statefulSetReady(observed.nats(), "managed NATS", waiting);
         }
         boolean external = !RedisModel.managed(c) || desired == MqSpec.Backend.kafka
-                || (desired == MqSpec.Backend.nats && !NatsModel.managed(c));
+                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c));
         if (!waiting.isEmpty()) {
             cs.set(BACKEND_READY, false, "ManagedBackendNotReady", String.join(", ", waiting) + " not ready.");
         } else if (external && !brokersReady) {

@@ -34,7 +34,9 @@ class BrokerConfigContractTest {
         PubSubCluster c = Examples.load(example);
         String yaml = BrokerConfigRenderer.render(c).yaml();
 
-        BrokerConfig config = ConfigLoader.parse(yaml, Map.of());
+        // as in the pod: the SASL user name comes from the Secret through this env override
+        BrokerConfig config = ConfigLoader.parse(yaml, SecretRefs.kafkaAuth(c).isPresent()
+                ? Map.of("IMCLUSTER__MQ__KAFKA__SASLUSERNAME", "user") : Map.of());
 
         assertThat(config.bindAddress).isEqualTo("0.0.0.0");
         assertThat(config.admin.port).isEqualTo(Ports.ADMIN);

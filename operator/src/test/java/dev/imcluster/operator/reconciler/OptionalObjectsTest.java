@@ -85,6 +85,8 @@ class OptionalObjectsTest {
         await().atMost(TIMEOUT).until(() ->
                 client.policy().v1beta1().podDisruptionBudget().inNamespace(ns).list().getItems().size() == 3);
         assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems()).isEmpty();
+        await().atMost(TIMEOUT).until(() -> client.resources(PubSubCluster.class).inNamespace(ns)
+                .withName("quickstart").get().getStatus() != null);
         await().atMost(TIMEOUT).untilAsserted(() -> assertThat(client.resources(PubSubCluster.class).inNamespace(ns)
                 .withName("quickstart").get().getStatus().warnings).anyMatch(w -> w.contains("policy/v1beta1")));
     }

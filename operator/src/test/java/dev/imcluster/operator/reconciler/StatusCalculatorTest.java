@@ -108,24 +108,20 @@ class StatusCalculatorTest {
     }
 
     @Test
-    void aBackendSwapIsTrackedUntilLogicAndJobHaveRolled() {
+    void theMigrationStepDecidesTheBackendStatusAndTheMigratingCondition() {
         PubSubCluster c = Examples.load("kafka.yaml");
         PubSubClusterStatus before = new PubSubClusterStatus();
         before.backend = new PubSubClusterStatus.BackendStatus();
         before.backend.active = "redis";
         c.setStatus(before);
-        PubSubClusterStatus rolling = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1),
-                deployment(2, 1, 2, 2), deployment(2, 2, 2, 2)), StatusCalculator.Gate.open(), List.of(), T0);
-        assertThat(rolling.backend.previous).isEqualTo("redis");
-        assertThat(rolling.backend.migration.phase).isEqualTo("RollingOut");
-        assertThat(rolling.backend.migration.startedAt).isEqualTo(T0);
-        assertThat(cond(rolling, "Migrating").getStatus()).isEqualTo("True");
-
-        c.setStatus(rolling);
-        PubSubClusterStatus done = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1),
-                deployment(2, 2, 2, 2), deployment(2, 2, 2, 2)), StatusCalculator.Gate.open(), List.of(), T1);
-        assertThat(done.backend.migration.phase).isEqualTo("Complete");
-        assertThat(done.backend.migration.startedAt).isEqualTo(T0);
-        assertThat(cond(done, "Migrating").getStatus()).isEqualTo("False");
+        BackendMigration.Step step = BackendMigration.advance(c, java.util.Map.of(), (st, h) -> null, T0);
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1), deployment(2, 2, 1, 1),
+                deployment(2, 2, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0, step);
+        assertThat(s.backend.active).isEqualTo("redis"); // logic still publishes to redis in DualConsume
+        assertThat(s.backend.previous).isEqualTo("redis");
+        assertThat(s.backend.migration.phase).isEqualTo("DualConsume");
+        assertThat(s.backend.migration.startedAt).isEqualTo(T0);
+        assertThat(cond(s, "Migrating").getStatus()).isEqualTo("True");
+        assertThat(cond(s, "Migrating").getReason()).isEqualTo("DualConsume");
     }
 }

@@ -74,10 +74,18 @@ public class PubSubClusterStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Migration {
-        @JsonPropertyDescription("DualConsume, SwitchPublish, Draining, Cleanup or Complete.")
+        @JsonPropertyDescription("DualConsume, SwitchPublish, Drain, Finalize or Complete (see docs/BACKEND-SWAP.md).")
         public String phase;
+        @JsonPropertyDescription("Backend being migrated from.")
+        public String from;
+        @JsonPropertyDescription("Backend being migrated to.")
+        public String to;
         @JsonPropertyDescription("When the migration started (RFC 3339).")
         public String startedAt;
+        @JsonPropertyDescription("When the current phase started (RFC 3339).")
+        public String phaseStartedAt;
+        @JsonPropertyDescription("When the migration completed (RFC 3339).")
+        public String completedAt;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -24,7 +24,7 @@ public final class Conditions {
     public static class ManagedNats implements Condition<Object, PubSubCluster> {
         @Override
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
-            return NatsModel.managed(p);
+            return NatsModel.runs(p);
         }
     }
 
