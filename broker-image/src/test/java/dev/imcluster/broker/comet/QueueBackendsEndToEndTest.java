@@ -207,7 +207,6 @@ class QueueBackendsEndToEndTest {
             Map<String, Object> logicConfig = new HashMap<>(common);
             logicConfig.put("logic.sessionStore", "redis");
             logicConfig.put("logic.auth.mode", "goim");
-            logicConfig.put("logic.clientHeartbeat", "10m"); // the test clients send no heartbeats
             logic = BrokerJvm.launch("logic", backend() + "-logic", logicConfig, logs);
 
             Map<String, Object> cometConfig = new HashMap<>(common);
