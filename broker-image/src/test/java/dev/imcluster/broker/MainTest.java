@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.runtime.BrokerProcess;
+import dev.imcluster.broker.testinfra.ExternalServerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +59,25 @@ class MainTest {
         assertThat(Main.launch(new String[] {"logic"}, Map.of("IMCLUSTER__LOGIC__MAX_MESSAGE_SIZE", "big"), err)
                 .exitCode()).isEqualTo(2);
         assertThat(err()).contains("logic.maxMessageSize");
+    }
+
+    /** A queue that is down at start is not a config error: job starts, not ready, and keeps retrying. */
+    @Test
+    void unreachableQueueStartsNotReady() throws Exception {
+        Map<String, String> env = Map.of("IMCLUSTER__MQ__BACKEND", "kafka",
+                "IMCLUSTER__MQ__KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:" + ExternalServerProcess.freePort(),
+                "IMCLUSTER__ADMIN__PORT", "0");
+        Main.Launched launched = Main.launch(new String[] {"job"}, env, err);
+        try {
+            assertThat(launched.exitCode()).as(err()).isZero();
+            assertThat(launched.process().context().health().evaluate().get("job.bus").ok()).isFalse();
+            assertThat(get("http://127.0.0.1:" + launched.process().adminPort() + "/readyz").statusCode())
+                    .isEqualTo(503);
+        } finally {
+            if (launched.process() != null) {
+                launched.process().close();
+            }
+        }
     }
 
     @Test

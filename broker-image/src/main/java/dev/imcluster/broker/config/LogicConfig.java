@@ -15,8 +15,11 @@ public final class LogicConfig {
     public Duration sessionTtl = Duration.ofMinutes(30);
     /** The operation given to messages published on a gRPC topic (a room). */
     public int topicOperation = 1000;
-    /** Heartbeat interval told to clients in the Connect reply. */
-    public Duration clientHeartbeat = Duration.ofSeconds(30);
+    /**
+     * How long a client may send nothing before comet closes it; comet gets it in the Connect reply (goim: heartbeat
+     * 4m x heartbeatMax 2). Keep it well above the clients' heartbeat interval (goim's clients: 30 s).
+     */
+    public Duration clientHeartbeat = Duration.ofMinutes(8);
     /** Largest message accepted by the push API and Publish. */
     public int maxMessageSize = 65536;
 

@@ -23,6 +23,7 @@ public final class MqConfig {
     public int maxInFlight = 1024;
     /** First wait before a failed message is handed to the handler again; doubles up to retryBackoffMax. */
     public Duration retryBackoff = Duration.ofMillis(200);
+    /** The cap of that backoff, and of reconnect loops. */
     public Duration retryBackoffMax = Duration.ofSeconds(10);
     /** How long publish waits for the queue's acknowledgement (NATS, Redis; Kafka uses kafka.deliveryTimeout). */
     public Duration publishTimeout = Duration.ofSeconds(10);

@@ -102,7 +102,7 @@ class LogicGrpcTest {
         assertThat(reply.getKey()).isNotEmpty();
         assertThat(reply.getRoomId()).isEqualTo("live://1000");
         assertThat(reply.getAcceptsList()).containsExactly(1000, 1001, 1002);
-        assertThat(reply.getHeartbeat()).isEqualTo(30);
+        assertThat(reply.getHeartbeat()).isEqualTo(480); // goim: 4m x heartbeatMax 2
         assertThat(sessions.serversByKeys(List.of(reply.getKey())).join()).containsEntry(reply.getKey(), "comet-a");
 
         stub.heartbeat(HeartbeatReq.newBuilder().setMid(123).setKey(reply.getKey()).setServer("comet-a").build());
