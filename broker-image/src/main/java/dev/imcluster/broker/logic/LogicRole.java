@@ -54,7 +54,8 @@ public final class LogicRole implements Role {
         }
         ctx.health().register("logic.bus", () -> ctx.bus().healthy() ? Health.Check.up()
                 : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));
-        ctx.health().register("logic.sessions", () -> ctx.sessions().healthy() ? Health.Check.up()
+        // Advisory: without sessions, connects and key pushes fail (clearly), but room pushes and topics flow.
+        ctx.health().registerAdvisory("logic.sessions", () -> ctx.sessions().healthy() ? Health.Check.up()
                 : Health.Check.down("session store unreachable"));
         log.info("logic serving: http :{} grpc :{} (auth mode {})", httpPort(), grpcPort(), config.auth.mode);
     }

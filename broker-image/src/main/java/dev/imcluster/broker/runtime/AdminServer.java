@@ -37,11 +37,16 @@ public final class AdminServer implements AutoCloseable {
 
     private Reply readiness(Health health) {
         Map<String, Health.Check> checks = health.evaluate();
-        boolean ready = serving && checks.values().stream().allMatch(Health.Check::ok);
+        boolean ready = serving && checks.values().stream().allMatch(Health.Check::passes);
         ObjectNode body = JSON.createObjectNode();
         body.put("ready", ready);
         ObjectNode list = body.putObject("checks");
-        checks.forEach((name, check) -> list.putObject(name).put("ok", check.ok()).put("detail", check.detail()));
+        checks.forEach((name, check) -> {
+            ObjectNode entry = list.putObject(name).put("ok", check.ok()).put("detail", check.detail());
+            if (check.advisory()) {
+                entry.put("advisory", true);
+            }
+        });
         return Reply.json(ready ? 200 : 503, body.toString());
     }
 

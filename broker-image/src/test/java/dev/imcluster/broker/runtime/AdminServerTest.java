@@ -19,6 +19,7 @@ class AdminServerTest {
         Health health = new Health();
         AtomicBoolean queueUp = new AtomicBoolean(true);
         health.register("bus", () -> queueUp.get() ? Health.Check.up() : Health.Check.down("queue unreachable"));
+        health.registerAdvisory("sessions", () -> Health.Check.down("session store unreachable"));
         try (AdminServer admin = new AdminServer("127.0.0.1", 0, meters, health)) {
             String base = "http://127.0.0.1:" + admin.port();
             HttpResponse<String> metrics = get(base + "/metrics");
@@ -30,7 +31,9 @@ class AdminServerTest {
             assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
             HttpResponse<String> ready = get(base + "/readyz");
             assertThat(ready.statusCode()).isEqualTo(200);
-            assertThat(ready.body()).contains("\"bus\":{\"ok\":true");
+            assertThat(ready.body()).contains("\"bus\":{\"ok\":true")
+                    .as("an advisory check is shown but keeps the process ready")
+                    .contains("\"sessions\":{\"ok\":false,\"detail\":\"session store unreachable\",\"advisory\":true}");
 
             queueUp.set(false);
             HttpResponse<String> notReady = get(base + "/readyz");
