@@ -59,7 +59,7 @@ public final class NatsSubscriberHandler extends ByteToMessageDecoder implements
         while (in.isReadable()) {
             int start = in.readerIndex();
             int cr = in.forEachByte(ByteProcessor.FIND_CRLF);
-            if (cr < 0) {
+            if (cr < 0 || cr + 2 > in.writerIndex()) { // the line, with its \n, is not all here yet
                 return;
             }
             byte first = in.getByte(start);

@@ -64,7 +64,7 @@ public final class RedisSubscriberHandler extends ByteToMessageDecoder implement
     /** Parses one reply at {@code pos}; returns the index after it, or -1 while it is incomplete. */
     private int parse(ByteBuf in, int pos) {
         int cr = in.forEachByte(pos, in.writerIndex() - pos, ByteProcessor.FIND_CRLF);
-        if (cr < 0) {
+        if (cr < 0 || cr + 2 > in.writerIndex()) { // the line, with its \n, is not all here yet
             return -1;
         }
         byte type = in.getByte(pos);
@@ -81,7 +81,7 @@ public final class RedisSubscriberHandler extends ByteToMessageDecoder implement
                 return -1;
             }
             int lineEnd = in.forEachByte(p, in.writerIndex() - p, ByteProcessor.FIND_CRLF);
-            if (lineEnd < 0) {
+            if (lineEnd < 0 || lineEnd + 2 > in.writerIndex()) {
                 return -1;
             }
             byte t = in.getByte(p);
