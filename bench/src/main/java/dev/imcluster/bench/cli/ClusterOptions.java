@@ -84,6 +84,11 @@ public final class ClusterOptions implements AutoCloseable {
 
     /** A fresh broker child (not shared), e.g. for a memory baseline or a profile; closed with these options. */
     public BrokerChild startBroker(String name, List<String> moreJvmOptions) {
+        return startBroker(name, moreJvmOptions, Map.of());
+    }
+
+    /** As {@link #startBroker(String, List)}, with more config keys on top of --broker-set. */
+    public BrokerChild startBroker(String name, List<String> moreJvmOptions, Map<String, String> moreSettings) {
         List<String> jvm = new ArrayList<>(Arrays.asList(brokerJvmOptions.trim().split("\\s+")));
         jvm.removeIf(String::isEmpty);
         jvm.addAll(moreJvmOptions);
@@ -95,6 +100,7 @@ public final class ClusterOptions implements AutoCloseable {
             }
             settings.put(s.substring(0, eq), s.substring(eq + 1));
         }
+        settings.putAll(moreSettings);
         BrokerChild child = BrokerChild.start(jar(), jvm, settings, workDir.resolve(name));
         extra.add(child);
         return child;

@@ -52,6 +52,10 @@ final class CompareCommand implements Callable<Integer> {
             + "peak; 0 to skip (default ${DEFAULT-VALUE}).")
     int profileSeconds = 15;
 
+    @Option(names = "--variant-batch", description = "Also run the room fan-out at max with this "
+            + "job.roomBatch.maxMessages (default ${DEFAULT-VALUE}; 0 to skip).")
+    int variantBatch = 200;
+
     @Option(names = "--command-line", hidden = true, description = "How the report says it was produced.")
     String commandLine = "bench/run-all.sh";
 
@@ -66,33 +70,46 @@ final class CompareCommand implements Callable<Integer> {
         List<Soak.Step> soakSteps = List.of();
         String soakNote = "";
         String profile = null;
+        Scenarios.Via via;
         try (ClientLoop loop = new ClientLoop(cluster.ioThreads()); ClusterOptions c = cluster) {
             Scenarios s = new Scenarios(loop, System.err);
-            Result grpc = s.room(cluster.broker(), workload, Scenarios.Via.grpc);
-            Result http = s.room(cluster.broker(), workload, Scenarios.Via.http);
-            Scenarios.Via via = grpc.deliveriesPerSecond() >= http.deliveriesPerSecond()
-                    ? Scenarios.Via.grpc : Scenarios.Via.http;
+            Result grpc = attempt("room", "imcluster", workload,
+                    () -> s.room(cluster.broker(), workload, Scenarios.Via.grpc));
+            Result http = attempt("room", "imcluster", workload,
+                    () -> s.room(cluster.broker(), workload, Scenarios.Via.http));
+            via = grpc.deliveriesPerSecond() >= http.deliveriesPerSecond() ? Scenarios.Via.grpc : Scenarios.Via.http;
             Result ours = via == Scenarios.Via.grpc ? grpc : http;
             peaks.add(ours);
             others.add(via == Scenarios.Via.grpc ? http : grpc);
-            String[] nats = cluster.natsHostPort();
-            String[] redis = cluster.redisHostPort();
-            peaks.add(s.peer(Scenarios.Peer.nats, nats[0], Integer.parseInt(nats[1]), workload));
-            peaks.add(s.peer(Scenarios.Peer.jetstream, nats[0], Integer.parseInt(nats[1]), workload));
-            peaks.add(s.peer(Scenarios.Peer.redis, redis[0], Integer.parseInt(redis[1]), workload));
-            for (Result peak : peaks) {
-                Workload half = workload.withRate(Math.max(1, peak.publishedPerSecond() / 2));
-                halves.add(switch (peak.system()) {
-                    case "imcluster" -> s.room(cluster.broker(), half, via);
-                    case "nats-server core" -> s.peer(Scenarios.Peer.nats, nats[0], Integer.parseInt(nats[1]), half);
-                    case "nats-server JetStream" ->
-                            s.peer(Scenarios.Peer.jetstream, nats[0], Integer.parseInt(nats[1]), half);
-                    default -> s.peer(Scenarios.Peer.redis, redis[0], Integer.parseInt(redis[1]), half);
-                });
+            for (Scenarios.Peer peer : Scenarios.Peer.values()) {
+                peaks.add(attempt("room", peer.label, workload, () -> peer(s, peer, workload)));
             }
-            others.add(s.topic(cluster.broker(), workload));
-            others.add(s.key(cluster.broker(), workload));
+            for (int i = 0; i < peaks.size(); i++) {
+                Result peak = peaks.get(i);
+                Workload half = workload.withRate(Math.max(1, peak.publishedPerSecond() / 2));
+                Scenarios.Via v = via;
+                Scenarios.Peer p = i == 0 ? null : Scenarios.Peer.values()[i - 1]; // peaks: imcluster, then peers
+                halves.add(p == null
+                        ? attempt("room", "imcluster", half, () -> s.room(cluster.broker(), half, v))
+                        : attempt("room", peak.system(), half, () -> peer(s, p, half)));
+            }
+            others.add(attempt("topic", "imcluster", workload, () -> s.topic(cluster.broker(), workload)));
+            others.add(attempt("key", "imcluster", workload, () -> s.key(cluster.broker(), workload)));
             cluster.stopBroker();
+            if (variantBatch > 0) {
+                // What the per-room batch cap costs: a room has one BroadcastRoom in flight at a time.
+                String name = "imcluster, job.roomBatch.maxMessages=" + variantBatch;
+                Scenarios.Via v = via;
+                Result r = attempt("room", name, workload, () -> {
+                    try (BrokerChild variant = cluster.startBroker("variant-broker", List.of(),
+                            java.util.Map.of("job.roomBatch.maxMessages", String.valueOf(variantBatch)))) {
+                        return s.room(variant.endpoints(), workload, v);
+                    }
+                });
+                others.add(new Result(r.scenario(), name, r.publishers(), r.subscribers(), r.rooms(), r.size(),
+                        r.targetRate(), r.seconds(), r.sent(), r.expected(), r.delivered(), r.errors(), r.p50Ms(),
+                        r.p99Ms(), r.p999Ms(), r.maxMs(), r.notes()));
+            }
             if (soak.length > 0) {
                 long limit = Machine.openFilesLimit();
                 int[] steps = fitSoak(soak, limit);
@@ -101,13 +118,21 @@ final class CompareCommand implements Callable<Integer> {
                             + "cannot be raised in this container), so the largest step run is %d connections "
                             + "instead of %d.", limit, steps[steps.length - 1], soak[soak.length - 1]);
                 }
-                BrokerChild fresh = cluster.startBroker("soak-broker", List.of());
-                soakSteps = new Soak(loop, System.err).run(fresh.endpoints(), steps, Duration.ofSeconds(10),
-                        Duration.ofSeconds(soakHold));
-                fresh.close();
+                try (BrokerChild fresh = cluster.startBroker("soak-broker", List.of())) {
+                    soakSteps = new Soak(loop, System.err).run(fresh.endpoints(), steps, Duration.ofSeconds(10),
+                            Duration.ofSeconds(soakHold));
+                } catch (Exception e) {
+                    System.err.println("soak failed: " + e);
+                    soakNote += " The soak failed: " + e.getMessage();
+                }
             }
             if (profileSeconds > 0) {
-                profile = profile(s, ours, via);
+                try {
+                    profile = profile(s, peaks.get(0), via);
+                } catch (Exception e) {
+                    System.err.println("profile failed: " + e);
+                    profile = "The profiled run failed: " + e.getMessage() + "\n";
+                }
             }
         }
         String report = report(started, loadBefore, peaks, halves, others, soakSteps, soakNote, profile);
@@ -118,6 +143,25 @@ final class CompareCommand implements Callable<Integer> {
         System.out.print(report);
         System.err.println("wrote " + doc.toAbsolutePath());
         return 0;
+    }
+
+    private interface Run {
+        Result run() throws Exception;
+    }
+
+    /** Runs one measurement; a failure becomes a row saying so rather than ending the comparison. */
+    private static Result attempt(String scenario, String system, Workload w, Run run) {
+        try {
+            return run.run();
+        } catch (Exception e) {
+            System.err.println(scenario + "/" + system + " failed: " + e);
+            return Result.failed(scenario, system, w, e);
+        }
+    }
+
+    private Result peer(Scenarios s, Scenarios.Peer peer, Workload w) throws Exception {
+        String[] hostPort = peer == Scenarios.Peer.redis ? cluster.redisHostPort() : cluster.natsHostPort();
+        return s.peer(peer, hostPort[0], Integer.parseInt(hostPort[1]), w);
     }
 
     /** The steps that fit under the open-files limit (with room for the process's other files). */
@@ -146,15 +190,20 @@ final class CompareCommand implements Callable<Integer> {
                 "-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true"));
         Workload w = workload.withRate(Math.max(1, ours.publishedPerSecond() / 2));
         w.duration = profileSeconds;
+        // Only the measured window counts: not the broker's start, the connects or the warmup.
+        Instant[] window = new Instant[1];
+        s.onWindow((from, to) -> window[0] = from);
         Result r = s.room(broker.endpoints(), w, via);
+        s.onWindow((from, to) -> { });
         broker.close(); // the recording is written as the JVM exits
         if (!Files.exists(jfr)) {
             return "The recording was not written (see " + broker.log() + ").";
         }
         return String.format(Locale.ROOT, "Recorded with `-XX:StartFlightRecording=settings=profile` (the bench's "
                 + "`--broker-jvm-opts`) over a %d s room run at %.0f msg/s (%.0f deliveries/s, p99 %.2f ms); "
-                + "summarized from `%s` by `JfrSummary`.%n%n", profileSeconds, w.rate, r.deliveriesPerSecond(),
-                r.p99Ms(), jfr.getFileName()) + JfrSummary.summarize(jfr, 12);
+                + "summarized from `%s` by `JfrSummary` (events of the measured window only).%n%n", profileSeconds,
+                w.rate, r.deliveriesPerSecond(), r.p99Ms(), jfr.getFileName())
+                + JfrSummary.summarize(jfr, 12, window[0]);
     }
 
     private String report(Instant started, String loadBefore, List<Result> peaks, List<Result> halves,

@@ -83,13 +83,28 @@ public class ChildProcess implements AutoCloseable {
         }
     }
 
-    /** A loopback port free right now. */
+    /** Ports below the kernel's ephemeral range, so the bench's own client connections never hold them. */
+    private static final int PORT_FROM = 20_000;
+    private static final int PORT_TO = 32_000;
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A port free right now on every address, never handed out before by this JVM. */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = random.nextInt(PORT_FROM, PORT_TO);
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket(port)) {
+                if (HANDED_OUT.add(port)) {
+                    return port;
+                }
+            } catch (IOException inUse) {
+                // try another
+            }
         }
+        throw new IllegalStateException("no free port found in " + PORT_FROM + ".." + PORT_TO);
     }
 
     static boolean canConnect(int port) {

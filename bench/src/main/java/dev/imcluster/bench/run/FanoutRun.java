@@ -66,6 +66,18 @@ public final class FanoutRun {
         this.progressOut = progressOut;
     }
 
+    /** Told the wall-clock start and end of the measured window when a run starts (e.g. to cut a profile). */
+    public interface WindowListener {
+        void window(java.time.Instant from, java.time.Instant to);
+    }
+
+    private WindowListener windowListener = (from, to) -> { };
+
+    public FanoutRun onWindow(WindowListener listener) {
+        this.windowListener = listener;
+        return this;
+    }
+
     public Result run(Publisher publisher) throws InterruptedException {
         long maxFanout = 0;
         for (int f : fanout) {
@@ -77,6 +89,8 @@ public final class FanoutRun {
         long measureFrom = start + (long) (workload.warmup * 1e9);
         long measureTo = measureFrom + (long) (workload.duration * 1e9);
         double perPublisherRate = workload.rate / workload.publishers;
+        java.time.Instant wallFrom = java.time.Instant.now().plusNanos(measureFrom - start);
+        windowListener.window(wallFrom, wallFrom.plusNanos(measureTo - measureFrom));
         Progress progress = new Progress(scenario + "/" + system, deliveries, sentAll, errors, progressOut);
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < workload.publishers; p++) {

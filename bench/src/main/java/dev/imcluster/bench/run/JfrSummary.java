@@ -19,7 +19,10 @@ import jdk.jfr.consumer.RecordingFile;
 public final class JfrSummary {
     private static final String OURS = "dev.imcluster.";
 
+    private final java.time.Instant since;
     private final Map<String, Long> topFrames = new HashMap<>();
+    private final Map<String, Long> topPackages = new HashMap<>();
+    private final Map<String, Long> threads = new HashMap<>();
     private final Map<String, Long> ourFrames = new HashMap<>();
     private final Map<String, Long> allocatedClasses = new HashMap<>();
     private final Map<String, Long> allocationSites = new HashMap<>();
@@ -30,8 +33,13 @@ public final class JfrSummary {
     private Duration gcPause = Duration.ZERO;
     private Duration longestGcPause = Duration.ZERO;
 
-    public static String summarize(Path recording, int top) throws IOException {
-        JfrSummary s = new JfrSummary();
+    private JfrSummary(java.time.Instant since) {
+        this.since = since;
+    }
+
+    /** Summarizes the events recorded from {@code since} on (e.g. after the broker's start and a warmup). */
+    public static String summarize(Path recording, int top, java.time.Instant since) throws IOException {
+        JfrSummary s = new JfrSummary(since);
         for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
             s.add(e);
         }
@@ -39,13 +47,20 @@ public final class JfrSummary {
     }
 
     private void add(RecordedEvent e) {
+        if (e.getStartTime().isBefore(since)) {
+            return;
+        }
         String type = e.getEventType().getName();
         switch (type) {
             case "jdk.ExecutionSample" -> {
                 samples++;
+                jdk.jfr.consumer.RecordedThread thread = e.getThread("sampledThread");
+                threads.merge(thread == null || thread.getJavaName() == null ? "?"
+                        : thread.getJavaName().replaceAll("[0-9]+", "N"), 1L, Long::sum);
                 RecordedStackTrace st = e.getStackTrace();
                 if (st != null && !st.getFrames().isEmpty()) {
                     topFrames.merge(name(st.getFrames().get(0)), 1L, Long::sum);
+                    topPackages.merge(packageOf(st.getFrames().get(0)), 1L, Long::sum);
                     String ours = firstOurs(st.getFrames());
                     ourFrames.merge(ours == null ? "(no imcluster frame: Netty, gRPC, JDK threads)" : ours, 1L,
                             Long::sum);
@@ -86,6 +101,15 @@ public final class JfrSummary {
         return null;
     }
 
+    private static String packageOf(RecordedFrame f) {
+        if (f.getMethod() == null) {
+            return "?";
+        }
+        String cls = f.getMethod().getType().getName();
+        int dot = cls.lastIndexOf('.');
+        return dot < 0 ? "(default)" : cls.substring(0, dot);
+    }
+
     private static String name(RecordedFrame f) {
         if (f.getMethod() == null) {
             return "?";
@@ -99,6 +123,8 @@ public final class JfrSummary {
         sb.append(String.format(Locale.ROOT, "CPU samples: %d; sampled allocation: %.1f MB; GCs: %d, total pause "
                 + "%d ms, longest %d ms; contended monitor enters: %d.%n%n", samples, allocatedBytes / 1e6, gcCount,
                 gcPause.toMillis(), longestGcPause.toMillis(), contended.values().stream().mapToLong(x -> x).sum()));
+        table(sb, "CPU by thread (digits as N)", "CPU samples", threads, samples, top);
+        table(sb, "CPU by package of the top frame", "CPU samples", topPackages, samples, top);
         table(sb, "Hottest methods (top frame)", "CPU samples", topFrames, samples, top);
         table(sb, "CPU by first imcluster frame on the stack", "CPU samples", ourFrames, samples, top);
         table(sb, "Allocated classes (sampled bytes)", "bytes", allocatedClasses, allocatedBytes, top);
@@ -120,6 +146,7 @@ public final class JfrSummary {
     }
 
     public static void main(String[] args) throws IOException {
-        System.out.print(summarize(Path.of(args[0]), args.length > 1 ? Integer.parseInt(args[1]) : 15));
+        System.out.print(summarize(Path.of(args[0]), args.length > 1 ? Integer.parseInt(args[1]) : 15,
+                java.time.Instant.EPOCH));
     }
 }

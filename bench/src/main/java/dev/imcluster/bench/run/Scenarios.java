@@ -48,9 +48,20 @@ public final class Scenarios {
     private final ClientLoop loop;
     private final PrintStream progress;
 
+    private FanoutRun.WindowListener windowListener = (from, to) -> { };
+
     public Scenarios(ClientLoop loop, PrintStream progress) {
         this.loop = loop;
         this.progress = progress;
+    }
+
+    /** Told each following run's measured window. */
+    public void onWindow(FanoutRun.WindowListener listener) {
+        this.windowListener = listener;
+    }
+
+    private FanoutRun fanout(String scenario, String system, Workload w, int[] fanout, Deliveries d) {
+        return new FanoutRun(scenario, system, w, fanout, d, progress).onWindow(windowListener);
     }
 
     private static String runId() {
@@ -71,7 +82,7 @@ public final class Scenarios {
                 : new HttpPushPublisher(loop, b.host(), b.logicHttp(), Math.min(w.window, 4 * w.publishers),
                         w.rooms, i -> "/goim/push/room?operation=" + OPERATION + "&type=live&room=" + run + "-" + i,
                         "HTTP /goim/push/room")) {
-            Result r = new FanoutRun("room", "imcluster", w, w.membersPerRoom(), d, progress).run(publisher);
+            Result r = fanout("room", "imcluster", w, w.membersPerRoom(), d).run(publisher);
             return withClientErrors(r, stats);
         } finally {
             clients.forEach(BenchClient::close);
@@ -92,7 +103,7 @@ public final class Scenarios {
         try (Publisher publisher = new HttpPushPublisher(loop, b.host(), b.logicHttp(),
                 Math.min(w.window, 4 * w.publishers), w.subscribers,
                 i -> "/goim/push/keys?operation=" + OPERATION + "&keys=" + run + "-k" + i, "HTTP /goim/push/keys")) {
-            Result r = new FanoutRun("key", "imcluster", w, one, d, progress).run(publisher);
+            Result r = fanout("key", "imcluster", w, one, d).run(publisher);
             return withClientErrors(r, stats);
         } finally {
             clients.forEach(BenchClient::close);
@@ -113,7 +124,7 @@ public final class Scenarios {
             awaitTopicSubscribers(b, before + w.subscribers, subs);
             try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.rooms,
                     i -> "live://" + run + "-" + i)) {
-                Result r = new FanoutRun("topic", "imcluster", w, w.membersPerRoom(), d, progress).run(publisher);
+                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d).run(publisher);
                 long failed = subs.failed();
                 return failed == 0 ? r : withExtraErrors(r, failed, failed + " subscriptions ended early");
             }
@@ -192,7 +203,7 @@ public final class Scenarios {
             }
             try (Publisher publisher = peer == Peer.redis ? new RedisPublisher(host, port, rooms)
                     : new NatsPublisher("nats://" + host + ":" + port, peer == Peer.jetstream, rooms)) {
-                Result r = new FanoutRun("room", peer.label, w, w.membersPerRoom(), d, progress).run(publisher);
+                Result r = fanout("room", peer.label, w, w.membersPerRoom(), d).run(publisher);
                 return serverErrors.sum() == 0 ? r
                         : withExtraErrors(r, serverErrors.sum(), serverErrors.sum() + " server errors");
             } finally {
