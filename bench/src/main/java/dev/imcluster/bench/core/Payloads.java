@@ -9,15 +9,23 @@ public final class Payloads {
     public static final byte WARMUP = 0;
     public static final byte MEASURED = 1;
 
+    /** The filler of the last size asked for, per publisher thread, copied instead of rebuilt per message. */
+    private static final ThreadLocal<byte[]> FILLER = ThreadLocal.withInitial(() -> new byte[0]);
+
     private Payloads() {
     }
 
     /** A message of {@code size} bytes (at least {@link #HEADER}) stamped now. */
     public static byte[] stamp(int size, boolean measured) {
-        byte[] b = new byte[Math.max(HEADER, size)];
-        for (int i = HEADER; i < b.length; i++) {
-            b[i] = (byte) ('a' + (i % 26)); // printable, so HTTP/JSON paths carry it unchanged
+        byte[] filler = FILLER.get();
+        if (filler.length != Math.max(HEADER, size)) {
+            filler = new byte[Math.max(HEADER, size)];
+            for (int i = HEADER; i < filler.length; i++) {
+                filler[i] = (byte) ('a' + (i % 26)); // printable, so HTTP/JSON paths carry it unchanged
+            }
+            FILLER.set(filler);
         }
+        byte[] b = filler.clone();
         long now = System.nanoTime();
         for (int i = 7; i >= 0; i--) {
             b[i] = (byte) now;
