@@ -25,6 +25,11 @@ abstract class FanoutCommand implements Callable<Integer> {
 
     abstract List<Result> run(Scenarios scenarios) throws Exception;
 
+    /** The Markdown written for the results. */
+    String render(List<Result> results) {
+        return Markdown.results(results);
+    }
+
     @Override
     public Integer call() throws Exception {
         workload.validate();
@@ -32,7 +37,7 @@ abstract class FanoutCommand implements Callable<Integer> {
         try (ClientLoop loop = new ClientLoop(cluster.ioThreads()); ClusterOptions c = cluster) {
             results = run(new Scenarios(loop, System.err));
         }
-        String table = Markdown.results(results);
+        String table = render(results);
         System.out.print(table);
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());

@@ -1,5 +1,6 @@
 package dev.imcluster.bench.cli;
 
+import dev.imcluster.bench.core.Markdown;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.run.Scenarios;
@@ -32,6 +33,24 @@ final class PeersCommand extends FanoutCommand {
             }
         }
         return results;
+    }
+
+    /** The results, then imcluster's ratios to each peer at the same target rate. */
+    @Override
+    String render(List<Result> results) {
+        StringBuilder sb = new StringBuilder(Markdown.results(results));
+        for (Result ours : results) {
+            if (!ours.system().equals("imcluster")) {
+                continue;
+            }
+            List<Result> peers = results.stream().filter(r -> !r.system().equals("imcluster")
+                    && (r.targetRate() <= 0) == (ours.targetRate() <= 0)).toList();
+            if (!peers.isEmpty()) {
+                sb.append('\n').append(ours.targetRate() <= 0 ? "At max rate:" : "At half of each one's peak:")
+                        .append("\n\n").append(Markdown.ratios(ours, peers));
+            }
+        }
+        return sb.toString();
     }
 
     private Result runOne(Scenarios scenarios, String system, Workload w) throws Exception {
