@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Runs the whole comparison and writes the report (docs/BENCHMARKS.md).")
-final class CompareCommand implements Callable<Integer> {
+public final class CompareCommand implements Callable<Integer> {
     static final String NOTES_START = "<!-- notes:start (hand-written; kept when the report is regenerated) -->";
     static final String NOTES_END = "<!-- notes:end -->";
 
@@ -178,7 +178,7 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     /** The steps that fit under the open-files limit (with room for the process's other files). */
-    static int[] fitSoak(int[] steps, long limit) {
+    public static int[] fitSoak(int[] steps, long limit) {
         long max = limit < 0 ? Long.MAX_VALUE : limit - 1000;
         List<Integer> fit = new ArrayList<>();
         for (int n : steps) {
