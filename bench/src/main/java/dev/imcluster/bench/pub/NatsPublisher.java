@@ -42,8 +42,14 @@ public final class NatsPublisher implements Publisher {
     public void close() {
         try {
             connection.flush(Duration.ofSeconds(5));
+        } catch (java.util.concurrent.TimeoutException e) {
+            System.err.println("nats: flush before close timed out");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
             connection.close();
-        } catch (Exception e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
