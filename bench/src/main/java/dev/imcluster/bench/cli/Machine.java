@@ -51,7 +51,7 @@ final class Machine {
     static String command(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).stripTrailing();
             p.waitFor(10, TimeUnit.SECONDS);
             return out;
         } catch (IOException e) {
