@@ -71,7 +71,8 @@ public final class CompareCommand implements Callable<Integer> {
         String soakNote = "";
         String profile = null;
         Scenarios.Via via;
-        try (ClientLoop loop = new ClientLoop(cluster.ioThreads()); ClusterOptions c = cluster) {
+        ClusterOptions servers = cluster; // stops what it started, after the client threads
+        try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
             Scenarios s = new Scenarios(loop, System.err);
             // The broker's JIT warms up on both publish paths first, unmeasured, so neither path pays for it.
             warmJit(s, cluster.broker(), Scenarios.Via.grpc);

@@ -34,7 +34,8 @@ abstract class FanoutCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         workload.validate();
         List<Result> results;
-        try (ClientLoop loop = new ClientLoop(cluster.ioThreads()); ClusterOptions c = cluster) {
+        ClusterOptions servers = cluster; // stops what it started, after the client threads
+        try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
             results = run(new Scenarios(loop, System.err));
         }
         String table = render(results);

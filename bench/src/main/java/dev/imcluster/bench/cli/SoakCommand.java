@@ -34,7 +34,8 @@ final class SoakCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Soak.Step> steps;
-        try (ClientLoop loop = new ClientLoop(cluster.ioThreads()); ClusterOptions c = cluster) {
+        ClusterOptions servers = cluster; // stops what it started, after the client threads
+        try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
             steps = new Soak(loop, System.err).run(cluster.broker(), connections,
                     Duration.ofSeconds(heartbeatSeconds), Duration.ofSeconds(holdSeconds));
         }

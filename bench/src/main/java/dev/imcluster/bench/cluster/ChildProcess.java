@@ -97,7 +97,7 @@ public class ChildProcess implements AutoCloseable {
                 continue;
             }
             try (ServerSocket s = new ServerSocket(port)) {
-                if (HANDED_OUT.add(port)) {
+                if (s.getLocalPort() == port && HANDED_OUT.add(port)) {
                     return port;
                 }
             } catch (IOException inUse) {
