@@ -1,0 +1,97 @@
+package dev.imcluster.bench.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The broker jar started as {@code standalone} on free ports, with room batches sent adaptively
+ * ({@code job.roomBatch.maxDelay: 0}: a message for an idle room goes out at once) unless overridden.
+ */
+public final class BrokerChild extends ChildProcess {
+    private final BrokerEndpoints endpoints;
+
+    private BrokerChild(List<String> command, Path dir, BrokerEndpoints ports) {
+        super("broker", command, Map.of(), dir);
+        this.endpoints = ports;
+    }
+
+    /**
+     * @param jvmOptions options for the broker's JVM, e.g. -Xmx1g or -XX:StartFlightRecording=...
+     * @param settings extra config keys (dotted path to value), added to the generated config file
+     */
+    public static BrokerChild start(Path jar, List<String> jvmOptions, Map<String, String> settings, Path dir) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("broker jar " + jar + " not found; build it first "
+                    + "(./mvnw -q -B -pl broker-image -DskipTests package) or pass --broker-jar");
+        }
+        int http = freePort();
+        int grpc = freePort();
+        int tcp = freePort();
+        int pubsub = freePort();
+        int admin = freePort();
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("admin.port", String.valueOf(admin));
+        config.put("logic.http.port", String.valueOf(http));
+        config.put("logic.grpc.port", String.valueOf(grpc));
+        config.put("comet.tcp.port", String.valueOf(tcp));
+        config.put("comet.pubsubGrpc.port", String.valueOf(pubsub));
+        config.put("comet.grpc.port", String.valueOf(freePort()));
+        config.put("comet.websocket.enabled", "false");
+        config.put("job.roomBatch.maxDelay", "0ms");
+        config.putAll(settings);
+        Path file = dir.resolve("broker.properties");
+        try {
+            Files.createDirectories(dir);
+            StringBuilder sb = new StringBuilder("# written by imcluster-bench\n");
+            config.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+            Files.writeString(file, sb.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString(), "standalone", "--config", file.toString()));
+        BrokerChild child = new BrokerChild(command, dir,
+                new BrokerEndpoints("127.0.0.1", http, grpc, tcp, pubsub, admin, -1));
+        try {
+            child.awaitReady(() -> readyz(admin), Duration.ofSeconds(90));
+        } catch (RuntimeException e) {
+            child.close();
+            throw e;
+        }
+        return child;
+    }
+
+    public BrokerEndpoints endpoints() {
+        BrokerEndpoints e = endpoints;
+        return new BrokerEndpoints(e.host(), e.logicHttp(), e.logicGrpc(), e.cometTcp(), e.cometPubSub(),
+                e.cometAdmin(), pid());
+    }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    static boolean readyz(int adminPort) {
+        try {
+            HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
+                    + "/readyz")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

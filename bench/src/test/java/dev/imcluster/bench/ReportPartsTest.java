@@ -1,0 +1,46 @@
+package dev.imcluster.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imcluster.bench.cli.CompareCommand;
+import dev.imcluster.bench.cluster.BrokerMemory;
+import dev.imcluster.bench.core.Markdown;
+import dev.imcluster.bench.core.Result;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The pieces of the report that do arithmetic or parsing. */
+class ReportPartsTest {
+    @Test
+    void soakStepsBeyondTheOpenFilesLimitBecomeTheLargestThatFits() {
+        assertThat(CompareCommand.fitSoak(new int[] {10_000, 50_000}, 20_000)).containsExactly(10_000, 19_000);
+        assertThat(CompareCommand.fitSoak(new int[] {10_000, 50_000}, 1_048_576)).containsExactly(10_000, 50_000);
+        assertThat(CompareCommand.fitSoak(new int[] {10_000, 50_000}, -1)).containsExactly(10_000, 50_000);
+    }
+
+    @Test
+    void prometheusSamplesAreSummedByLabel() {
+        String text = """
+                # HELP jvm_memory_used_bytes The amount of used memory
+                jvm_memory_used_bytes{area="heap",id="PS Eden Space",role="standalone"} 1000.0
+                jvm_memory_used_bytes{area="heap",id="PS Old Gen",role="standalone"} 2.5E3
+                jvm_memory_used_bytes{area="nonheap",id="Metaspace",role="standalone"} 400.0
+                jvm_memory_used_bytes_other{area="heap"} 99
+                imcluster_comet_connections{transport="tcp"} 7.0
+                imcluster_comet_connections{transport="ws"} 1.0
+                """;
+        assertThat(BrokerMemory.sum(text, "jvm_memory_used_bytes", "area=\"heap\"")).isEqualTo(3500);
+        assertThat(BrokerMemory.sum(text, "jvm_memory_used_bytes", "area=\"nonheap\"")).isEqualTo(400);
+        assertThat(BrokerMemory.sum(text, "imcluster_comet_connections", "")).isEqualTo(8);
+    }
+
+    @Test
+    void ratiosDivideOursByThePeers() {
+        Result ours = new Result("room", "imcluster", 1, 10, 1, 100, 0, 10, 100, 1000, 1000, 0, 1, 4, 5, 6, "");
+        Result peer = new Result("room", "nats-server core", 1, 10, 1, 100, 0, 10, 200, 2000, 2000, 0, 1, 2, 5, 6,
+                "");
+        String table = Markdown.ratios(ours, List.of(peer));
+        assertThat(table).contains("| nats-server core (max rate) | 0.50 | 2.00 |");
+        assertThat(Markdown.results(List.of(ours))).contains("| room | imcluster | 1 | 10 | 1 | 100 | max | 10 | 100 |");
+    }
+}
