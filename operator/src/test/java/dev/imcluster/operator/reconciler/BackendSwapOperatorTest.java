@@ -4,6 +4,7 @@ import dev.imcluster.operator.ImclusterOperator;
 import dev.imcluster.operator.OperatorSettings;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
@@ -78,7 +79,7 @@ class BackendSwapOperatorTest {
     }
 
     private static void edit(String ns, String name, Consumer<PubSubCluster> edit) {
-        client.resources(PubSubCluster.class).inNamespace(ns).withName(name).edit(c -> {
+        Edits.edit(client.resources(PubSubCluster.class).inNamespace(ns).withName(name), c -> {
             edit.accept(c);
             return c;
         });

@@ -3,6 +3,7 @@ package dev.imcluster.operator.reconciler;
 import dev.imcluster.operator.ImclusterOperator;
 import dev.imcluster.operator.OperatorSettings;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.OperatorConfig;
 import dev.imcluster.operator.testing.Examples;
@@ -71,7 +72,7 @@ class OperatorRestartTest {
         // Settled: a reconciliation (for example after an unrelated metadata change) writes nothing.
         double before = successes(first);
         Map<String, String> settled = versions("r");
-        client.resources(PubSubCluster.class).inNamespace("r").withName("quickstart").edit(x -> {
+        Edits.edit(client.resources(PubSubCluster.class).inNamespace("r").withName("quickstart"), x -> {
             x.getMetadata().getAnnotations().put("note", "hello");
             return x;
         });

@@ -6,6 +6,7 @@ import dev.imcluster.operator.OperatorSettings;
 import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
 import dev.imcluster.operator.api.v1alpha1.NetworkPolicySpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.testing.Examples;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -111,7 +112,7 @@ class OptionalObjectsTest {
         });
         await().atMost(TIMEOUT).until(() ->
                 client.network().v1().networkPolicies().inNamespace(ns).list().getItems().size() == 4);
-        client.resources(PubSubCluster.class).inNamespace(ns).withName("quickstart").edit(c -> {
+        Edits.edit(client.resources(PubSubCluster.class).inNamespace(ns).withName("quickstart"), c -> {
             c.getSpec().networkPolicy.enabled = false;
             return c;
         });
@@ -129,7 +130,7 @@ class OptionalObjectsTest {
         assertThat(client.apps().deployments().inNamespace(ns).withName("quickstart-comet").get().getSpec()
                 .getTemplate().getMetadata().getAnnotations()).doesNotContainKey("prometheus.io/scrape");
 
-        client.resources(PubSubCluster.class).inNamespace(ns).withName("quickstart").edit(c -> {
+        Edits.edit(client.resources(PubSubCluster.class).inNamespace(ns).withName("quickstart"), c -> {
             c.getSpec().metrics = new MetricsSpec();
             c.getSpec().metrics.serviceMonitor = MetricsSpec.ServiceMonitorMode.disabled;
             return c;

@@ -6,6 +6,7 @@ import dev.imcluster.operator.api.v1alpha1.AuthSpec;
 import dev.imcluster.operator.api.v1alpha1.JobSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
 import dev.imcluster.operator.model.ApiCapabilities;
@@ -105,7 +106,7 @@ class PubSubClusterReconcilerTest {
 
     /** Edits the spec and waits until the operator has reconciled that generation (status.observedGeneration). */
     private static PubSubCluster editAndAwaitObserved(String ns, String name, Consumer<PubSubCluster> edit) {
-        PubSubCluster edited = cluster(ns, name).edit(c -> {
+        PubSubCluster edited = Edits.edit(cluster(ns, name), c -> {
             edit.accept(c);
             return c;
         });
@@ -377,7 +378,7 @@ class PubSubClusterReconcilerTest {
         assertThat(conditionIs(ns, "quickstart", "Paused", "False")).isTrue();
 
         // The annotation pauses too (it changes no generation, so wait for the condition itself).
-        cluster(ns, "quickstart").edit(c -> {
+        Edits.edit(cluster(ns, "quickstart"), c -> {
             c.getMetadata().getAnnotations().put(PubSubCluster.PAUSED_ANNOTATION, "true");
             return c;
         });
