@@ -52,7 +52,7 @@ up() {
     --create-namespace --set replicaCount=0 --wait=false >/dev/null
   E2E_RELEASE=$release E2E_NAMESPACE=$operator_ns "$root/e2e/operator-process.sh" start
   "$root/hack/node-agent/node-agent.sh" start
-  kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null
   kubectl -n "$ns" apply --server-side -f "$root/examples/quickstart.yaml" >/dev/null
   log "waiting for PubSubCluster $ns/$psc to be Ready"
   if ! kubectl -n "$ns" wait "psc/$psc" --for=condition=Ready --timeout=300s >/dev/null; then
@@ -69,7 +69,7 @@ imcluster is running on the local control plane; every pod is a local process on
   eval "\$(hack/local-cluster.sh env)"        # kubectl and KUBECONFIG
   kubectl -n $ns get psc,pods -o wide          # the cluster and its pods (podIP = the process's address)
   kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":4}}}'   # scale comet
-  kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"mq":{"backend":"nats"},"nats":{"managed":{}}}}'  # swap the backend
+  kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"mq":{"backend":"nats","nats":{"managed":true}}}}'  # swap the backend
   curl http://\$(kubectl -n $ns get pod -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].status.podIP}'):8080/metrics
   curl -X POST -d hello "http://\$(kubectl -n $ns get pod -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].status.podIP}'):3111/goim/push/room?operation=1000&type=live&room=1000"
   hack/quickstart.sh demo                      # push again and receive on every comet

@@ -31,6 +31,7 @@ public final class DemoClient {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private volatile boolean closing;
 
     /** One client and the payloads of this run it received. */
     record Receiver(String name, Set<String> got) {
@@ -114,7 +115,9 @@ public final class DemoClient {
 
                         @Override
                         public void onError(Throwable t) {
-                            System.out.println("[" + r.name() + "] stream ended: " + t.getMessage());
+                            if (!closing) {
+                                System.out.println("[" + r.name() + "] stream ended: " + t.getMessage());
+                            }
                         }
 
                         @Override
@@ -168,6 +171,7 @@ public final class DemoClient {
     }
 
     private void close() {
+        closing = true;
         for (AutoCloseable c : closeables) {
             try {
                 c.close();
