@@ -2,7 +2,8 @@
 # local node agent (hack/node-agent/) running every pod as a process on its own 127.0.0.N. Through kubectl:
 # examples/quickstart.yaml reaches Ready with the right ready counts; messages pushed through logic reach goim
 # WebSocket clients and a gRPC topic subscriber; comet scaled 2 -> 4 runs 4 comet processes and a broadcast reaches
-# a client on each; deleting the PubSubCluster stops every process.
+# a client on each, and back to 2 leaves 2; a killed process is restarted; deleting the PubSubCluster stops every
+# process.
 # Skipped when the broker jar is missing and E2E_NODE_AGENT_BUILD=0.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
@@ -12,6 +13,7 @@ if [ ! -f "$jar" ]; then
   if [ "${E2E_NODE_AGENT_BUILD:-1}" = 0 ]; then echo "     (skipped: no broker jar)"; return 0; fi
   (cd "$E2E_ROOT" && ./mvnw -B -q -o -ntp -pl broker-image -DskipTests package) >/dev/null
 fi
+t "node agent unit tests" python3 -m unittest discover -s "$E2E_ROOT/hack/node-agent" -q
 rc=0; "$op" start || rc=$?
 if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
 t "the operator process starts" test $rc = 0
@@ -44,6 +46,11 @@ t "the hosts file maps the logic Service to the logic pod" bash -c \
   "grep -q \"^\$(kubectl -n $ns get pods -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].status.podIP}') .*$psc-logic.$ns.svc\" '$hosts'"
 t "messages pushed through logic reach a goim WebSocket client and a gRPC subscriber" demo
 
+logic_pod="$(kubectl -n $ns get pods -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].metadata.name}')"
+kill -KILL "$(cat "$state/pods/${ns}_$logic_pod/pid")"
+t "a crashed process is restarted: restartCount 1, Ready again" eventually 120 bash -c \
+  "[ \"\$(kubectl -n $ns get pod $logic_pod -o jsonpath='{.status.containerStatuses[0].restartCount}/{.status.containerStatuses[0].ready}')\" = 1/true ]"
+
 kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":2}}}' >/dev/null
 t "comet at 2 replicas: 2 ready comet pods" eventually 240 bash -c "[ \$(kubectl -n $ns get psc $psc -o jsonpath='{.status.comet.readyReplicas}') = 2 ]"
 kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":4}}}' >/dev/null
@@ -52,6 +59,10 @@ t "comet scaled 2 -> 4: 4 comet processes" equals 4 processes comet
 t "the headless Service names all 4 comet pods in the hosts file" bash -c \
   "[ \$(grep -c ' $psc-comet-headless.$ns.svc' '$hosts') = 4 ]"
 t "a broadcast reaches a goim client on each of the 4 comets and a gRPC subscriber" demo
+
+kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":2}}}' >/dev/null
+t "comet scaled 4 -> 2: 2 comet processes left (preStop, then SIGTERM)" eventually 180 equals 2 processes comet
+t "after 4 -> 2, new clients on the 2 comets and a gRPC subscriber get every message" demo
 
 kubectl -n $ns delete psc $psc --wait=false >/dev/null
 t "deleting the PubSubCluster removes its pods" eventually 180 bash -c \
