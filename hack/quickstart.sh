@@ -49,7 +49,7 @@ up() {
   eval "$("$root/hack/local-cluster.sh" up)"
   log "installing the CRD and RBAC (chart $release, the operator itself runs as a local process)"
   helm upgrade --install "$release" "$root/charts/imcluster-operator" --namespace "$operator_ns" \
-    --create-namespace --set replicaCount=0 --wait=false >/dev/null
+    --create-namespace --set replicaCount=0 --set leaderElection=false --wait=false >/dev/null
   E2E_RELEASE=$release E2E_NAMESPACE=$operator_ns "$root/e2e/operator-process.sh" start
   "$root/hack/node-agent/node-agent.sh" start
   kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null
