@@ -2,8 +2,8 @@
 # local node agent (hack/node-agent/) running every pod as a process on its own 127.0.0.N. Through kubectl:
 # examples/quickstart.yaml reaches Ready with the right ready counts; messages pushed through logic reach goim
 # WebSocket clients and a gRPC topic subscriber; comet scaled 2 -> 4 runs 4 comet processes and a broadcast reaches
-# a client on each, and back to 2 leaves 2; a killed process is restarted; deleting the PubSubCluster stops every
-# process.
+# a client on each; back to 2, the drained clients reconnect and miss no message pushed after they reconnected; a
+# killed process is restarted; deleting the PubSubCluster stops every process.
 # Skipped when the broker jar is missing and E2E_NODE_AGENT_BUILD=0.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
@@ -56,12 +56,26 @@ t "comet at 2 replicas: 2 ready comet pods" eventually 240 bash -c "[ \$(kubectl
 kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":4}}}' >/dev/null
 t "comet scaled 2 -> 4: 4 ready comet pods" eventually 300 bash -c "[ \$(kubectl -n $ns get psc $psc -o jsonpath='{.status.comet.readyReplicas}') = 4 ]"
 t "comet scaled 2 -> 4: 4 comet processes" equals 4 processes comet
-t "the headless Service names all 4 comet pods in the hosts file" bash -c \
+t "the headless Service names all 4 comet pods in the hosts file" eventually 30 bash -c \
   "[ \$(grep -c ' $psc-comet-headless.$ns.svc' '$hosts') = 4 ]"
 t "a broadcast reaches a goim client on each of the 4 comets and a gRPC subscriber" demo
 
+# 4 -> 2 with a client on each comet: the drained clients reconnect through the Service name, and none misses a
+# message pushed after it reconnected.
+follow_log="$(mktemp)"
+follow_args=(--push "http://$psc-logic.$ns.svc:3111" --reconnect "ws://$psc-comet.$ns.svc:3102/sub" --seconds 75)
+for ip in $(ready_pods comet); do follow_args+=(--ws "ws://$ip:3102/sub"); done
+java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -cp "$jar" dev.imcluster.broker.demo.DemoFollower \
+  "${follow_args[@]}" >"$follow_log" 2>&1 &
+follower=$!
+t "4 followers connected, one per comet" eventually 60 bash -c "[ \$(grep -c 'connection 1 authenticated' '$follow_log') = 4 ]"
 kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":2}}}' >/dev/null
 t "comet scaled 4 -> 2: 2 comet processes left (preStop, then SIGTERM)" eventually 180 equals 2 processes comet
+frc=0; wait $follower || frc=$?
+t "comet 4 -> 2: the drained clients reconnected" bash -c "grep -q 'connection 2 authenticated' '$follow_log'"
+t "comet 4 -> 2: every client is connected and missed no message pushed after it (re)connected" test $frc = 0
+[ $frc = 0 ] || cat "$follow_log"
+rm -f "$follow_log"
 t "after 4 -> 2, new clients on the 2 comets and a gRPC subscriber get every message" demo
 
 kubectl -n $ns delete psc $psc --wait=false >/dev/null
