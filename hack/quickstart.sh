@@ -9,6 +9,7 @@
 # Env:   QUICKSTART_NS (default), IMCLUSTER_STATE (the local cluster's state, default ~/.cache/imcluster/cluster)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=hack/lib.sh
 . "$root/hack/lib.sh"
 
 ns="${QUICKSTART_NS:-default}" psc=quickstart

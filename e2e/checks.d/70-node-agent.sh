@@ -27,7 +27,7 @@ kubectl -n $ns apply --server-side -f "$E2E_ROOT/examples/quickstart.yaml" >/dev
 ready_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
   -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}'; }
 # Live pod processes of this namespace, from the agent's pid files.
-processes() { local n=0 f; for f in "$state"/pods/${ns}_*${1:-}*/pid; do
+processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*"${1:-}"*/pid; do
   [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
 demo() { local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" \
   --messages 5 --timeout 120) ip

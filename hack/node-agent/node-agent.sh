@@ -6,6 +6,7 @@
 # Env:   IMCLUSTER_STATE (the local cluster's state dir), KUBECONFIG, BROKER_JAR (broker-image/target/imcluster-broker.jar)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=hack/lib.sh
 . "$root/hack/lib.sh"
 
 cluster_state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}"
@@ -20,6 +21,7 @@ start() {
   [ -f "$jar" ] || die "no broker jar at $jar (./mvnw -B -o -pl broker-image -DskipTests package)"
   mkdir -p "$state"
   if running; then log "node agent already running (pid $(cat "$state/pid"))"; return 0; fi
+  kill_leftovers
   setsid python3 "$root/hack/node-agent/node_agent.py" --kubeconfig "$KUBECONFIG" --state "$state" \
     --broker-jar "$jar" >>"$state/agent.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
@@ -28,15 +30,8 @@ start() {
   log "node agent running (pid $(cat "$state/pid"), pods and logs under $state/pods, hosts file $state/hosts)"
 }
 
-# SIGTERM makes the agent stop every pod process (SIGTERM, then SIGKILL after 10 s); any process left behind by
-# an agent that died is killed from its pid file.
-stop() {
-  if running; then
-    local pid; pid="$(cat "$state/pid")"
-    kill -TERM "$pid"
-    wait_for 60 bash -c "! kill -0 $pid 2>/dev/null" || { log "node agent still running; SIGKILL"; kill -KILL "$pid" || true; }
-  fi
-  rm -f "$state/pid"
+# Pod processes left behind by an agent that died (their pid files), killed with their process group.
+kill_leftovers() {
   local f p
   for f in "$state"/pods/*/pid; do
     [ -f "$f" ] || continue
@@ -44,6 +39,17 @@ stop() {
     if kill -0 "$p" 2>/dev/null; then log "killing leftover pod process $p ($f)"; kill -KILL -- "-$p" 2>/dev/null || true; fi
     rm -f "$f"
   done
+}
+
+# SIGTERM makes the agent stop every pod process (SIGTERM, then SIGKILL after 10 s).
+stop() {
+  if running; then
+    local pid; pid="$(cat "$state/pid")"
+    kill -TERM "$pid"
+    wait_for 60 bash -c "! kill -0 $pid 2>/dev/null" || { log "node agent still running; SIGKILL"; kill -KILL "$pid" || true; }
+  fi
+  rm -f "$state/pid"
+  kill_leftovers
 }
 
 case "${1:-}" in
