@@ -37,9 +37,10 @@ export E2E_RESULTS; E2E_RESULTS="$(mktemp)"
 log "static chart checks"
 "$root/hack/check-chart.sh"
 
+# --reset-values: the chart's defaults, whatever an earlier install (hack/quickstart.sh) set.
 log "helm upgrade --install $E2E_RELEASE"
 helm upgrade --install "$E2E_RELEASE" "$root/charts/imcluster-operator" \
-  --namespace "$E2E_NAMESPACE" --create-namespace ${E2E_HELM_ARGS:-} >/dev/null
+  --namespace "$E2E_NAMESPACE" --create-namespace --reset-values ${E2E_HELM_ARGS:-} >/dev/null
 
 for f in "$root"/e2e/checks.d/$glob.sh; do
   [ -f "$f" ] || continue

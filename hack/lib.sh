@@ -29,9 +29,10 @@ ensure_pkgs() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 }
 
-# Prints a free TCP port on 127.0.0.1 (bind 0 and read it back).
+# Prints a free TCP port (bind 0 on the wildcard address and read it back): free on every local address, so also
+# for a server that binds 0.0.0.0 (the operator) while other sockets use ports on 127.0.0.N (the node agent's pods).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  python3 -c 'import socket; s=socket.socket(); s.bind(("",0)); print(s.getsockname()[1]); s.close()'
 }
 
 # Waits until "$@" succeeds or the timeout (seconds, first arg) expires.

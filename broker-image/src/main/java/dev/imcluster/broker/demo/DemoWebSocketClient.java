@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 
 /**
  * A goim client over WebSocket, as goim's examples/javascript/client.js behaves: Auth (op 7) first, a heartbeat
- * (op 2) every 30 s, and pushes arriving as Raw (op 9) frames whose body holds whole frames.
+ * (op 2) every 10 s, and pushes arriving as Raw (op 9) frames whose body holds whole frames.
  */
 final class DemoWebSocketClient implements WebSocket.Listener, AutoCloseable {
 
@@ -53,8 +53,10 @@ final class DemoWebSocketClient implements WebSocket.Listener, AutoCloseable {
                     }
                     socket = ws;
                     ws.sendBinary(frame(OP_AUTH, authJson.getBytes(StandardCharsets.UTF_8)), true);
+                    // Well within the heartbeat timeout that logic's Connect reply sets (30 s by default): a 30 s
+                    // period, as goim's client.js uses, races it and gets the connection closed.
                     heartbeat.scheduleAtFixedRate(() -> ws.sendBinary(frame(OP_HEARTBEAT, new byte[0]), true),
-                            30, 30, TimeUnit.SECONDS);
+                            10, 10, TimeUnit.SECONDS);
                 });
     }
 

@@ -37,7 +37,7 @@ public final class LazyRedisConnection<K, V> implements AutoCloseable {
             get();
         } catch (IllegalStateException e) {
             if (isAuthFailure(e)) {
-                client.shutdown();
+                RedisClients.shutdown(client);
                 throw e;
             }
             LOG.warn("{} not reachable yet ({}); will keep trying", what, e.getMessage());
@@ -120,6 +120,6 @@ public final class LazyRedisConnection<K, V> implements AutoCloseable {
         if (c != null) {
             c.close();
         }
-        client.shutdown();
+        RedisClients.shutdown(client);
     }
 }

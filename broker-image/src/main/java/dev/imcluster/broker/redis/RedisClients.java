@@ -7,6 +7,8 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.netty.resolver.DefaultAddressResolverGroup;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,8 +74,16 @@ public final class RedisClients {
         return env == null || env.isEmpty() ? null : env.toCharArray();
     }
 
+    /**
+     * A client that resolves host names through the JVM (InetAddress: its cache, /etc/hosts and
+     * {@code -Djdk.net.hosts.file}), as the broker's gRPC, NATS and Kafka clients do, instead of lettuce's default
+     * netty DNS resolver, which only reads /etc/resolv.conf and /etc/hosts. Its resources are its own: release them
+     * with {@link #shutdown(RedisClient)}.
+     */
     public static RedisClient client(RedisConfig config, String address) {
-        RedisClient client = RedisClient.create(uri(config, address));
+        RedisClient client = RedisClient.create(
+                ClientResources.builder().addressResolverGroup(DefaultAddressResolverGroup.INSTANCE).build(),
+                uri(config, address));
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // Reject instead of queueing while disconnected: a caller gets a prompt, clear error.
@@ -82,5 +92,11 @@ public final class RedisClients {
                 .socketOptions(SocketOptions.builder().connectTimeout(config.commandTimeout).build())
                 .build());
         return client;
+    }
+
+    /** Shuts the client and its own resources down. */
+    public static void shutdown(RedisClient client) {
+        client.shutdown();
+        client.getResources().shutdown();
     }
 }

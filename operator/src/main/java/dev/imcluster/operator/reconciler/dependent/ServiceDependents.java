@@ -6,12 +6,18 @@ import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.model.ServiceModel;
 import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
-/** The Services, all sharing the reconciler's Service informer. */
+/**
+ * The Services, all sharing the reconciler's Service informer. {@code createResourceOnlyIfNotExistingWithSSA = false}:
+ * otherwise JOSDK sends resourceVersion "1" on the apply that creates a Service, which a 1.20 API server refuses with
+ * a 500 ("resourceVersion should not be set on objects to be created", kubernetes#106745).
+ */
 public final class ServiceDependents {
     private ServiceDependents() {
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class CometExternal extends NamedDependent<Service> {
         public CometExternal() {
             super(Service.class);
@@ -28,6 +34,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class CometHeadless extends NamedDependent<Service> {
         public CometHeadless() {
             super(Service.class);
@@ -44,6 +51,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Logic extends NamedDependent<Service> {
         public Logic() {
             super(Service.class);
@@ -60,6 +68,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Metrics extends NamedDependent<Service> {
         public Metrics() {
             super(Service.class);
@@ -76,6 +85,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Redis extends NamedDependent<Service> {
         public Redis() {
             super(Service.class);
@@ -92,6 +102,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Nats extends NamedDependent<Service> {
         public Nats() {
             super(Service.class);

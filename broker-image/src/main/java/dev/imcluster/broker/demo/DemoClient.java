@@ -1,0 +1,183 @@
+package dev.imcluster.broker.demo;
+
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.api.pubsub.SubscribeRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A user of a running cluster, for the quickstart and e2e:
+ * {@code java -cp imcluster-broker.jar dev.imcluster.broker.demo.DemoClient --push http://LOGIC:3111
+ * --ws ws://COMET:3102/sub [--ws ...] --grpc COMET:3100 [--grpc ...] [--messages N] [--timeout SECONDS]}.
+ * It connects goim WebSocket clients and gRPC topic subscribers to room {@link Demo#TOPIC}, publishes N messages
+ * through logic's HTTP push API, and exits 0 when every receiver got all of them (1 otherwise).
+ */
+public final class DemoClient {
+
+    private final List<Receiver> receivers = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private volatile boolean closing;
+
+    /** One client and the payloads of this run it received. */
+    record Receiver(String name, Set<String> got) {
+        Receiver(String name) {
+            this(name, ConcurrentHashMap.newKeySet());
+        }
+
+        void accept(String payload, String run) {
+            int at = payload.indexOf(run);
+            if (at >= 0) {
+                got.add(payload.substring(at));
+            }
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String push = null;
+        List<String> ws = new ArrayList<>();
+        List<String> grpc = new ArrayList<>();
+        int messages = 5;
+        long timeoutSeconds = 60;
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--push" -> push = value;
+                case "--ws" -> ws.add(value);
+                case "--grpc" -> grpc.add(value);
+                case "--messages" -> messages = Integer.parseInt(value);
+                case "--timeout" -> timeoutSeconds = Long.parseLong(value);
+                default -> {
+                    System.err.println("unknown argument " + args[i] + "\nusage: DemoClient --push URL --ws URL... "
+                            + "--grpc HOST:PORT... [--messages N] [--timeout SECONDS]");
+                    System.exit(2);
+                }
+            }
+            i++;
+        }
+        if (push == null || ws.isEmpty() && grpc.isEmpty()) {
+            System.err.println("DemoClient needs --push and at least one --ws or --grpc");
+            System.exit(2);
+        }
+        DemoClient client = new DemoClient();
+        boolean ok;
+        try {
+            ok = client.run(push, ws, grpc, messages, System.nanoTime() + timeoutSeconds * 1_000_000_000L);
+        } finally {
+            client.close();
+        }
+        System.exit(ok ? 0 : 1);
+    }
+
+    boolean run(String push, List<String> ws, List<String> grpc, int messages, long deadline) throws Exception {
+        int mid = 1000;
+        for (String url : ws) {
+            Receiver r = new Receiver("websocket " + url);
+            receivers.add(r);
+            DemoWebSocketClient c = new DemoWebSocketClient(URI.create(url),
+                    "{\"mid\":" + (mid++) + ",\"room_id\":\"" + Demo.TOPIC + "\",\"platform\":\"web\","
+                            + "\"accepts\":[1000,1001,1002]}",
+                    line -> {
+                        if (line.startsWith("received op")) {
+                            r.accept(line, run);
+                        } else {
+                            System.out.println("[" + r.name() + "] " + line);
+                        }
+                    });
+            closeables.add(c);
+            c.connect();
+        }
+        for (String target : grpc) {
+            Receiver r = new Receiver("gRPC subscriber " + target);
+            receivers.add(r);
+            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+            closeables.add(channel::shutdownNow);
+            PubSubServiceGrpc.newStub(channel).subscribe(SubscribeRequest.newBuilder().setTopic(Demo.TOPIC).build(),
+                    new StreamObserver<>() {
+                        @Override
+                        public void onNext(SubscribeResponse value) {
+                            r.accept(value.getPayload().toStringUtf8(), run);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            if (!closing) {
+                                System.out.println("[" + r.name() + "] stream ended: " + t.getMessage());
+                            }
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+        }
+        // Subscriptions have no acknowledgement: publish warm-ups until every receiver got one.
+        int warmups = 0;
+        while (!receivers.stream().allMatch(r -> r.got().stream().anyMatch(p -> p.contains("warmup")))) {
+            if (System.nanoTime() > deadline) {
+                return report(messages);
+            }
+            publish(push, run + " warmup " + (warmups++));
+            Thread.sleep(1000);
+        }
+        for (int i = 0; i < messages; i++) {
+            publish(push, run + " message " + i);
+        }
+        while (System.nanoTime() < deadline && !allReceived(messages)) {
+            Thread.sleep(200);
+        }
+        return report(messages);
+    }
+
+    private boolean allReceived(int messages) {
+        return receivers.stream().allMatch(r -> count(r) == messages);
+    }
+
+    private long count(Receiver r) {
+        return r.got().stream().filter(p -> p.contains(" message ")).count();
+    }
+
+    private boolean report(int messages) {
+        for (Receiver r : receivers) {
+            System.out.println((count(r) == messages ? "OK   " : "MISS ") + r.name() + ": received " + count(r)
+                    + " of " + messages + " messages published through the push API");
+        }
+        return allReceived(messages);
+    }
+
+    private void publish(String push, String body) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(push
+                        + "/goim/push/room?operation=1000&type=" + Demo.TYPE + "&room=" + Demo.ROOM))
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            System.out.println("[publisher] POST /goim/push/room -> " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    private void close() {
+        closing = true;
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // closing at exit: nothing to do
+            }
+        }
+    }
+}
