@@ -81,17 +81,21 @@ start() {
   if running; then log "operator already running (pid $(cat "$state/pid"))"; return 0; fi
   build
   sa_kubeconfig
-  local port envs=() line
-  port="$(free_port)"
+  local port="" envs=() line
   while IFS= read -r line; do envs+=("$line"); done < <(deployment_env)
-  envs+=("IMCLUSTER_HTTP_PORT=$port" "KUBECONFIG=$state/kubeconfig")
-  echo "$port" >"$state/port"
+  # Port 0: the operator binds a free port itself and logs it (a port picked here could be taken meanwhile
+  # by another process on this shared machine).
+  envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig")
   : >"$state/operator.log"
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
     java -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   local pid; pid="$(cat "$state/pid")"
-  ready_or_gone() { curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || ! kill -0 "$pid" 2>/dev/null; }
+  ready_or_gone() {
+    ! kill -0 "$pid" 2>/dev/null && return 0
+    [ -n "$port" ] || port="$(grep -o -m1 'starting imcluster operator: .* http=[0-9]*' "$state/operator.log" | grep -o '[0-9]*$')"
+    [ -n "$port" ] && curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1
+  }
   wait_for 90 ready_or_gone || true
   if ! kill -0 "$pid" 2>/dev/null; then
     local rc=0; wait "$pid" 2>/dev/null || rc=$?
@@ -100,7 +104,8 @@ start() {
     [ "$rc" = 0 ] && { echo "operator-process: the operator exited at once with status 0" >&2; exit 3; }
     die "the operator exited with status $rc"
   fi
-  if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+  echo "$port" >"$state/port"
+  if [ -z "$port" ] || ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
     tail -30 "$state/operator.log" >&2; stop; die "the operator is not ready after 90 s"
   fi
   log "operator running as $ns/$name (pid $(cat "$state/pid"), http 127.0.0.1:$port, log $state/operator.log)"

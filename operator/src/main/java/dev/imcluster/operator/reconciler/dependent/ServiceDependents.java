@@ -6,12 +6,23 @@ import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.model.ServiceModel;
 import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
-/** The Services, all sharing the reconciler's Service informer. */
+/**
+ * The Services, all sharing the reconciler's Service informer.
+ *
+ * <p>Each one turns off JOSDK's {@code createResourceOnlyIfNotExistingWithSSA}: with it, JOSDK creates through
+ * server-side apply with {@code resourceVersion: "1"} as a create-only precondition, and API servers before 1.23
+ * answer an apply that creates a Service carrying a resourceVersion with HTTP 500 "resourceVersion should not be
+ * set on objects to be created" (kubernetes#106745, fixed by the Service REST rewrite in 1.23; JOSDK#2033). So
+ * Services are created by a plain apply; the other kinds keep the precondition. The annotation is not inherited,
+ * hence one per class.
+ */
 public final class ServiceDependents {
     private ServiceDependents() {
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class CometExternal extends NamedDependent<Service> {
         public CometExternal() {
             super(Service.class);
@@ -28,6 +39,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class CometHeadless extends NamedDependent<Service> {
         public CometHeadless() {
             super(Service.class);
@@ -44,6 +56,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Logic extends NamedDependent<Service> {
         public Logic() {
             super(Service.class);
@@ -60,6 +73,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Metrics extends NamedDependent<Service> {
         public Metrics() {
             super(Service.class);
@@ -76,6 +90,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Redis extends NamedDependent<Service> {
         public Redis() {
             super(Service.class);
@@ -92,6 +107,7 @@ public final class ServiceDependents {
         }
     }
 
+    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
     public static class Nats extends NamedDependent<Service> {
         public Nats() {
             super(Service.class);
