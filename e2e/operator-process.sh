@@ -5,6 +5,7 @@
 #
 # Usage: e2e/operator-process.sh start | stop | status | log
 # Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`
+# Exit 4 from stop: it did not stop within 30 s of SIGTERM.
 # Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
 # (nothing to run).
 set -euo pipefail
@@ -21,9 +22,15 @@ export PATH="$TOOLS_BIN_DIR:$PATH"
 running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 
 build() {
+  local goals=()
   if [ "${E2E_OPERATOR_NO_BUILD:-0}" != 1 ]; then
-    log "building the operator (mvn -pl operator package)"
-    (cd "$root" && ./mvnw -B -q -ntp -pl operator -DskipTests package dependency:build-classpath \
+    goals=(-DskipTests package dependency:build-classpath)
+  elif [ ! -s "$state/classpath" ]; then
+    goals=(dependency:build-classpath)   # the jar is built (by e2e/run.sh); only its runtime classpath is missing
+  fi
+  if [ ${#goals[@]} -gt 0 ]; then
+    log "building the operator (mvn -pl operator ${goals[*]})"
+    (cd "$root" && ./mvnw -B -q -ntp -pl operator "${goals[@]}" \
       -Dmdep.outputFile="$state/classpath" -Dmdep.includeScope=runtime >"$state/build.log" 2>&1) \
       || { tail -30 "$state/build.log" >&2; die "operator build failed"; }
   fi
@@ -86,7 +93,7 @@ start() {
   # Port 0: the operator binds a free port itself and logs it (a port picked here could be taken meanwhile
   # by another process on this shared machine).
   envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig")
-  : >"$state/operator.log"
+  [ -f "$state/operator.log" ] && mv -f "$state/operator.log" "$state/operator.log.1"   # the previous run's
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
     java -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
@@ -111,15 +118,20 @@ start() {
   log "operator running as $ns/$name (pid $(cat "$state/pid"), http 127.0.0.1:$port, log $state/operator.log)"
 }
 
+# Exit 4 when the operator did not stop within 30 s of SIGTERM (it is then killed).
 stop() {
   running || { rm -f "$state/pid"; return 0; }
-  local pid; pid="$(cat "$state/pid")"
+  local pid rc=0 started=$SECONDS; pid="$(cat "$state/pid")"
   kill -TERM "$pid" 2>/dev/null || true
   if ! wait_for 30 bash -c "! kill -0 $pid"; then
     log "the operator did not stop within 30 s of SIGTERM; killing it"
     kill -KILL "$pid" 2>/dev/null || true
+    rc=4
+  else
+    log "operator stopped $((SECONDS - started)) s after SIGTERM"
   fi
   rm -f "$state/pid"
+  return $rc
 }
 
 case "${1:-}" in

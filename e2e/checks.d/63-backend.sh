@@ -1,0 +1,34 @@
+# Patching spec.mq.backend (redis -> managed NATS) re-renders the broker config and rolls the roles that read the
+# queue (logic and job: a new pod template, hence a new ReplicaSet) but not comet. Only what holds however the
+# switch is sequenced is asserted (a migration may go through intermediate states).
+ensure_operator || { t "the operator is running" false; return 0; }
+ns=e2e-operator psc=quickstart
+eventually 90 owned $ns $psc deployment/$psc-job >/dev/null || { t "quickstart is reconciled (60-operator)" false; return 0; }
+declare -A tpl rs
+for r in comet logic job; do
+  tpl[$r]="$(template_hash $ns $psc-$r)"
+  rs[$r]="$(kubectl -n $ns get rs -l app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$r -o name | sort | tr '\n' ' ')"
+done
+comet_gen="$(jp deployment/$psc-comet '{.metadata.generation}' -n $ns)"
+
+# redis -> managed NATS; back to redis when re-run on the same cluster.
+from="$(jp psc/$psc '{.status.backend.active}' -n $ns)"; to=nats
+[ "$from" = nats ] && to=redis
+t "kubectl patch psc: mq.backend ${from:-default} -> $to" \
+  kubectl -n $ns patch psc $psc --type=merge -p "{\"spec\":{\"mq\":{\"backend\":\"$to\",\"nats\":{\"managed\":true}}}}"
+t "the broker config is re-rendered for $to" eventually 90 bash -c \
+  "kubectl -n $ns get configmap $psc-config -o jsonpath='{.data.broker\.yaml}' | grep -q 'backend: $to'"
+[ $to = nats ] && t "the managed NATS StatefulSet appears" eventually 60 owned $ns $psc statefulset/$psc-nats
+new_template() { ! equals "$2" template_hash $ns $psc-$1 >/dev/null; }
+new_rs() {
+  local now; now="$(kubectl -n $ns get rs -l app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1 -o name | sort | tr '\n' ' ')"
+  [ -n "$(comm -13 <(tr ' ' '\n' <<<"$2" | sort) <(tr ' ' '\n' <<<"$now" | sort) | grep .)" ]
+}
+for r in logic job; do
+  t "$r gets a new pod template" eventually 120 new_template $r "${tpl[$r]}"
+  t "$r rolls out: a new ReplicaSet" eventually 60 new_rs $r "${rs[$r]}"
+done
+t "comet's pod template is unchanged (comet does not read the queue)" equals "${tpl[comet]}" template_hash $ns $psc-comet
+t "comet's generation is unchanged" equals "$comet_gen" jp deployment/$psc-comet '{.metadata.generation}' -n $ns
+t "comet has no new ReplicaSet" bash -c "$(declare -f new_rs); ns=$ns psc=$psc; ! new_rs comet '${rs[comet]}'"
+t "the printer column shows the new backend" eventually 90 bash -c "kubectl -n $ns get psc $psc --no-headers | grep -q ' $to '"
