@@ -2,7 +2,7 @@
 # (e2e/operator-process.sh), reconciles examples/quickstart.yaml on the real API server: every owned object
 # appears with a controller owner reference, the status is written, `kubectl get psc` shows the printer columns,
 # and the operator never hits an RBAC denial. The operator keeps running for the next checks (run.sh stops it).
-rc=0; "$op" status >/dev/null 2>&1 || "$op" start || rc=$?
+rc=0; ensure_operator || rc=$?
 t "the operator process starts and is ready" test $rc = 0
 [ $rc = 0 ] || return 0
 

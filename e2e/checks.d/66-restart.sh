@@ -1,3 +1,4 @@
+# shellcheck disable=SC2154  # op: set by e2e/lib.sh
 # An operator restart makes no spurious updates: after SIGTERM (a bounded, graceful stop), a new process and its
 # first full reconciliation of every cluster, the generation and resourceVersion of every owned object and of the
 # PubSubCluster itself (status included) are unchanged: server-side apply of the same desired state is a no-op.
