@@ -29,5 +29,16 @@ t "kubectl get psc shows the printer columns" bash -c \
 t "kubectl get psc shows the backend and the replica counts" bash -c \
   "kubectl -n $ns get psc $psc --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +0/1 +False +0/1 +0/1\$'"
 t "kubectl get psc -o wide adds the phase" bash -c "kubectl -n $ns get psc $psc -o wide --no-headers | grep -Eq ' Pending\$'"
-t "the operator hit no RBAC denial" operator_log_lacks 'forbidden'
+operator_owns_no_spec() {
+  kubectl -n $ns get psc $psc -o json --show-managed-fields | python3 -c '
+import json, sys
+bad = [m.get("subresource", "") for m in json.load(sys.stdin)["metadata"].get("managedFields", [])
+       if m["manager"] == "pubsubcluster" and "f:spec" in m.get("fieldsV1", {})]
+sys.exit("the operator field manager owns spec fields" if bad else 0)'
+}
+t "the operator's status writes own no spec field" operator_owns_no_spec
+t "re-applying the example server-side does not conflict with the operator" \
+  kubectl -n $ns apply --server-side -f "$E2E_ROOT/examples/quickstart.yaml"
+t "the operator hit no RBAC denial" operator_log_lacks 'forbidden: user'
+
 t "the operator hit no server error (e.g. resourceVersion on create)" operator_log_lacks 'resourceversion should not be set|code=5[0-9][0-9]' 
