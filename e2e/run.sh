@@ -3,8 +3,8 @@
 # brings the cluster up (building/caching the binaries on first use), installs the chart, then runs every
 # check file in e2e/checks.d/ in name order. Idempotent: re-running reuses the cluster and upgrades the release.
 #
-# It builds what it needs first: `mvn -q -B -DskipTests package` when the broker or operator jar is missing or
-# older than its sources. The operator runs as a local process with the chart's ServiceAccount (there is no
+# It builds what it needs first: `mvn -q -B -DskipTests package` of broker-image and/or operator when its jar is
+# missing or older than its sources. The operator runs as a local process with the chart's ServiceAccount (there is no
 # kubelet); it is started by the first check that needs it and stopped at the end, like the local brokers.
 #
 # Usage: e2e/run.sh [--fresh] [--down] [CHECK_GLOB]
@@ -29,20 +29,23 @@ for a in "$@"; do
   esac
 done
 
-# The jars: built when missing or older than any source or pom.
-jars_stale() {
-  local jar oldest=""
-  for jar in "$root/broker-image/target/imcluster-broker.jar" "$root/operator/target/imcluster-operator-"*[0-9T].jar; do
-    [ -f "$jar" ] || return 0
-    if [ -z "$oldest" ] || [ "$jar" -ot "$oldest" ]; then oldest="$jar"; fi
+# The jars: a module is built when its jar is missing or older than its sources or a pom.
+stale_modules=()
+for module in broker-image operator; do
+  jar=""
+  for j in "$root/$module"/target/imcluster-*.jar; do
+    case "$j" in *-sources.jar|*-tests.jar) ;; *) [ -f "$j" ] && jar="$j" ;; esac
   done
-  [ -n "$(find "$root/pom.xml" "$root"/{broker-image,operator}/pom.xml "$root"/{broker-image,operator}/src/main \
-    -newer "$oldest" -type f -print -quit)" ]
-}
-if jars_stale; then
-  log "building the jars (mvn -q -B -DskipTests package)"
+  if [ -z "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/$module/pom.xml" "$root/$module/src/main" -newer "$jar" \
+      -type f -print -quit)" ]; then
+    stale_modules+=("$module")
+  fi
+done
+if [ ${#stale_modules[@]} -gt 0 ]; then
+  log "building ${stale_modules[*]} (mvn -q -B -DskipTests package)"
   started=$SECONDS
-  (cd "$root" && ./mvnw -q -B -ntp -DskipTests package) || die "the build failed"
+  modules="$(IFS=,; echo "${stale_modules[*]}")"
+  (cd "$root" && ./mvnw -q -B -ntp -pl "$modules" -DskipTests package) || die "the build failed"
   rm -f "${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/operator-${E2E_RELEASE:-imcluster}/classpath"
   log "built in $((SECONDS - started)) s"
 fi
