@@ -1,7 +1,7 @@
 # `kubectl delete psc` garbage-collects everything the operator created (owner references; the
 # controller-manager's garbage collector does the deleting, the operator has no finalizer).
 ensure_operator || { t "the operator is running" false; return 0; }
-for ns in e2e-operator e2e-examples-op e2e-ready; do
+for ns in e2e-operator e2e-examples-op e2e-ready e2e-failing; do
   kubectl get namespace $ns >/dev/null 2>&1 || continue
   names="$(kubectl -n $ns get psc -o jsonpath='{.items[*].metadata.name}')"
   [ -n "$names" ] || continue
