@@ -53,3 +53,53 @@ JSON
   [ "$allowed" = true ]
 }
 cannot() { ! can "$@"; }
+
+# --- the operator and PubSubClusters ---------------------------------------------------------------------------
+op="$E2E_ROOT/e2e/operator-process.sh"
+# Starts the operator process unless it is running (a check run alone, e.g. `e2e/run.sh '63*'`, still has one).
+ensure_operator() { "$op" status >/dev/null 2>&1 || "$op" start; }
+operator_url() { echo "http://127.0.0.1:$(cat "${IMCLUSTER_STATE:-$HOME/.cache/imcluster/cluster}/operator-$E2E_RELEASE/port")$1"; }
+
+# condition NS PSC TYPE   prints the status of a PubSubCluster's condition.
+condition() { kubectl -n "$1" get psc "$2" -o "jsonpath={.status.conditions[?(@.type==\"$3\")].status}"; }
+# condition_is NS PSC TYPE STATUS
+condition_is() { equals "$4" condition "$1" "$2" "$3"; }
+
+# owned NS PSC KIND/NAME   the object exists with a controller owner reference to the PubSubCluster (by uid).
+owned() {
+  local uid ref
+  uid="$(kubectl -n "$1" get psc "$2" -o jsonpath='{.metadata.uid}')" || return 1
+  ref="$(kubectl -n "$1" get "$3" -o jsonpath='{range .metadata.ownerReferences[?(@.controller==true)]}{.kind}/{.name}/{.uid}{end}')" \
+    || return 1
+  [ "$ref" = "PubSubCluster/$2/$uid" ] || { echo "$3: controller owner reference '$ref', want PubSubCluster/$2/$uid"; return 1; }
+}
+
+# template_hash NS DEPLOYMENT   a hash of the Deployment's pod template (what decides a rollout).
+template_hash() {
+  kubectl -n "$1" get deployment "$2" -o json |
+    python3 -c 'import hashlib, json, sys; print(hashlib.sha256(json.dumps(json.load(sys.stdin)["spec"]["template"], sort_keys=True).encode()).hexdigest()[:16])'
+}
+
+# owned_objects NS PSC   "kind/name generation resourceVersion" of every object the operator owns for PSC.
+OWNED_KINDS=configmaps,services,serviceaccounts,secrets,deployments.apps,statefulsets.apps,poddisruptionbudgets.policy,networkpolicies.networking.k8s.io
+owned_objects() {
+  kubectl -n "$1" get "$OWNED_KINDS" -l "app.kubernetes.io/instance=$2,app.kubernetes.io/managed-by=imcluster-operator" \
+    -o jsonpath='{range .items[*]}{.kind}/{.metadata.name} {.metadata.generation} {.metadata.resourceVersion}{"\n"}{end}' | sort
+}
+
+# fake_pods_ready NS   marks every pod of NS Running and Ready through the status subresource (no kubelet here),
+# so the ReplicaSet, Deployment and StatefulSet controllers count them ready for real.
+fake_pods_ready() {
+  local p
+  for p in $(kubectl -n "$1" get pods -o name); do
+    kubectl -n "$1" patch "$p" --subresource=status --type=merge -p '{"status":{"phase":"Running","conditions":[
+      {"type":"PodScheduled","status":"True"},{"type":"Initialized","status":"True"},
+      {"type":"ContainersReady","status":"True"},{"type":"Ready","status":"True"}]}}' >/dev/null || return 1
+  done
+}
+
+# operator_log_lacks REGEX   no line of the operator's log matches REGEX (an awk regex, case-insensitive);
+# otherwise prints the first three matches, shortened.
+operator_log_lacks() {
+  "$op" log | awk -v re="$1" 'tolower($0) ~ re { if (n++ < 3) print substr($0, 1, 700) } END { exit n > 0 }'
+}

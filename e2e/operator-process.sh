@@ -5,6 +5,7 @@
 #
 # Usage: e2e/operator-process.sh start | stop | status | log
 # Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`
+# Exit 4 from stop: it did not stop within 30 s of SIGTERM.
 # Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
 # (nothing to run).
 set -euo pipefail
@@ -21,9 +22,15 @@ export PATH="$TOOLS_BIN_DIR:$PATH"
 running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 
 build() {
+  local goals=()
   if [ "${E2E_OPERATOR_NO_BUILD:-0}" != 1 ]; then
-    log "building the operator (mvn -pl operator package)"
-    (cd "$root" && ./mvnw -B -q -ntp -pl operator -DskipTests package dependency:build-classpath \
+    goals=(-DskipTests package dependency:build-classpath)
+  elif [ ! -s "$state/classpath" ]; then
+    goals=(dependency:build-classpath)   # the jar is built (by e2e/run.sh); only its runtime classpath is missing
+  fi
+  if [ ${#goals[@]} -gt 0 ]; then
+    log "building the operator (mvn -pl operator ${goals[*]})"
+    (cd "$root" && ./mvnw -B -q -ntp -pl operator "${goals[@]}" \
       -Dmdep.outputFile="$state/classpath" -Dmdep.includeScope=runtime >"$state/build.log" 2>&1) \
       || { tail -30 "$state/build.log" >&2; die "operator build failed"; }
   fi
@@ -81,17 +88,21 @@ start() {
   if running; then log "operator already running (pid $(cat "$state/pid"))"; return 0; fi
   build
   sa_kubeconfig
-  local port envs=() line
-  port="$(free_port)"
+  local port="" envs=() line
   while IFS= read -r line; do envs+=("$line"); done < <(deployment_env)
-  envs+=("IMCLUSTER_HTTP_PORT=$port" "KUBECONFIG=$state/kubeconfig")
-  echo "$port" >"$state/port"
-  : >"$state/operator.log"
+  # Port 0: the operator binds a free port itself and logs it (a port picked here could be taken meanwhile
+  # by another process on this shared machine).
+  envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig")
+  [ -f "$state/operator.log" ] && mv -f "$state/operator.log" "$state/operator.log.1"   # the previous run's
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
     java -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   local pid; pid="$(cat "$state/pid")"
-  ready_or_gone() { curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || ! kill -0 "$pid" 2>/dev/null; }
+  ready_or_gone() {
+    ! kill -0 "$pid" 2>/dev/null && return 0
+    [ -n "$port" ] || port="$(grep -o -m1 'starting imcluster operator: .* http=[0-9]*' "$state/operator.log" | grep -o '[0-9]*$')"
+    [ -n "$port" ] && curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1
+  }
   wait_for 90 ready_or_gone || true
   if ! kill -0 "$pid" 2>/dev/null; then
     local rc=0; wait "$pid" 2>/dev/null || rc=$?
@@ -100,21 +111,27 @@ start() {
     [ "$rc" = 0 ] && { echo "operator-process: the operator exited at once with status 0" >&2; exit 3; }
     die "the operator exited with status $rc"
   fi
-  if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+  echo "$port" >"$state/port"
+  if [ -z "$port" ] || ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
     tail -30 "$state/operator.log" >&2; stop; die "the operator is not ready after 90 s"
   fi
   log "operator running as $ns/$name (pid $(cat "$state/pid"), http 127.0.0.1:$port, log $state/operator.log)"
 }
 
+# Exit 4 when the operator did not stop within 30 s of SIGTERM (it is then killed).
 stop() {
   running || { rm -f "$state/pid"; return 0; }
-  local pid; pid="$(cat "$state/pid")"
+  local pid rc=0 started=$SECONDS; pid="$(cat "$state/pid")"
   kill -TERM "$pid" 2>/dev/null || true
   if ! wait_for 30 bash -c "! kill -0 $pid"; then
     log "the operator did not stop within 30 s of SIGTERM; killing it"
     kill -KILL "$pid" 2>/dev/null || true
+    rc=4
+  else
+    log "operator stopped $((SECONDS - started)) s after SIGTERM"
   fi
   rm -f "$state/pid"
+  return $rc
 }
 
 case "${1:-}" in

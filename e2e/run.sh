@@ -3,6 +3,10 @@
 # brings the cluster up (building/caching the binaries on first use), installs the chart, then runs every
 # check file in e2e/checks.d/ in name order. Idempotent: re-running reuses the cluster and upgrades the release.
 #
+# It builds what it needs first: `mvn -q -B -DskipTests package` of broker-image and/or operator when its jar is
+# missing or older than its sources. The operator runs as a local process with the chart's ServiceAccount (there is no
+# kubelet); it is started by the first check that needs it and stopped at the end, like the local brokers.
+#
 # Usage: e2e/run.sh [--fresh] [--down] [CHECK_GLOB]
 #   --fresh      purge the local cluster's state first
 #   --down       stop the cluster at the end (default: leave it up for inspection and fast re-runs)
@@ -25,10 +29,37 @@ for a in "$@"; do
   esac
 done
 
+# The jars: a module is built when its jar is missing or older than its sources or a pom.
+stale_modules=()
+for module in broker-image operator; do
+  jar=""
+  for j in "$root/$module"/target/imcluster-*.jar; do
+    case "$j" in *-sources.jar|*-tests.jar) ;; *) [ -f "$j" ] && jar="$j" ;; esac
+  done
+  if [ -z "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/$module/pom.xml" "$root/$module/src/main" -newer "$jar" \
+      -type f -print -quit)" ]; then
+    stale_modules+=("$module")
+  fi
+done
+if [ ${#stale_modules[@]} -gt 0 ]; then
+  log "building ${stale_modules[*]} (mvn -q -B -DskipTests package)"
+  started=$SECONDS
+  modules="$(IFS=,; echo "${stale_modules[*]}")"
+  (cd "$root" && ./mvnw -q -B -ntp -pl "$modules" -DskipTests package) || die "the build failed"
+  rm -f "${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/operator-${E2E_RELEASE:-imcluster}/classpath"
+  log "built in $((SECONDS - started)) s"
+fi
+export E2E_OPERATOR_NO_BUILD=1
+
 [ $fresh = 1 ] && "$root/hack/local-cluster.sh" down --purge
 cluster_env="$("$root/hack/local-cluster.sh" up)" || die "the local cluster did not come up"
 eval "$cluster_env"
-[ $down = 1 ] && trap '"$root/hack/local-cluster.sh" down' EXIT
+finish() {
+  "$root/e2e/brokers.sh" stop || true
+  "$root/e2e/operator-process.sh" stop || true
+  if [ $down = 1 ]; then "$root/hack/local-cluster.sh" down; fi
+}
+trap finish EXIT
 
 export E2E_ROOT="$root" E2E_RELEASE="${E2E_RELEASE:-imcluster}" E2E_NAMESPACE="${E2E_NAMESPACE:-imcluster-system}"
 export E2E_SA="$E2E_NAMESPACE:$E2E_RELEASE-imcluster-operator"
@@ -46,13 +77,16 @@ for f in "$root"/e2e/checks.d/$glob.sh; do
   [ -f "$f" ] || continue
   export E2E_CHECK; E2E_CHECK="$(basename "$f" .sh)"
   log "$E2E_CHECK"
+  started=$SECONDS
   if ! bash -c 'set -uo pipefail; . "$1/e2e/lib.sh"; . "$2"' _ "$root" "$f"; then
     echo "FAIL $E2E_CHECK: the check file exited non-zero" | tee -a "$E2E_RESULTS"
   fi
+  log "$E2E_CHECK took $((SECONDS - started)) s"
 done
 
 passed="$(grep -c '^PASS' "$E2E_RESULTS" || true)"
 failed="$(grep -c '^FAIL' "$E2E_RESULTS" || true)"
 rm -f "$E2E_RESULTS"
-echo "e2e: $passed passed, $failed failed"
+log "e2e took $SECONDS s"
+echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

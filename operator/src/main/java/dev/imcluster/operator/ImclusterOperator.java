@@ -5,6 +5,7 @@ import dev.imcluster.operator.reconciler.DrainProbe;
 import dev.imcluster.operator.reconciler.HttpDrainProbe;
 import dev.imcluster.operator.reconciler.PubSubClusterReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
@@ -24,12 +25,22 @@ public final class ImclusterOperator {
      */
     public static Operator create(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
                                   Supplier<ApiCapabilities> capabilities) {
-        return create(client, settings, registry, capabilities, new HttpDrainProbe());
+        return create(client, settings, registry, capabilities, new HttpDrainProbe(), null);
     }
 
     /** @param drainProbe how a backend swap learns that job drained the old backend (tests fake it) */
     public static Operator create(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
                                   Supplier<ApiCapabilities> capabilities, DrainProbe drainProbe) {
+        return create(client, settings, registry, capabilities, drainProbe, null);
+    }
+
+    /**
+     * @param leaderCallbacks null for JOSDK's default (System.exit when the Lease is lost); otherwise these
+     *                        callbacks, and JOSDK does not exit by itself (see {@link GracefulShutdown})
+     */
+    static Operator create(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
+                           Supplier<ApiCapabilities> capabilities, DrainProbe drainProbe,
+                           LeaderCallbacks leaderCallbacks) {
         Supplier<ApiCapabilities> caps = capabilities != null ? capabilities
                 : new CachedCapabilities(client, settings.capabilitiesTtl(), Clock.systemUTC());
         Operator operator = new Operator(o -> {
@@ -38,11 +49,17 @@ public final class ImclusterOperator {
                     .withConcurrentReconciliationThreads(settings.reconcileThreads())
                     .withSSABasedCreateUpdateMatchForDependentResources(settings.serverSideApply())
                     .withUseSSAToPatchPrimaryResource(settings.serverSideApply())
+                    .withReconciliationTerminationTimeout(GracefulShutdown.RECONCILE_GRACE)
                     .withCloseClientOnStop(false);
-            if (settings.leaderElection()) {
+            if (settings.leaderElection() && leaderCallbacks == null) {
                 o.withLeaderElectionConfiguration(settings.leaseNamespace() == null
                         ? new LeaderElectionConfiguration(settings.leaseName())
                         : new LeaderElectionConfiguration(settings.leaseName(), settings.leaseNamespace()));
+            } else if (settings.leaderElection()) {
+                o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(settings.leaseName(),
+                        settings.leaseNamespace(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, leaderCallbacks, false));
             }
         });
         operator.register(new PubSubClusterReconciler(settings.model(), caps, Clock.systemUTC(), drainProbe), o -> {

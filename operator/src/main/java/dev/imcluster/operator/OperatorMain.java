@@ -1,5 +1,7 @@
 package dev.imcluster.operator;
 
+import dev.imcluster.operator.reconciler.HttpDrainProbe;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -20,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class OperatorMain {
     private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
+    static final int CLIENT_RETRIES = 2;
 
     private OperatorMain() {
     }
@@ -33,18 +36,15 @@ public final class OperatorMain {
             System.exit(2);
             return;
         }
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
+        PrometheusMeterRegistry registry = meterRegistry();
 
-        KubernetesClient client = new KubernetesClientBuilder().build();
-        Operator operator = ImclusterOperator.create(client, settings, registry, null);
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig()).build();
+        GracefulShutdown shutdown = new GracefulShutdown();
+        Operator operator = ImclusterOperator.create(client, settings, registry, null, new HttpDrainProbe(),
+                shutdown.leaderCallbacks());
         HttpEndpoints http = new HttpEndpoints(settings.httpPort(), operator, registry);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("shutting down");
+        shutdown.install(() -> {
             try {
                 operator.stop();
             } finally {
@@ -52,12 +52,34 @@ public final class OperatorMain {
                 client.close();
                 stopped.countDown();
             }
-        }, "shutdown"));
+        });
         LOG.info("starting imcluster operator: master={} namespaces={} ssa={} leaderElection={} lease={}/{} http={}",
                 client.getMasterUrl(), settings.namespaces().isEmpty() ? "all" : settings.namespaces(),
                 settings.serverSideApply(), settings.leaderElection(), settings.leaseNamespace(), settings.leaseName(),
                 http.port());
         operator.start();
         stopped.await();
+    }
+
+    /** The registry behind /metrics: JVM and process meters, lint-clean for Prometheus (see PrometheusLint). */
+    public static PrometheusMeterRegistry meterRegistry() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusLint.configure(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        return registry;
+    }
+
+    /**
+     * fabric8's usual lookup, with few client-side retries: fabric8 retries 5xx and 429 answers with exponential
+     * backoff (10 times by default, about 100 s), blocking a reconcile thread the whole time. JOSDK's own retry
+     * reschedules a failed reconciliation without holding a thread, so a short client backoff is enough.
+     */
+    static Config clientConfig() {
+        Config config = Config.autoConfigure(null);
+        config.setRequestRetryBackoffLimit(CLIENT_RETRIES);
+        return config;
     }
 }

@@ -99,6 +99,7 @@ public final class BrokerProcess implements AutoCloseable {
         String serverId = config.serverId != null && !config.serverId.isBlank() ? config.serverId : hostName();
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         meters.config().commonTags("role", mode.name());
+        PrometheusLint.configure(meters);
         new ClassLoaderMetrics().bindTo(meters);
         new JvmMemoryMetrics().bindTo(meters);
         new JvmGcMetrics().bindTo(meters);

@@ -26,6 +26,7 @@ import dev.imcluster.operator.reconciler.dependent.ServiceDependents;
 import dev.imcluster.operator.reconciler.dependent.StatefulSetDependents;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -216,7 +217,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
             control = UpdateControl.noUpdate();
         } else {
             cluster.setStatus(next);
-            control = UpdateControl.patchStatus(cluster);
+            control = UpdateControl.patchStatus(statusPatch(cluster, context));
         }
         if (!problems.isEmpty()) {
             control.rescheduleAfter(INVALID_RECHECK);
@@ -248,7 +249,28 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         }
         LOG.warn("cluster={}/{} reconcile failed: {}", cluster.getMetadata().getNamespace(),
                 cluster.getMetadata().getName(), message);
-        return ErrorStatusUpdateControl.patchStatus(cluster);
+        return ErrorStatusUpdateControl.patchStatus(statusPatch(cluster, context));
+    }
+
+    /**
+     * What the status patch sends. With server-side apply, only the identity and the status: API servers before 1.22
+     * (no reset fields for subresources) record every field of an apply to the status subresource as owned by the
+     * operator, spec included, and a user's next {@code kubectl apply --server-side} of the spec then conflicts with
+     * the operator's field manager. Without SSA (a JSON patch computed against the original), the whole object.
+     */
+    static PubSubCluster statusPatch(PubSubCluster cluster, Context<PubSubCluster> context) {
+        if (!context.getControllerConfiguration().getConfigurationService().useSSAToPatchPrimaryResource()) {
+            return cluster;
+        }
+        PubSubCluster patch = new PubSubCluster();
+        patch.setMetadata(new ObjectMetaBuilder()
+                .withName(cluster.getMetadata().getName())
+                .withNamespace(cluster.getMetadata().getNamespace())
+                .withUid(cluster.getMetadata().getUid())
+                .build());
+        patch.setSpec(null);   // CustomResource's constructor makes a default spec; its defaults must not be applied
+        patch.setStatus(cluster.getStatus());
+        return patch;
     }
 
     private String now() {

@@ -9,12 +9,12 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.Promtool;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,7 +41,7 @@ class OptionalObjectsTest {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static KubernetesClient client;
     static Operator operator;
-    static PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    static PrometheusMeterRegistry registry = dev.imcluster.operator.OperatorMain.meterRegistry();
     static HttpEndpointsAccess http;
 
     @BeforeAll
@@ -150,6 +150,12 @@ class OptionalObjectsTest {
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.body()).contains("operator_sdk_reconciliations");
         });
+        // The same registry setup as the operator process: promtool finds nothing to complain about.
+        Promtool.assumeAvailable();
+        String body = h.send(HttpRequest.newBuilder(URI.create(http.url("/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(body).contains("process_cpu_seconds_total").contains("system_cpus");
+        assertThat(Promtool.checkMetrics(body)).isEmpty();
         assertThat(h.send(HttpRequest.newBuilder(URI.create(http.url("/healthz"))).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         assertThat(h.send(HttpRequest.newBuilder(URI.create(http.url("/readyz"))).build(),

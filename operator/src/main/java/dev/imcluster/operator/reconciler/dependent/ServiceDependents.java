@@ -6,23 +6,39 @@ import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.model.ServiceModel;
 import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
- * The Services, all sharing the reconciler's Service informer. {@code createResourceOnlyIfNotExistingWithSSA = false}:
- * otherwise JOSDK sends resourceVersion "1" on the apply that creates a Service, which a 1.20 API server refuses with
- * a 500 ("resourceVersion should not be set on objects to be created", kubernetes#106745).
+ * The Services, all sharing the reconciler's Service informer.
+ *
+ * <p>When JOSDK creates an object by server-side apply it sets {@code resourceVersion: "1"} on it, as a create-only
+ * precondition. API servers before 1.23 answer such an apply that creates a Service with HTTP 500 "resourceVersion
+ * should not be set on objects to be created" (kubernetes#106745, fixed by the Service REST rewrite in 1.23;
+ * JOSDK#2033), so no Service was ever created on 1.20. A Service's desired object therefore never carries a
+ * resourceVersion: it is created by a plain apply. The other kinds keep the precondition. (Turning off
+ * {@code createResourceOnlyIfNotExistingWithSSA} through {@code @KubernetesDependent} would do the same, but that
+ * annotation also replaces the dependent's whole configuration.)
  */
 public final class ServiceDependents {
     private ServiceDependents() {
     }
 
-    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
-    public static class CometExternal extends NamedDependent<Service> {
-        public CometExternal() {
+    /** A Service dependent: created without JOSDK's resourceVersion precondition (see above). */
+    abstract static class ServiceDependent extends NamedDependent<Service> {
+        ServiceDependent() {
             super(Service.class);
         }
 
+        @Override
+        protected void addMetadata(boolean forMatch, Service actual, Service target, PubSubCluster primary,
+                                   Context<PubSubCluster> context) {
+            super.addMetadata(forMatch, actual, target, primary, context);
+            if (actual == null && !forMatch) {
+                target.getMetadata().setResourceVersion(null);
+            }
+        }
+    }
+
+    public static class CometExternal extends ServiceDependent {
         @Override
         protected String objectName(PubSubCluster p) {
             return Names.role(p, Role.COMET);
@@ -34,12 +50,7 @@ public final class ServiceDependents {
         }
     }
 
-    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
-    public static class CometHeadless extends NamedDependent<Service> {
-        public CometHeadless() {
-            super(Service.class);
-        }
-
+    public static class CometHeadless extends ServiceDependent {
         @Override
         protected String objectName(PubSubCluster p) {
             return Names.cometHeadless(p);
@@ -51,12 +62,7 @@ public final class ServiceDependents {
         }
     }
 
-    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
-    public static class Logic extends NamedDependent<Service> {
-        public Logic() {
-            super(Service.class);
-        }
-
+    public static class Logic extends ServiceDependent {
         @Override
         protected String objectName(PubSubCluster p) {
             return Names.role(p, Role.LOGIC);
@@ -68,12 +74,7 @@ public final class ServiceDependents {
         }
     }
 
-    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
-    public static class Metrics extends NamedDependent<Service> {
-        public Metrics() {
-            super(Service.class);
-        }
-
+    public static class Metrics extends ServiceDependent {
         @Override
         protected String objectName(PubSubCluster p) {
             return Names.metrics(p);
@@ -85,12 +86,7 @@ public final class ServiceDependents {
         }
     }
 
-    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
-    public static class Redis extends NamedDependent<Service> {
-        public Redis() {
-            super(Service.class);
-        }
-
+    public static class Redis extends ServiceDependent {
         @Override
         protected String objectName(PubSubCluster p) {
             return Names.redis(p);
@@ -102,12 +98,7 @@ public final class ServiceDependents {
         }
     }
 
-    @KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false)
-    public static class Nats extends NamedDependent<Service> {
-        public Nats() {
-            super(Service.class);
-        }
-
+    public static class Nats extends ServiceDependent {
         @Override
         protected String objectName(PubSubCluster p) {
             return Names.nats(p);

@@ -1,0 +1,16 @@
+# Readiness end to end: without a kubelet the pods stay Pending, so their status is set Running/Ready through the
+# status subresource; the ReplicaSet, Deployment and StatefulSet controllers then count them ready, and the
+# operator reports the cluster Ready.
+ensure_operator || { t "the operator is running" false; return 0; }
+ns=e2e-ready psc=quickstart
+kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n $ns apply --server-side -f "$E2E_ROOT/examples/quickstart.yaml" >/dev/null
+pods_created() { [ "$(kubectl -n $ns get pods -o name | wc -l)" -ge 4 ]; }   # comet, logic, job, redis-0
+t "the pods are created (and stay Pending)" eventually 90 pods_created
+t "Ready=False before the pods are ready" eventually 60 condition_is $ns $psc Ready False
+t "the pods are marked Running and Ready" fake_pods_ready $ns
+t "Ready=True" eventually 90 condition_is $ns $psc Ready True
+t "BackendReady=True (the managed Redis StatefulSet is ready)" eventually 30 condition_is $ns $psc BackendReady True
+t "phase Running" eventually 30 equals Running jp psc/$psc '{.status.phase}' -n $ns
+t "kubectl get psc shows READY True and 1/1 per role" eventually 30 bash -c \
+  "kubectl -n $ns get psc $psc --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +1/1 +True +1/1 +1/1\$'"

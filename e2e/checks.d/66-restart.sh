@@ -1,0 +1,27 @@
+# shellcheck disable=SC2154  # op: set by e2e/lib.sh
+# An operator restart makes no spurious updates: after SIGTERM (a bounded, graceful stop), a new process and its
+# first full reconciliation of every cluster, the generation and resourceVersion of every owned object and of the
+# PubSubCluster itself (status included) are unchanged: server-side apply of the same desired state is a no-op.
+ensure_operator || { t "the operator is running" false; return 0; }
+ns=e2e-ready psc=quickstart
+snapshot() { { owned_objects $ns $psc; jp psc/$psc '{.metadata.generation} {.metadata.resourceVersion}' -n $ns; echo; } }
+settled() { local a b; a="$(snapshot)"; sleep 3; b="$(snapshot)"; [ "$a" = "$b" ] && [ -n "$a" ]; }
+t "the cluster has settled" eventually 90 settled
+before="$(snapshot)"
+
+# A cluster whose reconciliation keeps failing (and being retried) while the operator stops: its headless Service
+# name is taken by a plain ClusterIP Service, and clusterIP is immutable.
+fns=e2e-failing
+kubectl create namespace $fns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n $fns create service clusterip $psc-comet-headless --tcp=3109:3109 --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n $fns apply --server-side -f "$E2E_ROOT/examples/quickstart.yaml" >/dev/null
+t "a failing reconciliation is reported: Degraded=True" eventually 90 condition_is $fns $psc Degraded True
+t "the operator stops within 30 s of SIGTERM while a reconciliation is failing" "$op" stop
+reconciled() {   # the new process has reconciled this cluster successfully at least once
+  curl -fsS "$(operator_url /metrics)" | grep '^operator_sdk_reconciliations_success_total' |
+    grep "name=\"$psc\"" | grep "namespace=\"$ns\"" | grep -qv ' 0.0$'
+}
+t "the operator restarts" "$op" start
+t "the new operator reconciles the cluster" eventually 90 reconciled
+sleep 5   # let any (unwanted) write land before comparing
+t "no owned object and not the PubSubCluster changed" equals "$before" snapshot
