@@ -64,6 +64,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private final Transport transport;
     private final Runnable timeoutCheck = this::checkTimeout;
     private Channel channel;
+    /** This handler's context: drains write from here, past the pipeline's tail (nothing outbound is after us). */
+    private ChannelHandlerContext ctx;
     private LoopFlusher flusher;
     /** WebSocket only: writes from here skip the goim-to-WebSocket wrapping (for pre-built messages). */
     private ChannelHandlerContext framesCtx;
@@ -115,6 +117,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        this.ctx = ctx;
         flusher = comet.flusher(channel.eventLoop());
         framesCtx = ctx.pipeline().context(WebSocketFrames.class);
         if (comet.draining() || comet.atConnectionLimit()) {
@@ -550,12 +553,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         }
         for (Node x = first; x != null; x = x.next) {
             if (x.webSocketFramed) {
-                framesCtx.write(x.msg, channel.voidPromise());
+                framesCtx.write(x.msg, ctx.voidPromise());
             } else {
-                channel.write(x.msg, channel.voidPromise());
+                ctx.write(x.msg, ctx.voidPromise());
             }
         }
-        channel.flush();
+        ctx.flush();
         comet.metrics.out(transport).increment(n);
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         // A WebSocket frame may take two outbound entries (header and payload).
