@@ -480,41 +480,40 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
 
     /** A room batch: TCP clients get the inner frames as goim writes them, WebSocket clients the Raw frame. */
     @Override
-    public void deliver(RoomBatch batch) {
-        pushShared(batch.raw);
+    public int deliver(RoomBatch batch) {
+        return pushShared(batch.raw) ? 1 : 0;
     }
 
     /**
      * Queues a view of a frame shared by many recipients (the caller keeps its reference). A Raw (op 9) frame
      * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole, as
-     * one pre-built binary message.
+     * one pre-built binary message. Returns true when the frame was queued: the caller then adds it to the
+     * queue-depth gauge, once per fan-out.
      */
-    void pushShared(SharedFrame frame) {
+    boolean pushShared(SharedFrame frame) {
         if (transport == Transport.TCP) {
-            push(frame.forTcp(), false);
-        } else {
-            push(frame.forWebSocket(), true);
+            return push(frame.forTcp(), false);
         }
+        return push(frame.forWebSocket(), true);
     }
 
     /**
      * Queues a frame (taking ownership) for this client; {@code webSocketFramed} when it already is a whole
      * WebSocket message, written past the goim-to-WebSocket wrapping.
      */
-    private void push(ByteBuf frame, boolean webSocketFramed) {
+    private boolean push(ByteBuf frame, boolean webSocketFramed) {
         if (state == CLOSED) {
             frame.release();
             comet.metrics.dropClosed.increment();
-            return;
+            return false;
         }
         if (QUEUED.incrementAndGet(this) > comet.sendQueueSize) {
             QUEUED.decrementAndGet(this);
             frame.release();
             comet.metrics.dropSlowConsumer.increment();
             slowConsumer();
-            return;
+            return false;
         }
-        comet.metrics.queued.increment();
         Node node = new Node(frame, webSocketFramed);
         Node h;
         do {
@@ -524,6 +523,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         if (h == null) {
             flusher.mark(this);
         }
+        return true;
     }
 
     /** Drains the push stack onto the channel, oldest first, with one flush. Event loop only. */
@@ -543,11 +543,11 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             n++;
         }
         QUEUED.addAndGet(this, -n);
-        comet.metrics.queued.add(-n);
         if (state == CLOSED || !channel.isActive()) {
             for (Node x = first; x != null; x = x.next) {
                 x.msg.release();
             }
+            comet.metrics.queued.add(-n);
             comet.metrics.dropClosed.increment(n);
             return;
         }
@@ -559,7 +559,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             }
         }
         ctx.flush();
-        comet.metrics.out(transport).increment(n);
+        flusher.written(transport, n); // counted once per loop pass, not per session
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         // A WebSocket frame may take two outbound entries (header and payload).
         int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;

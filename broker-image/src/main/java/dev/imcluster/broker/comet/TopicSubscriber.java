@@ -55,9 +55,9 @@ final class TopicSubscriber implements RoomMember {
     }
 
     @Override
-    public void deliver(RoomBatch batch) {
+    public int deliver(RoomBatch batch) {
         if (end != null || cancelled) {
-            return;
+            return 0;
         }
         for (SubscribeResponse m : batch.responses()) {
             if (size.incrementAndGet() > capacity) {
@@ -67,12 +67,13 @@ final class TopicSubscriber implements RoomMember {
                         topic, capacity);
                 end(Status.RESOURCE_EXHAUSTED.withDescription(
                         "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
-                return;
+                return 0;
             }
             queue.offer(m);
             comet.metrics.queued.increment();
         }
         drain();
+        return 0;
     }
 
     /** Ends the stream with this status (overflow, drain); the first end wins. Any thread. */
