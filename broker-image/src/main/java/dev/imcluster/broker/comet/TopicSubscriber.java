@@ -1,6 +1,5 @@
 package dev.imcluster.broker.comet;
 
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,9 +16,10 @@ final class TopicSubscriber implements RoomMember {
     private final CometContext comet;
     private final String topic;
     private final Bucket bucket;
-    private final ServerCallStreamObserver<SubscribeResponse> observer;
+    /** Streams serialized SubscribeResponses (see {@link PubSubService#SUBSCRIBE_ENCODED}). */
+    private final ServerCallStreamObserver<byte[]> observer;
     private final int capacity;
-    private final ConcurrentLinkedQueue<SubscribeResponse> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
@@ -29,7 +29,7 @@ final class TopicSubscriber implements RoomMember {
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, Bucket bucket,
-                    ServerCallStreamObserver<SubscribeResponse> observer, java.util.Set<TopicSubscriber> active) {
+                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
         this.bucket = bucket;
@@ -59,7 +59,7 @@ final class TopicSubscriber implements RoomMember {
         if (end != null || cancelled) {
             return 0;
         }
-        for (SubscribeResponse m : batch.responses()) {
+        for (byte[] m : batch.encodedResponses()) {
             if (size.incrementAndGet() > capacity) {
                 size.decrementAndGet();
                 comet.metrics.dropSubscriberOverflow.increment();
@@ -112,7 +112,7 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    SubscribeResponse next;
+                    byte[] next;
                     while (observer.isReady() && (next = queue.poll()) != null) {
                         size.decrementAndGet();
                         comet.metrics.queued.decrement();
