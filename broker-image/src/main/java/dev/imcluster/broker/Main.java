@@ -35,7 +35,14 @@ public final class Main {
     public record Launched(int exitCode, BrokerProcess process, boolean demo) {
     }
 
+    /** Netty's leak detector samples buffers and records touches on the hot path; tests keep Netty's default. */
+    static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+
     public static void main(String[] args) throws InterruptedException {
+        // Before any Netty class loads; a -D given by the user wins.
+        if (System.getProperty(LEAK_DETECTION) == null) {
+            System.setProperty(LEAK_DETECTION, "disabled");
+        }
         Launched launched = launch(args, System.getenv(), System.err);
         if (launched.exitCode() != 0) {
             System.exit(launched.exitCode());

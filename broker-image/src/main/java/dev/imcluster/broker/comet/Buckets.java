@@ -37,13 +37,15 @@ final class Buckets {
     }
 
     /** Hands the batch to every member of the room, goim or gRPC; returns nothing, members count themselves. */
-    void deliverToRoom(String roomId, RoomBatch batch) {
+    void deliverToRoom(String roomId, RoomBatch batch, CometMetrics metrics) {
+        int queued = 0;
         for (Bucket b : buckets) {
             Room room = b.rooms.get(roomId);
             if (room != null) {
-                room.deliver(batch);
+                queued += room.deliver(batch);
             }
         }
+        metrics.queued.add(queued); // once per fan-out: a LongAdder per member per batch showed in the profile
     }
 
     /** This comet's members per room. */

@@ -59,7 +59,7 @@ final class CometContext {
     }
 
     LoopFlusher flusher(io.netty.channel.EventLoop loop) {
-        return flushers.computeIfAbsent(loop, LoopFlusher::new);
+        return flushers.computeIfAbsent(loop, l -> new LoopFlusher(l, metrics));
     }
 
     boolean draining() {

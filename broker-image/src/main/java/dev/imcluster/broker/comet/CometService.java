@@ -18,6 +18,7 @@ import io.grpc.stub.StreamObserver;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * comet's internal gRPC service, called by job (goim's comet.proto). Each message is encoded once and every
@@ -39,12 +40,14 @@ final class CometService extends CometGrpc.CometImplBase {
         }
         SharedFrame frame = encode(req.getProto());
         try {
+            int queued = 0;
             for (String key : req.getKeysList()) {
                 Session s = comet.buckets.session(key);
-                if (s != null && s.accepts(req.getProtoOp())) {
-                    s.pushShared(frame);
+                if (s != null && s.accepts(req.getProtoOp()) && s.pushShared(frame)) {
+                    queued++;
                 }
             }
+            comet.metrics.queued.add(queued);
         } finally {
             frame.release();
         }
@@ -63,11 +66,13 @@ final class CometService extends CometGrpc.CometImplBase {
         int op = req.getProtoOp();
         try {
             // goim paces a broadcast by `speed`; comet writes through bounded per-connection queues instead.
+            LongAdder queued = new LongAdder();
             comet.buckets.forEachSession(s -> {
-                if (s.accepts(op)) {
-                    s.pushShared(frame);
+                if (s.accepts(op) && s.pushShared(frame)) {
+                    queued.increment(); // uncontended: one fan-out thread
                 }
             });
+            comet.metrics.queued.add(queued.sum());
         } finally {
             frame.release();
         }
@@ -92,7 +97,7 @@ final class CometService extends CometGrpc.CometImplBase {
             comet.metrics.roomBatches.increment();
             RoomBatch batch = RoomBatch.encode(comet.alloc, fresh);
             try {
-                comet.buckets.deliverToRoom(req.getRoomId(), batch);
+                comet.buckets.deliverToRoom(req.getRoomId(), batch, comet.metrics);
             } finally {
                 batch.raw.release();
             }

@@ -12,11 +12,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class LoopFlusher implements Runnable {
     private final EventLoop loop;
+    private final CometMetrics metrics;
+    /** Frames written during the current pass, by transport; published to the metrics once per pass. */
+    private long writtenTcp;
+    private long writtenWebSocket;
     private final Queue<Runnable> dirty = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
-    LoopFlusher(EventLoop loop) {
+    LoopFlusher(EventLoop loop, CometMetrics metrics) {
         this.loop = loop;
+        this.metrics = metrics;
+    }
+
+    /** A session drained by this pass wrote n frames (event loop only). */
+    void written(Transport transport, int n) {
+        if (transport == Transport.TCP) {
+            writtenTcp += n;
+        } else {
+            writtenWebSocket += n;
+        }
     }
 
     /** Any thread: the session's drain will run on the loop soon. */
@@ -34,10 +48,27 @@ final class LoopFlusher implements Runnable {
             while ((s = dirty.poll()) != null) {
                 s.run();
             }
+            publish();
             scheduled.set(false);
             if (dirty.isEmpty() || !scheduled.compareAndSet(false, true)) {
                 return;
             }
         }
+    }
+
+    private void publish() {
+        long n = writtenTcp + writtenWebSocket;
+        if (n == 0) {
+            return;
+        }
+        metrics.queued.add(-n);
+        if (writtenTcp > 0) {
+            metrics.out(Transport.TCP).increment(writtenTcp);
+        }
+        if (writtenWebSocket > 0) {
+            metrics.out(Transport.WEBSOCKET).increment(writtenWebSocket);
+        }
+        writtenTcp = 0;
+        writtenWebSocket = 0;
     }
 }

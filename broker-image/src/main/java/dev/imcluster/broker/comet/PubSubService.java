@@ -3,11 +3,24 @@ package dev.imcluster.broker.comet;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import com.google.protobuf.Empty;
+import io.grpc.BindableService;
+import io.grpc.Drainable;
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +29,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * The public topic API on comet: Subscribe joins the room named by the topic; Publish is forwarded to logic,
  * so a client needs this one address for both.
  */
-final class PubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
+final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableService {
+    /**
+     * Subscribe with responses that are already serialized SubscribeResponse bytes: a room message is encoded
+     * once for all its subscribers, not once per stream. Same method name and wire format as the generated one.
+     */
+    static final MethodDescriptor<SubscribeRequest, byte[]> SUBSCRIBE_ENCODED = PubSubServiceGrpc.getSubscribeMethod()
+            .toBuilder(ProtoUtils.marshaller(SubscribeRequest.getDefaultInstance()), new Encoded()).build();
+
     private final CometContext comet;
     private final Set<TopicSubscriber> active = ConcurrentHashMap.newKeySet();
 
@@ -24,8 +44,25 @@ final class PubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
         this.comet = comet;
     }
 
+    /** The generated service with Subscribe bound to {@link #SUBSCRIBE_ENCODED}; Publish as generated. */
     @Override
-    public void subscribe(SubscribeRequest req, StreamObserver<SubscribeResponse> response) {
+    public ServerServiceDefinition bindService() {
+        ServerServiceDefinition generated = PubSubServiceGrpc.bindService(this);
+        ServiceDescriptor service = generated.getServiceDescriptor();
+        ServerMethodDefinition<?, ?> publish =
+                generated.getMethod(PubSubServiceGrpc.getPublishMethod().getFullMethodName());
+        ServiceDescriptor encoded = ServiceDescriptor.newBuilder(service.getName())
+                .setSchemaDescriptor(service.getSchemaDescriptor())
+                .addMethod(SUBSCRIBE_ENCODED)
+                .addMethod(publish.getMethodDescriptor())
+                .build();
+        return ServerServiceDefinition.builder(encoded)
+                .addMethod(SUBSCRIBE_ENCODED, ServerCalls.asyncServerStreamingCall(this::subscribeEncoded))
+                .addMethod(publish)
+                .build();
+    }
+
+    private void subscribeEncoded(SubscribeRequest req, StreamObserver<byte[]> response) {
         if (req.getTopic().isEmpty()) {
             response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
             return;
@@ -41,7 +78,7 @@ final class PubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
             return;
         }
         Bucket bucket = comet.buckets.forKey(UUID.randomUUID().toString());
-        new TopicSubscriber(comet, req.getTopic(), bucket, (ServerCallStreamObserver<SubscribeResponse>) response,
+        new TopicSubscriber(comet, req.getTopic(), bucket, (ServerCallStreamObserver<byte[]>) response,
                 active).start();
     }
 
@@ -53,6 +90,41 @@ final class PubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
         }
         comet.metrics.inPublish.increment();
         comet.logic.publish(req, response);
+    }
+
+    /** Passes serialized messages through. */
+    private static final class Encoded implements MethodDescriptor.Marshaller<byte[]> {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new Drained(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * Known length and drained straight into gRPC's framer: a plain stream would be copied through a fresh 8 KB
+     * buffer per message per subscriber (measured: half the throughput of generated marshalling).
+     */
+    private static final class Drained extends ByteArrayInputStream implements Drainable, KnownLength {
+        Drained(byte[] bytes) {
+            super(bytes);
+        }
+
+        @Override
+        public int drainTo(OutputStream target) throws IOException {
+            int n = count - pos;
+            target.write(buf, pos, n);
+            pos = count;
+            return n;
+        }
     }
 
     /** Ends every open subscription (drain): clients subscribe again, elsewhere. */

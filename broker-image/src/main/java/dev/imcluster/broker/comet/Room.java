@@ -12,9 +12,12 @@ final class Room {
         this.id = id;
     }
 
-    void deliver(RoomBatch batch) {
+    /** Returns the frames queued, for the caller's queue-depth gauge (see {@link RoomMember#deliver}). */
+    int deliver(RoomBatch batch) {
+        int queued = 0;
         for (RoomMember member : members) {
-            member.deliver(batch);
+            queued += member.deliver(batch);
         }
+        return queued;
     }
 }

@@ -18,19 +18,19 @@ final class RoomBatch {
     /** The Raw frame: 16-byte header, then the inner frames. Released by the owner after the fan-out. */
     final SharedFrame raw;
     final List<RoomMessage> messages;
-    /** The messages as Subscribe responses, built once for all gRPC subscribers (fan-out is single-threaded). */
-    private List<SubscribeResponse> responses;
+    /** The messages as serialized Subscribe responses, built once for all gRPC subscribers (single fan-out thread). */
+    private List<byte[]> responses;
 
     private RoomBatch(SharedFrame raw, List<RoomMessage> messages) {
         this.raw = raw;
         this.messages = messages;
     }
 
-    List<SubscribeResponse> responses() {
+    List<byte[]> encodedResponses() {
         if (responses == null) {
-            List<SubscribeResponse> list = new ArrayList<>(messages.size());
+            List<byte[]> list = new ArrayList<>(messages.size());
             for (RoomMessage m : messages) {
-                list.add(SubscribeResponse.newBuilder().setPayload(m.getBody()).build());
+                list.add(SubscribeResponse.newBuilder().setPayload(m.getBody()).build().toByteArray());
             }
             responses = list;
         }

@@ -3,6 +3,10 @@ package dev.imcluster.broker.comet;
 /** Something in a room: a goim connection ({@link Session}) or a gRPC topic subscriber. */
 interface RoomMember {
 
-    /** Hands a room batch to this member; must not block. The batch stays owned by the caller. */
-    void deliver(RoomBatch batch);
+    /**
+     * Hands a room batch to this member; must not block. The batch stays owned by the caller. Returns the frames
+     * it queued that the caller adds to the queue-depth gauge (once per fan-out, not per member), 0 when the
+     * member counts its own.
+     */
+    int deliver(RoomBatch batch);
 }

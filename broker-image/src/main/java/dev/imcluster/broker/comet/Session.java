@@ -64,6 +64,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private final Transport transport;
     private final Runnable timeoutCheck = this::checkTimeout;
     private Channel channel;
+    /** This handler's context: drains write from here, past the pipeline's tail (nothing outbound is after us). */
+    private ChannelHandlerContext ctx;
     private LoopFlusher flusher;
     /** WebSocket only: writes from here skip the goim-to-WebSocket wrapping (for pre-built messages). */
     private ChannelHandlerContext framesCtx;
@@ -115,6 +117,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        this.ctx = ctx;
         flusher = comet.flusher(channel.eventLoop());
         framesCtx = ctx.pipeline().context(WebSocketFrames.class);
         if (comet.draining() || comet.atConnectionLimit()) {
@@ -477,41 +480,40 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
 
     /** A room batch: TCP clients get the inner frames as goim writes them, WebSocket clients the Raw frame. */
     @Override
-    public void deliver(RoomBatch batch) {
-        pushShared(batch.raw);
+    public int deliver(RoomBatch batch) {
+        return pushShared(batch.raw) ? 1 : 0;
     }
 
     /**
      * Queues a view of a frame shared by many recipients (the caller keeps its reference). A Raw (op 9) frame
      * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole, as
-     * one pre-built binary message.
+     * one pre-built binary message. Returns true when the frame was queued: the caller then adds it to the
+     * queue-depth gauge, once per fan-out.
      */
-    void pushShared(SharedFrame frame) {
+    boolean pushShared(SharedFrame frame) {
         if (transport == Transport.TCP) {
-            push(frame.forTcp(), false);
-        } else {
-            push(frame.forWebSocket(), true);
+            return push(frame.forTcp(), false);
         }
+        return push(frame.forWebSocket(), true);
     }
 
     /**
      * Queues a frame (taking ownership) for this client; {@code webSocketFramed} when it already is a whole
      * WebSocket message, written past the goim-to-WebSocket wrapping.
      */
-    private void push(ByteBuf frame, boolean webSocketFramed) {
+    private boolean push(ByteBuf frame, boolean webSocketFramed) {
         if (state == CLOSED) {
             frame.release();
             comet.metrics.dropClosed.increment();
-            return;
+            return false;
         }
         if (QUEUED.incrementAndGet(this) > comet.sendQueueSize) {
             QUEUED.decrementAndGet(this);
             frame.release();
             comet.metrics.dropSlowConsumer.increment();
             slowConsumer();
-            return;
+            return false;
         }
-        comet.metrics.queued.increment();
         Node node = new Node(frame, webSocketFramed);
         Node h;
         do {
@@ -521,6 +523,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         if (h == null) {
             flusher.mark(this);
         }
+        return true;
     }
 
     /** Drains the push stack onto the channel, oldest first, with one flush. Event loop only. */
@@ -540,23 +543,23 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             n++;
         }
         QUEUED.addAndGet(this, -n);
-        comet.metrics.queued.add(-n);
         if (state == CLOSED || !channel.isActive()) {
             for (Node x = first; x != null; x = x.next) {
                 x.msg.release();
             }
+            comet.metrics.queued.add(-n);
             comet.metrics.dropClosed.increment(n);
             return;
         }
         for (Node x = first; x != null; x = x.next) {
             if (x.webSocketFramed) {
-                framesCtx.write(x.msg, channel.voidPromise());
+                framesCtx.write(x.msg, ctx.voidPromise());
             } else {
-                channel.write(x.msg, channel.voidPromise());
+                ctx.write(x.msg, ctx.voidPromise());
             }
         }
-        channel.flush();
-        comet.metrics.out(transport).increment(n);
+        ctx.flush();
+        flusher.written(transport, n); // counted once per loop pass, not per session
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         // A WebSocket frame may take two outbound entries (header and payload).
         int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;

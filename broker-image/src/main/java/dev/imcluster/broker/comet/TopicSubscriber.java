@@ -1,6 +1,5 @@
 package dev.imcluster.broker.comet;
 
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,9 +16,10 @@ final class TopicSubscriber implements RoomMember {
     private final CometContext comet;
     private final String topic;
     private final Bucket bucket;
-    private final ServerCallStreamObserver<SubscribeResponse> observer;
+    /** Streams serialized SubscribeResponses (see {@link PubSubService#SUBSCRIBE_ENCODED}). */
+    private final ServerCallStreamObserver<byte[]> observer;
     private final int capacity;
-    private final ConcurrentLinkedQueue<SubscribeResponse> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
@@ -29,7 +29,7 @@ final class TopicSubscriber implements RoomMember {
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, Bucket bucket,
-                    ServerCallStreamObserver<SubscribeResponse> observer, java.util.Set<TopicSubscriber> active) {
+                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
         this.bucket = bucket;
@@ -55,11 +55,11 @@ final class TopicSubscriber implements RoomMember {
     }
 
     @Override
-    public void deliver(RoomBatch batch) {
+    public int deliver(RoomBatch batch) {
         if (end != null || cancelled) {
-            return;
+            return 0;
         }
-        for (SubscribeResponse m : batch.responses()) {
+        for (byte[] m : batch.encodedResponses()) {
             if (size.incrementAndGet() > capacity) {
                 size.decrementAndGet();
                 comet.metrics.dropSubscriberOverflow.increment();
@@ -67,12 +67,13 @@ final class TopicSubscriber implements RoomMember {
                         topic, capacity);
                 end(Status.RESOURCE_EXHAUSTED.withDescription(
                         "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
-                return;
+                return 0;
             }
             queue.offer(m);
             comet.metrics.queued.increment();
         }
         drain();
+        return 0;
     }
 
     /** Ends the stream with this status (overflow, drain); the first end wins. Any thread. */
@@ -111,7 +112,7 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    SubscribeResponse next;
+                    byte[] next;
                     while (observer.isReady() && (next = queue.poll()) != null) {
                         size.decrementAndGet();
                         comet.metrics.queued.decrement();
