@@ -1,5 +1,6 @@
 package dev.imcluster.broker.comet;
 
+import dev.imcluster.broker.runtime.RateLimitedLog;
 import dev.imcluster.broker.config.CometConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;

@@ -26,7 +26,7 @@ final class CometFanout {
 
     private final Counter failures;
     private final Counter skipped;
-    private final RateLimitedLog failureLog = new RateLimitedLog(log, 10_000);
+    private final RateLimitedLog failureLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
     CometFanout(MeterRegistry meters) {
         this.failures = Counter.builder("imcluster_job_push_failures")

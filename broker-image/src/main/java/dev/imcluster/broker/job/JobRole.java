@@ -47,7 +47,7 @@ public final class JobRole implements Role {
     private final JobConfig config;
     private final CometDirectory.Resolver resolver;
     private final Map<PushEnvelope.Type, Counter> consumed = new EnumMap<>(PushEnvelope.Type.class);
-    private final RateLimitedLog dropLog = new RateLimitedLog(log, 10_000);
+    private final RateLimitedLog dropLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
     private Counter noComets;
     private Counter unresolved;
     private Timer queueLatency;

@@ -39,8 +39,8 @@ final class LogicGrpcService extends LogicGrpc.LogicImplBase {
     private final Counter connects;
     private final Counter refused;
     private final Counter received;
-    private final RateLimitedLog refusedLog = new RateLimitedLog(log, 10_000);
-    private final RateLimitedLog storeLog = new RateLimitedLog(log, 10_000);
+    private final RateLimitedLog refusedLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
+    private final RateLimitedLog storeLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
     LogicGrpcService(Authenticator authenticator, SessionStore sessions, OnlineService online,
                      Duration clientHeartbeat, MeterRegistry meters) {

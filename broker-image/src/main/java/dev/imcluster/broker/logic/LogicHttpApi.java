@@ -26,7 +26,7 @@ final class LogicHttpApi {
 
     private final PushService push;
     private final OnlineService online;
-    private final RateLimitedLog unavailableLog = new RateLimitedLog(log, 10_000);
+    private final RateLimitedLog unavailableLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
     LogicHttpApi(PushService push, OnlineService online) {
         this.push = push;

@@ -1,5 +1,6 @@
 package dev.imcluster.broker.mq.kafka;
 
+import dev.imcluster.broker.runtime.RateLimitedLog;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
@@ -12,7 +13,6 @@ import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.Envelopes;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus;
-import dev.imcluster.broker.mq.RateLimitedLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

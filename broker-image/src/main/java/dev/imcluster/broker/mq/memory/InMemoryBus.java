@@ -54,7 +54,7 @@ public final class InMemoryBus implements MessageBus {
     private final Counter published;
     private final Counter rejected;
     private final Counter redelivered;
-    private final RateLimitedLog retryLog = new RateLimitedLog(log, 10_000);
+    private final RateLimitedLog retryLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
     private volatile boolean closed;
     private volatile boolean available = true;
 

@@ -1,5 +1,6 @@
 package dev.imcluster.broker.mq.nats;
 
+import dev.imcluster.broker.runtime.RateLimitedLog;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
@@ -10,7 +11,6 @@ import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus;
-import dev.imcluster.broker.mq.RateLimitedLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;

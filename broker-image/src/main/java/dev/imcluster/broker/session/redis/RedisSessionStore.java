@@ -1,7 +1,7 @@
 package dev.imcluster.broker.session.redis;
 
+import dev.imcluster.broker.runtime.RateLimitedLog;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.mq.RateLimitedLog;
 import dev.imcluster.broker.redis.LazyRedisConnection;
 import dev.imcluster.broker.redis.RedisClients;
 import dev.imcluster.broker.session.SessionStore;
