@@ -7,7 +7,7 @@
 # Skipped when the broker jar is missing and E2E_NODE_AGENT_BUILD=0.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
-state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/node-agent"
+state="${IMCLUSTER_STATE:-${IMCLUSTER_CACHE:-$HOME/.cache/imcluster}/cluster}/node-agent"
 hosts="$state/hosts"
 if [ ! -f "$jar" ]; then
   if [ "${E2E_NODE_AGENT_BUILD:-1}" = 0 ]; then echo "     (skipped: no broker jar)"; return 0; fi
