@@ -46,4 +46,20 @@ public final class BusSupport {
     public static <T> CompletableFuture<T> failed(String backend, Throwable cause) {
         return CompletableFuture.failedFuture(unavailable(backend, cause));
     }
+
+    /**
+     * Settles a publish: counts it published or failed, and turns any failure into a
+     * {@link BusUnavailableException} (logic's 503 / UNAVAILABLE).
+     */
+    public static CompletableFuture<Void> settlePublish(CompletableFuture<?> result, BusMetrics metrics,
+                                                       String backend) {
+        return result.handle((v, error) -> {
+            if (error != null) {
+                metrics.publishFailed();
+                throw unavailable(backend, error);
+            }
+            metrics.published();
+            return null;
+        });
+    }
 }

@@ -290,16 +290,8 @@ public final class KafkaBus implements MessageBus {
         } catch (RuntimeException e) {
             result.completeExceptionally(e);
         }
-        return result
-                .orTimeout(settings.deliveryTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
-                .handle((v, error) -> {
-                    if (error != null) {
-                        metrics.publishFailed();
-                        throw BusSupport.unavailable(name(), error);
-                    }
-                    metrics.published();
-                    return null;
-                });
+        return BusSupport.settlePublish(
+                result.orTimeout(settings.deliveryTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS), metrics, name());
     }
 
     @Override

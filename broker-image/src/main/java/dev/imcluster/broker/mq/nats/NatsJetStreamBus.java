@@ -231,14 +231,7 @@ public final class NatsJetStreamBus implements MessageBus {
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
-        return result.handle((v, error) -> {
-            if (error != null) {
-                metrics.publishFailed();
-                throw BusSupport.unavailable(name(), error);
-            }
-            metrics.published();
-            return null;
-        });
+        return BusSupport.settlePublish(result, metrics, name());
     }
 
     @Override
