@@ -56,7 +56,8 @@ final class CometMetrics {
                 .description("Open gRPC topic Subscribe streams").register(registry);
         Gauge.builder("imcluster.comet.rooms", buckets, Buckets::roomCount)
                 .description("Rooms (and topics) with at least one member on this comet").register(registry);
-        Gauge.builder("imcluster.comet.send.queue.depth", queued, LongAdder::sum)
+        // Clamped: a fan-out adds its count after the frames are queued, so a fast drain can subtract first.
+        Gauge.builder("imcluster.comet.send.queue.depth", queued, q -> Math.max(0, q.sum()))
                 .description("Messages queued in comet for clients, across all connections").register(registry);
 
         inPush = in("push");
