@@ -55,7 +55,7 @@ base_image() {
   local work t0=$SECONDS
   work="$(mktemp -d)"
   # shellcheck disable=SC2064
-  trap "rm -rf '$work'" RETURN
+  trap "rm -rf '$work'; trap - RETURN" RETURN
   local rootfs="$work/rootfs"
   log "debootstrap --variant=minbase $suite"
   debootstrap --variant=minbase "$suite" "$rootfs" "$(debian_mirror)" >"$work/debootstrap.log" 2>&1 \

