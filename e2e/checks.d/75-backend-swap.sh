@@ -50,7 +50,7 @@ acked_over() { [ "${2:-$(acked)}" -gt "$1" ]; }
 
 # Every change of status.backend and the Migrating condition (a watch misses no update), with the operator's time of
 # each phase (phaseStartedAt).
-kubectl -n $ns get psc $psc -w -o jsonpath='{.status.backend.migration.from}>{.status.backend.migration.to} {.status.backend.migration.phase} {.status.backend.migration.phaseStartedAt} active={.status.backend.active} previous={.status.backend.previous} | {.status.conditions[?(@.type=="Migrating")].message}{"\n"}' \
+kubectl -n $ns get psc $psc -w -o jsonpath='{.status.backend.migration.from}>{.status.backend.migration.to} {.status.backend.migration.phase} {.status.backend.migration.phaseStartedAt} active={.status.backend.active} previous={.status.backend.previous} migrating={.status.conditions[?(@.type=="Migrating")].status} | {.status.conditions[?(@.type=="Migrating")].message}{"\n"}' \
   >"$work/phases.log" 2>/dev/null &
 watcher=$!
 # phases_seen FROM>TO   the distinct phases the watch saw for that migration, in order.
@@ -68,6 +68,9 @@ t "status.backend.migration has startedAt, phaseStartedAt and completedAt" bash 
   "kubectl -n $ns get psc $psc -o jsonpath='{.status.backend.migration.startedAt} {.status.backend.migration.phaseStartedAt} {.status.backend.migration.completedAt}' | grep -qE '^[0-9T:-]+Z [0-9T:-]+Z [0-9T:-]+Z$'"
 t "the watch saw every phase in order: DualConsume SwitchPublish Drain Finalize Complete" \
   equals "DualConsume SwitchPublish Drain Finalize Complete" phases_seen 'redis>nats'
+# Every status update of a running phase says Migrating=True, its message naming that phase.
+migrating_in_every_phase() { awk '$1 == "redis>nats" && $2 != "Complete" && !($6 == "migrating=True" && index($0, "phase " $2)) { print; bad = 1 } END { exit bad }' "$work/phases.log"; }
+t "while the swap runs, every status update says Migrating=True and names the phase" migrating_in_every_phase
 t "Drain ended on the job pods' own GET /migration (HttpDrainProbe): redis drained, lag 0" \
   grep -qE 'redis>nats Finalize .*redis is drained \(job pods \[[^]]+\] report lag 0\)' "$work/phases.log"
 t "the Migrating condition is False once Complete" eventually 30 condition_is $ns $psc Migrating False
