@@ -5,7 +5,7 @@
 # status.backend.migration with its time; the swap must pass DualConsume, SwitchPublish, Drain (decided by the
 # operator's HttpDrainProbe reading GET /migration on the job pod's own address), Finalize and Complete. Then a swap
 # to an unreachable Kafka stays in DualConsume with a clear Migrating message, and setting the field back cancels it.
-# At the end, every acknowledged push reached both receivers: published == delivered, zero lost.
+# Then a swap back to redis is reverted once logic publishes to redis: it reverses and drains redis. At the end, every acknowledged push reached both receivers: published == delivered, zero lost.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
 state="${IMCLUSTER_STATE:-${IMCLUSTER_CACHE:-$HOME/.cache/imcluster}/cluster}/node-agent"
@@ -120,6 +120,32 @@ t "job rolled back: every job pod ready (the unready one is gone), Migrating Fal
   "[ \"\$(kubectl -n $ns get pods -l app.kubernetes.io/instance=$psc,app.kubernetes.io/component=job -o jsonpath='{range .items[*]}{.status.containerStatuses[0].ready}{\"\\n\"}{end}' | sort -u)\" = true ] && [ \"\$(kubectl -n $ns get psc $psc -o jsonpath='{.status.conditions[?(@.type==\"Migrating\")].status}')\" = False ]"
 t "the cluster is Ready on nats" eventually 120 condition_is $ns $psc Ready True
 echo "     phases seen (nats -> kafka, cancelled):"; first_of_each_phase 'nats>kafka'
+
+# A revert once logic publishes to the new backend: nats -> redis, set back to nats as soon as the watch shows
+# Drain or Finalize (logic has rolled out to redis: every logic pod publishes there). The swap reverses into
+# redis -> nats: logic rolls back to nats and job consumes both until redis, where logic published meanwhile, is
+# drained.
+mark="$(wc -l <"$work/phases.log")"
+since_mark() { tail -n +$((mark + 1)) "$work/phases.log"; }
+t "kubectl patch psc: mq.backend nats -> redis, under traffic" \
+  kubectl -n $ns patch psc $psc --type=merge -p '{"spec":{"mq":{"backend":"redis"}}}'
+# Read from the watch's file every 0.2 s (no API call): Drain and Finalize may last only seconds.
+watched() { local deadline=$((SECONDS + $1)); until since_mark | grep -qE "$2"; do
+  [ $SECONDS -ge $deadline ] && return 1; sleep 0.2; done; }
+t "the swap nats -> redis reaches Drain or Finalize: logic rolled out to publish to redis" \
+  watched 300 '^nats>redis (Drain|Finalize) '
+t "kubectl patch psc: mq.backend back to nats while logic publishes to redis (revert)" \
+  kubectl -n $ns patch psc $psc --type=merge -p '{"spec":{"mq":{"backend":"nats"}}}'
+t "the reversed swap redis -> nats reaches Complete" eventually 600 phase_is 'redis>nats' Complete
+t "status.backend: active nats, previous redis" equals "nats/redis" jp psc/$psc '{.status.backend.active}/{.status.backend.previous}' -n $ns
+reversal_phases() { since_mark | awk '$1 == "redis>nats" { print $2 }' | uniq | paste -sd' '; }
+t "the reversal passed SwitchPublish Drain Finalize Complete" equals "SwitchPublish Drain Finalize Complete" reversal_phases
+t "its Drain ended on the job pods' GET /migration: redis (where logic published meanwhile) drained" bash -c \
+  "tail -n +$((mark + 1)) '$work/phases.log' | grep -qE '^redis>nats Finalize .*redis is drained \\(job pods \\[[^]]+\\] report lag 0\\)'"
+t "a second MigrationReverted Event (the cancel's, then this revert's)" bash -c \
+  "[ \$(kubectl -n $ns get events --field-selector involvedObject.name=$psc,reason=MigrationReverted -o name | wc -l) -ge 2 ]"
+echo "     phases seen (nats -> redis, reverted into redis -> nats):"
+since_mark | awk '$1 != ">" && !seen[$1 $2]++' | sed 's/^/     | /' | cut -c1-250
 
 # Zero loss: stop publishing, let the last pushes arrive, compare.
 touch "$work/stop"
