@@ -153,7 +153,8 @@ trc=0; wait $traffic || trc=$?
 kill $watcher 2>/dev/null || true
 t "zero lost: every acknowledged push reached the WebSocket client and the gRPC subscriber" test $trc = 0
 grep -E '^(final|OK|MISS|FAIL)' "$work/traffic.log" | sed 's/^/     | /'
-[ $trc = 0 ] || tail -30 "$work/traffic.log"
+[ $trc = 0 ] || { tail -30 "$work/traffic.log"; cp "$work/traffic.log" "$work/phases.log" "$state/" 2>/dev/null
+  echo "     (traffic.log and phases.log kept in $state/)"; }
 
 kubectl -n $ns delete psc $psc --wait=false >/dev/null
 t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
