@@ -225,8 +225,20 @@ class JobRoleTest {
 
     @Test
     void dnsDiscoveryFollowsTheRecordsAndResolvesServerIds() throws Exception {
+        // DNS names addresses, not ports: both comets on one port, which must be free on 127.0.0.2 too.
         cometB.close();
-        cometB = new FakeComet("127.0.0.2", cometA.port());
+        for (int attempt = 0; ; attempt++) {
+            try {
+                cometB = new FakeComet("127.0.0.2", cometA.port());
+                break;
+            } catch (java.io.IOException taken) {
+                if (attempt == 10) {
+                    throw taken;
+                }
+                cometA.close();
+                cometA = new FakeComet("127.0.0.1", 0);
+            }
+        }
         Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
                 "comets.test", List.of("127.0.0.1", "127.0.0.2"),
                 "comet-b.comets.test", List.of("127.0.0.2")));
