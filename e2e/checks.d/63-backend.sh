@@ -1,7 +1,8 @@
 # Patching spec.mq.backend (redis -> managed NATS) starts the zero-loss migration (docs/BACKEND-SWAP.md): its first
 # phase, DualConsume, rolls only job (which now consumes the old and the new backend); logic keeps publishing to the
 # old backend until job's rollout is complete, so it must not roll yet; comet never reads the queue. The later
-# phases need running pods and are covered by the process-level swap test (BackendSwapTest) and 70-node-agent.
+# phases need running pods: they are covered by the process-level swap test (BackendSwapTest) and, on the node
+# agent's process pods under traffic, by 75-backend-swap.
 ensure_operator || { t "the operator is running" false; return 0; }
 ns=e2e-operator psc=quickstart
 eventually 90 owned $ns $psc deployment/$psc-job >/dev/null || { t "quickstart is reconciled (60-operator)" false; return 0; }

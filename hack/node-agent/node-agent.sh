@@ -13,6 +13,13 @@ cluster_state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}"
 state="$cluster_state/node-agent"
 [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$cluster_state/kubeconfig"
 jar="${BROKER_JAR:-$root/broker-image/target/imcluster-broker.jar}"
+# Pod addresses: 127.0.0.N for the default state dir, 127.X.0.N (X from the state dir's path) for any other, so the
+# node agents of several local clusters on one machine (IMCLUSTER_STATE) never hand out the same address.
+if [ "$cluster_state" = "$IMCLUSTER_CACHE/cluster" ]; then
+  ip_base=127.0.0.
+else
+  ip_base="127.$(( $(printf %s "$cluster_state" | cksum | cut -d' ' -f1) % 200 + 50 )).0."
+fi
 
 running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 
@@ -23,7 +30,7 @@ start() {
   if running; then log "node agent already running (pid $(cat "$state/pid"))"; return 0; fi
   kill_leftovers
   setsid python3 "$root/hack/node-agent/node_agent.py" --kubeconfig "$KUBECONFIG" --state "$state" \
-    --broker-jar "$jar" >>"$state/agent.log" 2>&1 </dev/null &
+    --broker-jar "$jar" --ip-base "$ip_base" >>"$state/agent.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   wait_for 30 "$root/hack/node-agent/node-agent.sh" status >/dev/null 2>&1 \
     || { tail -20 "$state/agent.log" >&2; die "the node agent did not register its node"; }

@@ -92,8 +92,9 @@ public final class JobRole implements Role {
             consumed.put(type, Counter.builder("imcluster_job_consumed").tag("type", type.name().toLowerCase(Locale.ROOT))
                     .description("Envelopes consumed from the queue (redeliveries included)").register(meters));
         }
-        noComets = Counter.builder("imcluster_job_dropped").tag("reason", "no_comets")
-                .description("Messages dropped because no comet was discovered").register(meters);
+        noComets = Counter.builder("imcluster_job_deferred").tag("reason", "no_comets")
+                .description("Deliveries retried later because no comet was discovered yet (the message stays in "
+                        + "the queue)").register(meters);
         unresolved = Counter.builder("imcluster_job_push_server_unresolved")
                 .description("Key pushes whose server was unknown, sent to every comet instead").register(meters);
         queueLatency = Timer.builder("imcluster_job_queue_latency")
@@ -137,6 +138,14 @@ public final class JobRole implements Role {
                 : p.status().thenApply(PreviousBackend.Status::toJson);
     }
 
+    /** No comet is known yet: the delivery is retried later (it fails the handler's future, so nothing is acked). */
+    static final class NoCometsException extends RuntimeException {
+        NoCometsException(String msgId) {
+            super("no comet discovered yet; message " + msgId + " stays in the queue and is retried", null, false,
+                    false);
+        }
+    }
+
     CompletableFuture<Void> handle(PushEnvelope e) {
         consumed.get(e.getType() == PushEnvelope.Type.UNRECOGNIZED ? PushEnvelope.Type.PUSH : e.getType()).increment();
         if (e.getPublishedAtMicros() > 0) {
@@ -145,9 +154,11 @@ public final class JobRole implements Role {
         }
         List<CometClient> all = comets.all();
         if (all.isEmpty()) {
+            // Not acknowledged: comets that are not discovered yet (a job pod just started, DNS trouble) are not
+            // comets that do not exist, and acking here would lose the message. The bus retries it with backoff,
+            // and hands it to another replica if this one stops.
             noComets.increment();
-            dropLog.warn("no comets discovered; dropping message " + e.getMsgId());
-            return CompletableFuture.completedFuture(null);
+            return CompletableFuture.failedFuture(new NoCometsException(e.getMsgId()));
         }
         return switch (e.getType()) {
             case PUSH -> push(e, all);

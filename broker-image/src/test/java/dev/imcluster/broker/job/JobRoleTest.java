@@ -199,9 +199,46 @@ class JobRoleTest {
     }
 
     @Test
+    void aMessageConsumedBeforeAnyCometIsDiscoveredWaitsForOneInsteadOfBeingDropped() {
+        Map<String, List<String>> records = new ConcurrentHashMap<>();
+        CometDirectory.Resolver resolver = host -> {
+            List<String> ips = records.get(host);
+            if (ips == null) {
+                throw new UnknownHostException(host); // a job pod that starts before its DNS answers
+            }
+            return ips;
+        };
+        BrokerConfig config = config(20, Duration.ZERO);
+        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
+        config.job.comets.dnsName = "comets.test";
+        config.job.comets.port = cometA.port();
+        startJob(config, resolver);
+
+        room("live://1", "early");
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric("imcluster_job_deferred") >= 1);
+        assertThat(pending()).isEqualTo(1); // not acknowledged
+
+        records.put("comets.test", List.of("127.0.0.1"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> cometA.roomMessages().size() == 1 && pending() == 0);
+        assertThat(cometA.roomMessages().get(0).getBody().toStringUtf8()).isEqualTo("early");
+    }
+
+    @Test
     void dnsDiscoveryFollowsTheRecordsAndResolvesServerIds() throws Exception {
+        // DNS names addresses, not ports: both comets on one port, which must be free on 127.0.0.2 too.
         cometB.close();
-        cometB = new FakeComet("127.0.0.2", cometA.port());
+        for (int attempt = 0; ; attempt++) {
+            try {
+                cometB = new FakeComet("127.0.0.2", cometA.port());
+                break;
+            } catch (java.io.IOException taken) {
+                if (attempt == 10) {
+                    throw taken;
+                }
+                cometA.close();
+                cometA = new FakeComet("127.0.0.1", 0);
+            }
+        }
         Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
                 "comets.test", List.of("127.0.0.1", "127.0.0.2"),
                 "comet-b.comets.test", List.of("127.0.0.2")));

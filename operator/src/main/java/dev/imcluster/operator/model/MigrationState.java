@@ -26,7 +26,9 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         /** job rolls to consume the new backend only. */
         Finalize,
         /** Done; the old backend's managed objects are removed. Not an in-progress state. */
-        Complete;
+        Complete,
+        /** Reverted during DualConsume: logic never published to the new backend; job consumes the old one only. */
+        Cancelled;
 
         public static Phase parse(String s) {
             for (Phase p : values()) {
@@ -42,8 +44,8 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         if (from == to) {
             throw new IllegalArgumentException("a migration needs two different backends, got " + from);
         }
-        if (phase == Phase.Complete) {
-            throw new IllegalArgumentException("Complete is not an in-progress migration");
+        if (phase == Phase.Complete || phase == Phase.Cancelled) {
+            throw new IllegalArgumentException(phase + " is not an in-progress migration");
         }
     }
 
@@ -56,7 +58,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         Phase phase = Phase.parse(m.phase);
         MqSpec.Backend from = backend(m.from);
         MqSpec.Backend to = backend(m.to);
-        if (phase == null || phase == Phase.Complete || from == null || to == null || from == to) {
+        if (phase == null || phase == Phase.Complete || phase == Phase.Cancelled || from == null || to == null || from == to) {
             return null;
         }
         return new MigrationState(from, to, phase);

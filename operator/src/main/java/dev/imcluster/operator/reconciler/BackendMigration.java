@@ -19,8 +19,9 @@ import java.util.Map;
  * reconciler then renders every role for {@link Step#state()}. At most one phase change per reconciliation, so
  * each phase's rendering is applied and observed before the next one is judged.
  *
- * <p>Edits during a swap A→B: back to A reverses it (B→A, starting at SwitchPublish: every job pod already
- * consumes both, and logic rolls back to A at once); a third backend C during DualConsume retargets it (A→C: logic
+ * <p>Edits during a swap A→B: back to A during DualConsume cancels it (logic never published to B, which may be
+ * unreachable: nothing to drain there); back to A later reverses it (B→A, starting at SwitchPublish: every job pod
+ * already consumes both, and logic rolls back to A at once); a third backend C during DualConsume retargets it (A→C: logic
  * never published to B); a third backend later waits for A→B to complete, then B→C starts.
  */
 final class BackendMigration {
@@ -70,6 +71,10 @@ final class BackendMigration {
                     + ".", false);
         }
         if (desired == state.from()) {
+            if (state.phase() == Phase.DualConsume && logicStillOn(deployments.get(Role.LOGIC),
+                    BrokerConfigRenderer.render(c, state).hash(Role.LOGIC))) {
+                return cancel(was, state, now);
+            }
             MigrationState back = new MigrationState(state.to(), state.from(), Phase.SwitchPublish);
             return step(begin(back, now), back, List.of(new Event("MigrationReverted", "spec.mq.backend is "
                     + desired + " again: reversing the migration; logic publishes to " + desired + " and job keeps "
@@ -140,6 +145,43 @@ final class BackendMigration {
             }
             default -> throw new IllegalStateException("not an in-progress phase: " + state.phase());
         }
+    }
+
+    /**
+     * A revert during DualConsume: logic never published to the new backend, so there is nothing to drain there (it
+     * may be unreachable, the very reason for the revert). job simply rolls back to the old backend alone.
+     */
+    private static Step cancel(BackendStatus was, MigrationState state, String now) {
+        BackendStatus b = new BackendStatus();
+        b.active = state.from().name();
+        b.migration = copy(was.migration);
+        b.migration.phase = Phase.Cancelled.name();
+        b.migration.phaseStartedAt = now;
+        b.migration.completedAt = now;
+        return settled(b, List.of(new Event("MigrationReverted", "spec.mq.backend is " + state.from()
+                + " again during DualConsume: logic never published to " + state.to() + ", so the migration is "
+                + "cancelled and job rolls back to consume " + state.from() + " only.")));
+    }
+
+    /**
+     * Every logic pod runs the config logic has in DualConsume (the old backend's), and none was ever rolled to
+     * another one: the template carries that hash and every pod is of that template. Anything else (a reconciliation
+     * that rendered SwitchPublish but failed before recording it, say) may have published to the new backend.
+     */
+    static boolean logicStillOn(Deployment d, String hash) {
+        if (d == null || d.getSpec() == null || d.getSpec().getTemplate() == null
+                || d.getSpec().getTemplate().getMetadata() == null
+                || d.getSpec().getTemplate().getMetadata().getAnnotations() == null
+                || !hash.equals(d.getSpec().getTemplate().getMetadata().getAnnotations()
+                .get(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION)) || d.getStatus() == null) {
+            return false;
+        }
+        var st = d.getStatus();
+        boolean observed = d.getMetadata() != null && d.getMetadata().getGeneration() != null
+                && d.getMetadata().getGeneration().equals(st.getObservedGeneration());
+        int total = st.getReplicas() == null ? 0 : st.getReplicas();
+        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+        return observed && updated >= total;
     }
 
     /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */

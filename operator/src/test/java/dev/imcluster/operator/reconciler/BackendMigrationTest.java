@@ -157,6 +157,47 @@ class BackendMigrationTest {
     }
 
     @Test
+    void revertingDuringDualConsumeCancelsWithoutDrainingTheBackendLogicNeverUsed() {
+        rollOut(Role.JOB);
+        rollOut(Role.LOGIC);
+        reconcile("t0");
+        c.getSpec().mq.backend = MqSpec.Backend.kafka; // say, unreachable: job's new pods never become ready
+        reconcile("t1");
+        assertThat(phase()).isEqualTo("DualConsume");
+
+        c.getSpec().mq.backend = MqSpec.Backend.redis;
+        BackendMigration.Step s = reconcile("t2");
+        assertThat(s.events()).extracting(BackendMigration.Event::reason).containsExactly("MigrationReverted");
+        assertThat(s.events().get(0).message()).contains("logic never published to kafka");
+        assertThat(s.migrating()).isFalse();
+        assertThat(s.state()).isNull(); // job renders redis alone again
+        assertThat(phase()).isEqualTo("Cancelled");
+        assertThat(c.getStatus().backend.active).isEqualTo("redis");
+        assertThat(c.getStatus().backend.migration.completedAt).isEqualTo("t2");
+        assertThat(probes).hasValue(0);
+        assertThat(reconcile("t3").events()).isEmpty();
+        assertThat(phase()).isEqualTo("Cancelled");
+    }
+
+    @Test
+    void aRevertDuringDualConsumeStillDrainsWhenALogicPodMayHavePublishedToTheNewBackend() {
+        rollOut(Role.JOB);
+        rollOut(Role.LOGIC);
+        reconcile("t0");
+        c.getSpec().mq.backend = MqSpec.Backend.kafka;
+        reconcile("t1");
+        // logic's template is not DualConsume's (a SwitchPublish rendering whose status update was lost)
+        live.get(Role.LOGIC).getSpec().getTemplate().getMetadata().getAnnotations()
+                .put(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION, "another");
+
+        c.getSpec().mq.backend = MqSpec.Backend.redis;
+        reconcile("t2");
+        assertThat(phase()).isEqualTo("SwitchPublish");
+        assertThat(c.getStatus().backend.migration.from).isEqualTo("kafka");
+        assertThat(c.getStatus().backend.migration.to).isEqualTo("redis");
+    }
+
+    @Test
     void aThirdBackendRetargetsDuringDualConsumeAndWaitsLater() {
         rollOut(Role.JOB);
         rollOut(Role.LOGIC);

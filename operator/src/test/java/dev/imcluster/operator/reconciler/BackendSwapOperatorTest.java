@@ -198,6 +198,37 @@ class BackendSwapOperatorTest {
     }
 
     @Test
+    void aRevertDuringDualConsumeCancelsTheSwapAndJobGoesBackToTheOldBackendAlone() {
+        String ns = "swap-cancel";
+        create(ns, "quickstart.yaml", c -> { });
+        await().atMost(TIMEOUT).until(() -> hash(ns, "quickstart-job") != null && hash(ns, "quickstart-logic") != null);
+        rolledOut(ns, "quickstart-job");
+        rolledOut(ns, "quickstart-logic");
+        await().atMost(TIMEOUT).until(() -> get(ns, "quickstart").getStatus() != null);
+        String jobBefore = hash(ns, "quickstart-job");
+        String logicBefore = hash(ns, "quickstart-logic");
+        edit(ns, "quickstart", c -> {
+            c.getSpec().mq.backend = MqSpec.Backend.kafka; // never reachable here: job's new pods never get ready
+            c.getSpec().mq.kafka = new MqSpec.KafkaSpec();
+            c.getSpec().mq.kafka.bootstrapServers = "kafka:9092";
+        });
+        awaitPhase(ns, "quickstart", "DualConsume");
+        await().atMost(TIMEOUT).until(() -> mqEnv(ns, "quickstart-job").containsKey("IMCLUSTER__MQ__PREVIOUS__BACKEND"));
+        assertThat(migrating(ns, "quickstart").getMessage()).contains("set spec.mq.backend back to redis to cancel");
+
+        edit(ns, "quickstart", c -> c.getSpec().mq.backend = MqSpec.Backend.redis);
+        awaitPhase(ns, "quickstart", "Cancelled");
+        PubSubClusterStatus s = get(ns, "quickstart").getStatus();
+        assertThat(s.backend.active).isEqualTo("redis");
+        assertThat(s.backend.migration.completedAt).isNotNull();
+        await().atMost(TIMEOUT).until(() -> mqEnv(ns, "quickstart-job").isEmpty());
+        assertThat(hash(ns, "quickstart-job")).isEqualTo(jobBefore);
+        assertThat(hash(ns, "quickstart-logic")).isEqualTo(logicBefore); // logic never moved
+        assertThat(events(ns, "MigrationReverted")).isEqualTo(1);
+        await().atMost(TIMEOUT).until(() -> "False".equals(migrating(ns, "quickstart").getStatus()));
+    }
+
+    @Test
     void aRestartedOperatorContinuesTheSwapAndARevertRollsBackSafely() {
         String ns = "swap-revert";
         create(ns, "quickstart.yaml", c -> { });

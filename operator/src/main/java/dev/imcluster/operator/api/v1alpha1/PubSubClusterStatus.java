@@ -74,7 +74,7 @@ public class PubSubClusterStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Migration {
-        @JsonPropertyDescription("DualConsume, SwitchPublish, Drain, Finalize or Complete (see docs/BACKEND-SWAP.md).")
+        @JsonPropertyDescription("DualConsume, SwitchPublish, Drain, Finalize, Complete, or Cancelled (reverted during DualConsume; see docs/BACKEND-SWAP.md).")
         public String phase;
         @JsonPropertyDescription("Backend being migrated from.")
         public String from;
