@@ -169,10 +169,16 @@ class IpPool:
 
 
 def rewrite_paths(value, mounts):
-    """Replaces each container mount path (as a whole path prefix) in value by its local directory."""
-    for mount_path, local in sorted(mounts.items(), key=lambda m: -len(m[0])):
-        value = re.sub(r"(?<![\w./-])" + re.escape(mount_path) + r"(?=/|$|[^\w.-])", lambda _: local, value)
-    return value
+    """Replaces each container mount path (as a whole path prefix) in value by its local directory.
+
+    One pass over all mounts (longest first): a replaced local path that begins like a shorter mount path
+    (a /tmp emptyDir while the state dir is under /tmp) must not be rewritten again.
+    """
+    if not mounts:
+        return value
+    paths = sorted(mounts, key=len, reverse=True)
+    pattern = r"(?<![\w./-])(" + "|".join(re.escape(p) for p in paths) + r")(?=/|$|[^\w.-])"
+    return re.sub(pattern, lambda m: mounts[m.group(1)], value)
 
 
 class PodRunner(threading.Thread):

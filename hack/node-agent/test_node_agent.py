@@ -41,6 +41,14 @@ class RewritePathsTest(unittest.TestCase):
             self.assertEqual(value, node_agent.rewrite_paths(value, self.mounts))
 
 
+    def test_a_replaced_path_is_not_rewritten_again(self):
+        # The state dir under /tmp while the pod mounts an emptyDir at /tmp: one pass, no double rewrite.
+        mounts = {"/etc/imcluster": "/tmp/state/pod/volumes/config", "/tmp": "/tmp/state/pod/volumes/tmp"}
+        self.assertEqual("/tmp/state/pod/volumes/config/broker.yaml",
+                         node_agent.rewrite_paths("/etc/imcluster/broker.yaml", mounts))
+        self.assertEqual("/tmp/state/pod/volumes/tmp/x", node_agent.rewrite_paths("/tmp/x", mounts))
+
+
 class HostsFileTest(unittest.TestCase):
     def render(self, services, pods):
         with tempfile.TemporaryDirectory() as d:
