@@ -4,6 +4,7 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import com.google.protobuf.Empty;
+import dev.imcluster.broker.security.BearerAuth;
 import io.grpc.BindableService;
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -89,7 +90,13 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         comet.metrics.inPublish.increment();
-        comet.logic.publish(req, response);
+        String caller = BearerAuth.CALLER.get();
+        if (caller != null && !comet.publishLimiter.tryAcquire(caller)) {
+            response.onError(Status.RESOURCE_EXHAUSTED.withDescription("publish rate limit exceeded ("
+                    + "comet.publishRateLimit); slow down").asRuntimeException());
+            return;
+        }
+        comet.logic.publish(req, BearerAuth.AUTHORIZATION.get(), response);
     }
 
     /** Passes serialized messages through. */
