@@ -165,7 +165,8 @@ class PubSubClusterReconcilerTest {
                 "Service/quickstart-comet", "Service/quickstart-comet-headless", "Service/quickstart-logic",
                 "Service/quickstart-metrics", "Service/quickstart-redis", "PodDisruptionBudget/quickstart-comet",
                 "PodDisruptionBudget/quickstart-logic", "PodDisruptionBudget/quickstart-job",
-                "StatefulSet/quickstart-redis", "Secret/quickstart-redis-password");
+                "StatefulSet/quickstart-redis", "Secret/quickstart-redis-password",
+                "Secret/quickstart-internal-token");
         await().atMost(TIMEOUT).untilAsserted(() ->
                 assertThat(resourceVersions(ns).keySet()).containsExactlyInAnyOrderElementsOf(expected));
         for (HasMetadata o : ownedObjects(ns)) {
