@@ -74,6 +74,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         if (comet.atConnectionLimit()) {
+            comet.metrics.disconnect("max_connections");
+            comet.limitLog.warn("refused a gRPC subscriber: comet.maxConnections ({}) reached",
+                    comet.config.maxConnections);
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription("comet.maxConnections reached")
                     .asRuntimeException());
             return;

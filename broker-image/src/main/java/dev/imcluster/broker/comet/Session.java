@@ -125,6 +125,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         flusher = comet.flusher(channel.eventLoop());
         framesCtx = ctx.pipeline().context(WebSocketFrames.class);
         if (comet.draining() || comet.atConnectionLimit()) {
+            if (!comet.draining()) {
+                comet.limitLog.warn("refused a {} connection from {}: comet.maxConnections ({}) reached", transport,
+                        channel.remoteAddress(), comet.config.maxConnections);
+            }
             close(comet.draining() ? "draining" : "max_connections");
             comet.metrics.disconnect(closeReason);
             return;
