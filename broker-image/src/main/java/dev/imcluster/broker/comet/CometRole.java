@@ -7,13 +7,12 @@ import dev.imcluster.broker.config.Listener;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.logic.auth.JwtVerifier;
 import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.Role;
+import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.BearerAuth;
 import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.security.RateLimiter;
 import dev.imcluster.broker.security.TlsCertificates;
-import io.netty.handler.ssl.SslContext;
-import dev.imcluster.broker.runtime.Role;
-import dev.imcluster.broker.runtime.RoleContext;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -22,6 +21,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ScheduledFuture;
@@ -73,13 +73,14 @@ public final class CometRole implements Role {
     @Override
     public void start() throws Exception {
         BrokerConfig root = ctx.config();
-        transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
-        Buckets buckets = new Buckets(config.buckets);
-        CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
+        // Key files first: a bad one fails the start before anything is allocated.
         InternalToken internalToken = InternalToken.load(root.security.internalTokenFile);
         // Clients of the public gRPC API carry the same JWT as goim's Auth; goim mode trusts clients everywhere.
         JwtVerifier jwt = root.logic.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(root.logic.auth)
                 : null;
+        transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        Buckets buckets = new Buckets(config.buckets);
+        CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
         LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout,
                 internalToken);
         comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
