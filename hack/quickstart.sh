@@ -39,6 +39,9 @@ pod_ips() { kubectl -n "$ns" get pods -l "app.kubernetes.io/instance=$psc,app.ku
 # DemoClient: a goim WebSocket client on each comet pod, a gRPC subscriber through the comet Service name
 # (resolved by the node agent's hosts file), publishing through the logic Service name.
 demo() {
+  # logic's push API wants the cluster's internal token (a Secret the operator generated).
+  IMCLUSTER_PUSH_TOKEN="$(kubectl -n "$ns" get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d)"
+  export IMCLUSTER_PUSH_TOKEN
   local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" "$@") ip
   for ip in $(pod_ips comet); do args+=(--ws "ws://$ip:3102/sub"); done
   java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"
@@ -72,7 +75,7 @@ imcluster is running on the local control plane; every pod is a local process on
   kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"comet":{"replicas":4}}}'   # scale comet
   kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"mq":{"backend":"nats","nats":{"managed":true}}}}'  # swap the backend
   curl http://\$(kubectl -n $ns get pod -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].status.podIP}'):8080/metrics
-  curl -X POST -d hello "http://\$(kubectl -n $ns get pod -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].status.podIP}'):3111/goim/push/room?operation=1000&type=live&room=1000"
+  curl -X POST -H "Authorization: Bearer \$(kubectl -n $ns get secret $psc-internal-token -o jsonpath='{.data.token}' | base64 -d)" -d hello "http://\$(kubectl -n $ns get pod -l app.kubernetes.io/component=logic -o jsonpath='{.items[0].status.podIP}'):3111/goim/push/room?operation=1000&type=live&room=1000"
   hack/quickstart.sh demo                      # push again and receive on every comet
   hack/node-agent/node-agent.sh log            # the agent; pod logs: $cluster_state/node-agent/pods/<ns>_<pod>/
   hack/quickstart.sh down                      # stop everything

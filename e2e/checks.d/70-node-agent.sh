@@ -29,7 +29,9 @@ ready_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.k
 # Live pod processes of this namespace, from the agent's pid files.
 processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*"${1:-}"*/pid; do
   [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
-demo() { local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" \
+# The operator protects logic's push API with the cluster's internal token (a generated Secret).
+push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
+demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN; local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" \
   --messages 5 --timeout 120) ip
   for ip in $(ready_pods comet); do args+=(--ws "ws://$ip:3102/sub"); done
   java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"; }
@@ -65,7 +67,8 @@ t "a broadcast reaches a goim client on each of the 4 comets and a gRPC subscrib
 follow_log="$(mktemp)"
 follow_args=(--push "http://$psc-logic.$ns.svc:3111" --reconnect "ws://$psc-comet.$ns.svc:3102/sub" --seconds 75)
 for ip in $(ready_pods comet); do follow_args+=(--ws "ws://$ip:3102/sub"); done
-java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -cp "$jar" dev.imcluster.broker.demo.DemoFollower \
+IMCLUSTER_PUSH_TOKEN="$(push_token)" java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -cp "$jar" \
+  dev.imcluster.broker.demo.DemoFollower \
   "${follow_args[@]}" >"$follow_log" 2>&1 &
 follower=$!
 t "4 followers connected, one per comet" eventually 60 bash -c "[ \$(grep -c 'connection 1 authenticated' '$follow_log') = 4 ]"

@@ -2,6 +2,7 @@ package dev.imcluster.broker.comet;
 
 import dev.imcluster.broker.runtime.RateLimitedLog;
 import dev.imcluster.broker.config.CometConfig;
+import dev.imcluster.broker.security.RateLimiter;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -22,6 +23,8 @@ final class CometContext {
     final CometMetrics metrics;
     final DedupeWindow dedupe;
     final ByteBufAllocator alloc;
+    /** comet.publishRateLimit: gRPC Publish per caller, goim upstream frames per connection key. */
+    final RateLimiter publishLimiter;
     /** Every open goim client connection, authenticated or not: closed together on drain. */
     final ChannelGroup clients = new DefaultChannelGroup("comet-clients", GlobalEventExecutor.INSTANCE);
     /** Disconnect calls to logic still running: drain waits for them. */
@@ -36,6 +39,7 @@ final class CometContext {
     final RateLimitedLog protocolLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog authLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog slowLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog limitLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
 
     private final java.util.Map<io.netty.channel.EventLoop, LoopFlusher> flushers =
@@ -43,7 +47,8 @@ final class CometContext {
     private volatile boolean draining;
 
     CometContext(CometConfig config, String serverId, Buckets buckets, LogicClient logic, CometMetrics metrics,
-                 ByteBufAllocator alloc) {
+                 ByteBufAllocator alloc, RateLimiter publishLimiter) {
+        this.publishLimiter = publishLimiter;
         this.config = config;
         this.serverId = serverId;
         this.buckets = buckets;

@@ -4,9 +4,15 @@ import dev.imcluster.broker.api.internal.OnlineReq;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.config.Listener;
+import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.logic.auth.JwtVerifier;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
+import dev.imcluster.broker.security.BearerAuth;
+import dev.imcluster.broker.security.InternalToken;
+import dev.imcluster.broker.security.RateLimiter;
+import dev.imcluster.broker.security.TlsCertificates;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -15,6 +21,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ScheduledFuture;
@@ -49,6 +56,7 @@ public final class CometRole implements Role {
     private HealthStatusManager internalHealth;
     private HealthStatusManager pubsubHealth;
     private ScheduledFuture<?> onlineReport;
+    private TlsCertificates tls;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -65,19 +73,31 @@ public final class CometRole implements Role {
     @Override
     public void start() throws Exception {
         BrokerConfig root = ctx.config();
+        // Key files first: a bad one fails the start before anything is allocated.
+        InternalToken internalToken = InternalToken.load(root.security.internalTokenFile);
+        // Clients of the public gRPC API carry the same JWT as goim's Auth; goim mode trusts clients everywhere.
+        JwtVerifier jwt = root.logic.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(root.logic.auth)
+                : null;
         transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
         Buckets buckets = new Buckets(config.buckets);
         CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
-        LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout);
-        comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT);
+        LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout,
+                internalToken);
+        comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
+                new RateLimiter("comet", config.publishRateLimit, ctx.meters()));
         ctx.health().register(HEALTH_CHECK, this::check);
         try {
+            tls = TlsCertificates.start(config.tls, ctx.meters());
             internalHealth = new HealthStatusManager();
-            internalGrpc = grpcServer(config.grpc, new CometService(comet), internalHealth);
+            internalGrpc = grpcServer(config.grpc, new CometService(comet),
+                    new BearerAuth("comet_grpc", BearerAuth.checks(internalToken, null), ctx.meters()),
+                    internalHealth, null);
             pubsub = new PubSubService(comet);
             pubsubHealth = new HealthStatusManager();
-            pubsubGrpc = grpcServer(config.pubsubGrpc, pubsub, pubsubHealth);
-            listeners = new GoimListeners(comet, transports, root.bindAddress);
+            pubsubGrpc = grpcServer(config.pubsubGrpc, pubsub,
+                    new BearerAuth("comet_pubsub_grpc", BearerAuth.checks(null, jwt), ctx.meters()),
+                    pubsubHealth, tls == null ? null : tls.grpcContext());
+            listeners = new GoimListeners(comet, transports, root.bindAddress, tls == null ? null : tls.nettyContext());
             listeners.start();
         } catch (Exception e) {
             close();
@@ -87,25 +107,31 @@ public final class CometRole implements Role {
         onlineReport = transports.workers().next().scheduleAtFixedRate(this::reportOnline, every, every,
                 TimeUnit.NANOSECONDS);
         started = true;
-        LOG.info("comet {} serving ({}): goim tcp {}, websocket {}{}, internal gRPC {}, pubsub gRPC {}, logic at {}",
+        LOG.info("comet {} serving ({}): goim tcp {}, websocket {}{}, internal gRPC {}, pubsub gRPC {}, logic at {};"
+                        + " client TLS {}, client JWT {}, internal token {}",
                 ctx.serverId(), transports.name(), tcpPort(), websocketPort(), config.websocket.path, grpcPort(),
-                pubsubGrpcPort(), config.logicAddress);
+                pubsubGrpcPort(), config.logicAddress, tls == null ? "off" : "on", jwt == null ? "off" : "on",
+                internalToken == null ? "off" : "on");
     }
 
-    private Server grpcServer(Listener listener, BindableService service, HealthStatusManager health)
-            throws IOException {
+    /** A gRPC server for {@code service} behind {@code auth} (health and reflection stay open), TLS if given. */
+    private Server grpcServer(Listener listener, BindableService service, BearerAuth auth, HealthStatusManager health,
+                              SslContext tlsContext) throws IOException {
         if (!listener.enabled) {
             return null;
         }
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(ctx.config().bindAddress, listener.port))
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(
+                        new InetSocketAddress(ctx.config().bindAddress, listener.port))
                 .bossEventLoopGroup(transports.boss())
                 .workerEventLoopGroup(transports.workers())
                 .channelType(transports.serverChannel())
-                .addService(service)
+                .addService(auth.protect(service))
                 .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
-                .build()
-                .start();
+                .addService(ProtoReflectionServiceV1.newInstance());
+        if (tlsContext != null) {
+            builder.sslContext(tlsContext);
+        }
+        Server server = builder.build().start();
         health.setStatus(service.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         return server;
@@ -190,6 +216,9 @@ public final class CometRole implements Role {
         stopServer(pubsubGrpc);
         stopServer(internalGrpc);
         comet.logic.close();
+        if (tls != null) {
+            tls.close();
+        }
         transports.close();
         ctx.health().unregister(HEALTH_CHECK);
     }

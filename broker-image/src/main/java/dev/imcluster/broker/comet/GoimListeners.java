@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 
 /** The goim-protocol listeners: raw TCP, and WebSocket binary messages at the configured path. */
@@ -23,9 +25,12 @@ final class GoimListeners implements AutoCloseable {
     private final String bindAddress;
     private Channel tcp;
     private Channel websocket;
+    /** comet.tls: both listeners speak TLS only (TCP as TLS, WebSocket as wss). Null: plaintext. */
+    private final SslContext tls;
 
-    GoimListeners(CometContext comet, Transports transports, String bindAddress) {
+    GoimListeners(CometContext comet, Transports transports, String bindAddress, SslContext tls) {
         this.comet = comet;
+        this.tls = tls;
         this.transports = transports;
         this.bindAddress = bindAddress;
     }
@@ -36,6 +41,7 @@ final class GoimListeners implements AutoCloseable {
             tcp = bootstrap(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
+                    addTls(ch);
                     ch.pipeline()
                             .addLast("frames", new FrameDecoder(comet.maxBodySize))
                             .addLast("session", new Session(comet, Transport.TCP));
@@ -56,6 +62,7 @@ final class GoimListeners implements AutoCloseable {
             websocket = bootstrap(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
+                    addTls(ch);
                     ch.pipeline()
                             .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                             .addLast("handshake", new HttpObjectAggregator(8192))
@@ -65,6 +72,14 @@ final class GoimListeners implements AutoCloseable {
                             .addLast("session", new Session(comet, Transport.WEBSOCKET));
                 }
             }).bind(new InetSocketAddress(bindAddress, c.websocket.port)).sync().channel();
+        }
+    }
+
+    private void addTls(SocketChannel ch) {
+        if (tls != null) {
+            SslHandler handler = tls.newHandler(ch.alloc());
+            handler.setHandshakeTimeoutMillis(comet.config.protocol.handshakeTimeout.toMillis());
+            ch.pipeline().addLast("tls", handler);
         }
     }
 

@@ -15,7 +15,11 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import com.google.protobuf.Empty;
 import io.grpc.ConnectivityState;
+import dev.imcluster.broker.security.Bearer;
+import dev.imcluster.broker.security.InternalToken;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -32,12 +36,17 @@ final class LogicClient implements AutoCloseable {
     private final PubSubServiceGrpc.PubSubServiceStub pubsub;
     private final long connectTimeoutMs;
 
-    LogicClient(String target, Transports transports, Duration connectTimeout) {
+    private final boolean internalToken;
+
+    /** With {@code token}, every call carries the internal token (logic's Logic service requires it). */
+    LogicClient(String target, Transports transports, Duration connectTimeout, InternalToken token) {
         this.channel = NettyChannelBuilder.forTarget(target)
                 .usePlaintext()
                 .eventLoopGroup(transports.workers())
                 .channelType(transports.socketChannel())
+                .intercept(InternalToken.interceptors(token))
                 .build();
+        this.internalToken = token != null;
         this.logic = LogicGrpc.newStub(channel);
         this.pubsub = PubSubServiceGrpc.newStub(channel);
         this.connectTimeoutMs = connectTimeout.toMillis();
@@ -64,8 +73,18 @@ final class LogicClient implements AutoCloseable {
         return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).receive(req, o));
     }
 
-    void publish(PublishRequest req, StreamObserver<Empty> response) {
-        pubsub.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).publish(req, response);
+    /**
+     * Forwards a client's Publish. With an internal token, logic trusts comet (which checked the client); without
+     * one, the client's own bearer token (if any) is passed on for logic to check.
+     */
+    void publish(PublishRequest req, String clientAuthorization, StreamObserver<Empty> response) {
+        PubSubServiceGrpc.PubSubServiceStub stub = pubsub.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        if (!internalToken && clientAuthorization != null) {
+            Metadata headers = new Metadata();
+            headers.put(Bearer.AUTHORIZATION, clientAuthorization);
+            stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        }
+        stub.publish(req, response);
     }
 
     /** Not ready only while the channel is known to be failing; an idle channel connects on first use. */

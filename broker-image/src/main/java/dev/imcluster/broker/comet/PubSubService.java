@@ -4,6 +4,7 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import com.google.protobuf.Empty;
+import dev.imcluster.broker.security.BearerAuth;
 import io.grpc.BindableService;
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -73,6 +74,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         if (comet.atConnectionLimit()) {
+            comet.metrics.disconnect("max_connections");
+            comet.limitLog.warn("refused a gRPC subscriber: comet.maxConnections ({}) reached",
+                    comet.config.maxConnections);
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription("comet.maxConnections reached")
                     .asRuntimeException());
             return;
@@ -89,7 +93,13 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         comet.metrics.inPublish.increment();
-        comet.logic.publish(req, response);
+        String caller = BearerAuth.CALLER.get();
+        if (caller != null && !comet.publishLimiter.tryAcquire(caller)) {
+            response.onError(Status.RESOURCE_EXHAUSTED.withDescription("publish rate limit exceeded ("
+                    + "comet.publishRateLimit); slow down").asRuntimeException());
+            return;
+        }
+        comet.logic.publish(req, BearerAuth.AUTHORIZATION.get(), response);
     }
 
     /** Passes serialized messages through. */

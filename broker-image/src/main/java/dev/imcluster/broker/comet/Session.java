@@ -54,6 +54,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     /** Upstream messages (Receive calls) in flight before comet stops reading from this client. */
     private static final int MAX_RECEIVES_IN_FLIGHT = 16;
     private static final int[] NO_OPS = new int[0];
+    /** Reply body to an upstream frame refused by comet.publishRateLimit (goim replies carry no status). */
+    private static final byte[] RATE_LIMITED_BODY =
+            "{\"code\":429,\"message\":\"rate limited (comet.publishRateLimit)\"}".getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8);
 
     private static final AtomicIntegerFieldUpdater<Session> QUEUED =
             AtomicIntegerFieldUpdater.newUpdater(Session.class, "queued");
@@ -121,6 +125,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         flusher = comet.flusher(channel.eventLoop());
         framesCtx = ctx.pipeline().context(WebSocketFrames.class);
         if (comet.draining() || comet.atConnectionLimit()) {
+            if (!comet.draining()) {
+                comet.limitLog.warn("refused a {} connection from {}: comet.maxConnections ({}) reached", transport,
+                        channel.remoteAddress(), comet.config.maxConnections);
+            }
             close(comet.draining() ? "draining" : "max_connections");
             comet.metrics.disconnect(closeReason);
             return;
@@ -426,6 +434,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         int ver = frame.ver();
         int op = frame.op();
         int seq = frame.seq();
+        if (!comet.publishLimiter.tryAcquire(key)) {
+            // Not forwarded; the reply says why, and the connection stays (a burst is not a protocol error).
+            write(FrameCodec.encode(comet.alloc, ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq,
+                    RATE_LIMITED_BODY));
+            return;
+        }
         ReceiveReq req = ReceiveReq.newBuilder()
                 .setMid(mid)
                 .setKey(key)

@@ -21,6 +21,7 @@ public final class BrokerConfig {
     public JobConfig job = new JobConfig();
     public MqConfig mq = new MqConfig();
     public RedisConfig redis = new RedisConfig();
+    public SecurityConfig security = new SecurityConfig();
 
     /** /metrics, /healthz and /readyz; one per process, whatever roles it runs. */
     public static final class AdminConfig {

@@ -22,6 +22,26 @@ public final class CometConfig {
     public Duration drainTimeout = Duration.ofSeconds(20);
     /** Maximum concurrent client connections (goim-protocol and gRPC subscribers); 0 means no limit. */
     public int maxConnections = 0;
+    /** TLS on the client listeners (tcp, websocket, pubsubGrpc); off unless certFile is set. */
+    public TlsConfig tls = new TlsConfig();
+    /**
+     * Client messages per second, per client: gRPC Publish (per JWT subject, or per peer address in goim mode) and
+     * goim upstream frames such as SendMsg (per connection key).
+     */
+    public RateLimitConfig publishRateLimit = new RateLimitConfig();
+
+    public static final class TlsConfig {
+        /** PEM certificate chain (a kubernetes.io/tls Secret's tls.crt); setting it turns TLS on. */
+        public String certFile;
+        /** PEM private key, PKCS#8 or PKCS#1 RSA (tls.key). */
+        public String keyFile;
+        /** How often the files are checked for a rotated certificate; new handshakes then use it. */
+        public Duration reloadInterval = Duration.ofSeconds(30);
+
+        public boolean enabled() {
+            return certFile != null && !certFile.isBlank();
+        }
+    }
 
     public static final class WebSocketListener extends Listener {
         public String path = "/sub";

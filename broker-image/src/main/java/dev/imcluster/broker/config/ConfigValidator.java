@@ -45,6 +45,15 @@ final class ConfigValidator {
         v.positive("comet.onlineReportInterval", c.comet.onlineReportInterval);
         v.nonNegative("comet.drainTimeout", c.comet.drainTimeout);
         v.range("comet.maxConnections", c.comet.maxConnections, 0, Integer.MAX_VALUE);
+        if (c.comet.tls.enabled() != (c.comet.tls.keyFile != null && !c.comet.tls.keyFile.isBlank())) {
+            v.error("comet.tls", "comet.tls.certFile and comet.tls.keyFile go together");
+        }
+        v.positive("comet.tls.reloadInterval", c.comet.tls.reloadInterval);
+        v.rateLimit("comet.publishRateLimit", c.comet.publishRateLimit);
+        v.rateLimit("logic.pushRateLimit", c.logic.pushRateLimit);
+        if (c.security.internalTokenFile != null && c.security.internalTokenFile.isBlank()) {
+            v.error("security.internalTokenFile", "must not be blank; leave it unset to turn the internal token off");
+        }
 
         v.listener("logic.http", c.logic.http);
         v.listener("logic.grpc", c.logic.grpc);
@@ -138,6 +147,18 @@ final class ConfigValidator {
             }
             case memory -> { }
         }
+    }
+
+    private void rateLimit(String key, RateLimitConfig r) {
+        if (r == null) {
+            error(key, "must not be null");
+            return;
+        }
+        if (!(r.rate >= 0 && r.rate <= 1e9)) {
+            error(key + ".rate", "must be between 0 (no limit) and 1e9 per second, got " + r.rate);
+        }
+        range(key + ".burst", r.burst, 1, 1_000_000_000);
+        range(key + ".maxKeys", r.maxKeys, 1, 10_000_000);
     }
 
     private void error(String key, String message) {

@@ -22,6 +22,8 @@ public final class LogicConfig {
     public Duration clientHeartbeat = Duration.ofMinutes(8);
     /** Largest message accepted by the push API and Publish. */
     public int maxMessageSize = 65536;
+    /** Pushes and publishes per second, per caller (remote address on the HTTP API, JWT subject or peer on gRPC). */
+    public RateLimitConfig pushRateLimit = new RateLimitConfig();
 
     public enum SessionStoreKind { memory, redis }
 

@@ -93,6 +93,19 @@ public final class Demo implements AutoCloseable {
                 });
     }
 
+    /** Env var with logic's internal token, for push API calls to a cluster deployed by the operator. */
+    static final String PUSH_TOKEN_ENV = "IMCLUSTER_PUSH_TOKEN";
+
+    /** A push API request, with {@code Authorization: Bearer $IMCLUSTER_PUSH_TOKEN} when that is set. */
+    static HttpRequest.Builder pushRequest(String uri) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri));
+        String token = System.getenv(PUSH_TOKEN_ENV);
+        if (token != null && !token.isBlank()) {
+            b.header("Authorization", "Bearer " + token.trim());
+        }
+        return b;
+    }
+
     private void publish(LogicRole logic) {
         int n = sent.incrementAndGet();
         try {

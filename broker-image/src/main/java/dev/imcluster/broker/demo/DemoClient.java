@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code java -cp imcluster-broker.jar dev.imcluster.broker.demo.DemoClient --push http://LOGIC:3111
  * --ws ws://COMET:3102/sub [--ws ...] --grpc COMET:3100 [--grpc ...] [--messages N] [--timeout SECONDS]}.
  * It connects goim WebSocket clients and gRPC topic subscribers to room {@link Demo#TOPIC}, publishes N messages
- * through logic's HTTP push API, and exits 0 when every receiver got all of them (1 otherwise).
+ * through logic's HTTP push API (with {@code IMCLUSTER_PUSH_TOKEN} as its bearer token when set), and exits 0 when every receiver got all of them (1 otherwise).
  */
 public final class DemoClient {
 
@@ -160,8 +160,8 @@ public final class DemoClient {
     }
 
     private void publish(String push, String body) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(push
-                        + "/goim/push/room?operation=1000&type=" + Demo.TYPE + "&room=" + Demo.ROOM))
+        HttpResponse<String> response = http.send(Demo.pushRequest(push
+                        + "/goim/push/room?operation=1000&type=" + Demo.TYPE + "&room=" + Demo.ROOM)
                 .timeout(Duration.ofSeconds(10))
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -127,8 +127,8 @@ public final class DemoFollower {
             int n = pushedAt.size();
             pushedAt.add(System.nanoTime());
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(push + "/goim/push/room?operation=1000&type="
-                                + Demo.TYPE + "&room=" + Demo.ROOM)).timeout(Duration.ofSeconds(5))
+                HttpResponse<String> r = http.send(Demo.pushRequest(push + "/goim/push/room?operation=1000&type="
+                                + Demo.TYPE + "&room=" + Demo.ROOM).timeout(Duration.ofSeconds(5))
                         .POST(HttpRequest.BodyPublishers.ofString(run + " #" + n, StandardCharsets.UTF_8)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {

@@ -44,7 +44,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** A request with its decoded query string and body. */
     public record Request(String method, String path, Map<String, List<String>> params, byte[] body,
-                          InetSocketAddress remote) {
+                          InetSocketAddress remote, String authorization) {
         public String param(String name) {
             List<String> values = params.get(name);
             return values == null || values.isEmpty() ? null : values.get(0);
@@ -137,7 +137,7 @@ public final class HttpServer implements AutoCloseable {
             byte[] body = new byte[msg.content().readableBytes()];
             msg.content().readBytes(body);
             Request request = new Request(msg.method().name(), query.path(), query.parameters(), body,
-                    (InetSocketAddress) ctx.channel().remoteAddress());
+                    (InetSocketAddress) ctx.channel().remoteAddress(), msg.headers().get(HttpHeaderNames.AUTHORIZATION));
             CompletableFuture<Reply> reply;
             try {
                 reply = handler.handle(request);

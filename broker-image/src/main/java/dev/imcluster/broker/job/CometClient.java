@@ -7,6 +7,7 @@ import dev.imcluster.broker.api.internal.PushMsgReply;
 import dev.imcluster.broker.api.internal.BroadcastRoomReq;
 import dev.imcluster.broker.api.internal.CometGrpc;
 import dev.imcluster.broker.api.internal.PushMsgReq;
+import dev.imcluster.broker.security.InternalToken;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -33,9 +34,10 @@ final class CometClient implements AutoCloseable {
     private long openUntil;
     private boolean open;
 
-    CometClient(String address, Duration deadline, Duration openFor) {
+    CometClient(String address, Duration deadline, Duration openFor, InternalToken token) {
         this.address = address;
-        this.channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+        this.channel = ManagedChannelBuilder.forTarget(address).usePlaintext()
+                .intercept(InternalToken.interceptors(token)).build();
         this.stub = CometGrpc.newStub(channel);
         this.deadline = deadline;
         this.openForNanos = openFor.toNanos();

@@ -1,5 +1,6 @@
 package dev.imcluster.broker.job;
 
+import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.config.JobConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -57,8 +58,12 @@ final class CometDirectory implements AutoCloseable {
     /** server ids whose lookup failed, until the next refresh. */
     private final Set<String> unresolvable = ConcurrentHashMap.newKeySet();
 
-    CometDirectory(JobConfig config, Resolver resolver) {
+    /** Sent on every call to a comet (its internal gRPC requires it when configured); may be null. */
+    private final InternalToken internalToken;
+
+    CometDirectory(JobConfig config, Resolver resolver, InternalToken internalToken) {
         this.config = config;
+        this.internalToken = internalToken;
         this.resolver = resolver;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "job-comet-discovery");
@@ -149,7 +154,7 @@ final class CometDirectory implements AutoCloseable {
         found.forEach((address, serverId) -> {
             CometClient client = previous.get(address);
             if (client == null) {
-                client = new CometClient(address, config.pushTimeout, config.comets.refreshInterval);
+                client = new CometClient(address, config.pushTimeout, config.comets.refreshInterval, internalToken);
                 added.add(address);
             }
             next.put(address, client);

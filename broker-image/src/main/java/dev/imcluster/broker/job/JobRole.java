@@ -1,5 +1,6 @@
 package dev.imcluster.broker.job;
 
+import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.api.internal.BroadcastReq;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.api.internal.PushMsgReq;
@@ -105,7 +106,7 @@ public final class JobRole implements Role {
             t.setDaemon(true);
             return t;
         });
-        comets = new CometDirectory(config, resolver);
+        comets = new CometDirectory(config, resolver, InternalToken.load(ctx.config().security.internalTokenFile));
         comets.start();
         Gauge.builder("imcluster_job_comets", comets, CometDirectory::size).description("Comets discovered")
                 .register(meters);

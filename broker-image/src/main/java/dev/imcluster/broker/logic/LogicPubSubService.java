@@ -6,6 +6,8 @@ import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.mq.BusUnavailableException;
+import dev.imcluster.broker.security.BearerAuth;
+import dev.imcluster.broker.security.RateLimiter;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletionException;
@@ -20,8 +22,11 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
     private final int topicOperation;
     private final int maxMessageSize;
 
-    LogicPubSubService(PushService push, int topicOperation, int maxMessageSize) {
+    private final RateLimiter limiter;
+
+    LogicPubSubService(PushService push, int topicOperation, int maxMessageSize, RateLimiter limiter) {
         this.push = push;
+        this.limiter = limiter;
         this.topicOperation = topicOperation;
         this.maxMessageSize = maxMessageSize;
     }
@@ -35,6 +40,13 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
         if (request.getPayload().size() > maxMessageSize) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("payload of " + request.getPayload().size()
                     + " bytes is over logic.maxMessageSize (" + maxMessageSize + ")").asRuntimeException());
+            return;
+        }
+        // Internal-token callers are comets forwarding their clients' publishes, already limited there per client.
+        String caller = BearerAuth.CALLER.get();
+        if (caller != null && !"internal".equals(caller) && !limiter.tryAcquire(caller)) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("publish rate limit exceeded (logic.pushRateLimit);"
+                    + " slow down").asRuntimeException());
             return;
         }
         push.pushRoom(topicOperation, request.getTopic(), request.getPayload().toByteArray())

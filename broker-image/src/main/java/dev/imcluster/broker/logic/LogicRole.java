@@ -3,6 +3,10 @@ package dev.imcluster.broker.logic;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.logic.auth.Authenticator;
+import dev.imcluster.broker.logic.auth.JwtVerifier;
+import dev.imcluster.broker.security.BearerAuth;
+import dev.imcluster.broker.security.InternalToken;
+import dev.imcluster.broker.security.RateLimiter;
 import dev.imcluster.broker.runtime.GrpcServers;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.runtime.Role;
@@ -43,21 +47,32 @@ public final class LogicRole implements Role {
         PushService push = new PushService(ctx.bus(), ctx.sessions(), ctx.serverId(), ctx.meters());
         OnlineService online = new OnlineService(ctx.sessions());
         String bind = ctx.config().bindAddress;
+        InternalToken internal = InternalToken.load(ctx.config().security.internalTokenFile);
+        JwtVerifier jwt = config.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(config.auth) : null;
+        RateLimiter limiter = new RateLimiter("logic", config.pushRateLimit, ctx.meters());
         if (config.grpc.enabled) {
+            // Logic (comets only): the internal token. Publish (services and comets): the internal token, or a
+            // client JWT in jwt mode; open only when neither is configured.
+            BearerAuth internalOnly = new BearerAuth("logic_grpc", BearerAuth.checks(internal, null), ctx.meters());
+            BearerAuth publishers = new BearerAuth("logic_pubsub_grpc", BearerAuth.checks(internal, jwt), ctx.meters());
             grpc = GrpcServers.start(bind, config.grpc.port, config.maxMessageSize + GRPC_OVERHEAD, List.of(
-                    new LogicGrpcService(authenticator, ctx.sessions(), online, config.clientHeartbeat, ctx.meters()),
-                    new LogicPubSubService(push, config.topicOperation, config.maxMessageSize)));
+                    internalOnly.protect(new LogicGrpcService(authenticator, ctx.sessions(), online,
+                            config.clientHeartbeat, ctx.meters())),
+                    publishers.protect(new LogicPubSubService(push, config.topicOperation, config.maxMessageSize,
+                            limiter))));
         }
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);
-            http = HttpServer.start("logic", bind, config.http.port, config.maxMessageSize, 2, api::handle);
+            http = HttpServer.start("logic", bind, config.http.port, config.maxMessageSize, 2,
+                    new PushApiGuard(internal, limiter, ctx.meters(), api::handle));
         }
         ctx.health().register("logic.bus", () -> ctx.bus().healthy() ? Health.Check.up()
                 : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));
         // Advisory: without sessions, connects and key pushes fail (clearly), but room pushes and topics flow.
         ctx.health().registerAdvisory("logic.sessions", () -> ctx.sessions().healthy() ? Health.Check.up()
                 : Health.Check.down("session store unreachable"));
-        log.info("logic serving: http :{} grpc :{} (auth mode {})", httpPort(), grpcPort(), config.auth.mode);
+        log.info("logic serving: http :{} grpc :{} (auth mode {}, internal token {})", httpPort(), grpcPort(),
+                config.auth.mode, internal == null ? "off" : "on");
     }
 
     /** The bound HTTP port (after start), or -1 when disabled. */

@@ -1,6 +1,6 @@
 package dev.imcluster.broker.runtime;
 
-import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -38,7 +38,8 @@ public final class GrpcServers {
     private GrpcServers() {
     }
 
-    public static Running start(String bindAddress, int port, int maxInboundMessageSize, List<BindableService> services)
+    public static Running start(String bindAddress, int port, int maxInboundMessageSize,
+                                List<ServerServiceDefinition> services)
             throws IOException {
         HealthStatusManager health = new HealthStatusManager();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
@@ -48,8 +49,8 @@ public final class GrpcServers {
         services.forEach(builder::addService);
         Server server = builder.build().start();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-        for (BindableService s : services) {
-            health.setStatus(s.bindService().getServiceDescriptor().getName(),
+        for (ServerServiceDefinition s : services) {
+            health.setStatus(s.getServiceDescriptor().getName(),
                     io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         }
         return new Running(server, health);

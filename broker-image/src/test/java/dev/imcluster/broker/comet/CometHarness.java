@@ -45,11 +45,17 @@ final class CometHarness implements AutoCloseable {
         config.comet.grpc.port = 0;
         config.comet.pubsubGrpc.port = 0;
         config.comet.logicAddress = logic.address();
+        config.logic.auth.mode = dev.imcluster.broker.config.LogicConfig.AuthMode.goim; // FakeLogic authenticates
         config.comet.onlineReportInterval = Duration.ofMillis(200);
         config.comet.drainTimeout = Duration.ofSeconds(5);
         tweak.accept(config);
         comet = new CometRole(new RoleContext(config, config.serverId, meters, health, null, null));
-        comet.start();
+        try {
+            comet.start();
+        } catch (Exception | Error e) {
+            logic.close();
+            throw e;
+        }
         internal = NettyChannelBuilder.forAddress("127.0.0.1", comet.grpcPort()).usePlaintext().build();
         pubsubChannel = NettyChannelBuilder.forAddress("127.0.0.1", comet.pubsubGrpcPort()).usePlaintext().build();
         job = CometGrpc.newBlockingStub(internal).withDeadlineAfter(1, TimeUnit.HOURS);

@@ -177,6 +177,16 @@ abstract class GoimClient implements AutoCloseable {
             this(port, 0);
         }
 
+        /** Over a socket already connected (a TLS one, say). */
+        Tcp(Socket connected) {
+            try {
+                socket = connected;
+                out = socket.getOutputStream();
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }
+
         /** With a small receive buffer, for a client that stops reading. */
         Tcp(int port, int receiveBuffer) {
             try {
@@ -246,9 +256,14 @@ abstract class GoimClient implements AutoCloseable {
         private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
 
         Ws(int port) {
-            ws = HttpClient.newHttpClient().newWebSocketBuilder()
+            this(HttpClient.newHttpClient(), URI.create("ws://127.0.0.1:" + port + "/sub"));
+        }
+
+        /** To any URI (wss://, say) with this client. */
+        Ws(HttpClient client, URI uri) {
+            ws = client.newWebSocketBuilder()
                     .connectTimeout(Duration.ofSeconds(10))
-                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/sub"), this)
+                    .buildAsync(uri, this)
                     .join();
         }
 

@@ -44,7 +44,8 @@ class LimitsAndLogicFailureTest {
             PubSubTest.Collector sub = new PubSubTest.Collector();
             h.pubsubAsync.subscribe(SubscribeRequest.newBuilder().setTopic("live://limit").build(), sub);
             assertThat(sub.end.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-            assertThat(h.counter("imcluster.comet.disconnects", "reason", "max_connections")).isEqualTo(1);
+            assertThat(h.counter("imcluster.comet.disconnects", "reason", "max_connections"))
+                    .as("the refused goim connection and the refused subscriber").isEqualTo(2);
             assertThat(first.heartbeat()).isEqualTo(1);
         }
     }

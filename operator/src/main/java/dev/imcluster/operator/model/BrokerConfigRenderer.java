@@ -88,7 +88,7 @@ public final class BrokerConfigRenderer {
         Map<Role, Map<String, String>> env = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
             Map<String, Object> part = new LinkedHashMap<>();
-            role.configSections().forEach(k -> part.put(k, tree.get(k)));
+            role.configSections().forEach(k -> part.put(k, section(tree, k)));
             if (part.containsKey("mq")) {
                 boolean job = role == Role.JOB;
                 part.put("mq", effectiveMq(tree, job ? jobBackend : logicBackend, job ? jobPrevious : null));
@@ -104,6 +104,16 @@ public final class BrokerConfigRenderer {
             env.put(Role.JOB, jobEnv);
         }
         return new Rendered(toYaml(tree), hashes, env);
+    }
+
+    /** The subtree at a dotted path such as {@code logic.auth}, or null. */
+    @SuppressWarnings("unchecked")
+    private static Object section(Map<String, Object> tree, String path) {
+        Object node = tree;
+        for (String k : path.split("\\.")) {
+            node = node instanceof Map<?, ?> m ? ((Map<String, Object>) m).get(k) : null;
+        }
+        return node;
     }
 
     public static MqSpec.Backend specBackend(PubSubCluster cluster) {
@@ -144,6 +154,8 @@ public final class BrokerConfigRenderer {
         root.put("job", job(cluster, spec.job));
         root.put("mq", mq(cluster, spec.mq, backend, sections));
         root.put("redis", redis(cluster, spec.redis));
+        root.put("security", ordered("internalTokenFile",
+                Mounts.INTERNAL_TOKEN_DIR + "/" + SecretRefs.internalToken(cluster).key()));
         return root;
     }
 
@@ -159,6 +171,10 @@ public final class BrokerConfigRenderer {
         }
         if (comet != null && comet.drainTimeout != null) {
             m.put("drainTimeout", comet.drainTimeout);
+        }
+        if (cluster.getSpec().tls != null) {
+            // A kubernetes.io/tls Secret; comet re-reads it when kubelet updates the volume (rotation).
+            m.put("tls", ordered("certFile", Mounts.TLS_DIR + "/tls.crt", "keyFile", Mounts.TLS_DIR + "/tls.key"));
         }
         return m;
     }

@@ -206,7 +206,9 @@ public final class DeploymentModel {
         List<VolumeMount> m = new ArrayList<>();
         m.add(new VolumeMountBuilder().withName("config").withMountPath(Mounts.CONFIG_DIR).withReadOnly(true).build());
         m.add(new VolumeMountBuilder().withName("tmp").withMountPath(Mounts.TMP_DIR).build());
-        if (role == Role.LOGIC && SecretRefs.jwt(c).isPresent()) {
+        m.add(new VolumeMountBuilder().withName("internal-token").withMountPath(Mounts.INTERNAL_TOKEN_DIR)
+                .withReadOnly(true).build());
+        if (role != Role.JOB && SecretRefs.jwt(c).isPresent()) { // comet checks JWTs on its public gRPC API
             m.add(new VolumeMountBuilder().withName("auth").withMountPath(Mounts.AUTH_DIR).withReadOnly(true).build());
         }
         if (role != Role.COMET && SecretRefs.kafkaAuth(c).isPresent()) {
@@ -225,7 +227,8 @@ public final class DeploymentModel {
                 .endConfigMap().build());
         v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(
                 new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endEmptyDir().build());
-        if (role == Role.LOGIC) {
+        v.add(secretVolume("internal-token", SecretRefs.internalToken(c).name()));
+        if (role != Role.JOB) {
             SecretRefs.jwt(c).ifPresent(ref -> v.add(secretVolume("auth", ref.name())));
         }
         if (role != Role.COMET) {

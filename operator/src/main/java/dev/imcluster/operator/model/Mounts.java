@@ -10,6 +10,8 @@ public final class Mounts {
     public static final String AUTH_DIR = SECRETS_DIR + "/auth";
     public static final String KAFKA_DIR = SECRETS_DIR + "/kafka";
     public static final String TLS_DIR = SECRETS_DIR + "/tls";
+    /** The internal token Secret, in every role. */
+    public static final String INTERNAL_TOKEN_DIR = SECRETS_DIR + "/internal";
     public static final String TMP_DIR = "/tmp";
     public static final String BROKER_JAR = "/app/imcluster-broker.jar";
 

@@ -35,6 +35,11 @@ public final class Names {
         return c.getMetadata().getName() + "-redis-password";
     }
 
+    /** The generated internal token, when the spec references none. */
+    public static String internalToken(PubSubCluster c) {
+        return c.getMetadata().getName() + "-internal-token";
+    }
+
     public static String nats(PubSubCluster c) {
         return c.getMetadata().getName() + "-nats";
     }

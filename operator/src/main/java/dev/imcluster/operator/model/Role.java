@@ -4,9 +4,10 @@ import java.util.List;
 
 /** The broker's roles, each a Deployment, with the config sections each one reads. */
 public enum Role {
-    COMET("comet", List.of("bindAddress", "admin", "comet")),
-    LOGIC("logic", List.of("bindAddress", "admin", "logic", "mq", "redis")),
-    JOB("job", List.of("bindAddress", "admin", "job", "mq", "redis"));
+    // comet verifies client JWTs on its public gRPC API itself, so it reads logic.auth (not the rest of logic).
+    COMET("comet", List.of("bindAddress", "admin", "comet", "logic.auth", "security")),
+    LOGIC("logic", List.of("bindAddress", "admin", "logic", "mq", "redis", "security")),
+    JOB("job", List.of("bindAddress", "admin", "job", "mq", "redis", "security"));
 
     private final String id;
     private final List<String> configSections;
@@ -21,7 +22,7 @@ public enum Role {
         return id;
     }
 
-    /** Top-level config keys this role reads: only changes to these roll its pods. */
+    /** Config sections this role reads (top-level keys, or dotted paths): only changes to these roll its pods. */
     public List<String> configSections() {
         return configSections;
     }

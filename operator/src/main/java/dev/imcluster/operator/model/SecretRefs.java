@@ -61,6 +61,21 @@ public final class SecretRefs {
         return Optional.empty();
     }
 
+    /** The internal token: the Secret the spec references, or the one the operator generates. */
+    public static Ref internalToken(PubSubCluster c) {
+        AuthSpec auth = c.getSpec().auth;
+        if (auth != null && auth.internalTokenSecretRef != null) {
+            return new Ref("spec.auth.internalTokenSecretRef", auth.internalTokenSecretRef.name,
+                    auth.internalTokenSecretRef.keyOr(InternalTokenModel.KEY));
+        }
+        return new Ref("generated internal token", Names.internalToken(c), InternalTokenModel.KEY);
+    }
+
+    /** True when the operator generates the internal token Secret. */
+    public static boolean generatedInternalToken(PubSubCluster c) {
+        return c.getSpec().auth == null || c.getSpec().auth.internalTokenSecretRef == null;
+    }
+
     /** Every user-provided Secret key the cluster needs (not the ones the operator generates). */
     public static List<Ref> userProvided(PubSubCluster c) {
         List<Ref> refs = new ArrayList<>();
@@ -73,6 +88,9 @@ public final class SecretRefs {
             refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "password"));
         });
         jwt(c).ifPresent(refs::add);
+        if (!generatedInternalToken(c)) {
+            refs.add(internalToken(c));
+        }
         if (spec.tls != null && spec.tls.secretName != null) {
             refs.add(new Ref("spec.tls.secretName", spec.tls.secretName, "tls.crt"));
             refs.add(new Ref("spec.tls.secretName", spec.tls.secretName, "tls.key"));

@@ -19,6 +19,7 @@ import dev.imcluster.operator.reconciler.dependent.EventSourceNames;
 import dev.imcluster.operator.reconciler.dependent.NetworkPolicyDependent;
 import dev.imcluster.operator.reconciler.dependent.PdbDependents;
 import dev.imcluster.operator.reconciler.dependent.ReconcileInputs;
+import dev.imcluster.operator.reconciler.dependent.InternalTokenSecretDependent;
 import dev.imcluster.operator.reconciler.dependent.RedisPasswordSecretDependent;
 import dev.imcluster.operator.reconciler.dependent.RoleDeploymentDependent;
 import dev.imcluster.operator.reconciler.dependent.ServiceAccountDependent;
@@ -80,6 +81,8 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
         @Dependent(name = "service-account", type = ServiceAccountDependent.class),
         @Dependent(name = "redis-password", type = RedisPasswordSecretDependent.class,
                 reconcilePrecondition = Conditions.ManagedRedis.class),
+        @Dependent(name = "internal-token", type = InternalTokenSecretDependent.class,
+                reconcilePrecondition = Conditions.GeneratedInternalToken.class),
         @Dependent(name = "redis", type = StatefulSetDependents.Redis.class,
                 reconcilePrecondition = Conditions.ManagedRedis.class, dependsOn = "redis-password",
                 useEventSourceWithName = EventSourceNames.STATEFUL_SETS),
@@ -311,10 +314,6 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
 
     static List<String> warnings(PubSubCluster c, ApiCapabilities caps) {
         List<String> w = new ArrayList<>();
-        if (c.getSpec().tls != null) {
-            w.add("spec.tls: the Secret is mounted in comet at " + Mounts.TLS_DIR + ", but the broker does not "
-                    + "terminate client TLS yet; terminate TLS in front of comet (for example at the load balancer).");
-        }
         if (!caps.policyV1()) {
             w.add("policy/v1 is not served by this API server (Kubernetes before 1.21): the PodDisruptionBudgets use "
                     + "policy/v1beta1.");

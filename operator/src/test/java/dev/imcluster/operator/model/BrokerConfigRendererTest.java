@@ -5,6 +5,7 @@ import dev.imcluster.operator.api.v1alpha1.JobSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
+import dev.imcluster.operator.api.v1alpha1.TlsSpec;
 import dev.imcluster.operator.testing.Examples;
 import org.junit.jupiter.api.Test;
 
@@ -71,12 +72,50 @@ class BrokerConfigRendererTest {
     }
 
     @Test
-    void authRollsOnlyLogic() {
+    void jwtRollsLogicAndCometWhichChecksGrpcClients() {
         assertRolls(c -> {
             c.getSpec().auth = new AuthSpec();
             c.getSpec().auth.jwt = new AuthSpec.Jwt();
             c.getSpec().auth.jwt.secretRef = new SecretKeyRef("jwt", "k");
-        }, Role.LOGIC);
+        }, Role.LOGIC, Role.COMET);
+    }
+
+    @Test
+    void everyRoleGetsTheGeneratedInternalTokenByDefault() {
+        String yaml = BrokerConfigRenderer.render(BASE).yaml();
+        assertThat(yaml).contains("internalTokenFile: " + Mounts.INTERNAL_TOKEN_DIR + "/token");
+        assertThat(SecretRefs.internalToken(BASE).name()).isEqualTo("quickstart-internal-token");
+        assertThat(SecretRefs.generatedInternalToken(BASE)).isTrue();
+    }
+
+    @Test
+    void aReferencedInternalTokenRollsEveryRole() {
+        assertRolls(c -> {
+            c.getSpec().auth = new AuthSpec();
+            c.getSpec().auth.internalTokenSecretRef = new SecretKeyRef("my-token", "shared");
+        }, Role.COMET, Role.LOGIC, Role.JOB);
+        PubSubCluster c = Examples.copy(BASE);
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.internalTokenSecretRef = new SecretKeyRef("my-token", null);
+        assertThat(BrokerConfigRenderer.render(c).yaml()).contains("internalTokenFile: " + Mounts.INTERNAL_TOKEN_DIR
+                + "/token");
+        assertThat(SecretRefs.userProvided(c)).contains(new SecretRefs.Ref("spec.auth.internalTokenSecretRef",
+                "my-token", "token"));
+    }
+
+    @Test
+    void tlsTurnsOnCometTlsFromTheMountedSecretAndRollsOnlyComet() {
+        assertRolls(c -> {
+            c.getSpec().tls = new TlsSpec();
+            c.getSpec().tls.secretName = "im-tls";
+        }, Role.COMET);
+        PubSubCluster c = Examples.copy(BASE);
+        c.getSpec().tls = new TlsSpec();
+        c.getSpec().tls.secretName = "im-tls";
+        assertThat(BrokerConfigRenderer.render(c).yaml())
+                .contains("certFile: " + Mounts.TLS_DIR + "/tls.crt")
+                .contains("keyFile: " + Mounts.TLS_DIR + "/tls.key");
+        assertThat(BrokerConfigRenderer.render(BASE).yaml()).doesNotContain("certFile");
     }
 
     @Test

@@ -133,6 +133,23 @@ class DeploymentModelTest {
     }
 
     @Test
+    void everyRoleMountsTheInternalTokenAndCometAlsoTheJwtKeyAndTls() {
+        PubSubCluster c = Examples.load("production.yaml");
+        for (Role role : Role.values()) {
+            Deployment d = deployment(c, role);
+            assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).as(role.id())
+                    .anyMatch(v -> v.getName().equals("internal-token")
+                            && v.getSecret().getSecretName().equals(SecretRefs.internalToken(c).name()));
+            assertThat(container(d).getVolumeMounts()).as(role.id())
+                    .anyMatch(m -> m.getMountPath().equals(Mounts.INTERNAL_TOKEN_DIR) && m.getReadOnly());
+            boolean jwt = container(d).getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(Mounts.AUTH_DIR));
+            assertThat(jwt).as(role.id() + " mounts the JWT key").isEqualTo(role != Role.JOB);
+            boolean tls = container(d).getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(Mounts.TLS_DIR));
+            assertThat(tls).as(role.id() + " mounts TLS").isEqualTo(role == Role.COMET);
+        }
+    }
+
+    @Test
     void userLabelsAndTolerationsAreMergedButOperatorLabelsWin() {
         PubSubCluster c = Examples.load("quickstart.yaml");
         c.getSpec().comet.podTemplate = new PodTemplateOverrides();

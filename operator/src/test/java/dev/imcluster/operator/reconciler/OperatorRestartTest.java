@@ -67,7 +67,7 @@ class OperatorRestartTest {
         one.start();
         await().atMost(TIMEOUT).until(() -> {
             PubSubCluster now = client.resources(PubSubCluster.class).inNamespace("r").withName("quickstart").get();
-            return now.getStatus() != null && versions("r").size() == 16;
+            return now.getStatus() != null && versions("r").size() == 17; // 16 owned objects + the cluster
         });
         // Settled: a reconciliation (for example after an unrelated metadata change) writes nothing.
         double before = successes(first);

@@ -148,7 +148,7 @@ class PubSubClusterReconcilerTest {
     }
 
     private static void awaitAllCreated(String ns, String name) {
-        await().atMost(TIMEOUT).until(() -> ownedObjects(ns).size() >= 15);
+        await().atMost(TIMEOUT).until(() -> ownedObjects(ns).size() >= 16);
         awaitDeployment(ns, name + "-comet");
     }
 
@@ -165,7 +165,8 @@ class PubSubClusterReconcilerTest {
                 "Service/quickstart-comet", "Service/quickstart-comet-headless", "Service/quickstart-logic",
                 "Service/quickstart-metrics", "Service/quickstart-redis", "PodDisruptionBudget/quickstart-comet",
                 "PodDisruptionBudget/quickstart-logic", "PodDisruptionBudget/quickstart-job",
-                "StatefulSet/quickstart-redis", "Secret/quickstart-redis-password");
+                "StatefulSet/quickstart-redis", "Secret/quickstart-redis-password",
+                "Secret/quickstart-internal-token");
         await().atMost(TIMEOUT).untilAsserted(() ->
                 assertThat(resourceVersions(ns).keySet()).containsExactlyInAnyOrderElementsOf(expected));
         for (HasMetadata o : ownedObjects(ns)) {
@@ -343,6 +344,36 @@ class PubSubClusterReconcilerTest {
         assertThat(events(ns, "InvalidSpec").get(0).getType()).isEqualTo("Warning");
         assertThat(resourceVersions(ns)).isEqualTo(before);
         assertThat(deployment(ns, "quickstart-comet").getSpec().getReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void aReferencedInternalTokenIsCheckedAndMountedInEveryRoleInsteadOfAGeneratedOne() {
+        String missing = "t-token-missing";
+        create(missing, "quickstart.yaml", c -> {
+            c.getSpec().auth = new AuthSpec();
+            c.getSpec().auth.internalTokenSecretRef = new SecretKeyRef("no-such-token", null);
+        });
+        await().atMost(TIMEOUT).until(() -> conditionIs(missing, "quickstart", "SpecValid", "False"));
+        assertThat(condition(cluster(missing, "quickstart").get(), "SpecValid").getMessage())
+                .contains("spec.auth.internalTokenSecretRef: Secret 'no-such-token' does not exist");
+        assertThat(deployment(missing, "quickstart-logic")).isNull();
+
+        String ns = "t-token";
+        client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("my-token").withNamespace(ns).endMetadata()
+                .addToStringData("shared", "0123456789abcdef0123456789").build()).create();
+        create(ns, "quickstart.yaml", c -> {
+            c.getSpec().auth = new AuthSpec();
+            c.getSpec().auth.internalTokenSecretRef = new SecretKeyRef("my-token", "shared");
+        });
+        for (String role : List.of("comet", "logic", "job")) {
+            Deployment d = awaitDeployment(ns, "quickstart-" + role);
+            assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).as(role)
+                    .anyMatch(v -> v.getSecret() != null && v.getSecret().getSecretName().equals("my-token"));
+        }
+        assertThat(client.configMaps().inNamespace(ns).withName("quickstart-config").get().getData().values())
+                .anyMatch(yaml -> yaml.contains("internalTokenFile: /var/run/secrets/imcluster/internal/shared"));
+        assertThat(client.secrets().inNamespace(ns).withName("quickstart-internal-token").get()).isNull();
     }
 
     @Test

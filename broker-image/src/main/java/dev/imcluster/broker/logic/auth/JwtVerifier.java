@@ -50,7 +50,7 @@ public final class JwtVerifier {
         this.clock = clock;
     }
 
-    static JwtVerifier fromConfig(LogicConfig.AuthConfig auth) {
+    public static JwtVerifier fromConfig(LogicConfig.AuthConfig auth) {
         byte[] secret = null;
         PublicKey key = null;
         if (auth.hs256SecretFile != null) {

@@ -8,8 +8,14 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class AuthSpec {
 
-    @JsonPropertyDescription("Require a JWT in the Auth frame's 'token' field.")
+    @JsonPropertyDescription("Require a JWT in the Auth frame's 'token' field and in the 'authorization: Bearer'"
+            + " metadata of the public gRPC API.")
     public Jwt jwt;
+
+    @JsonPropertyDescription("The shared token (at least 16 printable characters) that protects logic's push API and"
+            + " the internal gRPC between roles; callers send 'Authorization: Bearer <token>'. Default: a Secret"
+            + " '<cluster>-internal-token' the operator generates (key 'token'). Key default: 'token'.")
+    public SecretKeyRef internalTokenSecretRef;
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @ValidationRule(value = "has(self.secretRef) != has(self.publicKeySecretRef)",

@@ -3,6 +3,7 @@ package dev.imcluster.operator.reconciler.dependent;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
+import dev.imcluster.operator.model.SecretRefs;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
@@ -17,6 +18,14 @@ public final class Conditions {
         @Override
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
             return RedisModel.managed(p);
+        }
+    }
+
+    /** The spec references no internal token Secret, so the operator generates one. */
+    public static class GeneratedInternalToken implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return SecretRefs.generatedInternalToken(p);
         }
     }
 

@@ -1,0 +1,15 @@
+package dev.imcluster.broker.config;
+
+/** A token bucket per caller: {@code rate} per second, bursts of up to {@code burst}; rate 0 turns it off. */
+public final class RateLimitConfig {
+    /** Sustained messages per second per caller; 0 means no limit. */
+    public double rate = 0;
+    /** Messages a caller may send at once after being idle (the bucket's size). */
+    public int burst = 100;
+    /** Callers tracked at most; the least recently seen are forgotten beyond this (bounded memory). */
+    public int maxKeys = 100_000;
+
+    public boolean enabled() {
+        return rate > 0;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.imcluster.broker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** comet.tls, the rate limits and security.internalTokenFile: every error names its key. */
+class SecurityConfigValidationTest {
+
+    private static BrokerConfig load(String... kv) {
+        Map<String, String> env = new HashMap<>(Map.of("IMCLUSTER__LOGIC__AUTH__MODE", "goim"));
+        for (int i = 0; i < kv.length; i += 2) {
+            env.put(kv[i], kv[i + 1]);
+        }
+        return ConfigLoader.load(null, env);
+    }
+
+    @Test
+    void defaultsAreOff() {
+        BrokerConfig c = load();
+        assertThat(c.comet.tls.enabled()).isFalse();
+        assertThat(c.comet.publishRateLimit.enabled()).isFalse();
+        assertThat(c.logic.pushRateLimit.enabled()).isFalse();
+        assertThat(c.security.internalTokenFile).isNull();
+    }
+
+    @Test
+    void tlsNeedsBothFiles() {
+        assertThatThrownBy(() -> load("IMCLUSTER__COMET__TLS__CERT_FILE", "/x/tls.crt"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("comet.tls: comet.tls.certFile and comet.tls.keyFile go together");
+        assertThat(load("IMCLUSTER__COMET__TLS__CERT_FILE", "/x/tls.crt", "IMCLUSTER__COMET__TLS__KEY_FILE",
+                "/x/tls.key", "IMCLUSTER__COMET__TLS__RELOAD_INTERVAL", "5s").comet.tls.reloadInterval)
+                .hasSeconds(5);
+    }
+
+    @Test
+    void rateLimitsAreRangeChecked() {
+        assertThatThrownBy(() -> load("IMCLUSTER__COMET__PUBLISH_RATE_LIMIT__RATE", "-1"))
+                .hasMessageContaining("comet.publishRateLimit.rate: must be between 0");
+        assertThatThrownBy(() -> load("IMCLUSTER__LOGIC__PUSH_RATE_LIMIT__BURST", "0"))
+                .hasMessageContaining("logic.pushRateLimit.burst: must be between 1");
+        assertThatThrownBy(() -> load("IMCLUSTER__LOGIC__PUSH_RATE_LIMIT__MAX_KEYS", "0"))
+                .hasMessageContaining("logic.pushRateLimit.maxKeys");
+        assertThat(load("IMCLUSTER__COMET__PUBLISH_RATE_LIMIT__RATE", "50").comet.publishRateLimit.enabled()).isTrue();
+    }
+
+    @Test
+    void aBlankTokenFileIsAnError() {
+        assertThatThrownBy(() -> load("IMCLUSTER__SECURITY__INTERNAL_TOKEN_FILE", " "))
+                .hasMessageContaining("security.internalTokenFile");
+    }
+}
