@@ -39,6 +39,7 @@ pod_ip() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kuber
 comet_ip="$(pod_ip comet)"
 # Publishes through the logic Service's name (the hosts file follows logic's rollout: no name cache), receives on the
 # comet pod, which the swap does not touch.
+IMCLUSTER_PUSH_TOKEN="$(kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d)" \
 java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
   --ws "ws://$comet_ip:3102/sub" --grpc "$comet_ip:3100" --stop-file "$work/stop" --rate 20 >"$work/traffic.log" 2>&1 &

@@ -239,8 +239,8 @@ public final class DemoSwapTraffic {
         String problem;
         do {
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(push
-                                + "/goim/push/room?operation=1000&type=" + Demo.TYPE + "&room=" + Demo.ROOM))
+                HttpResponse<String> r = http.send(Demo.pushRequest(push
+                                + "/goim/push/room?operation=1000&type=" + Demo.TYPE + "&room=" + Demo.ROOM)
                         .timeout(Duration.ofSeconds(5))
                         .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                         HttpResponse.BodyHandlers.ofString());
