@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The operator at scale on the real local control plane: a fresh hack/local-cluster.sh (its own state dir, removed
 # at the end), the chart's CRD and RBAC, the operator as a local process (e2e/operator-process.sh) with the heap
-# its chart's memory limit gives it, then `imcluster-bench operator-scale`: 20 PubSubClusters created one at a
+# the chart's memory limit gives it, then `imcluster-bench operator-scale`: 20 PubSubClusters created one at a
 # time, 500 at once, the operator's CPU and memory with them, and reconciles/s after a restart. Writes a Markdown
 # section (default target/bench-work/operator-scale.md) that bench/run-all.sh puts into docs/BENCHMARKS.md.
 # About 2-3 minutes on 2 cores.
@@ -12,6 +12,7 @@
 #        OPSCALE_OUT     the section to write (default target/bench-work/operator-scale.md)
 #        OPSCALE_JFR=1   record the operator with JFR (settings=profile) until its restart, and summarize it
 #        OPSCALE_KEEP=1  leave the control plane and the operator running at the end (to look around)
+#        OPSCALE_HEAP_OPTS  the operator's heap options (default -Xmx256m, what the chart's 512Mi limit gives)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -26,8 +27,9 @@ export IMCLUSTER_CONTROLLERS="${IMCLUSTER_CONTROLLERS:-serviceaccount,serviceacc
 export E2E_RELEASE=imcluster E2E_NAMESPACE=imcluster-system E2E_OPERATOR_NO_BUILD=1
 out="${OPSCALE_OUT:-target/bench-work/operator-scale.md}"
 op_state="$IMCLUSTER_STATE/operator-$E2E_RELEASE"
-# The chart's memory limit is 512Mi with -XX:MaxRAMPercentage=75: the same heap here, where the host has more.
-jvm_opts="-Xmx384m"
+# The chart's memory limit is 512Mi with -XX:MaxRAMPercentage=50: the same heap here, where the host has more.
+heap_opts="${OPSCALE_HEAP_OPTS:--Xmx256m}"
+jvm_opts="$heap_opts"
 jfr="$root/target/bench-work/operator.jfr"
 if [ "${OPSCALE_JFR:-0}" = 1 ]; then
   mkdir -p "$(dirname "$jfr")"; rm -f "$jfr"
@@ -64,7 +66,7 @@ E2E_OPERATOR_JAVA_OPTS="$jvm_opts" "$root/e2e/operator-process.sh" start
 java -Xmx1g -jar bench/target/imcluster-bench.jar operator-scale \
   --pid-file "$op_state/pid" --operator-log "$op_state/operator.log" \
   --stop-command "$root/e2e/operator-process.sh stop" \
-  --start-command "E2E_OPERATOR_JAVA_OPTS=-Xmx384m $root/e2e/operator-process.sh start" \
+  --start-command "E2E_OPERATOR_JAVA_OPTS='$heap_opts' $root/e2e/operator-process.sh start" \
   --operator-notes "The operator runs as a local process with the chart's settings and RBAC (e2e/operator-process.sh: \
 10 reconcile threads, server-side apply) and \`$jvm_opts\`; kube-controller-manager runs only the \
 $IMCLUSTER_CONTROLLERS controllers, so no ReplicaSets or Pods are made (no node agent)." \
