@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole comparison in one command: imcluster's room fan-out against nats-server (core and JetStream) and
 # Redis pub/sub at 1,000 subscribers and 100-byte messages, latency at half of each one's peak, topic and key
-# pushes, the connection soak (10k and 50k where the open-files limit allows) and a JFR profile of the broker.
-# Writes docs/BENCHMARKS.md. Needs nats-server and redis-server on PATH. About 6-8 minutes on 2 cores.
+# pushes, the connection soak (10k and 50k where the open-files limit allows) and a JFR profile of the broker;
+# before that, the operator at scale on the local control plane (bench/operator-scale.sh: 500 PubSubClusters).
+# Writes docs/BENCHMARKS.md. Needs nats-server and redis-server on PATH. About 8-10 minutes on 2 cores.
 #   bench/run-all.sh [extra compare options, e.g. --duration 5 --soak 10000]
+# Env: OPSCALE=0 skips the operator step; OPSCALE_ARGS passes options to it (e.g. "-n 100").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +13,15 @@ cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [[ ! -f broker-image/target/imcluster-broker.jar || ! -f bench/target/imcluster-bench.jar ]]; then
-  ./mvnw -q -B -DskipTests -pl broker-image,bench package
+  ./mvnw -q -B -DskipTests -pl broker-image,operator,bench package
+fi
+opscale=target/bench-work/operator-scale.md
+rm -f "$opscale" "$opscale.target"
+if [[ "${OPSCALE:-1}" != 0 ]]; then
+  # shellcheck disable=SC2086 # OPSCALE_ARGS is a list of options
+  OPSCALE_OUT="$opscale" bench/operator-scale.sh ${OPSCALE_ARGS:-} \
+    || echo "operator-scale failed (the report says it was not measured)" >&2
 fi
 exec java -Xmx1g -XX:+UseParallelGC -jar bench/target/imcluster-bench.jar compare \
   --subscribers 1000 --rooms 1 --size 100 --publishers 2 --warmup 3 --duration 10 \
-  --work-dir target/bench-work --doc docs/BENCHMARKS.md --command-line "bench/run-all.sh" "$@"
+  --work-dir target/bench-work --doc docs/BENCHMARKS.md --operator-scale "$opscale" --command-line "bench/run-all.sh" "$@"

@@ -4,7 +4,8 @@
 # the environment of the chart's Deployment (so the chart's settings are what it reads). A test tool.
 #
 # Usage: e2e/operator-process.sh start | stop | status | log
-# Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`
+# Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`,
+#        E2E_OPERATOR_JAVA_OPTS (extra JVM options, e.g. -Xmx384m or a JFR recording; bench/operator-scale.sh)
 # Exit 4 from stop: it did not stop within 30 s of SIGTERM.
 # Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
 # (nothing to run).
@@ -94,8 +95,9 @@ start() {
   # by another process on this shared machine).
   envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig")
   [ -f "$state/operator.log" ] && mv -f "$state/operator.log" "$state/operator.log.1"   # the previous run's
+  local jvm_opts=(); read -r -a jvm_opts <<<"${E2E_OPERATOR_JAVA_OPTS:-}"
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
-    java -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
+    java ${jvm_opts[@]+"${jvm_opts[@]}"} -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   local pid; pid="$(cat "$state/pid")"
   ready_or_gone() {

@@ -62,7 +62,8 @@ public final class ImclusterOperator {
                         LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, leaderCallbacks, false));
             }
         });
-        operator.register(new PubSubClusterReconciler(settings.model(), caps, Clock.systemUTC(), drainProbe), o -> {
+        operator.register(new PubSubClusterReconciler(settings.model(), caps, Clock.systemUTC(), drainProbe,
+                registry), o -> {
             if (settings.namespaces().isEmpty()) {
                 o.watchingAllNamespaces();
             } else {

@@ -56,6 +56,10 @@ public final class CompareCommand implements Callable<Integer> {
             + "job.roomBatch.maxMessages (default ${DEFAULT-VALUE}; 0 to skip).")
     int variantBatch = 200;
 
+    @Option(names = "--operator-scale", description = "The operator-scale section to include (written by "
+            + "bench/operator-scale.sh; default ${DEFAULT-VALUE}); when it is missing the report says so.")
+    Path operatorScale = Path.of("target", "bench-work", "operator-scale.md");
+
     @Option(names = "--command-line", hidden = true, description = "How the report says it was produced.")
     String commandLine = "bench/run-all.sh";
 
@@ -290,16 +294,14 @@ public final class CompareCommand implements Callable<Integer> {
         }
         sb.append("\n## Profile\n\n").append(profile == null ? "Not run.\n" : profile);
         sb.append("\n## Targets of issue 9\n\n").append(targets(peaks, halves, soakSteps));
-        sb.append("\n## Operator scale: not yet measured\n\n"
-                + "Time from `kubectl apply` to all objects created for 1 and for 500 PubSubClusters, the "
-                + "operator's memory and CPU at 500 clusters, and reconciles/s after a restart need a real API "
-                + "server and are not measured by this tool yet.\n");
+        sb.append('\n').append(operatorScaleSection());
         sb.append("\n## Notes\n\n").append(NOTES_START).append('\n').append(existingNotes()).append(NOTES_END)
                 .append('\n');
         return sb.toString();
     }
 
-    private String targets(List<Result> peaks, List<Result> halves, List<Soak.Step> soakSteps) {
+    private String targets(List<Result> peaks, List<Result> halves, List<Soak.Step> soakSteps)
+            throws java.io.IOException {
         StringBuilder sb = new StringBuilder("| Target | Measured | Met |\n|---|---|---|\n");
         Result ours = peaks.get(0);
         Result natsCore = peaks.get(1);
@@ -320,8 +322,23 @@ public final class CompareCommand implements Callable<Integer> {
             sb.append(String.format(Locale.ROOT, "| 50k connections on one comet | %d held | %s |%n",
                     last.connections(), last.connections() >= 50_000 ? "yes" : "not measured here (open-files limit)"));
         }
-        sb.append("| A new cluster's objects within 1 s of apply | not measured | - |\n");
+        Path row = operatorScaleTarget();
+        sb.append(Files.exists(row) ? Files.readString(row)
+                : "| A new cluster's objects within 1 s of apply | not measured in this run | - |\n");
         return sb.toString();
+    }
+
+    private Path operatorScaleTarget() {
+        return operatorScale.resolveSibling(operatorScale.getFileName() + ".target");
+    }
+
+    private String operatorScaleSection() throws java.io.IOException {
+        if (Files.exists(operatorScale)) {
+            return Files.readString(operatorScale);
+        }
+        return "## Operator scale\n\nNot measured in this run (`" + operatorScale + "` is missing): "
+                + "`bench/operator-scale.sh` measures it on the local control plane and `bench/run-all.sh` runs it "
+                + "before the comparison.\n";
     }
 
     private String existingNotes() throws Exception {

@@ -55,7 +55,7 @@ public record BrokerMemory(long heapUsed, long nonHeapUsed, long directUsed, lon
     }
 
     /** VmRSS of the process in bytes, or -1 when it is not on this machine. */
-    static long rss(long pid) throws IOException {
+    public static long rss(long pid) throws IOException {
         if (pid <= 0) {
             return -1;
         }

@@ -148,7 +148,11 @@ class OptionalObjectsTest {
             HttpResponse<String> metrics = h.send(HttpRequest.newBuilder(URI.create(http.url("/metrics"))).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.body()).contains("operator_sdk_reconciliations");
+            assertThat(metrics.body()).contains("operator_sdk_reconciliations")
+                    .contains("imcluster_operator_reconciles_total")
+                    // one reconcile-time histogram for the controller, not one per cluster
+                    .contains("operator_sdk_controllers_execution_reconcile_seconds_count{controller=\"pubsubcluster\"}")
+                    .doesNotContainPattern("operator_sdk_controllers_execution_reconcile_seconds_bucket\\{[^}]*name=");
         });
         // The same registry setup as the operator process: promtool finds nothing to complain about.
         Promtool.assumeAvailable();

@@ -5,6 +5,7 @@ import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.RedisModel;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /** The managed backends' StatefulSets, sharing the reconciler's StatefulSet informer. */
@@ -12,6 +13,11 @@ public final class StatefulSetDependents {
     private StatefulSetDependents() {
     }
 
+    /** Tolerates the data volume's {@code emptyDir: {}} (no storage set): see {@link EmptyDirMatcher}. */
+    public static final class Matcher extends EmptyDirMatcher<StatefulSet> {
+    }
+
+    @KubernetesDependent(matcher = Matcher.class)
     public static class Redis extends NamedDependent<StatefulSet> {
         public Redis() {
             super(StatefulSet.class);
@@ -28,6 +34,7 @@ public final class StatefulSetDependents {
         }
     }
 
+    @KubernetesDependent(matcher = Matcher.class)
     public static class Nats extends NamedDependent<StatefulSet> {
         public Nats() {
             super(StatefulSet.class);
