@@ -135,7 +135,7 @@ public final class JobRole implements Role {
     public CompletableFuture<String> migrationStatus() {
         PreviousBackend p = previous;
         return p == null ? CompletableFuture.completedFuture(
-                new PreviousBackend.Status("none", java.util.OptionalLong.empty()).toJson())
+                new PreviousBackend.Status("none", java.util.OptionalLong.empty(), null).toJson())
                 : p.status().thenApply(PreviousBackend.Status::toJson);
     }
 

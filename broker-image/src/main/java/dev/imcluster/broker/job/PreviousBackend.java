@@ -23,10 +23,13 @@ import java.util.concurrent.atomic.AtomicLong;
 final class PreviousBackend implements AutoCloseable {
 
     static final Duration REFRESH = Duration.ofSeconds(5);
+    /** Below the operator's probe timeout (5 s), so an unreachable old backend gets an answer that says so. */
+    static final Duration ANSWER_WITHIN = Duration.ofSeconds(3);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One answer of GET /migration; drained means the lag is known and zero. */
-    record Status(String previous, OptionalLong lag) {
+    record Status(String previous, OptionalLong lag, String problem) {
+
         boolean drained() {
             return lag.isPresent() && lag.getAsLong() == 0;
         }
@@ -40,6 +43,9 @@ final class PreviousBackend implements AutoCloseable {
                 n.putNull("lag");
             }
             n.put("drained", drained());
+            if (problem != null) {
+                n.put("problem", problem);
+            }
             return n.toString();
         }
     }
@@ -68,20 +74,28 @@ final class PreviousBackend implements AutoCloseable {
         return bus.name();
     }
 
-    /** Measures the lag now (on this class's thread). */
+    /** Measures the lag now (on this class's thread); an unknown lag with the reason if that takes too long. */
     CompletableFuture<Status> status() {
-        return CompletableFuture.supplyAsync(this::measure, measurer);
+        return CompletableFuture.supplyAsync(this::measure, measurer).completeOnTimeout(
+                new Status(bus.name(), OptionalLong.empty(), bus.name() + " did not report the lag within "
+                        + ANSWER_WITHIN.toSeconds() + " s (unreachable?)"),
+                ANSWER_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private Status measure() {
         OptionalLong lag;
+        String problem = null;
         try {
             lag = subscription.lag();
         } catch (RuntimeException e) {
             lag = OptionalLong.empty();
+            problem = "lag query failed: " + e.getMessage();
         }
         lastLag.set(lag.orElse(-1));
-        return new Status(bus.name(), lag);
+        if (lag.isEmpty() && problem == null) {
+            problem = bus.name() + " reports no lag yet (not connected or not consuming)";
+        }
+        return new Status(bus.name(), lag, problem);
     }
 
     @Override

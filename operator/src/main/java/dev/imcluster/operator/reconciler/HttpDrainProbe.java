@@ -68,7 +68,7 @@ public final class HttpDrainProbe implements DrainProbe {
                             + state.from());
                 } else if (!m.path("drained").asBoolean(false)) {
                     waiting.add(name + ": lag " + (m.path("lag").isNumber() ? m.path("lag").asLong() : "unknown")
-                            + " on " + state.from());
+                            + " on " + state.from() + (m.hasNonNull("problem") ? " (" + m.get("problem").asText() + ")" : ""));
                 } else {
                     lags.add(name);
                 }
