@@ -50,7 +50,8 @@ public final class LogicRole implements Role {
         }
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);
-            http = HttpServer.start("logic", bind, config.http.port, config.maxMessageSize, 2, api::handle);
+            http = HttpServer.start("logic", bind, config.http.port, config.maxMessageSize, 2,
+                    HttpServer.DEFAULT_REQUEST_TIMEOUT, ctx.meters(), api::handle);
         }
         ctx.health().register("logic.bus", () -> ctx.bus().healthy() ? Health.Check.up()
                 : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));

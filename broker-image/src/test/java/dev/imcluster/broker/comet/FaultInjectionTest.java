@@ -361,8 +361,7 @@ class FaultInjectionTest {
                 List<String> gotA = awaitAll(onA, new ArrayList<>(), ids, "the client on comet A");
                 List<String> gotB = awaitAll(onB, new ArrayList<>(), ids, "the client on comet B");
                 System.out.printf("[%s] only job killed and restarted: published %d, delivered %d and %d "
-                                + "(duplicates %d and %d; redelivered after the kill, not all dropped by dedupe: "
-                                + "a restarted job has no memory of ids)%n", backend(), ids.size(), gotA.size(),
+                                + "(duplicates %d and %d)%n", backend(), ids.size(), gotA.size(),
                         gotB.size(), duplicates(gotA), duplicates(gotB));
             }
         }
