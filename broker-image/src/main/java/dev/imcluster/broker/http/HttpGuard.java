@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP server's defences against slow and broken clients, and their counters
  * ({@code imcluster_http_rejected_total{server,reason}}): a connection must deliver a complete request within
- * the request timeout of connecting or of its last response, else it is closed (a slowloris-like partial request,
- * a body shorter than its Content-Length, an idle keep-alive connection).
+ * the request timeout of connecting or of its last response, else it is closed: reason {@code timeout} when it
+ * never completed a request (a slowloris-like partial request, a body shorter than its Content-Length), reason
+ * {@code idle} (logged at debug only) for a keep-alive connection that was served and then went quiet, or sent
+ * part of its next request.
  */
 final class HttpGuard {
     private static final Logger log = LoggerFactory.getLogger(HttpGuard.class);
@@ -26,6 +28,7 @@ final class HttpGuard {
     private final String server;
     private final long timeoutNanos;
     private final Counter timeout;
+    private final Counter idle;
     private final Counter malformed;
     private final Counter tooLarge;
     private final Counter clientError;
@@ -35,6 +38,7 @@ final class HttpGuard {
         this.server = server;
         this.timeoutNanos = requestTimeout.toNanos();
         this.timeout = counter(meters, server, "timeout");
+        this.idle = counter(meters, server, "idle");
         this.malformed = counter(meters, server, "malformed");
         this.tooLarge = counter(meters, server, "too_large");
         this.clientError = counter(meters, server, "client_error");
@@ -78,6 +82,7 @@ final class HttpGuard {
     final class Deadline extends ChannelDuplexHandler {
         private ScheduledFuture<?> timer;
         private int unanswered;
+        private boolean served;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -98,6 +103,7 @@ final class HttpGuard {
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
             if (msg instanceof HttpResponse && --unanswered <= 0) {
                 unanswered = 0;
+                served = true;
                 arm(ctx); // the next request has the whole timeout again
             }
             super.write(ctx, msg, promise);
@@ -112,12 +118,20 @@ final class HttpGuard {
         private void arm(ChannelHandlerContext ctx) {
             disarm();
             timer = ctx.executor().schedule(() -> {
-                if (ctx.channel().isActive()) {
+                if (!ctx.channel().isActive()) {
+                    return;
+                }
+                long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
+                if (served) {
+                    count(idle);
+                    log.debug("{} HTTP: keep-alive connection from {} quiet for {} ms; closed", server,
+                            ctx.channel().remoteAddress(), millis);
+                } else {
                     count(timeout);
                     rejectedLog.warn("{} HTTP: no complete request from {} within {} ms; connection closed",
-                            server, ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
-                    ctx.close();
+                            server, ctx.channel().remoteAddress(), millis);
                 }
+                ctx.close();
             }, timeoutNanos, TimeUnit.NANOSECONDS);
         }
 
