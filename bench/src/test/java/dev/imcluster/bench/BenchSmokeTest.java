@@ -8,6 +8,7 @@ import dev.imcluster.bench.cluster.PeerServers;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.net.ClientLoop;
+import dev.imcluster.bench.run.Endurance;
 import dev.imcluster.bench.run.Scenarios;
 import dev.imcluster.bench.run.Soak;
 import java.nio.file.Path;
@@ -115,5 +116,19 @@ class BenchSmokeTest {
         assertThat(last.heartbeatReplies()).isPositive();
         assertThat(last.memory().heapUsed()).isPositive();
         assertThat(last.memory().rss()).isPositive();
+    }
+
+    /** The endurance soak in one minute (the 30-minute run and its figures are in docs/SOAK.md). */
+    @Test
+    void enduranceSmokeStaysWithinItsBounds() throws Exception {
+        Endurance.Plan plan = new Endurance.Plan(200, 10, Duration.ofSeconds(1), 100, 64, Duration.ofSeconds(2),
+                0.05, Duration.ofSeconds(50), Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Endurance.Bounds.defaults());
+        Endurance.Report report = new Endurance(loop, System.err).run(broker.endpoints(), plan);
+        System.err.print(Endurance.markdown(report));
+        assertThat(report.failures()).isEmpty();
+        assertThat(report.samples()).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(report.samples().get(report.samples().size() - 1).churned()).isPositive();
+        assertThat(report.leakedConnections()).isZero();
     }
 }

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
                 + "nats-server and redis-server for the peers) and reports deliveries/s, publish-to-deliver "
                 + "latency and drops as Markdown. The bench shares the machine with what it measures.",
         subcommands = {RoomCommand.class, TopicCommand.class, KeyCommand.class, SoakCommand.class,
+                EnduranceCommand.class,
                 PeersCommand.class, CompareCommand.class, OperatorScaleCommand.class})
 public final class Commands implements Runnable {
     @Override

@@ -66,6 +66,7 @@ final class GoimListeners implements AutoCloseable {
                     ch.pipeline()
                             .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                             .addLast("handshake", new HttpObjectAggregator(8192))
+                            .addLast("check", new WebSocketHandshakeCheck(comet))
                             .addLast("websocket", new WebSocketServerProtocolHandler(wsConfig))
                             .addLast("fragments", new WebSocketFrameAggregator(maxFrame))
                             .addLast("frames", new WebSocketFrames(comet.maxBodySize))

@@ -1,5 +1,6 @@
 package dev.imcluster.broker.http;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -81,9 +84,23 @@ public final class HttpServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** Binds and starts serving; port 0 picks a free port (see {@link #port()}). */
+    /** How long a connection may take to deliver a complete request, from connecting or from its last response. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Binds and starts serving; port 0 picks a free port (see {@link #port()}). Rejections are not counted. */
     public static HttpServer start(String name, String bindAddress, int port, int maxContentLength, int threads,
                                    Handler handler) throws InterruptedException {
+        return start(name, bindAddress, port, maxContentLength, threads, DEFAULT_REQUEST_TIMEOUT, null, handler);
+    }
+
+    /**
+     * As above; refused requests and connections closed for a bad or too slow request are counted in
+     * {@code meters} ({@code imcluster_http_rejected_total}) when it is not null.
+     */
+    public static HttpServer start(String name, String bindAddress, int port, int maxContentLength, int threads,
+                                   Duration requestTimeout, MeterRegistry meters, Handler handler)
+            throws InterruptedException {
+        HttpGuard guard = new HttpGuard(name, requestTimeout, meters);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name + "-http", true),
                 NioIoHandler.newFactory());
         try {
@@ -94,8 +111,16 @@ public final class HttpServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast(new HttpServerCodec(),
-                                    new HttpObjectAggregator(maxContentLength),
-                                    new Dispatcher(name, handler));
+                                    new HttpObjectAggregator(maxContentLength) {
+                                        @Override
+                                        protected void handleOversizedMessage(ChannelHandlerContext ctx,
+                                                                              HttpMessage oversized) throws Exception {
+                                            guard.tooLarge(ctx);
+                                            super.handleOversizedMessage(ctx, oversized);
+                                        }
+                                    },
+                                    guard.deadline(),
+                                    new Dispatcher(name, handler, guard));
                         }
                     })
                     .bind(bindAddress, port).sync().channel();
@@ -120,9 +145,11 @@ public final class HttpServer implements AutoCloseable {
     private static final class Dispatcher extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final String name;
         private final Handler handler;
+        private final HttpGuard guard;
 
-        Dispatcher(String name, Handler handler) {
+        Dispatcher(String name, Handler handler, HttpGuard guard) {
             this.name = name;
+            this.guard = guard;
             this.handler = handler;
         }
 
@@ -130,6 +157,7 @@ public final class HttpServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
             boolean keepAlive = HttpUtil.isKeepAlive(msg);
             if (!msg.decoderResult().isSuccess()) {
+                guard.malformed(ctx, msg.decoderResult().cause());
                 write(ctx, Reply.text(400, "malformed HTTP request\n"), false);
                 return;
             }
@@ -149,6 +177,7 @@ public final class HttpServer implements AutoCloseable {
                     log.warn("{}: {} {} failed", name, request.method(), request.path(), error);
                     r = Reply.text(500, "internal error: " + error + "\n");
                 }
+                guard.replied(r.status());
                 write(ctx, r, keepAlive);
             });
         }
@@ -162,12 +191,19 @@ public final class HttpServer implements AutoCloseable {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
                 ctx.writeAndFlush(response);
             } else {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof IllegalArgumentException && ctx.channel().isActive()) {
+                // thrown while decoding a request, e.g. a URI with bad percent-encoding: a 400, not a silent close
+                guard.malformed(ctx, cause);
+                write(ctx, Reply.text(400, "malformed HTTP request: " + cause.getMessage() + "\n"), false);
+                return;
+            }
             log.debug("{}: connection error: {}", name, cause.toString());
             ctx.close();
         }

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 /**
  * One comet's internal gRPC, with a per-call deadline and a simple circuit: after {@link #FAILURES_TO_OPEN}
  * consecutive failed calls the comet counts as down for {@code openFor}, and callers skip it (see
- * {@link CometFanout}); the next call after that window probes it again.
+ * {@link CometFanout}); one call after that window probes it again (see {@link #admit()}).
  */
 final class CometClient implements AutoCloseable {
 
@@ -47,9 +47,25 @@ final class CometClient implements AutoCloseable {
         return address;
     }
 
-    /** False while the circuit is open (the comet failed repeatedly and is being skipped). */
-    synchronized boolean available() {
-        return !open || System.nanoTime() - openUntil >= 0;
+    /** Whether a call goes to this comet: normally, as the one probe of an open circuit, or not at all. */
+    enum Admission { CALL, PROBE, SKIP }
+
+    /**
+     * While the circuit is open (the comet failed repeatedly) calls are skipped; once per {@code openFor} one call
+     * is let through as a probe, and the others keep skipping until it answers (a success closes the circuit, a
+     * failure keeps it open for another window). Letting every caller through at the end of the window instead
+     * would fail all their messages again, so that under load a dead comet could hold the others back for good.
+     */
+    synchronized Admission admit() {
+        if (!open) {
+            return Admission.CALL;
+        }
+        long now = System.nanoTime();
+        if (now - openUntil < 0) {
+            return Admission.SKIP;
+        }
+        openUntil = now + openForNanos;
+        return Admission.PROBE;
     }
 
     CompletableFuture<Void> pushMsg(PushMsgReq req) {

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * the message) when any call failed. A comet whose circuit is open (see {@link CometClient}) is skipped and the
  * skip counted, so one dead comet cannot hold back the others: it gets each message after at most
  * {@link CometClient#FAILURES_TO_OPEN} failed attempts, then is skipped until it answers again or discovery
- * drops it. Repeats caused by redelivery are dropped by the comets (message ids).
+ * drops it (one probe per window goes through, and its failure counts as a skip, not a redelivery). Repeats caused by redelivery are dropped by the comets (message ids).
  */
 final class CometFanout {
 
@@ -50,18 +50,28 @@ final class CometFanout {
     private CompletableFuture<Void> toAll(List<CometClient> comets, Function<CometClient, CompletableFuture<Void>> call) {
         List<CompletableFuture<Void>> calls = new ArrayList<>(comets.size());
         for (CometClient comet : comets) {
-            if (!comet.available()) {
-                skipped.increment();
-                failureLog.warn("comet " + comet.address() + " is failing repeatedly; skipping it");
-                continue;
+            switch (comet.admit()) {
+                case SKIP -> skip(comet);
+                // The probe of a comet already counted as down: its failure is a skip, never a redelivery.
+                case PROBE -> calls.add(call.apply(comet).handle((ok, error) -> {
+                    if (error != null) {
+                        skip(comet);
+                    }
+                    return null;
+                }));
+                case CALL -> calls.add(call.apply(comet).whenComplete((ok, error) -> {
+                    if (error != null) {
+                        failures.increment();
+                        failureLog.warn("push to comet failed, will be redelivered: " + error.getMessage());
+                    }
+                }));
             }
-            calls.add(call.apply(comet).whenComplete((ok, error) -> {
-                if (error != null) {
-                    failures.increment();
-                    failureLog.warn("push to comet failed, will be redelivered: " + error.getMessage());
-                }
-            }));
         }
         return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new));
+    }
+
+    private void skip(CometClient comet) {
+        skipped.increment();
+        failureLog.warn("comet " + comet.address() + " is failing repeatedly; skipping it");
     }
 }

@@ -64,6 +64,7 @@ public final class LogicRole implements Role {
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);
             http = HttpServer.start("logic", bind, config.http.port, config.maxMessageSize, 2,
+                    HttpServer.DEFAULT_REQUEST_TIMEOUT, ctx.meters(),
                     new PushApiGuard(internal, limiter, ctx.meters(), api::handle));
         }
         ctx.health().register("logic.bus", () -> ctx.bus().healthy() ? Health.Check.up()

@@ -36,8 +36,7 @@ class FuzzTest {
     @Test
     @Timeout(300)
     void survivesRandomAndMutatedFramesThenServesAWellBehavedClient() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("FuzzTest seed " + seed);
+        long seed = dev.imcluster.broker.testing.RawHttp.seed("imcluster.fuzz.seed", 20261122L, "FuzzTest");
         try (CometHarness h = new CometHarness(c -> c.comet.protocol.handshakeTimeout = Duration.ofSeconds(5))) {
             AtomicLong sent = new AtomicLong();
             AtomicLong connections = new AtomicLong();
