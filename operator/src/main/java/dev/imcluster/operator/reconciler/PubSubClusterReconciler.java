@@ -62,7 +62,8 @@ import java.util.function.Supplier;
 import static dev.imcluster.operator.reconciler.ConditionTypes.*;
 
 /**
- * Reconciles a PubSubCluster: validates what the schema cannot (Secrets, CEL rules on servers without CEL), then
+ * Reconciles a PubSubCluster: validates what the schema cannot (Secrets, CEL rules on servers without CEL, values
+ * the API server would refuse on owned objects, objects of the same name that belong to someone else), then
  * runs the dependent-resource workflow unless the spec is invalid or the cluster is paused, then derives status
  * from the live Deployments and StatefulSets.
  *
@@ -172,6 +173,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
             problems.addAll(secretProblems(cluster, context.getClient()));
         }
         String pausedBy = pausedBy(cluster);
+        if (problems.isEmpty() && pausedBy == null) {
+            problems.addAll(OwnershipGuard.problems(cluster, context, caps));
+        }
         PubSubClusterStatus previous = cluster.getStatus() == null ? null
                 : STATUS_MAPPER.convertValue(cluster.getStatus(), PubSubClusterStatus.class);
         String uid = cluster.getMetadata().getUid();
