@@ -131,6 +131,12 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
      * phase, announce a phase twice), and only this operator writes status, so its own last value wins.
      */
     private final Map<String, PubSubClusterStatus.BackendStatus> lastBackend = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The conditions this operator last computed, per cluster uid, for the transition events: a reconciliation that
+     * still sees the status from before our own patch would otherwise announce the same transition (Ready, InvalidSpec)
+     * a second time. Whether to patch is still decided against the informer's status.
+     */
+    private final Map<String, List<Condition>> lastConditions = new java.util.concurrent.ConcurrentHashMap<>();
     /** While a backend swap waits on something no watched object signals (job's drain), check this often. */
     static final Duration MIGRATION_POLL = Duration.ofSeconds(5);
     /** While any swap phase is in progress: a safety net besides Deployment events. */
@@ -208,12 +214,15 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
 
         PubSubClusterStatus next = StatusCalculator.next(cluster, observe(cluster, context),
                 new StatusCalculator.Gate(problems, pausedBy), warnings(cluster, caps), now(), migration);
+        List<Condition> announced = uid == null ? null : lastConditions.get(uid);
         if (uid != null) {
             lastBackend.put(uid, migration.backend());
+            lastConditions.put(uid, next.conditions);
         }
         cluster.setStatus(previous);
         EventRecorder events = new EventRecorder(context.getClient());
-        recordTransitions(events, cluster, previous, next);
+        recordTransitions(events, cluster, announced != null ? announced
+                : previous == null ? List.of() : previous.conditions, next);
         migration.events().forEach(e -> events.normal(cluster, e.reason(), e.message()));
 
         UpdateControl<PubSubCluster> control;
@@ -356,9 +365,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         return STATUS_MAPPER.valueToTree(a).equals(STATUS_MAPPER.valueToTree(b));
     }
 
-    private static void recordTransitions(EventRecorder events, PubSubCluster c, PubSubClusterStatus before,
+    private static void recordTransitions(EventRecorder events, PubSubCluster c, List<Condition> before,
                                           PubSubClusterStatus after) {
-        List<Condition> was = before == null ? List.of() : before.conditions;
+        List<Condition> was = before == null ? List.of() : before;
         List<Condition> now = after.conditions;
         Optional<Condition> validBefore = ConditionSet.find(was, SPEC_VALID);
         Condition valid = ConditionSet.find(now, SPEC_VALID).orElseThrow();
