@@ -47,7 +47,7 @@ for c, ports in want.items():
     for port, who in ports.items():
         if peers(spec, port) != who:
             bad.append("%s:%d allows %s, want %s" % (c, port, sorted(peers(spec, port)), sorted(who)))
-    for r in spec.get("ingress", []):   # peers are this cluster's pods (same namespace, its instance label)
+    for r in spec.get("ingress", []):   # peers: pods of this cluster only (same namespace, its instance label)
         for f in r.get("from", []):
             labels = f.get("podSelector", {}).get("matchLabels", {})
             if "namespaceSelector" in f or (labels and labels.get("app.kubernetes.io/instance") != psc):

@@ -9,6 +9,7 @@ import dev.imcluster.operator.api.v1alpha1.RoleSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -138,6 +139,30 @@ public final class SpecValidation {
             for (int i = 0; i < t.tolerations.size(); i++) {
                 toleration(at + ".podTemplate.tolerations[" + i + "]", t.tolerations.get(i), p);
             }
+        }
+        if (t.topologySpreadConstraints != null) {
+            for (int i = 0; i < t.topologySpreadConstraints.size(); i++) {
+                spread(at + ".podTemplate.topologySpreadConstraints[" + i + "]", t.topologySpreadConstraints.get(i), p);
+            }
+        }
+        if (t.affinity != null) {
+            PlacementRules.affinity(at + ".podTemplate.affinity", t.affinity, p);
+        }
+    }
+
+    private static void spread(String at, TopologySpreadConstraint t, List<String> p) {
+        if (t.getMaxSkew() == null || t.getMaxSkew() < 1) {
+            p.add(at + ".maxSkew must be at least 1");
+        }
+        if (t.getTopologyKey() == null || !KubeSyntax.isQualifiedName(t.getTopologyKey())) {
+            p.add(at + ".topologyKey '" + shorten(t.getTopologyKey()) + "' is not a valid label key");
+        }
+        if (!"DoNotSchedule".equals(t.getWhenUnsatisfiable()) && !"ScheduleAnyway".equals(t.getWhenUnsatisfiable())) {
+            p.add(at + ".whenUnsatisfiable '" + shorten(t.getWhenUnsatisfiable())
+                    + "' must be DoNotSchedule or ScheduleAnyway");
+        }
+        if (t.getLabelSelector() != null) {
+            PlacementRules.selector(at + ".labelSelector", t.getLabelSelector(), p);
         }
     }
 
@@ -272,7 +297,7 @@ public final class SpecValidation {
     }
 
     /** User values quoted in messages are cut short: a condition message must stay readable (and small). */
-    private static String shorten(String s) {
+    static String shorten(String s) {
         return s == null || s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 }

@@ -105,6 +105,28 @@ class ObjectSyntaxValidationTest {
     }
 
     @Test
+    void placementIsCheckedAndAValidOneAccepted() {
+        assertThat(SpecValidation.problems(Examples.load("production.yaml"))).isEmpty();   // anti-affinity and spread
+        PubSubCluster c = named("p");
+        c.getSpec().job.podTemplate = new PodTemplateOverrides();
+        c.getSpec().job.podTemplate.affinity = new io.fabric8.kubernetes.api.model.AffinityBuilder()
+                .withNewNodeAffinity().withNewRequiredDuringSchedulingIgnoredDuringExecution()
+                    .addNewNodeSelectorTerm().addNewMatchExpression().withKey("cores").withOperator("Gt")
+                    .withValues("four").endMatchExpression().endNodeSelectorTerm()
+                .endRequiredDuringSchedulingIgnoredDuringExecution().endNodeAffinity()
+                .withNewPodAffinity().addNewRequiredDuringSchedulingIgnoredDuringExecution()
+                    .withTopologyKey("kubernetes.io/hostname").withNewLabelSelector()
+                    .addNewMatchExpression().withKey("app").withOperator("Exists").withValues("x").endMatchExpression()
+                    .endLabelSelector().endRequiredDuringSchedulingIgnoredDuringExecution()
+                .endPodAffinity().build();
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.job.podTemplate.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+                        + ".nodeSelectorTerms[0].matchExpressions[0].values must be one integer for operator Gt",
+                "spec.job.podTemplate.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
+                        + ".labelSelector.matchExpressions[0].values must be empty for operator Exists");
+    }
+
+    @Test
     void quotedUserValuesAreShortened() {
         PubSubCluster c = named("s");
         c.getSpec().comet.podTemplate = new PodTemplateOverrides();
