@@ -82,4 +82,4 @@ t "the operator is still running" "$op" status
 kubectl -n $ns patch psc quickstart --type=merge -p '{"spec":{"comet":{"replicas":2}}}' >/dev/null
 t "the operator still reconciles: a new edit reaches the Deployment" eventually 60 \
   equals 2 jp deployment/quickstart-comet '{.spec.replicas}' -n $ns
-kubectl delete namespace $ns --wait=false >/dev/null
+kubectl delete namespace $ns --timeout=120s >/dev/null   # waited for: the node agent (70) runs whatever pods are left

@@ -72,4 +72,4 @@ t "the checker itself fails a privileged hostPath pod" bash -c "! echo '{\"items
 kubectl -n $ns patch psc $psc --type=merge -p '{"spec":{"networkPolicy":{"enabled":false}}}' >/dev/null
 t "networkPolicy.enabled=false removes the policies" eventually 60 \
   bash -c "[ -z \"\$(kubectl -n $ns get networkpolicies -o name)\" ]"
-kubectl delete namespace $ns --wait=false >/dev/null
+kubectl delete namespace $ns --timeout=120s >/dev/null   # waited for: the node agent (70) runs whatever pods are left
