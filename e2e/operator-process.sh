@@ -6,6 +6,7 @@
 # Usage: e2e/operator-process.sh start | stop | status | log
 # Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`,
 #        E2E_OPERATOR_JAVA_OPTS (extra JVM options, e.g. -Xmx384m or a JFR recording; bench/operator-scale.sh)
+#        E2E_OPERATOR_ENV: extra NAME=value words over the chart's environment (e.g. IMCLUSTER_LEADER_ELECTION=false)
 # Exit 4 from stop: it did not stop within 30 s of SIGTERM.
 # Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
 # (nothing to run).
@@ -94,6 +95,8 @@ start() {
   # Port 0: the operator binds a free port itself and logs it (a port picked here could be taken meanwhile
   # by another process on this shared machine).
   envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig")
+  # shellcheck disable=SC2206  # NAME=value words, split on purpose
+  [ -z "${E2E_OPERATOR_ENV:-}" ] || envs+=($E2E_OPERATOR_ENV)
   [ -f "$state/operator.log" ] && mv -f "$state/operator.log" "$state/operator.log.1"   # the previous run's
   local jvm_opts=(); read -r -a jvm_opts <<<"${E2E_OPERATOR_JAVA_OPTS:-}"
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \

@@ -2,12 +2,13 @@
 # A local Kubernetes control plane made of real processes: etcd, kube-apiserver and kube-controller-manager
 # (no scheduler, no kubelet: Pods stay Pending unless a node agent binds and runs them).
 #
-# Usage: hack/local-cluster.sh up | down [--purge] | env | status
+# Usage: hack/local-cluster.sh up | down [--purge] | env | status | restart-apiserver [--kill]
 #   up      builds/fetches the binaries if needed (hack/k8s-binaries.sh), starts everything, waits for
 #           /readyz, prints `export KUBECONFIG=...`. Does nothing but print the env when already up.
 #   down    stops the processes (SIGTERM, then SIGKILL after a grace period); --purge also removes the state.
 #   env     prints the shell exports (KUBECONFIG, PATH with the cached kubectl and helm).
 #   status  shows the processes and the apiserver's readiness; exit 1 when not ready.
+#   restart-apiserver [--kill]  stops kube-apiserver (SIGTERM; --kill: SIGKILL) and starts it again (fault tests).
 # Env: IMCLUSTER_STATE (default ~/.cache/imcluster/cluster), IMCLUSTER_APISERVER_PORT, IMCLUSTER_ETCD_PORT,
 #      IMCLUSTER_ETCD_PEER_PORT (free loopback ports chosen and remembered when unset),
 #      IMCLUSTER_SERVICE_CIDR (default 10.96.0.0/16, only allocated, never routed),
@@ -130,6 +131,40 @@ print_env() {
   echo "export PATH=$TOOLS_BIN_DIR:\$PATH"
 }
 
+start_apiserver() {
+  start kube-apiserver "$K8S_BIN_DIR/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" --insecure-port 0 \
+    --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+    --client-ca-file "$PKI/ca.crt" --token-auth-file "$PKI/tokens.csv" \
+    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --authorization-mode Node,RBAC --allow-privileged=true \
+    --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none --profiling=false
+}
+
+# Stops kube-apiserver (SIGTERM, or SIGKILL with --kill) and starts it again on the same port and data; the other
+# components and every client see a real outage (refused connections, broken watches) and must recover by themselves.
+restart_apiserver() {
+  running kube-apiserver || die "kube-apiserver is not running (hack/local-cluster.sh up)"
+  load_ports
+  local t0=$SECONDS pid
+  if [ "${1:-}" = "--kill" ]; then
+    pid="$(pid_of kube-apiserver)"; kill -KILL "$pid" 2>/dev/null || true
+    wait_for 10 bash -c "! kill -0 $pid" || true
+    rm -f "$STATE/run/kube-apiserver.pid"
+  else
+    stop kube-apiserver
+  fi
+  wait_for 20 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$APISERVER_PORT) 2>/dev/null" || die "port $APISERVER_PORT still busy"
+  log "kube-apiserver stopped"
+  start_apiserver
+  if ! wait_for 90 ready; then
+    tail -30 "$STATE/logs/kube-apiserver.log" >&2; die "kube-apiserver not ready after 90 s"
+  fi
+  log "kube-apiserver restarted, ready again $((SECONDS - t0)) s after the stop began"
+}
+
 up() {
   "$here/k8s-binaries.sh" ensure
   ensure_pkgs openssl:openssl setsid:util-linux python3:python3
@@ -152,15 +187,7 @@ up() {
     --initial-cluster "imcluster=http://127.0.0.1:$ETCD_PEER_PORT" --logger zap --log-level warn
   wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ETCD_PORT" || { tail -20 "$STATE/logs/etcd.log" >&2; die "etcd did not start"; }
 
-  start kube-apiserver "$K8S_BIN_DIR/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" --insecure-port 0 \
-    --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
-    --client-ca-file "$PKI/ca.crt" --token-auth-file "$PKI/tokens.csv" \
-    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --authorization-mode Node,RBAC --allow-privileged=true \
-    --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none --profiling=false
+  start_apiserver
 
   write_kubeconfig "$KUBECONFIG_FILE" admin
   write_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager
@@ -207,5 +234,6 @@ case "${1:-}" in
   down) shift; down "$@" ;;
   env) print_env ;;
   status) status ;;
-  *) echo "usage: $0 up | down [--purge] | env | status" >&2; exit 2 ;;
+  restart-apiserver) shift; restart_apiserver "$@" ;;
+  *) echo "usage: $0 up | down [--purge] | env | status | restart-apiserver [--kill]" >&2; exit 2 ;;
 esac

@@ -2,8 +2,21 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 
+import java.util.List;
+
 /** Names of the owned objects; one place so that the model, the dependents and the tests agree. */
 public final class Names {
+    /** Suffixes of the object names derived from a cluster's name (Services must fit a 63-character DNS label). */
+    static final List<String> SUFFIXES = List.of("-comet", "-logic", "-job", "-comet-headless", "-metrics", "-config",
+            "-broker", "-redis", "-redis-password", "-nats");
+    /** Suffixes of StatefulSet names: their pods get a "&lt;name&gt;-&lt;10-char hash&gt;" label, so at most 52. */
+    static final List<String> STATEFUL_SET_SUFFIXES = List.of("-redis", "-nats");
+    static final int STATEFUL_SET_MAX = 52;
+    /** The longest cluster name whose derived names all fit. */
+    public static final int MAX_CLUSTER_NAME = Math.min(
+            KubeSyntax.DNS_LABEL_MAX - SUFFIXES.stream().mapToInt(String::length).max().orElseThrow(),
+            STATEFUL_SET_MAX - STATEFUL_SET_SUFFIXES.stream().mapToInt(String::length).max().orElseThrow());
+
     private Names() {
     }
 

@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Opt-in ingress policies, one per component. Client ports (comet's, logic's push API and gRPC) and the admin port
- * (scrapers) are open; internal ports only accept this cluster's own pods. Egress is not restricted.
+ * Opt-in ingress policies, one per component: clients reach comet's client ports only; only comet reaches logic's
+ * gRPC (Connect, Heartbeat, Publish); only job reaches comet's internal gRPC; only logic and job reach the managed
+ * Redis and NATS; logic's HTTP push API accepts spec.networkPolicy.pushFrom (default: the cluster's namespace). The
+ * admin port (metrics, probes) is open on every broker pod for scrapers. Egress is not restricted.
  */
 public final class NetworkPolicyModel {
     private NetworkPolicyModel() {
@@ -28,12 +30,16 @@ public final class NetworkPolicyModel {
 
     public static Map<String, NetworkPolicy> desired(PubSubCluster c) {
         Map<String, NetworkPolicy> m = new LinkedHashMap<>();
+        NetworkPolicyPeer comet = peer(Labels.selector(c, "comet"));
         NetworkPolicyPeer job = peer(Labels.selector(c, "job"));
         NetworkPolicyPeer logic = peer(Labels.selector(c, "logic"));
         m.put("comet", policy(c, "comet", List.of(
                 open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.ADMIN),
                 from(List.of(job), Ports.COMET_GRPC))));
-        m.put("logic", policy(c, "logic", List.of(open(Ports.LOGIC_HTTP, Ports.LOGIC_GRPC, Ports.ADMIN))));
+        m.put("logic", policy(c, "logic", List.of(
+                from(List.of(comet), Ports.LOGIC_GRPC),
+                from(pushFrom(c), Ports.LOGIC_HTTP),
+                open(Ports.ADMIN))));
         m.put("job", policy(c, "job", List.of(open(Ports.ADMIN))));
         if (RedisModel.managed(c)) {
             m.put("redis", policy(c, "redis", List.of(from(List.of(logic, job), Ports.REDIS))));
@@ -42,6 +48,15 @@ public final class NetworkPolicyModel {
             m.put("nats", policy(c, "nats", List.of(from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR))));
         }
         return m;
+    }
+
+    /** spec.networkPolicy.pushFrom, or every pod of the namespace (an empty pod selector without namespaces). */
+    static List<NetworkPolicyPeer> pushFrom(PubSubCluster c) {
+        List<NetworkPolicyPeer> peers = c.getSpec().networkPolicy == null ? null : c.getSpec().networkPolicy.pushFrom;
+        if (peers == null || peers.isEmpty()) {
+            return List.of(new NetworkPolicyPeerBuilder().withNewPodSelector().endPodSelector().build());
+        }
+        return peers;
     }
 
     private static NetworkPolicy policy(PubSubCluster c, String component, List<NetworkPolicyIngressRule> rules) {

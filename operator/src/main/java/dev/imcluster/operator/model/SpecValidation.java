@@ -2,15 +2,27 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
+import dev.imcluster.operator.api.v1alpha1.RoleSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The spec checks CEL does on current API servers, repeated here because API servers before 1.25 (1.20 included)
- * do not enforce CEL rules. Pure: the reconciler adds the checks that need the cluster (Secrets).
+ * do not enforce CEL rules, and the checks no schema can express: that every value passed into an owned object
+ * (names, labels, annotations, quantities, tolerations) is one the API server accepts there, so that an invalid spec
+ * is refused before anything is applied instead of failing halfway. Pure: the reconciler adds the checks that need
+ * the cluster (Secrets).
  */
 public final class SpecValidation {
     private SpecValidation() {
@@ -23,6 +35,13 @@ public final class SpecValidation {
         if (s == null) {
             p.add("spec is missing");
             return p;
+        }
+        name(c.getMetadata().getName(), p);
+        role("comet", s.comet, p);
+        role("logic", s.logic, p);
+        role("job", s.job, p);
+        if (s.comet != null && s.comet.service != null && s.comet.service.annotations != null) {
+            annotations("spec.comet.service.annotations", s.comet.service.annotations, p);
         }
         MqSpec mq = s.mq;
         if (mq != null && mq.backend == MqSpec.Backend.kafka
@@ -61,6 +80,224 @@ public final class SpecValidation {
         if (s.tls != null && (s.tls.secretName == null || s.tls.secretName.isBlank())) {
             p.add("spec.tls.secretName is required when spec.tls is set");
         }
+        addresses(s, p);
+        if (mq != null && mq.nats != null && mq.nats.storage != null && !mq.nats.isManaged()) {
+            p.add("spec.mq.nats.storage is only for a managed NATS: set spec.mq.nats.managed: true or remove storage");
+        }
+        if (auth != null && auth.jwt != null) {
+            maxLength("spec.auth.jwt.issuer", auth.jwt.issuer, MAX_CLAIM, p);
+            maxLength("spec.auth.jwt.audience", auth.jwt.audience, MAX_CLAIM, p);
+        }
         return p;
+    }
+
+    /** Longest accepted JWT issuer or audience (they go into the config file of every pod). */
+    static final int MAX_CLAIM = 1024;
+    private static final Set<String> TOLERATION_OPERATORS = Set.of("Exists", "Equal");
+    private static final Set<String> TAINT_EFFECTS = Set.of("NoSchedule", "PreferNoSchedule", "NoExecute");
+    private static final Set<String> STANDARD_RESOURCES = Set.of("cpu", "memory", "ephemeral-storage");
+
+    private static void name(String name, List<String> p) {
+        if (name == null) {
+            p.add("metadata.name is missing");
+        } else if (name.length() > Names.MAX_CLUSTER_NAME) {
+            p.add("metadata.name '" + name + "' has " + name.length() + " characters; at most " + Names.MAX_CLUSTER_NAME
+                    + " fit: derived names such as '" + name + "-comet-headless' must be 63-character DNS labels "
+                    + "(StatefulSet names 52)");
+        } else if (!KubeSyntax.isDns1035Label(name)) {
+            p.add("metadata.name '" + name + "' cannot name the cluster's Services: use lowercase letters, digits "
+                    + "and '-', starting with a letter (a DNS-1035 label)");
+        }
+    }
+
+    private static void role(String id, RoleSpec r, List<String> p) {
+        if (r == null) {
+            return;
+        }
+        String at = "spec." + id;
+        if (r.resources != null) {
+            resources(at + ".resources", r.resources, p);
+        }
+        PodTemplateOverrides t = r.podTemplate;
+        if (t == null) {
+            return;
+        }
+        if (t.labels != null) {
+            labels(at + ".podTemplate.labels", t.labels, p);
+        }
+        if (t.nodeSelector != null) {
+            labels(at + ".podTemplate.nodeSelector", t.nodeSelector, p);
+        }
+        if (t.annotations != null) {
+            annotations(at + ".podTemplate.annotations", t.annotations, p);
+        }
+        if (t.priorityClassName != null && !KubeSyntax.isDnsSubdomain(t.priorityClassName)) {
+            p.add(at + ".podTemplate.priorityClassName '" + shorten(t.priorityClassName)
+                    + "' is not a valid object name (a DNS-1123 subdomain)");
+        }
+        if (t.tolerations != null) {
+            for (int i = 0; i < t.tolerations.size(); i++) {
+                toleration(at + ".podTemplate.tolerations[" + i + "]", t.tolerations.get(i), p);
+            }
+        }
+        if (t.topologySpreadConstraints != null) {
+            for (int i = 0; i < t.topologySpreadConstraints.size(); i++) {
+                spread(at + ".podTemplate.topologySpreadConstraints[" + i + "]", t.topologySpreadConstraints.get(i), p);
+            }
+        }
+        if (t.affinity != null) {
+            PlacementRules.affinity(at + ".podTemplate.affinity", t.affinity, p);
+        }
+    }
+
+    private static void spread(String at, TopologySpreadConstraint t, List<String> p) {
+        if (t.getMaxSkew() == null || t.getMaxSkew() < 1) {
+            p.add(at + ".maxSkew must be at least 1");
+        }
+        if (t.getTopologyKey() == null || !KubeSyntax.isQualifiedName(t.getTopologyKey())) {
+            p.add(at + ".topologyKey '" + shorten(t.getTopologyKey()) + "' is not a valid label key");
+        }
+        if (!"DoNotSchedule".equals(t.getWhenUnsatisfiable()) && !"ScheduleAnyway".equals(t.getWhenUnsatisfiable())) {
+            p.add(at + ".whenUnsatisfiable '" + shorten(t.getWhenUnsatisfiable())
+                    + "' must be DoNotSchedule or ScheduleAnyway");
+        }
+        if (t.getLabelSelector() != null) {
+            PlacementRules.selector(at + ".labelSelector", t.getLabelSelector(), p);
+        }
+    }
+
+    private static void resources(String at, ResourceRequirements r, List<String> p) {
+        Map<String, Quantity> requests = r.getRequests() == null ? Map.of() : r.getRequests();
+        Map<String, Quantity> limits = r.getLimits() == null ? Map.of() : r.getLimits();
+        quantities(at + ".requests", requests, p);
+        quantities(at + ".limits", limits, p);
+        requests.forEach((name, q) -> {
+            Quantity limit = limits.get(name);
+            BigDecimal req = amount(q);
+            BigDecimal lim = amount(limit);
+            if (req != null && lim != null && req.compareTo(lim) > 0) {
+                p.add(at + ".requests." + name + " (" + q + ") exceeds " + at + ".limits." + name + " (" + limit + ")");
+            }
+        });
+    }
+
+    private static void quantities(String at, Map<String, Quantity> m, List<String> p) {
+        m.forEach((name, q) -> {
+            if (!STANDARD_RESOURCES.contains(name) && !name.startsWith("hugepages-")
+                    && !(name.contains("/") && KubeSyntax.isQualifiedName(name))) {
+                p.add(at + ": unknown resource '" + shorten(name) + "' (cpu, memory, ephemeral-storage, hugepages-*, "
+                        + "or a domain-qualified extended resource)");
+            }
+            BigDecimal amount = amount(q);
+            if (amount == null) {
+                p.add(at + "." + shorten(name) + ": '" + shorten(String.valueOf(q))
+                        + "' is not a quantity (such as 500m, 256Mi or 2)");
+            } else if (amount.signum() < 0) {
+                p.add(at + "." + name + ": " + q + " is negative");
+            }
+        });
+    }
+
+    /** The quantity's value, or null when it is not one. */
+    private static BigDecimal amount(Quantity q) {
+        if (q == null || q.getAmount() == null) {
+            return null;
+        }
+        String text = q.getAmount() + (q.getFormat() == null ? "" : q.getFormat());
+        if (!KubeSyntax.isQuantity(text)) {
+            return null;
+        }
+        try {
+            return q.getNumericalAmount();
+        } catch (ArithmeticException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static void labels(String at, Map<String, String> labels, List<String> p) {
+        labels.forEach((k, v) -> {
+            if (!KubeSyntax.isQualifiedName(k)) {
+                p.add(at + ": '" + shorten(k) + "' is not a valid label key");
+            } else if (!KubeSyntax.isLabelValue(v)) {
+                p.add(at + "." + k + ": '" + shorten(v) + "' is not a valid label value (at most 63 letters, digits, "
+                        + "'-', '_' and '.', starting and ending with a letter or digit)");
+            }
+        });
+    }
+
+    private static void annotations(String at, Map<String, String> annotations, List<String> p) {
+        annotations.keySet().stream().filter(k -> !KubeSyntax.isQualifiedName(k))
+                .forEach(k -> p.add(at + ": '" + shorten(k) + "' is not a valid annotation key"));
+        long bytes = KubeSyntax.annotationBytes(annotations);
+        if (bytes > KubeSyntax.ANNOTATIONS_MAX_BYTES) {
+            p.add(at + " total " + bytes + " bytes; the API server accepts at most " + KubeSyntax.ANNOTATIONS_MAX_BYTES);
+        }
+    }
+
+    private static void toleration(String at, Toleration t, List<String> p) {
+        String op = t.getOperator();
+        if (op != null && !op.isEmpty() && !TOLERATION_OPERATORS.contains(op)) {
+            p.add(at + ".operator '" + shorten(op) + "' must be Exists or Equal");
+        }
+        if ("Exists".equals(op) && t.getValue() != null && !t.getValue().isEmpty()) {
+            p.add(at + ".value must be empty when operator is Exists");
+        }
+        if (t.getKey() != null && !t.getKey().isEmpty() && !KubeSyntax.isQualifiedName(t.getKey())) {
+            p.add(at + ".key '" + shorten(t.getKey()) + "' is not a valid label key");
+        }
+        if ((t.getKey() == null || t.getKey().isEmpty()) && !"Exists".equals(op)) {
+            p.add(at + ": an empty key needs operator Exists");
+        }
+        if (t.getValue() != null && !KubeSyntax.isLabelValue(t.getValue())) {
+            p.add(at + ".value '" + shorten(t.getValue()) + "' is not a valid label value");
+        }
+        String effect = t.getEffect();
+        if (effect != null && !effect.isEmpty() && !TAINT_EFFECTS.contains(effect)) {
+            p.add(at + ".effect '" + shorten(effect) + "' must be NoSchedule, PreferNoSchedule or NoExecute");
+        }
+        if (t.getTolerationSeconds() != null && !"NoExecute".equals(effect)) {
+            p.add(at + ".tolerationSeconds needs effect NoExecute");
+        }
+    }
+
+    /** External host:port lists: the schema checks their shape, this their port range. */
+    private static void addresses(PubSubClusterSpec s, List<String> p) {
+        if (s.redis != null && s.redis.external != null && s.redis.external.address != null) {
+            hostPort("spec.redis.external.address", s.redis.external.address, p);
+        }
+        if (s.mq != null && s.mq.kafka != null && s.mq.kafka.bootstrapServers != null) {
+            for (String a : s.mq.kafka.bootstrapServers.split(",", -1)) {
+                hostPort("spec.mq.kafka.bootstrapServers", a.trim(), p);
+            }
+        }
+    }
+
+    private static void hostPort(String at, String address, List<String> p) {
+        int colon = address.lastIndexOf(':');
+        String host = colon < 0 ? address : address.substring(0, colon);
+        if (colon < 0 || host.isEmpty() || host.chars().anyMatch(ch -> ch <= ' ')) {
+            p.add(at + ": '" + shorten(address) + "' is not host:port");
+            return;
+        }
+        int port;
+        try {
+            port = Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            p.add(at + ": '" + shorten(address) + "' needs a port between 1 and 65535");
+        }
+    }
+
+    private static void maxLength(String at, String value, int max, List<String> p) {
+        if (value != null && value.length() > max) {
+            p.add(at + " has " + value.length() + " characters; at most " + max + " are accepted");
+        }
+    }
+
+    /** User values quoted in messages are cut short: a condition message must stay readable (and small). */
+    static String shorten(String s) {
+        return s == null || s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 }

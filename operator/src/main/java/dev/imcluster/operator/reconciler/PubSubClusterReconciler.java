@@ -66,7 +66,8 @@ import java.util.function.Supplier;
 import static dev.imcluster.operator.reconciler.ConditionTypes.*;
 
 /**
- * Reconciles a PubSubCluster: validates what the schema cannot (Secrets, CEL rules on servers without CEL), then
+ * Reconciles a PubSubCluster: validates what the schema cannot (Secrets, CEL rules on servers without CEL, values
+ * the API server would refuse on owned objects, objects of the same name that belong to someone else), then
  * runs the dependent-resource workflow unless the spec is invalid or the cluster is paused, then derives status
  * from the live Deployments and StatefulSets.
  *
@@ -136,6 +137,12 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
      * phase, announce a phase twice), and only this operator writes status, so its own last value wins.
      */
     private final Map<String, PubSubClusterStatus.BackendStatus> lastBackend = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The conditions this operator last computed, per cluster uid, for the transition events: a reconciliation that
+     * still sees the status from before our own patch would otherwise announce the same transition (Ready, InvalidSpec)
+     * a second time. Whether to patch is still decided against the informer's status.
+     */
+    private final Map<String, List<Condition>> lastConditions = new java.util.concurrent.ConcurrentHashMap<>();
     /** While a backend swap waits on something no watched object signals (job's drain), check this often. */
     static final Duration MIGRATION_POLL = Duration.ofSeconds(5);
     /** While any swap phase is in progress: a safety net besides Deployment events. */
@@ -190,6 +197,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
             problems.addAll(secretProblems(cluster, context.getClient()));
         }
         String pausedBy = pausedBy(cluster);
+        if (problems.isEmpty() && pausedBy == null) {
+            problems.addAll(OwnershipGuard.problems(cluster, context, caps));
+        }
         PubSubClusterStatus previous = cluster.getStatus() == null ? null
                 : STATUS_MAPPER.convertValue(cluster.getStatus(), PubSubClusterStatus.class);
         String uid = cluster.getMetadata().getUid();
@@ -222,12 +232,15 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
 
         PubSubClusterStatus next = StatusCalculator.next(cluster, observe(cluster, context),
                 new StatusCalculator.Gate(problems, pausedBy), warnings(cluster, caps), now(), migration);
+        List<Condition> announced = uid == null ? null : lastConditions.get(uid);
         if (uid != null) {
             lastBackend.put(uid, migration.backend());
+            lastConditions.put(uid, next.conditions);
         }
         cluster.setStatus(previous);
         EventRecorder events = new EventRecorder(context.getClient());
-        recordTransitions(events, cluster, previous, next);
+        recordTransitions(events, cluster, announced != null ? announced
+                : previous == null ? List.of() : previous.conditions, next);
         migration.events().forEach(e -> events.normal(cluster, e.reason(), e.message()));
 
         UpdateControl<PubSubCluster> control;
@@ -367,9 +380,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         return STATUS_MAPPER.valueToTree(a).equals(STATUS_MAPPER.valueToTree(b));
     }
 
-    private static void recordTransitions(EventRecorder events, PubSubCluster c, PubSubClusterStatus before,
+    private static void recordTransitions(EventRecorder events, PubSubCluster c, List<Condition> before,
                                           PubSubClusterStatus after) {
-        List<Condition> was = before == null ? List.of() : before.conditions;
+        List<Condition> was = before == null ? List.of() : before;
         List<Condition> now = after.conditions;
         Optional<Condition> validBefore = ConditionSet.find(was, SPEC_VALID);
         Condition valid = ConditionSet.find(now, SPEC_VALID).orElseThrow();

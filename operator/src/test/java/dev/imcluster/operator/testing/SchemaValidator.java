@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 /**
  * Checks a document against a CRD's openAPIV3Schema the way the API server's structural validation does for the
  * parts that matter to examples: unknown fields (which the server would prune silently), types, int-or-string,
- * enums, patterns, bounds and required fields. CEL rules are not evaluated here (SpecValidation mirrors them).
+ * enums, patterns, lengths, bounds and required fields. CEL rules are not evaluated here (SpecValidation mirrors them).
  */
 public final class SchemaValidator {
     private SchemaValidator() {
@@ -48,6 +48,10 @@ public final class SchemaValidator {
                 if (!v.isTextual()) {
                     errors.add(path + ": must be a string, got " + v);
                     return;
+                }
+                if (schema.has("maxLength") && v.asText().codePointCount(0, v.asText().length())
+                        > schema.get("maxLength").asInt()) {
+                    errors.add(path + ": longer than " + schema.get("maxLength").asInt() + " characters");
                 }
                 if (schema.has("pattern") && !Pattern.compile(schema.get("pattern").asText()).matcher(v.asText()).find()) {
                     errors.add(path + ": '" + v.asText() + "' does not match " + schema.get("pattern").asText());
@@ -94,7 +98,7 @@ public final class SchemaValidator {
         }
         for (JsonNode r : schema.path("required")) {
             if (!v.has(r.asText())) {
-                errors.add(path + ": missing required field " + r.asText());
+                errors.add(path + "." + r.asText() + ": Required value");
             }
         }
         boolean preserve = schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false);

@@ -14,6 +14,7 @@ public class CometSpec extends RoleSpec {
 
     @JsonPropertyDescription("Number of comet pods.")
     @Min(0)
+    @io.fabric8.generator.annotation.Max(Patterns.MAX_REPLICAS)
     @Default("3")
     public Integer replicas;
 
@@ -22,11 +23,13 @@ public class CometSpec extends RoleSpec {
 
     @JsonPropertyDescription("Maximum concurrent client connections per comet pod; 0 means no limit.")
     @Min(0)
+    @io.fabric8.generator.annotation.Max(10_000_000)
     public Integer maxConnections;
 
     @JsonPropertyDescription("On shutdown, how long a comet waits for clients to leave before closing the rest "
             + "(a duration such as 20s).")
     @io.fabric8.generator.annotation.Pattern(Durations.PATTERN)
+    @io.fabric8.generator.annotation.Size(max = Durations.MAX_LENGTH)
     public String drainTimeout;
 
     @Override

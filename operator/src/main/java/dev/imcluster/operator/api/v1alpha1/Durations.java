@@ -4,6 +4,8 @@ package dev.imcluster.operator.api.v1alpha1;
 public final class Durations {
     /** One or more number+unit groups; units ms, s, m, h. */
     public static final String PATTERN = "^([0-9]+(ms|s|m|h))+$";
+    /** Long enough for any sensible duration; bounds the numbers the broker has to parse. */
+    public static final int MAX_LENGTH = 16;
 
     private Durations() {
     }

@@ -14,6 +14,7 @@ public class JobSpec extends RoleSpec {
 
     @JsonPropertyDescription("Number of job pods; they consume the queue as one group.")
     @Min(0)
+    @io.fabric8.generator.annotation.Max(Patterns.MAX_REPLICAS)
     @Default("2")
     public Integer replicas;
 
@@ -35,6 +36,7 @@ public class JobSpec extends RoleSpec {
 
         @JsonPropertyDescription("A batch waits at most this long for more messages (a duration such as 1s or 200ms).")
         @Pattern(Durations.PATTERN)
+        @io.fabric8.generator.annotation.Size(max = Durations.MAX_LENGTH)
         @Default("1s")
         public String maxDelay;
     }

@@ -12,6 +12,7 @@ public class LogicSpec extends RoleSpec {
 
     @JsonPropertyDescription("Number of logic pods.")
     @Min(0)
+    @io.fabric8.generator.annotation.Max(Patterns.MAX_REPLICAS)
     @Default("2")
     public Integer replicas;
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** The queue between logic and job; {@code backend} is the field users swap. */
@@ -32,6 +33,8 @@ public class MqSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class KafkaSpec {
         @JsonPropertyDescription("Comma-separated host:port list of Kafka brokers.")
+        @Pattern(Patterns.HOST_PORT_LIST)
+        @Size(max = 4096)
         public String bootstrapServers;
 
         @JsonPropertyDescription("Topic of push messages.")
@@ -50,6 +53,8 @@ public class MqSpec {
     public static class KafkaAuth {
         @JsonPropertyDescription("Name of the Secret (keys 'username' and 'password') in the cluster's namespace.")
         @io.fabric8.generator.annotation.Required
+        @Pattern(Patterns.DNS_SUBDOMAIN)
+        @Size(max = Patterns.NAME_MAX)
         public String name;
 
         @JsonPropertyDescription("SASL mechanism.")
@@ -72,7 +77,8 @@ public class MqSpec {
             message = "mq.nats.url and mq.nats.managed are mutually exclusive")
     public static class NatsSpec {
         @JsonPropertyDescription("URL of an external NATS server with JetStream, e.g. nats://nats:4222.")
-        @Pattern("^(nats|tls)://.+$")
+        @Pattern("^(nats|tls)://[^\\s]+$")
+        @Size(max = 2048)
         public String url;
 
         @JsonPropertyDescription("Run a NATS server with JetStream for this cluster.")
@@ -80,15 +86,20 @@ public class MqSpec {
 
         @JsonPropertyDescription("Storage of the managed NATS JetStream (a PersistentVolumeClaim size such as 1Gi); "
                 + "an emptyDir when unset.")
+        @Pattern(Patterns.QUANTITY)
+        @Size(max = 64)
         public String storage;
 
         @JsonPropertyDescription("JetStream stream name.")
         @Default("GOIM")
         @Pattern("^[A-Za-z0-9_-]+$")
+        @Size(max = 255)
         public String stream;
 
         @JsonPropertyDescription("Subject of push messages.")
         @Default("goim.push")
+        @Pattern("^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$")
+        @Size(max = 255)
         public String subject;
 
         public boolean isManaged() {
@@ -100,6 +111,8 @@ public class MqSpec {
     public static class RedisStreamSpec {
         @JsonPropertyDescription("Stream key.")
         @Default("goim-push")
+        @Pattern("^\\S+$")
+        @Size(max = 255)
         public String stream;
     }
 }

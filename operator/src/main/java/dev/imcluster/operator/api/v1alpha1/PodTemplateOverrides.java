@@ -25,5 +25,7 @@ public class PodTemplateOverrides {
     @JsonPropertyDescription("Extra pod labels (the operator's app.kubernetes.io/* labels win).")
     public Map<String, String> labels;
     @JsonPropertyDescription("Priority class of the pods.")
+    @io.fabric8.generator.annotation.Pattern(Patterns.DNS_SUBDOMAIN)
+    @io.fabric8.generator.annotation.Size(max = Patterns.NAME_MAX)
     public String priorityClassName;
 }

@@ -2,6 +2,8 @@ package dev.imcluster.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 
 /** The desired cluster. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -9,6 +11,8 @@ public class PubSubClusterSpec {
 
     @JsonPropertyDescription("Broker image (comet, logic and job run the same image). Default: the operator's "
             + "configured broker image.")
+    @Pattern(Patterns.IMAGE)
+    @Size(max = Patterns.IMAGE_MAX)
     public String image;
 
     @JsonPropertyDescription("Image pull policy of the broker containers.")

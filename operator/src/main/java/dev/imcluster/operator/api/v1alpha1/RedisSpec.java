@@ -23,6 +23,8 @@ public class RedisSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Managed {
         @JsonPropertyDescription("Size of the PersistentVolumeClaim (e.g. 1Gi); an emptyDir when unset.")
+        @Pattern(Patterns.QUANTITY)
+        @io.fabric8.generator.annotation.Size(max = 64)
         public String storage;
     }
 
@@ -31,6 +33,7 @@ public class RedisSpec {
         @JsonPropertyDescription("host:port of the Redis.")
         @Required
         @Pattern("^[^\\s:]+:[0-9]{1,5}$")
+        @io.fabric8.generator.annotation.Size(max = 1024)
         public String address;
 
         @JsonPropertyDescription("Secret key holding the Redis password.")

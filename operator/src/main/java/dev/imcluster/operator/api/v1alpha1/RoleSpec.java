@@ -23,6 +23,7 @@ public abstract class RoleSpec {
     @JsonPropertyDescription("At most this many pods of the role may be voluntarily disrupted at once "
             + "(the role's PodDisruptionBudget maxUnavailable).")
     @Min(1)
+    @io.fabric8.generator.annotation.Max(Patterns.MAX_REPLICAS)
     public Integer maxUnavailable;
 
     /** The desired replicas; each role has its own default. */

@@ -9,9 +9,13 @@ import io.fabric8.generator.annotation.Required;
 public class SecretKeyRef {
     @JsonPropertyDescription("Secret name.")
     @Required
+    @io.fabric8.generator.annotation.Pattern(Patterns.DNS_SUBDOMAIN)
+    @io.fabric8.generator.annotation.Size(max = Patterns.NAME_MAX)
     public String name;
 
     @JsonPropertyDescription("Key in the Secret; each field documents its default.")
+    @io.fabric8.generator.annotation.Pattern(Patterns.SECRET_KEY)
+    @io.fabric8.generator.annotation.Size(max = Patterns.NAME_MAX)
     public String key;
 
     public SecretKeyRef() {

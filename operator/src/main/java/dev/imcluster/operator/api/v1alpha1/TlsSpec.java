@@ -9,5 +9,7 @@ import io.fabric8.generator.annotation.Required;
 public class TlsSpec {
     @JsonPropertyDescription("A kubernetes.io/tls Secret (tls.crt, tls.key) for comet's client listeners.")
     @Required
+    @io.fabric8.generator.annotation.Pattern(Patterns.DNS_SUBDOMAIN)
+    @io.fabric8.generator.annotation.Size(max = Patterns.NAME_MAX)
     public String secretName;
 }
