@@ -119,10 +119,15 @@ class MessageBusContractTest {
     }
 
     private MessageBus bus(Backend backend, BrokerConfig config) {
+        return bus(backend, config, new SimpleMeterRegistry());
+    }
+
+    /** A bus of the backend, closed after the test, once it reports healthy. */
+    private MessageBus bus(Backend backend, BrokerConfig config, SimpleMeterRegistry meters) {
         MessageBus bus = switch (backend) {
-            case KAFKA -> new KafkaBus(config, new SimpleMeterRegistry());
-            case NATS -> new NatsJetStreamBus(config, new SimpleMeterRegistry());
-            case REDIS -> new RedisStreamsBus(config, new SimpleMeterRegistry());
+            case KAFKA -> new KafkaBus(config, meters);
+            case NATS -> new NatsJetStreamBus(config, meters);
+            case REDIS -> new RedisStreamsBus(config, meters);
         };
         open.add(bus);
         await("bus healthy").atMost(WAIT).until(bus::healthy);
@@ -222,13 +227,7 @@ class MessageBusContractTest {
     void dropsAndCountsBytesThatAreNoEnvelope(Backend backend) {
         BrokerConfig config = config(backend);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        MessageBus bus = switch (backend) {
-            case KAFKA -> new KafkaBus(config, meters);
-            case NATS -> new NatsJetStreamBus(config, meters);
-            case REDIS -> new RedisStreamsBus(config, meters);
-        };
-        open.add(bus);
-        await().atMost(WAIT).until(bus::healthy);
+        MessageBus bus = bus(backend, config, meters);
         Set<String> handled = ConcurrentHashMap.newKeySet();
         subscribe(bus, "garbage", e -> {
             handled.add(e.getMsgId());
@@ -439,13 +438,7 @@ class MessageBusContractTest {
     void redeliversAfterHandlerFailureKeepingOrder(Backend backend) {
         BrokerConfig config = config(backend);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        MessageBus bus = switch (backend) {
-            case KAFKA -> new KafkaBus(config, meters);
-            case NATS -> new NatsJetStreamBus(config, meters);
-            case REDIS -> new RedisStreamsBus(config, meters);
-        };
-        open.add(bus);
-        await().atMost(WAIT).until(bus::healthy);
+        MessageBus bus = bus(backend, config, meters);
         Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
         Map<String, List<Integer>> succeeded = new ConcurrentHashMap<>();
         subscribe(bus, "retry", e -> {
