@@ -14,7 +14,7 @@ import dev.imcluster.broker.api.internal.ReceiveReq;
 import dev.imcluster.broker.logic.auth.AuthException;
 import dev.imcluster.broker.logic.auth.Authenticator;
 import dev.imcluster.broker.logic.auth.Identity;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.session.SessionStore;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;

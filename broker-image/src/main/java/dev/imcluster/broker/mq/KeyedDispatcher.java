@@ -1,6 +1,6 @@
 package dev.imcluster.broker.mq;
 
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import java.time.Duration;
 import java.util.ArrayDeque;
