@@ -11,7 +11,7 @@ import dev.imcluster.broker.api.internal.OnlineReply;
 import dev.imcluster.broker.api.internal.OnlineReq;
 import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.api.internal.ReceiveReq;
-import dev.imcluster.broker.logic.auth.AuthException;
+import dev.imcluster.broker.security.AuthException;
 import dev.imcluster.broker.logic.auth.Authenticator;
 import dev.imcluster.broker.logic.auth.Identity;
 import dev.imcluster.broker.logging.RateLimitedLog;

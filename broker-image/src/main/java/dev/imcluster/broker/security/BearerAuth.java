@@ -1,7 +1,5 @@
 package dev.imcluster.broker.security;
 
-import dev.imcluster.broker.logic.auth.AuthException;
-import dev.imcluster.broker.logic.auth.JwtVerifier;
 import dev.imcluster.broker.logging.RateLimitedLog;
 import io.grpc.BindableService;
 import io.grpc.Context;
