@@ -16,34 +16,31 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
- * heartbeats, room changes, op subscriptions and upstream messages) and its bounded send queue.
+ * Over 300 lines: goim's session state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
+ * on one event loop; the send queue and the watched operations live in their own classes.
  *
- * <p>Threading: everything except {@link #push}, {@link #deliver} and {@link #accepts} runs on the channel's
- * event loop. Pushes from other threads go onto a lock-free stack; the first push onto an empty stack schedules
- * one drain on the event loop, which writes everything queued and flushes once (batched writes). The queue is
- * bounded by {@code comet.protocol.sendQueueSize} frames, counting both this stack and Netty's outbound buffer;
- * a client that falls further behind is disconnected as a slow consumer. An idle session holds no buffers.
+ * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
+ * heartbeats, room changes, op subscriptions and upstream messages). What it sends waits in its
+ * {@link SendQueue}; the operations it accepts are its {@link OperationWatch}.
+ *
+ * <p>Threading: everything except {@link #pushShared}, {@link #deliver} and {@link #accepts} runs on the
+ * channel's event loop. An idle session holds no buffers.
  */
-final class Session extends ChannelInboundHandlerAdapter implements RoomMember, Runnable {
+final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final int NEW = 0;
     private static final int AUTHENTICATING = 1;
@@ -53,26 +50,17 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private static final int MAX_PENDING_DURING_AUTH = 16;
     /** Upstream messages (Receive calls) in flight before comet stops reading from this client. */
     private static final int MAX_RECEIVES_IN_FLIGHT = 16;
-    private static final int[] NO_OPS = new int[0];
     /** Reply body to an upstream frame refused by comet.publishRateLimit (goim replies carry no status). */
     private static final byte[] RATE_LIMITED_BODY =
             "{\"code\":429,\"message\":\"rate limited (comet.publishRateLimit)\"}".getBytes(
                     java.nio.charset.StandardCharsets.UTF_8);
 
-    private static final AtomicIntegerFieldUpdater<Session> QUEUED =
-            AtomicIntegerFieldUpdater.newUpdater(Session.class, "queued");
-    private static final AtomicReferenceFieldUpdater<Session, Node> HEAD =
-            AtomicReferenceFieldUpdater.newUpdater(Session.class, Node.class, "head");
-
     private final CometContext comet;
     private final Transport transport;
     private final Runnable timeoutCheck = this::checkTimeout;
+    private final SendQueue queue;
+    private final OperationWatch watch = new OperationWatch();
     private Channel channel;
-    /** This handler's context: drains write from here, past the pipeline's tail (nothing outbound is after us). */
-    private ChannelHandlerContext ctx;
-    private LoopFlusher flusher;
-    /** WebSocket only: writes from here skip the goim-to-WebSocket wrapping (for pre-built messages). */
-    private ChannelHandlerContext framesCtx;
 
     private volatile int state = NEW;
     private volatile String closeReason;
@@ -80,12 +68,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private long mid;
     private String key;
     private volatile String roomId = "";
-    private volatile int[] accepts = NO_OPS;
     private Bucket bucket;
     private String cookie = "";
-
-    private volatile Node head;
-    private volatile int queued;
 
     private long lastFrameNanos;
     private long timeoutNanos;
@@ -97,6 +81,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     Session(CometContext comet, Transport transport) {
         this.comet = comet;
         this.transport = transport;
+        this.queue = new SendQueue(this, comet, transport);
     }
 
     String key() {
@@ -113,7 +98,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
 
     /** True when key pushes and broadcasts of this operation reach this connection (goim's NeedPush). */
     boolean accepts(int op) {
-        return Arrays.binarySearch(accepts, op) >= 0;
+        return watch.accepts(op);
     }
 
     // ---- lifecycle ----
@@ -121,9 +106,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        this.ctx = ctx;
-        flusher = comet.flusher(channel.eventLoop());
-        framesCtx = ctx.pipeline().context(WebSocketFrames.class);
+        queue.attach(ctx);
         if (comet.draining() || comet.atConnectionLimit()) {
             if (!comet.draining()) {
                 comet.limitLog.warn("refused a {} connection from {}: comet.maxConnections ({}) reached", transport,
@@ -157,7 +140,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             pendingDuringAuth.forEach(Frame::release);
             pendingDuringAuth = null;
         }
-        run(); // releases whatever is still queued
+        queue.run(); // releases whatever is still queued
         if (was == AUTHED) {
             bucket.remove(this);
             if (!roomId.isEmpty()) {
@@ -331,7 +314,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             disconnectFromLogic(); // the client left while logic was recording it
             return;
         }
-        accepts = normalize(reply.getAcceptsList().stream().mapToInt(Integer::intValue).toArray());
+        watch.set(reply.getAcceptsList());
         roomId = reply.getRoomId();
         bucket = comet.buckets.forKey(key);
         Session replaced = bucket.put(this);
@@ -382,17 +365,11 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
                 reply(frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), frame.body());
             }
             case Op.SUB -> {
-                int[] ops = parseOps(frame.bodyAsString());
-                if (ops != null) {
-                    accepts = normalize(concat(accepts, ops));
-                }
+                watch.watch(frame.bodyAsString());
                 reply(frame.ver(), Op.SUB_REPLY, frame.seq(), frame.body());
             }
             case Op.UNSUB -> {
-                int[] ops = parseOps(frame.bodyAsString());
-                if (ops != null) {
-                    accepts = Arrays.stream(accepts).filter(op -> Arrays.stream(ops).noneMatch(o -> o == op)).toArray();
-                }
+                watch.unwatch(frame.bodyAsString());
                 reply(frame.ver(), Op.UNSUB_REPLY, frame.seq(), frame.body());
             }
             default -> receive(frame);
@@ -498,93 +475,18 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         return pushShared(batch.raw) ? 1 : 0;
     }
 
-    /**
-     * Queues a view of a frame shared by many recipients (the caller keeps its reference). A Raw (op 9) frame
-     * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole, as
-     * one pre-built binary message. Returns true when the frame was queued: the caller then adds it to the
-     * queue-depth gauge, once per fan-out.
-     */
+    /** Queues a view of a frame shared by many recipients (see {@link SendQueue#pushShared}). Any thread. */
     boolean pushShared(SharedFrame frame) {
-        if (transport == Transport.TCP) {
-            return push(frame.forTcp(), false);
-        }
-        return push(frame.forWebSocket(), true);
+        return queue.pushShared(frame);
     }
 
-    /**
-     * Queues a frame (taking ownership) for this client; {@code webSocketFramed} when it already is a whole
-     * WebSocket message, written past the goim-to-WebSocket wrapping.
-     */
-    private boolean push(ByteBuf frame, boolean webSocketFramed) {
-        if (state == CLOSED) {
-            frame.release();
-            comet.metrics.dropClosed.increment();
-            return false;
-        }
-        if (QUEUED.incrementAndGet(this) > comet.sendQueueSize) {
-            QUEUED.decrementAndGet(this);
-            frame.release();
-            comet.metrics.dropSlowConsumer.increment();
-            slowConsumer();
-            return false;
-        }
-        Node node = new Node(frame, webSocketFramed);
-        Node h;
-        do {
-            h = head;
-            node.next = h;
-        } while (!HEAD.compareAndSet(this, h, node));
-        if (h == null) {
-            flusher.mark(this);
-        }
-        return true;
+    /** True once the channel is gone; nothing is queued or written after that. Any thread. */
+    boolean closed() {
+        return state == CLOSED;
     }
 
-    /** Drains the push stack onto the channel, oldest first, with one flush. Event loop only. */
-    @Override
-    public void run() {
-        Node h = HEAD.getAndSet(this, null);
-        if (h == null) {
-            return;
-        }
-        Node first = null;
-        int n = 0;
-        while (h != null) {
-            Node next = h.next;
-            h.next = first;
-            first = h;
-            h = next;
-            n++;
-        }
-        QUEUED.addAndGet(this, -n);
-        if (state == CLOSED || !channel.isActive()) {
-            for (Node x = first; x != null; x = x.next) {
-                x.msg.release();
-            }
-            comet.metrics.queued.add(-n);
-            comet.metrics.dropClosed.increment(n);
-            return;
-        }
-        for (Node x = first; x != null; x = x.next) {
-            if (x.webSocketFramed) {
-                framesCtx.write(x.msg, ctx.voidPromise());
-            } else {
-                ctx.write(x.msg, ctx.voidPromise());
-            }
-        }
-        ctx.flush();
-        flusher.written(transport, n); // counted once per loop pass, not per session
-        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
-        // A WebSocket frame may take two outbound entries (header and payload).
-        int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;
-        if (out != null && !channel.isWritable() && out.size() > limit) {
-            // Closing discards what the client has not taken: count it as dropped.
-            comet.metrics.dropSlowConsumer.increment(transport == Transport.TCP ? out.size() : out.size() / 2);
-            slowConsumer();
-        }
-    }
-
-    private void slowConsumer() {
+    /** The send queue overflowed: disconnects this client, once. */
+    void slowConsumer() {
         if (state == CLOSED || closeReason != null) {
             return;
         }
@@ -595,43 +497,9 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
 
     // ---- helpers ----
 
-    static int[] parseOps(String body) {
-        String[] parts = body.split(",");
-        int[] ops = new int[parts.length];
-        try {
-            for (int i = 0; i < parts.length; i++) {
-                ops[i] = Integer.parseInt(parts[i].trim());
-            }
-        } catch (NumberFormatException e) {
-            return null; // goim ignores a list it cannot parse
-        }
-        return ops;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
-    private static int[] normalize(int[] ops) {
-        return Arrays.stream(ops).sorted().distinct().toArray();
-    }
-
     static String describe(Throwable err) {
         Status status = Status.fromThrowable(err);
         return status.getDescription() == null ? status.getCode().name()
                 : status.getCode() + " (" + status.getDescription() + ")";
-    }
-
-    private static final class Node {
-        final ByteBuf msg;
-        final boolean webSocketFramed;
-        Node next;
-
-        Node(ByteBuf msg, boolean webSocketFramed) {
-            this.msg = msg;
-            this.webSocketFramed = webSocketFramed;
-        }
     }
 }
