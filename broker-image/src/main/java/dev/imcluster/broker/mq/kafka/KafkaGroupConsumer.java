@@ -2,11 +2,6 @@ package dev.imcluster.broker.mq.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
-import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.MqConfig;
-import dev.imcluster.broker.logging.RateLimitedLog;
-import dev.imcluster.broker.mq.Backoff;
-import dev.imcluster.broker.mq.BusMetrics;
 import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus.EnvelopeHandler;
@@ -48,11 +43,6 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
     private static final long COMMIT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final KafkaBus bus;
-    private final BrokerConfig config;
-    private final MqConfig.Kafka settings;
-    private final BusMetrics metrics;
-    private final Backoff backoff;
-    private final RateLimitedLog stateLog;
     private final String group;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KeyedDispatcher dispatcher;
@@ -66,25 +56,20 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
 
     KafkaGroupConsumer(KafkaBus bus, String group, EnvelopeHandler handler) {
         this.bus = bus;
-        this.config = bus.config;
-        this.settings = bus.settings;
-        this.metrics = bus.metrics;
-        this.backoff = bus.backoff;
-        this.stateLog = bus.stateLog;
         this.group = group;
         // A poll fits in a quarter of the room, so fetching goes on while most handlers are still busy.
-        this.maxPollRecords = Math.max(1, Math.min(500, config.mq.maxInFlight / 4));
+        this.maxPollRecords = Math.max(1, Math.min(500, bus.config.mq.maxInFlight / 4));
         Properties p = new Properties();
         p.putAll(bus.common);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
-        p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "imcluster-" + BusSupport.consumerName(config));
+        p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "imcluster-" + BusSupport.consumerName(bus.config));
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
-        this.dispatcher = new KeyedDispatcher("kafka-" + group, handler, metrics, backoff, config.mq.maxInFlight,
-                metrics.inFlight(group));
-        this.lag = metrics.lag(group);
+        this.dispatcher = new KeyedDispatcher("kafka-" + group, handler, bus.metrics, bus.backoff,
+                bus.config.mq.maxInFlight, bus.metrics.inFlight(group));
+        this.lag = bus.metrics.lag(group);
         this.loop = new Thread(this::run, "kafka-consumer-" + group);
         this.loop.setDaemon(true);
     }
@@ -95,8 +80,8 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
 
     private void run() {
         try {
-            consumer.subscribe(List.of(settings.topic), this);
-            LOG.info("kafka consumer of group {} on topic {}: started", group, settings.topic);
+            consumer.subscribe(List.of(bus.settings.topic), this);
+            LOG.info("kafka consumer of group {} on topic {}: started", group, bus.settings.topic);
             int failures = 0;
             while (running) {
                 try {
@@ -106,8 +91,8 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
                     // close() woke us up
                 } catch (RuntimeException e) {
                     failures++;
-                    Duration delay = backoff.delay(failures);
-                    stateLog.warn("kafka consumer of group {}: {}; retrying in {} ms", group, e.toString(),
+                    Duration delay = bus.backoff.delay(failures);
+                    bus.stateLog.warn("kafka consumer of group {}: {}; retrying in {} ms", group, e.toString(),
                             delay.toMillis());
                     try {
                         Thread.sleep(delay.toMillis()); // backoff of this consumer thread only
@@ -155,8 +140,8 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
         try {
             envelope = PushEnvelope.parseFrom(r.value() == null ? new byte[0] : r.value());
         } catch (InvalidProtocolBufferException e) {
-            metrics.dropped("undecodable");
-            stateLog.warn("kafka: dropping undecodable record {}-{}@{}: {}", tp.topic(), tp.partition(),
+            bus.metrics.dropped("undecodable");
+            bus.stateLog.warn("kafka: dropping undecodable record {}-{}@{}: {}", tp.topic(), tp.partition(),
                     r.offset(), e.getMessage());
             pp.track(r.offset());
             pp.complete(r.offset());
@@ -209,13 +194,13 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
                 consumer.commitSync(offsets, Duration.ofSeconds(10));
                 offsets.forEach((tp, o) -> progress.get(tp).committed(o.offset()));
             } catch (RuntimeException e) {
-                stateLog.warn("kafka group {}: commit failed ({}); those records will be redelivered", group,
+                bus.stateLog.warn("kafka group {}: commit failed ({}); those records will be redelivered", group,
                         e.toString());
             }
         } else {
             consumer.commitAsync(offsets, (done, error) -> {
                 if (error != null) {
-                    stateLog.warn("kafka group {}: commit failed ({}); retried", group, error.toString());
+                    bus.stateLog.warn("kafka group {}: commit failed ({}); retried", group, error.toString());
                 } else {
                     done.forEach((tp, o) -> {
                         PartitionProgress pp = progress.get(tp);
@@ -244,7 +229,8 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
             return;
         }
         // Let in-flight handlers of these partitions finish (bounded), commit, then let go of them.
-        long deadline = System.nanoTime() + Math.min(config.mq.closeTimeout.toNanos(), TimeUnit.SECONDS.toNanos(10));
+        long deadline = System.nanoTime()
+                + Math.min(bus.config.mq.closeTimeout.toNanos(), TimeUnit.SECONDS.toNanos(10));
         for (TopicPartition tp : partitions) {
             PartitionProgress pp = progress.get(tp);
             if (pp != null) {
@@ -283,7 +269,7 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
             } catch (WakeupException e) {
                 // expected
             }
-            dispatcher.awaitIdle(config.mq.closeTimeout);
+            dispatcher.awaitIdle(bus.config.mq.closeTimeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -308,7 +294,7 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
             lag.set(v);
             return OptionalLong.of(v);
         } catch (Exception e) {
-            stateLog.warn("kafka group {}: cannot measure lag: {}", group, BusSupport.unwrap(e).toString());
+            bus.stateLog.warn("kafka group {}: cannot measure lag: {}", group, BusSupport.unwrap(e).toString());
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -324,7 +310,7 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
         running = false;
         consumer.wakeup();
         try {
-            loop.join(config.mq.closeTimeout.toMillis() + 20_000);
+            loop.join(bus.config.mq.closeTimeout.toMillis() + 20_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

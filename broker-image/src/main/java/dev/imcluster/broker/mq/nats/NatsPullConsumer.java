@@ -1,15 +1,9 @@
 package dev.imcluster.broker.mq.nats;
 
 import dev.imcluster.broker.api.internal.PushEnvelope;
-import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.MqConfig;
-import dev.imcluster.broker.logging.RateLimitedLog;
-import dev.imcluster.broker.mq.Backoff;
-import dev.imcluster.broker.mq.BusMetrics;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus.EnvelopeHandler;
 import dev.imcluster.broker.mq.MessageBus.Subscription;
-import io.nats.client.Connection;
 import io.nats.client.ConsumeOptions;
 import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
@@ -31,13 +25,6 @@ final class NatsPullConsumer implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(NatsJetStreamBus.class);
 
     private final NatsJetStreamBus bus;
-    private final BrokerConfig config;
-    private final MqConfig.Nats settings;
-    private final BusMetrics metrics;
-    private final Backoff backoff;
-    private final Connection connection;
-    private final RateLimitedLog stateLog;
-
     private final String group;
     private final KeyedDispatcher dispatcher;
     private final AtomicLong lag;
@@ -51,16 +38,10 @@ final class NatsPullConsumer implements Subscription {
 
     NatsPullConsumer(NatsJetStreamBus bus, String group, EnvelopeHandler handler) {
         this.bus = bus;
-        this.config = bus.config;
-        this.settings = bus.settings;
-        this.metrics = bus.metrics;
-        this.backoff = bus.backoff;
-        this.connection = bus.connection;
-        this.stateLog = bus.stateLog;
         this.group = group;
-        this.dispatcher = new KeyedDispatcher("nats-" + group, handler, metrics, backoff, config.mq.maxInFlight,
-                metrics.inFlight(group));
-        this.lag = metrics.lag(group);
+        this.dispatcher = new KeyedDispatcher("nats-" + group, handler, bus.metrics, bus.backoff,
+                bus.config.mq.maxInFlight, bus.metrics.inFlight(group));
+        this.lag = bus.metrics.lag(group);
     }
 
     /** Starts pulling once the stream is ready; reports lag every few seconds. */
@@ -76,7 +57,7 @@ final class NatsPullConsumer implements Subscription {
         }
         long now = System.nanoTime();
         if (now - nextRefreshAt >= 0 && bus.connected()) {
-            nextRefreshAt = now + settings.ackWait.toNanos() / 3;
+            nextRefreshAt = now + bus.settings.ackWait.toNanos() / 3;
             // In-progress acks for everything we hold, including messages queued behind a slow or retried
             // message of their key, so JetStream does not redeliver them elsewhere while we are alive.
             for (Message m : held) {
@@ -88,21 +69,21 @@ final class NatsPullConsumer implements Subscription {
     private void start() {
         ConsumerConfiguration cc = ConsumerConfiguration.builder()
                 .durable(group)
-                .filterSubject(settings.subject)
+                .filterSubject(bus.settings.subject)
                 .deliverPolicy(DeliverPolicy.All)
                 .ackPolicy(AckPolicy.Explicit)
-                .ackWait(settings.ackWait)
-                .maxDeliver(settings.maxDeliver)
-                .maxAckPending(config.mq.maxInFlight)
+                .ackWait(bus.settings.ackWait)
+                .maxDeliver(bus.settings.maxDeliver)
+                .maxAckPending(bus.config.mq.maxInFlight)
                 .build();
         try {
-            consumer = connection.getStreamContext(settings.stream).createOrUpdateConsumer(cc);
+            consumer = bus.connection.getStreamContext(bus.settings.stream).createOrUpdateConsumer(cc);
             // Short pull expiry: its heartbeats notice a server restart within seconds and pull again.
             pulling = consumer.consume(ConsumeOptions.builder()
-                    .batchSize(Math.min(config.mq.maxInFlight, 256)).expiresIn(5000).build(), this::onMessage);
-            LOG.info("nats consumer {} on stream {}: pulling", group, settings.stream);
+                    .batchSize(Math.min(bus.config.mq.maxInFlight, 256)).expiresIn(5000).build(), this::onMessage);
+            LOG.info("nats consumer {} on stream {}: pulling", group, bus.settings.stream);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            stateLog.warn("nats consumer {} not started yet: {}", group, e.getMessage());
+            bus.stateLog.warn("nats consumer {} not started yet: {}", group, e.getMessage());
         }
     }
 
@@ -119,7 +100,7 @@ final class NatsPullConsumer implements Subscription {
             return;
         }
         if (msg.metaData().deliveredCount() > 1) {
-            metrics.redelivered();
+            bus.metrics.redelivered();
         }
         held.add(msg);
         dispatcher.dispatch(new KeyedDispatcher.Delivery() {
@@ -162,7 +143,7 @@ final class NatsPullConsumer implements Subscription {
             lag.set(v);
             return OptionalLong.of(v);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            stateLog.warn("nats consumer {}: cannot read its info: {}", group, e.getMessage());
+            bus.stateLog.warn("nats consumer {}: cannot read its info: {}", group, e.getMessage());
             return OptionalLong.empty();
         }
     }
@@ -186,7 +167,7 @@ final class NatsPullConsumer implements Subscription {
                 LOG.debug("closing the nats consumer", e);
             }
         }
-        dispatcher.close(config.mq.closeTimeout);
+        dispatcher.close(bus.config.mq.closeTimeout);
         bus.flushQuietly(); // the acks and naks just sent must reach the server before anything closes
         bus.unregister(this);
         LOG.info("nats consumer {}: stopped", group);

@@ -2,11 +2,6 @@ package dev.imcluster.broker.mq.redis;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
-import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.MqConfig;
-import dev.imcluster.broker.logging.RateLimitedLog;
-import dev.imcluster.broker.mq.Backoff;
-import dev.imcluster.broker.mq.BusMetrics;
 import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus.EnvelopeHandler;
@@ -42,15 +37,6 @@ final class RedisStreamConsumer implements Subscription {
     private static final int READ_BATCH = 128;
 
     private final RedisStreamsBus bus;
-    private final BrokerConfig config;
-    private final MqConfig.RedisStreams settings;
-    private final String stream;
-    /** Longest XREADGROUP block: short against claimIdle, so held entries are refreshed in time. */
-    private final Duration block;
-    private final BusMetrics metrics;
-    private final Backoff backoff;
-    private final RateLimitedLog stateLog;
-
     private final String group;
     private final String consumerName;
     private final Consumer<String> consumer;
@@ -68,26 +54,19 @@ final class RedisStreamConsumer implements Subscription {
 
     RedisStreamConsumer(RedisStreamsBus bus, String group, EnvelopeHandler handler) {
         this.bus = bus;
-        this.config = bus.config;
-        this.settings = bus.settings;
-        this.stream = bus.stream;
-        this.block = bus.block;
-        this.metrics = bus.metrics;
-        this.backoff = bus.backoff;
-        this.stateLog = bus.stateLog;
         this.group = group;
-        this.consumerName = BusSupport.consumerName(config);
+        this.consumerName = BusSupport.consumerName(bus.config);
         this.consumer = Consumer.from(group, consumerName);
-        this.dispatcher = new KeyedDispatcher("redis-" + group, handler, metrics, backoff,
-                config.mq.maxInFlight, metrics.inFlight(group));
-        this.lag = metrics.lag(group);
+        this.dispatcher = new KeyedDispatcher("redis-" + group, handler, bus.metrics, bus.backoff,
+                bus.config.mq.maxInFlight, bus.metrics.inFlight(group));
+        this.lag = bus.metrics.lag(group);
         this.loop = new Thread(this::run, "redis-stream-" + group);
         this.loop.setDaemon(true);
     }
 
     void start() {
         loop.start();
-        LOG.info("redis stream {}: consuming as {} in group {}", stream, consumerName, group);
+        LOG.info("redis stream {}: consuming as {} in group {}", bus.stream, consumerName, group);
     }
 
     private void run() {
@@ -103,7 +82,7 @@ final class RedisStreamConsumer implements Subscription {
                 }
                 pollOnce(reader);
                 if (failures > 0) {
-                    LOG.info("redis stream {}: group {} consuming again", stream, group);
+                    LOG.info("redis stream {}: group {} consuming again", bus.stream, group);
                 }
                 failures = 0;
             } catch (InterruptedException e) {
@@ -117,8 +96,8 @@ final class RedisStreamConsumer implements Subscription {
                     groupReady = false; // Redis lost its data (restart without persistence): create it again
                 }
                 failures++;
-                Duration delay = backoff.delay(failures);
-                stateLog.warn("redis stream {}: group {} read failed ({}); retrying in {} ms", stream, group,
+                Duration delay = bus.backoff.delay(failures);
+                bus.stateLog.warn("redis stream {}: group {} read failed ({}); retrying in {} ms", bus.stream, group,
                         e.getMessage(), delay.toMillis());
                 try {
                     Thread.sleep(delay.toMillis()); // backoff of this consumer thread only
@@ -134,9 +113,9 @@ final class RedisStreamConsumer implements Subscription {
 
     private void ensureGroup(StatefulRedisConnection<String, byte[]> c) {
         try {
-            c.sync().xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group,
+            c.sync().xgroupCreate(XReadArgs.StreamOffset.from(bus.stream, "0"), group,
                     XGroupCreateArgs.Builder.mkstream());
-            LOG.info("redis stream {}: created group {}", stream, group);
+            LOG.info("redis stream {}: created group {}", bus.stream, group);
         } catch (RedisBusyException e) {
             // BUSYGROUP: another replica (or an earlier run) created it; resume where the group left off.
         }
@@ -151,14 +130,14 @@ final class RedisStreamConsumer implements Subscription {
             lag(); // refreshes the gauge
         }
         if (now - nextRefreshAt >= 0) {
-            nextRefreshAt = now + settings.claimIdle.toNanos() / 3;
+            nextRefreshAt = now + bus.settings.claimIdle.toNanos() / 3;
             refreshHeld(c);
         }
         if (now - nextClaimAt >= 0) {
-            nextClaimAt = now + Math.max(TimeUnit.MILLISECONDS.toNanos(200), settings.claimIdle.toNanos() / 2);
+            nextClaimAt = now + Math.max(TimeUnit.MILLISECONDS.toNanos(200), bus.settings.claimIdle.toNanos() / 2);
             claimIdle(c);
         }
-        if (!dispatcher.reserve(block)) {
+        if (!dispatcher.reserve(bus.block)) {
             return; // full: the handler is behind, fetch nothing more
         }
         int reserved = 1;
@@ -167,8 +146,8 @@ final class RedisStreamConsumer implements Subscription {
         }
         List<StreamMessage<String, byte[]>> read;
         try {
-            read = c.sync().xreadgroup(consumer, XReadArgs.Builder.count(reserved).block(block),
-                    XReadArgs.StreamOffset.lastConsumed(stream));
+            read = c.sync().xreadgroup(consumer, XReadArgs.Builder.count(reserved).block(bus.block),
+                    XReadArgs.StreamOffset.lastConsumed(bus.stream));
         } catch (RuntimeException e) {
             release(reserved);
             throw e;
@@ -199,7 +178,7 @@ final class RedisStreamConsumer implements Subscription {
         }
         List<String> ids = List.copyOf(held);
         for (int i = 0; i < ids.size(); i += 500) {
-            c.sync().xclaim(stream, consumer, XClaimArgs.Builder.justid(),
+            c.sync().xclaim(bus.stream, consumer, XClaimArgs.Builder.justid(),
                     ids.subList(i, Math.min(ids.size(), i + 500)).toArray(String[]::new));
         }
     }
@@ -209,8 +188,8 @@ final class RedisStreamConsumer implements Subscription {
         int budget = dispatcher.available();
         while (running && budget > 0) {
             int count = Math.min(budget, READ_BATCH);
-            ClaimedMessages<String, byte[]> claimed = c.sync().xautoclaim(stream, new XAutoClaimArgs<String>()
-                    .consumer(consumer).minIdleTime(settings.claimIdle).startId(claimCursor).count(count));
+            ClaimedMessages<String, byte[]> claimed = c.sync().xautoclaim(bus.stream, new XAutoClaimArgs<String>()
+                    .consumer(consumer).minIdleTime(bus.settings.claimIdle).startId(claimCursor).count(count));
             claimCursor = claimed.getId();
             int taken = 0;
             for (StreamMessage<String, byte[]> m : claimed.getMessages()) {
@@ -243,13 +222,14 @@ final class RedisStreamConsumer implements Subscription {
             envelope = PushEnvelope.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
             dispatcher.unreserve();
-            metrics.dropped("undecodable");
-            stateLog.warn("redis stream {}: dropping undecodable entry {}: {}", stream, m.getId(), e.getMessage());
+            bus.metrics.dropped("undecodable");
+            bus.stateLog.warn("redis stream {}: dropping undecodable entry {}: {}", bus.stream, m.getId(),
+                    e.getMessage());
             ack(m.getId());
             return;
         }
         if (reclaimed) {
-            metrics.redelivered();
+            bus.metrics.redelivered();
         }
         String id = m.getId();
         held.add(id);
@@ -274,13 +254,13 @@ final class RedisStreamConsumer implements Subscription {
 
     private void ack(String id) {
         try {
-            bus.connection().async().xack(stream, group, id).exceptionally(e -> {
-                stateLog.warn("redis stream {}: XACK {} failed ({}); it will be claimed again", stream, id,
+            bus.connection().async().xack(bus.stream, group, id).exceptionally(e -> {
+                bus.stateLog.warn("redis stream {}: XACK {} failed ({}); it will be claimed again", bus.stream, id,
                         e.getMessage());
                 return 0L;
             });
         } catch (RuntimeException e) {
-            stateLog.warn("redis stream {}: XACK {} failed ({}); it will be claimed again", stream, id,
+            bus.stateLog.warn("redis stream {}: XACK {} failed ({}); it will be claimed again", bus.stream, id,
                     e.getMessage());
         }
     }
@@ -288,7 +268,7 @@ final class RedisStreamConsumer implements Subscription {
     /** lag + pending of the group from XINFO GROUPS (Redis 7), i.e. entries the group has not acknowledged. */
     private void measureLag(StatefulRedisConnection<String, byte[]> c) {
         lag.set(-1);
-        for (Object info : c.sync().xinfoGroups(stream)) {
+        for (Object info : c.sync().xinfoGroups(bus.stream)) {
             if (!(info instanceof List<?> fields)) {
                 continue;
             }
@@ -321,7 +301,8 @@ final class RedisStreamConsumer implements Subscription {
         try {
             measureLag(bus.connection());
         } catch (RuntimeException e) {
-            stateLog.warn("redis stream {}: cannot measure the lag of group {}: {}", stream, group, e.getMessage());
+            bus.stateLog.warn("redis stream {}: cannot measure the lag of group {}: {}", bus.stream, group,
+                    e.getMessage());
             return OptionalLong.empty();
         }
         long v = lag.get();
@@ -335,13 +316,13 @@ final class RedisStreamConsumer implements Subscription {
         }
         running = false;
         try {
-            loop.join(block.toMillis() * 3);
+            loop.join(bus.block.toMillis() * 3);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         // In-flight handlers may still finish and XACK; the rest stays pending and is claimed after claimIdle.
-        dispatcher.close(config.mq.closeTimeout);
+        dispatcher.close(bus.config.mq.closeTimeout);
         bus.unregister(this);
-        LOG.info("redis stream {}: consumer {} of group {} stopped", stream, consumerName, group);
+        LOG.info("redis stream {}: consumer {} of group {} stopped", bus.stream, consumerName, group);
     }
 }
