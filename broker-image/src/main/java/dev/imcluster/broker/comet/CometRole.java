@@ -157,7 +157,7 @@ public final class CometRole implements Role {
         comet.logic.renewOnline(req).whenComplete((reply, err) -> {
             if (err != null) {
                 comet.metrics.logicError("renew_online");
-                comet.logicLog.warn("logic RenewOnline failed: {}", Session.describe(err));
+                comet.logicLog.warn("logic RenewOnline failed: {}", LogicSession.describe(err));
             } else {
                 comet.buckets.clusterOnline(reply.getAllRoomCountMap());
             }

@@ -1,12 +1,7 @@
 package dev.imcluster.broker.comet;
 
-import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.internal.ConnectReply;
-import dev.imcluster.broker.api.internal.ConnectReq;
-import dev.imcluster.broker.api.internal.DisconnectReq;
-import dev.imcluster.broker.api.internal.HeartbeatReq;
-import dev.imcluster.broker.api.internal.ReceiveReq;
-import dev.imcluster.broker.api.protocol.Proto;
+import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.protocol.Frame;
 import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
@@ -22,8 +17,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -31,11 +25,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Over 300 lines: goim's session state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
- * on one event loop; the send queue and the watched operations live in their own classes.
+ * on one event loop; the send queue, the watched operations and the calls to logic live in their own classes.
  *
  * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
  * heartbeats, room changes, op subscriptions and upstream messages). What it sends waits in its
- * {@link SendQueue}; the operations it accepts are its {@link OperationWatch}.
+ * {@link SendQueue}; the operations it accepts are its {@link OperationWatch}; what logic knows of it, and the
+ * calls to logic for it, are its {@link LogicSession}.
  *
  * <p>Threading: everything except {@link #pushShared}, {@link #deliver} and {@link #accepts} runs on the
  * channel's event loop. An idle session holds no buffers.
@@ -60,13 +55,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private final Runnable timeoutCheck = this::checkTimeout;
     private final SendQueue queue;
     private final OperationWatch watch = new OperationWatch();
+    private final LogicSession logic;
     private Channel channel;
 
     private volatile int state = NEW;
     private volatile String closeReason;
     private boolean counted;
-    private long mid;
-    private String key;
     private volatile String roomId = "";
     private Bucket bucket;
     private String cookie = "";
@@ -74,7 +68,6 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private long lastFrameNanos;
     private long timeoutNanos;
     private ScheduledFuture<?> timer;
-    private long nextRenewNanos;
     private ArrayDeque<Frame> pendingDuringAuth;
     private int receivesInFlight;
 
@@ -82,14 +75,15 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         this.comet = comet;
         this.transport = transport;
         this.queue = new SendQueue(this, comet, transport);
+        this.logic = new LogicSession(comet);
     }
 
     String key() {
-        return key;
+        return logic.key();
     }
 
     long mid() {
-        return mid;
+        return logic.mid();
     }
 
     String roomId() {
@@ -148,21 +142,9 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             }
             if (!"replaced".equals(closeReason)) {
                 // A replaced session's key now belongs to its successor on this comet: logic keeps it.
-                disconnectFromLogic();
+                logic.disconnect();
             }
         }
-    }
-
-    private void disconnectFromLogic() {
-        comet.pendingDisconnects.incrementAndGet();
-        comet.logic.disconnect(DisconnectReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())
-                .whenComplete((r, err) -> {
-                    comet.pendingDisconnects.decrementAndGet();
-                    if (err != null) {
-                        comet.metrics.logicError("disconnect");
-                        comet.logicLog.warn("logic Disconnect failed for key {}: {}", key, describe(err));
-                    }
-                });
     }
 
     /** Closes this connection; the first reason given is the one counted. Any thread. */
@@ -216,7 +198,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         }
         comet.metrics.protocolError(reason);
         comet.protocolLog.warn("closing {} connection from {} (key {}): protocol error {}: {}", transport.tag,
-                channel.remoteAddress(), key, reason, message);
+                channel.remoteAddress(), logic.key(), reason, message);
         close("protocol_error");
     }
 
@@ -286,13 +268,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         state = AUTHENTICATING;
         int ver = frame.ver();
         int seq = frame.seq();
-        ConnectReq req = ConnectReq.newBuilder()
-                .setServer(comet.serverId)
-                .setCookie(cookie)
-                .setToken(ByteString.copyFrom(frame.body().nioBuffer()))
-                .setRemoteAddr(String.valueOf(channel.remoteAddress()))
-                .build();
-        comet.logic.connect(req).whenCompleteAsync((reply, err) -> onConnect(reply, err, ver, seq), channel.eventLoop());
+        logic.connect(cookie, frame, channel.remoteAddress())
+                .whenCompleteAsync((reply, err) -> onConnect(reply, err, ver, seq), channel.eventLoop());
     }
 
     private void onConnect(ConnectReply reply, Throwable err, int ver, int seq) {
@@ -303,20 +280,19 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             if (state != CLOSED) {
                 // Never log the token: only logic's status says why.
                 comet.authLog.warn("auth of {} connection from {} refused: logic Connect returned {}", transport.tag,
-                        channel.remoteAddress(), describe(err));
+                        channel.remoteAddress(), LogicSession.describe(err));
                 close("auth_failed");
             }
             return;
         }
-        mid = reply.getMid();
-        key = reply.getKey().isEmpty() ? UUID.randomUUID().toString() : reply.getKey();
+        logic.connected(reply);
         if (state == CLOSED) {
-            disconnectFromLogic(); // the client left while logic was recording it
+            logic.disconnect(); // the client left while logic was recording it
             return;
         }
         watch.set(reply.getAcceptsList());
         roomId = reply.getRoomId();
-        bucket = comet.buckets.forKey(key);
+        bucket = comet.buckets.forKey(logic.key());
         Session replaced = bucket.put(this);
         if (replaced != null && replaced != this) {
             replaced.close("replaced");
@@ -330,7 +306,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         timeoutNanos = reply.getHeartbeat() > 0 ? TimeUnit.SECONDS.toNanos(reply.getHeartbeat())
                 : comet.heartbeatTimeoutNanos;
         lastFrameNanos = now;
-        nextRenewNanos = now + renewInterval();
+        logic.renewFrom(now);
         reply(ver, Op.AUTH_REPLY, seq, null);
         ArrayDeque<Frame> pending = pendingDuringAuth;
         pendingDuringAuth = null;
@@ -347,18 +323,13 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         }
     }
 
-    private long renewInterval() {
-        return comet.renewMinNanos == comet.renewMaxNanos ? comet.renewMinNanos
-                : ThreadLocalRandom.current().nextLong(comet.renewMinNanos, comet.renewMaxNanos + 1);
-    }
-
     private void operate(Frame frame) {
         switch (frame.op()) {
             case Op.HEARTBEAT -> {
                 String room = roomId;
                 int online = room.isEmpty() ? 0 : comet.buckets.online(room);
                 write(FrameCodec.heartbeatReply(comet.alloc, frame.ver(), frame.seq(), online));
-                renewSessionIfDue();
+                logic.renewIfDue();
             }
             case Op.CHANGE_ROOM -> {
                 changeRoom(frame.bodyAsString());
@@ -374,21 +345,6 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             }
             default -> receive(frame);
         }
-    }
-
-    private void renewSessionIfDue() {
-        long now = System.nanoTime();
-        if (now - nextRenewNanos < 0) {
-            return;
-        }
-        nextRenewNanos = now + renewInterval();
-        comet.logic.heartbeat(HeartbeatReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())
-                .whenComplete((r, err) -> {
-                    if (err != null) {
-                        comet.metrics.logicError("heartbeat");
-                        comet.logicLog.warn("logic Heartbeat failed for key {}: {}", key, describe(err));
-                    }
-                });
     }
 
     private void changeRoom(String newRoom) {
@@ -411,25 +367,21 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         int ver = frame.ver();
         int op = frame.op();
         int seq = frame.seq();
-        if (!comet.publishLimiter.tryAcquire(key)) {
+        if (!comet.publishLimiter.tryAcquire(logic.key())) {
             // Not forwarded; the reply says why, and the connection stays (a burst is not a protocol error).
             write(FrameCodec.encode(comet.alloc, ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq,
                     RATE_LIMITED_BODY));
             return;
         }
-        ReceiveReq req = ReceiveReq.newBuilder()
-                .setMid(mid)
-                .setKey(key)
-                .setProto(Proto.newBuilder().setVer(ver).setOp(op).setSeq(seq)
-                        .setBody(ByteString.copyFrom(frame.body().nioBuffer())))
-                .build();
+        CompletableFuture<ReceiveReply> received = logic.receive(frame);
         receivesInFlight++;
         updateAutoRead();
-        comet.logic.receive(req).whenCompleteAsync((r, err) -> {
+        received.whenCompleteAsync((r, err) -> {
             receivesInFlight--;
             if (err != null) {
                 comet.metrics.logicError("receive");
-                comet.logicLog.warn("logic Receive failed for key {} op {}: {}", key, op, describe(err));
+                comet.logicLog.warn("logic Receive failed for key {} op {}: {}", logic.key(), op,
+                        LogicSession.describe(err));
             }
             if (state == AUTHED) {
                 reply(ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq, null);
@@ -491,15 +443,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             return;
         }
         comet.slowLog.warn("disconnecting slow {} client {} (key {}): more than {} frames waiting to be sent",
-                transport.tag, channel.remoteAddress(), key, comet.sendQueueSize);
+                transport.tag, channel.remoteAddress(), logic.key(), comet.sendQueueSize);
         close("slow_consumer");
-    }
-
-    // ---- helpers ----
-
-    static String describe(Throwable err) {
-        Status status = Status.fromThrowable(err);
-        return status.getDescription() == null ? status.getCode().name()
-                : status.getCode() + " (" + status.getDescription() + ")";
     }
 }
