@@ -14,7 +14,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.runtime.Health;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
 import io.micrometer.core.instrument.Counter;
