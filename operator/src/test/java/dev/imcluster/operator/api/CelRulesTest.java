@@ -1,0 +1,255 @@
+package dev.imcluster.operator.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
+import dev.imcluster.operator.model.SpecValidation;
+import dev.imcluster.operator.testing.CrdCelRules;
+import dev.imcluster.operator.testing.CrdCelRules.Outcome;
+import dev.imcluster.operator.testing.CrdCelRules.Rule;
+import dev.imcluster.operator.testing.CrdCelRules.Verdict;
+import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.HostileCorpus;
+import dev.imcluster.operator.testing.SchemaValidator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The CRD's CEL rules (x-kubernetes-validations), which only API servers of 1.25 or later run (not the 1.20 of the
+ * e2e, not the mock server), evaluated with cel-java on the generated CRD: every rule type-checks as Kubernetes
+ * requires, refuses and accepts what each case says, is exercised both ways, and SpecValidation (the operator's own
+ * check, all older servers have) refuses exactly what the rules refuse. A rule's message is the contract: the
+ * SpecValidation problem for the same aspect contains it (with "spec." before each field path).
+ */
+class CelRulesTest {
+    static final CrdCelRules RULES = CrdCelRules.ofPubSubClusterCrd();
+
+    /**
+     * A PubSubCluster (its spec in YAML flow style), the spec it was edited from (null for a creation), and the
+     * messages of the rules that must refuse it (none: it must be accepted).
+     */
+    record Case(String name, String spec, String oldSpec, List<String> refusedBy) {
+        @Override
+        public String toString() {
+            return name;
+        }
+
+        JsonNode object() {
+            return document(spec);
+        }
+
+        JsonNode oldObject() {
+            return oldSpec == null ? null : document(oldSpec);
+        }
+    }
+
+    static final String JWT = "auth.jwt needs exactly one of secretRef (HS256) and publicKeySecretRef (RS256)";
+    static final String NATS_EXCLUSIVE = "mq.nats.url and mq.nats.managed are mutually exclusive";
+    static final String KAFKA_REQUIRED = "mq.kafka.bootstrapServers is required when mq.backend is kafka";
+    static final String NATS_REQUIRED = "mq.nats needs url, or managed: true, when mq.backend is nats";
+    static final String REDIS_EXCLUSIVE = "redis.managed and redis.external are mutually exclusive";
+    static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
+    static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
+    static final String NATS_MANAGED = "mq: {backend: nats, nats: {managed: true}}";
+
+    static List<Case> cases() {
+        return List.of(
+                create("only defaults", "{}"),
+                create("jwt HS256", "auth: {jwt: {secretRef: {name: jwt}, issuer: me}}"),
+                create("jwt RS256", "auth: {jwt: {publicKeySecretRef: {name: jwt, key: pub.pem}}}"),
+                create("jwt with both keys", "auth: {jwt: {secretRef: {name: a}, publicKeySecretRef: {name: b}}}", JWT),
+                create("jwt with no key", "auth: {jwt: {issuer: me}}", JWT),
+                create("auth without jwt", "auth: {internalTokenSecretRef: {name: t}}"),
+                create("kafka", KAFKA),
+                create("kafka without bootstrapServers", "mq: {backend: kafka, kafka: {topic: t}}", KAFKA_REQUIRED),
+                create("kafka without settings", "mq: {backend: kafka}", KAFKA_REQUIRED),
+                create("kafka settings kept on redis", "mq: {backend: redis, kafka: {topic: t}}"),
+                create("nats by url", NATS_URL),
+                create("nats managed", NATS_MANAGED),
+                create("nats url with managed false", "mq: {backend: nats, nats: {url: 'nats://n:4222', managed: false}}"),
+                create("nats url and managed", "mq: {backend: nats, nats: {url: 'nats://n:4222', managed: true}}",
+                        NATS_EXCLUSIVE),
+                create("nats url and managed while on redis", "mq: {nats: {url: 'nats://n:4222', managed: true}}",
+                        NATS_EXCLUSIVE),
+                create("nats without settings", "mq: {backend: nats}", NATS_REQUIRED),
+                create("nats managed false only", "mq: {backend: nats, nats: {managed: false, stream: S}}", NATS_REQUIRED),
+                create("redis managed, empty", "redis: {managed: {}}"),
+                create("redis external", "redis: {external: {address: 'redis:6379'}}"),
+                create("redis managed and external", "redis: {managed: {storage: 1Gi}, external: {address: 'r:6379'}}",
+                        REDIS_EXCLUSIVE),
+                create("everything wrong at once", "{auth: {jwt: {}}, mq: {backend: kafka, nats: {url: 'nats://n:1',"
+                        + " managed: true}}, redis: {managed: {}, external: {address: 'r:1'}}}",
+                        JWT, KAFKA_REQUIRED, NATS_EXCLUSIVE, REDIS_EXCLUSIVE));
+    }
+
+    /** The examples and the hostile corpus's cases the schema lets through (the rejected ones never reach CEL). */
+    static List<Case> corpus() {
+        List<Case> c = new ArrayList<>();
+        for (String name : Examples.NAMES) {
+            c.add(new Case("examples/" + name, specOf(Examples.text(name)), null, List.of()));
+        }
+        for (HostileCorpus.Case h : HostileCorpus.cases(HostileCorpus.Expect.invalid)) {
+            c.add(new Case("e2e/hostile/" + h.file(), specOf(h.yaml()), null, null));
+        }
+        return c;
+    }
+
+    static List<Case> allCases() {
+        return Stream.concat(cases().stream(), corpus().stream()).toList();
+    }
+
+    @Test
+    void everyRuleTypeChecksAsKubernetesRequiresWithTheStandardLibraryOnly() {
+        assertThat(RULES.rules()).as("rules found in the CRD").hasSizeGreaterThanOrEqualTo(5);
+        assertThat(RULES.rules()).allSatisfy(r ->
+                assertThat(RULES.typeError(r.path(), r.expression())).as(r.toString()).isEmpty());
+    }
+
+    @Test
+    void theTypeCheckRefusesWhatTheApiServerWouldRefuse() {
+        assertThat(RULES.typeError("spec.mq", "self.backnd != 'kafka'")).as("misspelt field").isPresent();
+        assertThat(RULES.typeError("spec.mq", "self.backend")).as("not a bool").isPresent();
+        assertThat(RULES.typeError("spec.mq.nats", "url(self.url).getScheme() == 'nats'"))
+                .as("Kubernetes library function, not declared").isPresent();
+        assertThat(RULES.typeError("spec.mq", "self.backend != 'kafka' || has(self.kafka)")).isEmpty();
+    }
+
+    /** Kubernetes estimates a rule's cost from the bounds of what it iterates; an unbounded one is refused. */
+    @Test
+    void rulesThatIterateOnlyIterateBoundedValues() {
+        for (Rule r : RULES.rules().stream().filter(Rule::iterates).toList()) {
+            r.schema().findParents("type").forEach(s -> {
+                String type = s.path("type").asText();
+                if (type.equals("array")) {
+                    assertThat(s.has("maxItems")).as(r + ": a list it may iterate has no maxItems").isTrue();
+                }
+                if (type.equals("object") && s.path("additionalProperties").isObject()) {
+                    assertThat(s.has("maxProperties")).as(r + ": a map it may iterate has no maxProperties").isTrue();
+                }
+            });
+        }
+    }
+
+    /** The harness gives list items no oldSelf; a transition rule there would be skipped silently. */
+    @Test
+    void noTransitionRuleSitsUnderAListOrMap() {
+        assertThat(RULES.rules()).filteredOn(Rule::transition)
+                .allSatisfy(r -> assertThat(r.path()).as(r.toString()).doesNotContain("[*]", "{*}"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void theRulesRefuseExactlyWhatEachCaseExpects(Case c) {
+        assertThat(SchemaValidator.validate(RULES.schema(), withoutMetadata(c.object())))
+                .as("the schema lets the case through, so CEL decides").isEmpty();
+        assertThat(failedRules(verdicts(c))).as(c.name()).isEqualTo(new TreeSet<>(c.refusedBy()));
+    }
+
+    @ParameterizedTest
+    @MethodSource("allCases")
+    void specValidationRefusesExactlyWhatTheRulesRefuse(Case c) {
+        List<String> problems = SpecValidation.problems(cluster(c)).stream().map(p -> p.replace("spec.", "")).toList();
+        for (Rule r : RULES.rules()) {
+            boolean celRefuses = failedRules(verdicts(c)).contains(r.message());
+            boolean specValidationRefuses = problems.stream().anyMatch(p -> p.contains(r.message()));
+            assertThat(specValidationRefuses).as(c + ", rule " + r + "; SpecValidation said " + problems)
+                    .isEqualTo(celRefuses);
+        }
+    }
+
+    /** So that no rule can be added untested: each one is seen both passing and failing. */
+    @Test
+    void everyRuleHasACaseItPassesAndACaseItFails() {
+        Map<Rule, Set<Outcome>> seen = new HashMap<>();
+        for (Case c : allCases()) {
+            verdicts(c).forEach(v -> seen.computeIfAbsent(v.rule(), k -> EnumSet.noneOf(Outcome.class))
+                    .add(v.outcome()));
+        }
+        assertThat(RULES.rules()).allSatisfy(r -> assertThat(seen.getOrDefault(r, Set.of()))
+                .as(r + " (" + r.expression() + "): add a case to CelRulesTest.cases() that it accepts and one it refuses")
+                .contains(Outcome.PASS, Outcome.FAIL));
+    }
+
+    /** An error refuses the object on the server whatever the rule meant; no case may rely on one. */
+    @Test
+    void noRuleErrorsOnAnyCase() {
+        for (Case c : allCases()) {
+            assertThat(verdicts(c)).as(c.name()).noneMatch(v -> v.outcome() == Outcome.ERROR);
+        }
+    }
+
+    private static List<Verdict> verdicts(Case c) {
+        return RULES.evaluate(c.object(), c.oldObject());
+    }
+
+    private static Set<String> failedRules(List<Verdict> verdicts) {
+        return verdicts.stream().filter(v -> v.outcome() != Outcome.PASS).map(v -> v.rule().message())
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /**
+     * The case as the reconciler sees it. After an edit, status.backend.active is the old spec's backend, as the
+     * operator recorded it once that spec was reconciled: what SpecValidation knows of the old object.
+     */
+    private static PubSubCluster cluster(Case c) {
+        try {
+            PubSubCluster p = Examples.STRICT.treeToValue(c.object(), PubSubCluster.class);
+            if (c.oldSpec() != null) {
+                PubSubCluster old = Examples.STRICT.treeToValue(c.oldObject(), PubSubCluster.class);
+                p.setStatus(new PubSubClusterStatus());
+                p.getStatus().backend = new PubSubClusterStatus.BackendStatus();
+                p.getStatus().backend.active = old.getSpec().mq.backend.name();
+            }
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Case create(String name, String spec, String... refusedBy) {
+        return new Case(name, spec, null, List.of(refusedBy));
+    }
+
+    private static JsonNode document(String spec) {
+        try {
+            ObjectNode doc = (ObjectNode) Examples.STRICT.readTree("apiVersion: pubsub.imcluster.dev/v1alpha1\n"
+                    + "kind: PubSubCluster\nmetadata: {name: cel-case}\n");
+            // Several top-level fields in flow style need the braces of a flow mapping around them.
+            doc.set("spec", Examples.STRICT.readTree(spec.startsWith("{") ? spec : "{" + spec + "}"));
+            return doc;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A whole document's spec, in flow style, with its own name kept out (cases share one). */
+    private static String specOf(String yaml) {
+        try {
+            return Examples.STRICT.readTree(yaml).path("spec").toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode withoutMetadata(JsonNode doc) {
+        ObjectNode copy = doc.deepCopy();
+        copy.remove(List.of("apiVersion", "kind", "metadata"));
+        return copy;
+    }
+}
