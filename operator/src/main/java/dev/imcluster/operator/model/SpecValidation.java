@@ -44,24 +44,14 @@ public final class SpecValidation {
             annotations("spec.comet.service.annotations", s.comet.service.annotations, p);
         }
         MqSpec mq = s.mq;
-        if (mq != null && mq.backend == MqSpec.Backend.kafka
-                && (mq.kafka == null || mq.kafka.bootstrapServers == null || mq.kafka.bootstrapServers.isBlank())) {
+        if (mq != null && mq.backend == MqSpec.Backend.kafka && !configured(MqSpec.Backend.kafka, mq)) {
             p.add("spec.mq.kafka.bootstrapServers is required when spec.mq.backend is kafka");
         }
-        if (mq != null && mq.backend == MqSpec.Backend.nats
-                && (mq.nats == null || (mq.nats.url == null && !mq.nats.isManaged()))) {
+        if (mq != null && mq.backend == MqSpec.Backend.nats && !configured(MqSpec.Backend.nats, mq)) {
             p.add("spec.mq.nats needs url, or managed: true, when spec.mq.backend is nats");
         }
-        MigrationState swap = MigrationState.of(c.getStatus());
-        if (swap != null && swap.involves(MqSpec.Backend.kafka) && mq != null && mq.backend != MqSpec.Backend.kafka
-                && (mq.kafka == null || mq.kafka.bootstrapServers == null || mq.kafka.bootstrapServers.isBlank())) {
-            p.add("spec.mq.kafka.bootstrapServers is still needed: the backend swap " + swap.from() + " -> "
-                    + swap.to() + " uses kafka until it is Complete");
-        }
-        if (swap != null && swap.involves(MqSpec.Backend.nats) && mq != null && mq.backend != MqSpec.Backend.nats
-                && (mq.nats == null || (mq.nats.url == null && !mq.nats.isManaged()))) {
-            p.add("spec.mq.nats (url or managed: true) is still needed: the backend swap " + swap.from() + " -> "
-                    + swap.to() + " uses nats until it is Complete");
+        if (mq != null) {
+            stillNeeded(c, mq, p);
         }
         if (mq != null && mq.nats != null && mq.nats.url != null && mq.nats.isManaged()) {
             p.add("spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
@@ -89,6 +79,46 @@ public final class SpecValidation {
             maxLength("spec.auth.jwt.audience", auth.jwt.audience, MAX_CLAIM, p);
         }
         return p;
+    }
+
+    /**
+     * The backends the cluster still runs on (status.backend.active, and both ends of a swap in progress) keep their
+     * settings until a swap away from them is Complete: a spec that changes the backend and drops the old one's
+     * settings in one edit would leave the swap that edit starts nothing to drain. The CRD's transition rules on spec
+     * refuse the same edit on API servers that run CEL.
+     */
+    private static void stillNeeded(PubSubCluster c, MqSpec mq, List<String> p) {
+        MigrationState swap = MigrationState.of(c.getStatus());
+        MqSpec.Backend active = c.getStatus() == null || c.getStatus().backend == null ? null
+                : MigrationState.backend(c.getStatus().backend.active);
+        Set<MqSpec.Backend> inUse = new java.util.LinkedHashSet<>();
+        if (active != null) {
+            inUse.add(active);
+        }
+        if (swap != null) {
+            inUse.add(swap.from());
+            inUse.add(swap.to());
+        }
+        String route = swap != null ? swap.from() + " -> " + swap.to() : active + " -> " + mq.backend;
+        for (MqSpec.Backend b : inUse) {
+            if (b != mq.backend && !configured(b, mq)) {
+                p.add("spec." + SETTINGS.get(b) + " is still needed until the backend swap away from " + b
+                        + " is Complete (swap " + route + ")");
+            }
+        }
+    }
+
+    /** The settings a backend needs, as the messages (and the CRD's CEL rules) name them. */
+    private static final Map<MqSpec.Backend, String> SETTINGS = Map.of(MqSpec.Backend.kafka,
+            "mq.kafka.bootstrapServers", MqSpec.Backend.nats, "mq.nats (url or managed: true)");
+
+    /** Whether the spec has what the backend needs to connect (redis needs nothing: it is the session Redis). */
+    private static boolean configured(MqSpec.Backend b, MqSpec mq) {
+        return switch (b) {
+            case kafka -> mq.kafka != null && mq.kafka.bootstrapServers != null && !mq.kafka.bootstrapServers.isBlank();
+            case nats -> mq.nats != null && (mq.nats.url != null || mq.nats.isManaged());
+            case redis -> true;
+        };
     }
 
     /** Longest accepted JWT issuer or audience (they go into the config file of every pod). */

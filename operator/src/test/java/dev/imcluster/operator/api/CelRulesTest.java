@@ -64,6 +64,11 @@ class CelRulesTest {
     static final String KAFKA_REQUIRED = "mq.kafka.bootstrapServers is required when mq.backend is kafka";
     static final String NATS_REQUIRED = "mq.nats needs url, or managed: true, when mq.backend is nats";
     static final String REDIS_EXCLUSIVE = "redis.managed and redis.external are mutually exclusive";
+    static final String KAFKA_STILL_NEEDED =
+            "mq.kafka.bootstrapServers is still needed until the backend swap away from kafka is Complete";
+    static final String NATS_STILL_NEEDED =
+            "mq.nats (url or managed: true) is still needed until the backend swap away from nats is Complete";
+
     static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
     static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
     static final String NATS_MANAGED = "mq: {backend: nats, nats: {managed: true}}";
@@ -95,7 +100,27 @@ class CelRulesTest {
                         REDIS_EXCLUSIVE),
                 create("everything wrong at once", "{auth: {jwt: {}}, mq: {backend: kafka, nats: {url: 'nats://n:1',"
                         + " managed: true}}, redis: {managed: {}, external: {address: 'r:1'}}}",
-                        JWT, KAFKA_REQUIRED, NATS_EXCLUSIVE, REDIS_EXCLUSIVE));
+                        JWT, KAFKA_REQUIRED, NATS_EXCLUSIVE, REDIS_EXCLUSIVE),
+
+                edit("kafka to redis keeping kafka", KAFKA, "mq: {backend: redis, kafka: {bootstrapServers: 'k:9092'}}"),
+                edit("kafka to redis dropping kafka", KAFKA, "mq: {backend: redis}", KAFKA_STILL_NEEDED),
+                edit("kafka to redis dropping bootstrapServers only", KAFKA, "mq: {backend: redis, kafka: {topic: t}}",
+                        KAFKA_STILL_NEEDED),
+                edit("kafka to redis by removing mq", KAFKA, "{}", KAFKA_STILL_NEEDED),
+                edit("kafka to nats dropping kafka", KAFKA, NATS_MANAGED, KAFKA_STILL_NEEDED),
+                edit("kafka to nats keeping kafka", KAFKA, "mq: {backend: nats, nats: {managed: true},"
+                        + " kafka: {bootstrapServers: 'k:9092'}}"),
+                edit("kafka to other brokers", KAFKA, "mq: {backend: kafka, kafka: {bootstrapServers: 'k2:9092'}}"),
+                edit("kafka dropping its settings", KAFKA, "mq: {backend: kafka}", KAFKA_REQUIRED),
+                edit("nats to redis dropping nats", NATS_URL, "mq: {backend: redis}", NATS_STILL_NEEDED),
+                edit("nats to redis turning managed off", NATS_MANAGED, "mq: {nats: {managed: false}}",
+                        NATS_STILL_NEEDED),
+                edit("nats to kafka keeping nats", NATS_MANAGED, "mq: {backend: kafka, kafka: {bootstrapServers:"
+                        + " 'k:9092'}, nats: {managed: true}}"),
+                edit("nats to kafka dropping nats", NATS_URL, KAFKA, NATS_STILL_NEEDED),
+                edit("redis to kafka", "{}", KAFKA),
+                edit("redis to nats without settings", "mq: {backend: redis}", "mq: {backend: nats}", NATS_REQUIRED),
+                edit("unrelated edit of a kafka cluster", KAFKA, KAFKA + ", redis: {managed: {storage: 2Gi}}"));
     }
 
     /** The examples and the hostile corpus's cases the schema lets through (the rejected ones never reach CEL). */
@@ -116,7 +141,7 @@ class CelRulesTest {
 
     @Test
     void everyRuleTypeChecksAsKubernetesRequiresWithTheStandardLibraryOnly() {
-        assertThat(RULES.rules()).as("rules found in the CRD").hasSizeGreaterThanOrEqualTo(5);
+        assertThat(RULES.rules()).as("rules found in the CRD").hasSizeGreaterThanOrEqualTo(7);
         assertThat(RULES.rules()).allSatisfy(r ->
                 assertThat(RULES.typeError(r.path(), r.expression())).as(r.toString()).isEmpty());
     }
@@ -224,6 +249,10 @@ class CelRulesTest {
 
     private static Case create(String name, String spec, String... refusedBy) {
         return new Case(name, spec, null, List.of(refusedBy));
+    }
+
+    private static Case edit(String name, String oldSpec, String spec, String... refusedBy) {
+        return new Case(name, spec, oldSpec, List.of(refusedBy));
     }
 
     private static JsonNode document(String spec) {

@@ -136,7 +136,7 @@ class MigrationRenderingTest {
         assertThat(SpecValidation.problems(c)).isEmpty();
         c.getSpec().mq.kafka = null;
         assertThat(SpecValidation.problems(c)).singleElement().asString()
-                .contains("spec.mq.kafka.bootstrapServers is still needed: the backend swap kafka -> redis");
+                .contains("spec.mq.kafka.bootstrapServers is still needed until the backend swap away from kafka is Complete");
         c.getStatus().backend.migration.phase = "Complete";
         assertThat(SpecValidation.problems(c)).isEmpty();
     }

@@ -33,6 +33,22 @@ class SpecValidationTest {
                 "spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
     }
 
+    /** The edit that swaps away from kafka is judged before any migration is recorded: status.active tells. */
+    @Test
+    void anEditThatLeavesKafkaMustKeepKafkaUntilTheSwapIsComplete() {
+        PubSubCluster c = Examples.load("kafka.yaml");
+        c.setStatus(new dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus());
+        c.getStatus().backend = new dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.BackendStatus();
+        c.getStatus().backend.active = "kafka";
+        c.getSpec().mq.backend = MqSpec.Backend.redis;
+        assertThat(SpecValidation.problems(c)).isEmpty();
+        c.getSpec().mq.kafka = null;
+        assertThat(SpecValidation.problems(c)).containsExactly("spec.mq.kafka.bootstrapServers is still needed until "
+                + "the backend swap away from kafka is Complete (swap kafka -> redis)");
+        c.getStatus().backend.active = "redis";   // the swap completed
+        assertThat(SpecValidation.problems(c)).isEmpty();
+    }
+
     @Test
     void managedAndExternalRedisAreExclusive() {
         PubSubCluster c = Examples.load("quickstart.yaml");

@@ -4,9 +4,20 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
-/** The desired cluster. */
+/**
+ * The desired cluster. The transition rules (oldSelf) refuse an edit that swaps the backend away from kafka or nats
+ * and drops that backend's settings at once: the swap it starts still drains the old backend. On spec, not on mq,
+ * so that removing mq altogether is judged too. SpecValidation refuses the same from status.backend.active.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(oldSelf.mq) || oldSelf.mq.backend != 'kafka' || (has(self.mq) && (self.mq.backend == 'kafka'"
+        + " || (has(self.mq.kafka) && has(self.mq.kafka.bootstrapServers) && size(self.mq.kafka.bootstrapServers) > 0)))",
+        message = "mq.kafka.bootstrapServers is still needed until the backend swap away from kafka is Complete")
+@ValidationRule(value = "!has(oldSelf.mq) || oldSelf.mq.backend != 'nats' || (has(self.mq) && (self.mq.backend == 'nats'"
+        + " || (has(self.mq.nats) && (has(self.mq.nats.url) || (has(self.mq.nats.managed) && self.mq.nats.managed)))))",
+        message = "mq.nats (url or managed: true) is still needed until the backend swap away from nats is Complete")
 public class PubSubClusterSpec {
 
     @JsonPropertyDescription("Broker image (comet, logic and job run the same image). Default: the operator's "
