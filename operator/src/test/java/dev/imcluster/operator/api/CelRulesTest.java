@@ -171,6 +171,32 @@ class CelRulesTest {
         }
     }
 
+    /**
+     * Kubernetes estimates each rule's cost from the sizes of what it reads, taking an unbounded string, list or map
+     * as large as a whole request: every one a rule reads has a bound.
+     */
+    @Test
+    void everyValueARuleReadsIsBounded() {
+        for (Rule r : RULES.rules()) {
+            assertThat(r.reads()).as(r + " reads fields of self").isNotEmpty();
+            for (String read : r.reads()) {
+                JsonNode s = r.schema();
+                for (String field : read.split("\\.")) {
+                    s = s.path("properties").has(field) ? s.path("properties").get(field) : s.path("additionalProperties");
+                }
+                String what = r + ": " + read;
+                assertThat(s.isObject()).as(what + " has a schema").isTrue();
+                switch (s.path("type").asText()) {
+                    case "string" -> assertThat(s.has("maxLength") || s.has("enum")).as(what + ": maxLength").isTrue();
+                    case "array" -> assertThat(s.has("maxItems")).as(what + ": maxItems").isTrue();
+                    case "object" -> assertThat(!s.path("additionalProperties").isObject() || s.has("maxProperties"))
+                            .as(what + ": maxProperties").isTrue();
+                    default -> { }
+                }
+            }
+        }
+    }
+
     /** The harness gives list items no oldSelf; a transition rule there would be skipped silently. */
     @Test
     void noTransitionRuleSitsUnderAListOrMap() {

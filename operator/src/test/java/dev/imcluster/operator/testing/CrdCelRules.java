@@ -43,9 +43,12 @@ import java.util.Optional;
  * place for transition rules, which run only on an update and only where that old value exists.
  */
 public final class CrdCelRules {
-    /** A rule as found in the schema: {@code path} is where it sits ({@code [*]} an item, {@code {*}} a map value). */
+    /**
+     * A rule as found in the schema: {@code path} is where it sits ({@code [*]} an item, {@code {*}} a map value),
+     * {@code reads} the fields it selects below self or oldSelf (dotted, relative to {@code schema}).
+     */
     public record Rule(String path, String expression, String message, boolean transition, boolean iterates,
-                       JsonNode schema, CelRuntime.Program program) {
+                       List<String> reads, JsonNode schema, CelRuntime.Program program) {
         @Override
         public String toString() {
             return path + ": " + message;
@@ -142,7 +145,8 @@ public final class CrdCelRules {
         boolean iterates = CelNavigableAst.fromAst(ast).getRoot().allNodes()
                 .anyMatch(n -> n.getKind() == CelExpr.ExprKind.Kind.COMPREHENSION);
         try {
-            return new Rule(path, expression, message, transition, iterates, schema, RUNTIME.createProgram(ast));
+            return new Rule(path, expression, message, transition, iterates, reads(ast), schema,
+                    RUNTIME.createProgram(ast));
         } catch (CelEvaluationException e) {
             throw new IllegalStateException("rule at " + path + ": " + e.getMessage(), e);
         }
@@ -173,6 +177,24 @@ public final class CrdCelRules {
         return CelNavigableAst.fromAst(ast).getRoot().allNodes()
                 .filter(n -> n.getKind() == CelExpr.ExprKind.Kind.IDENT)
                 .map(n -> n.expr().ident().name()).collect(ImmutableSet.toImmutableSet());
+    }
+
+    /** Each chain of field selections that starts at self or oldSelf, as a dotted path ("kafka.bootstrapServers"). */
+    private static List<String> reads(CelAbstractSyntaxTree ast) {
+        return CelNavigableAst.fromAst(ast).getRoot().allNodes()
+                .filter(n -> n.getKind() == CelExpr.ExprKind.Kind.SELECT)
+                .map(n -> {
+                    List<String> fields = new ArrayList<>();
+                    CelExpr e = n.expr();
+                    while (e.exprKind().getKind() == CelExpr.ExprKind.Kind.SELECT) {
+                        fields.add(0, e.select().field());
+                        e = e.select().operand();
+                    }
+                    boolean fromSelf = e.exprKind().getKind() == CelExpr.ExprKind.Kind.IDENT
+                            && (e.ident().name().equals("self") || e.ident().name().equals("oldSelf"));
+                    return fromSelf ? String.join(".", fields) : null;
+                })
+                .filter(java.util.Objects::nonNull).distinct().toList();
     }
 
     /** The CEL type Kubernetes gives a value of this schema (objects with properties become structs). */

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * Checks a document against a CRD's openAPIV3Schema the way the API server's structural validation does for the
  * parts that matter to examples: unknown fields (which the server would prune silently), types, int-or-string,
- * enums, patterns, lengths, bounds and required fields. CEL rules are not evaluated here: CrdCelRules does (and SpecValidation mirrors them).
+ * enums, patterns, lengths, bounds and required fields. CEL rules are not evaluated here: CrdCelRules does (and
+ * SpecValidation mirrors them).
  */
 public final class SchemaValidator {
     private SchemaValidator() {
