@@ -19,8 +19,9 @@ public final class JobConfig {
         /** Up to this many messages go into one Raw frame (goim: 20). */
         public int maxMessages = 20;
         /**
-         * A batch waits at most this long for more messages (goim: 1 s). 0 batches adaptively: a message for an idle
-         * room goes out at once, and messages arriving while a batch is being sent form the next batch.
+         * A room sends at most one timed batch per this interval (goim: 1 s); a message for a room that sent nothing
+         * for this long goes out at once. 0 batches adaptively: a message for an idle room goes out at once, and
+         * messages arriving while a batch is being sent form the next batch.
          */
         public Duration maxDelay = Duration.ofSeconds(1);
     }
