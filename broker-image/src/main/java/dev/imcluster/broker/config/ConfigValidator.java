@@ -72,6 +72,7 @@ final class ConfigValidator {
         v.positive("job.roomIdleTimeout", c.job.roomIdleTimeout);
         v.positive("job.pushTimeout", c.job.pushTimeout);
         v.positive("job.comets.refreshInterval", c.job.comets.refreshInterval);
+        v.positive("job.comets.unreachableHold", c.job.comets.unreachableHold);
         v.port("job.comets.port", c.job.comets.port);
         if (c.job.comets.mode == JobConfig.DiscoveryMode.DNS) {
             v.notBlank("job.comets.dnsName", c.job.comets.dnsName);

@@ -106,11 +106,12 @@ public final class JobRole implements Role {
             t.setDaemon(true);
             return t;
         });
-        comets = new CometDirectory(config, resolver, InternalToken.load(ctx.config().security.internalTokenFile));
+        fanout = new CometFanout(meters);
+        comets = new CometDirectory(config, resolver, InternalToken.load(ctx.config().security.internalTokenFile),
+                fanout::dropped);
         comets.start();
         Gauge.builder("imcluster_job_comets", comets, CometDirectory::size).description("Comets discovered")
                 .register(meters);
-        fanout = new CometFanout(meters);
         rooms = new RoomBatcher(config.roomBatch.maxMessages, config.roomBatch.maxDelay, config.roomIdleTimeout, timer,
                 req -> fanout.broadcastRoom(comets.all(), req), meters);
         ctx.health().register("job.bus", () -> ctx.bus().healthy() ? Health.Check.up()

@@ -61,6 +61,21 @@ class JobRoleTest {
         return config;
     }
 
+    /** A comet on 127.0.0.2 with cometA's port (DNS names addresses, not ports); moves cometA if it is taken. */
+    private FakeComet sameSecondPort() throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return new FakeComet("127.0.0.2", cometA.port());
+            } catch (java.io.IOException taken) {
+                if (attempt == 10) {
+                    throw taken;
+                }
+                cometA.close();
+                cometA = new FakeComet("127.0.0.1", 0);
+            }
+        }
+    }
+
     private void startJob(BrokerConfig config, CometDirectory.Resolver resolver) {
         ctx = TestSupport.context(config, "job-1", bus, null);
         job = new JobRole(ctx, resolver);
@@ -82,6 +97,15 @@ class JobRoleTest {
 
     private double metric(String name) {
         return ctx.meters().get(name).counter().count();
+    }
+
+    /** Messages a comet got, repeats (redeliveries) counted once. */
+    private static long distinctIds(FakeComet comet) {
+        return comet.roomMessages().stream().map(RoomMessage::getMsgId).distinct().count();
+    }
+
+    private double skipped(String reason) {
+        return ctx.meters().get("imcluster_job_comet_skipped").tag("reason", reason).counter().count();
     }
 
     @Test
@@ -191,15 +215,50 @@ class JobRoleTest {
     }
 
     @Test
-    void aDeadCometDoesNotHoldBackTheOthersForever() throws Exception {
+    void aCometThatIsNotRunningIsSkippedAtOnceAndCounted() throws Exception {
         startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
-        cometB.close();
+        cometB.close(); // connection refused: nobody can be connected to it
         for (int i = 0; i < 10; i++) {
             room("live://" + i, "m" + i);
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> cometA.roomMessages().stream()
-                .map(RoomMessage::getMsgId).distinct().count() == 10 && pending() == 0);
-        assertThat(metric("imcluster_job_comet_skipped")).isPositive();
+        await().atMost(Duration.ofSeconds(60)).until(() -> distinctIds(cometA) == 10 && pending() == 0);
+        assertThat(skipped("not_running")).isEqualTo(10);
+        assertThat(skipped("unreachable")).isZero();
+    }
+
+    @Test
+    void anUnreachableCometGetsEveryMessageOnceItAnswersWithinTheHold() {
+        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
+        cometB.failNext.set(8); // more failures in a row than the old circuit breaker (3) allowed
+        for (int i = 0; i < 5; i++) {
+            room("live://1", "m" + i);
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> distinctIds(cometB) == 5 && pending() == 0);
+        assertThat(cometA.roomMessages()).extracting(RoomMessage::getMsgId).containsAll(
+                cometB.roomMessages().stream().map(RoomMessage::getMsgId).toList());
+        assertThat(metric("imcluster_job_push_failures")).isGreaterThanOrEqualTo(8);
+        assertThat(skipped("unreachable") + skipped("not_running") + skipped("gone")).isZero();
+    }
+
+    @Test
+    void anUnreachableCometHoldsItsMessagesForTheBoundThenTheyAreSkippedAndCounted() {
+        BrokerConfig config = config(20, Duration.ZERO);
+        config.job.comets.unreachableHold = Duration.ofSeconds(3);
+        config.job.comets.refreshInterval = Duration.ofMinutes(5); // no probe gets through during the test
+        startJob(config, CometDirectory.Resolver.SYSTEM);
+        cometB.failNext.set(Integer.MAX_VALUE);
+        long start = System.nanoTime();
+        room("live://1", "held");
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric("imcluster_job_push_failures") >= 2);
+        assertThat(pending()).as("held, not acknowledged, while comet B may come back").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> pending() == 0);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+        assertThat(skipped("unreachable")).isEqualTo(1);
+        // Given up: the next messages are skipped for B (counted) without holding A's.
+        room("live://1", "after");
+        await().atMost(Duration.ofSeconds(30)).until(() -> distinctIds(cometA) == 2 && pending() == 0);
+        assertThat(skipped("unreachable")).isEqualTo(2);
+        assertThat(cometB.roomMessages()).isEmpty();
     }
 
     @Test
@@ -231,18 +290,7 @@ class JobRoleTest {
     void dnsDiscoveryFollowsTheRecordsAndResolvesServerIds() throws Exception {
         // DNS names addresses, not ports: both comets on one port, which must be free on 127.0.0.2 too.
         cometB.close();
-        for (int attempt = 0; ; attempt++) {
-            try {
-                cometB = new FakeComet("127.0.0.2", cometA.port());
-                break;
-            } catch (java.io.IOException taken) {
-                if (attempt == 10) {
-                    throw taken;
-                }
-                cometA.close();
-                cometA = new FakeComet("127.0.0.1", 0);
-            }
-        }
+        cometB = sameSecondPort();
         Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
                 "comets.test", List.of("127.0.0.1", "127.0.0.2"),
                 "comet-b.comets.test", List.of("127.0.0.2")));
@@ -276,5 +324,35 @@ class JobRoleTest {
         room("live://1", "only a");
         await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomMessages().size() == 2 && pending() == 0);
         assertThat(cometB.roomMessages()).hasSize(1);
+    }
+
+    @Test
+    void aCometDroppedFromDiscoveryIsNoLongerWaitedForAndWhatItMissedIsCounted() throws Exception {
+        cometB.close();
+        cometB = sameSecondPort(); // on 127.0.0.2 with cometA's port
+        Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
+                "comets.test", List.of("127.0.0.1", "127.0.0.2")));
+        BrokerConfig config = config(20, Duration.ZERO);
+        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
+        config.job.comets.dnsName = "comets.test";
+        config.job.comets.port = cometA.port();
+        config.job.comets.unreachableHold = Duration.ofMinutes(5);
+        startJob(config, host -> {
+            List<String> ips = records.get(host);
+            if (ips == null) {
+                throw new UnknownHostException(host);
+            }
+            return ips;
+        });
+        cometB.failNext.set(Integer.MAX_VALUE);
+        room("live://1", "for both");
+        await().atMost(Duration.ofSeconds(30)).until(() -> distinctIds(cometA) == 1
+                && metric("imcluster_job_push_failures") >= 1);
+        assertThat(pending()).isEqualTo(1);
+
+        records.put("comets.test", List.of("127.0.0.1"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> pending() == 0);
+        assertThat(skipped("gone")).isEqualTo(1);
+        assertThat(skipped("unreachable")).isZero();
     }
 }
