@@ -7,8 +7,9 @@ import dev.imcluster.broker.api.internal.PushMsgReply;
 import dev.imcluster.broker.api.internal.BroadcastRoomReq;
 import dev.imcluster.broker.api.internal.CometGrpc;
 import dev.imcluster.broker.api.internal.PushMsgReq;
+import dev.imcluster.broker.runtime.HostResolver;
+import dev.imcluster.broker.runtime.PeerChannel;
 import dev.imcluster.broker.security.InternalToken;
-import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.ConnectException;
@@ -34,7 +35,7 @@ import java.util.function.Consumer;
 final class CometClient implements AutoCloseable {
 
     private final String address;
-    private final ManagedChannel channel;
+    private final PeerChannel channel;
     private final CometGrpc.CometStub stub;
     private final Duration deadline;
     private final long holdNanos;
@@ -50,11 +51,13 @@ final class CometClient implements AutoCloseable {
     private final Set<String> undelivered = ConcurrentHashMap.newKeySet();
 
     CometClient(String address, Duration deadline, Duration unreachableHold, Duration probeEvery,
-                InternalToken token) {
+                InternalToken token, HostResolver resolver) {
         this.address = address;
-        this.channel = ManagedChannelBuilder.forTarget(address).usePlaintext()
-                .intercept(InternalToken.interceptors(token)).build();
-        this.stub = CometGrpc.newStub(channel);
+        // A static address may be a name: follow it when the comet behind it is replaced (probeEvery is
+        // job.comets.refreshInterval, the same "how often" as discovery).
+        this.channel = new PeerChannel(ManagedChannelBuilder.forTarget(address).usePlaintext()
+                .intercept(InternalToken.interceptors(token)), probeEvery, resolver);
+        this.stub = CometGrpc.newStub(channel.channel());
         this.deadline = deadline;
         this.holdNanos = unreachableHold.toNanos();
         this.probeEveryNanos = probeEvery.toNanos();
@@ -184,15 +187,7 @@ final class CometClient implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdown();
-        try {
-            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-                channel.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            channel.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        channel.close();
     }
 
     /** A failed call to one comet; the message names the comet. */

@@ -2,7 +2,7 @@ package dev.imcluster.broker.job;
 
 import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.config.JobConfig;
-import java.net.InetAddress;
+import dev.imcluster.broker.runtime.HostResolver;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,21 +36,8 @@ final class CometDirectory implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CometDirectory.class);
 
-    /** Resolves a host name to its IPv4/IPv6 addresses; replaceable in tests. */
-    interface Resolver {
-        List<String> resolve(String host) throws UnknownHostException;
-
-        Resolver SYSTEM = host -> {
-            List<String> ips = new ArrayList<>();
-            for (InetAddress a : InetAddress.getAllByName(host)) {
-                ips.add(a.getHostAddress());
-            }
-            return ips;
-        };
-    }
-
     private final JobConfig config;
-    private final Resolver resolver;
+    private final HostResolver resolver;
     private final ScheduledExecutorService refresher;
     /** address -> client. */
     private volatile Map<String, CometClient> comets = Map.of();
@@ -65,7 +52,7 @@ final class CometDirectory implements AutoCloseable {
     /** Told about each comet discovery drops, before its client closes. */
     private final Consumer<CometClient> onGone;
 
-    CometDirectory(JobConfig config, Resolver resolver, InternalToken internalToken, Consumer<CometClient> onGone) {
+    CometDirectory(JobConfig config, HostResolver resolver, InternalToken internalToken, Consumer<CometClient> onGone) {
         this.config = config;
         this.onGone = onGone;
         this.internalToken = internalToken;
@@ -160,7 +147,7 @@ final class CometDirectory implements AutoCloseable {
             CometClient client = previous.get(address);
             if (client == null) {
                 client = new CometClient(address, config.pushTimeout, config.comets.unreachableHold,
-                        config.comets.refreshInterval, internalToken);
+                        config.comets.refreshInterval, internalToken, resolver);
                 added.add(address);
             }
             next.put(address, client);

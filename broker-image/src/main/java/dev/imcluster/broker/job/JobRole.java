@@ -14,6 +14,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.RateLimitedLog;
 import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
@@ -46,7 +47,7 @@ public final class JobRole implements Role {
 
     private final RoleContext ctx;
     private final JobConfig config;
-    private final CometDirectory.Resolver resolver;
+    private final HostResolver resolver;
     private final Map<PushEnvelope.Type, Counter> consumed = new EnumMap<>(PushEnvelope.Type.class);
     private final RateLimitedLog dropLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
     private Counter noComets;
@@ -61,19 +62,19 @@ public final class JobRole implements Role {
     private PreviousBackend previous;
 
     public JobRole(RoleContext ctx) {
-        this(ctx, CometDirectory.Resolver.SYSTEM, null);
+        this(ctx, HostResolver.SYSTEM, null);
     }
 
     /** During a backend swap: also consumes {@code previousBus} (mq.previous.backend) with the same group. */
     public JobRole(RoleContext ctx, MessageBus previousBus) {
-        this(ctx, CometDirectory.Resolver.SYSTEM, previousBus);
+        this(ctx, HostResolver.SYSTEM, previousBus);
     }
 
-    JobRole(RoleContext ctx, CometDirectory.Resolver resolver) {
+    JobRole(RoleContext ctx, HostResolver resolver) {
         this(ctx, resolver, null);
     }
 
-    JobRole(RoleContext ctx, CometDirectory.Resolver resolver, MessageBus previousBus) {
+    JobRole(RoleContext ctx, HostResolver resolver, MessageBus previousBus) {
         this.ctx = ctx;
         this.config = ctx.config().job;
         this.resolver = resolver;

@@ -9,6 +9,7 @@ import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.testing.TestSupport;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -61,6 +62,17 @@ class JobRoleTest {
         return config;
     }
 
+    /** DNS as a map that the test edits: a name with no entry does not resolve. */
+    static HostResolver fromRecords(Map<String, List<String>> records) {
+        return host -> {
+            List<String> ips = records.get(host);
+            if (ips == null) {
+                throw new UnknownHostException(host);
+            }
+            return ips;
+        };
+    }
+
     /** A comet on 127.0.0.2 with cometA's port (DNS names addresses, not ports); moves cometA if it is taken. */
     private FakeComet sameSecondPort() throws Exception {
         for (int attempt = 0; ; attempt++) {
@@ -76,7 +88,7 @@ class JobRoleTest {
         }
     }
 
-    private void startJob(BrokerConfig config, CometDirectory.Resolver resolver) {
+    private void startJob(BrokerConfig config, HostResolver resolver) {
         ctx = TestSupport.context(config, "job-1", bus, null);
         job = new JobRole(ctx, resolver);
         job.start();
@@ -110,7 +122,7 @@ class JobRoleTest {
 
     @Test
     void roomMessagesAreBatchedInOrderToEveryCometAndAckedAfterDelivery() {
-        startJob(config(5, Duration.ofMinutes(10)), CometDirectory.Resolver.SYSTEM);
+        startJob(config(5, Duration.ofMinutes(10)), HostResolver.SYSTEM);
         for (int i = 0; i < 13; i++) {
             room("live://1", "msg-" + i);
         }
@@ -137,7 +149,7 @@ class JobRoleTest {
 
     @Test
     void aBatchGoesOutAfterMaxDelayAndRoomsAreBatchedSeparately() {
-        startJob(config(1000, Duration.ofMillis(100)), CometDirectory.Resolver.SYSTEM);
+        startJob(config(1000, Duration.ofMillis(100)), HostResolver.SYSTEM);
         room("live://1", "a1");
         room("live://2", "b1");
         room("live://1", "a2");
@@ -155,7 +167,7 @@ class JobRoleTest {
         // A holds the first batch for as long as the test takes; on a loaded machine that can pass 2 s, and a
         // timed-out call would be redelivered (a different batching than the one asserted here).
         config.job.pushTimeout = Duration.ofMinutes(2);
-        startJob(config, CometDirectory.Resolver.SYSTEM);
+        startJob(config, HostResolver.SYSTEM);
         java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
         cometA.gate = gate;
         room("live://1", "first");
@@ -174,7 +186,7 @@ class JobRoleTest {
 
     @Test
     void pushGoesToTheNamedCometAndBroadcastToAll() {
-        startJob(config(20, Duration.ofMillis(50)), CometDirectory.Resolver.SYSTEM);
+        startJob(config(20, Duration.ofMillis(50)), HostResolver.SYSTEM);
         publish(PushEnvelope.newBuilder().setType(PushEnvelope.Type.PUSH).setServer("comet-b").addKeys("k1")
                 .addKeys("k2").setOperation(1001).setMsg(ByteString.copyFromUtf8("for you")));
         publish(PushEnvelope.newBuilder().setType(PushEnvelope.Type.BROADCAST).setOperation(1002).setSpeed(10)
@@ -205,7 +217,7 @@ class JobRoleTest {
 
     @Test
     void aFailedCallIsRedeliveredUntilTheCometAcceptsIt() {
-        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
+        startJob(config(20, Duration.ZERO), HostResolver.SYSTEM);
         cometA.failNext.set(2);
         room("live://1", "retry me");
         await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomMessages().size() == 1 && pending() == 0);
@@ -216,7 +228,7 @@ class JobRoleTest {
 
     @Test
     void aCometThatIsNotRunningIsSkippedAtOnceAndCounted() throws Exception {
-        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
+        startJob(config(20, Duration.ZERO), HostResolver.SYSTEM);
         cometB.close(); // connection refused: nobody can be connected to it
         for (int i = 0; i < 10; i++) {
             room("live://" + i, "m" + i);
@@ -228,7 +240,7 @@ class JobRoleTest {
 
     @Test
     void anUnreachableCometGetsEveryMessageOnceItAnswersWithinTheHold() {
-        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
+        startJob(config(20, Duration.ZERO), HostResolver.SYSTEM);
         cometB.failNext.set(8); // more failures in a row than the old circuit breaker (3) allowed
         for (int i = 0; i < 5; i++) {
             room("live://1", "m" + i);
@@ -245,7 +257,7 @@ class JobRoleTest {
         BrokerConfig config = config(20, Duration.ZERO);
         config.job.comets.unreachableHold = Duration.ofSeconds(3);
         config.job.comets.refreshInterval = Duration.ofMinutes(5); // no probe gets through during the test
-        startJob(config, CometDirectory.Resolver.SYSTEM);
+        startJob(config, HostResolver.SYSTEM);
         cometB.failNext.set(Integer.MAX_VALUE);
         long start = System.nanoTime();
         room("live://1", "held");
@@ -264,13 +276,8 @@ class JobRoleTest {
     @Test
     void aMessageConsumedBeforeAnyCometIsDiscoveredWaitsForOneInsteadOfBeingDropped() {
         Map<String, List<String>> records = new ConcurrentHashMap<>();
-        CometDirectory.Resolver resolver = host -> {
-            List<String> ips = records.get(host);
-            if (ips == null) {
-                throw new UnknownHostException(host); // a job pod that starts before its DNS answers
-            }
-            return ips;
-        };
+        // no record yet: a job pod that starts before its DNS answers
+        HostResolver resolver = fromRecords(records);
         BrokerConfig config = config(20, Duration.ZERO);
         config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
         config.job.comets.dnsName = "comets.test";
@@ -294,13 +301,7 @@ class JobRoleTest {
         Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
                 "comets.test", List.of("127.0.0.1", "127.0.0.2"),
                 "comet-b.comets.test", List.of("127.0.0.2")));
-        CometDirectory.Resolver resolver = host -> {
-            List<String> ips = records.get(host);
-            if (ips == null) {
-                throw new UnknownHostException(host);
-            }
-            return ips;
-        };
+        HostResolver resolver = fromRecords(records);
         BrokerConfig config = config(20, Duration.ZERO);
         config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
         config.job.comets.dnsName = "comets.test";
@@ -337,13 +338,7 @@ class JobRoleTest {
         config.job.comets.dnsName = "comets.test";
         config.job.comets.port = cometA.port();
         config.job.comets.unreachableHold = Duration.ofMinutes(5);
-        startJob(config, host -> {
-            List<String> ips = records.get(host);
-            if (ips == null) {
-                throw new UnknownHostException(host);
-            }
-            return ips;
-        });
+        startJob(config, fromRecords(records));
         cometB.failNext.set(Integer.MAX_VALUE);
         room("live://1", "for both");
         await().atMost(Duration.ofSeconds(30)).until(() -> distinctIds(cometA) == 1
