@@ -28,11 +28,14 @@ build() {
   if [ "${E2E_OPERATOR_NO_BUILD:-0}" != 1 ]; then
     goals=(-DskipTests package dependency:build-classpath)
   elif [ ! -s "$state/classpath" ]; then
-    goals=(dependency:build-classpath)   # the jar is built (by e2e/run.sh); only its runtime classpath is missing
+    # The jar is built (by e2e/run.sh); only its runtime classpath is missing. The broker module must come from
+    # the reactor (-am), packaged, not from ~/.m2 where it may be missing or another branch's.
+    goals=(-DskipTests package dependency:build-classpath)
   fi
   if [ ${#goals[@]} -gt 0 ]; then
-    log "building the operator (mvn -pl operator ${goals[*]})"
-    (cd "$root" && ./mvnw -B -q -ntp -pl operator "${goals[@]}" \
+    log "building the operator (mvn -pl operator -am ${goals[*]})"
+    # With -am every module writes the classpath file; the operator, built last, writes it last.
+    (cd "$root" && ./mvnw -B -q -ntp -pl operator -am "${goals[@]}" \
       -Dmdep.outputFile="$state/classpath" -Dmdep.includeScope=runtime >"$state/build.log" 2>&1) \
       || { tail -30 "$state/build.log" >&2; die "operator build failed"; }
   fi

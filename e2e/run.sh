@@ -45,7 +45,7 @@ if [ ${#stale_modules[@]} -gt 0 ]; then
   log "building ${stale_modules[*]} (mvn -q -B -DskipTests package)"
   started=$SECONDS
   modules="$(IFS=,; echo "${stale_modules[*]}")"
-  (cd "$root" && ./mvnw -q -B -ntp -pl "$modules" -DskipTests package) || die "the build failed"
+  (cd "$root" && ./mvnw -q -B -ntp -pl "$modules" -am -DskipTests package) || die "the build failed"
   rm -f "${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/operator-${E2E_RELEASE:-imcluster}/classpath"
   log "built in $((SECONDS - started)) s"
 fi
