@@ -40,7 +40,8 @@ final class CometClient implements AutoCloseable {
     private final Duration deadline;
     private final long holdNanos;
     private final long probeEveryNanos;
-    /** System.nanoTime() of the first failure of the current run of failures; 0 while calls succeed. */
+    /** Whether the last call failed (not refused), and since when (System.nanoTime()) calls have failed. */
+    private boolean failing;
     private long failingSince;
     private long nextProbe;
     private volatile boolean gone;
@@ -77,7 +78,7 @@ final class CometClient implements AutoCloseable {
      */
     synchronized Admission admit() {
         long now = System.nanoTime();
-        if (failingSince == 0 || now - failingSince < holdNanos) {
+        if (!failing || now - failingSince < holdNanos) {
             return Admission.CALL;
         }
         if (now - nextProbe < 0) {
@@ -128,12 +129,13 @@ final class CometClient implements AutoCloseable {
     }
 
     private synchronized void succeeded() {
-        failingSince = 0;
+        failing = false;
     }
 
     private synchronized void failed() {
-        if (failingSince == 0) {
-            failingSince = Math.max(1, System.nanoTime());
+        if (!failing) {
+            failing = true;
+            failingSince = System.nanoTime();
         }
     }
 

@@ -4,7 +4,6 @@ import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.runtime.HostResolver;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

@@ -68,14 +68,19 @@ class PeerChannelTest {
         }
     }
 
-    @Test
-    void aPeerReplacedAtANewAddressBehindTheSameNameIsReachedWithinSeconds() throws Exception {
+    /** A peer on 127.0.0.1 named peer.test, and a channel to it that answers; returns its port. */
+    private int connectToAPeerOn127001() throws IOException {
         old = serve("127.0.0.1", 0);
-        int port = old.getPort();
         records.put("peer.test", List.of("127.0.0.1"));
-        peer = new PeerChannel(ManagedChannelBuilder.forTarget("peer.test:" + port).usePlaintext(),
+        peer = new PeerChannel(ManagedChannelBuilder.forTarget("peer.test:" + old.getPort()).usePlaintext(),
                 Duration.ofMillis(500), dns);
         assertThat(answers()).isTrue();
+        return old.getPort();
+    }
+
+    @Test
+    void aPeerReplacedAtANewAddressBehindTheSameNameIsReachedWithinSeconds() throws Exception {
+        int port = connectToAPeerOn127001();
 
         // The old peer goes; calls fail for a while (the channel backs off), then the name moves to the new one.
         old.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -94,12 +99,7 @@ class PeerChannelTest {
 
     @Test
     void aPeerThatComesBackAtTheSameAddressIsReconnectedWithoutWaitingOutTheBackoff() throws Exception {
-        old = serve("127.0.0.1", 0);
-        int port = old.getPort();
-        records.put("peer.test", List.of("127.0.0.1"));
-        peer = new PeerChannel(ManagedChannelBuilder.forTarget("peer.test:" + port).usePlaintext(),
-                Duration.ofMillis(500), dns);
-        assertThat(answers()).isTrue();
+        int port = connectToAPeerOn127001();
         old.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
         // 30 s of refused connections: grpc's own backoff would be past 20 s per attempt by now
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
