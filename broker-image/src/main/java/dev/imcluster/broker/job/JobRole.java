@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * job (goim's job): consumes the queue as {@code job.group} and fans out to the comets: PUSH to the comet named
  * by the envelope's server, BROADCAST to every comet, ROOM through a per-room batcher to every comet. A message
- * is acknowledged only once the comets accepted it; a failure fails the handler's future so the queue
- * redelivers it.
+ * is acknowledged only once every comet it goes to accepted it or what that comet missed was counted (see
+ * {@link CometFanout}); a failure fails the handler's future so the queue redelivers it.
  */
 public final class JobRole implements Role {
 
