@@ -1,10 +1,11 @@
 # Issue 8 on the local cluster: `kubectl patch` of spec.mq.backend under traffic, with every pod a real process (the
 # node agent, as in 70-node-agent). A PubSubCluster on Redis Streams (the managed redis-server) is swapped to managed
-# NATS JetStream (a nats-server -js the operator creates) while DemoSwapTraffic pushes 20 msg/s through logic's HTTP
-# API to a goim WebSocket client and a gRPC subscriber on each of 3 comets (logic is replaced during the swap: comets
-# that lose it turn unready, and must keep getting their clients' messages). A watch records every phase of
-# status.backend.migration with its time; the swap must pass DualConsume, SwitchPublish, Drain (decided by the
-# operator's HttpDrainProbe reading GET /migration on the job pod's own address), Finalize and Complete. Then a swap
+# NATS JetStream (a nats-server -js the operator creates) while DemoSwapTraffic pushes 20 msg/s (E2E_SWAP_RATE)
+# through logic's HTTP API to a goim WebSocket client and a gRPC subscriber on each of 3 comets (logic is replaced
+# during the swap: comets that lose it turn unready, and must keep getting their clients' messages). A watch records
+# every phase of status.backend.migration with its time; the swap must pass DualConsume, SwitchPublish, Drain
+# (decided by the operator's HttpDrainProbe reading GET /migration on the job pod's own address), Finalize and
+# Complete. Then a swap
 # to an unreachable Kafka stays in DualConsume with a clear Migrating message, and setting the field back cancels it.
 # Then a swap back to redis is reverted once logic publishes to redis: it reverses and drains redis. At the end, every
 # acknowledged push reached every receiver on every comet: published == delivered, zero lost.
@@ -47,7 +48,7 @@ for ip in $(pod_ips comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:
 IMCLUSTER_PUSH_TOKEN="$(kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d)" \
 java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
-  "${receivers[@]}" --stop-file "$work/stop" --rate 20 >"$work/traffic.log" 2>&1 &
+  "${receivers[@]}" --stop-file "$work/stop" --rate "${E2E_SWAP_RATE:-20}" >"$work/traffic.log" 2>&1 &
 traffic=$!
 t "traffic flows: every receiver on every comet gets a warm-up push" \
   eventually 150 grep -q '^publishing at' "$work/traffic.log"
