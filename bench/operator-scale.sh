@@ -53,7 +53,7 @@ jars_stale() {
 }
 if jars_stale; then
   log "building the operator and bench jars"
-  ./mvnw -q -B -o -pl broker-image,operator,bench -DskipTests package
+  ./mvnw -q -B -pl broker-image,operator,bench -am -DskipTests package
 fi
 
 "$root/hack/local-cluster.sh" down --purge >/dev/null 2>&1 || true

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [[ ! -f broker-image/target/imcluster-broker.jar || ! -f bench/target/imcluster-bench.jar ]]; then
-  ./mvnw -q -B -DskipTests -pl broker-image,operator,bench package
+  ./mvnw -q -B -DskipTests -pl broker-image,operator,bench -am package
 fi
 opscale=target/bench-work/operator-scale.md
 rm -f "$opscale" "$opscale.target"

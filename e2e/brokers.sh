@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/hack/lib.sh"
 
-state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/brokers"
+state="$IMCLUSTER_STATE/brokers"
 jar="$root/broker-image/target/imcluster-broker.jar"
 roles=(logic comet job)
 

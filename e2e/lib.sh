@@ -1,5 +1,7 @@
 # Helpers for e2e/checks.d/*.sh (sourced by run.sh for each check file).
 # shellcheck shell=bash
+# shellcheck source=hack/lib.sh
+. "$E2E_ROOT/hack/lib.sh"
 
 # t "what is checked" command...   runs the command, records PASS/FAIL in $E2E_RESULTS, never exits.
 t() {
@@ -58,7 +60,7 @@ cannot() { ! can "$@"; }
 op="$E2E_ROOT/e2e/operator-process.sh"
 # Starts the operator process unless it is running (a check run alone, e.g. `e2e/run.sh '63*'`, still has one).
 ensure_operator() { "$op" status >/dev/null 2>&1 || "$op" start; }
-operator_url() { echo "http://127.0.0.1:$(cat "${IMCLUSTER_STATE:-$HOME/.cache/imcluster/cluster}/operator-$E2E_RELEASE/port")$1"; }
+operator_url() { echo "http://127.0.0.1:$(cat "${IMCLUSTER_STATE:?}/operator-$E2E_RELEASE/port")$1"; }
 
 # condition NS PSC TYPE   prints the status of a PubSubCluster's condition.
 condition() { kubectl -n "$1" get psc "$2" -o "jsonpath={.status.conditions[?(@.type==\"$3\")].status}"; }

@@ -4,7 +4,7 @@
 # the environment of the chart's Deployment (so the chart's settings are what it reads). A test tool.
 #
 # Usage: e2e/operator-process.sh start | stop | status | log
-# Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to skip `mvn package`,
+# Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to use the jar as built,
 #        E2E_OPERATOR_JAVA_OPTS (extra JVM options, e.g. -Xmx384m or a JFR recording; bench/operator-scale.sh)
 #        E2E_OPERATOR_ENV: extra NAME=value words over the chart's environment (e.g. IMCLUSTER_LEADER_ELECTION=false)
 # Exit 4 from stop: it did not stop within 30 s of SIGTERM.
@@ -16,29 +16,20 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 release="${E2E_RELEASE:-imcluster}" ns="${E2E_NAMESPACE:-imcluster-system}"
 name="$release-imcluster-operator"
-state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/operator-$release"
+state="$IMCLUSTER_STATE/operator-$release"
 main_class=dev.imcluster.operator.OperatorMain
 export PATH="$TOOLS_BIN_DIR:$PATH"
-[ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/kubeconfig"
+[ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$IMCLUSTER_STATE/kubeconfig"
 
 running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 
 build() {
-  local goals=()
-  if [ "${E2E_OPERATOR_NO_BUILD:-0}" != 1 ]; then
-    goals=(-DskipTests package dependency:build-classpath)
-  elif [ ! -s "$state/classpath" ]; then
-    # The jar is built (by e2e/run.sh); only its runtime classpath is missing. The broker module must come from
-    # the reactor (-am), packaged, not from ~/.m2 where it may be missing or another branch's.
-    goals=(-DskipTests package dependency:build-classpath)
+  # The jar and its runtime classpath (target/runtime-classpath.txt) come from one reactor build (-am), so the
+  # broker, a test dependency of the operator, never has to be in the local Maven repository.
+  if [ "${E2E_OPERATOR_NO_BUILD:-0}" != 1 ] || [ ! -s "$root/operator/target/runtime-classpath.txt" ]; then
+    maven_package operator || die "the operator build failed"
   fi
-  if [ ${#goals[@]} -gt 0 ]; then
-    log "building the operator (mvn -pl operator -am ${goals[*]})"
-    # With -am every module writes the classpath file; the operator, built last, writes it last.
-    (cd "$root" && ./mvnw -B -q -ntp -pl operator -am "${goals[@]}" \
-      -Dmdep.outputFile="$state/classpath" -Dmdep.includeScope=runtime >"$state/build.log" 2>&1) \
-      || { tail -30 "$state/build.log" >&2; die "operator build failed"; }
-  fi
+  classpath="$(cat "$root/operator/target/runtime-classpath.txt")"
   jar=""
   local j
   for j in "$root"/operator/target/imcluster-operator-*.jar; do
@@ -103,7 +94,7 @@ start() {
   [ -f "$state/operator.log" ] && mv -f "$state/operator.log" "$state/operator.log.1"   # the previous run's
   local jvm_opts=(); read -r -a jvm_opts <<<"${E2E_OPERATOR_JAVA_OPTS:-}"
   setsid env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
-    java ${jvm_opts[@]+"${jvm_opts[@]}"} -cp "$jar:$(cat "$state/classpath")" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
+    java ${jvm_opts[@]+"${jvm_opts[@]}"} -cp "$jar:$classpath" "$main_class" >>"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   local pid; pid="$(cat "$state/pid")"
   ready_or_gone() {
@@ -114,14 +105,14 @@ start() {
   wait_for 90 ready_or_gone || true
   if ! kill -0 "$pid" 2>/dev/null; then
     local rc=0; wait "$pid" 2>/dev/null || rc=$?
-    tail -30 "$state/operator.log" >&2; rm -f "$state/pid"
+    show_log_tail "$state/operator.log"; rm -f "$state/pid"
     # A main that returns at once with success has nothing to run (the module's placeholder).
     [ "$rc" = 0 ] && { echo "operator-process: the operator exited at once with status 0" >&2; exit 3; }
     die "the operator exited with status $rc"
   fi
   echo "$port" >"$state/port"
   if [ -z "$port" ] || ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
-    tail -30 "$state/operator.log" >&2; stop; die "the operator is not ready after 90 s"
+    show_log_tail "$state/operator.log"; stop; die "the operator is not ready after 90 s"
   fi
   log "operator running as $ns/$name (pid $(cat "$state/pid"), http 127.0.0.1:$port, log $state/operator.log)"
 }

@@ -3,13 +3,14 @@
 # brings the cluster up (building/caching the binaries on first use), installs the chart, then runs every
 # check file in e2e/checks.d/ in name order. Idempotent: re-running reuses the cluster and upgrades the release.
 #
-# It builds what it needs first: `mvn -q -B -DskipTests package` of broker-image and/or operator when its jar is
-# missing or older than its sources. The operator runs as a local process with the chart's ServiceAccount (there is no
+# It builds what it needs first: `mvn -B -pl broker-image,operator -am -DskipTests package` when a jar is missing
+# or older than its sources. The operator runs as a local process with the chart's ServiceAccount (there is no
 # kubelet); it is started by the first check that needs it and stopped at the end, like the local brokers.
 #
 # Usage: e2e/run.sh [--fresh] [--down] [CHECK_GLOB]
 #   --fresh      purge the local cluster's state first
-#   --down       stop the cluster at the end (default: leave it up for inspection and fast re-runs)
+#   --down       stop every process of the cluster at the end, even after a failure (default: leave it up for
+#                inspection and fast re-runs)
 #   CHECK_GLOB   run only the check files matching it, e.g. '2*'
 # Hooks: add e2e/checks.d/NN-name.sh files. Each is run by bash with e2e/lib.sh sourced, KUBECONFIG set, and
 #   E2E_RELEASE, E2E_NAMESPACE (the operator's), E2E_SA (namespace:name of its ServiceAccount), E2E_ROOT set.
@@ -29,37 +30,27 @@ for a in "$@"; do
   esac
 done
 
-# The jars: a module is built when its jar is missing or older than its sources or a pom.
-stale_modules=()
-for module in broker-image operator; do
-  jar=""
-  for j in "$root/$module"/target/imcluster-*.jar; do
-    case "$j" in *-sources.jar|*-tests.jar) ;; *) [ -f "$j" ] && jar="$j" ;; esac
-  done
-  if [ -z "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/$module/pom.xml" "$root/$module/src/main" -newer "$jar" \
-      -type f -print -quit)" ]; then
-    stale_modules+=("$module")
-  fi
-done
-if [ ${#stale_modules[@]} -gt 0 ]; then
-  log "building ${stale_modules[*]} (mvn -q -B -DskipTests package)"
-  started=$SECONDS
-  modules="$(IFS=,; echo "${stale_modules[*]}")"
-  (cd "$root" && ./mvnw -q -B -ntp -pl "$modules" -am -DskipTests package) || die "the build failed"
-  rm -f "${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}/operator-${E2E_RELEASE:-imcluster}/classpath"
-  log "built in $((SECONDS - started)) s"
-fi
+lock_state "e2e/run.sh"
+# The jars, when missing or older than their sources: one reactor build (-am), so nothing comes from a stale ~/.m2.
+build_jars || die "the build failed"
 export E2E_OPERATOR_NO_BUILD=1
 
-[ $fresh = 1 ] && "$root/hack/local-cluster.sh" down --purge
-cluster_env="$("$root/hack/local-cluster.sh" up)" || die "the local cluster did not come up"
-eval "$cluster_env"
+if [ $fresh = 1 ]; then
+  # Every process of the old state first (a node agent left by a failed run would outlive its purged state).
+  stop_local_cluster || die "could not stop the previous local cluster"
+  "$root/hack/local-cluster.sh" down --purge
+fi
 finish() {
-  "$root/e2e/brokers.sh" stop || true
-  "$root/e2e/operator-process.sh" stop || true
-  if [ $down = 1 ]; then "$root/hack/local-cluster.sh" down; fi
+  if [ $down = 1 ]; then
+    stop_local_cluster || true
+  else
+    "$root/e2e/brokers.sh" stop || true
+    "$root/e2e/operator-process.sh" stop || true
+  fi
 }
 trap finish EXIT
+cluster_env="$("$root/hack/local-cluster.sh" up)" || die "the local cluster did not come up"
+eval "$cluster_env"
 
 export E2E_ROOT="$root" E2E_RELEASE="${E2E_RELEASE:-imcluster}" E2E_NAMESPACE="${E2E_NAMESPACE:-imcluster-system}"
 export E2E_SA="$E2E_NAMESPACE:$E2E_RELEASE-imcluster-operator"

@@ -95,7 +95,7 @@ jib_image() {
   local module="$1" name="$2" main="$3" ports="${4:-}" t0=$SECONDS
   mkdir -p "$OUT"
   log "jib: imcluster/$name:$IMAGE_TAG from $module"
-  (cd "$root" && ./mvnw -B -ntp -q -Dstyle.color=never -pl "$module" -DskipTests package \
+  (cd "$root" && ./mvnw -B -ntp -q -Dstyle.color=never -pl "$module" -am -DskipTests package \
     "com.google.cloud.tools:jib-maven-plugin:$JIB_VERSION:buildTar" \
     -Djib.from.image="tar://$BASE_TAR" \
     -Djib.to.image="imcluster/$name:$IMAGE_TAG" \

@@ -70,7 +70,7 @@ fetch_k8s_source() {
     -o "APT::Sandbox::User=root")
   log "apt-get update (private state in $apt_dir)"
   "${apt[@]}" update >"$apt_dir/update.log" 2>&1 || { cat "$apt_dir/update.log" >&2; die "apt-get update failed"; }
-  log "apt-get source $K8S_SOURCE_PKG"
+  log "apt-get source $K8S_SOURCE_PKG (about 30 MB)"
   (cd "$src_dir" && "${apt[@]}" source "$K8S_SOURCE_PKG" >"$apt_dir/source.log" 2>&1) \
     || { tail -20 "$apt_dir/source.log" >&2; die "apt-get source $K8S_SOURCE_PKG failed"; }
 }
@@ -103,15 +103,9 @@ build_k8s() {
 
   local what=() t
   for t in $(k8s_targets); do what+=("cmd/$t"); done
-  log "building ${what[*]} (about 7 minutes on 2 cores; log in $BUILD_ROOT/make.log)"
-  (
-    cd "$src"
-    export GOPROXY=off GOFLAGS=-mod=vendor CGO_ENABLED=0 GOCACHE="$BUILD_ROOT/gocache" GOPATH="$BUILD_ROOT/gopath"
-    # No .git in a source package: give the version stamp explicitly.
-    export KUBE_GIT_VERSION="v$K8S_VERSION" KUBE_GIT_TREE_STATE=clean KUBE_GIT_MAJOR=1 \
-      KUBE_GIT_MINOR="$(echo "$K8S_VERSION" | cut -d. -f2)"
-    make WHAT="${what[*]}" >"$BUILD_ROOT/make.log" 2>&1
-  ) || { tail -30 "$BUILD_ROOT/make.log" >&2; die "kubernetes build failed (full log: $BUILD_ROOT/make.log)"; }
+  log "building ${what[*]} from Debian's source (once; about 7 minutes on 2 cores)"
+  run_logged "building the control plane" "$BUILD_ROOT/make.log" 420 go_stage make_k8s "$src" "${what[*]}" \
+    || die "kubernetes build failed"
 
   local tmp="$K8S_BIN_DIR.tmp.$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
@@ -125,6 +119,25 @@ build_k8s() {
   log "built in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s into $K8S_BIN_DIR"
   # The build tree (about 2.5 GB with the Go cache) is not needed any more.
   [ "${IMCLUSTER_KEEP_BUILD:-0}" = 1 ] || rm -rf "$BUILD_ROOT"
+}
+
+make_k8s() {
+  cd "$1"
+  export GOPROXY=off GOFLAGS=-mod=vendor CGO_ENABLED=0 GOCACHE="$BUILD_ROOT/gocache" GOPATH="$BUILD_ROOT/gopath"
+  # No .git in a source package: give the version stamp explicitly.
+  export KUBE_GIT_VERSION="v$K8S_VERSION" KUBE_GIT_TREE_STATE=clean KUBE_GIT_MAJOR=1 \
+    KUBE_GIT_MINOR="$(echo "$K8S_VERSION" | cut -d. -f2)"
+  make WHAT="$2"
+}
+
+# The stage of the Kubernetes build: its last "+++" line (code generation, then the Go targets), and the Go
+# packages compiled so far (the build cache's size).
+go_stage() {
+  local stage
+  stage="$(grep '^+++' "$1" | tail -n1 | sed 's/^+++ *\[[^]]*\] *//' | cut -c1-70)"
+  [ -n "$stage" ] && printf '; %s' "$stage"
+  [ -d "$BUILD_ROOT/gocache" ] && printf '; Go cache %s' "$(du -sh "$BUILD_ROOT/gocache" 2>/dev/null | cut -f1)"
+  return 0
 }
 
 fetch_tools() {

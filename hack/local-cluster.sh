@@ -18,7 +18,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=hack/lib.sh
 . "$here/lib.sh"
 
-STATE="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}"
+STATE="$IMCLUSTER_STATE"
 PKI="$STATE/pki"
 KUBECONFIG_FILE="$STATE/kubeconfig"
 SERVICE_CIDR="${IMCLUSTER_SERVICE_CIDR:-10.96.0.0/16}"
@@ -160,7 +160,7 @@ restart_apiserver() {
   log "kube-apiserver stopped"
   start_apiserver
   if ! wait_for 90 ready; then
-    tail -30 "$STATE/logs/kube-apiserver.log" >&2; die "kube-apiserver not ready after 90 s"
+    show_log_tail "$STATE/logs/kube-apiserver.log"; die "kube-apiserver not ready after 90 s"
   fi
   log "kube-apiserver restarted, ready again $((SECONDS - t0)) s after the stop began"
 }
@@ -175,7 +175,7 @@ up() {
 
   load_ports
   for p in "$APISERVER_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT"; do
-    port_busy "$p" && die "port $p on 127.0.0.1 is in use (unset IMCLUSTER_*_PORT or rm $STATE/ports.env)"
+    port_busy "$p" && die "port $p on 127.0.0.1 is in use by $(port_owner "$p") (stop it, or rm $STATE/ports.env to pick other ports)"
   done
   make_pki
   local t0=$SECONDS
@@ -185,14 +185,14 @@ up() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "imcluster=http://127.0.0.1:$ETCD_PEER_PORT" --logger zap --log-level warn
-  wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ETCD_PORT" || { tail -20 "$STATE/logs/etcd.log" >&2; die "etcd did not start"; }
+  wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ETCD_PORT" || { show_log_tail "$STATE/logs/etcd.log" 20; die "etcd did not start"; }
 
   start_apiserver
 
   write_kubeconfig "$KUBECONFIG_FILE" admin
   write_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager
   if ! wait_for 90 ready; then
-    tail -30 "$STATE/logs/kube-apiserver.log" >&2; die "kube-apiserver not ready after 90 s"
+    show_log_tail "$STATE/logs/kube-apiserver.log"; die "kube-apiserver not ready after 90 s"
   fi
   log "kube-apiserver ready in $((SECONDS - t0)) s on https://127.0.0.1:$APISERVER_PORT"
 
@@ -207,7 +207,7 @@ up() {
     --bind-address 127.0.0.1 --secure-port 0 --port 0 --profiling=false
   # Ready for workloads once the service-account controller has made the default ServiceAccount.
   if ! wait_for 60 "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" -n default get serviceaccount default; then
-    tail -30 "$STATE/logs/kube-controller-manager.log" >&2; die "kube-controller-manager is not working"
+    show_log_tail "$STATE/logs/kube-controller-manager.log"; die "kube-controller-manager is not working"
   fi
   log "control plane up in $((SECONDS - t0)) s (state: $STATE)"
   print_env

@@ -7,13 +7,13 @@
 # Skipped when the broker jar is missing and E2E_NODE_AGENT_BUILD=0.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
-state="${IMCLUSTER_STATE:-${IMCLUSTER_CACHE:-$HOME/.cache/imcluster}/cluster}/node-agent"
+state="${IMCLUSTER_STATE:?}/node-agent"
 hosts="$state/hosts"
 if [ ! -f "$jar" ]; then
   if [ "${E2E_NODE_AGENT_BUILD:-1}" = 0 ]; then echo "     (skipped: no broker jar)"; return 0; fi
-  (cd "$E2E_ROOT" && ./mvnw -B -q -o -ntp -pl broker-image -DskipTests package) >/dev/null
+  maven_package broker-image
 fi
-t "node agent unit tests" python3 -m unittest discover -s "$E2E_ROOT/hack/node-agent" -q
+t "node agent unit tests" "$(python_with_yaml)" -m unittest discover -s "$E2E_ROOT/hack/node-agent" -q
 rc=0; "$op" start || rc=$?
 if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
 t "the operator process starts" test $rc = 0

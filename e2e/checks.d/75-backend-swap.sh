@@ -11,7 +11,7 @@
 # acknowledged push reached every receiver on every comet: published == delivered, zero lost.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
-state="${IMCLUSTER_STATE:-${IMCLUSTER_CACHE:-$HOME/.cache/imcluster}/cluster}/node-agent"
+state="${IMCLUSTER_STATE:?}/node-agent"
 hosts="$state/hosts"
 [ -f "$jar" ] || { echo "     (skipped: no broker jar)"; return 0; }
 rc=0; "$op" start || rc=$?

@@ -9,7 +9,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=hack/lib.sh
 . "$root/hack/lib.sh"
 
-cluster_state="${IMCLUSTER_STATE:-$IMCLUSTER_CACHE/cluster}"
+cluster_state="$IMCLUSTER_STATE"
 state="$cluster_state/node-agent"
 [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$cluster_state/kubeconfig"
 jar="${BROKER_JAR:-$root/broker-image/target/imcluster-broker.jar}"
@@ -25,11 +25,11 @@ running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 
 start() {
   ensure_pkgs redis-server:redis-server nats-server:nats-server
-  [ -f "$jar" ] || die "no broker jar at $jar (./mvnw -B -o -pl broker-image -DskipTests package)"
+  [ -f "$jar" ] || die "no broker jar at $jar (./mvnw -B -pl broker-image -am -DskipTests package)"
   mkdir -p "$state"
   if running; then log "node agent already running (pid $(cat "$state/pid"))"; return 0; fi
   kill_leftovers
-  setsid python3 "$root/hack/node-agent/node_agent.py" --kubeconfig "$KUBECONFIG" --state "$state" \
+  setsid "$(python_with_yaml)" "$root/hack/node-agent/node_agent.py" --kubeconfig "$KUBECONFIG" --state "$state" \
     --broker-jar "$jar" --ip-base "$ip_base" >>"$state/agent.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   wait_for 30 "$root/hack/node-agent/node-agent.sh" status >/dev/null 2>&1 \

@@ -4,7 +4,7 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.config.ConfigLoader;
 import dev.imcluster.broker.demo.Demo;
-import dev.imcluster.broker.runtime.BrokerProcess;
+import dev.imcluster.broker.process.BrokerProcess;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.runtime.BrokerProcess;
+import dev.imcluster.broker.process.BrokerProcess;
 import dev.imcluster.broker.testinfra.ExternalServerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

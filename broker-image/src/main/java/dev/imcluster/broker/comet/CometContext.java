@@ -1,6 +1,6 @@
 package dev.imcluster.broker.comet;
 
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.security.RateLimiter;
 import io.netty.buffer.ByteBufAllocator;

@@ -5,7 +5,7 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.config.Listener;
 import dev.imcluster.broker.config.LogicConfig;
-import dev.imcluster.broker.logic.auth.JwtVerifier;
+import dev.imcluster.broker.security.JwtVerifier;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.Role;
@@ -158,7 +158,7 @@ public final class CometRole implements Role {
         comet.logic.renewOnline(req).whenComplete((reply, err) -> {
             if (err != null) {
                 comet.metrics.logicError("renew_online");
-                comet.logicLog.warn("logic RenewOnline failed: {}", Session.describe(err));
+                comet.logicLog.warn("logic RenewOnline failed: {}", LogicSession.describe(err));
             } else {
                 comet.buckets.clusterOnline(reply.getAllRoomCountMap());
             }

@@ -1,12 +1,7 @@
 package dev.imcluster.broker.comet;
 
-import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.internal.ConnectReply;
-import dev.imcluster.broker.api.internal.ConnectReq;
-import dev.imcluster.broker.api.internal.DisconnectReq;
-import dev.imcluster.broker.api.internal.HeartbeatReq;
-import dev.imcluster.broker.api.internal.ReceiveReq;
-import dev.imcluster.broker.api.protocol.Proto;
+import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.protocol.Frame;
 import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
@@ -16,34 +11,31 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
- * heartbeats, room changes, op subscriptions and upstream messages) and its bounded send queue.
+ * Over 300 lines: goim's session state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
+ * on one event loop; the send queue, the watched operations and the calls to logic live in their own classes.
  *
- * <p>Threading: everything except {@link #push}, {@link #deliver} and {@link #accepts} runs on the channel's
- * event loop. Pushes from other threads go onto a lock-free stack; the first push onto an empty stack schedules
- * one drain on the event loop, which writes everything queued and flushes once (batched writes). The queue is
- * bounded by {@code comet.protocol.sendQueueSize} frames, counting both this stack and Netty's outbound buffer;
- * a client that falls further behind is disconnected as a slow consumer. An idle session holds no buffers.
+ * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
+ * heartbeats, room changes, op subscriptions and upstream messages). What it sends waits in its
+ * {@link SendQueue}; the operations it accepts are its {@link OperationWatch}; what logic knows of it, and the
+ * calls to logic for it, are its {@link LogicSession}.
+ *
+ * <p>Threading: everything except {@link #pushShared}, {@link #deliver} and {@link #accepts} runs on the
+ * channel's event loop. An idle session holds no buffers.
  */
-final class Session extends ChannelInboundHandlerAdapter implements RoomMember, Runnable {
+final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final int NEW = 0;
     private static final int AUTHENTICATING = 1;
@@ -53,58 +45,45 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     private static final int MAX_PENDING_DURING_AUTH = 16;
     /** Upstream messages (Receive calls) in flight before comet stops reading from this client. */
     private static final int MAX_RECEIVES_IN_FLIGHT = 16;
-    private static final int[] NO_OPS = new int[0];
     /** Reply body to an upstream frame refused by comet.publishRateLimit (goim replies carry no status). */
     private static final byte[] RATE_LIMITED_BODY =
             "{\"code\":429,\"message\":\"rate limited (comet.publishRateLimit)\"}".getBytes(
                     java.nio.charset.StandardCharsets.UTF_8);
 
-    private static final AtomicIntegerFieldUpdater<Session> QUEUED =
-            AtomicIntegerFieldUpdater.newUpdater(Session.class, "queued");
-    private static final AtomicReferenceFieldUpdater<Session, Node> HEAD =
-            AtomicReferenceFieldUpdater.newUpdater(Session.class, Node.class, "head");
-
     private final CometContext comet;
     private final Transport transport;
     private final Runnable timeoutCheck = this::checkTimeout;
+    private final SendQueue queue;
+    private final OperationWatch watch = new OperationWatch();
+    private final LogicSession logic;
     private Channel channel;
-    /** This handler's context: drains write from here, past the pipeline's tail (nothing outbound is after us). */
-    private ChannelHandlerContext ctx;
-    private LoopFlusher flusher;
-    /** WebSocket only: writes from here skip the goim-to-WebSocket wrapping (for pre-built messages). */
-    private ChannelHandlerContext framesCtx;
 
     private volatile int state = NEW;
     private volatile String closeReason;
     private boolean counted;
-    private long mid;
-    private String key;
     private volatile String roomId = "";
-    private volatile int[] accepts = NO_OPS;
     private Bucket bucket;
     private String cookie = "";
-
-    private volatile Node head;
-    private volatile int queued;
 
     private long lastFrameNanos;
     private long timeoutNanos;
     private ScheduledFuture<?> timer;
-    private long nextRenewNanos;
     private ArrayDeque<Frame> pendingDuringAuth;
     private int receivesInFlight;
 
     Session(CometContext comet, Transport transport) {
         this.comet = comet;
         this.transport = transport;
+        this.queue = new SendQueue(this, comet, transport);
+        this.logic = new LogicSession(comet);
     }
 
     String key() {
-        return key;
+        return logic.key();
     }
 
     long mid() {
-        return mid;
+        return logic.mid();
     }
 
     String roomId() {
@@ -113,7 +92,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
 
     /** True when key pushes and broadcasts of this operation reach this connection (goim's NeedPush). */
     boolean accepts(int op) {
-        return Arrays.binarySearch(accepts, op) >= 0;
+        return watch.accepts(op);
     }
 
     // ---- lifecycle ----
@@ -121,9 +100,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        this.ctx = ctx;
-        flusher = comet.flusher(channel.eventLoop());
-        framesCtx = ctx.pipeline().context(WebSocketFrames.class);
+        queue.attach(ctx);
         if (comet.draining() || comet.atConnectionLimit()) {
             if (!comet.draining()) {
                 comet.limitLog.warn("refused a {} connection from {}: comet.maxConnections ({}) reached", transport,
@@ -157,7 +134,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             pendingDuringAuth.forEach(Frame::release);
             pendingDuringAuth = null;
         }
-        run(); // releases whatever is still queued
+        queue.run(); // releases whatever is still queued
         if (was == AUTHED) {
             bucket.remove(this);
             if (!roomId.isEmpty()) {
@@ -165,21 +142,9 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             }
             if (!"replaced".equals(closeReason)) {
                 // A replaced session's key now belongs to its successor on this comet: logic keeps it.
-                disconnectFromLogic();
+                logic.disconnect();
             }
         }
-    }
-
-    private void disconnectFromLogic() {
-        comet.pendingDisconnects.incrementAndGet();
-        comet.logic.disconnect(DisconnectReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())
-                .whenComplete((r, err) -> {
-                    comet.pendingDisconnects.decrementAndGet();
-                    if (err != null) {
-                        comet.metrics.logicError("disconnect");
-                        comet.logicLog.warn("logic Disconnect failed for key {}: {}", key, describe(err));
-                    }
-                });
     }
 
     /** Closes this connection; the first reason given is the one counted. Any thread. */
@@ -233,7 +198,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         }
         comet.metrics.protocolError(reason);
         comet.protocolLog.warn("closing {} connection from {} (key {}): protocol error {}: {}", transport.tag,
-                channel.remoteAddress(), key, reason, message);
+                channel.remoteAddress(), logic.key(), reason, message);
         close("protocol_error");
     }
 
@@ -303,13 +268,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         state = AUTHENTICATING;
         int ver = frame.ver();
         int seq = frame.seq();
-        ConnectReq req = ConnectReq.newBuilder()
-                .setServer(comet.serverId)
-                .setCookie(cookie)
-                .setToken(ByteString.copyFrom(frame.body().nioBuffer()))
-                .setRemoteAddr(String.valueOf(channel.remoteAddress()))
-                .build();
-        comet.logic.connect(req).whenCompleteAsync((reply, err) -> onConnect(reply, err, ver, seq), channel.eventLoop());
+        logic.connect(cookie, frame, channel.remoteAddress())
+                .whenCompleteAsync((reply, err) -> onConnect(reply, err, ver, seq), channel.eventLoop());
     }
 
     private void onConnect(ConnectReply reply, Throwable err, int ver, int seq) {
@@ -320,20 +280,19 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
             if (state != CLOSED) {
                 // Never log the token: only logic's status says why.
                 comet.authLog.warn("auth of {} connection from {} refused: logic Connect returned {}", transport.tag,
-                        channel.remoteAddress(), describe(err));
+                        channel.remoteAddress(), LogicSession.describe(err));
                 close("auth_failed");
             }
             return;
         }
-        mid = reply.getMid();
-        key = reply.getKey().isEmpty() ? UUID.randomUUID().toString() : reply.getKey();
+        logic.connected(reply);
         if (state == CLOSED) {
-            disconnectFromLogic(); // the client left while logic was recording it
+            logic.disconnect(); // the client left while logic was recording it
             return;
         }
-        accepts = normalize(reply.getAcceptsList().stream().mapToInt(Integer::intValue).toArray());
+        watch.set(reply.getAcceptsList());
         roomId = reply.getRoomId();
-        bucket = comet.buckets.forKey(key);
+        bucket = comet.buckets.forKey(logic.key());
         Session replaced = bucket.put(this);
         if (replaced != null && replaced != this) {
             replaced.close("replaced");
@@ -347,7 +306,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         timeoutNanos = reply.getHeartbeat() > 0 ? TimeUnit.SECONDS.toNanos(reply.getHeartbeat())
                 : comet.heartbeatTimeoutNanos;
         lastFrameNanos = now;
-        nextRenewNanos = now + renewInterval();
+        logic.renewFrom(now);
         reply(ver, Op.AUTH_REPLY, seq, null);
         ArrayDeque<Frame> pending = pendingDuringAuth;
         pendingDuringAuth = null;
@@ -364,54 +323,28 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         }
     }
 
-    private long renewInterval() {
-        return comet.renewMinNanos == comet.renewMaxNanos ? comet.renewMinNanos
-                : ThreadLocalRandom.current().nextLong(comet.renewMinNanos, comet.renewMaxNanos + 1);
-    }
-
     private void operate(Frame frame) {
         switch (frame.op()) {
             case Op.HEARTBEAT -> {
                 String room = roomId;
                 int online = room.isEmpty() ? 0 : comet.buckets.online(room);
                 write(FrameCodec.heartbeatReply(comet.alloc, frame.ver(), frame.seq(), online));
-                renewSessionIfDue();
+                logic.renewIfDue();
             }
             case Op.CHANGE_ROOM -> {
                 changeRoom(frame.bodyAsString());
                 reply(frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), frame.body());
             }
             case Op.SUB -> {
-                int[] ops = parseOps(frame.bodyAsString());
-                if (ops != null) {
-                    accepts = normalize(concat(accepts, ops));
-                }
+                watch.watch(frame.bodyAsString());
                 reply(frame.ver(), Op.SUB_REPLY, frame.seq(), frame.body());
             }
             case Op.UNSUB -> {
-                int[] ops = parseOps(frame.bodyAsString());
-                if (ops != null) {
-                    accepts = Arrays.stream(accepts).filter(op -> Arrays.stream(ops).noneMatch(o -> o == op)).toArray();
-                }
+                watch.unwatch(frame.bodyAsString());
                 reply(frame.ver(), Op.UNSUB_REPLY, frame.seq(), frame.body());
             }
             default -> receive(frame);
         }
-    }
-
-    private void renewSessionIfDue() {
-        long now = System.nanoTime();
-        if (now - nextRenewNanos < 0) {
-            return;
-        }
-        nextRenewNanos = now + renewInterval();
-        comet.logic.heartbeat(HeartbeatReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())
-                .whenComplete((r, err) -> {
-                    if (err != null) {
-                        comet.metrics.logicError("heartbeat");
-                        comet.logicLog.warn("logic Heartbeat failed for key {}: {}", key, describe(err));
-                    }
-                });
     }
 
     private void changeRoom(String newRoom) {
@@ -434,25 +367,21 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         int ver = frame.ver();
         int op = frame.op();
         int seq = frame.seq();
-        if (!comet.publishLimiter.tryAcquire(key)) {
+        if (!comet.publishLimiter.tryAcquire(logic.key())) {
             // Not forwarded; the reply says why, and the connection stays (a burst is not a protocol error).
             write(FrameCodec.encode(comet.alloc, ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq,
                     RATE_LIMITED_BODY));
             return;
         }
-        ReceiveReq req = ReceiveReq.newBuilder()
-                .setMid(mid)
-                .setKey(key)
-                .setProto(Proto.newBuilder().setVer(ver).setOp(op).setSeq(seq)
-                        .setBody(ByteString.copyFrom(frame.body().nioBuffer())))
-                .build();
+        CompletableFuture<ReceiveReply> received = logic.receive(frame);
         receivesInFlight++;
         updateAutoRead();
-        comet.logic.receive(req).whenCompleteAsync((r, err) -> {
+        received.whenCompleteAsync((r, err) -> {
             receivesInFlight--;
             if (err != null) {
                 comet.metrics.logicError("receive");
-                comet.logicLog.warn("logic Receive failed for key {} op {}: {}", key, op, describe(err));
+                comet.logicLog.warn("logic Receive failed for key {} op {}: {}", logic.key(), op,
+                        LogicSession.describe(err));
             }
             if (state == AUTHED) {
                 reply(ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq, null);
@@ -498,140 +427,23 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember, 
         return pushShared(batch.raw) ? 1 : 0;
     }
 
-    /**
-     * Queues a view of a frame shared by many recipients (the caller keeps its reference). A Raw (op 9) frame
-     * reaches TCP clients without its outer header, as goim's WriteTCP does; WebSocket clients get it whole, as
-     * one pre-built binary message. Returns true when the frame was queued: the caller then adds it to the
-     * queue-depth gauge, once per fan-out.
-     */
+    /** Queues a view of a frame shared by many recipients (see {@link SendQueue#pushShared}). Any thread. */
     boolean pushShared(SharedFrame frame) {
-        if (transport == Transport.TCP) {
-            return push(frame.forTcp(), false);
-        }
-        return push(frame.forWebSocket(), true);
+        return queue.pushShared(frame);
     }
 
-    /**
-     * Queues a frame (taking ownership) for this client; {@code webSocketFramed} when it already is a whole
-     * WebSocket message, written past the goim-to-WebSocket wrapping.
-     */
-    private boolean push(ByteBuf frame, boolean webSocketFramed) {
-        if (state == CLOSED) {
-            frame.release();
-            comet.metrics.dropClosed.increment();
-            return false;
-        }
-        if (QUEUED.incrementAndGet(this) > comet.sendQueueSize) {
-            QUEUED.decrementAndGet(this);
-            frame.release();
-            comet.metrics.dropSlowConsumer.increment();
-            slowConsumer();
-            return false;
-        }
-        Node node = new Node(frame, webSocketFramed);
-        Node h;
-        do {
-            h = head;
-            node.next = h;
-        } while (!HEAD.compareAndSet(this, h, node));
-        if (h == null) {
-            flusher.mark(this);
-        }
-        return true;
+    /** True once the channel is gone; nothing is queued or written after that. Any thread. */
+    boolean closed() {
+        return state == CLOSED;
     }
 
-    /** Drains the push stack onto the channel, oldest first, with one flush. Event loop only. */
-    @Override
-    public void run() {
-        Node h = HEAD.getAndSet(this, null);
-        if (h == null) {
-            return;
-        }
-        Node first = null;
-        int n = 0;
-        while (h != null) {
-            Node next = h.next;
-            h.next = first;
-            first = h;
-            h = next;
-            n++;
-        }
-        QUEUED.addAndGet(this, -n);
-        if (state == CLOSED || !channel.isActive()) {
-            for (Node x = first; x != null; x = x.next) {
-                x.msg.release();
-            }
-            comet.metrics.queued.add(-n);
-            comet.metrics.dropClosed.increment(n);
-            return;
-        }
-        for (Node x = first; x != null; x = x.next) {
-            if (x.webSocketFramed) {
-                framesCtx.write(x.msg, ctx.voidPromise());
-            } else {
-                ctx.write(x.msg, ctx.voidPromise());
-            }
-        }
-        ctx.flush();
-        flusher.written(transport, n); // counted once per loop pass, not per session
-        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
-        // A WebSocket frame may take two outbound entries (header and payload).
-        int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;
-        if (out != null && !channel.isWritable() && out.size() > limit) {
-            // Closing discards what the client has not taken: count it as dropped.
-            comet.metrics.dropSlowConsumer.increment(transport == Transport.TCP ? out.size() : out.size() / 2);
-            slowConsumer();
-        }
-    }
-
-    private void slowConsumer() {
+    /** The send queue overflowed: disconnects this client, once. */
+    void slowConsumer() {
         if (state == CLOSED || closeReason != null) {
             return;
         }
         comet.slowLog.warn("disconnecting slow {} client {} (key {}): more than {} frames waiting to be sent",
-                transport.tag, channel.remoteAddress(), key, comet.sendQueueSize);
+                transport.tag, channel.remoteAddress(), logic.key(), comet.sendQueueSize);
         close("slow_consumer");
-    }
-
-    // ---- helpers ----
-
-    static int[] parseOps(String body) {
-        String[] parts = body.split(",");
-        int[] ops = new int[parts.length];
-        try {
-            for (int i = 0; i < parts.length; i++) {
-                ops[i] = Integer.parseInt(parts[i].trim());
-            }
-        } catch (NumberFormatException e) {
-            return null; // goim ignores a list it cannot parse
-        }
-        return ops;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
-    private static int[] normalize(int[] ops) {
-        return Arrays.stream(ops).sorted().distinct().toArray();
-    }
-
-    static String describe(Throwable err) {
-        Status status = Status.fromThrowable(err);
-        return status.getDescription() == null ? status.getCode().name()
-                : status.getCode() + " (" + status.getDescription() + ")";
-    }
-
-    private static final class Node {
-        final ByteBuf msg;
-        final boolean webSocketFramed;
-        Node next;
-
-        Node(ByteBuf msg, boolean webSocketFramed) {
-            this.msg = msg;
-            this.webSocketFramed = webSocketFramed;
-        }
     }
 }

@@ -8,7 +8,7 @@ import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.comet.CometRole;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.runtime.BrokerProcess;
+import dev.imcluster.broker.process.BrokerProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;

@@ -4,7 +4,7 @@ import dev.imcluster.broker.api.internal.BroadcastReq;
 import dev.imcluster.broker.api.internal.BroadcastRoomReq;
 import dev.imcluster.broker.api.internal.PushMsgReq;
 import dev.imcluster.broker.api.internal.RoomMessage;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;

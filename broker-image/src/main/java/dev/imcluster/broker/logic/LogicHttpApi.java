@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imcluster.broker.http.HttpServer.Reply;
 import dev.imcluster.broker.http.HttpServer.Request;
 import dev.imcluster.broker.mq.BusUnavailableException;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

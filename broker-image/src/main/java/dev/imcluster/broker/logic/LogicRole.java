@@ -3,7 +3,7 @@ package dev.imcluster.broker.logic;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.logic.auth.Authenticator;
-import dev.imcluster.broker.logic.auth.JwtVerifier;
+import dev.imcluster.broker.security.JwtVerifier;
 import dev.imcluster.broker.security.BearerAuth;
 import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.security.RateLimiter;

@@ -3,7 +3,7 @@ package dev.imcluster.broker.logic;
 import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.http.HttpServer.Reply;
 import dev.imcluster.broker.http.HttpServer.Request;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.security.RateLimiter;

@@ -1,6 +1,6 @@
 package dev.imcluster.broker.mq;
 
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -22,7 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consuming side shared by every backend. Messages of one {@link Envelopes#partitionKey} are handed to the
+ * Over 300 lines: the per-key lanes and the in-order retry of a failed key are one state machine under one
+ * lock.
+ *
+ * <p>The consuming side shared by every backend. Messages of one {@link Envelopes#partitionKey} are handed to the
  * handler in dispatch order, one <em>call</em> at a time, while different keys run concurrently. The next message
  * of a key is handed over as soon as the previous call returned, without waiting for its future: job holds room
  * messages until their batch is delivered, so waiting would cap a room at one message per batch delay.

@@ -1,8 +1,6 @@
 package dev.imcluster.broker.security;
 
-import dev.imcluster.broker.logic.auth.AuthException;
-import dev.imcluster.broker.logic.auth.JwtVerifier;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Contexts;

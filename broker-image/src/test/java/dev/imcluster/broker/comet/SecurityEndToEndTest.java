@@ -16,7 +16,7 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.logic.auth.JwtTestTokens;
+import dev.imcluster.broker.security.JwtTestTokens;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.Bearer;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.imcluster.broker.Main;
-import dev.imcluster.broker.runtime.BrokerProcess;
+import dev.imcluster.broker.process.BrokerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -19,7 +19,7 @@ import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.LogicConfig;
-import dev.imcluster.broker.logic.auth.JwtTestTokens;
+import dev.imcluster.broker.security.JwtTestTokens;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.session.memory.InMemorySessionStore;

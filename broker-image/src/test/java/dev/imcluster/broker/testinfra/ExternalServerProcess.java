@@ -71,7 +71,9 @@ public abstract class ExternalServerProcess implements AutoCloseable {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
                     .start();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start " + command().get(0) + " (is it installed?): " + e, e);
+            // The binaries are named as their Debian packages.
+            throw new IllegalStateException("cannot start " + command().get(0) + ": " + e.getMessage()
+                    + "; install it with: sudo apt-get install " + command().get(0) + " (or run hack/test.sh)", e);
         }
         Process started = process;
         try {

@@ -2,6 +2,7 @@ package dev.imcluster.broker.logic.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.imcluster.broker.security.AuthException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,6 +2,8 @@ package dev.imcluster.broker.logic.auth;
 
 import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.security.AuthException;
+import dev.imcluster.broker.security.JwtVerifier;
 
 /** Turns the body of a client's Auth frame (op 7) into an {@link Identity}, or refuses it. */
 public interface Authenticator {

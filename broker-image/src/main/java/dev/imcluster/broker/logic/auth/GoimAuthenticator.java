@@ -1,5 +1,6 @@
 package dev.imcluster.broker.logic.auth;
 
+import dev.imcluster.broker.security.AuthException;
 import java.util.UUID;
 
 /**

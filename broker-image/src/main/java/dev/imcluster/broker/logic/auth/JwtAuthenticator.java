@@ -1,6 +1,8 @@
 package dev.imcluster.broker.logic.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.imcluster.broker.security.AuthException;
+import dev.imcluster.broker.security.JwtVerifier;
 import java.util.List;
 import java.util.UUID;
 

@@ -4,21 +4,18 @@ import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.Envelopes;
 import dev.imcluster.broker.mq.MessageBus;
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,14 +45,14 @@ public final class InMemoryBus implements MessageBus {
     static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
 
     private final int capacity;
-    private final ScheduledExecutorService executor;
-    private final Map<String, Group> groups = new LinkedHashMap<>();
+    final ScheduledExecutorService executor;
+    private final Map<String, InMemoryGroup> groups = new LinkedHashMap<>();
     private final ArrayDeque<PushEnvelope> backlog = new ArrayDeque<>();
     private final Counter published;
     private final Counter rejected;
-    private final Counter redelivered;
-    private final RateLimitedLog retryLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
-    private volatile boolean closed;
+    final Counter redelivered;
+    final RateLimitedLog retryLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
+    volatile boolean closed;
     private volatile boolean available = true;
 
     public InMemoryBus(MeterRegistry meters) {
@@ -107,12 +104,12 @@ public final class InMemoryBus implements MessageBus {
                 }
                 backlog.add(envelope);
             } else {
-                for (Group g : groups.values()) {
+                for (InMemoryGroup g : groups.values()) {
                     if (g.pending.get() >= capacity) {
                         return reject();
                     }
                 }
-                for (Group g : groups.values()) {
+                for (InMemoryGroup g : groups.values()) {
                     g.enqueue(envelope);
                 }
             }
@@ -132,9 +129,9 @@ public final class InMemoryBus implements MessageBus {
         if (closed) {
             throw new IllegalStateException("bus closed");
         }
-        Group g = groups.get(group);
+        InMemoryGroup g = groups.get(group);
         if (g == null) {
-            g = new Group(group);
+            g = new InMemoryGroup(this, group);
             groups.put(group, g);
             if (groups.size() == 1) {
                 while (!backlog.isEmpty()) {
@@ -142,9 +139,9 @@ public final class InMemoryBus implements MessageBus {
                 }
             }
         }
-        Member m = new Member(handler);
+        InMemoryGroup.Member m = new InMemoryGroup.Member(handler);
         g.join(m);
-        Group joined = g;
+        InMemoryGroup joined = g;
         return () -> joined.leave(m);
     }
 
@@ -161,174 +158,9 @@ public final class InMemoryBus implements MessageBus {
 
     private synchronized long pending() {
         long max = backlog.size();
-        for (Group g : groups.values()) {
+        for (InMemoryGroup g : groups.values()) {
             max = Math.max(max, g.pending.get());
         }
         return max;
-    }
-
-    private static final class Member {
-        final EnvelopeHandler handler;
-
-        Member(EnvelopeHandler handler) {
-            this.handler = handler;
-        }
-    }
-
-    /** One consumer group: its partitions and the members they are spread over. */
-    private final class Group {
-        final String name;
-        final Partition[] partitions = new Partition[PARTITIONS];
-        final List<Member> members = new ArrayList<>();
-        final AtomicInteger pending = new AtomicInteger();
-
-        Group(String name) {
-            this.name = name;
-            for (int i = 0; i < PARTITIONS; i++) {
-                partitions[i] = new Partition(this, i);
-            }
-        }
-
-        void enqueue(PushEnvelope e) {
-            pending.incrementAndGet();
-            Partition p = partitions[Math.floorMod(Envelopes.partitionKey(e).hashCode(), PARTITIONS)];
-            p.add(new Delivery(e));
-        }
-
-        void join(Member m) {
-            synchronized (this) {
-                members.add(m);
-            }
-            for (Partition p : partitions) {
-                p.schedule();
-            }
-        }
-
-        void leave(Member m) {
-            synchronized (this) {
-                members.remove(m);
-            }
-            for (Partition p : partitions) {
-                p.schedule();
-            }
-        }
-
-        synchronized Member owner(Partition p) {
-            if (members.isEmpty()) {
-                return null;
-            }
-            return members.get(p.index % members.size());
-        }
-    }
-
-    private static final class Delivery {
-        final PushEnvelope envelope;
-        int attempts;
-
-        Delivery(PushEnvelope envelope) {
-            this.envelope = envelope;
-        }
-    }
-
-    /** A FIFO of one group's messages for some partition keys; drained by one task at a time. */
-    private final class Partition {
-        final Group group;
-        final int index;
-        final ArrayDeque<Delivery> retries = new ArrayDeque<>();
-        final ArrayDeque<Delivery> queue = new ArrayDeque<>();
-        int inFlight;
-        boolean draining;
-
-        Partition(Group group, int index) {
-            this.group = group;
-            this.index = index;
-        }
-
-        void add(Delivery d) {
-            synchronized (this) {
-                queue.add(d);
-            }
-            schedule();
-        }
-
-        void schedule() {
-            synchronized (this) {
-                if (draining || (queue.isEmpty() && retries.isEmpty())) {
-                    return;
-                }
-                draining = true;
-            }
-            try {
-                executor.execute(this::drain);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                synchronized (this) {
-                    draining = false; // closed
-                }
-            }
-        }
-
-        private void drain() {
-            while (true) {
-                Delivery d;
-                Member owner = group.owner(this);
-                synchronized (this) {
-                    if (owner == null || inFlight >= MAX_IN_FLIGHT || closed) {
-                        draining = false;
-                        return;
-                    }
-                    d = !retries.isEmpty() ? retries.poll() : queue.poll();
-                    if (d == null) {
-                        draining = false;
-                        return;
-                    }
-                    inFlight++;
-                }
-                deliver(owner, d);
-            }
-        }
-
-        private void deliver(Member owner, Delivery d) {
-            d.attempts++;
-            CompletableFuture<Void> result;
-            try {
-                result = owner.handler.handle(d.envelope);
-                if (result == null) {
-                    result = CompletableFuture.failedFuture(new IllegalStateException("handler returned null"));
-                }
-            } catch (RuntimeException e) {
-                result = CompletableFuture.failedFuture(e);
-            }
-            result.whenComplete((ok, failure) -> {
-                Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                synchronized (this) {
-                    inFlight--;
-                }
-                if (error == null) {
-                    group.pending.decrementAndGet();
-                    schedule();
-                } else {
-                    retryLater(d, error);
-                }
-            });
-        }
-
-        private void retryLater(Delivery d, Throwable error) {
-            redelivered.increment();
-            long backoff = Math.min(MAX_BACKOFF.toMillis(),
-                    MIN_BACKOFF.toMillis() << Math.min(d.attempts - 1, 16));
-            retryLog.warn("group " + group.name + ": message " + d.envelope.getMsgId() + " failed (attempt "
-                    + d.attempts + "), redelivering in " + backoff + " ms: " + error);
-            try {
-                executor.schedule(() -> {
-                    synchronized (this) {
-                        retries.add(d);
-                    }
-                    schedule();
-                }, backoff, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closedAlready) {
-                // bus closed: the message is lost with the process, as with any in-memory queue
-            }
-        }
     }
 }

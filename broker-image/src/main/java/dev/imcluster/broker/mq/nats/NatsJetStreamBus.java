@@ -1,6 +1,6 @@
 package dev.imcluster.broker.mq.nats;
 
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
@@ -14,35 +14,24 @@ import dev.imcluster.broker.mq.MessageBus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
-import io.nats.client.ConsumeOptions;
-import io.nats.client.ConsumerContext;
-import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
-import io.nats.client.MessageConsumer;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.PublishOptions;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.ConsumerInfo;
-import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,15 +50,16 @@ import org.slf4j.LoggerFactory;
 public final class NatsJetStreamBus implements MessageBus {
     private static final Logger LOG = LoggerFactory.getLogger(NatsJetStreamBus.class);
 
-    private final BrokerConfig config;
-    private final MqConfig.Nats settings;
+    // Package-private: the consumers (NatsPullConsumer, NatsQueueGroupConsumer) read them.
+    final BrokerConfig config;
+    final MqConfig.Nats settings;
+    final BusMetrics metrics;
+    final Backoff backoff;
+    final Connection connection;
+    final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final boolean core;
-    private final BusMetrics metrics;
-    private final Backoff backoff;
-    private final Connection connection;
     private final JetStream js;
     private final ScheduledExecutorService scheduler;
-    private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final RateLimitedLog connectionLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
@@ -141,12 +131,12 @@ public final class NatsJetStreamBus implements MessageBus {
         }
     }
 
-    private boolean connected() {
+    boolean connected() {
         return connection.getStatus() == Connection.Status.CONNECTED;
     }
 
     /** Creates the stream or updates it to our settings; false (and retried later) while NATS is unreachable. */
-    private boolean trySetupStream() {
+    boolean trySetupStream() {
         if (streamReady) {
             return true;
         }
@@ -193,7 +183,7 @@ public final class NatsJetStreamBus implements MessageBus {
                 return;
             }
             for (Subscription s : subscriptions) {
-                if (s instanceof PullSubscription p) {
+                if (s instanceof NatsPullConsumer p) {
                     p.maintain();
                 }
             }
@@ -236,9 +226,10 @@ public final class NatsJetStreamBus implements MessageBus {
 
     @Override
     public Subscription subscribe(String group, EnvelopeHandler handler) {
-        Subscription s = core ? new QueueGroupSubscription(group, handler) : new PullSubscription(group, handler);
+        Subscription s = core ? new NatsQueueGroupConsumer(this, group, handler)
+                : new NatsPullConsumer(this, group, handler);
         subscriptions.add(s);
-        if (s instanceof PullSubscription p) {
+        if (s instanceof NatsPullConsumer p) {
             p.maintain(); // starts at once when NATS is up; otherwise the maintenance task keeps trying
         }
         return s;
@@ -266,7 +257,7 @@ public final class NatsJetStreamBus implements MessageBus {
         }
     }
 
-    private void flushQuietly() {
+    void flushQuietly() {
         if (connected()) {
             try {
                 connection.flush(Duration.ofSeconds(2));
@@ -276,7 +267,7 @@ public final class NatsJetStreamBus implements MessageBus {
         }
     }
 
-    private PushEnvelope decode(Message msg, Runnable ackUndecodable) {
+    PushEnvelope decode(Message msg, Runnable ackUndecodable) {
         try {
             return PushEnvelope.parseFrom(msg.getData());
         } catch (InvalidProtocolBufferException e) {
@@ -288,7 +279,7 @@ public final class NatsJetStreamBus implements MessageBus {
     }
 
     /** Blocks the delivering thread until there is room (bounded in-flight); false when the subscription closed. */
-    private static boolean reserve(KeyedDispatcher dispatcher, java.util.function.BooleanSupplier running) {
+    static boolean reserve(KeyedDispatcher dispatcher, java.util.function.BooleanSupplier running) {
         try {
             while (running.getAsBoolean()) {
                 if (dispatcher.reserve(Duration.ofMillis(500))) {
@@ -301,199 +292,8 @@ public final class NatsJetStreamBus implements MessageBus {
         return false;
     }
 
-    /** A member of the durable pull consumer named after the group. */
-    private final class PullSubscription implements Subscription {
-        private final String group;
-        private final KeyedDispatcher dispatcher;
-        private final AtomicLong lag;
-        private volatile boolean running = true;
-        private volatile ConsumerContext consumer;
-        private volatile MessageConsumer pulling;
-        private final AtomicInteger lagTick = new AtomicInteger();
-        /** Messages handed to the dispatcher and not yet acked or released (kept ours while they wait). */
-        private final java.util.Set<Message> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        private volatile long nextRefreshAt;
-
-        PullSubscription(String group, EnvelopeHandler handler) {
-            this.group = group;
-            this.dispatcher = new KeyedDispatcher("nats-" + group, handler, metrics, backoff, config.mq.maxInFlight,
-                    metrics.inFlight(group));
-            this.lag = metrics.lag(group);
-        }
-
-        /** Starts pulling once the stream is ready; reports lag every few seconds. */
-        synchronized void maintain() {
-            if (!running || !trySetupStream()) {
-                return;
-            }
-            if (pulling == null) {
-                start();
-            }
-            if (lagTick.getAndIncrement() % 5 == 0) {
-                lag(); // refreshes the gauge
-            }
-            long now = System.nanoTime();
-            if (now - nextRefreshAt >= 0 && connected()) {
-                nextRefreshAt = now + settings.ackWait.toNanos() / 3;
-                // In-progress acks for everything we hold, including messages queued behind a slow or retried
-                // message of their key, so JetStream does not redeliver them elsewhere while we are alive.
-                for (Message m : held) {
-                    m.inProgress();
-                }
-            }
-        }
-
-        private void start() {
-            ConsumerConfiguration cc = ConsumerConfiguration.builder()
-                    .durable(group)
-                    .filterSubject(settings.subject)
-                    .deliverPolicy(DeliverPolicy.All)
-                    .ackPolicy(AckPolicy.Explicit)
-                    .ackWait(settings.ackWait)
-                    .maxDeliver(settings.maxDeliver)
-                    .maxAckPending(config.mq.maxInFlight)
-                    .build();
-            try {
-                consumer = connection.getStreamContext(settings.stream).createOrUpdateConsumer(cc);
-                // Short pull expiry: its heartbeats notice a server restart within seconds and pull again.
-                pulling = consumer.consume(ConsumeOptions.builder()
-                        .batchSize(Math.min(config.mq.maxInFlight, 256)).expiresIn(5000).build(), this::onMessage);
-                LOG.info("nats consumer {} on stream {}: pulling", group, settings.stream);
-            } catch (IOException | JetStreamApiException | RuntimeException e) {
-                stateLog.warn("nats consumer {} not started yet: {}", group, e.getMessage());
-            }
-        }
-
-        private void onMessage(Message msg) {
-            if (!msg.isJetStream()) {
-                return; // status messages are handled by the client library
-            }
-            PushEnvelope envelope = decode(msg, msg::ack);
-            if (envelope == null) {
-                return;
-            }
-            if (!running || !reserve(dispatcher, () -> running)) {
-                msg.nak(); // closing: hand it back at once
-                return;
-            }
-            if (msg.metaData().deliveredCount() > 1) {
-                metrics.redelivered();
-            }
-            held.add(msg);
-            dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-                @Override
-                public PushEnvelope envelope() {
-                    return envelope;
-                }
-
-                @Override
-                public void ack() {
-                    held.remove(msg);
-                    msg.ack();
-                }
-
-                @Override
-                public void retrying(int attempt) {
-                    msg.inProgress(); // we hold it (in order) while retrying: no redelivery to another replica
-                }
-
-                @Override
-                public void released() {
-                    held.remove(msg);
-                    if (connected()) {
-                        msg.nak(); // give it back now rather than after ackWait
-                    }
-                }
-            });
-        }
-
-        /** Measured now (consumer info), for the whole group: numPending + numAckPending. */
-        @Override
-        public OptionalLong lag() {
-            ConsumerContext c = consumer;
-            if (c == null || !connected()) {
-                return OptionalLong.empty();
-            }
-            try {
-                ConsumerInfo info = c.getConsumerInfo();
-                long v = info.getNumPending() + info.getNumAckPending();
-                lag.set(v);
-                return OptionalLong.of(v);
-            } catch (IOException | JetStreamApiException | RuntimeException e) {
-                stateLog.warn("nats consumer {}: cannot read its info: {}", group, e.getMessage());
-                return OptionalLong.empty();
-            }
-        }
-
-        @Override
-        public void close() {
-            synchronized (this) {
-                if (!running) {
-                    return;
-                }
-                running = false;
-            }
-            MessageConsumer p = pulling;
-            if (p != null) {
-                // Stop pulling and drop our pull subscription first: a nak'ed message is then redelivered to
-                // another replica's pull, not bounced back into ours. Acks still work without it.
-                p.stop();
-                try {
-                    p.close();
-                } catch (Exception e) {
-                    LOG.debug("closing the nats consumer", e);
-                }
-            }
-            dispatcher.close(config.mq.closeTimeout);
-            flushQuietly(); // the acks and naks just sent must reach the server before anything closes
-            subscriptions.remove(this);
-            LOG.info("nats consumer {}: stopped", group);
-        }
-    }
-
-    /** Core NATS queue group: at-most-once; no ack exists, a failed handler is retried in this process only. */
-    private final class QueueGroupSubscription implements Subscription {
-        private final KeyedDispatcher dispatcher;
-        private final Dispatcher natsDispatcher;
-        private volatile boolean running = true;
-
-        QueueGroupSubscription(String group, EnvelopeHandler handler) {
-            this.dispatcher = new KeyedDispatcher("nats-core-" + group, handler, metrics, backoff,
-                    config.mq.maxInFlight, metrics.inFlight(group));
-            this.natsDispatcher = connection.createDispatcher();
-            natsDispatcher.subscribe(settings.subject, group, msg -> {
-                PushEnvelope envelope = decode(msg, () -> { });
-                if (envelope == null || !reserve(dispatcher, () -> running)) {
-                    return;
-                }
-                dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-                    @Override
-                    public PushEnvelope envelope() {
-                        return envelope;
-                    }
-
-                    @Override
-                    public void ack() {
-                    }
-
-                    @Override
-                    public void released() {
-                        metrics.dropped("core-nats-closed");
-                    }
-                });
-            });
-            LOG.info("nats core queue group {} on {}: subscribed (at-most-once)", group, settings.subject);
-        }
-
-        @Override
-        public void close() {
-            if (!running) {
-                return;
-            }
-            running = false;
-            connection.closeDispatcher(natsDispatcher);
-            dispatcher.close(config.mq.closeTimeout);
-            subscriptions.remove(this);
-        }
+    /** A consumer closed: maintenance and close() no longer see it. */
+    void unregister(Subscription subscription) {
+        subscriptions.remove(subscription);
     }
 }

@@ -1,7 +1,6 @@
 package dev.imcluster.broker.mq.redis;
 
-import dev.imcluster.broker.runtime.RateLimitedLog;
-import com.google.protobuf.InvalidProtocolBufferException;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
@@ -9,34 +8,21 @@ import dev.imcluster.broker.mq.Backoff;
 import dev.imcluster.broker.mq.BusMetrics;
 import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.BusUnavailableException;
-import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.redis.LazyRedisConnection;
 import dev.imcluster.broker.redis.RedisClients;
-import io.lettuce.core.Consumer;
-import io.lettuce.core.RedisBusyException;
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
-import io.lettuce.core.XAutoClaimArgs;
-import io.lettuce.core.XClaimArgs;
-import io.lettuce.core.XGroupCreateArgs;
-import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.models.stream.ClaimedMessages;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,18 +40,18 @@ public final class RedisStreamsBus implements MessageBus {
     static final String FIELD_ENVELOPE = "e";
     static final String FIELD_ID = "id";
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-    private static final int READ_BATCH = 128;
 
-    private final BrokerConfig config;
+    // Package-private: RedisStreamConsumer reads them.
+    final BrokerConfig config;
     /** Longest XREADGROUP block: short against claimIdle, so held entries are refreshed in time. */
-    private final Duration block;
-    private final MqConfig.RedisStreams settings;
-    private final String stream;
+    final Duration block;
+    final MqConfig.RedisStreams settings;
+    final String stream;
+    final BusMetrics metrics;
+    final Backoff backoff;
+    final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
     private final LazyRedisConnection<String, byte[]> connection;
-    private final BusMetrics metrics;
-    private final Backoff backoff;
-    private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
-    private final CopyOnWriteArrayList<StreamSubscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<RedisStreamConsumer> subscriptions = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     public RedisStreamsBus(BrokerConfig config, MeterRegistry meters) {
@@ -87,7 +73,7 @@ public final class RedisStreamsBus implements MessageBus {
     }
 
     /** The shared connection (publish, ack, claim); BusUnavailableException while Redis is unreachable. */
-    private StatefulRedisConnection<String, byte[]> connection() {
+    StatefulRedisConnection<String, byte[]> connection() {
         try {
             return connection.get();
         } catch (IllegalStateException e) {
@@ -95,7 +81,7 @@ public final class RedisStreamsBus implements MessageBus {
         }
     }
 
-    private StatefulRedisConnection<String, byte[]> openConnection() {
+    StatefulRedisConnection<String, byte[]> openConnection() {
         return connection.open();
     }
 
@@ -118,7 +104,7 @@ public final class RedisStreamsBus implements MessageBus {
 
     @Override
     public Subscription subscribe(String group, EnvelopeHandler handler) {
-        StreamSubscription s = new StreamSubscription(group, handler);
+        RedisStreamConsumer s = new RedisStreamConsumer(this, group, handler);
         subscriptions.add(s);
         s.start();
         return s;
@@ -134,299 +120,15 @@ public final class RedisStreamsBus implements MessageBus {
         if (closed) {
             return;
         }
-        for (StreamSubscription s : subscriptions) {
+        for (RedisStreamConsumer s : subscriptions) {
             s.close();
         }
         closed = true;
         connection.close();
     }
 
-    /** One group member: a read loop on its own connection (XREADGROUP blocks it) plus the shared dispatcher. */
-    private final class StreamSubscription implements Subscription {
-        private final String group;
-        private final String consumerName;
-        private final Consumer<String> consumer;
-        private final KeyedDispatcher dispatcher;
-        private final AtomicLong lag;
-        private final Thread loop;
-        private volatile boolean running = true;
-        private volatile boolean groupReady;
-        private String claimCursor = "0-0";
-        private long nextClaimAt;
-        private long nextRefreshAt;
-        /** Entries handed to the dispatcher and not yet acked or released (kept ours while they wait). */
-        private final java.util.Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        private long nextLagAt;
-
-        StreamSubscription(String group, EnvelopeHandler handler) {
-            this.group = group;
-            this.consumerName = BusSupport.consumerName(config);
-            this.consumer = Consumer.from(group, consumerName);
-            this.dispatcher = new KeyedDispatcher("redis-" + group, handler, metrics, backoff,
-                    config.mq.maxInFlight, metrics.inFlight(group));
-            this.lag = metrics.lag(group);
-            this.loop = new Thread(this::run, "redis-stream-" + group);
-            this.loop.setDaemon(true);
-        }
-
-        void start() {
-            loop.start();
-            LOG.info("redis stream {}: consuming as {} in group {}", stream, consumerName, group);
-        }
-
-        private void run() {
-            StatefulRedisConnection<String, byte[]> reader = null;
-            int failures = 0;
-            while (running) {
-                try {
-                    if (reader == null) {
-                        reader = openConnection();
-                    }
-                    if (!groupReady) {
-                        ensureGroup(reader);
-                    }
-                    pollOnce(reader);
-                    if (failures > 0) {
-                        LOG.info("redis stream {}: group {} consuming again", stream, group);
-                    }
-                    failures = 0;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                } catch (RuntimeException e) {
-                    if (!running) {
-                        break;
-                    }
-                    if (e instanceof RedisCommandExecutionException && String.valueOf(e.getMessage()).startsWith("NOGROUP")) {
-                        groupReady = false; // Redis lost its data (restart without persistence): create it again
-                    }
-                    failures++;
-                    Duration delay = backoff.delay(failures);
-                    stateLog.warn("redis stream {}: group {} read failed ({}); retrying in {} ms", stream, group,
-                            e.getMessage(), delay.toMillis());
-                    try {
-                        Thread.sleep(delay.toMillis()); // backoff of this consumer thread only
-                    } catch (InterruptedException ie) {
-                        break;
-                    }
-                }
-            }
-            if (reader != null) {
-                reader.close();
-            }
-        }
-
-        private void ensureGroup(StatefulRedisConnection<String, byte[]> c) {
-            try {
-                c.sync().xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group,
-                        XGroupCreateArgs.Builder.mkstream());
-                LOG.info("redis stream {}: created group {}", stream, group);
-            } catch (RedisBusyException e) {
-                // BUSYGROUP: another replica (or an earlier run) created it; resume where the group left off.
-            }
-            groupReady = true;
-        }
-
-        @SuppressWarnings("unchecked") // lettuce's generic varargs of stream offsets
-        private void pollOnce(StatefulRedisConnection<String, byte[]> c) throws InterruptedException {
-            long now = System.nanoTime();
-            if (now - nextLagAt >= 0) {
-                nextLagAt = now + TimeUnit.SECONDS.toNanos(5);
-                lag(); // refreshes the gauge
-            }
-            if (now - nextRefreshAt >= 0) {
-                nextRefreshAt = now + settings.claimIdle.toNanos() / 3;
-                refreshHeld(c);
-            }
-            if (now - nextClaimAt >= 0) {
-                nextClaimAt = now + Math.max(TimeUnit.MILLISECONDS.toNanos(200), settings.claimIdle.toNanos() / 2);
-                claimIdle(c);
-            }
-            if (!dispatcher.reserve(block)) {
-                return; // full: the handler is behind, fetch nothing more
-            }
-            int reserved = 1;
-            while (reserved < READ_BATCH && dispatcher.tryReserve()) {
-                reserved++;
-            }
-            List<StreamMessage<String, byte[]>> read;
-            try {
-                read = c.sync().xreadgroup(consumer, XReadArgs.Builder.count(reserved).block(block),
-                        XReadArgs.StreamOffset.lastConsumed(stream));
-            } catch (RuntimeException e) {
-                release(reserved);
-                throw e;
-            }
-            int used = read == null ? 0 : read.size();
-            release(reserved - used);
-            if (read != null) {
-                for (StreamMessage<String, byte[]> m : read) {
-                    deliver(m, false);
-                }
-            }
-        }
-
-        private void release(int n) {
-            for (int i = 0; i < n; i++) {
-                dispatcher.unreserve();
-            }
-        }
-
-        /**
-         * Resets the idle time of every entry we hold (XCLAIM ... JUSTID to ourselves), so that entries waiting
-         * behind a slow or retried message of their key are not taken over by another replica, nor by our own
-         * XAUTOCLAIM, while this replica is alive.
-         */
-        private void refreshHeld(StatefulRedisConnection<String, byte[]> c) {
-            if (held.isEmpty()) {
-                return;
-            }
-            List<String> ids = List.copyOf(held);
-            for (int i = 0; i < ids.size(); i += 500) {
-                c.sync().xclaim(stream, consumer, XClaimArgs.Builder.justid(),
-                        ids.subList(i, Math.min(ids.size(), i + 500)).toArray(String[]::new));
-            }
-        }
-
-        /** Takes over entries idle longer than claimIdle on any consumer of the group (a dead replica's). */
-        private void claimIdle(StatefulRedisConnection<String, byte[]> c) {
-            int budget = dispatcher.available();
-            while (running && budget > 0) {
-                int count = Math.min(budget, READ_BATCH);
-                ClaimedMessages<String, byte[]> claimed = c.sync().xautoclaim(stream, new XAutoClaimArgs<String>()
-                        .consumer(consumer).minIdleTime(settings.claimIdle).startId(claimCursor).count(count));
-                claimCursor = claimed.getId();
-                int taken = 0;
-                for (StreamMessage<String, byte[]> m : claimed.getMessages()) {
-                    if (m.getBody() == null || m.getBody().isEmpty()) {
-                        continue; // trimmed away (MAXLEN) while pending; XAUTOCLAIM already dropped it from the PEL
-                    }
-                    if (held.contains(m.getId())) {
-                        continue; // already ours and in the dispatcher
-                    }
-                    if (!dispatcher.tryReserve()) {
-                        break; // stays pending on us; claimed again later
-                    }
-                    deliver(m, true);
-                    taken++;
-                }
-                budget -= taken;
-                if ("0-0".equals(claimCursor) || taken == 0) {
-                    break;
-                }
-            }
-        }
-
-        private void deliver(StreamMessage<String, byte[]> m, boolean reclaimed) {
-            byte[] bytes = m.getBody() == null ? null : m.getBody().get(FIELD_ENVELOPE);
-            PushEnvelope envelope;
-            try {
-                if (bytes == null) {
-                    throw new InvalidProtocolBufferException("no field '" + FIELD_ENVELOPE + "'");
-                }
-                envelope = PushEnvelope.parseFrom(bytes);
-            } catch (InvalidProtocolBufferException e) {
-                dispatcher.unreserve();
-                metrics.dropped("undecodable");
-                stateLog.warn("redis stream {}: dropping undecodable entry {}: {}", stream, m.getId(), e.getMessage());
-                ack(m.getId());
-                return;
-            }
-            if (reclaimed) {
-                metrics.redelivered();
-            }
-            String id = m.getId();
-            held.add(id);
-            dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-                @Override
-                public PushEnvelope envelope() {
-                    return envelope;
-                }
-
-                @Override
-                public void ack() {
-                    held.remove(id);
-                    StreamSubscription.this.ack(id);
-                }
-
-                @Override
-                public void released() {
-                    held.remove(id); // stays pending: another replica XAUTOCLAIMs it after claimIdle
-                }
-            });
-        }
-
-        private void ack(String id) {
-            try {
-                connection().async().xack(stream, group, id).exceptionally(e -> {
-                    stateLog.warn("redis stream {}: XACK {} failed ({}); it will be claimed again", stream, id,
-                            e.getMessage());
-                    return 0L;
-                });
-            } catch (RuntimeException e) {
-                stateLog.warn("redis stream {}: XACK {} failed ({}); it will be claimed again", stream, id,
-                        e.getMessage());
-            }
-        }
-
-        /** lag + pending of the group from XINFO GROUPS (Redis 7), i.e. entries the group has not acknowledged. */
-        private void measureLag(StatefulRedisConnection<String, byte[]> c) {
-            lag.set(-1);
-            for (Object info : c.sync().xinfoGroups(stream)) {
-                if (!(info instanceof List<?> fields)) {
-                    continue;
-                }
-                String name = null;
-                long pending = 0;
-                Long groupLag = null;
-                for (int i = 0; i + 1 < fields.size(); i += 2) {
-                    String key = text(fields.get(i));
-                    Object value = fields.get(i + 1);
-                    switch (key) {
-                        case "name" -> name = text(value);
-                        case "pending" -> pending = value instanceof Long l ? l : 0;
-                        case "lag" -> groupLag = value instanceof Long l ? l : null;
-                        default -> { }
-                    }
-                }
-                if (group.equals(name)) {
-                    lag.set(groupLag == null ? -1 : groupLag + pending);
-                }
-            }
-        }
-
-        private static String text(Object o) {
-            return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(o);
-        }
-
-        /** Measured now (XINFO GROUPS), for the whole group; empty when unknown (Redis before 7.0, or down). */
-        @Override
-        public OptionalLong lag() {
-            try {
-                measureLag(connection());
-            } catch (RuntimeException e) {
-                stateLog.warn("redis stream {}: cannot measure the lag of group {}: {}", stream, group, e.getMessage());
-                return OptionalLong.empty();
-            }
-            long v = lag.get();
-            return v < 0 ? OptionalLong.empty() : OptionalLong.of(v);
-        }
-
-        @Override
-        public void close() {
-            if (!running) {
-                return;
-            }
-            running = false;
-            try {
-                loop.join(block.toMillis() * 3);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            // In-flight handlers may still finish and XACK; the rest stays pending and is claimed after claimIdle.
-            dispatcher.close(config.mq.closeTimeout);
-            subscriptions.remove(this);
-            LOG.info("redis stream {}: consumer {} of group {} stopped", stream, consumerName, group);
-        }
+    /** A consumer closed: close() no longer sees it. */
+    void unregister(RedisStreamConsumer consumer) {
+        subscriptions.remove(consumer);
     }
 }

@@ -1,6 +1,6 @@
 package dev.imcluster.broker.session.redis;
 
-import dev.imcluster.broker.runtime.RateLimitedLog;
+import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.redis.LazyRedisConnection;
 import dev.imcluster.broker.redis.RedisClients;

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.runtime;
+package dev.imcluster.broker.process;
 
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.comet.CometRole;
@@ -11,6 +11,9 @@ import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.mq.MessageBuses;
+import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.Role;
+import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.session.SessionStore;
 import dev.imcluster.broker.session.SessionStores;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.logic.auth;
+package dev.imcluster.broker.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -125,28 +125,5 @@ class JwtVerifierTest {
         Files.writeString(pem, "garbage");
         assertThatThrownBy(() -> JwtVerifier.fromConfig(auth)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("logic.auth.rs256PublicKeyFile");
-    }
-
-    @Test
-    void jwtAuthenticatorTakesTheUserFromTheTokenOnly() throws Exception {
-        JwtAuthenticator auth = new JwtAuthenticator(new JwtVerifier(SECRET, null, null, null, CLOCK));
-        String token = JwtTestTokens.hs256(SECRET, "{\"mid\":77,\"room_id\":\"live://1\"}");
-        Identity id = auth.authenticate(("{\"mid\":1,\"key\":\"k\",\"room_id\":\"live://2\",\"accepts\":[1000],"
-                + "\"token\":\"" + token + "\"}").getBytes(StandardCharsets.UTF_8));
-        assertThat(id).isEqualTo(new Identity(77, "k", "live://1", "", java.util.List.of(1000)));
-        assertThatThrownBy(() -> auth.authenticate("{\"mid\":1}".getBytes(StandardCharsets.UTF_8)))
-                .isInstanceOf(AuthException.class).hasMessageContaining("token");
-    }
-
-    @Test
-    void goimAuthenticatorTrustsTheJsonAndGeneratesKeys() throws Exception {
-        Identity id = new GoimAuthenticator().authenticate(
-                "{\"mid\":123,\"room_id\":\"live://1000\",\"platform\":\"web\",\"accepts\":[1000,1001]}"
-                        .getBytes(StandardCharsets.UTF_8));
-        assertThat(id.mid()).isEqualTo(123);
-        assertThat(id.key()).hasSize(36);
-        assertThat(id.accepts()).containsExactly(1000, 1001);
-        assertThatThrownBy(() -> new GoimAuthenticator().authenticate("{".getBytes(StandardCharsets.UTF_8)))
-                .isInstanceOf(AuthException.class).hasMessageContaining("JSON");
     }
 }

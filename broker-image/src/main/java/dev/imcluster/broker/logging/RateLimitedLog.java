@@ -1,4 +1,4 @@
-package dev.imcluster.broker.runtime;
+package dev.imcluster.broker.logging;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;

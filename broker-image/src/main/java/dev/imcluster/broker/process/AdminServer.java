@@ -1,9 +1,10 @@
-package dev.imcluster.broker.runtime;
+package dev.imcluster.broker.process;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.http.HttpServer.Reply;
+import dev.imcluster.broker.runtime.Health;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;

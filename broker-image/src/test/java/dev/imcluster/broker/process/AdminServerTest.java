@@ -1,8 +1,9 @@
-package dev.imcluster.broker.runtime;
+package dev.imcluster.broker.process;
 
 import static dev.imcluster.broker.testing.TestSupport.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.imcluster.broker.runtime.Health;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

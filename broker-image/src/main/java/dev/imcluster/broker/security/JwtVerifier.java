@@ -1,4 +1,4 @@
-package dev.imcluster.broker.logic.auth;
+package dev.imcluster.broker.security;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.logic.auth;
+package dev.imcluster.broker.security;
 
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.runtime;
+package dev.imcluster.broker.process;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.runtime;
+package dev.imcluster.broker.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.logic.auth;
+package dev.imcluster.broker.security;
 
 /** A refused Auth; the message is the reason given to the client (never the token itself). */
 public final class AuthException extends Exception {
