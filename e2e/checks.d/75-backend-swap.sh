@@ -5,8 +5,8 @@
 # during the swap: comets that lose it turn unready, and must keep getting their clients' messages). A watch records
 # every phase of status.backend.migration with its time; the swap must pass DualConsume, SwitchPublish, Drain
 # (decided by the operator's HttpDrainProbe reading GET /migration on the job pod's own address), Finalize and
-# Complete. Then a swap
-# to an unreachable Kafka stays in DualConsume with a clear Migrating message, and setting the field back cancels it.
+# Complete. Then a swap to an unreachable Kafka stays in DualConsume with a clear Migrating message, and setting the
+# field back cancels it.
 # Then a swap back to redis is reverted once logic publishes to redis: it reverses and drains redis. At the end, every
 # acknowledged push reached every receiver on every comet: published == delivered, zero lost.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
