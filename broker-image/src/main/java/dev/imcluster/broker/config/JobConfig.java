@@ -38,6 +38,12 @@ public final class JobConfig {
         public String dnsName;
         public int port = 3109;
         public Duration refreshInterval = Duration.ofSeconds(5);
+        /**
+         * A discovered comet whose calls keep failing (not refused) holds its messages unacknowledged, redelivered,
+         * for at most this long; then they are skipped for it (counted) until it answers a probe again. It bounds
+         * how long one unreachable comet delays the others' acknowledgements.
+         */
+        public Duration unreachableHold = Duration.ofSeconds(30);
     }
 
     public enum DiscoveryMode {
