@@ -64,7 +64,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         return new MigrationState(from, to, phase);
     }
 
-    static MqSpec.Backend backend(String name) {
+    public static MqSpec.Backend backend(String name) {
         if (name == null) {
             return null;
         }

@@ -12,6 +12,10 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+
+import static dev.imcluster.operator.reconciler.Rollouts.progress;
+import static dev.imcluster.operator.reconciler.Rollouts.rolledOutWith;
 
 /**
  * The backend swap state machine (docs/BACKEND-SWAP.md). It reads the migration persisted in status, the live
@@ -52,28 +56,131 @@ final class BackendMigration {
                 : new Step(b, state, true, state.phase().name(), describe(state) + " (on hold)", List.of(), false);
     }
 
+    /** {@link #advance(PubSubCluster, Map, DrainCheck, String, Function)}, rendering each state afresh. */
     static Step advance(PubSubCluster c, Map<Role, Deployment> deployments, DrainCheck drain, String now) {
+        return advance(c, deployments, drain, now, state -> BrokerConfigRenderer.render(c, state));
+    }
+
+    /**
+     * At most one transition: starts, reverts, cancels or retargets a swap on a spec edit, otherwise runs the
+     * recorded phase's step. {@code render} gives the config of a state (the reconciler memoizes it, so the state
+     * it then applies is not rendered again).
+     */
+    static Step advance(PubSubCluster c, Map<Role, Deployment> deployments, DrainCheck drain, String now,
+                        Function<MigrationState, BrokerConfigRenderer.Rendered> render) {
         MqSpec.Backend desired = BrokerConfigRenderer.specBackend(c);
         BackendStatus was = c.getStatus() == null ? null : c.getStatus().backend;
-        if (was == null || was.active == null || parse(was.active) == null) {
+        MqSpec.Backend active = was == null ? null : MigrationState.backend(was.active);
+        if (active == null) {
             return settled(steady(desired, null), List.of());
         }
         MigrationState state = MigrationState.of(c.getStatus());
         if (state == null) {
-            if (parse(was.active) == desired) {
-                return settled(was, List.of());
-            }
-            MigrationState start = new MigrationState(parse(was.active), desired, Phase.DualConsume);
-            List<Event> events = List.of(new Event("BackendChanged", "spec.mq.backend changed from " + start.from()
-                            + " to " + desired + ": migrating with zero loss (job consumes both, then logic switches)."),
-                    phaseEvent(start));
-            return step(begin(start, now), start, events, "job rolls to consume " + start.to() + " and " + start.from()
-                    + ".", false);
+            return active == desired ? settled(was, List.of()) : start(active, desired, now);
         }
+        Phases phases = new Phases(was, state, deployments, render.apply(state), now, desired);
         if (desired == state.from()) {
-            if (state.phase() == Phase.DualConsume && logicStillOn(deployments.get(Role.LOGIC),
-                    BrokerConfigRenderer.render(c, state).hash(Role.LOGIC))) {
-                return cancel(was, state, now);
+            return phases.revert();
+        }
+        if (desired != state.to() && state.phase() == Phase.DualConsume) {
+            return phases.retarget();
+        }
+        return switch (state.phase()) {
+            case DualConsume -> phases.dualConsume();
+            case SwitchPublish -> phases.switchPublish();
+            case Drain -> phases.drain(drain);
+            case Finalize -> phases.finalizeSwap();
+            default -> throw new IllegalStateException("not an in-progress phase: " + state.phase());
+        };
+    }
+
+    /** spec.mq.backend differs from the active backend and no swap runs: DualConsume begins. */
+    private static Step start(MqSpec.Backend active, MqSpec.Backend desired, String now) {
+        MigrationState start = new MigrationState(active, desired, Phase.DualConsume);
+        List<Event> events = List.of(new Event("BackendChanged", "spec.mq.backend changed from " + start.from()
+                        + " to " + desired + ": migrating with zero loss (job consumes both, then logic switches)."),
+                phaseEvent(start));
+        return step(begin(start, now), start, events, "job rolls to consume " + start.to() + " and " + start.from()
+                + ".", false);
+    }
+
+    /**
+     * One reconciliation of a swap in progress: a method per phase, each either moving to the next phase (one
+     * transition per reconciliation, so each phase's rendering is applied and observed before the next is judged) or
+     * saying what it waits for; plus the spec edits that end or redirect the swap.
+     */
+    private record Phases(BackendStatus was, MigrationState state, Map<Role, Deployment> deployments,
+                          BrokerConfigRenderer.Rendered rendered, String now, MqSpec.Backend desired) {
+
+        private Deployment job() {
+            return deployments.get(Role.JOB);
+        }
+
+        private Deployment logic() {
+            return deployments.get(Role.LOGIC);
+        }
+
+        /** A third backend after DualConsume waits for this swap: every message says so. */
+        private String deferred() {
+            return desired == state.to() ? "" : " spec.mq.backend is now " + desired + ": the migration to "
+                    + state.to() + " finishes first, then a migration to " + desired + " starts.";
+        }
+
+        /** job rolls to consume both backends; logic still publishes to the old one. */
+        Step dualConsume() {
+            if (rolledOutWith(job(), rendered.hash(Role.JOB))) {
+                return next(Phase.SwitchPublish, "logic rolls to publish to " + state.to() + "." + deferred());
+            }
+            return wait("waiting for job to roll out consuming " + state.to() + " and " + state.from() + " ("
+                    + progress(job()) + "). job pods are ready only once " + state.to() + " is reachable; if it is "
+                    + "not, set spec.mq.backend back to " + state.from() + " to cancel." + deferred(), false);
+        }
+
+        /** logic rolls to publish to the new backend. */
+        Step switchPublish() {
+            if (rolledOutWith(logic(), rendered.hash(Role.LOGIC)) && rolledOutWith(job(), rendered.hash(Role.JOB))) {
+                return next(Phase.Drain, "waiting for job to drain " + state.from() + "." + deferred());
+            }
+            return wait("waiting for logic to roll out publishing to " + state.to() + " (logic " + progress(logic())
+                    + ", job " + progress(job()) + "). logic pods are ready only once " + state.to() + " is "
+                    + "reachable; set spec.mq.backend back to " + state.from() + " to revert." + deferred(), false);
+        }
+
+        /** Every logic pod publishes to the new backend; job reports when the old one is drained. */
+        Step drain(DrainCheck check) {
+            DrainProbe.Report report = check.check(state, rendered.hash(Role.LOGIC));
+            if (report.drained()) {
+                return next(Phase.Finalize, state.from() + " is drained (" + report.detail() + "); job rolls to "
+                        + "consume " + state.to() + " only." + deferred());
+            }
+            return wait("waiting for job to drain " + state.from() + ": " + report.detail() + deferred(), true);
+        }
+
+        /** job rolls to consume the new backend only; once it has, the swap is Complete. */
+        Step finalizeSwap() {
+            if (rolledOutWith(job(), rendered.hash(Role.JOB))) {
+                return complete();
+            }
+            return wait("waiting for job to roll out consuming " + state.to() + " only (" + progress(job()) + ")."
+                    + deferred(), false);
+        }
+
+        /** Complete: the new backend is active, the old one's managed objects go. */
+        private Step complete() {
+            BackendStatus b = ended(state.to(), Phase.Complete);
+            b.previous = state.from().name();
+            return settled(b, List.of(new Event("MigrationComplete", "The queue backend is now " + state.to() + "; "
+                    + state.from() + " was drained with nothing left behind.")));
+        }
+
+        /**
+         * spec.mq.backend is the old backend again: during DualConsume, while logic provably never left it, the
+         * swap is cancelled; later it reverses (to→from, starting at SwitchPublish: every job pod already consumes
+         * both, and logic rolls back at once).
+         */
+        Step revert() {
+            if (state.phase() == Phase.DualConsume && logicStillOn(logic(), rendered.hash(Role.LOGIC))) {
+                return cancel();
             }
             MigrationState back = new MigrationState(state.to(), state.from(), Phase.SwitchPublish);
             return step(begin(back, now), back, List.of(new Event("MigrationReverted", "spec.mq.backend is "
@@ -81,149 +188,62 @@ final class BackendMigration {
                     + "consuming both until " + state.to() + " is drained.")), "logic rolls back to " + desired + ".",
                     false);
         }
-        String deferred = "";
-        if (desired != state.to()) {
-            if (state.phase() == Phase.DualConsume) {
-                MigrationState retarget = new MigrationState(state.from(), desired, Phase.DualConsume);
-                return step(begin(retarget, now), retarget, List.of(new Event("MigrationRetargeted",
-                        "spec.mq.backend is now " + desired + "; logic never published to " + state.to()
-                                + ", so the migration from " + state.from() + " now goes to " + desired + ".")),
-                        "job rolls to consume " + desired + " and " + state.from() + ".", false);
-            }
-            deferred = " spec.mq.backend is now " + desired + ": the migration to " + state.to()
-                    + " finishes first, then a migration to " + desired + " starts.";
-        }
-        Deployment job = deployments.get(Role.JOB);
-        Deployment logic = deployments.get(Role.LOGIC);
-        BrokerConfigRenderer.Rendered rendered = BrokerConfigRenderer.render(c, state);
-        String jobHash = rendered.hash(Role.JOB);
-        String logicHash = rendered.hash(Role.LOGIC);
-        switch (state.phase()) {
-            case DualConsume -> {
-                if (rolledOutWith(job, jobHash)) {
-                    return next(was, state.withPhase(Phase.SwitchPublish), now, "logic rolls to publish to "
-                            + state.to() + "." + deferred);
-                }
-                return wait(was, state, "waiting for job to roll out consuming " + state.to() + " and "
-                        + state.from() + " (" + progress(job) + "). job pods are ready only once " + state.to()
-                        + " is reachable; if it is not, set spec.mq.backend back to " + state.from() + " to cancel."
-                        + deferred, false);
-            }
-            case SwitchPublish -> {
-                if (rolledOutWith(logic, logicHash) && rolledOutWith(job, jobHash)) {
-                    return next(was, state.withPhase(Phase.Drain), now, "waiting for job to drain " + state.from()
-                            + "." + deferred);
-                }
-                return wait(was, state, "waiting for logic to roll out publishing to " + state.to() + " (logic "
-                        + progress(logic) + ", job " + progress(job) + "). logic pods are ready only once "
-                        + state.to() + " is reachable; set spec.mq.backend back to " + state.from() + " to revert."
-                        + deferred, false);
-            }
-            case Drain -> {
-                DrainProbe.Report report = drain.check(state, logicHash);
-                if (report.drained()) {
-                    return next(was, state.withPhase(Phase.Finalize), now, state.from() + " is drained ("
-                            + report.detail() + "); job rolls to consume " + state.to() + " only." + deferred);
-                }
-                return wait(was, state, "waiting for job to drain " + state.from() + ": " + report.detail()
-                        + deferred, true);
-            }
-            case Finalize -> {
-                if (rolledOutWith(job, jobHash)) {
-                    BackendStatus b = new BackendStatus();
-                    b.active = state.to().name();
-                    b.previous = state.from().name();
-                    b.migration = copy(was.migration);
-                    b.migration.phase = Phase.Complete.name();
-                    b.migration.phaseStartedAt = now;
-                    b.migration.completedAt = now;
-                    return settled(b, List.of(new Event("MigrationComplete", "The queue backend is now "
-                            + state.to() + "; " + state.from() + " was drained with nothing left behind.")));
-                }
-                return wait(was, state, "waiting for job to roll out consuming " + state.to() + " only ("
-                        + progress(job) + ")." + deferred, false);
-            }
-            default -> throw new IllegalStateException("not an in-progress phase: " + state.phase());
-        }
-    }
 
-    /**
-     * A revert during DualConsume: logic never published to the new backend, so there is nothing to drain there (it
-     * may be unreachable, the very reason for the revert). job simply rolls back to the old backend alone.
-     */
-    private static Step cancel(BackendStatus was, MigrationState state, String now) {
-        BackendStatus b = new BackendStatus();
-        b.active = state.from().name();
-        b.migration = copy(was.migration);
-        b.migration.phase = Phase.Cancelled.name();
-        b.migration.phaseStartedAt = now;
-        b.migration.completedAt = now;
-        return settled(b, List.of(new Event("MigrationReverted", "spec.mq.backend is " + state.from()
-                + " again during DualConsume: logic never published to " + state.to() + ", so the migration is "
-                + "cancelled and job rolls back to consume " + state.from() + " only.")));
+        /**
+         * Cancelled: a revert during DualConsume. logic never published to the new backend, so there is nothing to
+         * drain there (it may be unreachable, the very reason for the revert); job rolls back to the old one alone.
+         */
+        private Step cancel() {
+            return settled(ended(state.from(), Phase.Cancelled), List.of(new Event("MigrationReverted",
+                    "spec.mq.backend is " + state.from() + " again during DualConsume: logic never published to "
+                            + state.to() + ", so the migration is cancelled and job rolls back to consume "
+                            + state.from() + " only.")));
+        }
+
+        /** A third backend during DualConsume: logic never published to the second, so the swap goes to the third. */
+        Step retarget() {
+            MigrationState retarget = new MigrationState(state.from(), desired, Phase.DualConsume);
+            return step(begin(retarget, now), retarget, List.of(new Event("MigrationRetargeted",
+                    "spec.mq.backend is now " + desired + "; logic never published to " + state.to()
+                            + ", so the migration from " + state.from() + " now goes to " + desired + ".")),
+                    "job rolls to consume " + desired + " and " + state.from() + ".", false);
+        }
+
+        private Step next(Phase phase, String detail) {
+            MigrationState next = state.withPhase(phase);
+            BackendStatus b = migrating(was, next);
+            b.migration.phase = phase.name();
+            b.migration.phaseStartedAt = now;
+            return step(b, next, List.of(phaseEvent(next)), detail, phase == Phase.Drain);
+        }
+
+        private Step wait(String detail, boolean poll) {
+            return step(migrating(was, state), state, List.of(), detail, poll);
+        }
+
+        /** status.backend of a swap that ended in {@code phase}, with {@code active} the backend left in use. */
+        private BackendStatus ended(MqSpec.Backend active, Phase phase) {
+            BackendStatus b = new BackendStatus();
+            b.active = active.name();
+            b.migration = copy(was.migration);
+            b.migration.phase = phase.name();
+            b.migration.phaseStartedAt = now;
+            b.migration.completedAt = now;
+            return b;
+        }
     }
 
     /**
      * Every logic pod runs the config logic has in DualConsume (the old backend's), and none was ever rolled to
-     * another one: the template carries that hash and every pod is of that template. Anything else (a reconciliation
-     * that rendered SwitchPublish but failed before recording it, say) may have published to the new backend.
+     * another one. Anything else (a reconciliation that rendered SwitchPublish but failed before recording it, say)
+     * may have published to the new backend.
      */
     static boolean logicStillOn(Deployment d, String hash) {
-        if (d == null || d.getSpec() == null || d.getSpec().getTemplate() == null
-                || d.getSpec().getTemplate().getMetadata() == null
-                || d.getSpec().getTemplate().getMetadata().getAnnotations() == null
-                || !hash.equals(d.getSpec().getTemplate().getMetadata().getAnnotations()
-                .get(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION)) || d.getStatus() == null) {
-            return false;
-        }
-        var st = d.getStatus();
-        boolean observed = d.getMetadata() != null && d.getMetadata().getGeneration() != null
-                && d.getMetadata().getGeneration().equals(st.getObservedGeneration());
-        int total = st.getReplicas() == null ? 0 : st.getReplicas();
-        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
-        return observed && updated >= total;
-    }
-
-    /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */
-    static boolean rolledOutWith(Deployment d, String hash) {
-        if (d == null || d.getSpec() == null || d.getSpec().getTemplate() == null
-                || d.getSpec().getTemplate().getMetadata() == null
-                || d.getSpec().getTemplate().getMetadata().getAnnotations() == null
-                || !hash.equals(d.getSpec().getTemplate().getMetadata().getAnnotations()
-                .get(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION))) {
-            return false;
-        }
-        if (!StatusCalculator.rolledOut(d)) {
-            return false;
-        }
-        int desired = StatusCalculator.roleStatus(d).replicas;
-        Integer total = d.getStatus().getReplicas();
-        return total == null || total <= desired; // pods of the old ReplicaSet are gone
-    }
-
-    private static String progress(Deployment d) {
-        if (d == null || d.getStatus() == null) {
-            return "not observed yet";
-        }
-        var st = d.getStatus();
-        return (st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas()) + " updated, "
-                + (st.getReadyReplicas() == null ? 0 : st.getReadyReplicas()) + " ready of "
-                + StatusCalculator.roleStatus(d).replicas;
+        return Rollouts.onlyEverRan(d, hash);
     }
 
     static String describe(MigrationState s) {
         return "Migrating the queue from " + s.from() + " to " + s.to() + ", phase " + s.phase();
-    }
-
-    private static Step next(BackendStatus was, MigrationState state, String now, String detail) {
-        BackendStatus b = migrating(was, state);
-        b.migration.phase = state.phase().name();
-        b.migration.phaseStartedAt = now;
-        return step(b, state, List.of(phaseEvent(state)), detail, state.phase() == Phase.Drain);
-    }
-
-    private static Step wait(BackendStatus was, MigrationState state, String detail, boolean poll) {
-        return step(migrating(was, state), state, List.of(), detail, poll);
     }
 
     private static Step step(BackendStatus b, MigrationState state, List<Event> events, String detail, boolean poll) {
@@ -278,14 +298,5 @@ final class BackendMigration {
             c.completedAt = m.completedAt;
         }
         return c;
-    }
-
-    private static MqSpec.Backend parse(String name) {
-        for (MqSpec.Backend b : MqSpec.Backend.values()) {
-            if (b.name().equals(name)) {
-                return b;
-            }
-        }
-        return null;
     }
 }

@@ -62,9 +62,9 @@ final class StatusCalculator {
         boolean allReady = true;
         for (Role role : Role.values()) {
             Deployment d = observed.deployments().get(role);
-            RoleStatus rs = roleStatus(d);
+            RoleStatus rs = Rollouts.roleStatus(d);
             roles.put(role, rs);
-            if (!rolledOut(d)) {
+            if (!Rollouts.rolledOut(d)) {
                 allReady = false;
                 notReady.add(role.id() + " " + (d == null ? "not created" : rs.ready + " ready"));
             }
@@ -113,30 +113,6 @@ final class StatusCalculator {
         return s;
     }
 
-    static RoleStatus roleStatus(Deployment d) {
-        if (d == null) {
-            return new RoleStatus(0, 0);
-        }
-        int desired = d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-        int ready = d.getStatus() == null || d.getStatus().getReadyReplicas() == null
-                ? 0 : d.getStatus().getReadyReplicas();
-        return new RoleStatus(desired, ready);
-    }
-
-    /** The Deployment controller has seen the latest spec and every desired pod is updated and ready. */
-    static boolean rolledOut(Deployment d) {
-        if (d == null || d.getStatus() == null) {
-            return false;
-        }
-        int desired = roleStatus(d).replicas;
-        var st = d.getStatus();
-        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
-        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
-        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
-        int ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
-        return observedLatest && updated >= desired && ready >= desired;
-    }
-
     private static List<String> failures(Observed observed) {
         List<String> f = new ArrayList<>();
         observed.deployments().forEach((role, d) -> {
@@ -159,7 +135,8 @@ final class StatusCalculator {
         PubSubClusterStatus.BackendStatus b = migration.backend();
         MqSpec.Backend desired = MqSpec.Backend.valueOf(b.active);
         boolean brokersReady = roles.get(Role.LOGIC).fullyReady() && roles.get(Role.JOB).fullyReady()
-                && rolledOut(observed.deployments().get(Role.LOGIC)) && rolledOut(observed.deployments().get(Role.JOB));
+                && Rollouts.rolledOut(observed.deployments().get(Role.LOGIC))
+                && Rollouts.rolledOut(observed.deployments().get(Role.JOB));
         s.backend = b;
         cs.set(MIGRATING, migration.migrating(), migration.reason(), migration.message());
 
