@@ -27,10 +27,14 @@ public final class NatsModel {
      * is not Complete yet. So a swap away from nats removes the StatefulSet only once job has drained it.
      */
     public static boolean runs(PubSubCluster c) {
+        return runs(c, MigrationState.of(c.getStatus()));
+    }
+
+    /** {@link #runs(PubSubCluster)} for the swap state being rendered (null: none). */
+    public static boolean runs(PubSubCluster c, MigrationState swap) {
         if (!managed(c)) {
             return false;
         }
-        MigrationState swap = MigrationState.of(c.getStatus());
         return BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.nats
                 || (swap != null && swap.involves(MqSpec.Backend.nats));
     }

@@ -34,8 +34,12 @@ public final class SecretRefs {
 
     /** The Kafka SASL Secret's name, when kafka is the backend and has auth. */
     public static Optional<String> kafkaAuth(PubSubCluster c) {
+        return kafkaAuth(c, MigrationState.of(c.getStatus()));
+    }
+
+    /** {@link #kafkaAuth(PubSubCluster)} for the swap state being rendered (null: none). */
+    public static Optional<String> kafkaAuth(PubSubCluster c, MigrationState swap) {
         MqSpec mq = c.getSpec().mq;
-        MigrationState swap = MigrationState.of(c.getStatus());
         boolean kafkaUsed = mq != null && (mq.backend == MqSpec.Backend.kafka
                 || (swap != null && swap.involves(MqSpec.Backend.kafka))); // a swap from kafka still reads it
         if (!kafkaUsed || mq.kafka == null || mq.kafka.authSecretRef == null) {

@@ -4,16 +4,22 @@ import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.RoleStatus;
+import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
+import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.EndpointsModel;
+import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
 import dev.imcluster.operator.model.Role;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +38,25 @@ final class StatusCalculator {
         Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats) {
             this(deployments, redis, nats, null);
         }
+
+        /** What the reconciler's informers hold for this cluster. */
+        static Observed from(PubSubCluster c, Context<PubSubCluster> context) {
+            Map<String, Deployment> byName = new HashMap<>();
+            context.getSecondaryResources(Deployment.class).forEach(d -> byName.put(d.getMetadata().getName(), d));
+            Map<Role, Deployment> deployments = new EnumMap<>(Role.class);
+            for (Role role : Role.values()) {
+                Deployment d = byName.get(Names.role(c, role));
+                if (d != null) {
+                    deployments.put(role, d);
+                }
+            }
+            Map<String, StatefulSet> sets = new HashMap<>();
+            context.getSecondaryResources(StatefulSet.class).forEach(s -> sets.put(s.getMetadata().getName(), s));
+            Service cometService = context.getSecondaryResources(Service.class).stream()
+                    .filter(s -> Names.role(c, Role.COMET).equals(s.getMetadata().getName())).findFirst().orElse(null);
+            return new Observed(deployments, Optional.ofNullable(sets.get(Names.redis(c))),
+                    Optional.ofNullable(sets.get(Names.nats(c))), EndpointsModel.loadBalancerHost(cometService));
+        }
     }
 
     /** Why owned objects were not reconciled this time, if they were not. */
@@ -39,6 +64,26 @@ final class StatusCalculator {
         static Gate open() {
             return new Gate(List.of(), null);
         }
+
+        /** Nothing stops the reconciliation of owned objects. */
+        boolean isOpen() {
+            return specProblems.isEmpty() && pausedBy == null;
+        }
+    }
+
+    /** status.warnings: what this API server lacks that the spec would use. */
+    static List<String> warnings(PubSubCluster c, ApiCapabilities caps) {
+        List<String> w = new ArrayList<>();
+        if (!caps.policyV1()) {
+            w.add("policy/v1 is not served by this API server (Kubernetes before 1.21): the PodDisruptionBudgets use "
+                    + "policy/v1beta1.");
+        }
+        if (c.getSpec().metrics != null && c.getSpec().metrics.serviceMonitor == MetricsSpec.ServiceMonitorMode.enabled
+                && !caps.serviceMonitorCrd()) {
+            w.add("spec.metrics.serviceMonitor is enabled but the monitoring.coreos.com/v1 ServiceMonitor CRD is not "
+                    + "installed; the pods carry prometheus.io annotations instead.");
+        }
+        return w;
     }
 
     private StatusCalculator() {
@@ -144,11 +189,11 @@ final class StatusCalculator {
         if (RedisModel.managed(c)) {
             statefulSetReady(observed.redis(), "managed Redis", waiting);
         }
-        if (NatsModel.runs(c)) {
+        if (NatsModel.runs(c, migration.state())) {
             statefulSetReady(observed.nats(), "managed NATS", waiting);
         }
         boolean external = !RedisModel.managed(c) || desired == MqSpec.Backend.kafka
-                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c));
+                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c, migration.state()));
         if (!waiting.isEmpty()) {
             cs.set(BACKEND_READY, false, "ManagedBackendNotReady", String.join(", ", waiting) + " not ready.");
         } else if (external && !brokersReady) {

@@ -31,7 +31,7 @@ public class NetworkPolicyDependent extends KubernetesDependentResource<NetworkP
 
     @Override
     public Map<ResourceID, NetworkPolicy> desiredResources(PubSubCluster p, Context<PubSubCluster> c) {
-        return PdbDependents.byId(NetworkPolicyModel.desired(p).values());
+        return PdbDependents.byId(NetworkPolicyModel.desired(p, ReconcileInputs.of(c).swap()).values());
     }
 
     @Override
