@@ -66,17 +66,17 @@ public final class BrokerConfigRenderer {
         }
     }
 
-    /** Renders for the migration recorded in the cluster's status, if any. */
+    /** Renders for the backend swap recorded in the cluster's status, if any. */
     public static Rendered render(PubSubCluster cluster) {
         return render(cluster, MigrationState.of(cluster.getStatus()));
     }
 
-    /** Renders for {@code migration} (null: no swap in progress, every role on spec.mq.backend). */
-    public static Rendered render(PubSubCluster cluster, MigrationState migration) {
+    /** Renders for {@code swap} (null: no swap in progress, every role on spec.mq.backend). */
+    public static Rendered render(PubSubCluster cluster, MigrationState swap) {
         MqSpec.Backend specBackend = specBackend(cluster);
-        MqSpec.Backend logicBackend = migration == null ? specBackend : migration.logicBackend();
-        MqSpec.Backend jobBackend = migration == null ? specBackend : migration.jobBackend();
-        MqSpec.Backend jobPrevious = migration == null ? null : migration.jobPrevious();
+        MqSpec.Backend logicBackend = swap == null ? specBackend : swap.logicBackend();
+        MqSpec.Backend jobBackend = swap == null ? specBackend : swap.jobBackend();
+        MqSpec.Backend jobPrevious = swap == null ? null : swap.jobPrevious();
         java.util.Set<MqSpec.Backend> sections = new java.util.LinkedHashSet<>();
         sections.add(logicBackend);
         sections.add(jobBackend);

@@ -55,7 +55,7 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
 
 /**
  * Reconciles a PubSubCluster: declares its dependents, gates them ({@link SpecGate}: what the schema cannot check,
- * Secrets, pause, ownership), advances a backend swap ({@link BackendMigration}), renders the broker config once and
+ * Secrets, pause, ownership), advances a backend swap ({@link BackendSwap}), renders the broker config once and
  * runs the workflow, then computes the status ({@link StatusCalculator}), announces its transitions
  * ({@link TransitionEvents}) and patches it when it changed ({@link StatusPatch}, cached for the next reconciliation).
  *
@@ -112,9 +112,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     /** How often an invalid cluster is re-checked (a missing Secret may appear; Secrets are not watched). */
     static final Duration INVALID_RECHECK = Duration.ofSeconds(30);
     /** While a backend swap waits on something no watched object signals (job's drain), check this often. */
-    static final Duration MIGRATION_POLL = Duration.ofSeconds(5);
+    static final Duration SWAP_POLL = Duration.ofSeconds(5);
     /** While any swap phase is in progress: a safety net besides Deployment events. */
-    static final Duration MIGRATION_RECHECK = Duration.ofSeconds(30);
+    static final Duration SWAP_RECHECK = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(PubSubClusterReconciler.class);
 
     private final OperatorConfig operatorConfig;
@@ -166,11 +166,11 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         reconciles.increment();
         ApiCapabilities caps = capabilities.get();
         StatusCalculator.Gate gate = SpecGate.check(cluster, context, caps);
-        BackendMigration.Step swap;
+        BackendSwap.Step swap;
         if (gate.isOpen()) {
             swap = reconcileOwned(cluster, context, caps);
         } else {
-            swap = BackendMigration.hold(cluster);
+            swap = BackendSwap.hold(cluster);
             LOG.debug("cluster={}/{} not reconciling owned objects: problems={} pausedBy={}",
                     cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), gate.specProblems(),
                     gate.pausedBy());
@@ -186,9 +186,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         if (!gate.specProblems().isEmpty()) {
             control.rescheduleAfter(INVALID_RECHECK);
         } else if (swap.pollSoon()) {
-            control.rescheduleAfter(MIGRATION_POLL);
-        } else if (swap.migrating()) {
-            control.rescheduleAfter(MIGRATION_RECHECK);
+            control.rescheduleAfter(SWAP_POLL);
+        } else if (swap.inProgress()) {
+            control.rescheduleAfter(SWAP_RECHECK);
         }
         return control;
     }
@@ -197,12 +197,12 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
      * Advances a backend swap on what the informers saw, renders the broker config once for the resulting state,
      * hands it to the dependents and runs the workflow; then the ServiceMonitor.
      */
-    private BackendMigration.Step reconcileOwned(PubSubCluster cluster, Context<PubSubCluster> context,
+    private BackendSwap.Step reconcileOwned(PubSubCluster cluster, Context<PubSubCluster> context,
                                                  ApiCapabilities caps) {
         Map<MigrationState, BrokerConfigRenderer.Rendered> rendered = new HashMap<>();
         Function<MigrationState, BrokerConfigRenderer.Rendered> render =
                 state -> rendered.computeIfAbsent(state, s -> BrokerConfigRenderer.render(cluster, s));
-        BackendMigration.Step swap = BackendMigration.advance(cluster,
+        BackendSwap.Step swap = BackendSwap.advance(cluster,
                 StatusCalculator.Observed.from(cluster, context).deployments(),
                 (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now(), render);
         new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state())).putInto(context);

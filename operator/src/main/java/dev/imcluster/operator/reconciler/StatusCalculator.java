@@ -90,12 +90,12 @@ final class StatusCalculator {
     }
 
     static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now) {
-        return next(c, observed, gate, warnings, now, BackendMigration.hold(c));
+        return next(c, observed, gate, warnings, now, BackendSwap.hold(c));
     }
 
-    /** {@code migration}: status.backend and the Migrating condition, from {@link BackendMigration}. */
+    /** {@code swap}: status.backend and the Migrating condition, from {@link BackendSwap}. */
     static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now,
-                                    BackendMigration.Step migration) {
+                                    BackendSwap.Step swap) {
         PubSubClusterStatus old = c.getStatus() == null ? new PubSubClusterStatus() : c.getStatus();
         long generation = c.getMetadata().getGeneration() == null ? 0 : c.getMetadata().getGeneration();
         ConditionSet cs = new ConditionSet(old.conditions, generation, now);
@@ -147,7 +147,7 @@ final class StatusCalculator {
             cs.set(DEGRADED, false, "AsExpected", "No role reports a failure.");
         }
 
-        backend(c, s, cs, observed, roles, migration);
+        backend(c, s, cs, observed, roles, swap);
 
         s.conditions = cs.build();
         s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : !failures.isEmpty() ? PHASE_DEGRADED
@@ -176,24 +176,24 @@ final class StatusCalculator {
     }
 
     private static void backend(PubSubCluster c, PubSubClusterStatus s, ConditionSet cs, Observed observed,
-                                Map<Role, RoleStatus> roles, BackendMigration.Step migration) {
-        PubSubClusterStatus.BackendStatus b = migration.backend();
+                                Map<Role, RoleStatus> roles, BackendSwap.Step swap) {
+        PubSubClusterStatus.BackendStatus b = swap.backend();
         MqSpec.Backend desired = MqSpec.Backend.valueOf(b.active);
         boolean brokersReady = roles.get(Role.LOGIC).fullyReady() && roles.get(Role.JOB).fullyReady()
                 && Rollouts.rolledOut(observed.deployments().get(Role.LOGIC))
                 && Rollouts.rolledOut(observed.deployments().get(Role.JOB));
         s.backend = b;
-        cs.set(MIGRATING, migration.migrating(), migration.reason(), migration.message());
+        cs.set(MIGRATING, swap.inProgress(), swap.reason(), swap.message());
 
         List<String> waiting = new ArrayList<>();
         if (RedisModel.managed(c)) {
             statefulSetReady(observed.redis(), "managed Redis", waiting);
         }
-        if (NatsModel.runs(c, migration.state())) {
+        if (NatsModel.runs(c, swap.state())) {
             statefulSetReady(observed.nats(), "managed NATS", waiting);
         }
         boolean external = !RedisModel.managed(c) || desired == MqSpec.Backend.kafka
-                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c, migration.state()));
+                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c, swap.state()));
         if (!waiting.isEmpty()) {
             cs.set(BACKEND_READY, false, "ManagedBackendNotReady", String.join(", ", waiting) + " not ready.");
         } else if (external && !brokersReady) {

@@ -17,7 +17,7 @@ final class TransitionEvents {
 
     /** {@code before}: the conditions of the status this reconciliation started from (null: none yet). */
     static void record(EventRecorder events, PubSubCluster c, List<Condition> before, PubSubClusterStatus after,
-                       List<BackendMigration.Event> swapEvents) {
+                       List<BackendSwap.Event> swapEvents) {
         List<Condition> was = before == null ? List.of() : before;
         List<Condition> now = after.conditions;
         Optional<Condition> validBefore = ConditionSet.find(was, SPEC_VALID);

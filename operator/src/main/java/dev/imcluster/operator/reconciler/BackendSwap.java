@@ -18,7 +18,8 @@ import static dev.imcluster.operator.reconciler.Rollouts.progress;
 import static dev.imcluster.operator.reconciler.Rollouts.rolledOutWith;
 
 /**
- * The backend swap state machine (docs/BACKEND-SWAP.md). It reads the migration persisted in status, the live
+ * The backend swap state machine (docs/BACKEND-SWAP.md). It reads the swap recorded in status (the API calls the
+ * record {@code status.backend.migration}, its condition {@code Migrating}), the live
  * Deployments and, in Drain only, job's drain reports, and returns the next {@code status.backend}; the
  * reconciler then renders every role for {@link Step#state()}. At most one phase change per reconciliation, so
  * each phase's rendering is applied and observed before the next one is judged.
@@ -28,7 +29,7 @@ import static dev.imcluster.operator.reconciler.Rollouts.rolledOutWith;
  * already consumes both, and logic rolls back to A at once); a third backend C during DualConsume retargets it (A→C: logic
  * never published to B); a third backend later waits for A→B to complete, then B→C starts.
  */
-final class BackendMigration {
+final class BackendSwap {
 
     /** Reads job's /migration on every job pod; only called in Drain. */
     @FunctionalInterface
@@ -40,11 +41,11 @@ final class BackendMigration {
     }
 
     /** The next status.backend, the state to render, the Migrating condition, events, and whether to poll soon. */
-    record Step(BackendStatus backend, MigrationState state, boolean migrating, String reason, String message,
+    record Step(BackendStatus backend, MigrationState state, boolean inProgress, String reason, String message,
                 List<Event> events, boolean pollSoon) {
     }
 
-    private BackendMigration() {
+    private BackendSwap() {
     }
 
     /** status.backend as it is (paused or invalid clusters: nothing moves). */
@@ -211,14 +212,14 @@ final class BackendMigration {
 
         private Step next(Phase phase, String detail) {
             MigrationState next = state.withPhase(phase);
-            BackendStatus b = migrating(was, next);
+            BackendStatus b = running(was, next);
             b.migration.phase = phase.name();
             b.migration.phaseStartedAt = now;
             return step(b, next, List.of(phaseEvent(next)), detail, phase == Phase.Drain);
         }
 
         private Step wait(String detail, boolean poll) {
-            return step(migrating(was, state), state, List.of(), detail, poll);
+            return step(running(was, state), state, List.of(), detail, poll);
         }
 
         /** status.backend of a swap that ended in {@code phase}, with {@code active} the backend left in use. */
@@ -259,7 +260,7 @@ final class BackendMigration {
     }
 
     /** status.backend for an in-progress state, keeping the record's timestamps. */
-    private static BackendStatus migrating(BackendStatus was, MigrationState state) {
+    private static BackendStatus running(BackendStatus was, MigrationState state) {
         BackendStatus b = new BackendStatus();
         b.active = state.logicBackend().name();
         b.previous = state.from().name();
