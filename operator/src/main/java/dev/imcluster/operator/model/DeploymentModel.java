@@ -1,6 +1,7 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
@@ -174,7 +175,7 @@ public final class DeploymentModel {
             SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
                     .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
             SecretRefs.kafkaAuth(c, swap).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
-                    .withNewValueFrom().withNewSecretKeyRef("username", name, false).endValueFrom().build()));
+                    .withNewValueFrom().withNewSecretKeyRef(MqSpec.KafkaAuth.USERNAME_KEY, name, false).endValueFrom().build()));
         }
         // A backend swap: job's mq.backend / mq.previous.backend differ from the shared file's.
         config.env(role).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));

@@ -56,11 +56,11 @@ public final class SecretRefs {
         }
         if (auth.jwt.secretRef != null) {
             return Optional.of(new Ref("spec.auth.jwt.secretRef", auth.jwt.secretRef.name,
-                    auth.jwt.secretRef.keyOr(BrokerConfigRenderer.DEFAULT_JWT_SECRET_KEY)));
+                    auth.jwt.secretRef.keyOr(AuthSpec.Jwt.DEFAULT_SECRET_KEY)));
         }
         if (auth.jwt.publicKeySecretRef != null) {
             return Optional.of(new Ref("spec.auth.jwt.publicKeySecretRef", auth.jwt.publicKeySecretRef.name,
-                    auth.jwt.publicKeySecretRef.keyOr(BrokerConfigRenderer.DEFAULT_JWT_PUBLIC_KEY)));
+                    auth.jwt.publicKeySecretRef.keyOr(AuthSpec.Jwt.DEFAULT_PUBLIC_KEY)));
         }
         return Optional.empty();
     }
@@ -88,8 +88,8 @@ public final class SecretRefs {
             redisPassword(c).ifPresent(refs::add);
         }
         kafkaAuth(c).ifPresent(name -> {
-            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "username"));
-            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "password"));
+            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.USERNAME_KEY));
+            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.PASSWORD_KEY));
         });
         jwt(c).ifPresent(refs::add);
         if (!generatedInternalToken(c)) {
