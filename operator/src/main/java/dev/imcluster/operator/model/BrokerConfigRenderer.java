@@ -22,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Renders the broker's YAML config (the contract with broker-image: keys are those of its
+ * (Over 300 lines: one section per broker config class, so the whole contract with broker-image reads in one place.)
+ *
+ * <p>Renders the broker's YAML config (the contract with broker-image: keys are those of its
  * {@code dev.imcluster.broker.config} classes) and a hash per role of only the sections that role reads, so that a
  * change rolls only the roles it affects. Pure: same resource in, same text out.
  */

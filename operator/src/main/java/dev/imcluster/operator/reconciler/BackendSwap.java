@@ -18,7 +18,9 @@ import static dev.imcluster.operator.reconciler.Rollouts.progress;
 import static dev.imcluster.operator.reconciler.Rollouts.rolledOutWith;
 
 /**
- * The backend swap state machine (docs/BACKEND-SWAP.md). It reads the swap recorded in status (the API calls the
+ * (About 300 lines: the phases, the edits that redirect a swap and the status record they write read as one.)
+ *
+ * <p>The backend swap state machine (docs/BACKEND-SWAP.md). It reads the swap recorded in status (the API calls the
  * record {@code status.backend.migration}, its condition {@code Migrating}), the live
  * Deployments and, in Drain only, job's drain reports, and returns the next {@code status.backend}; the
  * reconciler then renders every role for {@link Step#state()}. At most one phase change per reconciliation, so
