@@ -28,24 +28,9 @@ public final class ServiceDependents {
      * A Service dependent: created without JOSDK's resourceVersion precondition (see above); named and built by
      * the two functions each subclass passes (JOSDK instantiates dependents by class, hence a class per Service).
      */
-    abstract static class ServiceDependent extends NamedDependent<Service> {
-        private final Function<PubSubCluster, String> name;
-        private final Function<PubSubCluster, Service> model;
-
+    abstract static class ServiceDependent extends NamedDependent.Of<Service> {
         ServiceDependent(Function<PubSubCluster, String> name, Function<PubSubCluster, Service> model) {
-            super(Service.class);
-            this.name = name;
-            this.model = model;
-        }
-
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return name.apply(p);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return model.apply(p);
+            super(Service.class, name, (p, c) -> model.apply(p));
         }
 
         @Override
