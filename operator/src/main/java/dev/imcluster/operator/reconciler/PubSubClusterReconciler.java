@@ -198,7 +198,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
      * hands it to the dependents and runs the workflow; then the ServiceMonitor.
      */
     private BackendSwap.Step reconcileOwned(PubSubCluster cluster, Context<PubSubCluster> context,
-                                                 ApiCapabilities caps) {
+                                            ApiCapabilities caps) {
         Map<MigrationState, BrokerConfigRenderer.Rendered> rendered = new HashMap<>();
         Function<MigrationState, BrokerConfigRenderer.Rendered> render =
                 state -> rendered.computeIfAbsent(state, s -> BrokerConfigRenderer.render(cluster, s));
