@@ -49,6 +49,7 @@ finish() {
   fi
 }
 trap finish EXIT
+trap 'exit 130' INT TERM   # so that finish runs on Ctrl-C and SIGTERM too
 cluster_env="$("$root/hack/local-cluster.sh" up)" || die "the local cluster did not come up"
 eval "$cluster_env"
 

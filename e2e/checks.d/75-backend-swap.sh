@@ -1,11 +1,14 @@
 # Issue 8 on the local cluster: `kubectl patch` of spec.mq.backend under traffic, with every pod a real process (the
 # node agent, as in 70-node-agent). A PubSubCluster on Redis Streams (the managed redis-server) is swapped to managed
-# NATS JetStream (a nats-server -js the operator creates) while DemoSwapTraffic pushes 20 msg/s through logic's HTTP
-# API to a goim WebSocket client and a gRPC subscriber on comet. A watch records every phase of
-# status.backend.migration with its time; the swap must pass DualConsume, SwitchPublish, Drain (decided by the
-# operator's HttpDrainProbe reading GET /migration on the job pod's own address), Finalize and Complete. Then a swap
-# to an unreachable Kafka stays in DualConsume with a clear Migrating message, and setting the field back cancels it.
-# Then a swap back to redis is reverted once logic publishes to redis: it reverses and drains redis. At the end, every acknowledged push reached both receivers: published == delivered, zero lost.
+# NATS JetStream (a nats-server -js the operator creates) while DemoSwapTraffic pushes 20 msg/s (E2E_SWAP_RATE)
+# through logic's HTTP API to a goim WebSocket client and a gRPC subscriber on each of 3 comets (logic is replaced
+# during the swap: comets that lose it turn unready, and must keep getting their clients' messages). A watch records
+# every phase of status.backend.migration with its time; the swap must pass DualConsume, SwitchPublish, Drain
+# (decided by the operator's HttpDrainProbe reading GET /migration on the job pod's own address), Finalize and
+# Complete. Then a swap to an unreachable Kafka stays in DualConsume with a clear Migrating message, and setting the
+# field back cancels it.
+# Then a swap back to redis is reverted once logic publishes to redis: it reverses and drains redis. At the end, every
+# acknowledged push reached every receiver on every comet: published == delivered, zero lost.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
 state="${IMCLUSTER_STATE:?}/node-agent"
@@ -26,7 +29,7 @@ kind: PubSubCluster
 metadata:
   name: $psc
 spec:
-  comet: {replicas: 1}
+  comet: {replicas: 3}
   logic: {replicas: 1}
   job: {replicas: 1}
   mq: {backend: redis}
@@ -34,17 +37,20 @@ spec:
 EOF
 t "the cluster on redis reaches Ready=True" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
 
-pod_ip() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
-  -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}' | head -1; }
-comet_ip="$(pod_ip comet)"
-# Publishes through the logic Service's name (the hosts file follows logic's rollout: no name cache), receives on the
-# comet pod, which the swap does not touch.
+pod_ips() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
+  -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}'; }
+three_comets_ready() { [ "$(pod_ips comet | grep -c .)" = 3 ]; }
+t "3 comet pods are ready" eventually 120 three_comets_ready
+receivers=()
+for ip in $(pod_ips comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:3100"); done
+# Publishes through the logic Service's name (the hosts file follows logic's rollout: no name cache), receives on
+# every comet pod (the swap does not touch them, but replaces logic under them).
 IMCLUSTER_PUSH_TOKEN="$(kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d)" \
 java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
-  --ws "ws://$comet_ip:3102/sub" --grpc "$comet_ip:3100" --stop-file "$work/stop" --rate 20 >"$work/traffic.log" 2>&1 &
+  "${receivers[@]}" --stop-file "$work/stop" --rate "${E2E_SWAP_RATE:-20}" >"$work/traffic.log" 2>&1 &
 traffic=$!
-t "traffic flows: the WebSocket client and the gRPC subscriber get a warm-up push" \
+t "traffic flows: every receiver on every comet gets a warm-up push" \
   eventually 150 grep -q '^publishing at' "$work/traffic.log"
 acked() { grep -E '^progress' "$work/traffic.log" | tail -1 | sed -E 's/.*acknowledged ([0-9]+).*/\1/'; }
 acked_over() { [ "${2:-$(acked)}" -gt "$1" ]; }
@@ -152,8 +158,9 @@ since_mark | awk '$1 != ">" && !seen[$1 $2]++' | sed 's/^/     | /' | cut -c1-25
 touch "$work/stop"
 trc=0; wait $traffic || trc=$?
 kill $watcher 2>/dev/null || true
-t "zero lost: every acknowledged push reached the WebSocket client and the gRPC subscriber" test $trc = 0
-grep -E '^(final|OK|MISS|FAIL)' "$work/traffic.log" | sed 's/^/     | /'
+t "zero lost: every acknowledged push reached the WebSocket client and the gRPC subscriber on each of the 3 comets" \
+  test $trc = 0
+grep -E '^(final|OK|MISS|FAIL|ALL|LOST)' "$work/traffic.log" | sed 's/^/     | /'
 [ $trc = 0 ] || { tail -30 "$work/traffic.log"; cp "$work/traffic.log" "$work/phases.log" "$state/" 2>/dev/null
   echo "     (traffic.log and phases.log kept in $state/)"; }
 

@@ -37,11 +37,19 @@ public final class Main {
 
     /** Netty's leak detector samples buffers and records touches on the hot path; tests keep Netty's default. */
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+    /** The JDK's positive DNS cache, in seconds (a security property). */
+    static final String DNS_CACHE_TTL = "networkaddress.cache.ttl";
 
     public static void main(String[] args) throws InterruptedException {
         // Before any Netty class loads; a -D given by the user wins.
         if (System.getProperty(LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
+        }
+        // Before the first lookup: names of other roles must follow a replaced pod within seconds (PeerChannel),
+        // and the JDK caches lookups for 30 s unless told otherwise. A -D or java.security setting wins.
+        if (java.security.Security.getProperty(DNS_CACHE_TTL) == null
+                && System.getProperty("sun.net.inetaddr.ttl") == null) {
+            java.security.Security.setProperty(DNS_CACHE_TTL, "5");
         }
         Launched launched = launch(args, System.getenv(), System.err);
         if (launched.exitCode() != 0) {

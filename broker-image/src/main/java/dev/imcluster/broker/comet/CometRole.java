@@ -7,6 +7,7 @@ import dev.imcluster.broker.config.Listener;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.security.JwtVerifier;
 import dev.imcluster.broker.runtime.Health;
+import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.BearerAuth;
@@ -82,7 +83,7 @@ public final class CometRole implements Role {
         Buckets buckets = new Buckets(config.buckets);
         CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
         LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout,
-                internalToken);
+                internalToken, config.logicResolveInterval, HostResolver.SYSTEM);
         comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
                 new RateLimiter("comet", config.publishRateLimit, ctx.meters()));
         ctx.health().register(HEALTH_CHECK, this::check);

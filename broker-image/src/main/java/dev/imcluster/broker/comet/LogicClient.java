@@ -15,6 +15,8 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import com.google.protobuf.Empty;
 import io.grpc.ConnectivityState;
+import dev.imcluster.broker.runtime.HostResolver;
+import dev.imcluster.broker.runtime.PeerChannel;
 import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.InternalToken;
 import io.grpc.ManagedChannel;
@@ -31,6 +33,7 @@ import java.util.function.Consumer;
 final class LogicClient implements AutoCloseable {
     private static final long CALL_TIMEOUT_MS = 10_000;
 
+    private final PeerChannel peer;
     private final ManagedChannel channel;
     private final LogicGrpc.LogicStub logic;
     private final PubSubServiceGrpc.PubSubServiceStub pubsub;
@@ -39,13 +42,15 @@ final class LogicClient implements AutoCloseable {
     private final boolean internalToken;
 
     /** With {@code token}, every call carries the internal token (logic's Logic service requires it). */
-    LogicClient(String target, Transports transports, Duration connectTimeout, InternalToken token) {
-        this.channel = NettyChannelBuilder.forTarget(target)
+    LogicClient(String target, Transports transports, Duration connectTimeout, InternalToken token,
+                Duration resolveInterval, HostResolver resolver) {
+        // Follows the name within seconds when logic is replaced (see PeerChannel).
+        this.peer = new PeerChannel(NettyChannelBuilder.forTarget(target)
                 .usePlaintext()
                 .eventLoopGroup(transports.workers())
                 .channelType(transports.socketChannel())
-                .intercept(InternalToken.interceptors(token))
-                .build();
+                .intercept(InternalToken.interceptors(token)), resolveInterval, resolver);
+        this.channel = peer.channel();
         this.internalToken = token != null;
         this.logic = LogicGrpc.newStub(channel);
         this.pubsub = PubSubServiceGrpc.newStub(channel);
@@ -94,15 +99,7 @@ final class LogicClient implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdown();
-        try {
-            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-                channel.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            channel.shutdownNow();
-        }
+        peer.close();
     }
 
     private static <T> CompletableFuture<T> call(Consumer<StreamObserver<T>> invocation) {

@@ -12,6 +12,11 @@ public final class CometConfig {
     public Listener pubsubGrpc = new Listener(3100);
     /** logic's gRPC target, e.g. {@code logic:3119} or {@code dns:///logic.ns.svc:3119}. */
     public String logicAddress = "localhost:3119";
+    /**
+     * How often logicAddress's name is resolved again, so that a replaced logic (a new address behind the same
+     * name) is followed within seconds; a failed connection also triggers a resolution.
+     */
+    public Duration logicResolveInterval = Duration.ofSeconds(2);
     /** Number of connection buckets (goim: 32), chosen by a hash of the connection key. */
     public int buckets = 32;
     public ProtocolConfig protocol = new ProtocolConfig();

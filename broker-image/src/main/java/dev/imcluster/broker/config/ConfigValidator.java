@@ -43,6 +43,7 @@ final class ConfigValidator {
         v.range("comet.dedupe.size", c.comet.dedupe.size, 0, 1 << 24);
         v.positive("comet.dedupe.window", c.comet.dedupe.window);
         v.positive("comet.onlineReportInterval", c.comet.onlineReportInterval);
+        v.positive("comet.logicResolveInterval", c.comet.logicResolveInterval);
         v.nonNegative("comet.drainTimeout", c.comet.drainTimeout);
         v.range("comet.maxConnections", c.comet.maxConnections, 0, Integer.MAX_VALUE);
         if (c.comet.tls.enabled() != (c.comet.tls.keyFile != null && !c.comet.tls.keyFile.isBlank())) {
@@ -72,6 +73,7 @@ final class ConfigValidator {
         v.positive("job.roomIdleTimeout", c.job.roomIdleTimeout);
         v.positive("job.pushTimeout", c.job.pushTimeout);
         v.positive("job.comets.refreshInterval", c.job.comets.refreshInterval);
+        v.positive("job.comets.unreachableHold", c.job.comets.unreachableHold);
         v.port("job.comets.port", c.job.comets.port);
         if (c.job.comets.mode == JobConfig.DiscoveryMode.DNS) {
             v.notBlank("job.comets.dnsName", c.job.comets.dnsName);

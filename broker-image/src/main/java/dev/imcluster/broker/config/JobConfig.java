@@ -19,8 +19,9 @@ public final class JobConfig {
         /** Up to this many messages go into one Raw frame (goim: 20). */
         public int maxMessages = 20;
         /**
-         * A batch waits at most this long for more messages (goim: 1 s). 0 batches adaptively: a message for an idle
-         * room goes out at once, and messages arriving while a batch is being sent form the next batch.
+         * A room sends at most one timed batch per this interval (goim: 1 s); a message for a room that sent nothing
+         * for this long goes out at once. 0 batches adaptively: a message for an idle room goes out at once, and
+         * messages arriving while a batch is being sent form the next batch.
          */
         public Duration maxDelay = Duration.ofSeconds(1);
     }
@@ -37,6 +38,12 @@ public final class JobConfig {
         public String dnsName;
         public int port = 3109;
         public Duration refreshInterval = Duration.ofSeconds(5);
+        /**
+         * A discovered comet whose calls keep failing (not refused) holds its messages unacknowledged, redelivered,
+         * for at most this long; then they are skipped for it (counted) until it answers a probe again. It bounds
+         * how long one unreachable comet delays the others' acknowledgements.
+         */
+        public Duration unreachableHold = Duration.ofSeconds(30);
     }
 
     public enum DiscoveryMode {

@@ -28,12 +28,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code java -cp imcluster-broker.jar dev.imcluster.broker.demo.DemoSwapTraffic --push URL --ws URL --grpc TARGET
  * --stop-file PATH [--rate N] [--drain-seconds N]}.
  *
- * <p>A goim WebSocket client and a gRPC topic subscriber join room {@link Demo#TOPIC}. A publisher then pushes
+ * <p>Goim WebSocket clients and gRPC topic subscribers (one of each per comet in the e2e: {@code --ws} and
+ * {@code --grpc} repeat) join room {@link Demo#TOPIC}. A publisher then pushes
  * numbered messages through logic's HTTP API at N per second until the stop file exists. A push that fails (an error
  * status, a refused or reset connection while logic rolls) is retried with the same payload, as a client behind a
  * Service would, until logic acknowledges it. Then it waits until every receiver has every acknowledged message and
  * exits 0 when each has them all (duplicates removed by message number), 1 when any is missing. It prints progress
- * every 5 s and a summary line per receiver.
+ * every 5 s, a summary line per receiver, and one for the run ({@code ALL} or {@code LOST}).
  */
 public final class DemoSwapTraffic {
 
@@ -166,14 +167,23 @@ public final class DemoSwapTraffic {
         if (!ok) {
             System.out.println("FAIL " + gaveUp.get() + " pushes were never acknowledged within " + RETRY_FOR);
         }
+        int receiversMissing = 0;
+        int lost = 0;
         for (Receiver r : receivers) {
             List<Integer> missing = r.missing();
             ok &= missing.isEmpty();
+            receiversMissing += missing.isEmpty() ? 0 : 1;
+            lost += missing.size();
             System.out.println((missing.isEmpty() ? "OK   " : "MISS ") + r.name + ": delivered " + r.got.size()
                     + " of " + accepted.size() + " acknowledged (" + r.duplicates.get() + " duplicates removed), lost "
                     + missing.size() + (missing.isEmpty() ? "" : " " + abbreviate(missing))
                     + (r.ended == null ? "" : "; its stream ended: " + r.ended));
         }
+        // One line for the whole run: with a receiver per comet, a comet that job stopped reaching shows here.
+        System.out.println(receiversMissing == 0
+                ? "ALL " + receivers.size() + " receivers got every one of " + accepted.size() + " acknowledged pushes"
+                : "LOST " + lost + " deliveries: " + receiversMissing + " of " + receivers.size()
+                        + " receivers missed acknowledged pushes");
         return ok;
     }
 

@@ -7,64 +7,84 @@ import dev.imcluster.broker.api.internal.PushMsgReply;
 import dev.imcluster.broker.api.internal.BroadcastRoomReq;
 import dev.imcluster.broker.api.internal.CometGrpc;
 import dev.imcluster.broker.api.internal.PushMsgReq;
+import dev.imcluster.broker.runtime.HostResolver;
+import dev.imcluster.broker.runtime.PeerChannel;
 import dev.imcluster.broker.security.InternalToken;
-import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.net.ConnectException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * One comet's internal gRPC, with a per-call deadline and a simple circuit: after {@link #FAILURES_TO_OPEN}
- * consecutive failed calls the comet counts as down for {@code openFor}, and callers skip it (see
- * {@link CometFanout}); one call after that window probes it again (see {@link #admit()}).
+ * One comet's internal gRPC, with a per-call deadline and what job knows about the comet's failures:
+ * <ul>
+ *   <li>Held: while its calls fail for less than {@code unreachableHold}, every call is made and a failure fails
+ *       the message, so the queue redelivers it; the message ids it has not accepted are remembered
+ *       ({@link #undelivered}), to be counted as lost if discovery drops the comet.</li>
+ *   <li>Given up: once its calls failed for {@code unreachableHold} in a row, calls are skipped (the caller counts
+ *       the skip), except one probe per {@code probeEvery} (see {@link #admit()}); a success ends it.</li>
+ *   <li>Gone: discovery dropped it ({@link #markGone()}); calls still in flight no longer hold their messages.</li>
+ * </ul>
  */
 final class CometClient implements AutoCloseable {
 
-    static final int FAILURES_TO_OPEN = 3;
-
     private final String address;
-    private final ManagedChannel channel;
+    private final PeerChannel channel;
     private final CometGrpc.CometStub stub;
     private final Duration deadline;
-    private final long openForNanos;
-    private int consecutiveFailures;
-    private long openUntil;
-    private boolean open;
+    private final long holdNanos;
+    private final long probeEveryNanos;
+    /** Whether the last call failed (not refused), and since when (System.nanoTime()) calls have failed. */
+    private boolean failing;
+    private long failingSince;
+    private long nextProbe;
+    private volatile boolean gone;
+    /**
+     * Message ids whose last call to this comet failed and was not skipped: held for redelivery. Bounded by the
+     * messages job holds unacknowledged ({@code mq.maxInFlight}).
+     */
+    private final Set<String> undelivered = ConcurrentHashMap.newKeySet();
 
-    CometClient(String address, Duration deadline, Duration openFor, InternalToken token) {
+    CometClient(String address, Duration deadline, Duration unreachableHold, Duration probeEvery,
+                InternalToken token, HostResolver resolver) {
         this.address = address;
-        this.channel = ManagedChannelBuilder.forTarget(address).usePlaintext()
-                .intercept(InternalToken.interceptors(token)).build();
-        this.stub = CometGrpc.newStub(channel);
+        // A static address may be a name: follow it when the comet behind it is replaced (probeEvery is
+        // job.comets.refreshInterval, the same "how often" as discovery).
+        this.channel = new PeerChannel(ManagedChannelBuilder.forTarget(address).usePlaintext()
+                .intercept(InternalToken.interceptors(token)), probeEvery, resolver);
+        this.stub = CometGrpc.newStub(channel.channel());
         this.deadline = deadline;
-        this.openForNanos = openFor.toNanos();
+        this.holdNanos = unreachableHold.toNanos();
+        this.probeEveryNanos = probeEvery.toNanos();
     }
 
     String address() {
         return address;
     }
 
-    /** Whether a call goes to this comet: normally, as the one probe of an open circuit, or not at all. */
+    /** Whether a call goes to this comet: normally, as the one probe of a comet given up, or not at all. */
     enum Admission { CALL, PROBE, SKIP }
 
     /**
-     * While the circuit is open (the comet failed repeatedly) calls are skipped; once per {@code openFor} one call
-     * is let through as a probe, and the others keep skipping until it answers (a success closes the circuit, a
-     * failure keeps it open for another window). Letting every caller through at the end of the window instead
-     * would fail all their messages again, so that under load a dead comet could hold the others back for good.
+     * A comet failing for less than the hold gets every call. After that, one call per {@code probeEvery} is let
+     * through as a probe and the others skip until it answers: letting every caller through would hold all their
+     * messages again, so that under load a dead comet could hold the others back for good.
      */
     synchronized Admission admit() {
-        if (!open) {
+        long now = System.nanoTime();
+        if (!failing || now - failingSince < holdNanos) {
             return Admission.CALL;
         }
-        long now = System.nanoTime();
-        if (now - openUntil < 0) {
+        if (now - nextProbe < 0) {
             return Admission.SKIP;
         }
-        openUntil = now + openForNanos;
+        nextProbe = now + probeEveryNanos;
         return Admission.PROBE;
     }
 
@@ -93,7 +113,9 @@ final class CometClient implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                failed();
+                if (!refused(t)) {
+                    failed();
+                }
                 result.completeExceptionally(new CometCallException(address, t));
             }
 
@@ -107,28 +129,67 @@ final class CometClient implements AutoCloseable {
     }
 
     private synchronized void succeeded() {
-        consecutiveFailures = 0;
-        open = false;
+        failing = false;
     }
 
     private synchronized void failed() {
-        if (++consecutiveFailures >= FAILURES_TO_OPEN) {
-            open = true;
-            openUntil = System.nanoTime() + openForNanos;
+        if (!failing) {
+            failing = true;
+            failingSince = System.nanoTime();
         }
+    }
+
+    /** The call carrying {@code msgIds} was accepted (or their loss counted): nothing of theirs is held here. */
+    void settled(List<String> msgIds) {
+        msgIds.forEach(undelivered::remove);
+    }
+
+    /** The call carrying {@code msgIds} failed while this comet is known: they are held for redelivery. */
+    void held(List<String> msgIds) {
+        undelivered.addAll(msgIds);
+    }
+
+    /**
+     * Discovery dropped this comet: returns how many held messages it will never get. Calls still in flight end
+     * in {@link #lostAfterGone}.
+     */
+    int markGone() {
+        gone = true;
+        return undelivered.size();
+    }
+
+    boolean gone() {
+        return gone;
+    }
+
+    /** Of a call that failed after the comet was dropped: how many of its messages were not counted yet. */
+    int lostAfterGone(List<String> msgIds) {
+        int fresh = 0;
+        for (String id : msgIds) {
+            if (undelivered.add(id)) {
+                fresh++;
+            }
+        }
+        return fresh;
+    }
+
+    /**
+     * The comet's internal gRPC refused the connection: the process is not serving, so it holds no client (a
+     * comet opens its client listeners after its internal gRPC and closes them before it). A connect timeout is
+     * not a refusal: a comet behind it may still hold clients.
+     */
+    static boolean refused(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException && !(t instanceof io.netty.channel.ConnectTimeoutException)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
     public void close() {
-        channel.shutdown();
-        try {
-            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-                channel.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            channel.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        channel.close();
     }
 
     /** A failed call to one comet; the message names the comet. */

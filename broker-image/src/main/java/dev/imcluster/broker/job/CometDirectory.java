@@ -2,9 +2,8 @@ package dev.imcluster.broker.job;
 
 import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.config.JobConfig;
-import java.net.InetAddress;
+import dev.imcluster.broker.runtime.HostResolver;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -16,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,21 +35,8 @@ final class CometDirectory implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CometDirectory.class);
 
-    /** Resolves a host name to its IPv4/IPv6 addresses; replaceable in tests. */
-    interface Resolver {
-        List<String> resolve(String host) throws UnknownHostException;
-
-        Resolver SYSTEM = host -> {
-            List<String> ips = new ArrayList<>();
-            for (InetAddress a : InetAddress.getAllByName(host)) {
-                ips.add(a.getHostAddress());
-            }
-            return ips;
-        };
-    }
-
     private final JobConfig config;
-    private final Resolver resolver;
+    private final HostResolver resolver;
     private final ScheduledExecutorService refresher;
     /** address -> client. */
     private volatile Map<String, CometClient> comets = Map.of();
@@ -61,8 +48,12 @@ final class CometDirectory implements AutoCloseable {
     /** Sent on every call to a comet (its internal gRPC requires it when configured); may be null. */
     private final InternalToken internalToken;
 
-    CometDirectory(JobConfig config, Resolver resolver, InternalToken internalToken) {
+    /** Told about each comet discovery drops, before its client closes. */
+    private final Consumer<CometClient> onGone;
+
+    CometDirectory(JobConfig config, HostResolver resolver, InternalToken internalToken, Consumer<CometClient> onGone) {
         this.config = config;
+        this.onGone = onGone;
         this.internalToken = internalToken;
         this.resolver = resolver;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -135,8 +126,8 @@ final class CometDirectory implements AutoCloseable {
                     found.put(hostPort(ip, config.comets.port), null);
                 }
             } catch (UnknownHostException e) {
-                // No records (no ready comet, or DNS trouble): keep the last known comets rather than drop them all;
-                // calls to comets that are really gone fail and are skipped (see CometFanout).
+                // No records (no comet, or DNS trouble): keep the last known comets rather than drop them all;
+                // calls to comets that are really gone are refused or time out (see CometFanout).
                 log.warn("cannot resolve {}; keeping the {} known comets", config.comets.dnsName, comets.size());
                 return;
             }
@@ -154,7 +145,8 @@ final class CometDirectory implements AutoCloseable {
         found.forEach((address, serverId) -> {
             CometClient client = previous.get(address);
             if (client == null) {
-                client = new CometClient(address, config.pushTimeout, config.comets.refreshInterval, internalToken);
+                client = new CometClient(address, config.pushTimeout, config.comets.unreachableHold,
+                        config.comets.refreshInterval, internalToken, resolver);
                 added.add(address);
             }
             next.put(address, client);
@@ -170,6 +162,7 @@ final class CometDirectory implements AutoCloseable {
         previous.forEach((address, client) -> {
             if (!next.containsKey(address)) {
                 log.info("comet {} is gone from discovery", address);
+                onGone.accept(client);
                 client.close();
             }
         });

@@ -15,6 +15,7 @@ import io.netty.buffer.Unpooled;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.logging.RateLimitedLog;
+import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
 import io.micrometer.core.instrument.Counter;
@@ -37,8 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * job (goim's job): consumes the queue as {@code job.group} and fans out to the comets: PUSH to the comet named
  * by the envelope's server, BROADCAST to every comet, ROOM through a per-room batcher to every comet. A message
- * is acknowledged only once the comets accepted it; a failure fails the handler's future so the queue
- * redelivers it.
+ * is acknowledged only once every comet it goes to accepted it or what that comet missed was counted (see
+ * {@link CometFanout}); a failure fails the handler's future so the queue redelivers it.
  */
 public final class JobRole implements Role {
 
@@ -46,7 +47,7 @@ public final class JobRole implements Role {
 
     private final RoleContext ctx;
     private final JobConfig config;
-    private final CometDirectory.Resolver resolver;
+    private final HostResolver resolver;
     private final Map<PushEnvelope.Type, Counter> consumed = new EnumMap<>(PushEnvelope.Type.class);
     private final RateLimitedLog dropLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
     private Counter noComets;
@@ -61,19 +62,19 @@ public final class JobRole implements Role {
     private PreviousBackend previous;
 
     public JobRole(RoleContext ctx) {
-        this(ctx, CometDirectory.Resolver.SYSTEM, null);
+        this(ctx, HostResolver.SYSTEM, null);
     }
 
     /** During a backend swap: also consumes {@code previousBus} (mq.previous.backend) with the same group. */
     public JobRole(RoleContext ctx, MessageBus previousBus) {
-        this(ctx, CometDirectory.Resolver.SYSTEM, previousBus);
+        this(ctx, HostResolver.SYSTEM, previousBus);
     }
 
-    JobRole(RoleContext ctx, CometDirectory.Resolver resolver) {
+    JobRole(RoleContext ctx, HostResolver resolver) {
         this(ctx, resolver, null);
     }
 
-    JobRole(RoleContext ctx, CometDirectory.Resolver resolver, MessageBus previousBus) {
+    JobRole(RoleContext ctx, HostResolver resolver, MessageBus previousBus) {
         this.ctx = ctx;
         this.config = ctx.config().job;
         this.resolver = resolver;
@@ -106,11 +107,12 @@ public final class JobRole implements Role {
             t.setDaemon(true);
             return t;
         });
-        comets = new CometDirectory(config, resolver, InternalToken.load(ctx.config().security.internalTokenFile));
+        fanout = new CometFanout(meters);
+        comets = new CometDirectory(config, resolver, InternalToken.load(ctx.config().security.internalTokenFile),
+                fanout::dropped);
         comets.start();
         Gauge.builder("imcluster_job_comets", comets, CometDirectory::size).description("Comets discovered")
                 .register(meters);
-        fanout = new CometFanout(meters);
         rooms = new RoomBatcher(config.roomBatch.maxMessages, config.roomBatch.maxDelay, config.roomIdleTimeout, timer,
                 req -> fanout.broadcastRoom(comets.all(), req), meters);
         ctx.health().register("job.bus", () -> ctx.bus().healthy() ? Health.Check.up()

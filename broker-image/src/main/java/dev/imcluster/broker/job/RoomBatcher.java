@@ -20,7 +20,11 @@ import java.util.function.Function;
 /**
  * goim's per-room batching ({@code internal/job/room.go}): a room's messages are collected up to
  * {@code maxMessages} or {@code maxDelay}, then sent as one BroadcastRoom. A room's batches go out one after
- * another, so the room keeps its order. Each message's future completes when the batch holding it was accepted
+ * another, so the room keeps its order.
+ * <p>Unlike goim, a quiet room does not wait: a message for a room that sent no batch in the last {@code maxDelay}
+ * goes out at once, and what follows it within {@code maxDelay} is batched until {@code maxDelay} after that send.
+ * So a room sends at most one timed batch per {@code maxDelay} under load (goim's throughput), and an occasional
+ * push reaches its room without goim's up-to-{@code maxDelay} wait. Each message's future completes when the batch holding it was accepted
  * by the comets (the bus acknowledges it then), or fails with the batch. A room with nothing to do for
  * {@code idleTimeout} is forgotten.
  * <p>{@code maxDelay = 0} batches adaptively: a message for an idle room goes out at once, and what arrives while
@@ -93,18 +97,23 @@ final class RoomBatcher implements AutoCloseable {
         ScheduledFuture<?> deadline;
         boolean sending;
         long lastActive = System.nanoTime();
+        /** When this room last sealed a batch; "long ago" for a new room, so its first message goes at once. */
+        long lastSealed = lastActive - maxDelayNanos;
 
         Room(String id) {
             this.id = id;
         }
 
         synchronized void add(RoomMessage message, CompletableFuture<Void> done) {
-            lastActive = System.nanoTime();
+            long now = System.nanoTime();
+            lastActive = now;
             open.add(new Pending(message, done));
-            if (open.size() >= maxMessages || (maxDelayNanos == 0 && !sending)) {
+            long sinceSealed = now - lastSealed;
+            if (open.size() >= maxMessages || (maxDelayNanos == 0 && !sending)
+                    || (maxDelayNanos > 0 && deadline == null && sinceSealed >= maxDelayNanos)) {
                 seal();
             } else if (maxDelayNanos > 0 && deadline == null) {
-                deadline = timer.schedule(this::sealOnTimer, maxDelayNanos, TimeUnit.NANOSECONDS);
+                deadline = timer.schedule(this::sealOnTimer, maxDelayNanos - sinceSealed, TimeUnit.NANOSECONDS);
             }
         }
 
@@ -116,6 +125,7 @@ final class RoomBatcher implements AutoCloseable {
         }
 
         private void seal() {
+            lastSealed = System.nanoTime();
             if (deadline != null) {
                 deadline.cancel(false);
                 deadline = null;

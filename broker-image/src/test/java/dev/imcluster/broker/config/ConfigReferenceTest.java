@@ -40,7 +40,7 @@ class ConfigReferenceTest {
             Map.entry("logic.auth.audience", "With jwt: a required `aud` value (unset: not checked)."),
             Map.entry("job.comets.port", "With mode dns: the comets' internal gRPC port."),
             Map.entry("job.comets.refreshInterval", "With mode dns: how often the records are resolved again;"
-                    + " also how long a failing comet is skipped before it is tried again."),
+                    + " also how often a comet given up after job.comets.unreachableHold is probed."),
             Map.entry("mq.kafka.bootstrapServers", "Kafka bootstrap servers, host:port[,host:port]."),
             Map.entry("mq.kafka.topic", "Kafka topic of push envelopes (goim's goim-push-topic)."),
             Map.entry("mq.kafka.saslUsername", "SASL user name, if any."),

@@ -9,6 +9,7 @@ import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.testing.TestSupport;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -61,7 +62,33 @@ class JobRoleTest {
         return config;
     }
 
-    private void startJob(BrokerConfig config, CometDirectory.Resolver resolver) {
+    /** DNS as a map that the test edits: a name with no entry does not resolve. */
+    static HostResolver fromRecords(Map<String, List<String>> records) {
+        return host -> {
+            List<String> ips = records.get(host);
+            if (ips == null) {
+                throw new UnknownHostException(host);
+            }
+            return ips;
+        };
+    }
+
+    /** A comet on 127.0.0.2 with cometA's port (DNS names addresses, not ports); moves cometA if it is taken. */
+    private FakeComet sameSecondPort() throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return new FakeComet("127.0.0.2", cometA.port());
+            } catch (java.io.IOException taken) {
+                if (attempt == 10) {
+                    throw taken;
+                }
+                cometA.close();
+                cometA = new FakeComet("127.0.0.1", 0);
+            }
+        }
+    }
+
+    private void startJob(BrokerConfig config, HostResolver resolver) {
         ctx = TestSupport.context(config, "job-1", bus, null);
         job = new JobRole(ctx, resolver);
         job.start();
@@ -84,25 +111,33 @@ class JobRoleTest {
         return ctx.meters().get(name).counter().count();
     }
 
+    /** Messages a comet got, repeats (redeliveries) counted once. */
+    private static long distinctIds(FakeComet comet) {
+        return comet.roomMessages().stream().map(RoomMessage::getMsgId).distinct().count();
+    }
+
+    private double skipped(String reason) {
+        return ctx.meters().get("imcluster_job_comet_skipped").tag("reason", reason).counter().count();
+    }
+
     @Test
     void roomMessagesAreBatchedInOrderToEveryCometAndAckedAfterDelivery() {
-        startJob(config(5, Duration.ofMinutes(10)), CometDirectory.Resolver.SYSTEM);
+        startJob(config(5, Duration.ofMinutes(10)), HostResolver.SYSTEM);
         for (int i = 0; i < 13; i++) {
             room("live://1", "msg-" + i);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomBatches.size() == 2 && cometB.roomBatches.size() == 2);
-        // The 3 left over wait for maxDelay: consumed but not acknowledged.
+        // The quiet room's first message goes at once, then two full batches of 5.
+        await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomBatches.size() == 3 && cometB.roomBatches.size() == 3);
+        // The 2 left over wait for maxDelay: consumed but not acknowledged.
         await().atMost(Duration.ofSeconds(30)).until(() -> ctx.meters().get("imcluster_job_consumed").tag("type", "room")
                 .counter().count() == 13);
-        assertThat(pending()).isEqualTo(3);
+        assertThat(pending()).isEqualTo(2);
         for (FakeComet comet : List.of(cometA, cometB)) {
-            assertThat(comet.roomBatches).allSatisfy(b -> {
-                assertThat(b.getRoomId()).isEqualTo("live://1");
-                assertThat(b.getMessagesCount()).isEqualTo(5);
-            });
+            assertThat(comet.roomBatches).allSatisfy(b -> assertThat(b.getRoomId()).isEqualTo("live://1"));
+            assertThat(comet.roomBatches).extracting(b -> b.getMessagesCount()).containsExactly(1, 5, 5);
             assertThat(comet.roomMessages()).extracting(m -> m.getBody().toStringUtf8())
                     .containsExactly("msg-0", "msg-1", "msg-2", "msg-3", "msg-4", "msg-5", "msg-6", "msg-7", "msg-8",
-                            "msg-9");
+                            "msg-9", "msg-10");
             RoomMessage first = comet.roomMessages().get(0);
             assertThat(first.getMsgId()).isEqualTo("m1");
             assertThat(first.getOperation()).isEqualTo(1000);
@@ -113,7 +148,7 @@ class JobRoleTest {
 
     @Test
     void aBatchGoesOutAfterMaxDelayAndRoomsAreBatchedSeparately() {
-        startJob(config(1000, Duration.ofMillis(100)), CometDirectory.Resolver.SYSTEM);
+        startJob(config(1000, Duration.ofMillis(100)), HostResolver.SYSTEM);
         room("live://1", "a1");
         room("live://2", "b1");
         room("live://1", "a2");
@@ -131,7 +166,7 @@ class JobRoleTest {
         // A holds the first batch for as long as the test takes; on a loaded machine that can pass 2 s, and a
         // timed-out call would be redelivered (a different batching than the one asserted here).
         config.job.pushTimeout = Duration.ofMinutes(2);
-        startJob(config, CometDirectory.Resolver.SYSTEM);
+        startJob(config, HostResolver.SYSTEM);
         java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
         cometA.gate = gate;
         room("live://1", "first");
@@ -150,7 +185,7 @@ class JobRoleTest {
 
     @Test
     void pushGoesToTheNamedCometAndBroadcastToAll() {
-        startJob(config(20, Duration.ofMillis(50)), CometDirectory.Resolver.SYSTEM);
+        startJob(config(20, Duration.ofMillis(50)), HostResolver.SYSTEM);
         publish(PushEnvelope.newBuilder().setType(PushEnvelope.Type.PUSH).setServer("comet-b").addKeys("k1")
                 .addKeys("k2").setOperation(1001).setMsg(ByteString.copyFromUtf8("for you")));
         publish(PushEnvelope.newBuilder().setType(PushEnvelope.Type.BROADCAST).setOperation(1002).setSpeed(10)
@@ -181,7 +216,7 @@ class JobRoleTest {
 
     @Test
     void aFailedCallIsRedeliveredUntilTheCometAcceptsIt() {
-        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
+        startJob(config(20, Duration.ZERO), HostResolver.SYSTEM);
         cometA.failNext.set(2);
         room("live://1", "retry me");
         await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomMessages().size() == 1 && pending() == 0);
@@ -191,27 +226,57 @@ class JobRoleTest {
     }
 
     @Test
-    void aDeadCometDoesNotHoldBackTheOthersForever() throws Exception {
-        startJob(config(20, Duration.ZERO), CometDirectory.Resolver.SYSTEM);
-        cometB.close();
+    void aCometThatIsNotRunningIsSkippedAtOnceAndCounted() throws Exception {
+        startJob(config(20, Duration.ZERO), HostResolver.SYSTEM);
+        cometB.close(); // connection refused: nobody can be connected to it
         for (int i = 0; i < 10; i++) {
             room("live://" + i, "m" + i);
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> cometA.roomMessages().stream()
-                .map(RoomMessage::getMsgId).distinct().count() == 10 && pending() == 0);
-        assertThat(metric("imcluster_job_comet_skipped")).isPositive();
+        await().atMost(Duration.ofSeconds(60)).until(() -> distinctIds(cometA) == 10 && pending() == 0);
+        assertThat(skipped("not_running")).isEqualTo(10);
+        assertThat(skipped("unreachable")).isZero();
+    }
+
+    @Test
+    void anUnreachableCometGetsEveryMessageOnceItAnswersWithinTheHold() {
+        startJob(config(20, Duration.ZERO), HostResolver.SYSTEM);
+        cometB.failNext.set(8); // more failures in a row than the old circuit breaker (3) allowed
+        for (int i = 0; i < 5; i++) {
+            room("live://1", "m" + i);
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> distinctIds(cometB) == 5 && pending() == 0);
+        assertThat(cometA.roomMessages()).extracting(RoomMessage::getMsgId).containsAll(
+                cometB.roomMessages().stream().map(RoomMessage::getMsgId).toList());
+        assertThat(metric("imcluster_job_push_failures")).isGreaterThanOrEqualTo(8);
+        assertThat(skipped("unreachable") + skipped("not_running") + skipped("gone")).isZero();
+    }
+
+    @Test
+    void anUnreachableCometHoldsItsMessagesForTheBoundThenTheyAreSkippedAndCounted() {
+        BrokerConfig config = config(20, Duration.ZERO);
+        config.job.comets.unreachableHold = Duration.ofSeconds(3);
+        config.job.comets.refreshInterval = Duration.ofMinutes(5); // no probe gets through during the test
+        startJob(config, HostResolver.SYSTEM);
+        cometB.failNext.set(Integer.MAX_VALUE);
+        long start = System.nanoTime();
+        room("live://1", "held");
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric("imcluster_job_push_failures") >= 2);
+        assertThat(pending()).as("held, not acknowledged, while comet B may come back").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> pending() == 0);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+        assertThat(skipped("unreachable")).isEqualTo(1);
+        // Given up: the next messages are skipped for B (counted) without holding A's.
+        room("live://1", "after");
+        await().atMost(Duration.ofSeconds(30)).until(() -> distinctIds(cometA) == 2 && pending() == 0);
+        assertThat(skipped("unreachable")).isEqualTo(2);
+        assertThat(cometB.roomMessages()).isEmpty();
     }
 
     @Test
     void aMessageConsumedBeforeAnyCometIsDiscoveredWaitsForOneInsteadOfBeingDropped() {
         Map<String, List<String>> records = new ConcurrentHashMap<>();
-        CometDirectory.Resolver resolver = host -> {
-            List<String> ips = records.get(host);
-            if (ips == null) {
-                throw new UnknownHostException(host); // a job pod that starts before its DNS answers
-            }
-            return ips;
-        };
+        // no record yet: a job pod that starts before its DNS answers
+        HostResolver resolver = fromRecords(records);
         BrokerConfig config = config(20, Duration.ZERO);
         config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
         config.job.comets.dnsName = "comets.test";
@@ -231,28 +296,11 @@ class JobRoleTest {
     void dnsDiscoveryFollowsTheRecordsAndResolvesServerIds() throws Exception {
         // DNS names addresses, not ports: both comets on one port, which must be free on 127.0.0.2 too.
         cometB.close();
-        for (int attempt = 0; ; attempt++) {
-            try {
-                cometB = new FakeComet("127.0.0.2", cometA.port());
-                break;
-            } catch (java.io.IOException taken) {
-                if (attempt == 10) {
-                    throw taken;
-                }
-                cometA.close();
-                cometA = new FakeComet("127.0.0.1", 0);
-            }
-        }
+        cometB = sameSecondPort();
         Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
                 "comets.test", List.of("127.0.0.1", "127.0.0.2"),
                 "comet-b.comets.test", List.of("127.0.0.2")));
-        CometDirectory.Resolver resolver = host -> {
-            List<String> ips = records.get(host);
-            if (ips == null) {
-                throw new UnknownHostException(host);
-            }
-            return ips;
-        };
+        HostResolver resolver = fromRecords(records);
         BrokerConfig config = config(20, Duration.ZERO);
         config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
         config.job.comets.dnsName = "comets.test";
@@ -276,5 +324,29 @@ class JobRoleTest {
         room("live://1", "only a");
         await().atMost(Duration.ofSeconds(30)).until(() -> cometA.roomMessages().size() == 2 && pending() == 0);
         assertThat(cometB.roomMessages()).hasSize(1);
+    }
+
+    @Test
+    void aCometDroppedFromDiscoveryIsNoLongerWaitedForAndWhatItMissedIsCounted() throws Exception {
+        cometB.close();
+        cometB = sameSecondPort(); // on 127.0.0.2 with cometA's port
+        Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
+                "comets.test", List.of("127.0.0.1", "127.0.0.2")));
+        BrokerConfig config = config(20, Duration.ZERO);
+        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
+        config.job.comets.dnsName = "comets.test";
+        config.job.comets.port = cometA.port();
+        config.job.comets.unreachableHold = Duration.ofMinutes(5);
+        startJob(config, fromRecords(records));
+        cometB.failNext.set(Integer.MAX_VALUE);
+        room("live://1", "for both");
+        await().atMost(Duration.ofSeconds(30)).until(() -> distinctIds(cometA) == 1
+                && metric("imcluster_job_push_failures") >= 1);
+        assertThat(pending()).isEqualTo(1);
+
+        records.put("comets.test", List.of("127.0.0.1"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> pending() == 0);
+        assertThat(skipped("gone")).isEqualTo(1);
+        assertThat(skipped("unreachable")).isZero();
     }
 }

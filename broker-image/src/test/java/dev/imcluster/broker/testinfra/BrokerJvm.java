@@ -44,16 +44,20 @@ public final class BrokerJvm implements AutoCloseable {
     private final Map<String, Object> config;
     private final Path configFile;
     private final Path logFile;
+    private final List<String> jvmFlags;
     private Process process;
 
-    private BrokerJvm(String role, String serverId, Map<String, Object> config, Path logDir) throws IOException {
+    private BrokerJvm(String role, String serverId, Map<String, Object> config, Path logDir, List<String> jvmFlags)
+            throws IOException {
         this.role = role;
         this.serverId = serverId;
+        this.jvmFlags = List.copyOf(jvmFlags);
         this.config = new TreeMap<>(config);
-        this.config.put("bindAddress", "127.0.0.1");
+        // A replacement (same port, another loopback address) sets bindAddress and its ports itself.
+        this.config.putIfAbsent("bindAddress", "127.0.0.1");
         this.config.put("admin.port", ExternalServerProcess.freePort());
         for (String key : PORT_KEYS.get(role)) {
-            this.config.put(key, ExternalServerProcess.freePort());
+            this.config.putIfAbsent(key, ExternalServerProcess.freePort());
         }
         Files.createDirectories(logDir);
         this.configFile = logDir.resolve(serverId + ".yaml");
@@ -67,11 +71,17 @@ public final class BrokerJvm implements AutoCloseable {
      * {@code config} maps dotted keys ({@code mq.kafka.bootstrapServers}) to values (lists for list keys).
      */
     public static BrokerJvm launch(String role, String serverId, Map<String, Object> config, Path logDir) {
+        return launch(role, serverId, config, logDir, List.of());
+    }
+
+    /** As {@link #launch(String, String, Map, Path)}, with extra JVM flags (e.g. {@code -Djdk.net.hosts.file}). */
+    public static BrokerJvm launch(String role, String serverId, Map<String, Object> config, Path logDir,
+                                   List<String> jvmFlags) {
         if (!PORT_KEYS.containsKey(role)) {
             throw new IllegalArgumentException("role must be comet, logic or job, got " + role);
         }
         try {
-            BrokerJvm jvm = new BrokerJvm(role, serverId, config, logDir);
+            BrokerJvm jvm = new BrokerJvm(role, serverId, config, logDir, jvmFlags);
             jvm.start();
             return jvm;
         } catch (IOException e) {
@@ -102,6 +112,7 @@ public final class BrokerJvm implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
+        cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.imcluster.broker.Main", role,
                 "--config", configFile.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -172,6 +183,30 @@ public final class BrokerJvm implements AutoCloseable {
         }
     }
 
+    /** SIGSTOP: the process keeps its sockets (clients stay connected) but answers nothing, as a hung pod. */
+    public synchronized void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public synchronized void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + serverId + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot signal " + serverId + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private boolean waitFor(Duration d) {
         try {
             return process.waitFor(d.toMillis(), TimeUnit.MILLISECONDS);
@@ -237,7 +272,7 @@ public final class BrokerJvm implements AutoCloseable {
     }
 
     private HttpRequest request(String path) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort() + path))
+        return HttpRequest.newBuilder(URI.create("http://" + config.get("bindAddress") + ":" + adminPort() + path))
                 .timeout(Duration.ofSeconds(10)).GET().build();
     }
 

@@ -22,7 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Renders the broker's YAML config (the contract with broker-image: keys are those of its
+ * (Over 300 lines: one section per broker config class, so the whole contract with broker-image reads in one place.)
+ *
+ * <p>Renders the broker's YAML config (the contract with broker-image: keys are those of its
  * {@code dev.imcluster.broker.config} classes) and a hash per role of only the sections that role reads, so that a
  * change rolls only the roles it affects. Pure: same resource in, same text out.
  */
@@ -30,8 +32,6 @@ public final class BrokerConfigRenderer {
 
     /** Pod-template annotation carrying the role's config hash. */
     public static final String CONFIG_HASH_ANNOTATION = "pubsub.imcluster.dev/config-hash";
-    public static final String DEFAULT_JWT_SECRET_KEY = "secret";
-    public static final String DEFAULT_JWT_PUBLIC_KEY = "public.pem";
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
@@ -66,17 +66,17 @@ public final class BrokerConfigRenderer {
         }
     }
 
-    /** Renders for the migration recorded in the cluster's status, if any. */
+    /** Renders for the backend swap recorded in the cluster's status, if any. */
     public static Rendered render(PubSubCluster cluster) {
         return render(cluster, MigrationState.of(cluster.getStatus()));
     }
 
-    /** Renders for {@code migration} (null: no swap in progress, every role on spec.mq.backend). */
-    public static Rendered render(PubSubCluster cluster, MigrationState migration) {
+    /** Renders for {@code swap} (null: no swap in progress, every role on spec.mq.backend). */
+    public static Rendered render(PubSubCluster cluster, MigrationState swap) {
         MqSpec.Backend specBackend = specBackend(cluster);
-        MqSpec.Backend logicBackend = migration == null ? specBackend : migration.logicBackend();
-        MqSpec.Backend jobBackend = migration == null ? specBackend : migration.jobBackend();
-        MqSpec.Backend jobPrevious = migration == null ? null : migration.jobPrevious();
+        MqSpec.Backend logicBackend = swap == null ? specBackend : swap.logicBackend();
+        MqSpec.Backend jobBackend = swap == null ? specBackend : swap.jobBackend();
+        MqSpec.Backend jobPrevious = swap == null ? null : swap.jobPrevious();
         java.util.Set<MqSpec.Backend> sections = new java.util.LinkedHashSet<>();
         sections.add(logicBackend);
         sections.add(jobBackend);
@@ -190,10 +190,10 @@ public final class BrokerConfigRenderer {
         } else {
             a.put("mode", "jwt");
             if (auth.jwt.secretRef != null) {
-                a.put("hs256SecretFile", Mounts.AUTH_DIR + "/" + auth.jwt.secretRef.keyOr(DEFAULT_JWT_SECRET_KEY));
+                a.put("hs256SecretFile", Mounts.AUTH_DIR + "/" + auth.jwt.secretRef.keyOr(AuthSpec.Jwt.DEFAULT_SECRET_KEY));
             } else if (auth.jwt.publicKeySecretRef != null) {
                 a.put("rs256PublicKeyFile",
-                        Mounts.AUTH_DIR + "/" + auth.jwt.publicKeySecretRef.keyOr(DEFAULT_JWT_PUBLIC_KEY));
+                        Mounts.AUTH_DIR + "/" + auth.jwt.publicKeySecretRef.keyOr(AuthSpec.Jwt.DEFAULT_PUBLIC_KEY));
             }
             if (auth.jwt.issuer != null) {
                 a.put("issuer", auth.jwt.issuer);
@@ -210,8 +210,8 @@ public final class BrokerConfigRenderer {
         Map<String, Object> m = new LinkedHashMap<>();
         Map<String, Object> batch = new LinkedHashMap<>();
         JobSpec.RoomBatch rb = job == null ? null : job.roomBatch;
-        batch.put("maxMessages", rb == null || rb.maxMessages == null ? 20 : rb.maxMessages);
-        batch.put("maxDelay", rb == null || rb.maxDelay == null ? "1s" : rb.maxDelay);
+        batch.put("maxMessages", JobSpec.RoomBatch.maxMessagesOf(rb));
+        batch.put("maxDelay", JobSpec.RoomBatch.maxDelayOf(rb));
         m.put("roomBatch", batch);
         Map<String, Object> comets = new LinkedHashMap<>();
         // DNS discovery through the headless Service: works on every API server version and needs no RBAC.
@@ -236,7 +236,7 @@ public final class BrokerConfigRenderer {
                 case nats -> m.put("nats", nats(cluster, mq == null ? null : mq.nats));
                 case redis -> {
                     Map<String, Object> r = new LinkedHashMap<>();
-                    r.put("stream", mq != null && mq.redis != null && mq.redis.stream != null ? mq.redis.stream : "goim-push");
+                    r.put("stream", MqSpec.RedisStreamSpec.streamOf(mq == null ? null : mq.redis));
                     m.put("redis", r);
                 }
             }
@@ -248,7 +248,7 @@ public final class BrokerConfigRenderer {
         Map<String, Object> m = new LinkedHashMap<>();
         // Rendered even when missing so that the broker's validator names the key; the reconciler refuses first.
         m.put("bootstrapServers", k == null ? null : k.bootstrapServers);
-        m.put("topic", k == null || k.topic == null ? "goim-push-topic" : k.topic);
+        m.put("topic", k == null ? MqSpec.KafkaSpec.DEFAULT_TOPIC : k.topicOrDefault());
         boolean tls = k != null && Boolean.TRUE.equals(k.tls);
         boolean sasl = k != null && k.authSecretRef != null;
         Map<String, Object> props = new LinkedHashMap<>();
@@ -256,11 +256,9 @@ public final class BrokerConfigRenderer {
             props.put("security.protocol", (sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT"));
         }
         if (sasl) {
-            MqSpec.SaslMechanism mech = k.authSecretRef.mechanism == null
-                    ? MqSpec.SaslMechanism.SCRAM_SHA_512 : k.authSecretRef.mechanism;
-            props.put("sasl.mechanism", mech.wireName());
+            props.put("sasl.mechanism", k.authSecretRef.mechanismOrDefault().wireName());
             // The username comes from the Secret via the IMCLUSTER__MQ__KAFKA__SASLUSERNAME env override.
-            m.put("saslPasswordFile", Mounts.KAFKA_DIR + "/password");
+            m.put("saslPasswordFile", Mounts.KAFKA_DIR + "/" + MqSpec.KafkaAuth.PASSWORD_KEY);
         }
         if (!props.isEmpty()) {
             m.put("properties", props);
@@ -274,8 +272,8 @@ public final class BrokerConfigRenderer {
                 ? "nats://" + Names.nats(cluster) + ":" + Ports.NATS
                 : n == null ? null : n.url;
         m.put("url", url);
-        m.put("stream", n == null || n.stream == null ? "GOIM" : n.stream);
-        m.put("subject", n == null || n.subject == null ? "goim.push" : n.subject);
+        m.put("stream", n == null ? MqSpec.NatsSpec.DEFAULT_STREAM : n.streamOrDefault());
+        m.put("subject", n == null ? MqSpec.NatsSpec.DEFAULT_SUBJECT : n.subjectOrDefault());
         m.put("mode", "jetstream");
         return m;
     }

@@ -1,6 +1,7 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
@@ -40,11 +41,21 @@ public final class DeploymentModel {
     private DeploymentModel() {
     }
 
+    /** The role's Deployment for the backend swap recorded in the cluster's status, if any. */
+    public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
+                                     OperatorConfig op, ApiCapabilities caps, Integer currentReplicas) {
+        return desired(c, role, config, MigrationState.of(c.getStatus()), op, caps, currentReplicas);
+    }
+
     /**
+     * @param config          the broker config rendered for {@code swap}
+     * @param swap            the backend swap state being applied (null: none); a swap from or to Kafka mounts its
+     *                        credentials
      * @param currentReplicas the live Deployment's replicas, kept when the role is externally scaled; may be null
      */
     public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
-                                     OperatorConfig op, ApiCapabilities caps, Integer currentReplicas) {
+                                     MigrationState swap, OperatorConfig op, ApiCapabilities caps,
+                                     Integer currentReplicas) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec roleSpec = roleSpec(spec, role);
         int replicas = roleSpec.isExternallyScaled() && currentReplicas != null
@@ -72,8 +83,8 @@ public final class DeploymentModel {
                 .withAutomountServiceAccountToken(false) // DNS discovery: the broker never calls the API server
                 .withSecurityContext(PodSecurity.podSecurityContext())
                 .withTerminationGracePeriodSeconds(role == Role.COMET ? 60L : 30L)
-                .withContainers(container(c, role, op, config))
-                .withVolumes(volumes(c, role))
+                .withContainers(container(c, role, op, config, swap))
+                .withVolumes(volumes(c, role, swap))
                 .withAffinity(o.affinity)
                 .withTolerations(o.tolerations)
                 .withNodeSelector(o.nodeSelector)
@@ -128,7 +139,7 @@ public final class DeploymentModel {
     }
 
     private static Container container(PubSubCluster c, Role role, OperatorConfig op,
-                                       BrokerConfigRenderer.Rendered config) {
+                                       BrokerConfigRenderer.Rendered config, MigrationState swap) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec rs = roleSpec(spec, role);
         return new ContainerBuilder()
@@ -137,10 +148,10 @@ public final class DeploymentModel {
                 .withImagePullPolicy(spec.imagePullPolicy == null ? null : spec.imagePullPolicy.name())
                 .withCommand("java", "-jar", Mounts.BROKER_JAR)
                 .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
-                .withEnv(env(c, role, config))
+                .withEnv(env(c, role, config, swap))
                 .withPorts(ports(role))
                 .withResources(rs.resources)
-                .withVolumeMounts(mounts(c, role))
+                .withVolumeMounts(mounts(c, role, swap))
                 .withReadinessProbe(probe("/readyz", 5, 3))
                 .withLivenessProbe(probe("/healthz", 10, 6))
                 .withStartupProbe(probe("/healthz", 2, 60))
@@ -149,7 +160,8 @@ public final class DeploymentModel {
                 .build();
     }
 
-    private static List<EnvVar> env(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config) {
+    private static List<EnvVar> env(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
+                                    MigrationState swap) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(SERVER_ID_ENV)
                 .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
@@ -162,8 +174,8 @@ public final class DeploymentModel {
         if (role != Role.COMET) {
             SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
                     .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
-            SecretRefs.kafkaAuth(c).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
-                    .withNewValueFrom().withNewSecretKeyRef("username", name, false).endValueFrom().build()));
+            SecretRefs.kafkaAuth(c, swap).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
+                    .withNewValueFrom().withNewSecretKeyRef(MqSpec.KafkaAuth.USERNAME_KEY, name, false).endValueFrom().build()));
         }
         // A backend swap: job's mq.backend / mq.previous.backend differ from the shared file's.
         config.env(role).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
@@ -202,7 +214,7 @@ public final class DeploymentModel {
                 .build();
     }
 
-    private static List<VolumeMount> mounts(PubSubCluster c, Role role) {
+    private static List<VolumeMount> mounts(PubSubCluster c, Role role, MigrationState swap) {
         List<VolumeMount> m = new ArrayList<>();
         m.add(new VolumeMountBuilder().withName("config").withMountPath(Mounts.CONFIG_DIR).withReadOnly(true).build());
         m.add(new VolumeMountBuilder().withName("tmp").withMountPath(Mounts.TMP_DIR).build());
@@ -211,7 +223,7 @@ public final class DeploymentModel {
         if (role != Role.JOB && SecretRefs.jwt(c).isPresent()) { // comet checks JWTs on its public gRPC API
             m.add(new VolumeMountBuilder().withName("auth").withMountPath(Mounts.AUTH_DIR).withReadOnly(true).build());
         }
-        if (role != Role.COMET && SecretRefs.kafkaAuth(c).isPresent()) {
+        if (role != Role.COMET && SecretRefs.kafkaAuth(c, swap).isPresent()) {
             m.add(new VolumeMountBuilder().withName("kafka").withMountPath(Mounts.KAFKA_DIR).withReadOnly(true).build());
         }
         if (role == Role.COMET && c.getSpec().tls != null) {
@@ -220,7 +232,7 @@ public final class DeploymentModel {
         return m;
     }
 
-    private static List<Volume> volumes(PubSubCluster c, Role role) {
+    private static List<Volume> volumes(PubSubCluster c, Role role, MigrationState swap) {
         List<Volume> v = new ArrayList<>();
         v.add(new VolumeBuilder().withName("config").withNewConfigMap().withName(Names.config(c))
                 .addNewItem().withKey(Mounts.CONFIG_KEY).withPath(Mounts.CONFIG_KEY).endItem()
@@ -232,7 +244,7 @@ public final class DeploymentModel {
             SecretRefs.jwt(c).ifPresent(ref -> v.add(secretVolume("auth", ref.name())));
         }
         if (role != Role.COMET) {
-            SecretRefs.kafkaAuth(c).ifPresent(name -> v.add(secretVolume("kafka", name)));
+            SecretRefs.kafkaAuth(c, swap).ifPresent(name -> v.add(secretVolume("kafka", name)));
         }
         if (role == Role.COMET && c.getSpec().tls != null) {
             v.add(secretVolume("tls", c.getSpec().tls.secretName));

@@ -4,7 +4,8 @@ import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 
 /**
- * A backend swap in progress, as persisted in {@code status.backend.migration}: from which backend, to which, and
+ * A backend swap in progress, as persisted in {@code status.backend.migration} (the API's name for the swap's record,
+ * hence this class's): from which backend, to which, and
  * the phase. It decides what each role is rendered with, so an operator restart renders exactly what it did before.
  *
  * <table>
@@ -42,14 +43,14 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
 
     public MigrationState {
         if (from == to) {
-            throw new IllegalArgumentException("a migration needs two different backends, got " + from);
+            throw new IllegalArgumentException("a backend swap needs two different backends, got " + from);
         }
         if (phase == Phase.Complete || phase == Phase.Cancelled) {
-            throw new IllegalArgumentException(phase + " is not an in-progress migration");
+            throw new IllegalArgumentException(phase + " is not an in-progress swap");
         }
     }
 
-    /** The in-progress migration recorded in status, or null (none, complete, or an unreadable record). */
+    /** The in-progress swap recorded in status, or null (none, complete, or an unreadable record). */
     public static MigrationState of(PubSubClusterStatus status) {
         if (status == null || status.backend == null || status.backend.migration == null) {
             return null;
@@ -64,7 +65,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         return new MigrationState(from, to, phase);
     }
 
-    static MqSpec.Backend backend(String name) {
+    public static MqSpec.Backend backend(String name) {
         if (name == null) {
             return null;
         }
@@ -95,7 +96,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         return phase == Phase.Finalize ? null : from;
     }
 
-    /** Whether {@code b} takes part (its managed objects stay until the migration is Complete). */
+    /** Whether {@code b} takes part (its managed objects stay until the swap is Complete). */
     public boolean involves(MqSpec.Backend b) {
         return b == from || b == to;
     }

@@ -2,11 +2,10 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 
 import java.util.List;
 
@@ -28,54 +27,28 @@ public final class NatsModel {
      * is not Complete yet. So a swap away from nats removes the StatefulSet only once job has drained it.
      */
     public static boolean runs(PubSubCluster c) {
+        return runs(c, MigrationState.of(c.getStatus()));
+    }
+
+    /** {@link #runs(PubSubCluster)} for the swap state being rendered (null: none). */
+    public static boolean runs(PubSubCluster c, MigrationState swap) {
         if (!managed(c)) {
             return false;
         }
-        MigrationState swap = MigrationState.of(c.getStatus());
         return BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.nats
                 || (swap != null && swap.involves(MqSpec.Backend.nats));
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {
-        String storage = c.getSpec().mq.nats.storage;
-        List<Volume> volumes = storage == null
-                ? List.of(new VolumeBuilder().withName("data").withNewEmptyDir().endEmptyDir().build())
-                : List.of();
-        return new StatefulSetBuilder()
-                .withNewMetadata()
-                    .withName(Names.nats(c))
-                    .withNamespace(c.getMetadata().getNamespace())
-                    .withLabels(Labels.all(c, "nats"))
-                .endMetadata()
-                .withNewSpec()
-                    .withReplicas(1)
-                    .withServiceName(Names.nats(c))
-                    .withNewSelector().withMatchLabels(Labels.selector(c, "nats")).endSelector()
-                    .withVolumeClaimTemplates(storage == null ? List.of() : List.of(RedisModel.pvc(c, storage)))
-                    .withNewTemplate()
-                        .withNewMetadata().withLabels(Labels.all(c, "nats")).endMetadata()
-                        .withNewSpec()
-                            .withAutomountServiceAccountToken(false)
-                            .withSecurityContext(PodSecurity.podSecurityContext(UID))
-                            .addNewContainer()
-                                .withName("nats")
-                                .withImage(op.natsImage())
-                                .withArgs("-js", "-sd", "/data", "-p", String.valueOf(Ports.NATS),
-                                        "-m", String.valueOf(Ports.NATS_MONITOR))
-                                .withPorts(DeploymentModel.port("client", Ports.NATS),
-                                        DeploymentModel.port("monitor", Ports.NATS_MONITOR))
-                                .withNewReadinessProbe().withNewHttpGet().withPath("/healthz?js-enabled-only=true")
-                                    .withPort(new IntOrString("monitor")).endHttpGet().withPeriodSeconds(5)
-                                    .endReadinessProbe()
-                                .withNewLivenessProbe().withNewTcpSocket().withPort(new IntOrString("client"))
-                                    .endTcpSocket().withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
-                                .withSecurityContext(PodSecurity.containerSecurityContext())
-                                .addNewVolumeMount().withName("data").withMountPath("/data").endVolumeMount()
-                            .endContainer()
-                            .withVolumes(volumes)
-                        .endSpec()
-                    .endTemplate()
-                .endSpec()
+        Container nats = new ContainerBuilder()
+                .withName("nats")
+                .withImage(op.natsImage())
+                .withArgs("-js", "-sd", "/data", "-p", String.valueOf(Ports.NATS), "-m", String.valueOf(Ports.NATS_MONITOR))
+                .withPorts(DeploymentModel.port("client", Ports.NATS), DeploymentModel.port("monitor", Ports.NATS_MONITOR))
+                .withNewReadinessProbe().withNewHttpGet().withPath("/healthz?js-enabled-only=true")
+                    .withPort(new IntOrString("monitor")).endHttpGet().withPeriodSeconds(5).endReadinessProbe()
+                .withLivenessProbe(ManagedStatefulSet.tcpLiveness("client"))
                 .build();
+        return ManagedStatefulSet.of(c, Names.nats(c), "nats", UID, c.getSpec().mq.nats.storage, nats, List.of());
     }
 }

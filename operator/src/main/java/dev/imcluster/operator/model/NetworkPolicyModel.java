@@ -29,6 +29,11 @@ public final class NetworkPolicyModel {
     }
 
     public static Map<String, NetworkPolicy> desired(PubSubCluster c) {
+        return desired(c, MigrationState.of(c.getStatus()));
+    }
+
+    /** The policies for the swap state being rendered (null: none): NATS keeps its policy while it takes part. */
+    public static Map<String, NetworkPolicy> desired(PubSubCluster c, MigrationState swap) {
         Map<String, NetworkPolicy> m = new LinkedHashMap<>();
         NetworkPolicyPeer comet = peer(Labels.selector(c, "comet"));
         NetworkPolicyPeer job = peer(Labels.selector(c, "job"));
@@ -44,7 +49,7 @@ public final class NetworkPolicyModel {
         if (RedisModel.managed(c)) {
             m.put("redis", policy(c, "redis", List.of(from(List.of(logic, job), Ports.REDIS))));
         }
-        if (NatsModel.runs(c)) {
+        if (NatsModel.runs(c, swap)) {
             m.put("nats", policy(c, "nats", List.of(from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR))));
         }
         return m;

@@ -2,16 +2,14 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.RedisSpec;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -65,57 +63,19 @@ public final class RedisModel {
         } else {
             args.addAll(List.of("--appendonly", "no", "--save", ""));
         }
-        List<Volume> volumes = new ArrayList<>();
-        volumes.add(new VolumeBuilder().withName("conf").withNewSecret().withSecretName(Names.redisPassword(c))
-                .addNewItem().withKey(CONF_KEY).withPath(CONF_KEY).endItem().withDefaultMode(0440).endSecret().build());
-        if (storage == null) {
-            volumes.add(new VolumeBuilder().withName("data").withNewEmptyDir().endEmptyDir().build());
-        }
-        return new StatefulSetBuilder()
-                .withNewMetadata()
-                    .withName(Names.redis(c))
-                    .withNamespace(c.getMetadata().getNamespace())
-                    .withLabels(Labels.all(c, "redis"))
-                .endMetadata()
-                .withNewSpec()
-                    .withReplicas(1)
-                    .withServiceName(Names.redis(c))
-                    .withNewSelector().withMatchLabels(Labels.selector(c, "redis")).endSelector()
-                    .withVolumeClaimTemplates(storage == null ? List.of() : List.of(pvc(c, storage)))
-                    .withNewTemplate()
-                        .withNewMetadata().withLabels(Labels.all(c, "redis")).endMetadata()
-                        .withNewSpec()
-                            .withAutomountServiceAccountToken(false)
-                            .withSecurityContext(PodSecurity.podSecurityContext(UID))
-                            .addNewContainer()
-                                .withName("redis")
-                                .withImage(op.redisImage())
-                                .withCommand("redis-server")
-                                .withArgs(args)
-                                .withPorts(DeploymentModel.port("redis", Ports.REDIS))
-                                .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString("redis"))
-                                    .endTcpSocket().withPeriodSeconds(5).endReadinessProbe()
-                                .withNewLivenessProbe().withNewTcpSocket().withPort(new IntOrString("redis"))
-                                    .endTcpSocket().withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
-                                .withSecurityContext(PodSecurity.containerSecurityContext())
-                                .addNewVolumeMount().withName("conf").withMountPath("/etc/redis").withReadOnly(true)
-                                    .endVolumeMount()
-                                .addNewVolumeMount().withName("data").withMountPath("/data").endVolumeMount()
-                            .endContainer()
-                            .withVolumes(volumes)
-                        .endSpec()
-                    .endTemplate()
-                .endSpec()
+        Volume conf = new VolumeBuilder().withName("conf").withNewSecret().withSecretName(Names.redisPassword(c))
+                .addNewItem().withKey(CONF_KEY).withPath(CONF_KEY).endItem().withDefaultMode(0440).endSecret().build();
+        Container redis = new ContainerBuilder()
+                .withName("redis")
+                .withImage(op.redisImage())
+                .withCommand("redis-server")
+                .withArgs(args)
+                .withPorts(DeploymentModel.port("redis", Ports.REDIS))
+                .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString("redis"))
+                    .endTcpSocket().withPeriodSeconds(5).endReadinessProbe()
+                .withLivenessProbe(ManagedStatefulSet.tcpLiveness("redis"))
+                .addNewVolumeMount().withName("conf").withMountPath("/etc/redis").withReadOnly(true).endVolumeMount()
                 .build();
-    }
-
-    static PersistentVolumeClaim pvc(PubSubCluster c, String storage) {
-        return new PersistentVolumeClaimBuilder()
-                .withNewMetadata().withName("data").endMetadata()
-                .withNewSpec()
-                    .withAccessModes("ReadWriteOnce")
-                    .withNewResources().addToRequests("storage", new Quantity(storage)).endResources()
-                .endSpec()
-                .build();
+        return ManagedStatefulSet.of(c, Names.redis(c), "redis", UID, storage, redis, List.of(conf));
     }
 }

@@ -34,8 +34,12 @@ public final class SecretRefs {
 
     /** The Kafka SASL Secret's name, when kafka is the backend and has auth. */
     public static Optional<String> kafkaAuth(PubSubCluster c) {
+        return kafkaAuth(c, MigrationState.of(c.getStatus()));
+    }
+
+    /** {@link #kafkaAuth(PubSubCluster)} for the swap state being rendered (null: none). */
+    public static Optional<String> kafkaAuth(PubSubCluster c, MigrationState swap) {
         MqSpec mq = c.getSpec().mq;
-        MigrationState swap = MigrationState.of(c.getStatus());
         boolean kafkaUsed = mq != null && (mq.backend == MqSpec.Backend.kafka
                 || (swap != null && swap.involves(MqSpec.Backend.kafka))); // a swap from kafka still reads it
         if (!kafkaUsed || mq.kafka == null || mq.kafka.authSecretRef == null) {
@@ -52,11 +56,11 @@ public final class SecretRefs {
         }
         if (auth.jwt.secretRef != null) {
             return Optional.of(new Ref("spec.auth.jwt.secretRef", auth.jwt.secretRef.name,
-                    auth.jwt.secretRef.keyOr(BrokerConfigRenderer.DEFAULT_JWT_SECRET_KEY)));
+                    auth.jwt.secretRef.keyOr(AuthSpec.Jwt.DEFAULT_SECRET_KEY)));
         }
         if (auth.jwt.publicKeySecretRef != null) {
             return Optional.of(new Ref("spec.auth.jwt.publicKeySecretRef", auth.jwt.publicKeySecretRef.name,
-                    auth.jwt.publicKeySecretRef.keyOr(BrokerConfigRenderer.DEFAULT_JWT_PUBLIC_KEY)));
+                    auth.jwt.publicKeySecretRef.keyOr(AuthSpec.Jwt.DEFAULT_PUBLIC_KEY)));
         }
         return Optional.empty();
     }
@@ -84,8 +88,8 @@ public final class SecretRefs {
             redisPassword(c).ifPresent(refs::add);
         }
         kafkaAuth(c).ifPresent(name -> {
-            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "username"));
-            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, "password"));
+            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.USERNAME_KEY));
+            refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.PASSWORD_KEY));
         });
         jwt(c).ifPresent(refs::add);
         if (!generatedInternalToken(c)) {

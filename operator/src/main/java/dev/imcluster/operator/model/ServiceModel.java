@@ -28,11 +28,17 @@ public final class ServiceModel {
                         port("grpc", Ports.COMET_PUBSUB_GRPC)));
     }
 
-    /** Headless comet Service: job resolves its A records to reach every ready comet's internal gRPC. */
+    /**
+     * Headless comet Service: job resolves its A records to reach every running comet's internal gRPC. Unready
+     * comets are published too: readiness means "accepts new clients" (it drops while logic is unreachable), and
+     * a comet that already holds clients must keep receiving their messages.
+     */
     public static Service cometHeadless(PubSubCluster c) {
-        return service(c, Names.cometHeadless(c), "comet", Labels.selector(c, "comet"), null, "ClusterIP", true,
-                List.of(port("internal-grpc", Ports.COMET_GRPC), port("tcp", Ports.COMET_TCP),
+        Service headless = service(c, Names.cometHeadless(c), "comet", Labels.selector(c, "comet"), null,
+                "ClusterIP", true, List.of(port("internal-grpc", Ports.COMET_GRPC), port("tcp", Ports.COMET_TCP),
                         port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
+        headless.getSpec().setPublishNotReadyAddresses(true);
+        return headless;
     }
 
     /** logic: goim's HTTP push API and gRPC (comets, and PubSubService.Publish). */

@@ -7,6 +7,7 @@ public final class ConditionTypes {
     public static final String DEGRADED = "Degraded";
     public static final String SPEC_VALID = "SpecValid";
     public static final String BACKEND_READY = "BackendReady";
+    /** True while a backend swap runs (the API keeps the name Migrating: condition types are user-visible). */
     public static final String MIGRATING = "Migrating";
     public static final String PAUSED = "Paused";
 

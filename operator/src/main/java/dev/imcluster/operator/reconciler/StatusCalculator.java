@@ -4,16 +4,22 @@ import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.RoleStatus;
+import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
+import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.EndpointsModel;
+import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
 import dev.imcluster.operator.model.Role;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +38,25 @@ final class StatusCalculator {
         Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats) {
             this(deployments, redis, nats, null);
         }
+
+        /** What the reconciler's informers hold for this cluster. */
+        static Observed from(PubSubCluster c, Context<PubSubCluster> context) {
+            Map<String, Deployment> byName = new HashMap<>();
+            context.getSecondaryResources(Deployment.class).forEach(d -> byName.put(d.getMetadata().getName(), d));
+            Map<Role, Deployment> deployments = new EnumMap<>(Role.class);
+            for (Role role : Role.values()) {
+                Deployment d = byName.get(Names.role(c, role));
+                if (d != null) {
+                    deployments.put(role, d);
+                }
+            }
+            Map<String, StatefulSet> sets = new HashMap<>();
+            context.getSecondaryResources(StatefulSet.class).forEach(s -> sets.put(s.getMetadata().getName(), s));
+            Service cometService = context.getSecondaryResources(Service.class).stream()
+                    .filter(s -> Names.role(c, Role.COMET).equals(s.getMetadata().getName())).findFirst().orElse(null);
+            return new Observed(deployments, Optional.ofNullable(sets.get(Names.redis(c))),
+                    Optional.ofNullable(sets.get(Names.nats(c))), EndpointsModel.loadBalancerHost(cometService));
+        }
     }
 
     /** Why owned objects were not reconciled this time, if they were not. */
@@ -39,18 +64,38 @@ final class StatusCalculator {
         static Gate open() {
             return new Gate(List.of(), null);
         }
+
+        /** Nothing stops the reconciliation of owned objects. */
+        boolean isOpen() {
+            return specProblems.isEmpty() && pausedBy == null;
+        }
+    }
+
+    /** status.warnings: what this API server lacks that the spec would use. */
+    static List<String> warnings(PubSubCluster c, ApiCapabilities caps) {
+        List<String> w = new ArrayList<>();
+        if (!caps.policyV1()) {
+            w.add("policy/v1 is not served by this API server (Kubernetes before 1.21): the PodDisruptionBudgets use "
+                    + "policy/v1beta1.");
+        }
+        if (c.getSpec().metrics != null && c.getSpec().metrics.serviceMonitor == MetricsSpec.ServiceMonitorMode.enabled
+                && !caps.serviceMonitorCrd()) {
+            w.add("spec.metrics.serviceMonitor is enabled but the monitoring.coreos.com/v1 ServiceMonitor CRD is not "
+                    + "installed; the pods carry prometheus.io annotations instead.");
+        }
+        return w;
     }
 
     private StatusCalculator() {
     }
 
     static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now) {
-        return next(c, observed, gate, warnings, now, BackendMigration.hold(c));
+        return next(c, observed, gate, warnings, now, BackendSwap.hold(c));
     }
 
-    /** {@code migration}: status.backend and the Migrating condition, from {@link BackendMigration}. */
+    /** {@code swap}: status.backend and the Migrating condition, from {@link BackendSwap}. */
     static PubSubClusterStatus next(PubSubCluster c, Observed observed, Gate gate, List<String> warnings, String now,
-                                    BackendMigration.Step migration) {
+                                    BackendSwap.Step swap) {
         PubSubClusterStatus old = c.getStatus() == null ? new PubSubClusterStatus() : c.getStatus();
         long generation = c.getMetadata().getGeneration() == null ? 0 : c.getMetadata().getGeneration();
         ConditionSet cs = new ConditionSet(old.conditions, generation, now);
@@ -62,9 +107,9 @@ final class StatusCalculator {
         boolean allReady = true;
         for (Role role : Role.values()) {
             Deployment d = observed.deployments().get(role);
-            RoleStatus rs = roleStatus(d);
+            RoleStatus rs = Rollouts.roleStatus(d);
             roles.put(role, rs);
-            if (!rolledOut(d)) {
+            if (!Rollouts.rolledOut(d)) {
                 allReady = false;
                 notReady.add(role.id() + " " + (d == null ? "not created" : rs.ready + " ready"));
             }
@@ -102,7 +147,7 @@ final class StatusCalculator {
             cs.set(DEGRADED, false, "AsExpected", "No role reports a failure.");
         }
 
-        backend(c, s, cs, observed, roles, migration);
+        backend(c, s, cs, observed, roles, swap);
 
         s.conditions = cs.build();
         s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : !failures.isEmpty() ? PHASE_DEGRADED
@@ -111,30 +156,6 @@ final class StatusCalculator {
         s.clientAuth = EndpointsModel.clientAuth(c);
         s.warnings = warnings == null || warnings.isEmpty() ? null : List.copyOf(warnings);
         return s;
-    }
-
-    static RoleStatus roleStatus(Deployment d) {
-        if (d == null) {
-            return new RoleStatus(0, 0);
-        }
-        int desired = d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-        int ready = d.getStatus() == null || d.getStatus().getReadyReplicas() == null
-                ? 0 : d.getStatus().getReadyReplicas();
-        return new RoleStatus(desired, ready);
-    }
-
-    /** The Deployment controller has seen the latest spec and every desired pod is updated and ready. */
-    static boolean rolledOut(Deployment d) {
-        if (d == null || d.getStatus() == null) {
-            return false;
-        }
-        int desired = roleStatus(d).replicas;
-        var st = d.getStatus();
-        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
-        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
-        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
-        int ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
-        return observedLatest && updated >= desired && ready >= desired;
     }
 
     private static List<String> failures(Observed observed) {
@@ -155,23 +176,24 @@ final class StatusCalculator {
     }
 
     private static void backend(PubSubCluster c, PubSubClusterStatus s, ConditionSet cs, Observed observed,
-                                Map<Role, RoleStatus> roles, BackendMigration.Step migration) {
-        PubSubClusterStatus.BackendStatus b = migration.backend();
+                                Map<Role, RoleStatus> roles, BackendSwap.Step swap) {
+        PubSubClusterStatus.BackendStatus b = swap.backend();
         MqSpec.Backend desired = MqSpec.Backend.valueOf(b.active);
         boolean brokersReady = roles.get(Role.LOGIC).fullyReady() && roles.get(Role.JOB).fullyReady()
-                && rolledOut(observed.deployments().get(Role.LOGIC)) && rolledOut(observed.deployments().get(Role.JOB));
+                && Rollouts.rolledOut(observed.deployments().get(Role.LOGIC))
+                && Rollouts.rolledOut(observed.deployments().get(Role.JOB));
         s.backend = b;
-        cs.set(MIGRATING, migration.migrating(), migration.reason(), migration.message());
+        cs.set(MIGRATING, swap.inProgress(), swap.reason(), swap.message());
 
         List<String> waiting = new ArrayList<>();
         if (RedisModel.managed(c)) {
             statefulSetReady(observed.redis(), "managed Redis", waiting);
         }
-        if (NatsModel.runs(c)) {
+        if (NatsModel.runs(c, swap.state())) {
             statefulSetReady(observed.nats(), "managed NATS", waiting);
         }
         boolean external = !RedisModel.managed(c) || desired == MqSpec.Backend.kafka
-                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c));
+                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c, swap.state()));
         if (!waiting.isEmpty()) {
             cs.set(BACKEND_READY, false, "ManagedBackendNotReady", String.join(", ", waiting) + " not ready.");
         } else if (external && !brokersReady) {

@@ -42,6 +42,9 @@ class ObjectModelsTest {
         assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");
         assertThat(headless.getSpec().getPorts()).extracting(ServicePort::getPort).contains(3109);
         assertThat(headless.getSpec().getSelector()).isEqualTo(Labels.selector(QUICK, "comet"));
+        // job must keep reaching comets that turned unready (logic unreachable) while they hold clients
+        assertThat(headless.getSpec().getPublishNotReadyAddresses()).isTrue();
+        assertThat(external.getSpec().getPublishNotReadyAddresses()).isNull();
         Service logic = ServiceModel.logic(QUICK);
         assertThat(logic.getSpec().getPorts()).extracting(ServicePort::getPort).containsExactly(3111, 3119);
         for (Service s : new Service[]{external, headless, logic, ServiceModel.metrics(QUICK), ServiceModel.redis(QUICK),

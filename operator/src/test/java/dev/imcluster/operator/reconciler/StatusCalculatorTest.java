@@ -108,13 +108,13 @@ class StatusCalculatorTest {
     }
 
     @Test
-    void theMigrationStepDecidesTheBackendStatusAndTheMigratingCondition() {
+    void theSwapStepDecidesTheBackendStatusAndTheMigratingCondition() {
         PubSubCluster c = Examples.load("kafka.yaml");
         PubSubClusterStatus before = new PubSubClusterStatus();
         before.backend = new PubSubClusterStatus.BackendStatus();
         before.backend.active = "redis";
         c.setStatus(before);
-        BackendMigration.Step step = BackendMigration.advance(c, java.util.Map.of(), (st, h) -> null, T0);
+        BackendSwap.Step step = BackendSwap.advance(c, java.util.Map.of(), (st, h) -> null, T0);
         PubSubClusterStatus s = StatusCalculator.next(c, observed(deployment(2, 2, 1, 1), deployment(2, 2, 1, 1),
                 deployment(2, 2, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0, step);
         assertThat(s.backend.active).isEqualTo("redis"); // logic still publishes to redis in DualConsume

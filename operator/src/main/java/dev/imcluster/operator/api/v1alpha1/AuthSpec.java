@@ -21,10 +21,14 @@ public class AuthSpec {
     @ValidationRule(value = "has(self.secretRef) != has(self.publicKeySecretRef)",
             message = "auth.jwt needs exactly one of secretRef (HS256) and publicKeySecretRef (RS256)")
     public static class Jwt {
-        @JsonPropertyDescription("HS256 shared secret (key default: 'secret').")
+        /** The Secret keys read when secretRef / publicKeySecretRef name none. */
+        public static final String DEFAULT_SECRET_KEY = "secret";
+        public static final String DEFAULT_PUBLIC_KEY = "public.pem";
+
+        @JsonPropertyDescription("HS256 shared secret (key default: '" + DEFAULT_SECRET_KEY + "').")
         public SecretKeyRef secretRef;
 
-        @JsonPropertyDescription("RS256 public key in PEM (key default: 'public.pem').")
+        @JsonPropertyDescription("RS256 public key in PEM (key default: '" + DEFAULT_PUBLIC_KEY + "').")
         public SecretKeyRef publicKeySecretRef;
 
         @JsonPropertyDescription("Required 'iss' claim, if set.")

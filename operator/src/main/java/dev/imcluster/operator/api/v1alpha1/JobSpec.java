@@ -28,16 +28,29 @@ public class JobSpec extends RoleSpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class RoomBatch {
+        public static final int DEFAULT_MAX_MESSAGES = 20;
+        public static final String DEFAULT_MAX_DELAY = "1s";
+
         @JsonPropertyDescription("Up to this many messages go into one frame.")
         @Min(1)
         @Max(10000)
-        @Default("20")
+        @Default("" + DEFAULT_MAX_MESSAGES)
         public Integer maxMessages;
 
         @JsonPropertyDescription("A batch waits at most this long for more messages (a duration such as 1s or 200ms).")
         @Pattern(Durations.PATTERN)
         @io.fabric8.generator.annotation.Size(max = Durations.MAX_LENGTH)
-        @Default("1s")
+        @Default(DEFAULT_MAX_DELAY)
         public String maxDelay;
+
+        /** maxMessages of {@code batch} (null: every default). */
+        public static int maxMessagesOf(RoomBatch batch) {
+            return batch == null || batch.maxMessages == null ? DEFAULT_MAX_MESSAGES : batch.maxMessages;
+        }
+
+        /** maxDelay of {@code batch} (null: every default). */
+        public static String maxDelayOf(RoomBatch batch) {
+            return batch == null || batch.maxDelay == null ? DEFAULT_MAX_DELAY : batch.maxDelay;
+        }
     }
 }

@@ -37,35 +37,54 @@ public class MqSpec {
         @Size(max = 4096)
         public String bootstrapServers;
 
+        public static final String DEFAULT_TOPIC = "goim-push-topic";
+
         @JsonPropertyDescription("Topic of push messages.")
-        @Default("goim-push-topic")
+        @Default(DEFAULT_TOPIC)
         @Pattern("^[a-zA-Z0-9._-]{1,249}$")
         public String topic;
 
         @JsonPropertyDescription("Connect to Kafka over TLS.")
         public Boolean tls;
 
-        @JsonPropertyDescription("SASL credentials: a Secret with keys 'username' and 'password'.")
+        @JsonPropertyDescription("SASL credentials: a Secret with keys '" + KafkaAuth.USERNAME_KEY + "' and '"
+                + KafkaAuth.PASSWORD_KEY + "'.")
         public KafkaAuth authSecretRef;
+
+        public String topicOrDefault() {
+            return topic == null ? DEFAULT_TOPIC : topic;
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class KafkaAuth {
-        @JsonPropertyDescription("Name of the Secret (keys 'username' and 'password') in the cluster's namespace.")
+        /** The keys of the SASL Secret. */
+        public static final String USERNAME_KEY = "username";
+        public static final String PASSWORD_KEY = "password";
+
+        @JsonPropertyDescription("Name of the Secret (keys '" + USERNAME_KEY + "' and '" + PASSWORD_KEY + "') in the "
+                + "cluster's namespace.")
         @io.fabric8.generator.annotation.Required
         @Pattern(Patterns.DNS_SUBDOMAIN)
         @Size(max = Patterns.NAME_MAX)
         public String name;
 
         @JsonPropertyDescription("SASL mechanism.")
-        @Default("SCRAM-SHA-512")
+        @Default(SaslMechanism.DEFAULT_WIRE_NAME)
         public SaslMechanism mechanism;
+
+        public SaslMechanism mechanismOrDefault() {
+            return mechanism == null ? SaslMechanism.SCRAM_SHA_512 : mechanism;
+        }
     }
 
     public enum SaslMechanism {
         @com.fasterxml.jackson.annotation.JsonProperty("PLAIN") PLAIN,
         @com.fasterxml.jackson.annotation.JsonProperty("SCRAM-SHA-256") SCRAM_SHA_256,
-        @com.fasterxml.jackson.annotation.JsonProperty("SCRAM-SHA-512") SCRAM_SHA_512;
+        @com.fasterxml.jackson.annotation.JsonProperty(SaslMechanism.DEFAULT_WIRE_NAME) SCRAM_SHA_512;
+
+        /** The default, SCRAM_SHA_512, as the CRD spells it. */
+        public static final String DEFAULT_WIRE_NAME = "SCRAM-SHA-512";
 
         public String wireName() {
             return name().replace('_', '-');
@@ -90,14 +109,17 @@ public class MqSpec {
         @Size(max = 64)
         public String storage;
 
+        public static final String DEFAULT_STREAM = "GOIM";
+        public static final String DEFAULT_SUBJECT = "goim.push";
+
         @JsonPropertyDescription("JetStream stream name.")
-        @Default("GOIM")
+        @Default(DEFAULT_STREAM)
         @Pattern("^[A-Za-z0-9_-]+$")
         @Size(max = 255)
         public String stream;
 
         @JsonPropertyDescription("Subject of push messages.")
-        @Default("goim.push")
+        @Default(DEFAULT_SUBJECT)
         @Pattern("^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$")
         @Size(max = 255)
         public String subject;
@@ -105,14 +127,29 @@ public class MqSpec {
         public boolean isManaged() {
             return Boolean.TRUE.equals(managed);
         }
+
+        public String streamOrDefault() {
+            return stream == null ? DEFAULT_STREAM : stream;
+        }
+
+        public String subjectOrDefault() {
+            return subject == null ? DEFAULT_SUBJECT : subject;
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class RedisStreamSpec {
+        public static final String DEFAULT_STREAM = "goim-push";
+
         @JsonPropertyDescription("Stream key.")
-        @Default("goim-push")
+        @Default(DEFAULT_STREAM)
         @Pattern("^\\S+$")
         @Size(max = 255)
         public String stream;
+
+        /** The stream key of {@code spec} (null: every default). */
+        public static String streamOf(RedisStreamSpec spec) {
+            return spec == null || spec.stream == null ? DEFAULT_STREAM : spec.stream;
+        }
     }
 }

@@ -29,11 +29,11 @@ public final class Conditions {
         }
     }
 
-    /** The operator runs NATS. */
+    /** The operator runs NATS (for the swap state this reconciliation renders). */
     public static class ManagedNats implements Condition<Object, PubSubCluster> {
         @Override
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
-            return NatsModel.runs(p);
+            return NatsModel.runs(p, ReconcileInputs.of(c).swap());
         }
     }
 

@@ -26,7 +26,8 @@ public abstract class RoleDeploymentDependent extends NamedDependent<Deployment>
         ReconcileInputs in = ReconcileInputs.of(context);
         Integer current = getSecondaryResource(primary, context)
                 .map(d -> d.getSpec() == null ? null : d.getSpec().getReplicas()).orElse(null);
-        return DeploymentModel.desired(primary, role, in.config(), in.operator(), in.capabilities(), current);
+        return DeploymentModel.desired(primary, role, in.config(), in.swap(), in.operator(), in.capabilities(),
+                current);
     }
 
     public static class Comet extends RoleDeploymentDependent {

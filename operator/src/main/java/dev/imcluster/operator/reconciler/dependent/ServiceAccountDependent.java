@@ -1,28 +1,16 @@
 package dev.imcluster.operator.reconciler.dependent;
 
-import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.Labels;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.ServiceAccountModel;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /** The broker pods' ServiceAccount (no Role: DNS discovery needs no API access). */
 @KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
-public class ServiceAccountDependent extends NamedDependent<ServiceAccount> {
+public class ServiceAccountDependent extends NamedDependent.Of<ServiceAccount> {
     public ServiceAccountDependent() {
-        super(ServiceAccount.class);
-    }
-
-    @Override
-    protected String objectName(PubSubCluster primary) {
-        return Names.serviceAccount(primary);
-    }
-
-    @Override
-    protected ServiceAccount desired(PubSubCluster primary, Context<PubSubCluster> context) {
-        return ServiceAccountModel.desired(primary);
+        super(ServiceAccount.class, Names::serviceAccount, (p, c) -> ServiceAccountModel.desired(p));
     }
 }

@@ -7,6 +7,8 @@ import dev.imcluster.operator.model.ServiceModel;
 import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
+import java.util.function.Function;
+
 /**
  * The Services, all sharing the reconciler's Service informer.
  *
@@ -22,10 +24,13 @@ public final class ServiceDependents {
     private ServiceDependents() {
     }
 
-    /** A Service dependent: created without JOSDK's resourceVersion precondition (see above). */
-    abstract static class ServiceDependent extends NamedDependent<Service> {
-        ServiceDependent() {
-            super(Service.class);
+    /**
+     * A Service dependent: created without JOSDK's resourceVersion precondition (see above); named and built by
+     * the two functions each subclass passes (JOSDK instantiates dependents by class, hence a class per Service).
+     */
+    abstract static class ServiceDependent extends NamedDependent.Of<Service> {
+        ServiceDependent(Function<PubSubCluster, String> name, Function<PubSubCluster, Service> model) {
+            super(Service.class, name, (p, c) -> model.apply(p));
         }
 
         @Override
@@ -39,74 +44,38 @@ public final class ServiceDependents {
     }
 
     public static class CometExternal extends ServiceDependent {
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return Names.role(p, Role.COMET);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return ServiceModel.cometExternal(p);
+        public CometExternal() {
+            super(p -> Names.role(p, Role.COMET), ServiceModel::cometExternal);
         }
     }
 
     public static class CometHeadless extends ServiceDependent {
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return Names.cometHeadless(p);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return ServiceModel.cometHeadless(p);
+        public CometHeadless() {
+            super(Names::cometHeadless, ServiceModel::cometHeadless);
         }
     }
 
     public static class Logic extends ServiceDependent {
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return Names.role(p, Role.LOGIC);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return ServiceModel.logic(p);
+        public Logic() {
+            super(p -> Names.role(p, Role.LOGIC), ServiceModel::logic);
         }
     }
 
     public static class Metrics extends ServiceDependent {
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return Names.metrics(p);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return ServiceModel.metrics(p);
+        public Metrics() {
+            super(Names::metrics, ServiceModel::metrics);
         }
     }
 
     public static class Redis extends ServiceDependent {
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return Names.redis(p);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return ServiceModel.redis(p);
+        public Redis() {
+            super(Names::redis, ServiceModel::redis);
         }
     }
 
     public static class Nats extends ServiceDependent {
-        @Override
-        protected String objectName(PubSubCluster p) {
-            return Names.nats(p);
-        }
-
-        @Override
-        protected Service desired(PubSubCluster p, Context<PubSubCluster> context) {
-            return ServiceModel.nats(p);
+        public Nats() {
+            super(Names::nats, ServiceModel::nats);
         }
     }
 }

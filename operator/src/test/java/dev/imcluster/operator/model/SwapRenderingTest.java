@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What each role is rendered with in each phase of a backend swap (redis to kafka), read back through the broker's
  * own ConfigLoader with the role's env overrides, and which roles each phase rolls (hash changes).
  */
-class MigrationRenderingTest {
+class SwapRenderingTest {
 
     private static PubSubCluster cluster(MqSpec.Backend backend) {
         PubSubCluster c = Examples.load("quickstart.yaml");

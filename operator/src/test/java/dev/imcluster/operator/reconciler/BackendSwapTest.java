@@ -18,14 +18,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The swap state machine on its own: phases, what each waits for, edits during a swap, and idempotence. */
-class BackendMigrationTest {
+class BackendSwapTest {
 
     private final PubSubCluster c = Examples.load("quickstart.yaml");
     private final Map<Role, Deployment> live = new EnumMap<>(Role.class);
     private DrainProbe.Report drain = new DrainProbe.Report(false, "lag 7 on redis");
     private final AtomicInteger probes = new AtomicInteger();
 
-    BackendMigrationTest() {
+    BackendSwapTest() {
         c.getSpec().mq.kafka = new MqSpec.KafkaSpec();
         c.getSpec().mq.kafka.bootstrapServers = "kafka:9092";
         c.getSpec().mq.nats = new MqSpec.NatsSpec();
@@ -36,8 +36,8 @@ class BackendMigrationTest {
     }
 
     /** One reconciliation: advance, persist in status (as the reconciler does), "apply" nothing. */
-    private BackendMigration.Step reconcile(String now) {
-        BackendMigration.Step step = BackendMigration.advance(c, live, (state, hash) -> {
+    private BackendSwap.Step reconcile(String now) {
+        BackendSwap.Step step = BackendSwap.advance(c, live, (state, hash) -> {
             probes.incrementAndGet();
             return drain;
         }, now);
@@ -66,12 +66,12 @@ class BackendMigrationTest {
     void aSwapWalksEveryPhaseAndWaitsForEachRolloutAndTheDrain() {
         rollOut(Role.JOB);
         rollOut(Role.LOGIC);
-        assertThat(reconcile("t0").migrating()).isFalse();
+        assertThat(reconcile("t0").inProgress()).isFalse();
 
         c.getSpec().mq.backend = MqSpec.Backend.kafka;
-        BackendMigration.Step s = reconcile("t1");
+        BackendSwap.Step s = reconcile("t1");
         assertThat(phase()).isEqualTo("DualConsume");
-        assertThat(s.events()).extracting(BackendMigration.Event::reason)
+        assertThat(s.events()).extracting(BackendSwap.Event::reason)
                 .containsExactly("BackendChanged", "MigrationDualConsume");
         assertThat(c.getStatus().backend.active).isEqualTo("redis");
         assertThat(c.getStatus().backend.previous).isEqualTo("redis");
@@ -110,8 +110,8 @@ class BackendMigrationTest {
         rollOut(Role.JOB);
         s = reconcile("t9");
         assertThat(phase()).isEqualTo("Complete");
-        assertThat(s.migrating()).isFalse();
-        assertThat(s.events()).extracting(BackendMigration.Event::reason).containsExactly("MigrationComplete");
+        assertThat(s.inProgress()).isFalse();
+        assertThat(s.events()).extracting(BackendSwap.Event::reason).containsExactly("MigrationComplete");
         assertThat(c.getStatus().backend.active).isEqualTo("kafka");
         assertThat(c.getStatus().backend.previous).isEqualTo("redis");
         assertThat(c.getStatus().backend.migration.completedAt).isEqualTo("t9");
@@ -134,8 +134,8 @@ class BackendMigrationTest {
         assertThat(phase()).isEqualTo("SwitchPublish"); // some logic pods may already publish to kafka
 
         c.getSpec().mq.backend = MqSpec.Backend.redis;
-        BackendMigration.Step s = reconcile("t3");
-        assertThat(s.events()).extracting(BackendMigration.Event::reason).containsExactly("MigrationReverted");
+        BackendSwap.Step s = reconcile("t3");
+        assertThat(s.events()).extracting(BackendSwap.Event::reason).containsExactly("MigrationReverted");
         assertThat(c.getStatus().backend.migration.from).isEqualTo("kafka");
         assertThat(c.getStatus().backend.migration.to).isEqualTo("redis");
         assertThat(phase()).isEqualTo("SwitchPublish");
@@ -166,10 +166,10 @@ class BackendMigrationTest {
         assertThat(phase()).isEqualTo("DualConsume");
 
         c.getSpec().mq.backend = MqSpec.Backend.redis;
-        BackendMigration.Step s = reconcile("t2");
-        assertThat(s.events()).extracting(BackendMigration.Event::reason).containsExactly("MigrationReverted");
+        BackendSwap.Step s = reconcile("t2");
+        assertThat(s.events()).extracting(BackendSwap.Event::reason).containsExactly("MigrationReverted");
         assertThat(s.events().get(0).message()).contains("logic never published to kafka");
-        assertThat(s.migrating()).isFalse();
+        assertThat(s.inProgress()).isFalse();
         assertThat(s.state()).isNull(); // job renders redis alone again
         assertThat(phase()).isEqualTo("Cancelled");
         assertThat(c.getStatus().backend.active).isEqualTo("redis");
@@ -207,8 +207,8 @@ class BackendMigrationTest {
 
         // DualConsume: logic never published to kafka, so the swap can go to nats instead
         c.getSpec().mq.backend = MqSpec.Backend.nats;
-        BackendMigration.Step s = reconcile("t2");
-        assertThat(s.events()).extracting(BackendMigration.Event::reason).containsExactly("MigrationRetargeted");
+        BackendSwap.Step s = reconcile("t2");
+        assertThat(s.events()).extracting(BackendSwap.Event::reason).containsExactly("MigrationRetargeted");
         assertThat(c.getStatus().backend.migration.from).isEqualTo("redis");
         assertThat(c.getStatus().backend.migration.to).isEqualTo("nats");
         assertThat(phase()).isEqualTo("DualConsume");
@@ -241,8 +241,8 @@ class BackendMigrationTest {
     @Test
     void aNewClusterStartsSettledOnItsBackend() {
         c.setStatus(null);
-        BackendMigration.Step s = reconcile("t0");
-        assertThat(s.migrating()).isFalse();
+        BackendSwap.Step s = reconcile("t0");
+        assertThat(s.inProgress()).isFalse();
         assertThat(s.backend().active).isEqualTo("redis");
         assertThat(s.state()).isNull();
     }

@@ -1,0 +1,107 @@
+package dev.imcluster.broker.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.internal.RoomMessage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The batching rules of one room: a quiet room sends at once, a busy one at most one timed batch per maxDelay. */
+class RoomBatcherTest {
+
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final List<List<String>> sent = new CopyOnWriteArrayList<>();
+    private final List<Long> sentAt = new CopyOnWriteArrayList<>();
+    private RoomBatcher batcher;
+
+    @AfterEach
+    void stop() {
+        batcher.close();
+        timer.shutdownNow();
+    }
+
+    private void start(int maxMessages, Duration maxDelay) {
+        batcher = new RoomBatcher(maxMessages, maxDelay, Duration.ofMinutes(5), timer, req -> {
+            sent.add(req.getMessagesList().stream().map(m -> m.getBody().toStringUtf8()).toList());
+            sentAt.add(System.nanoTime());
+            return CompletableFuture.completedFuture(null);
+        }, new SimpleMeterRegistry());
+    }
+
+    private CompletableFuture<Void> add(String room, String body) {
+        return batcher.add(room, RoomMessage.newBuilder().setMsgId(body).setBody(ByteString.copyFromUtf8(body)).build());
+    }
+
+    @Test
+    void aQuietRoomSendsItsMessageAtOnceWithoutWaitingForMaxDelay() {
+        start(20, Duration.ofMinutes(10));
+        CompletableFuture<Void> first = add("live://1", "m1");
+        // Done long before the 10 minutes a goim batch would wait.
+        await().atMost(Duration.ofSeconds(30)).until(first::isDone);
+        assertThat(sent).containsExactly(List.of("m1"));
+        // Another room is quiet too.
+        await().atMost(Duration.ofSeconds(30)).until(add("live://2", "n1")::isDone);
+        assertThat(sent).containsExactly(List.of("m1"), List.of("n1"));
+    }
+
+    @Test
+    void whatFollowsWithinMaxDelayIsBatchedUntilMaxDelayAfterTheLastSend() {
+        Duration maxDelay = Duration.ofSeconds(2); // long enough that m2 and m3 surely come within it
+        start(20, maxDelay);
+        add("live://1", "m1").join();
+        CompletableFuture<Void> second = add("live://1", "m2");
+        CompletableFuture<Void> third = add("live://1", "m3");
+        await().atMost(Duration.ofSeconds(30)).until(() -> second.isDone() && third.isDone());
+        assertThat(sent).containsExactly(List.of("m1"), List.of("m2", "m3"));
+        // A timer never fires early: the batch waited for the rest of maxDelay after the first send.
+        assertThat(sentAt.get(1) - sentAt.get(0)).isGreaterThanOrEqualTo(maxDelay.toNanos() - 1_000_000);
+    }
+
+    @Test
+    void aFullBatchGoesOutWithoutWaiting() {
+        start(3, Duration.ofMinutes(10));
+        add("live://1", "m1").join();
+        CompletableFuture<Void> full = add("live://1", "m2");
+        add("live://1", "m3");
+        add("live://1", "m4");
+        await().atMost(Duration.ofSeconds(30)).until(full::isDone);
+        assertThat(sent).containsExactly(List.of("m1"), List.of("m2", "m3", "m4"));
+    }
+
+    @Test
+    void aRoomQuietForMaxDelayAgainSendsAtOnce() throws Exception {
+        Duration maxDelay = Duration.ofMillis(300);
+        start(20, maxDelay);
+        add("live://1", "m1").join();
+        Thread.sleep(maxDelay.toMillis() + 100); // the room goes quiet
+        CompletableFuture<Void> again = add("live://1", "m2");
+        CompletableFuture<Void> next = add("live://1", "m3");
+        await().atMost(Duration.ofSeconds(30)).until(() -> again.isDone() && next.isDone());
+        // m2 went alone, at once; m3 waited for the next timed batch.
+        assertThat(sent).containsExactly(List.of("m1"), List.of("m2"), List.of("m3"));
+    }
+
+    @Test
+    void zeroMaxDelayStillBatchesWhatArrivesDuringASend() {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        batcher = new RoomBatcher(20, Duration.ZERO, Duration.ofMinutes(5), timer, req -> {
+            sent.add(req.getMessagesList().stream().map(m -> m.getBody().toStringUtf8()).toList());
+            return sent.size() == 1 ? gate : CompletableFuture.completedFuture(null);
+        }, new SimpleMeterRegistry());
+        add("live://1", "m1");
+        add("live://1", "m2");
+        CompletableFuture<Void> last = add("live://1", "m3");
+        gate.complete(null);
+        await().atMost(Duration.ofSeconds(30)).until(last::isDone);
+        assertThat(sent).containsExactly(List.of("m1"), List.of("m2", "m3"));
+    }
+}

@@ -1,0 +1,79 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one-replica StatefulSet every managed backend (Redis, NATS) runs in: named and labelled after its component,
+ * restricted pod security, and a {@code data} volume at {@code /data} that is a PVC of {@code storage}, or an
+ * emptyDir when no storage is set. The backend's model supplies only its container and extra volumes.
+ */
+final class ManagedStatefulSet {
+    static final String DATA = "data";
+
+    private ManagedStatefulSet() {
+    }
+
+    /**
+     * @param container the backend's container: name, image, command, ports, probes and its own mounts; the
+     *                  security context and the data mount are added here
+     */
+    static StatefulSet of(PubSubCluster c, String name, String component, long uid, String storage,
+                          Container container, List<Volume> extraVolumes) {
+        List<Volume> volumes = new ArrayList<>(extraVolumes);
+        if (storage == null) {
+            volumes.add(new VolumeBuilder().withName(DATA).withNewEmptyDir().endEmptyDir().build());
+        }
+        Container withData = new ContainerBuilder(container)
+                .withSecurityContext(PodSecurity.containerSecurityContext())
+                .addNewVolumeMount().withName(DATA).withMountPath("/data").endVolumeMount()
+                .build();
+        return new StatefulSetBuilder()
+                .withNewMetadata()
+                    .withName(name)
+                    .withNamespace(c.getMetadata().getNamespace())
+                    .withLabels(Labels.all(c, component))
+                .endMetadata()
+                .withNewSpec()
+                    .withReplicas(1)
+                    .withServiceName(name)
+                    .withNewSelector().withMatchLabels(Labels.selector(c, component)).endSelector()
+                    .withVolumeClaimTemplates(storage == null ? List.of() : List.of(new PersistentVolumeClaimBuilder()
+                            .withNewMetadata().withName(DATA).endMetadata()
+                            .withNewSpec()
+                                .withAccessModes("ReadWriteOnce")
+                                .withNewResources().addToRequests("storage", new Quantity(storage)).endResources()
+                            .endSpec()
+                            .build()))
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(Labels.all(c, component)).endMetadata()
+                        .withNewSpec()
+                            .withAutomountServiceAccountToken(false)
+                            .withSecurityContext(PodSecurity.podSecurityContext(uid))
+                            .withContainers(withData)
+                            .withVolumes(volumes)
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    /** Both backends' liveness: the named port accepts TCP, checked every 10 s, restarted after a minute. */
+    static Probe tcpLiveness(String port) {
+        return new ProbeBuilder().withNewTcpSocket().withPort(new IntOrString(port)).endTcpSocket()
+                .withPeriodSeconds(10).withFailureThreshold(6).build();
+    }
+}

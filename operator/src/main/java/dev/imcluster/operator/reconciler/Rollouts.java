@@ -1,0 +1,79 @@
+package dev.imcluster.operator.reconciler;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.RoleStatus;
+import dev.imcluster.operator.model.BrokerConfigRenderer;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+
+/** What a live Deployment says about its rollout: read by the status and by the backend swap's phases. */
+final class Rollouts {
+    private Rollouts() {
+    }
+
+    /** Desired replicas (1 when unset) and ready ones; zero and zero for a Deployment not seen yet. */
+    static RoleStatus roleStatus(Deployment d) {
+        if (d == null) {
+            return new RoleStatus(0, 0);
+        }
+        int desired = d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+        int ready = d.getStatus() == null || d.getStatus().getReadyReplicas() == null
+                ? 0 : d.getStatus().getReadyReplicas();
+        return new RoleStatus(desired, ready);
+    }
+
+    /** The Deployment controller has seen the latest spec and every desired pod is updated and ready. */
+    static boolean rolledOut(Deployment d) {
+        if (d == null || d.getStatus() == null) {
+            return false;
+        }
+        int desired = roleStatus(d).replicas;
+        var st = d.getStatus();
+        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
+        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
+        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+        int ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
+        return observedLatest && updated >= desired && ready >= desired;
+    }
+
+    /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */
+    static boolean rolledOutWith(Deployment d, String hash) {
+        if (!carries(d, hash) || !rolledOut(d)) {
+            return false;
+        }
+        Integer total = d.getStatus().getReplicas();
+        return total == null || total <= roleStatus(d).replicas; // pods of the old ReplicaSet are gone
+    }
+
+    /**
+     * Every pod runs the template with this config hash and none was ever rolled to another one: the template
+     * carries that hash and every pod is of that template (observed, all updated), ready or not.
+     */
+    static boolean onlyEverRan(Deployment d, String hash) {
+        if (!carries(d, hash) || d.getStatus() == null) {
+            return false;
+        }
+        var st = d.getStatus();
+        boolean observed = d.getMetadata() != null && d.getMetadata().getGeneration() != null
+                && d.getMetadata().getGeneration().equals(st.getObservedGeneration());
+        int total = st.getReplicas() == null ? 0 : st.getReplicas();
+        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+        return observed && updated >= total;
+    }
+
+    /** "2 updated, 1 ready of 3", for the messages that say what a phase waits for. */
+    static String progress(Deployment d) {
+        if (d == null || d.getStatus() == null) {
+            return "not observed yet";
+        }
+        var st = d.getStatus();
+        return (st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas()) + " updated, "
+                + (st.getReadyReplicas() == null ? 0 : st.getReadyReplicas()) + " ready of " + roleStatus(d).replicas;
+    }
+
+    private static boolean carries(Deployment d, String hash) {
+        return d != null && d.getSpec() != null && d.getSpec().getTemplate() != null
+                && d.getSpec().getTemplate().getMetadata() != null
+                && d.getSpec().getTemplate().getMetadata().getAnnotations() != null
+                && hash.equals(d.getSpec().getTemplate().getMetadata().getAnnotations()
+                .get(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION));
+    }
+}
