@@ -7,6 +7,7 @@
 # Env:   E2E_RELEASE (imcluster), E2E_NAMESPACE (imcluster-system), E2E_OPERATOR_NO_BUILD=1 to use the jar as built,
 #        E2E_OPERATOR_JAVA_OPTS (extra JVM options, e.g. -Xmx384m or a JFR recording; bench/operator-scale.sh)
 #        E2E_OPERATOR_ENV: extra NAME=value words over the chart's environment (e.g. IMCLUSTER_LEADER_ELECTION=false)
+#        E2E_OPERATOR_INSTANCE: another replica of the release (its own state dir and pod name), e.g. b
 # Exit 4 from stop: it did not stop within 30 s of SIGTERM.
 # Exit 3 from start: the operator module has no main class yet, or its main exits at once with status 0
 # (nothing to run).
@@ -16,7 +17,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 release="${E2E_RELEASE:-imcluster}" ns="${E2E_NAMESPACE:-imcluster-system}"
 name="$release-imcluster-operator"
-state="$IMCLUSTER_STATE/operator-$release"
+# E2E_OPERATOR_INSTANCE: a second (third...) replica of the same release, as the chart's replicaCount would run,
+# with its own state directory and pod name (so its own leader-election identity).
+instance="${E2E_OPERATOR_INSTANCE:-}"
+state="$IMCLUSTER_STATE/operator-$release${instance:+-$instance}"
 main_class=dev.imcluster.operator.OperatorMain
 export PATH="$TOOLS_BIN_DIR:$PATH"
 [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$IMCLUSTER_STATE/kubeconfig"
@@ -75,7 +79,7 @@ for e in json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0].get("
     elif e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace":
         print("%s=%s" % (e["name"], ns))
     elif e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
-        print("%s=%s" % (e["name"], pod))' "$ns" "$name-local"
+        print("%s=%s" % (e["name"], pod))' "$ns" "$name-local${instance:+-$instance}"
 }
 
 start() {
@@ -88,7 +92,8 @@ start() {
   while IFS= read -r line; do envs+=("$line"); done < <(deployment_env)
   # Port 0: the operator binds a free port itself and logs it (a port picked here could be taken meanwhile
   # by another process on this shared machine).
-  envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig")
+  # HOSTNAME is the pod name in a pod, and JOSDK's leader-election identity: one per replica.
+  envs+=("IMCLUSTER_HTTP_PORT=0" "KUBECONFIG=$state/kubeconfig" "HOSTNAME=$name-local${instance:+-$instance}")
   # shellcheck disable=SC2206  # NAME=value words, split on purpose
   [ -z "${E2E_OPERATOR_ENV:-}" ] || envs+=($E2E_OPERATOR_ENV)
   [ -f "$state/operator.log" ] && mv -f "$state/operator.log" "$state/operator.log.1"   # the previous run's
