@@ -151,11 +151,15 @@ class BackendSwapTest {
         Set<String> delivered = new java.util.HashSet<>(subscriber.received.keySet());
         delivered.remove("warmup");
         Map<String, Integer> duplicates = subscriber.duplicates();
+        // comet's dedupe hits say whether the swap redelivered anything for the client-side count to catch
+        String dedupeHits = TestSupport.get("http://127.0.0.1:" + comet.adminPort() + "/metrics").body().lines()
+                .filter(l -> l.startsWith("imcluster_comet_dedupe_hits_total"))
+                .map(l -> l.substring(l.lastIndexOf(' ') + 1)).findFirst().orElse("?");
         log.info("{} -> {}: published {} (accepted by logic1 {}, logic2 {}, warm-up included; {} failed attempts retried),"
-                        + " delivered {} distinct, {} duplicates seen by the client",
+                        + " delivered {} distinct, {} duplicates seen by the client ({} redeliveries dropped by comet)",
                 from, to, publisher.published.size(), publisher.perTarget.get("logic1"),
                 publisher.perTarget.get("logic2"), publisher.retries.get(), delivered.size(),
-                duplicates.values().stream().mapToInt(Integer::intValue).sum());
+                duplicates.values().stream().mapToInt(Integer::intValue).sum(), dedupeHits);
         assertThat(publisher.perTarget.get("logic1").get()).as("published to the old backend").isPositive();
         assertThat(publisher.perTarget.get("logic2").get()).as("published to the new backend").isPositive();
         assertThat(delivered).as("distinct payloads delivered").hasSameSizeAs(publisher.published)
