@@ -29,8 +29,20 @@ import java.util.Map;
 public final class HttpDrainProbe implements DrainProbe {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration TIMEOUT = Duration.ofSeconds(5);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final int port;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    public HttpDrainProbe() {
+        this(Ports.ADMIN, Duration.ofSeconds(5));
+    }
+
+    /** Another port and timeout, for tests that run job's endpoint on a free loopback port. */
+    HttpDrainProbe(int port, Duration timeout) {
+        this.port = port;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
 
     @Override
     public Report check(KubernetesClient client, PubSubCluster c, MigrationState state, String logicHash) {
@@ -58,8 +70,8 @@ public final class HttpDrainProbe implements DrainProbe {
             }
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://"
-                                + (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + Ports.ADMIN + "/migration"))
-                        .timeout(TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofString());
+                                + (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port + "/migration"))
+                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode m = r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
                 if (m == null) {
                     waiting.add(name + ": /migration answered " + r.statusCode());
