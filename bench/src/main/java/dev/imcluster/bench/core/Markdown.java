@@ -23,24 +23,4 @@ public final class Markdown {
         }
         return sb.toString();
     }
-
-    /** imcluster's figures over a peer's: deliveries/s (higher is better) and p99 (lower is better). */
-    public static String ratios(Result ours, List<Result> peers) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("| Against | Deliveries/s ratio (imcluster / peer) | p99 ratio (imcluster / peer) |\n");
-        sb.append("|---|---:|---:|\n");
-        for (Result p : peers) {
-            sb.append(String.format(Locale.ROOT, "| %s (%s) | %s | %s |\n", p.system(), rateLabel(p),
-                    ratio(ours.deliveriesPerSecond(), p.deliveriesPerSecond()), ratio(ours.p99Ms(), p.p99Ms())));
-        }
-        return sb.toString();
-    }
-
-    private static String rateLabel(Result r) {
-        return r.targetRate() <= 0 ? "max rate" : String.format(Locale.ROOT, "%.0f msg/s", r.targetRate());
-    }
-
-    private static String ratio(double a, double b) {
-        return b <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", a / b);
-    }
 }
