@@ -41,6 +41,9 @@ public final class PeakSearch {
                 sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f ", s.rate()))
                         .append(s.sustained() ? "ok" : s.failure());
             }
+            if (steps.stream().allMatch(Step::sustained) && !steps.isEmpty()) {
+                sb.append(" (step limit reached before any step failed: the peak is at least this)");
+            }
             return sb.toString();
         }
     }
@@ -73,35 +76,25 @@ public final class PeakSearch {
     public static Peak search(Probe probe, Plan plan) throws Exception {
         List<Step> steps = new ArrayList<>();
         Step best = null;
-        double lo = 0;
-        double hi = 0;
+        double lo = 0; // the highest sustained rate so far
+        double hi = 0; // the lowest failed rate so far
         double rate = plan.startRate();
-        // Bracket: up while sustained, down while not, until the verdict flips (or the steps run out).
-        Boolean first = null;
+        int refined = 0;
         while (steps.size() < plan.maxSteps()) {
             Step s = step(probe, rate, plan, steps);
             if (s.sustained()) {
                 best = best == null || s.rate() > best.rate() ? s : best;
-                lo = rate;
+                lo = Math.max(lo, rate);
             } else {
-                hi = rate;
+                hi = hi == 0 ? rate : Math.min(hi, rate);
             }
-            if (first == null) {
-                first = s.sustained();
-            }
-            if (s.sustained() != first) {
+            if (lo == 0 || hi == 0) {
+                // Not bracketed yet: up while sustained, down while not.
+                rate = s.sustained() ? rate * plan.factor() : rate / plan.factor();
+            } else if (refined++ < plan.refine()) {
+                rate = Math.sqrt(lo * hi);
+            } else {
                 break;
-            }
-            rate = s.sustained() ? rate * plan.factor() : rate / plan.factor();
-        }
-        for (int i = 0; i < plan.refine() && lo > 0 && hi > lo && steps.size() < plan.maxSteps(); i++) {
-            double mid = Math.sqrt(lo * hi);
-            Step s = step(probe, mid, plan, steps);
-            if (s.sustained()) {
-                best = best == null || s.rate() > best.rate() ? s : best;
-                lo = mid;
-            } else {
-                hi = mid;
             }
         }
         return best == null ? new Peak(0, null, steps) : new Peak(best.rate(), best.result(), steps);
