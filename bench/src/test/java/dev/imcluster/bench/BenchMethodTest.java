@@ -6,14 +6,18 @@ import dev.imcluster.bench.core.ProcCpu;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Spread;
 import dev.imcluster.bench.run.PeakSearch;
+import dev.imcluster.bench.run.Plots;
 import dev.imcluster.bench.run.Rounds;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The comparison method's machinery, without servers: the interleaving order, median/min/max, the open-loop peak
- * search's stopping rule on a fake system, /proc CPU parsing. Figures are never asserted.
+ * search's stopping rule on a fake system, /proc CPU parsing, drawing the plots. Figures are never asserted.
  */
 class BenchMethodTest {
     @Test
@@ -79,5 +83,22 @@ class BenchMethodTest {
         assertThat(spin).isPositive();
         assertThat(ProcCpu.self()).isGreaterThan(before);
         assertThat(ProcCpu.seconds(-1)).isEqualTo(-1);
+    }
+
+    @Test
+    void plotsAreDrawnAsPng(@TempDir Path dir) throws Exception {
+        PeakSearch.Plan plan = new PeakSearch.Plan(100, 2, 1, 6, 0.97, 100);
+        List<Rounds.Outcome> outcomes = List.of(
+                new Rounds.Outcome(new Rounds.Subject("a", true, w -> null),
+                        List.of(PeakSearch.search(rate -> fake(rate, 500, 5), plan)), 200,
+                        List.of(fake(200, 500, 4))),
+                new Rounds.Outcome(new Rounds.Subject("b", true, w -> null),
+                        List.of(PeakSearch.search(rate -> fake(rate, 0, 5), plan)), 50, List.of(fake(50, 0, 0))));
+        String md = Plots.drawInto(dir, outcomes, 10);
+        assertThat(md).contains("](bench-deliveries.png)").contains("](bench-latency.png)");
+        for (String png : List.of("bench-deliveries.png", "bench-latency.png")) {
+            byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(dir.resolve(png)), 4);
+            assertThat(head).containsExactly(0x89, 'P', 'N', 'G');
+        }
     }
 }

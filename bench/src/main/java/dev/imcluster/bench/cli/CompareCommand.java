@@ -7,6 +7,7 @@ import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.net.ClientLoop;
 import dev.imcluster.bench.run.JfrSummary;
 import dev.imcluster.bench.run.PeakSearch;
+import dev.imcluster.bench.run.Plots;
 import dev.imcluster.bench.run.Rounds;
 import dev.imcluster.bench.run.RoundsReport;
 import dev.imcluster.bench.run.Scenarios;
@@ -238,8 +239,9 @@ public final class CompareCommand implements Callable<Integer> {
                 sb.append(RoundsReport.ratios(ours, peers)).append('\n');
             }
         }
+        sb.append("### Plots\n\n").append(Plots.drawInto(docDir(), compared, w.subscribers));
         if (!others.isEmpty()) {
-            sb.append("## Other imcluster rows\n\n").append(RoundsReport.peaks(others)).append('\n')
+            sb.append("\n## Other imcluster rows\n\n").append(RoundsReport.peaks(others)).append('\n')
                     .append(RoundsReport.halves(others));
         }
         sb.append("\n## Peak-search steps\n\nOffered msg/s and the verdict of every step:\n\n")
@@ -265,6 +267,11 @@ public final class CompareCommand implements Callable<Integer> {
         sb.append("\n## Notes\n\n").append(NOTES_START).append('\n').append(existingNotes()).append(NOTES_END)
                 .append('\n');
         return sb.toString();
+    }
+
+    private Path docDir() {
+        Path parent = doc.toAbsolutePath().getParent();
+        return parent == null ? Path.of(".") : parent;
     }
 
     private static boolean isOurs(Rounds.Outcome o) {

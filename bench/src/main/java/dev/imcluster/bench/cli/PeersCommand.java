@@ -1,6 +1,7 @@
 package dev.imcluster.bench.cli;
 
 import dev.imcluster.bench.net.ClientLoop;
+import dev.imcluster.bench.run.Plots;
 import dev.imcluster.bench.run.Rounds;
 import dev.imcluster.bench.run.RoundsReport;
 import dev.imcluster.bench.run.Scenarios;
@@ -43,7 +44,9 @@ final class PeersCommand implements Callable<Integer> {
             outcomes = new Rounds(System.err).run(MethodOptions.subjects(systems, cluster, s), method.rounds,
                     method.plan(), method.step(workload), workload);
         }
-        String md = render(outcomes);
+        Path dir = out.toAbsolutePath().getParent();
+        String md = render(outcomes) + "\n" + Plots.drawInto(dir == null ? Path.of(".") : dir, outcomes,
+                workload.subscribers);
         System.out.print(md);
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());
