@@ -1,7 +1,6 @@
 package dev.imcluster.bench.cli;
 
 import dev.imcluster.bench.cluster.BrokerChild;
-import dev.imcluster.bench.core.Markdown;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.net.ClientLoop;
@@ -76,6 +75,7 @@ public final class CompareCommand implements Callable<Integer> {
         workload.validate();
         Instant started = Instant.now();
         String loadBefore = Machine.loadAverage();
+        MethodOptions.Comparison found;
         List<Rounds.Outcome> outcomes;
         List<Soak.Step> soakSteps = List.of();
         String soakNote = "";
@@ -83,8 +83,9 @@ public final class CompareCommand implements Callable<Integer> {
         ClusterOptions servers = cluster; // stops what it started, after the client threads
         try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
             Scenarios s = new Scenarios(loop, System.err);
-            outcomes = new Rounds(System.err).run(MethodOptions.subjects(systems, cluster, s), method.rounds,
-                    method.plan(), method.step(workload), workload);
+            found = method.compare(systems, cluster, s, workload);
+            outcomes = found.outcomes();
+            cluster.stopBroker(); // the soak and the profile start brokers of their own
             if (soak.length > 0) {
                 long limit = Machine.openFilesLimit();
                 int[] steps = fitSoak(soak, limit);
@@ -103,14 +104,16 @@ public final class CompareCommand implements Callable<Integer> {
             }
             if (profileSeconds > 0) {
                 try {
-                    profile = profile(s, outcomes.get(0));
+                    Rounds.Outcome room = find(outcomes, MethodOptions.ROOM);
+                    profile = room == null ? "Not run (the room row was not among --systems).\n"
+                            : profile(s, room);
                 } catch (Exception e) {
                     System.err.println("profile failed: " + e);
                     profile = "The profiled run failed: " + e.getMessage() + "\n";
                 }
             }
         }
-        String report = report(started, loadBefore, outcomes, soakSteps, soakNote, profile);
+        String report = report(started, loadBefore, found, soakSteps, soakNote, profile);
         if (doc.getParent() != null) {
             Files.createDirectories(doc.getParent());
         }
@@ -168,8 +171,9 @@ public final class CompareCommand implements Callable<Integer> {
                 + JfrSummary.summarize(jfr, 12, window[0]);
     }
 
-    private String report(Instant started, String loadBefore, List<Rounds.Outcome> outcomes,
+    private String report(Instant started, String loadBefore, MethodOptions.Comparison found,
                           List<Soak.Step> soakSteps, String soakNote, String profile) throws Exception {
+        List<Rounds.Outcome> outcomes = found.outcomes();
         Workload w = workload;
         PeakSearch.Plan plan = method.plan();
         StringBuilder sb = new StringBuilder();
@@ -240,6 +244,9 @@ public final class CompareCommand implements Callable<Integer> {
             }
         }
         sb.append("### Plots\n\n").append(Plots.drawInto(docDir(), compared, w.subscribers));
+        sb.append("\n### Peak against subscribers\n\n").append(found.sweep().isEmpty()
+                ? "Not run (`--sweep-subscribers`, e.g. `bench/run-all.sh --sweep-subscribers 100,5000`).\n"
+                : found.sweepMarkdown(docDir()));
         if (!others.isEmpty()) {
             sb.append("\n## Other imcluster rows\n\n").append(RoundsReport.peaks(others)).append('\n')
                     .append(RoundsReport.halves(others));
@@ -278,13 +285,13 @@ public final class CompareCommand implements Callable<Integer> {
         return o.subject().name().startsWith("imcluster");
     }
 
-    private static Rounds.Outcome find(List<Rounds.Outcome> outcomes, String prefix) {
-        return outcomes.stream().filter(o -> o.subject().name().startsWith(prefix)).findFirst().orElse(null);
+    private static Rounds.Outcome find(List<Rounds.Outcome> outcomes, String name) {
+        return outcomes.stream().filter(o -> o.subject().name().equals(name)).findFirst().orElse(null);
     }
 
     private String targets(List<Rounds.Outcome> outcomes, List<Soak.Step> soakSteps) throws java.io.IOException {
         StringBuilder sb = new StringBuilder("| Target | Measured (medians) | Met |\n|---|---|---|\n");
-        Rounds.Outcome ours = find(outcomes, "imcluster room (HTTP push)");
+        Rounds.Outcome ours = find(outcomes, MethodOptions.ROOM);
         Rounds.Outcome natsCore = find(outcomes, Scenarios.Peer.nats.label);
         if (ours != null && natsCore != null) {
             double theirs = natsCore.atPeak(Result::deliveriesPerSecond).median();

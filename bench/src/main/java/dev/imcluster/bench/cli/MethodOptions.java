@@ -4,8 +4,11 @@ import dev.imcluster.bench.cluster.BrokerChild;
 import dev.imcluster.bench.cluster.BrokerEndpoints;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.run.PeakSearch;
+import dev.imcluster.bench.run.Plots;
 import dev.imcluster.bench.run.Rounds;
+import dev.imcluster.bench.run.RoundsReport;
 import dev.imcluster.bench.run.Scenarios;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +17,9 @@ import picocli.CommandLine.Option;
 /** How systems are compared (a picocli mixin): rounds, the open-loop peak search, and which systems. */
 final class MethodOptions {
     /** Systems by option name, in the order they run in each round. */
+    /** The room row's name: HTTP push, shipped defaults. */
+    static final String ROOM = "imcluster room (HTTP push)";
+
     static final List<String> ALL = List.of("room", "topic", "nats", "jetstream", "redis", "room-tuned", "key");
 
     @Option(names = "--rounds", description = "Interleaved rounds per system (default ${DEFAULT-VALUE}).")
@@ -45,6 +51,52 @@ final class MethodOptions {
             + "(default ${DEFAULT-VALUE}); latency runs use --warmup and --duration.")
     double stepDuration = 4;
 
+    @Option(names = "--sweep-subscribers", split = ",", description = "Also find the compared systems' peaks "
+            + "(the same rounds and interleaving, no latency runs) at these subscriber counts, for the "
+            + "deliveries/s-against-subscribers table and plot (default: none).")
+    int[] sweep = {};
+
+    /** What a comparison found: every system at the workload's subscriber count, and the sweep (maybe empty). */
+    record Comparison(List<Rounds.Outcome> outcomes, java.util.SortedMap<Integer, List<Rounds.Outcome>> sweep) {
+        /** The sweep's table and plot (drawn into {@code dir}), or "" without a sweep. */
+        String sweepMarkdown(Path dir) {
+            return sweep.isEmpty() ? "" : RoundsReport.sweep(sweep) + "\n" + Plots.drawSweep(dir, sweep);
+        }
+    }
+
+    /** The named systems through the rounds, then the compared ones through the sweep. */
+    Comparison compare(List<String> systems, ClusterOptions cluster, Scenarios s, Workload workload)
+            throws Exception {
+        List<Rounds.Subject> subjects = subjects(systems, cluster, s);
+        Rounds r = new Rounds(System.err);
+        List<Rounds.Outcome> outcomes = r.run(subjects, rounds, plan(), step(workload), workload);
+        List<Rounds.Outcome> compared = outcomes.stream().filter(o -> o.subject().compared()).toList();
+        return new Comparison(outcomes, sweep(r, compared.stream().map(Rounds.Outcome::subject).toList(),
+                workload, compared));
+    }
+
+    /**
+     * The peaks of {@code compared} at every --sweep-subscribers count, with {@code main} (found at the workload's
+     * own count) added; empty when there is no sweep.
+     */
+    private java.util.SortedMap<Integer, List<Rounds.Outcome>> sweep(Rounds rounds, List<Rounds.Subject> compared,
+                                                            Workload workload, List<Rounds.Outcome> main)
+            throws Exception {
+        java.util.SortedMap<Integer, List<Rounds.Outcome>> out = new java.util.TreeMap<>();
+        if (sweep.length == 0) {
+            return out;
+        }
+        out.put(workload.subscribers, main);
+        for (int subscribers : sweep) {
+            Workload w = workload.copy();
+            w.subscribers = subscribers;
+            w.rooms = Math.min(w.rooms, subscribers);
+            w.validate();
+            out.put(subscribers, rounds.run(compared, this.rounds, plan(), step(w), null));
+        }
+        return out;
+    }
+
     PeakSearch.Plan plan() {
         require(rounds >= 1, "--rounds must be at least 1");
         require(startRate > 0 && factor > 1 && maxSteps >= 1 && refine >= 0, "bad peak-search options");
@@ -75,14 +127,14 @@ final class MethodOptions {
         BrokerEndpoints[] tuned = new BrokerEndpoints[1];
         for (String name : names) {
             out.add(switch (name) {
-                case "room" -> new Rounds.Subject("imcluster room (HTTP push)", true,
+                case "room" -> new Rounds.Subject(ROOM, true,
                         w -> s.room(cluster.broker(), w, Scenarios.Via.http));
                 case "topic" -> new Rounds.Subject("imcluster topic (gRPC Publish)", true,
                         w -> s.topic(cluster.broker(), w));
                 case "nats" -> peer(s, Scenarios.Peer.nats, cluster);
                 case "jetstream" -> peer(s, Scenarios.Peer.jetstream, cluster);
                 case "redis" -> peer(s, Scenarios.Peer.redis, cluster);
-                case "room-tuned" -> new Rounds.Subject("imcluster room (HTTP push), job.roomBatch.maxDelay=0 "
+                case "room-tuned" -> new Rounds.Subject(ROOM + ", job.roomBatch.maxDelay=0 "
                         + "(tuned, NOT the default)", false, w -> {
                             if (tuned[0] == null) {
                                 BrokerChild b = cluster.startBroker("tuned-broker", List.of(),

@@ -37,16 +37,15 @@ final class PeersCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         workload.validate();
-        List<Rounds.Outcome> outcomes;
+        MethodOptions.Comparison found;
         ClusterOptions servers = cluster; // stops what it started, after the client threads
         try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
-            Scenarios s = new Scenarios(loop, System.err);
-            outcomes = new Rounds(System.err).run(MethodOptions.subjects(systems, cluster, s), method.rounds,
-                    method.plan(), method.step(workload), workload);
+            found = method.compare(systems, cluster, new Scenarios(loop, System.err), workload);
         }
-        Path dir = out.toAbsolutePath().getParent();
-        String md = render(outcomes) + "\n" + Plots.drawInto(dir == null ? Path.of(".") : dir, outcomes,
-                workload.subscribers);
+        List<Rounds.Outcome> outcomes = found.outcomes();
+        Path dir = out.toAbsolutePath().getParent() == null ? Path.of(".") : out.toAbsolutePath().getParent();
+        String md = render(outcomes) + "\n" + Plots.drawInto(dir, outcomes, workload.subscribers)
+                + (found.sweep().isEmpty() ? "" : "\nPeaks against subscribers:\n\n" + found.sweepMarkdown(dir));
         System.out.print(md);
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());

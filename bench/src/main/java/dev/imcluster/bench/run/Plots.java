@@ -42,6 +42,33 @@ public final class Plots {
         }
     }
 
+    /**
+     * Median deliveries/s at peak against subscribers, one line per system; {@code bySubscribers} maps each
+     * subscriber count to the outcomes found with it. Returns the Markdown image link.
+     */
+    public static String drawSweep(Path dir, java.util.SortedMap<Integer, List<Rounds.Outcome>> bySubscribers) {
+        try {
+            XYSeriesCollection data = new XYSeriesCollection();
+            java.util.Map<String, XYSeries> series = new java.util.LinkedHashMap<>();
+            bySubscribers.forEach((subscribers, outcomes) -> {
+                for (Rounds.Outcome o : outcomes) {
+                    series.computeIfAbsent(o.subject().name(), n -> new XYSeries(n, true, true))
+                            .add(subscribers.doubleValue(), o.atPeak(Result::deliveriesPerSecond).median());
+                }
+            });
+            series.values().forEach(data::addSeries);
+            JFreeChart chart = ChartFactory.createXYLineChart("Deliveries/s at peak against subscribers (medians)",
+                    "subscribers", "deliveries/s", data, PlotOrientation.VERTICAL, true, false, false);
+            XYPlot plot = chart.getXYPlot();
+            plot.setRenderer(new XYLineAndShapeRenderer(true, true));
+            plot.setDomainAxis(logAxis("subscribers (log)", 1));
+            save(chart, dir.resolve("bench-subscribers.png"));
+            return "![Deliveries/s at peak against subscribers](bench-subscribers.png)\n";
+        } catch (IOException | RuntimeException | Error e) {
+            return "Plot not drawn: " + e + "\n";
+        }
+    }
+
     /** Deliveries/s against the offered rate: every peak-search step of every round, one line per system. */
     public static void deliveriesByOfferedRate(List<Rounds.Outcome> outcomes, int subscribers, Path png)
             throws IOException {
@@ -100,6 +127,12 @@ public final class Plots {
         System.setProperty("java.awt.headless", "true");
         chart.setBackgroundPaint(Color.WHITE);
         chart.getPlot().setBackgroundPaint(Color.WHITE);
+        if (chart.getPlot() instanceof XYPlot xy) {
+            xy.setDomainGridlinePaint(Color.LIGHT_GRAY);
+            xy.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        } else if (chart.getPlot() instanceof CategoryPlot category) {
+            category.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        }
         if (png.getParent() != null) {
             Files.createDirectories(png.getParent());
         }

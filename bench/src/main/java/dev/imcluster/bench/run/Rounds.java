@@ -62,7 +62,8 @@ public final class Rounds {
 
     /**
      * @param step the workload of a peak-search step (its rate is set per step)
-     * @param latency the workload of a latency run (its rate is set to half the subject's median peak)
+     * @param latency the workload of a latency run (its rate is set to half the subject's median peak); null for
+     *     peaks only (no latency runs: the outcomes' halves are empty)
      */
     public List<Outcome> run(List<Subject> subjects, int rounds, PeakSearch.Plan plan, Workload step,
                              Workload latency) throws Exception {
@@ -73,7 +74,8 @@ public final class Rounds {
         Map<Subject, List<PeakSearch.Peak>> peaks = new LinkedHashMap<>();
         int n = 0;
         for (Subject s : interleave(subjects, rounds)) {
-            progress.println("== peak search " + (n++ / subjects.size() + 1) + "/" + rounds + ": " + s.name());
+            progress.println("== peak search " + (n++ / subjects.size() + 1) + "/" + rounds + ": " + s.name()
+                    + ", " + step.subscribers + " subscribers");
             PeakSearch.Peak p = PeakSearch.search(rate -> attempt(s, step.withRate(rate)), plan);
             progress.println("== " + s.name() + ": " + p.trace());
             peaks.computeIfAbsent(s, k -> new ArrayList<>()).add(p);
@@ -86,13 +88,13 @@ public final class Rounds {
         }
         Map<Subject, List<Result>> halves = new LinkedHashMap<>();
         n = 0;
-        for (Subject s : interleave(subjects, rounds)) {
+        for (Subject s : latency == null ? List.<Subject>of() : interleave(subjects, rounds)) {
             progress.println("== half peak " + (n++ / subjects.size() + 1) + "/" + rounds + ": " + s.name());
             halves.computeIfAbsent(s, k -> new ArrayList<>()).add(attempt(s, latency.withRate(halfRates.get(s))));
         }
         List<Outcome> out = new ArrayList<>();
         for (Subject s : subjects) {
-            out.add(new Outcome(s, peaks.get(s), halfRates.get(s), halves.get(s)));
+            out.add(new Outcome(s, peaks.get(s), halfRates.get(s), halves.getOrDefault(s, List.of())));
         }
         return out;
     }

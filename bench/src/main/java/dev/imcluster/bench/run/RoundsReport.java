@@ -62,6 +62,22 @@ public final class RoundsReport {
         return sb.toString();
     }
 
+    /** Median deliveries/s at peak (min–max) per system and subscriber count. */
+    public static String sweep(java.util.SortedMap<Integer, List<Rounds.Outcome>> bySubscribers) {
+        StringBuilder sb = new StringBuilder("| Subscribers | System | Peak msg/s | Deliveries/s at peak "
+                + "| Deliveries per server CPU-s | Bench CPU (cores) |\n|---:|---|---:|---:|---:|---:|\n");
+        bySubscribers.forEach((subscribers, outcomes) -> {
+            for (Rounds.Outcome o : outcomes) {
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %s |%n", subscribers,
+                        o.subject().name(), o.peakRate().format("%.0f"),
+                        o.atPeak(Result::deliveriesPerSecond).format("%.0f"),
+                        o.atPeak(Result::deliveriesPerServerCpuSecond).format("%.0f"),
+                        o.atPeak(Result::benchCores).format("%.2f")));
+            }
+        });
+        return sb.toString();
+    }
+
     /** Every peak search's steps, so the stopping points can be checked. */
     public static String traces(List<Rounds.Outcome> outcomes) {
         StringBuilder sb = new StringBuilder();
