@@ -165,7 +165,8 @@ public final class CompareCommand implements Callable<Integer> {
             return "The recording was not written (see " + broker.log() + ").";
         }
         return String.format(Locale.ROOT, "Recorded with `-XX:StartFlightRecording=settings=profile` (the bench's "
-                + "`--broker-jvm-opts`) over a %d s room run (HTTP push) at %.0f msg/s (%.0f deliveries/s, p99 %.2f ms); "
+                + "`--broker-jvm-opts`) over a %d s room run (HTTP push) at %.0f msg/s (%.0f deliveries/s, "
+                + "p99 %.2f ms); "
                 + "summarized from `%s` by `JfrSummary` (events of the measured window only).%n%n", profileSeconds,
                 w.rate, r.deliveriesPerSecond(), r.p99Ms(), jfr.getFileName())
                 + JfrSummary.summarize(jfr, 12, window[0]);
