@@ -61,13 +61,28 @@ class BenchMethodTest {
         PeakSearch.Plan plan = new PeakSearch.Plan(400, 2, 1, 14, 0.97, 100);
         // Delivers everything, but p99 passes 100 ms above 150 msg/s.
         PeakSearch.Peak peak = PeakSearch.search(rate -> fake(rate, 1e9, rate > 150 ? 250 : 20), plan);
-        assertThat(peak.steps()).extracting(s -> Math.round(s.rate())).containsExactly(400L, 200L, 100L, 141L);
+        // 400 fails on p99 only, so both directions are tried until a step is sustained; then bisection.
+        assertThat(peak.steps()).extracting(s -> Math.round(s.rate()))
+                .containsExactly(400L, 800L, 200L, 1600L, 100L, 141L);
         assertThat(peak.steps().get(0).failure()).isEqualTo("p99 250 ms");
         assertThat(peak.rate()).isCloseTo(141.4, Offset.offset(0.1));
         PeakSearch.Peak none = PeakSearch.search(rate -> fake(rate, 0, 1), new PeakSearch.Plan(100, 2, 3, 3, 0.97,
                 100));
         assertThat(none.rate()).isZero();
         assertThat(none.steps()).hasSize(3);
+    }
+
+    @Test
+    void peakSearchGoesUpPastABatchingSystemsLatencyAtLowRates() throws Exception {
+        PeakSearch.Plan plan = new PeakSearch.Plan(250, 2, 1, 14, 0.97, 100);
+        // Batches wait for a timer at low rates (p99 1 s below 700 msg/s); deliveries fall behind above 3000.
+        PeakSearch.Peak peak = PeakSearch.search(rate -> fake(rate, 3000, rate < 700 ? 1000 : 5), plan);
+        assertThat(peak.steps()).extracting(s -> Math.round(s.rate()))
+                .containsExactly(250L, 500L, 125L, 1000L, 2000L, 4000L, 2828L);
+        assertThat(peak.steps().get(5).failure()).startsWith("delivered 75");
+        assertThat(peak.steps().get(5).keptUp()).isFalse();
+        assertThat(peak.steps().get(0).keptUp()).isTrue();
+        assertThat(peak.rate()).isCloseTo(2828.4, Offset.offset(0.1));
     }
 
     @Test

@@ -215,13 +215,15 @@ public final class CompareCommand implements Callable<Integer> {
                 + "system's own median peak. Figures are the median over the rounds with (min–max).%n",
                 plan.startRate(), method.rounds, method.rounds));
         sb.append(String.format(Locale.ROOT, "- Peak search (open loop: publishers are paced to the offered rate "
-                + "and never wait for deliveries): steps of %.0f s measured after %.0f s warmup, starting at %.0f "
-                + "msg/s and multiplied by %.1f while sustained, then %d bisections (geometric mean) of the last "
-                + "bracket, at most %d steps. A step is sustained when it had no errors, published at least "
-                + "%.0f%% of the offered rate, delivered at least %.0f%% of what the offered rate should deliver, "
-                + "and its p99 was at most %.0f ms. The peak is the highest sustained rate.%n", method.stepDuration,
-                method.stepWarmup, plan.startRate(), plan.factor(), plan.refine(), plan.maxSteps(),
-                plan.minRatio() * 100, plan.minRatio() * 100, plan.maxP99Ms()));
+                + "and never wait for deliveries): steps of %.0f s measured after %.0f s warmup. A step is sustained "
+                + "when it had no errors, published at least %.0f%% of the offered rate, delivered at least %.0f%% "
+                + "of what the offered rate should deliver, and its p99 was at most %.0f ms. The search starts at "
+                + "%.0f msg/s; until a step is sustained it tries alternately %.1f times higher (while the steps "
+                + "keep up, failing at most on p99: batching can make latency worse at low rates) and lower; then "
+                + "it multiplies the highest sustained rate by %.1f until a step fails and bisects that bracket "
+                + "(geometric mean) %d times; at most %d steps. The peak is the highest sustained rate.%n",
+                method.stepDuration, method.stepWarmup, plan.minRatio() * 100, plan.minRatio() * 100,
+                plan.maxP99Ms(), plan.startRate(), plan.factor(), plan.factor(), plan.refine(), plan.maxSteps()));
         sb.append(String.format(Locale.ROOT, "- Publishers: %d threads; gRPC, NATS and Redis publish on one "
                 + "multiplexed or pipelined connection per thread, HTTP push on %d keep-alive connections (one "
                 + "request in flight on each). Latency runs: %.0f s measured after %.0f s warmup.%n",

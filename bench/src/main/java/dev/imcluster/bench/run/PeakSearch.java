@@ -6,11 +6,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Finds the highest publish rate a system sustains, open loop: runs it at an offered rate, multiplying the rate by
- * {@code factor} after every sustained step (dividing it after every failed one, when even the first fails) until
- * one step is sustained and the next is not, then bisects that bracket (geometric mean) {@code refine} times. A step
- * is sustained when it had no errors, published at least {@code minRatio} of the offered rate, delivered at least
+ * Finds the highest publish rate a system sustains, open loop. A step runs the system at an offered rate; it is
+ * sustained when it had no errors, published at least {@code minRatio} of the offered rate, delivered at least
  * {@code minRatio} of what the offered rate should deliver, and its p99 stayed at or under {@code maxP99Ms}.
+ *
+ * <p>First a sustained step is found: the start rate, then alternately {@code factor} times higher and lower
+ * (higher only while the steps keep up with the offered rate, failing at most on p99: a batching system's latency
+ * can be worse at low rates than at high ones). Then from the highest sustained rate the rate is multiplied by
+ * {@code factor} until a step fails, and the bracket between the highest sustained rate and the lowest failed rate
+ * above it is bisected (geometric mean) {@code refine} times. At most {@code maxSteps} steps in all.
  */
 public final class PeakSearch {
     /** One run of the system at an offered rate. */
@@ -25,8 +29,11 @@ public final class PeakSearch {
         }
     }
 
-    /** @param failure why the step was not sustained, null when it was */
-    public record Step(double rate, Result result, String failure) {
+    /**
+     * @param failure why the step was not sustained, null when it was
+     * @param keptUp whether it published and delivered the offered rate without errors (p99 aside)
+     */
+    public record Step(double rate, Result result, String failure, boolean keptUp) {
         public boolean sustained() {
             return failure == null;
         }
@@ -41,8 +48,8 @@ public final class PeakSearch {
                 sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f ", s.rate()))
                         .append(s.sustained() ? "ok" : s.failure());
             }
-            if (steps.stream().allMatch(Step::sustained) && !steps.isEmpty()) {
-                sb.append(" (step limit reached before any step failed: the peak is at least this)");
+            if (rate > 0 && steps.stream().noneMatch(s -> !s.sustained() && s.rate() > rate)) {
+                sb.append(" (step limit reached before a step above the peak failed: the peak is at least this)");
             }
             return sb.toString();
         }
@@ -75,34 +82,50 @@ public final class PeakSearch {
 
     public static Peak search(Probe probe, Plan plan) throws Exception {
         List<Step> steps = new ArrayList<>();
-        Step best = null;
-        double lo = 0; // the highest sustained rate so far
-        double hi = 0; // the lowest failed rate so far
-        double rate = plan.startRate();
+        // A sustained step: the start rate, then alternately higher (while steps keep up) and lower.
+        Step s = step(probe, plan.startRate(), plan, steps);
+        double up = plan.startRate();
+        double down = plan.startRate();
+        boolean upOpen = s.keptUp();
+        boolean goUp = true;
+        while (!s.sustained() && steps.size() < plan.maxSteps()) {
+            if (goUp && upOpen) {
+                up *= plan.factor();
+                s = step(probe, up, plan, steps);
+                upOpen = s.keptUp();
+            } else {
+                down /= plan.factor();
+                s = step(probe, down, plan, steps);
+            }
+            goUp = !goUp;
+        }
+        // Up from the highest sustained rate until a step fails, then bisect the bracket.
         int refined = 0;
         while (steps.size() < plan.maxSteps()) {
-            Step s = step(probe, rate, plan, steps);
-            if (s.sustained()) {
-                best = best == null || s.rate() > best.rate() ? s : best;
-                lo = Math.max(lo, rate);
-            } else {
-                hi = hi == 0 ? rate : Math.min(hi, rate);
-            }
-            if (lo == 0 || hi == 0) {
-                // Not bracketed yet: up while sustained, down while not.
-                rate = s.sustained() ? rate * plan.factor() : rate / plan.factor();
-            } else if (refined++ < plan.refine()) {
-                rate = Math.sqrt(lo * hi);
-            } else {
+            double lo = highestSustained(steps);
+            if (lo == 0) {
                 break;
             }
+            double hi = steps.stream().filter(x -> !x.sustained() && x.rate() > lo).mapToDouble(Step::rate).min()
+                    .orElse(0);
+            if (hi > 0 && refined++ >= plan.refine()) {
+                break;
+            }
+            step(probe, hi == 0 ? lo * plan.factor() : Math.sqrt(lo * hi), plan, steps);
         }
+        double peak = highestSustained(steps);
+        Step best = steps.stream().filter(x -> x.sustained() && x.rate() == peak).findFirst().orElse(null);
         return best == null ? new Peak(0, null, steps) : new Peak(best.rate(), best.result(), steps);
+    }
+
+    private static double highestSustained(List<Step> steps) {
+        return steps.stream().filter(Step::sustained).mapToDouble(Step::rate).max().orElse(0);
     }
 
     private static Step step(Probe probe, double rate, Plan plan, List<Step> steps) throws Exception {
         Result r = probe.at(rate);
-        Step s = new Step(rate, r, failure(r, rate, plan));
+        String failure = failure(r, rate, plan);
+        Step s = new Step(rate, r, failure, failure == null || failure.startsWith("p99"));
         steps.add(s);
         return s;
     }
