@@ -34,7 +34,7 @@ public final class Workload {
     @Option(names = "--http-connections", description = "Keep-alive HTTP/1.1 connections of an HTTP push publisher, "
             + "one request in flight on each (logic may answer pipelined requests out of order); every other "
             + "publisher has one multiplexed or pipelined connection per publisher thread (default ${DEFAULT-VALUE}).")
-    public int httpConnections = 64;
+    public int httpConnections = 256;
 
     public Workload copy() {
         Workload w = new Workload();
