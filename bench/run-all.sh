@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole comparison in one command: imcluster's room fan-out against nats-server (core and JetStream) and
-# Redis pub/sub at 1,000 subscribers and 100-byte messages, latency at half of each one's peak, topic and key
-# pushes, the connection soak (10k and 50k where the open-files limit allows) and a JFR profile of the broker;
+# Redis pub/sub at 1,000 subscribers and 100-byte messages (3 interleaved rounds of an open-loop peak search each,
+# latency at half of each one's median peak; bench/README.md), topics, a tuned room row and key pushes apart, the connection soak (10k and 50k where the open-files limit allows) and a JFR profile of the broker;
 # before that, the operator at scale on the local control plane (bench/operator-scale.sh: 500 PubSubClusters).
-# Writes docs/BENCHMARKS.md. Needs nats-server and redis-server on PATH. About 8-10 minutes on 2 cores.
+# Writes docs/BENCHMARKS.md. Needs nats-server and redis-server on PATH. About 30-40 minutes on 2 cores.
 #   bench/run-all.sh [extra compare options, e.g. --duration 5 --soak 10000]
 # Env: OPSCALE=0 skips the operator step; OPSCALE_ARGS passes options to it (e.g. "-n 100").
 set -euo pipefail
@@ -23,5 +23,5 @@ if [[ "${OPSCALE:-1}" != 0 ]]; then
     || echo "operator-scale failed (the report says it was not measured)" >&2
 fi
 exec java -Xmx1g -XX:+UseParallelGC -jar bench/target/imcluster-bench.jar compare \
-  --subscribers 1000 --rooms 1 --size 100 --publishers 2 --warmup 3 --duration 10 \
+  --subscribers 1000 --rooms 1 --size 100 --publishers 4 --warmup 3 --duration 10 --rounds 3 \
   --work-dir target/bench-work --doc docs/BENCHMARKS.md --operator-scale "$opscale" --command-line "bench/run-all.sh" "$@"

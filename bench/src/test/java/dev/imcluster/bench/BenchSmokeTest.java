@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every scenario, briefly, against a real standalone broker child, nats-server and redis-server: each delivers
- * and reports no errors and no drops. Figures are not asserted (they belong in docs/BENCHMARKS.md).
+ * and reports no errors and no drops (the comparison method's machinery is in {@link BenchMethodTest}). Figures are
+ * not asserted (they belong in docs/BENCHMARKS.md).
  */
 class BenchSmokeTest {
     @TempDir
@@ -82,7 +83,9 @@ class BenchSmokeTest {
     @Test
     void roomOverGrpcAndHttp() throws Exception {
         BrokerEndpoints b = broker.endpoints();
-        assertDelivered(scenarios.room(b, small(), Scenarios.Via.grpc));
+        Result grpc = scenarios.room(b, small(), Scenarios.Via.grpc);
+        assertDelivered(grpc);
+        assertThat(grpc.serverCpuSeconds()).as("broker CPU over the window").isPositive();
         Workload max = small();
         max.rate = 0; // as fast as flow control allows
         assertDelivered(scenarios.room(b, max, Scenarios.Via.http));
@@ -100,9 +103,12 @@ class BenchSmokeTest {
 
     @Test
     void peers() throws Exception {
-        assertDelivered(scenarios.peer(Scenarios.Peer.nats, "127.0.0.1", nats.port, small()));
-        assertDelivered(scenarios.peer(Scenarios.Peer.jetstream, "127.0.0.1", nats.port, small()));
-        assertDelivered(scenarios.peer(Scenarios.Peer.redis, "127.0.0.1", redis.port, small()));
+        assertDelivered(scenarios.peer(Scenarios.Peer.nats, "127.0.0.1", nats.port, nats.pid(), small()));
+        assertDelivered(scenarios.peer(Scenarios.Peer.jetstream, "127.0.0.1", nats.port, nats.pid(), small()));
+        Result redisRun = scenarios.peer(Scenarios.Peer.redis, "127.0.0.1", redis.port, redis.pid(), small());
+        assertDelivered(redisRun);
+        assertThat(redisRun.serverCpuSeconds()).as("redis-server CPU over the window").isGreaterThanOrEqualTo(0);
+        assertThat(redisRun.benchCpuSeconds()).as("bench CPU over the window").isPositive();
     }
 
     @Test

@@ -35,12 +35,13 @@ class ReportPartsTest {
     }
 
     @Test
-    void ratiosDivideOursByThePeers() {
-        Result ours = new Result("room", "imcluster", 1, 10, 1, 100, 0, 10, 100, 1000, 1000, 0, 1, 4, 5, 6, "");
-        Result peer = new Result("room", "nats-server core", 1, 10, 1, 100, 0, 10, 200, 2000, 2000, 0, 1, 2, 5, 6,
-                "");
-        String table = Markdown.ratios(ours, List.of(peer));
-        assertThat(table).contains("| nats-server core (max rate) | 0.50 | 2.00 |");
-        assertThat(Markdown.results(List.of(ours))).contains("| room | imcluster | 1 | 10 | 1 | 100 | max | 10 | 100 |");
+    void resultRowsShowOfferedRateAndRates() {
+        Result ours = new Result("room", "imcluster", 1, 10, 1, 100, 0, 10, 100, 1000, 1000, 0, 1, 4, 5, 6, "", 2, 1);
+        assertThat(Markdown.results(List.of(ours)))
+                .contains("| room | imcluster | 1 | 10 | 1 | 100 | closed loop | 10 | 100 |")
+                .contains("| 0 | 0 | 0.20 | 500 | 0.10 |");
+        assertThat(ours.deliveriesPerServerCpuSecond()).isEqualTo(500);
+        assertThat(ours.serverCores()).isEqualTo(0.2);
+        assertThat(ours.benchCores()).isEqualTo(0.1);
     }
 }

@@ -144,6 +144,18 @@ public final class ClusterOptions implements AutoCloseable {
         return new String[] {"127.0.0.1", String.valueOf(redisServer.port)};
     }
 
+    /** The started nats-server's process id, -1 for a running one named by --nats (its CPU time is unknown). */
+    public long natsPid() {
+        natsHostPort();
+        return natsServer == null ? -1 : natsServer.pid();
+    }
+
+    /** The started redis-server's process id, -1 for a running one named by --redis. */
+    public long redisPid() {
+        redisHostPort();
+        return redisServer == null ? -1 : redisServer.pid();
+    }
+
     private static String[] split(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0) {

@@ -1,11 +1,14 @@
 package dev.imcluster.bench.cli;
 
 import dev.imcluster.bench.cluster.BrokerChild;
-import dev.imcluster.bench.core.Markdown;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.net.ClientLoop;
 import dev.imcluster.bench.run.JfrSummary;
+import dev.imcluster.bench.run.PeakSearch;
+import dev.imcluster.bench.run.Plots;
+import dev.imcluster.bench.run.Rounds;
+import dev.imcluster.bench.run.RoundsReport;
 import dev.imcluster.bench.run.Scenarios;
 import dev.imcluster.bench.run.Soak;
 import java.nio.file.Files;
@@ -22,9 +25,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The whole comparison, written to docs/BENCHMARKS.md: room fan-out on imcluster (gRPC and HTTP publishing) and
- * its peers at their peak, then each at half its peak for latency; topic and key pushes; the connection soak; a
- * JFR profile of the broker under the room load. Hand-written notes between the doc's notes markers survive.
+ * The whole comparison, written to docs/BENCHMARKS.md: imcluster rooms (HTTP push) and topics (gRPC Publish) and
+ * the peers, each through the same interleaved rounds of open-loop peak searches and latency runs at half its own
+ * median peak (see {@link Rounds}); a tuned room row and key pushes apart; the connection soak; a JFR profile of
+ * the broker under the room load. Hand-written notes between the doc's notes markers survive.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Runs the whole comparison and writes the report (docs/BENCHMARKS.md).")
@@ -52,9 +56,12 @@ public final class CompareCommand implements Callable<Integer> {
             + "peak; 0 to skip (default ${DEFAULT-VALUE}).")
     int profileSeconds = 15;
 
-    @Option(names = "--variant-batch", description = "Also run the room fan-out at max with this "
-            + "job.roomBatch.maxMessages (default ${DEFAULT-VALUE}; 0 to skip).")
-    int variantBatch = 200;
+    @Mixin
+    MethodOptions method;
+
+    @Option(names = "--systems", split = ",", description = "Systems, in the order each round runs them "
+            + "(default: room, topic, nats, jetstream, redis, room-tuned, key).")
+    List<String> systems = MethodOptions.ALL;
 
     @Option(names = "--operator-scale", description = "The operator-scale section to include (written by "
             + "bench/operator-scale.sh; default ${DEFAULT-VALUE}); when it is missing the report says so.")
@@ -68,57 +75,17 @@ public final class CompareCommand implements Callable<Integer> {
         workload.validate();
         Instant started = Instant.now();
         String loadBefore = Machine.loadAverage();
-        List<Result> peaks = new ArrayList<>();
-        List<Result> halves = new ArrayList<>();
-        List<Result> others = new ArrayList<>();
+        MethodOptions.Comparison found;
+        List<Rounds.Outcome> outcomes;
         List<Soak.Step> soakSteps = List.of();
         String soakNote = "";
         String profile = null;
-        Scenarios.Via via;
         ClusterOptions servers = cluster; // stops what it started, after the client threads
         try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
             Scenarios s = new Scenarios(loop, System.err);
-            // The broker's JIT warms up on both publish paths first, unmeasured, so neither path pays for it.
-            warmJit(s, cluster.broker(), Scenarios.Via.grpc);
-            warmJit(s, cluster.broker(), Scenarios.Via.http);
-            Result grpc = attempt("room", "imcluster", workload,
-                    () -> s.room(cluster.broker(), workload, Scenarios.Via.grpc));
-            Result http = attempt("room", "imcluster", workload,
-                    () -> s.room(cluster.broker(), workload, Scenarios.Via.http));
-            via = grpc.deliveriesPerSecond() >= http.deliveriesPerSecond() ? Scenarios.Via.grpc : Scenarios.Via.http;
-            Result ours = via == Scenarios.Via.grpc ? grpc : http;
-            peaks.add(ours);
-            others.add(via == Scenarios.Via.grpc ? http : grpc);
-            for (Scenarios.Peer peer : Scenarios.Peer.values()) {
-                peaks.add(attempt("room", peer.label, workload, () -> peer(s, peer, workload)));
-            }
-            for (int i = 0; i < peaks.size(); i++) {
-                Result peak = peaks.get(i);
-                Workload half = workload.withRate(Math.max(1, peak.publishedPerSecond() / 2));
-                Scenarios.Via v = via;
-                Scenarios.Peer p = i == 0 ? null : Scenarios.Peer.values()[i - 1]; // peaks: imcluster, then peers
-                halves.add(p == null
-                        ? attempt("room", "imcluster", half, () -> s.room(cluster.broker(), half, v))
-                        : attempt("room", peak.system(), half, () -> peer(s, p, half)));
-            }
-            others.add(attempt("topic", "imcluster", workload, () -> s.topic(cluster.broker(), workload)));
-            others.add(attempt("key", "imcluster", workload, () -> s.key(cluster.broker(), workload)));
-            cluster.stopBroker();
-            if (variantBatch > 0) {
-                // What the per-room batch cap costs: a room has one BroadcastRoom in flight at a time.
-                String name = "imcluster, job.roomBatch.maxMessages=" + variantBatch;
-                Scenarios.Via v = via;
-                Result r = attempt("room", name, workload, () -> {
-                    try (BrokerChild variant = cluster.startBroker("variant-broker", List.of(),
-                            java.util.Map.of("job.roomBatch.maxMessages", String.valueOf(variantBatch)))) {
-                        warmJit(s, variant.endpoints(), v);
-                        return s.room(variant.endpoints(), workload, v);
-                    }
-                });
-                others.add(new Result(r.scenario(), name, r.publishers(), r.subscribers(), r.rooms(), r.size(),
-                        r.targetRate(), r.seconds(), r.sent(), r.expected(), r.delivered(), r.errors(), r.p50Ms(),
-                        r.p99Ms(), r.p999Ms(), r.maxMs(), r.notes()));
-            }
+            found = method.compare(systems, cluster, s, workload);
+            outcomes = found.outcomes();
+            cluster.stopBroker(); // the soak and the profile start brokers of their own
             if (soak.length > 0) {
                 long limit = Machine.openFilesLimit();
                 int[] steps = fitSoak(soak, limit);
@@ -137,14 +104,16 @@ public final class CompareCommand implements Callable<Integer> {
             }
             if (profileSeconds > 0) {
                 try {
-                    profile = profile(s, peaks.get(0), via);
+                    Rounds.Outcome room = find(outcomes, MethodOptions.ROOM);
+                    profile = room == null ? "Not run (the room row was not among --systems).\n"
+                            : profile(s, room);
                 } catch (Exception e) {
                     System.err.println("profile failed: " + e);
                     profile = "The profiled run failed: " + e.getMessage() + "\n";
                 }
             }
         }
-        String report = report(started, loadBefore, peaks, halves, others, soakSteps, soakNote, profile);
+        String report = report(started, loadBefore, found, soakSteps, soakNote, profile);
         if (doc.getParent() != null) {
             Files.createDirectories(doc.getParent());
         }
@@ -152,34 +121,6 @@ public final class CompareCommand implements Callable<Integer> {
         System.out.print(report);
         System.err.println("wrote " + doc.toAbsolutePath());
         return 0;
-    }
-
-    /** An unmeasured room run at max, so that a fresh broker's JIT has compiled the hot paths. */
-    private void warmJit(Scenarios s, dev.imcluster.bench.cluster.BrokerEndpoints broker, Scenarios.Via via) {
-        Workload jit = workload.copy();
-        jit.warmup = 0;
-        jit.duration = Math.min(5, workload.duration);
-        jit.rate = 0;
-        attempt("room", "imcluster (JIT warmup)", jit, () -> s.room(broker, jit, via));
-    }
-
-    private interface Run {
-        Result run() throws Exception;
-    }
-
-    /** Runs one measurement; a failure becomes a row saying so rather than ending the comparison. */
-    private static Result attempt(String scenario, String system, Workload w, Run run) {
-        try {
-            return run.run();
-        } catch (Exception e) {
-            System.err.println(scenario + "/" + system + " failed: " + e);
-            return Result.failed(scenario, system, w, e);
-        }
-    }
-
-    private Result peer(Scenarios s, Scenarios.Peer peer, Workload w) throws Exception {
-        String[] hostPort = peer == Scenarios.Peer.redis ? cluster.redisHostPort() : cluster.natsHostPort();
-        return s.peer(peer, hostPort[0], Integer.parseInt(hostPort[1]), w);
     }
 
     /** The steps that fit under the open-files limit (with room for the process's other files). */
@@ -200,35 +141,42 @@ public final class CompareCommand implements Callable<Integer> {
         return fit.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private String profile(Scenarios s, Result ours, Scenarios.Via via) throws Exception {
+    /** The room row (HTTP push, shipped defaults) on a fresh broker with JFR, at half its median peak. */
+    private String profile(Scenarios s, Rounds.Outcome ours) throws Exception {
         Path jfr = cluster.workDir().resolve("broker-room.jfr").toAbsolutePath();
         Files.createDirectories(jfr.getParent());
         Files.deleteIfExists(jfr);
         BrokerChild broker = cluster.startBroker("profiled-broker", List.of(
                 "-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true"));
-        Workload w = workload.withRate(Math.max(1, ours.publishedPerSecond() / 2));
+        Workload w = workload.withRate(ours.halfRate());
         w.duration = profileSeconds;
-        warmJit(s, broker.endpoints(), via);
+        // Unmeasured first, as every system got in the rounds.
+        Workload first = workload.withRate(method.startRate);
+        first.warmup = 0;
+        first.duration = Math.min(5, workload.duration);
+        s.room(broker.endpoints(), first, Scenarios.Via.http);
         // Only the measured window counts: not the broker's start, the connects or the warmup.
         Instant[] window = new Instant[1];
         s.onWindow((from, to) -> window[0] = from);
-        Result r = s.room(broker.endpoints(), w, via);
+        Result r = s.room(broker.endpoints(), w, Scenarios.Via.http);
         s.onWindow((from, to) -> { });
         broker.close(); // the recording is written as the JVM exits
         if (!Files.exists(jfr)) {
             return "The recording was not written (see " + broker.log() + ").";
         }
         return String.format(Locale.ROOT, "Recorded with `-XX:StartFlightRecording=settings=profile` (the bench's "
-                + "`--broker-jvm-opts`) over a %d s room run at %.0f msg/s (%.0f deliveries/s, p99 %.2f ms); "
+                + "`--broker-jvm-opts`) over a %d s room run (HTTP push) at %.0f msg/s (%.0f deliveries/s, "
+                + "p99 %.2f ms); "
                 + "summarized from `%s` by `JfrSummary` (events of the measured window only).%n%n", profileSeconds,
                 w.rate, r.deliveriesPerSecond(), r.p99Ms(), jfr.getFileName())
                 + JfrSummary.summarize(jfr, 12, window[0]);
     }
 
-    private String report(Instant started, String loadBefore, List<Result> peaks, List<Result> halves,
-                          List<Result> others, List<Soak.Step> soakSteps, String soakNote, String profile)
-            throws Exception {
+    private String report(Instant started, String loadBefore, MethodOptions.Comparison found,
+                          List<Soak.Step> soakSteps, String soakNote, String profile) throws Exception {
+        List<Rounds.Outcome> outcomes = found.outcomes();
         Workload w = workload;
+        PeakSearch.Plan plan = method.plan();
         StringBuilder sb = new StringBuilder();
         sb.append("# Benchmarks\n\n");
         sb.append("Generated by `").append(commandLine).append("` (").append(started.truncatedTo(ChronoUnit.SECONDS))
@@ -248,35 +196,66 @@ public final class CompareCommand implements Callable<Integer> {
                 .append(Machine.loadAverage()).append('\n');
         sb.append("- The bench client, the broker and the peers all share this machine's cores; the client uses ")
                 .append(cluster.ioThreads()).append(" Netty I/O threads and ").append(w.publishers)
-                .append(" publisher threads.\n\n");
+                .append(" publisher threads (its own CPU is in every table).\n\n");
         sb.append("## How it is measured\n\n");
-        sb.append(String.format(Locale.ROOT, "- Room fan-out: %d subscribers in %d room(s), %d-byte messages, %d "
-                        + "publisher threads, %.0f s warmup then %.0f s measured. Each subscriber is its own TCP "
-                        + "connection on every system: goim-protocol clients (op 7 Auth, op 9 Raw batches) on "
-                        + "imcluster, NATS core-protocol clients on nats-server (one subject per room; for JetStream "
-                        + "a file-backed stream and one durable push consumer per subscriber, no acks), RESP "
-                        + "SUBSCRIBE clients on Redis (one channel per room).%n", w.subscribers, w.rooms, w.size,
-                w.publishers, w.warmup, w.duration));
+        sb.append(String.format(Locale.ROOT, "- Fan-out: %d subscribers in %d room(s) (topics, subjects, channels), "
+                        + "%d-byte messages. Each subscriber is its own connection on every system: goim-protocol "
+                        + "TCP clients (op 7 Auth, op 9 Raw batches) for imcluster rooms and key pushes, gRPC "
+                        + "`Subscribe` streams for imcluster topics, NATS core-protocol clients on nats-server (one "
+                        + "subject per room; for JetStream a file-backed stream and one durable push consumer per "
+                        + "subscriber, no acks), RESP SUBSCRIBE clients on Redis (one channel per room).%n",
+                w.subscribers, w.rooms, w.size));
+        sb.append("- Each publish path is fixed before the run and is its own row: imcluster rooms are pushed with "
+                + "HTTP `/goim/push/room`, topics with gRPC `Publish`; nats-server with jnats, Redis with lettuce. "
+                + "The broker runs with its shipped defaults (e.g. `job.roomBatch.maxDelay: 1s`); the one row "
+                + "with `job.roomBatch.maxDelay=0` says so in its name and is not the default.\n");
+        sb.append(String.format(Locale.ROOT, "- Same treatment for every system: one unmeasured run at %.0f msg/s "
+                + "each, then %d rounds, interleaved (A B C D A B C D ...): in each round every system gets an "
+                + "open-loop peak search, then, after all rounds, %d interleaved latency runs at half of each "
+                + "system's own median peak. Figures are the median over the rounds with (min–max).%n",
+                plan.startRate(), method.rounds, method.rounds));
+        sb.append(String.format(Locale.ROOT, "- Peak search (open loop: publishers are paced to the offered rate "
+                + "and never wait for deliveries): steps of %.0f s measured after %.0f s warmup. A step is sustained "
+                + "when it had no errors, published at least %.0f%% of the offered rate, delivered at least %.0f%% "
+                + "of what the offered rate should deliver, and its p99 was at most %.0f ms. The search starts at "
+                + "%.0f msg/s; until a step is sustained it tries alternately %.1f times higher (while the steps "
+                + "keep up, failing at most on p99: batching can make latency worse at low rates) and lower; then "
+                + "it multiplies the highest sustained rate by %.1f until a step fails and bisects that bracket "
+                + "(geometric mean) %d times; at most %d steps. The peak is the highest sustained rate.%n",
+                method.stepDuration, method.stepWarmup, plan.minRatio() * 100, plan.minRatio() * 100,
+                plan.maxP99Ms(), plan.startRate(), plan.factor(), plan.factor(), plan.refine(), plan.maxSteps()));
+        sb.append(String.format(Locale.ROOT, "- Publishers: %d threads; gRPC, NATS and Redis publish on one "
+                + "multiplexed or pipelined connection per thread, HTTP push on %d keep-alive connections (one "
+                + "request in flight on each). Latency runs: %.0f s measured after %.0f s warmup.%n",
+                w.publishers, w.httpConnections, w.duration, w.warmup));
         sb.append("- Each message carries its send time (System.nanoTime; publishers and subscribers are in the "
                 + "bench JVM), so latency is publish call to delivery at the subscriber, recorded in an "
                 + "HdrHistogram. Drops = deliveries expected from messages published in the measured window minus "
                 + "those received.\n");
-        sb.append(String.format(Locale.ROOT, "- \"max\" runs publish as fast as flow control allows: at most %d "
-                + "messages published and not yet delivered to every subscriber (and %d unanswered publish calls), "
-                + "so every system runs at what it sustains instead of filling its buffers. Then each system runs "
-                + "paced at half the publish rate it reached (its own peak), for latency.%n", w.window, w.window));
-        sb.append("- The broker is the standalone jar (comet, logic and job in one JVM, in-memory queue) with "
-                + "`job.roomBatch.maxDelay: 0` (adaptive room batches: an idle room's message goes out at once, "
-                + "what arrives meanwhile forms the next batch); goim's 1 s default would add up to a second of "
-                + "latency by design. Every freshly started broker first gets an unmeasured run of up to 5 s at max "
-                + "on the publish path used (JIT warmup).\n\n");
-        sb.append("## Room fan-out, imcluster and peers\n\n### At peak (max)\n\n").append(Markdown.results(peaks));
-        sb.append("\n### At half of each system's peak\n\n").append(Markdown.results(halves));
-        sb.append("\n### Ratios\n\nAt peak (deliveries/s matters):\n\n")
-                .append(Markdown.ratios(peaks.get(0), peaks.subList(1, peaks.size())));
-        sb.append("\nAt half peak (p99 matters; each system at its own half-peak rate):\n\n")
-                .append(Markdown.ratios(halves.get(0), halves.subList(1, halves.size())));
-        sb.append("\n## Other imcluster scenarios (max)\n\n").append(Markdown.results(others));
+        sb.append("- CPU: utime + stime of each server process (all its threads) from `/proc/<pid>/stat` over the "
+                + "measured window, as cores (CPU-s per s) and as deliveries per server CPU-second; the bench "
+                + "JVM's own CPU the same way, so it is visibly not the limit.\n\n");
+        List<Rounds.Outcome> compared = outcomes.stream().filter(o -> o.subject().compared()).toList();
+        List<Rounds.Outcome> others = outcomes.stream().filter(o -> !o.subject().compared()).toList();
+        sb.append("## imcluster and peers\n\n### Peak (open loop)\n\n").append(RoundsReport.peaks(compared));
+        sb.append("\n### At half of each system's own median peak\n\n").append(RoundsReport.halves(compared));
+        List<Rounds.Outcome> peers = compared.stream().filter(o -> !isOurs(o)).toList();
+        sb.append("\n### Ratios (medians)\n\n");
+        for (Rounds.Outcome ours : compared) {
+            if (isOurs(ours) && !peers.isEmpty()) {
+                sb.append(RoundsReport.ratios(ours, peers)).append('\n');
+            }
+        }
+        sb.append("### Plots\n\n").append(Plots.drawInto(docDir(), compared, w.subscribers));
+        sb.append("\n### Peak against subscribers\n\n").append(found.sweep().isEmpty()
+                ? "Not run (`--sweep-subscribers`, e.g. `bench/run-all.sh --sweep-subscribers 100,5000`).\n"
+                : found.sweepMarkdown(docDir()));
+        if (!others.isEmpty()) {
+            sb.append("\n## Other imcluster rows\n\n").append(RoundsReport.peaks(others)).append('\n')
+                    .append(RoundsReport.halves(others));
+        }
+        sb.append("\n## Peak-search steps\n\nOffered msg/s and the verdict of every step:\n\n")
+                .append(RoundsReport.traces(outcomes));
         sb.append("\n## Memory per idle connection (soak)\n\n");
         if (soakSteps.isEmpty()) {
             sb.append("Not run.\n");
@@ -293,25 +272,41 @@ public final class CompareCommand implements Callable<Integer> {
             }
         }
         sb.append("\n## Profile\n\n").append(profile == null ? "Not run.\n" : profile);
-        sb.append("\n## Targets of issue 9\n\n").append(targets(peaks, halves, soakSteps));
+        sb.append("\n## Targets of issue 9\n\n").append(targets(outcomes, soakSteps));
         sb.append('\n').append(operatorScaleSection());
         sb.append("\n## Notes\n\n").append(NOTES_START).append('\n').append(existingNotes()).append(NOTES_END)
                 .append('\n');
         return sb.toString();
     }
 
-    private String targets(List<Result> peaks, List<Result> halves, List<Soak.Step> soakSteps)
-            throws java.io.IOException {
-        StringBuilder sb = new StringBuilder("| Target | Measured | Met |\n|---|---|---|\n");
-        Result ours = peaks.get(0);
-        Result natsCore = peaks.get(1);
-        double ratio = natsCore.deliveriesPerSecond() <= 0 ? 0
-                : ours.deliveriesPerSecond() / natsCore.deliveriesPerSecond();
-        sb.append(String.format(Locale.ROOT, "| Room deliveries/s at least nats-server core's (ratio >= 1.0) | "
-                + "%.2f | %s |%n", ratio, ratio >= 1.0 ? "yes" : "no"));
-        double p99 = halves.get(0).p99Ms();
-        sb.append(String.format(Locale.ROOT, "| p99 under 10 ms at half of peak | %.2f ms | %s |%n", p99,
-                p99 < 10 ? "yes" : "no"));
+    private Path docDir() {
+        Path parent = doc.toAbsolutePath().getParent();
+        return parent == null ? Path.of(".") : parent;
+    }
+
+    private static boolean isOurs(Rounds.Outcome o) {
+        return o.subject().name().startsWith("imcluster");
+    }
+
+    private static Rounds.Outcome find(List<Rounds.Outcome> outcomes, String name) {
+        return outcomes.stream().filter(o -> o.subject().name().equals(name)).findFirst().orElse(null);
+    }
+
+    private String targets(List<Rounds.Outcome> outcomes, List<Soak.Step> soakSteps) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder("| Target | Measured (medians) | Met |\n|---|---|---|\n");
+        Rounds.Outcome ours = find(outcomes, MethodOptions.ROOM);
+        Rounds.Outcome natsCore = find(outcomes, Scenarios.Peer.nats.label);
+        if (ours != null && natsCore != null) {
+            double theirs = natsCore.atPeak(Result::deliveriesPerSecond).median();
+            double ratio = theirs <= 0 ? 0 : ours.atPeak(Result::deliveriesPerSecond).median() / theirs;
+            sb.append(String.format(Locale.ROOT, "| Room deliveries/s at peak at least nats-server core's "
+                    + "(ratio >= 1.0) | %.2f | %s |%n", ratio, ratio >= 1.0 ? "yes" : "no"));
+        }
+        if (ours != null) {
+            double p99 = ours.atHalf(Result::p99Ms).median();
+            sb.append(String.format(Locale.ROOT, "| p99 under 10 ms at half of peak | %.2f ms | %s |%n", p99,
+                    p99 < 10 ? "yes" : "no"));
+        }
         if (!soakSteps.isEmpty()) {
             Soak.Step last = soakSteps.get(soakSteps.size() - 1);
             double rss = last.rssPerConnection();

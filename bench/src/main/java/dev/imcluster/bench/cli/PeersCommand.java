@@ -1,80 +1,73 @@
 package dev.imcluster.bench.cli;
 
-import dev.imcluster.bench.core.Markdown;
-import dev.imcluster.bench.core.Result;
-import dev.imcluster.bench.core.Workload;
+import dev.imcluster.bench.net.ClientLoop;
+import dev.imcluster.bench.run.Plots;
+import dev.imcluster.bench.run.Rounds;
+import dev.imcluster.bench.run.RoundsReport;
 import dev.imcluster.bench.run.Scenarios;
-import java.util.ArrayList;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "peers", mixinStandardHelpOptions = true,
-        description = "The room fan-out on imcluster and on its peers (nats-server core and JetStream, Redis "
-                + "pub/sub) with the same P, S, R, M and rate, side by side; with --half also at half of each "
-                + "system's peak.")
-final class PeersCommand extends FanoutCommand {
-    @Option(names = "--systems", split = ",", description = "Any of imcluster, nats, jetstream, redis "
-            + "(default: all).")
-    List<String> systems = List.of("imcluster", "nats", "jetstream", "redis");
+        description = "imcluster and its peers (nats-server core and JetStream, Redis pub/sub) with the same S, R "
+                + "and M, the same treatment for each: interleaved rounds of an open-loop peak search, then latency "
+                + "at half of each one's median peak; median (min–max) of the rounds.")
+final class PeersCommand implements Callable<Integer> {
+    @Mixin
+    ClusterOptions cluster;
 
-    @Option(names = "--half", description = "Then run each system at half the rate it reached.")
-    boolean half;
+    @Mixin
+    dev.imcluster.bench.core.Workload workload;
+
+    @Mixin
+    MethodOptions method;
+
+    @Option(names = "--systems", split = ",", description = "Any of room, topic, nats, jetstream, redis, "
+            + "room-tuned, key, in the order each round runs them (default: room, topic, nats, jetstream, redis).")
+    List<String> systems = List.of("room", "topic", "nats", "jetstream", "redis");
+
+    @Option(names = "--out", description = "Also write the tables to this file (default ${DEFAULT-VALUE}).")
+    Path out = Path.of("bench-results.md");
 
     @Override
-    List<Result> run(Scenarios scenarios) throws Exception {
-        List<Result> results = new ArrayList<>();
-        for (String s : systems) {
-            results.add(runOne(scenarios, s, workload));
+    public Integer call() throws Exception {
+        workload.validate();
+        MethodOptions.Comparison found;
+        ClusterOptions servers = cluster; // stops what it started, after the client threads
+        try (servers; ClientLoop loop = new ClientLoop(cluster.ioThreads())) {
+            found = method.compare(systems, cluster, new Scenarios(loop, System.err), workload);
         }
-        if (half) {
-            for (Result peak : new ArrayList<>(results)) {
-                results.add(runOne(scenarios, name(peak), workload.withRate(peak.publishedPerSecond() / 2)));
-            }
+        List<Rounds.Outcome> outcomes = found.outcomes();
+        Path dir = out.toAbsolutePath().getParent() == null ? Path.of(".") : out.toAbsolutePath().getParent();
+        String md = render(outcomes) + "\n" + Plots.drawInto(dir, outcomes, workload.subscribers)
+                + (found.sweep().isEmpty() ? "" : "\nPeaks against subscribers:\n\n" + found.sweepMarkdown(dir));
+        System.out.print(md);
+        if (out.getParent() != null) {
+            Files.createDirectories(out.getParent());
         }
-        return results;
+        Files.writeString(out, md);
+        return outcomes.stream().flatMap(o -> o.halves().stream()).anyMatch(r -> r.errors() > 0) ? 1 : 0;
     }
 
-    /** The results, then imcluster's ratios to each peer at the same target rate. */
-    @Override
-    String render(List<Result> results) {
-        StringBuilder sb = new StringBuilder(Markdown.results(results));
-        for (Result ours : results) {
-            if (!ours.system().equals("imcluster")) {
-                continue;
-            }
-            List<Result> peers = results.stream().filter(r -> !r.system().equals("imcluster")
-                    && (r.targetRate() <= 0) == (ours.targetRate() <= 0)).toList();
-            if (!peers.isEmpty()) {
-                sb.append('\n').append(ours.targetRate() <= 0 ? "At max rate:" : "At half of each one's peak:")
-                        .append("\n\n").append(Markdown.ratios(ours, peers));
+    static String render(List<Rounds.Outcome> outcomes) {
+        StringBuilder sb = new StringBuilder("Peak (open loop), median (min–max) of the rounds:\n\n")
+                .append(RoundsReport.peaks(outcomes))
+                .append("\nAt half of each system's own median peak:\n\n").append(RoundsReport.halves(outcomes));
+        List<Rounds.Outcome> compared = outcomes.stream().filter(o -> o.subject().compared()).toList();
+        List<Rounds.Outcome> peers = compared.stream().filter(o -> !o.subject().name().startsWith("imcluster"))
+                .toList();
+        for (Rounds.Outcome ours : compared) {
+            if (ours.subject().name().startsWith("imcluster") && !peers.isEmpty()) {
+                sb.append('\n').append(RoundsReport.ratios(ours, peers));
             }
         }
+        sb.append("\nPeak-search steps (offered msg/s and the verdict):\n\n").append(RoundsReport.traces(outcomes));
         return sb.toString();
     }
 
-    private Result runOne(Scenarios scenarios, String system, Workload w) throws Exception {
-        return switch (system) {
-            case "imcluster" -> scenarios.room(cluster.broker(), w, Scenarios.Via.grpc);
-            case "nats" -> peer(scenarios, Scenarios.Peer.nats, cluster.natsHostPort(), w);
-            case "jetstream" -> peer(scenarios, Scenarios.Peer.jetstream, cluster.natsHostPort(), w);
-            case "redis" -> peer(scenarios, Scenarios.Peer.redis, cluster.redisHostPort(), w);
-            default -> throw new IllegalArgumentException("unknown system '" + system
-                    + "'; expected imcluster, nats, jetstream or redis");
-        };
-    }
-
-    private static Result peer(Scenarios scenarios, Scenarios.Peer peer, String[] hostPort, Workload w)
-            throws Exception {
-        return scenarios.peer(peer, hostPort[0], Integer.parseInt(hostPort[1]), w);
-    }
-
-    private static String name(Result r) {
-        for (Scenarios.Peer p : Scenarios.Peer.values()) {
-            if (p.label.equals(r.system())) {
-                return p.name();
-            }
-        }
-        return "imcluster";
-    }
 }

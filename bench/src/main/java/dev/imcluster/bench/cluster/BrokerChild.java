@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The broker jar started as {@code standalone} on free ports, with room batches sent adaptively
- * ({@code job.roomBatch.maxDelay: 0}: a message for an idle room goes out at once) unless overridden.
+ * The broker jar started as {@code standalone} on free ports, with the shipped defaults (e.g.
+ * {@code job.roomBatch.maxDelay: 1s}) for everything but the ports and what the caller sets.
  */
 public final class BrokerChild extends ChildProcess {
     private final BrokerEndpoints endpoints;
@@ -48,7 +48,6 @@ public final class BrokerChild extends ChildProcess {
         config.put("comet.pubsubGrpc.port", String.valueOf(pubsub));
         config.put("comet.grpc.port", String.valueOf(freePort()));
         config.put("comet.websocket.enabled", "false");
-        config.put("job.roomBatch.maxDelay", "0ms");
         config.putAll(settings);
         Path file = dir.resolve("broker.properties");
         try {

@@ -11,36 +11,19 @@ public final class Markdown {
     public static String results(List<Result> results) {
         StringBuilder sb = new StringBuilder();
         sb.append("| Scenario | System | P | S | R | M (B) | Target rate (msg/s) | Published/s | Deliveries/s "
-                + "| p50 ms | p99 ms | p99.9 ms | max ms | Drops | Errors | Notes |\n");
-        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                + "| p50 ms | p99 ms | p99.9 ms | max ms | Drops | Errors | Server CPU (cores) "
+                + "| Deliveries per server CPU-s | Bench CPU (cores) | Notes |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Result r : results) {
             sb.append(String.format(Locale.ROOT,
-                    "| %s | %s | %d | %d | %d | %d | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %d | %d | %s |\n",
+                    "| %s | %s | %d | %d | %d | %d | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %d | %d | %.2f "
+                            + "| %.0f | %.2f | %s |\n",
                     r.scenario(), r.system(), r.publishers(), r.subscribers(), r.rooms(), r.size(),
-                    r.targetRate() <= 0 ? "max" : String.format(Locale.ROOT, "%.0f", r.targetRate()),
+                    r.targetRate() <= 0 ? "closed loop" : String.format(Locale.ROOT, "%.0f", r.targetRate()),
                     r.publishedPerSecond(), r.deliveriesPerSecond(), r.p50Ms(), r.p99Ms(), r.p999Ms(), r.maxMs(),
-                    r.drops(), r.errors(), r.notes() == null ? "" : r.notes()));
+                    r.drops(), r.errors(), r.serverCores(), r.deliveriesPerServerCpuSecond(), r.benchCores(),
+                    r.notes() == null ? "" : r.notes()));
         }
         return sb.toString();
-    }
-
-    /** imcluster's figures over a peer's: deliveries/s (higher is better) and p99 (lower is better). */
-    public static String ratios(Result ours, List<Result> peers) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("| Against | Deliveries/s ratio (imcluster / peer) | p99 ratio (imcluster / peer) |\n");
-        sb.append("|---|---:|---:|\n");
-        for (Result p : peers) {
-            sb.append(String.format(Locale.ROOT, "| %s (%s) | %s | %s |\n", p.system(), rateLabel(p),
-                    ratio(ours.deliveriesPerSecond(), p.deliveriesPerSecond()), ratio(ours.p99Ms(), p.p99Ms())));
-        }
-        return sb.toString();
-    }
-
-    private static String rateLabel(Result r) {
-        return r.targetRate() <= 0 ? "max rate" : String.format(Locale.ROOT, "%.0f msg/s", r.targetRate());
-    }
-
-    private static String ratio(double a, double b) {
-        return b <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", a / b);
     }
 }

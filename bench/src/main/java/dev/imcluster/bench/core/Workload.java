@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 /** The shape of a fan-out run, shared by every scenario (a picocli mixin). */
 public final class Workload {
     @Option(names = {"-p", "--publishers"}, description = "Publisher threads (default ${DEFAULT-VALUE}).")
-    public int publishers = 2;
+    public int publishers = 4;
 
     @Option(names = {"-s", "--subscribers"}, description = "Subscribers (default ${DEFAULT-VALUE}).")
     public int subscribers = 1000;
@@ -31,6 +31,11 @@ public final class Workload {
             + "delivered to every subscriber, and at most this many publish calls unanswered (default ${DEFAULT-VALUE}).")
     public int window = 200;
 
+    @Option(names = "--http-connections", description = "Keep-alive HTTP/1.1 connections of an HTTP push publisher, "
+            + "one request in flight on each (logic may answer pipelined requests out of order); every other "
+            + "publisher has one multiplexed or pipelined connection per publisher thread (default ${DEFAULT-VALUE}).")
+    public int httpConnections = 256;
+
     public Workload copy() {
         Workload w = new Workload();
         w.publishers = publishers;
@@ -41,6 +46,7 @@ public final class Workload {
         w.warmup = warmup;
         w.rate = rate;
         w.window = window;
+        w.httpConnections = httpConnections;
         return w;
     }
 
@@ -60,6 +66,7 @@ public final class Workload {
         require(warmup >= 0, "--warmup must not be negative");
         require(rate >= 0, "--rate must not be negative");
         require(window >= 1, "--window must be at least 1");
+        require(httpConnections >= 1, "--http-connections must be at least 1");
     }
 
     private static void require(boolean ok, String message) {

@@ -9,18 +9,28 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
-/** PubSubService.Publish (unary, async) on one HTTP/2 connection; target i is topic {@code topics.apply(i)}. */
+/**
+ * PubSubService.Publish (unary, async) on several HTTP/2 connections (channels), used in turn; target i is topic
+ * {@code topics.apply(i)}.
+ */
 public final class GrpcPublisher implements Publisher {
-    private final ManagedChannel channel;
-    private final PubSubServiceGrpc.PubSubServiceStub stub;
+    private final ManagedChannel[] channels;
+    private final PubSubServiceGrpc.PubSubServiceStub[] stubs;
+    private final AtomicInteger next = new AtomicInteger();
     private final String[] topics;
 
-    public GrpcPublisher(ClientLoop loop, String host, int port, int targets, IntFunction<String> topics) {
-        this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext()
-                .eventLoopGroup(loop.group()).channelType(loop.channelType()).directExecutor().build();
-        this.stub = PubSubServiceGrpc.newStub(channel);
+    public GrpcPublisher(ClientLoop loop, String host, int port, int channels, int targets,
+                         IntFunction<String> topics) {
+        this.channels = new ManagedChannel[channels];
+        this.stubs = new PubSubServiceGrpc.PubSubServiceStub[channels];
+        for (int i = 0; i < channels; i++) {
+            this.channels[i] = NettyChannelBuilder.forAddress(host, port).usePlaintext()
+                    .eventLoopGroup(loop.group()).channelType(loop.channelType()).directExecutor().build();
+            this.stubs[i] = PubSubServiceGrpc.newStub(this.channels[i]);
+        }
         this.topics = new String[targets];
         for (int i = 0; i < targets; i++) {
             this.topics[i] = topics.apply(i);
@@ -31,7 +41,7 @@ public final class GrpcPublisher implements Publisher {
     public void publish(int target, byte[] payload, Callback callback) {
         PublishRequest request = PublishRequest.newBuilder().setTopic(topics[target])
                 .setPayload(ByteString.copyFrom(payload)).build();
-        stub.publish(request, new StreamObserver<>() {
+        stubs[Math.floorMod(next.getAndIncrement(), stubs.length)].publish(request, new StreamObserver<>() {
             @Override
             public void onNext(Empty value) {
             }
@@ -50,17 +60,21 @@ public final class GrpcPublisher implements Publisher {
 
     @Override
     public String describe() {
-        return "gRPC Publish";
+        return "gRPC Publish, " + channels.length + " channels";
     }
 
     @Override
     public void close() {
-        channel.shutdown();
-        try {
-            channel.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (ManagedChannel c : channels) {
+            c.shutdown();
         }
-        channel.shutdownNow();
+        for (ManagedChannel c : channels) {
+            try {
+                c.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            c.shutdownNow();
+        }
     }
 }

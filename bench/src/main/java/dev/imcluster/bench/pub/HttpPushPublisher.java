@@ -22,7 +22,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.function.IntFunction;
 
 /**
- * goim's HTTP push API over keep-alive connections, one request in flight on each (no pipelining); target i is
+ * goim's HTTP push API over keep-alive connections, one request in flight on each (no pipelining: logic may
+ * complete pipelined requests out of order); target i is
  * the request URI {@code uris.apply(i)}, e.g. {@code /goim/push/room?operation=1000&type=live&room=1}.
  */
 public final class HttpPushPublisher implements Publisher {
@@ -30,6 +31,7 @@ public final class HttpPushPublisher implements Publisher {
     private final String hostHeader;
     private final BlockingQueue<Connection> idle;
     private final String what;
+    private final int connections;
 
     public HttpPushPublisher(ClientLoop loop, String host, int port, int connections, int targets,
                              IntFunction<String> uris, String what) throws InterruptedException {
@@ -39,6 +41,7 @@ public final class HttpPushPublisher implements Publisher {
         }
         this.hostHeader = host + ":" + port;
         this.what = what;
+        this.connections = connections;
         this.idle = new ArrayBlockingQueue<>(connections);
         for (int i = 0; i < connections; i++) {
             Connection c = new Connection();
@@ -83,7 +86,7 @@ public final class HttpPushPublisher implements Publisher {
 
     @Override
     public String describe() {
-        return what;
+        return what + ", " + connections + " connections";
     }
 
     @Override

@@ -6,51 +6,64 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Publishes to nats-server with jnats: core NATS (fire and forget; the run's flow control paces it), or
- * JetStream (publishAsync, answered by the stream's ack).
+ * Publishes to nats-server with jnats on several connections, used in turn: core NATS (fire and forget; the run
+ * paces it), or JetStream (publishAsync, answered by the stream's ack).
  */
 public final class NatsPublisher implements Publisher {
-    private final Connection connection;
-    private final JetStream jetStream;
+    private final Connection[] connections;
+    private final JetStream[] jetStreams;
+    private final AtomicInteger next = new AtomicInteger();
     private final String[] subjects;
 
-    public NatsPublisher(String url, boolean jetStream, String[] subjects) throws IOException, InterruptedException {
-        this.connection = Nats.connect(new Options.Builder().server(url).connectionTimeout(Duration.ofSeconds(10))
-                .maxReconnects(0).build());
-        this.jetStream = jetStream ? connection.jetStream() : null;
+    public NatsPublisher(String url, boolean jetStream, int connections, String[] subjects) throws IOException,
+            InterruptedException {
+        this.connections = new Connection[connections];
+        this.jetStreams = jetStream ? new JetStream[connections] : null;
+        for (int i = 0; i < connections; i++) {
+            this.connections[i] = Nats.connect(new Options.Builder().server(url)
+                    .connectionTimeout(Duration.ofSeconds(10)).maxReconnects(0).build());
+            if (jetStream) {
+                this.jetStreams[i] = this.connections[i].jetStream();
+            }
+        }
         this.subjects = subjects.clone();
     }
 
     @Override
     public void publish(int target, byte[] payload, Callback callback) {
-        if (jetStream == null) {
-            connection.publish(subjects[target], payload);
+        int i = Math.floorMod(next.getAndIncrement(), connections.length);
+        if (jetStreams == null) {
+            connections[i].publish(subjects[target], payload);
             callback.done(null);
         } else {
-            jetStream.publishAsync(subjects[target], payload).whenComplete((ack, error) -> callback.done(error));
+            jetStreams[i].publishAsync(subjects[target], payload).whenComplete((ack, error) -> callback.done(error));
         }
     }
 
     @Override
     public String describe() {
-        return jetStream == null ? "jnats publish" : "jnats JetStream publishAsync";
+        return (jetStreams == null ? "jnats publish, " : "jnats JetStream publishAsync, ") + connections.length
+                + " connections";
     }
 
     @Override
     public void close() {
-        try {
-            connection.flush(Duration.ofSeconds(5));
-        } catch (java.util.concurrent.TimeoutException e) {
-            System.err.println("nats: flush before close timed out");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            connection.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (Connection connection : connections) {
+            try {
+                connection.flush(Duration.ofSeconds(5));
+            } catch (java.util.concurrent.TimeoutException e) {
+                System.err.println("nats: flush before close timed out");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                connection.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

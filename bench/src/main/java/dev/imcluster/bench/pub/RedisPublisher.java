@@ -6,18 +6,25 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Redis PUBLISH with lettuce's async API on one connection (lettuce pipelines the commands). */
+/** Redis PUBLISH with lettuce's async API on several connections, used in turn (lettuce pipelines the commands). */
 public final class RedisPublisher implements Publisher {
     private final RedisClient client;
-    private final StatefulRedisConnection<byte[], byte[]> connection;
-    private final RedisAsyncCommands<byte[], byte[]> commands;
+    private final StatefulRedisConnection<byte[], byte[]>[] connections;
+    private final RedisAsyncCommands<byte[], byte[]>[] commands;
+    private final AtomicInteger next = new AtomicInteger();
     private final byte[][] channels;
 
-    public RedisPublisher(String host, int port, String[] channels) {
+    @SuppressWarnings("unchecked")
+    public RedisPublisher(String host, int port, int connections, String[] channels) {
         this.client = RedisClient.create(RedisURI.create(host, port));
-        this.connection = client.connect(ByteArrayCodec.INSTANCE);
-        this.commands = connection.async();
+        this.connections = new StatefulRedisConnection[connections];
+        this.commands = new RedisAsyncCommands[connections];
+        for (int i = 0; i < connections; i++) {
+            this.connections[i] = client.connect(ByteArrayCodec.INSTANCE);
+            this.commands[i] = this.connections[i].async();
+        }
         this.channels = new byte[channels.length][];
         for (int i = 0; i < channels.length; i++) {
             this.channels[i] = channels[i].getBytes(StandardCharsets.UTF_8);
@@ -26,17 +33,20 @@ public final class RedisPublisher implements Publisher {
 
     @Override
     public void publish(int target, byte[] payload, Callback callback) {
-        commands.publish(channels[target], payload).whenComplete((receivers, error) -> callback.done(error));
+        commands[Math.floorMod(next.getAndIncrement(), commands.length)].publish(channels[target], payload)
+                .whenComplete((receivers, error) -> callback.done(error));
     }
 
     @Override
     public String describe() {
-        return "lettuce async PUBLISH";
+        return "lettuce async PUBLISH, " + connections.length + " connections";
     }
 
     @Override
     public void close() {
-        connection.close();
+        for (StatefulRedisConnection<byte[], byte[]> c : connections) {
+            c.close();
+        }
         client.shutdown();
     }
 }

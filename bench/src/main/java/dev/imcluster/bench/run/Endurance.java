@@ -125,7 +125,7 @@ public final class Endurance {
             return t;
         });
         long start = System.nanoTime();
-        try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), plan.rooms(),
+        try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), 1, plan.rooms(),
                 i -> "live://" + run + "-" + i)) {
             int perTick = Math.max(1, plan.ratePerSecond() / 100);
             long tickMicros = 1_000_000L * perTick / Math.max(1, plan.ratePerSecond());

@@ -2,6 +2,7 @@ package dev.imcluster.bench.run;
 
 import dev.imcluster.bench.core.Deliveries;
 import dev.imcluster.bench.core.Payloads;
+import dev.imcluster.bench.core.ProcCpu;
 import dev.imcluster.bench.core.Progress;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Workload;
@@ -22,10 +23,19 @@ import org.slf4j.LoggerFactory;
  * Drives P publisher threads against subscribers that are already connected and report to {@link Deliveries}:
  * warmup, then the measured window, then a drain until every expected delivery arrived or none came for a while.
  *
- * <p>Flow control keeps every system at its sustainable rate rather than overflowing its buffers: a publisher
- * waits while more than {@code window} messages are published but not yet delivered to all their subscribers,
- * or while {@code window} publish calls are unanswered. With {@code --rate} the publishers are also paced; the
- * send time is taken when a message is actually sent.
+ * <p>With a rate ({@code --rate > 0}) the run is open loop: the publishers are paced to the offered rate and never
+ * wait for deliveries, so a system that cannot keep up shows it as deliveries below the offered rate and growing
+ * latency; only {@link #OPEN_LOOP_IN_FLIGHT} unanswered publish calls bound the memory. The send time is taken
+ * when a message is actually sent; a publisher behind its schedule catches up, but one more than
+ * {@link #MAX_LAG_NANOS} (or ten intervals) behind skips what it owes, so the published rate shows when the
+ * publishing side could not keep the schedule.
+ *
+ * <p>Without a rate (closed loop, single-scenario commands only) a publisher waits while more than
+ * {@code window} messages are published but not yet delivered to all their subscribers, or while {@code window}
+ * publish calls are unanswered.
+ *
+ * <p>The CPU time of the server process (when its pid is known) and of the bench's JVM is read from /proc at the
+ * start and the end of the measured window.
  */
 public final class FanoutRun {
     private static final Logger log = LoggerFactory.getLogger(FanoutRun.class);
@@ -34,6 +44,10 @@ public final class FanoutRun {
     /** The drain ends when nothing more arrived for this long. */
     private static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(3);
     private static final long MAX_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(20);
+    /** Open loop: a publisher this far behind its schedule (or ten intervals, if more) skips what it owes. */
+    private static final long MAX_LAG_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Open loop: at most this many publish calls unanswered. */
+    static final int OPEN_LOOP_IN_FLIGHT = 50_000;
 
     private final String scenario;
     private final String system;
@@ -72,6 +86,13 @@ public final class FanoutRun {
     }
 
     private WindowListener windowListener = (from, to) -> { };
+    private long serverPid = -1;
+
+    /** The server process whose CPU time the run reports (-1: unknown, not on this machine). */
+    public FanoutRun cpuOf(long pid) {
+        this.serverPid = pid;
+        return this;
+    }
 
     public FanoutRun onWindow(WindowListener listener) {
         this.windowListener = listener;
@@ -83,8 +104,10 @@ public final class FanoutRun {
         for (int f : fanout) {
             maxFanout = Math.max(maxFanout, f);
         }
-        long windowDeliveries = workload.window * maxFanout;
-        Semaphore inFlight = new Semaphore(workload.window);
+        boolean openLoop = workload.rate > 0;
+        long windowDeliveries = openLoop ? Long.MAX_VALUE : workload.window * maxFanout;
+        int maxInFlight = openLoop ? OPEN_LOOP_IN_FLIGHT : workload.window;
+        Semaphore inFlight = new Semaphore(maxInFlight);
         long start = System.nanoTime();
         long measureFrom = start + (long) (workload.warmup * 1e9);
         long measureTo = measureFrom + (long) (workload.duration * 1e9);
@@ -101,10 +124,16 @@ public final class FanoutRun {
             threads.add(t);
             t.start();
         }
+        sleepUntil(measureFrom);
+        double serverCpuFrom = ProcCpu.seconds(serverPid);
+        double benchCpuFrom = ProcCpu.self();
+        sleepUntil(measureTo);
+        double serverCpu = serverCpuFrom < 0 ? -1 : ProcCpu.seconds(serverPid) - serverCpuFrom;
+        double benchCpu = benchCpuFrom < 0 ? -1 : ProcCpu.self() - benchCpuFrom;
         for (Thread t : threads) {
             t.join();
         }
-        inFlight.tryAcquire(workload.window, 30, TimeUnit.SECONDS); // every publish answered
+        inFlight.tryAcquire(maxInFlight, 30, TimeUnit.SECONDS); // every publish answered
         drain();
         Histogram latency = progress.finish();
         if (firstError.get() != null) {
@@ -120,12 +149,20 @@ public final class FanoutRun {
             notes += "; " + deliveries.malformed() + " malformed messages";
         }
         return Result.of(scenario, system, workload, workload.duration, sentMeasured.sum(), expectedMeasured.sum(),
-                measuredDelivered, errors.sum() + deliveries.malformed(), latency, notes);
+                measuredDelivered, errors.sum() + deliveries.malformed(), latency, notes, serverCpu, benchCpu);
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long left;
+        while ((left = nanoTime - System.nanoTime()) > 0) {
+            Thread.sleep(Math.max(1, left / 1_000_000));
+        }
     }
 
     private void publishLoop(Publisher publisher, int first, long start, long measureFrom, long measureTo,
                              double rate, Semaphore inFlight, long windowDeliveries) {
         long intervalNanos = rate > 0 ? (long) (1e9 / rate) : 0;
+        long maxLag = Math.max(10 * intervalNanos, MAX_LAG_NANOS);
         long next = start;
         int target = first % fanout.length;
         long stalledSince = 0;
@@ -163,7 +200,7 @@ public final class FanoutRun {
             int t = target;
             int expected = fanout[t];
             target = (target + workload.publishers) % fanout.length;
-            next = intervalNanos > 0 ? Math.max(next + intervalNanos, now - 10 * intervalNanos) : now;
+            next = intervalNanos > 0 ? Math.max(next + intervalNanos, now - maxLag) : now;
             sentAll.increment();
             expectedAll.add(expected);
             if (measured) {

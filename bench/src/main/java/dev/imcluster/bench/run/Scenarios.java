@@ -60,8 +60,8 @@ public final class Scenarios {
         this.windowListener = listener;
     }
 
-    private FanoutRun fanout(String scenario, String system, Workload w, int[] fanout, Deliveries d) {
-        return new FanoutRun(scenario, system, w, fanout, d, progress).onWindow(windowListener);
+    private FanoutRun fanout(String scenario, String system, Workload w, int[] fanout, Deliveries d, long pid) {
+        return new FanoutRun(scenario, system, w, fanout, d, progress).onWindow(windowListener).cpuOf(pid);
     }
 
     private static String runId() {
@@ -78,11 +78,12 @@ public final class Scenarios {
                 w.subscribers, i -> new GoimClientHandler(i + 1, null, "live://" + run + "-" + (i % w.rooms),
                         OPERATION, 30_000, d, stats), CONNECT_CONCURRENCY, CONNECT_TIMEOUT);
         try (Publisher publisher = via == Via.grpc
-                ? new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.rooms, i -> "live://" + run + "-" + i)
-                : new HttpPushPublisher(loop, b.host(), b.logicHttp(), Math.min(w.window, 4 * w.publishers),
+                ? new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.publishers, w.rooms,
+                        i -> "live://" + run + "-" + i)
+                : new HttpPushPublisher(loop, b.host(), b.logicHttp(), w.httpConnections,
                         w.rooms, i -> "/goim/push/room?operation=" + OPERATION + "&type=live&room=" + run + "-" + i,
                         "HTTP /goim/push/room")) {
-            Result r = fanout("room", "imcluster", w, w.membersPerRoom(), d).run(publisher);
+            Result r = fanout("room", "imcluster", w, w.membersPerRoom(), d, b.pid()).run(publisher);
             return withClientErrors(r, stats);
         } finally {
             clients.forEach(BenchClient::close);
@@ -101,9 +102,9 @@ public final class Scenarios {
         int[] one = new int[w.subscribers];
         java.util.Arrays.fill(one, 1);
         try (Publisher publisher = new HttpPushPublisher(loop, b.host(), b.logicHttp(),
-                Math.min(w.window, 4 * w.publishers), w.subscribers,
+                w.httpConnections, w.subscribers,
                 i -> "/goim/push/keys?operation=" + OPERATION + "&keys=" + run + "-k" + i, "HTTP /goim/push/keys")) {
-            Result r = fanout("key", "imcluster", w, one, d).run(publisher);
+            Result r = fanout("key", "imcluster", w, one, d, b.pid()).run(publisher);
             return withClientErrors(r, stats);
         } finally {
             clients.forEach(BenchClient::close);
@@ -122,9 +123,9 @@ public final class Scenarios {
                 subs.subscribe("live://" + run + "-" + (i % w.rooms));
             }
             awaitTopicSubscribers(b, before + w.subscribers, subs);
-            try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.rooms,
-                    i -> "live://" + run + "-" + i)) {
-                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d).run(publisher);
+            try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.publishers,
+                    w.rooms, i -> "live://" + run + "-" + i)) {
+                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d, b.pid()).run(publisher);
                 long failed = subs.failed();
                 return failed == 0 ? r : withExtraErrors(r, failed, failed + " subscriptions ended early");
             }
@@ -164,9 +165,10 @@ public final class Scenarios {
     /**
      * The same room fan-out on a peer: S subscriber connections (one per subscriber, as goim clients have),
      * subject or channel per room. JetStream: a file-backed stream over the rooms' subjects and one durable push
-     * consumer per subscriber (no acks), delivering to the subscriber's own subject.
+     * consumer per subscriber (no acks), delivering to the subscriber's own subject. {@code serverPid} is the
+     * server's process id for its CPU time (-1: not on this machine).
      */
-    public Result peer(Peer peer, String host, int port, Workload w) throws Exception {
+    public Result peer(Peer peer, String host, int port, long serverPid, Workload w) throws Exception {
         w.validate();
         String run = runId();
         Deliveries d = new Deliveries();
@@ -201,9 +203,10 @@ public final class Scenarios {
                         i -> new NatsSubscriberHandler(js ? "dlv." + run + "." + i : rooms[i % w.rooms], d,
                                 serverErrors), CONNECT_CONCURRENCY, CONNECT_TIMEOUT);
             }
-            try (Publisher publisher = peer == Peer.redis ? new RedisPublisher(host, port, rooms)
-                    : new NatsPublisher("nats://" + host + ":" + port, peer == Peer.jetstream, rooms)) {
-                Result r = fanout("room", peer.label, w, w.membersPerRoom(), d).run(publisher);
+            try (Publisher publisher = peer == Peer.redis ? new RedisPublisher(host, port, w.publishers, rooms)
+                    : new NatsPublisher("nats://" + host + ":" + port, peer == Peer.jetstream,
+                    w.publishers, rooms)) {
+                Result r = fanout("room", peer.label, w, w.membersPerRoom(), d, serverPid).run(publisher);
                 return serverErrors.sum() == 0 ? r
                         : withExtraErrors(r, serverErrors.sum(), serverErrors.sum() + " server errors");
             } finally {
@@ -232,8 +235,6 @@ public final class Scenarios {
     }
 
     static Result withExtraErrors(Result r, long errors, String note) {
-        return new Result(r.scenario(), r.system(), r.publishers(), r.subscribers(), r.rooms(), r.size(),
-                r.targetRate(), r.seconds(), r.sent(), r.expected(), r.delivered(), r.errors() + errors, r.p50Ms(),
-                r.p99Ms(), r.p999Ms(), r.maxMs(), r.notes() + "; " + note);
+        return r.withErrors(errors, note);
     }
 }
