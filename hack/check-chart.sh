@@ -27,6 +27,62 @@ yaml.safe_dump({"groups": doc["spec"]["groups"]}, open(sys.argv[2], "w"))
 PY
 promtool check rules "$tmp/rules.yaml" >/dev/null
 echo "promtool check rules: clean"
+# The operator-down alert fires with no replica up, whether its series says 0 or is gone altogether.
+cat >"$tmp/operator-down.test.yaml" <<'TEST'
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'up{service="t-imcluster-operator-metrics", pod="a"}'
+    values: '1x5 0x10'
+  alert_rule_test:
+  - {eval_time: 4m, alertname: ImclusterOperatorDown, exp_alerts: []}
+  - eval_time: 15m
+    alertname: ImclusterOperatorDown
+    exp_alerts:
+    - exp_labels: {severity: critical, service: t-imcluster-operator-metrics}
+      exp_annotations: &down
+        summary: No imcluster operator replica is scraped as up.
+        description: 'No replica of t-imcluster-operator in default has been up for 5 minutes: PubSubClusters are not reconciled.'
+- interval: 1m
+  input_series:
+  - series: 'up{service="t-imcluster-operator-metrics", pod="a"}'
+    values: '1x5'
+  alert_rule_test:
+  - eval_time: 20m
+    alertname: ImclusterOperatorDown
+    exp_alerts: [{exp_labels: {severity: critical, service: t-imcluster-operator-metrics}, exp_annotations: *down}]
+TEST
+(cd "$tmp" && promtool test rules operator-down.test.yaml >/dev/null) \
+  || { (cd "$tmp" && promtool test rules operator-down.test.yaml) >&2 || true; die "the operator-down alert does not fire as it should"; }
+echo "promtool test rules: the operator-down alert fires when no replica is up or none is left"
+# Every imcluster metric the dashboard and the alerts query is one the broker or the operator registers (a query of
+# a name nothing exports shows an empty panel and an alert that never fires).
+"$py" - "$root" "$chart/files/dashboard.json" "$tmp/rules.yaml" <<'PY'
+import pathlib, re, sys
+root = pathlib.Path(sys.argv[1])
+defined = set()
+for src in list((root / "broker-image/src/main/java").rglob("*.java")) + list((root / "operator/src/main/java").rglob("*.java")):
+    for name in re.findall(r'"(imcluster[._][a-z0-9._]*)"', src.read_text()):
+        defined.add(name.replace(".", "_"))
+used = set()
+for f in sys.argv[2:]:
+    used |= set(re.findall(r"\bimcluster_[a-z0-9_]+", open(f).read()))
+suffixes = ("_total", "_bucket", "_count", "_sum", "_max", "_seconds")
+def known(name):
+    while True:
+        if name in defined:
+            return True
+        stripped = next((name[:-len(s)] for s in suffixes if name.endswith(s)), None)
+        if stripped is None:
+            return False
+        name = stripped
+missing = sorted(n for n in used if not known(n))
+if missing:
+    sys.exit("the dashboard or the alerts query metrics nothing registers: " + ", ".join(missing))
+print("dashboard and alerts: every imcluster metric they query is registered (%d names)" % len(used))
+PY
 
 "$py" -m json.tool "$chart/files/dashboard.json" >/dev/null
 echo "dashboard: valid JSON"
