@@ -2,6 +2,7 @@ package dev.imcluster.broker.comet;
 
 import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.config.CometConfig;
+import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.security.RateLimiter;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
@@ -17,6 +18,7 @@ final class CometContext {
     private static final Logger LOG = LoggerFactory.getLogger("dev.imcluster.broker.comet");
 
     final CometConfig config;
+    final DeliveryConfig delivery;
     final String serverId;
     final Buckets buckets;
     final LogicClient logic;
@@ -46,16 +48,17 @@ final class CometContext {
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean draining;
 
-    CometContext(CometConfig config, String serverId, Buckets buckets, LogicClient logic, CometMetrics metrics,
+    CometContext(CometConfig config, DeliveryConfig delivery, String serverId, Buckets buckets, LogicClient logic, CometMetrics metrics,
                  ByteBufAllocator alloc, RateLimiter publishLimiter) {
         this.publishLimiter = publishLimiter;
         this.config = config;
+        this.delivery = delivery;
         this.serverId = serverId;
         this.buckets = buckets;
         this.logic = logic;
         this.metrics = metrics;
         this.alloc = alloc;
-        this.dedupe = new DedupeWindow(config.dedupe.size, config.dedupe.window.toNanos());
+        this.dedupe = new DedupeWindow(delivery.dedupe.maxIds, delivery.dedupe.window.toNanos());
         this.maxBodySize = config.protocol.maxBodySize;
         this.sendQueueSize = config.protocol.sendQueueSize;
         this.handshakeTimeoutNanos = config.protocol.handshakeTimeout.toNanos();

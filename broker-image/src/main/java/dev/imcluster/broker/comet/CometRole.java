@@ -84,7 +84,7 @@ public final class CometRole implements Role {
         CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
         LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout,
                 internalToken, config.logicResolveInterval, HostResolver.SYSTEM);
-        comet = new CometContext(config, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
+        comet = new CometContext(config, root.delivery, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
                 new RateLimiter("comet", config.publishRateLimit, ctx.meters()));
         ctx.health().register(HEALTH_CHECK, this::check);
         try {

@@ -19,6 +19,7 @@ public final class BrokerConfig {
     public CometConfig comet = new CometConfig();
     public LogicConfig logic = new LogicConfig();
     public JobConfig job = new JobConfig();
+    public DeliveryConfig delivery = new DeliveryConfig();
     public MqConfig mq = new MqConfig();
     public RedisConfig redis = new RedisConfig();
     public SecurityConfig security = new SecurityConfig();

@@ -20,7 +20,6 @@ public final class CometConfig {
     /** Number of connection buckets (goim: 32), chosen by a hash of the connection key. */
     public int buckets = 32;
     public ProtocolConfig protocol = new ProtocolConfig();
-    public DedupeConfig dedupe = new DedupeConfig();
     /** How often comet reports its per-room online counts to logic (goim: 10 s). */
     public Duration onlineReportInterval = Duration.ofSeconds(10);
     /** On shutdown, how long to wait for clients to go before closing the rest. */
@@ -68,12 +67,5 @@ public final class CometConfig {
         public Duration sessionRenewMax = Duration.ofMinutes(30);
         /** Frames queued per connection before the client is disconnected as too slow (goim: 1024). */
         public int sendQueueSize = 1024;
-    }
-
-    public static final class DedupeConfig {
-        /** How many recent message ids comet remembers to drop redeliveries. */
-        public int size = 65536;
-        /** How long an id is remembered. */
-        public Duration window = Duration.ofMinutes(5);
     }
 }

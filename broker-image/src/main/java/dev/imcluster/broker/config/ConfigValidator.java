@@ -40,8 +40,6 @@ final class ConfigValidator {
             v.error("comet.protocol.sessionRenewMax", "must not be less than comet.protocol.sessionRenewMin");
         }
         v.range("comet.protocol.sendQueueSize", c.comet.protocol.sendQueueSize, 1, 1 << 20);
-        v.range("comet.dedupe.size", c.comet.dedupe.size, 0, 1 << 24);
-        v.positive("comet.dedupe.window", c.comet.dedupe.window);
         v.positive("comet.onlineReportInterval", c.comet.onlineReportInterval);
         v.positive("comet.logicResolveInterval", c.comet.logicResolveInterval);
         v.nonNegative("comet.drainTimeout", c.comet.drainTimeout);
@@ -66,6 +64,8 @@ final class ConfigValidator {
             v.error("logic.auth.mode", "jwt needs logic.auth.hs256SecretFile or logic.auth.rs256PublicKeyFile"
                     + " (or set logic.auth.mode: goim to trust goim's Auth JSON)");
         }
+
+        v.delivery(c.delivery);
 
         v.notBlank("job.group", c.job.group);
         v.range("job.roomBatch.maxMessages", c.job.roomBatch.maxMessages, 1, 10_000);
@@ -177,6 +177,23 @@ final class ConfigValidator {
 
     private void port(String key, int port) {
         range(key, port, 0, 65535);
+    }
+
+    private void delivery(DeliveryConfig d) {
+        java.util.Set<String> patterns = new java.util.HashSet<>();
+        for (int i = 0; i < d.history.size(); i++) {
+            DeliveryConfig.History h = d.history.get(i);
+            String key = "delivery.history[" + i + "]";
+            if (h.pattern == null || h.pattern.isBlank()) {
+                error(key + ".pattern", "must not be empty (use * to match every room)");
+            } else if (!patterns.add(h.pattern)) {
+                error(key + ".pattern", "'" + h.pattern + "' is listed twice");
+            }
+            range(key + ".size", h.size, 1, 1_000_000);
+            positive(key + ".ttl", h.ttl);
+        }
+        positive("delivery.dedupe.window", d.dedupe.window);
+        range("delivery.dedupe.maxIds", d.dedupe.maxIds, 0, 1 << 26);
     }
 
     private void range(String key, long value, long min, long max) {

@@ -1,0 +1,42 @@
+package dev.imcluster.broker.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What every role agrees on about delivery: which rooms (and gRPC topics, which are rooms) keep history, and how
+ * comets drop redeliveries. Read by logic (History, recovery), job (appends history) and comet (recovery, dedupe).
+ */
+public final class DeliveryConfig {
+    /**
+     * History per room pattern; the first pattern that matches a room wins, and a room no pattern matches keeps no
+     * history (its messages still carry positions). A pattern is the full room id with {@code *} matching any run
+     * of characters, for example {@code live://*} or {@code chat://team-*}. Each entry: {@code pattern}, {@code size}
+     * (messages kept per room, default 100) and {@code ttl} (how long one is kept, default 5m).
+     */
+    public List<History> history = new ArrayList<>();
+    public Dedupe dedupe = new Dedupe();
+
+    public static final class History {
+        public String pattern;
+        /** At most this many messages per room are kept (the oldest go first). */
+        public int size = 100;
+        /** A message is kept at most this long after it was published. */
+        public Duration ttl = Duration.ofMinutes(5);
+    }
+
+    /**
+     * Redeliveries of messages without history (key pushes, broadcasts, rooms no pattern matches) are dropped by
+     * message id within {@code window}; rooms with history are deduplicated by position, which needs no window.
+     */
+    public static final class Dedupe {
+        /** How long a message id is remembered: longer than any redelivery takes (the queue's redelivery timeout). */
+        public Duration window = Duration.ofMinutes(5);
+        /**
+         * Memory bound: at most this many ids are remembered (about 16 bytes each). An id forgotten before its
+         * window ended is counted in {@code imcluster_comet_dedupe_evicted_total}.
+         */
+        public int maxIds = 1 << 22;
+    }
+}
