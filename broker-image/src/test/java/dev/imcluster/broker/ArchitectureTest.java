@@ -32,7 +32,7 @@ class ArchitectureTest {
             5, "process",
             4, "comet logic job",
             3, "runtime",
-            2, "mq session security http protocol",
+            2, "mq session history security http protocol",
             1, "redis",
             0, "config logging api");
 

@@ -1,7 +1,6 @@
 package dev.imcluster.bench.pub;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
 import dev.imcluster.bench.net.ClientLoop;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
@@ -43,7 +42,7 @@ public final class GrpcPublisher implements Publisher {
                 .setPayload(ByteString.copyFrom(payload)).build();
         stubs[Math.floorMod(next.getAndIncrement(), stubs.length)].publish(request, new StreamObserver<>() {
             @Override
-            public void onNext(Empty value) {
+            public void onNext(dev.imcluster.broker.api.pubsub.PublishResponse value) {
             }
 
             @Override

@@ -43,6 +43,7 @@ final class CometContext {
     final RateLimitedLog slowLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog limitLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog recoveryLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
 
     private final java.util.Map<io.netty.channel.EventLoop, LoopFlusher> flushers =
             new java.util.concurrent.ConcurrentHashMap<>();

@@ -37,6 +37,8 @@ final class CometMetrics {
     final Counter dropSlowConsumer;
     final Counter dropSubscriberOverflow;
     final Counter dropDuplicate;
+    private final Counter recovered;
+    private final Counter notRecovered;
     final Counter dropClosed;
     final Timer deliveryLatency;
 
@@ -75,6 +77,8 @@ final class CometMetrics {
         dropSlowConsumer = drop("slow_consumer");
         dropSubscriberOverflow = drop("subscriber_overflow");
         dropDuplicate = drop("duplicate");
+        recovered = recoveries(registry, "true");
+        notRecovered = recoveries(registry, "false");
         dropClosed = drop("closed");
         deliveryLatency = Timer.builder("imcluster.comet.delivery.latency")
                 .description("From the publisher's published_at to comet handing the message to its clients")
@@ -144,5 +148,15 @@ final class CometMetrics {
                     v -> Counter.builder(name).tag(tag, v).description(description).register(registry));
         }
         return c;
+    }
+
+    private static Counter recoveries(MeterRegistry meters, String recovered) {
+        return Counter.builder("imcluster.comet.recoveries").tag("recovered", recovered)
+                .description("Subscribes that asked to recover from a position: recovered (every missed message "
+                        + "replayed) or not (epoch changed, position too old, no history)").register(meters);
+    }
+
+    void recovery(boolean ok) {
+        (ok ? recovered : notRecovered).increment();
     }
 }

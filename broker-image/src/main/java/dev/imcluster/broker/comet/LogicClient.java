@@ -13,7 +13,9 @@ import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.api.internal.ReceiveReq;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
-import com.google.protobuf.Empty;
+import dev.imcluster.broker.api.pubsub.HistoryRequest;
+import dev.imcluster.broker.api.pubsub.HistoryResponse;
+import dev.imcluster.broker.api.pubsub.PublishResponse;
 import io.grpc.ConnectivityState;
 import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.PeerChannel;
@@ -29,7 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-/** comet's client of logic's gRPC endpoint: the Logic service, and PubSubService.Publish for forwarding. */
+/** comet's client of logic's gRPC endpoint: the Logic service, and PubSubService.Publish and History for forwarding. */
 final class LogicClient implements AutoCloseable {
     private static final long CALL_TIMEOUT_MS = 10_000;
 
@@ -82,14 +84,27 @@ final class LogicClient implements AutoCloseable {
      * Forwards a client's Publish. With an internal token, logic trusts comet (which checked the client); without
      * one, the client's own bearer token (if any) is passed on for logic to check.
      */
-    void publish(PublishRequest req, String clientAuthorization, StreamObserver<Empty> response) {
+    void publish(PublishRequest req, String clientAuthorization, StreamObserver<PublishResponse> response) {
+        pubsub(clientAuthorization).publish(req, response);
+    }
+
+    /** A client's History, or comet's read for a client's recovery; authorized as {@link #publish} is. */
+    void history(HistoryRequest req, String clientAuthorization, StreamObserver<HistoryResponse> response) {
+        pubsub(clientAuthorization).history(req, response);
+    }
+
+    CompletableFuture<HistoryResponse> history(HistoryRequest req, String clientAuthorization) {
+        return call(o -> history(req, clientAuthorization, o));
+    }
+
+    private PubSubServiceGrpc.PubSubServiceStub pubsub(String clientAuthorization) {
         PubSubServiceGrpc.PubSubServiceStub stub = pubsub.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         if (!internalToken && clientAuthorization != null) {
             Metadata headers = new Metadata();
             headers.put(Bearer.AUTHORIZATION, clientAuthorization);
             stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
         }
-        stub.publish(req, response);
+        return stub;
     }
 
     /** Not ready only while the channel is known to be failing; an idle channel connects on first use. */

@@ -3,7 +3,9 @@ package dev.imcluster.broker.comet;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import com.google.protobuf.Empty;
+import dev.imcluster.broker.api.pubsub.HistoryRequest;
+import dev.imcluster.broker.api.pubsub.HistoryResponse;
+import dev.imcluster.broker.api.pubsub.PublishResponse;
 import dev.imcluster.broker.security.BearerAuth;
 import io.grpc.BindableService;
 import io.grpc.Drainable;
@@ -27,8 +29,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The public topic API on comet: Subscribe joins the room named by the topic; Publish is forwarded to logic,
- * so a client needs this one address for both.
+ * The public topic API on comet: Subscribe joins the room named by the topic (after replaying what was missed,
+ * when asked to recover); Publish and History are forwarded to logic, so a client needs this one address.
  */
 final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableService {
     /**
@@ -52,14 +54,18 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         ServiceDescriptor service = generated.getServiceDescriptor();
         ServerMethodDefinition<?, ?> publish =
                 generated.getMethod(PubSubServiceGrpc.getPublishMethod().getFullMethodName());
+        ServerMethodDefinition<?, ?> history =
+                generated.getMethod(PubSubServiceGrpc.getHistoryMethod().getFullMethodName());
         ServiceDescriptor encoded = ServiceDescriptor.newBuilder(service.getName())
                 .setSchemaDescriptor(service.getSchemaDescriptor())
                 .addMethod(SUBSCRIBE_ENCODED)
                 .addMethod(publish.getMethodDescriptor())
+                .addMethod(history.getMethodDescriptor())
                 .build();
         return ServerServiceDefinition.builder(encoded)
                 .addMethod(SUBSCRIBE_ENCODED, ServerCalls.asyncServerStreamingCall(this::subscribeEncoded))
                 .addMethod(publish)
+                .addMethod(history)
                 .build();
     }
 
@@ -82,12 +88,26 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         Bucket bucket = comet.buckets.forKey(UUID.randomUUID().toString());
-        new TopicSubscriber(comet, req.getTopic(), bucket, (ServerCallStreamObserver<byte[]>) response,
-                active).start();
+        TopicSubscriber subscriber = new TopicSubscriber(comet, req.getTopic(), bucket,
+                (ServerCallStreamObserver<byte[]>) response, active);
+        if (req.getRecover() && req.hasSince()) {
+            subscriber.startRecovering(req.getSince(), BearerAuth.AUTHORIZATION.get());
+        } else {
+            subscriber.start();
+        }
     }
 
     @Override
-    public void publish(PublishRequest req, StreamObserver<Empty> response) {
+    public void history(HistoryRequest req, StreamObserver<HistoryResponse> response) {
+        if (req.getTopic().isEmpty()) {
+            response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
+            return;
+        }
+        comet.logic.history(req, BearerAuth.AUTHORIZATION.get(), response);
+    }
+
+    @Override
+    public void publish(PublishRequest req, StreamObserver<PublishResponse> response) {
         if (req.getTopic().isEmpty()) {
             response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
             return;

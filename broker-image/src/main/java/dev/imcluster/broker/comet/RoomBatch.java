@@ -5,14 +5,14 @@ import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import dev.imcluster.broker.history.Publications;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The messages of one BroadcastRoom call, encoded ONCE as a single Raw (op 9) frame whose body holds one frame
  * per message (op = the message's operation). Every goim member gets a derived view of the same buffer; gRPC
- * subscribers get the message bodies.
+ * subscribers get each message with its id, position, publish time and headers.
  */
 final class RoomBatch {
     /** The Raw frame: 16-byte header, then the inner frames. Released by the owner after the fan-out. */
@@ -30,7 +30,7 @@ final class RoomBatch {
         if (responses == null) {
             List<byte[]> list = new ArrayList<>(messages.size());
             for (RoomMessage m : messages) {
-                list.add(SubscribeResponse.newBuilder().setPayload(m.getBody()).build().toByteArray());
+                list.add(Publications.response(m).toByteArray());
             }
             responses = list;
         }

@@ -1,6 +1,14 @@
 package dev.imcluster.broker.comet;
 
+import dev.imcluster.broker.api.internal.RoomMessage;
+import dev.imcluster.broker.api.pubsub.HistoryRequest;
+import dev.imcluster.broker.api.pubsub.HistoryResponse;
+import dev.imcluster.broker.api.pubsub.Recovery;
+import dev.imcluster.broker.api.pubsub.StreamPosition;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,6 +33,12 @@ final class TopicSubscriber implements RoomMember {
     private final AtomicBoolean left = new AtomicBoolean();
     private final java.util.Set<TopicSubscriber> active;
     private volatile Status end;
+    /** While history is read for recovery: live messages wait in {@link #held}. */
+    private volatile boolean recovering;
+    private List<Held> held = new ArrayList<>();
+    /** After a recovery: live messages at or before this position were replayed already. */
+    private volatile String seamEpoch;
+    private volatile long seamOffset;
     private volatile boolean cancelled;
     private boolean terminated;
 
@@ -54,26 +68,115 @@ final class TopicSubscriber implements RoomMember {
         comet.metrics.subscribers.incrementAndGet(); // after joining: tests wait on it
     }
 
+    /**
+     * Recovery: joins the room at once (so nothing published from now on is missed) but holds live messages back
+     * while logic reads history after {@code since}; then sends the outcome, the missed messages, and the held
+     * live ones that were not among them.
+     */
+    void startRecovering(StreamPosition since, String authorization) {
+        recovering = true;
+        start();
+        comet.logic.history(HistoryRequest.newBuilder().setTopic(topic).setSince(since).build(), authorization)
+                .whenComplete((history, error) -> finishRecovery(since, history, error));
+    }
+
+    private synchronized void finishRecovery(StreamPosition since, HistoryResponse history, Throwable error) {
+        Recovery.Builder outcome = Recovery.newBuilder();
+        List<SubscribeResponse> replay = List.of();
+        if (error != null) {
+            outcome.setRecovered(false).setReason("history unavailable: " + error.getMessage());
+            comet.recoveryLog.warn("recovery of a subscriber of topic {} failed: {}", topic, error.getMessage());
+        } else {
+            outcome.setPosition(history.getPosition()).setRecovered(history.getComplete())
+                    .setReason(history.getReason());
+            if (history.getComplete()) {
+                replay = history.getMessagesList();
+                outcome.setReplayed(replay.size());
+                seamEpoch = since.getEpoch();
+                seamOffset = replay.isEmpty() ? since.getOffset() : replay.get(replay.size() - 1).getOffset();
+            }
+        }
+        comet.metrics.recovery(outcome.getRecovered());
+        boolean room = offer(SubscribeResponse.newBuilder().setRecovery(outcome).build().toByteArray());
+        for (int i = 0; room && i < replay.size(); i++) {
+            room = offer(replay.get(i).toByteArray());
+        }
+        for (int i = 0; room && i < held.size(); i++) {
+            Held h = held.get(i);
+            if (seamEpoch == null || !notAfterSeam(h.message())) {
+                room = offer(h.encoded());
+            }
+        }
+        held = null;
+        recovering = false;
+        drain();
+    }
+
     @Override
     public int deliver(RoomBatch batch) {
         if (end != null || cancelled) {
             return 0;
         }
-        for (byte[] m : batch.encodedResponses()) {
-            if (size.incrementAndGet() > capacity) {
-                size.decrementAndGet();
-                comet.metrics.dropSubscriberOverflow.increment();
-                comet.slowLog.warn("ending slow gRPC subscriber of topic {}: more than {} messages queued",
-                        topic, capacity);
-                end(Status.RESOURCE_EXHAUSTED.withDescription(
-                        "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
-                return 0;
+        if (recovering) {
+            synchronized (this) {
+                if (recovering) {
+                    enqueue(batch, true);
+                    return 0;
+                }
             }
-            queue.offer(m);
-            comet.metrics.queued.increment();
         }
+        enqueue(batch, false);
         drain();
         return 0;
+    }
+
+    private void enqueue(RoomBatch batch, boolean hold) {
+        List<byte[]> encoded = batch.encodedResponses();
+        for (int i = 0; i < encoded.size(); i++) {
+            if (seamEpoch != null && notAfterSeam(batch.messages.get(i))) {
+                continue;
+            }
+            if (hold) {
+                if (held.size() >= capacity) {
+                    overflow();
+                    return;
+                }
+                held.add(new Held(batch.messages.get(i), encoded.get(i)));
+            } else if (!offer(encoded.get(i))) {
+                return;
+            }
+        }
+    }
+
+    private record Held(RoomMessage message, byte[] encoded) {
+    }
+
+    /** Already replayed from history: the same epoch at or before the last replayed offset. */
+    private boolean notAfterSeam(RoomMessage m) {
+        if (m.getEpoch().equals(seamEpoch) && m.getOffset() <= seamOffset) {
+            comet.metrics.dropDuplicate.increment();
+            return true;
+        }
+        return false;
+    }
+
+    /** Queues one serialized response; false (and the stream ended) when the queue is full. */
+    private boolean offer(byte[] response) {
+        if (size.incrementAndGet() > capacity) {
+            size.decrementAndGet();
+            overflow();
+            return false;
+        }
+        queue.offer(response);
+        comet.metrics.queued.increment();
+        return true;
+    }
+
+    private void overflow() {
+        comet.metrics.dropSubscriberOverflow.increment();
+        comet.slowLog.warn("ending slow gRPC subscriber of topic {}: more than {} messages queued", topic, capacity);
+        end(Status.RESOURCE_EXHAUSTED.withDescription(
+                "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
     }
 
     /** Ends the stream with this status (overflow, drain); the first end wins. Any thread. */

@@ -59,6 +59,8 @@ final class ConfigValidator {
         v.positive("logic.sessionTtl", c.logic.sessionTtl);
         v.positive("logic.clientHeartbeat", c.logic.clientHeartbeat);
         v.range("logic.maxMessageSize", c.logic.maxMessageSize, 1, 64 * 1024 * 1024);
+        v.nonNegative("logic.idempotencyWindow", c.logic.idempotencyWindow);
+        v.range("logic.idempotencyMaxKeys", c.logic.idempotencyMaxKeys, 1, 100_000_000);
         if (c.logic.auth.mode == LogicConfig.AuthMode.jwt
                 && c.logic.auth.hs256SecretFile == null && c.logic.auth.rs256PublicKeyFile == null) {
             v.error("logic.auth.mode", "jwt needs logic.auth.hs256SecretFile or logic.auth.rs256PublicKeyFile"

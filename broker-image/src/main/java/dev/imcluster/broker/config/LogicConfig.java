@@ -22,6 +22,13 @@ public final class LogicConfig {
     public Duration clientHeartbeat = Duration.ofMinutes(8);
     /** Largest message accepted by the push API and Publish. */
     public int maxMessageSize = 65536;
+    /**
+     * A Publish repeated with the same idempotency key (and topic) within this long returns the first one's id and
+     * position and is delivered once. Kept per logic replica; 0 turns it off.
+     */
+    public java.time.Duration idempotencyWindow = java.time.Duration.ofMinutes(2);
+    /** At most this many idempotency keys are remembered; beyond it, keyed publishes are not deduplicated. */
+    public int idempotencyMaxKeys = 1_000_000;
     /** Pushes and publishes per second, per caller (remote address on the HTTP API, JWT subject or peer on gRPC). */
     public RateLimitConfig pushRateLimit = new RateLimitConfig();
 

@@ -7,6 +7,8 @@ import dev.imcluster.broker.api.internal.PushMsgReq;
 import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.protocol.Proto;
 import dev.imcluster.broker.config.JobConfig;
+import dev.imcluster.broker.history.HistoryMetrics;
+import dev.imcluster.broker.history.HistoryPolicy;
 import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
 import com.google.protobuf.ByteString;
@@ -114,7 +116,9 @@ public final class JobRole implements Role {
         Gauge.builder("imcluster_job_comets", comets, CometDirectory::size).description("Comets discovered")
                 .register(meters);
         rooms = new RoomBatcher(config.roomBatch.maxMessages, config.roomBatch.maxDelay, config.roomIdleTimeout, timer,
-                req -> fanout.broadcastRoom(comets.all(), req), meters);
+                req -> fanout.broadcastRoom(comets.all(), req), meters,
+                ctx.history() == null ? null : new RoomHistory(new HistoryPolicy.Rules(ctx.config().delivery.history),
+                        ctx.history(), new HistoryMetrics(meters)));
         ctx.health().register("job.bus", () -> ctx.bus().healthy() ? Health.Check.up()
                 : Health.Check.down("queue '" + ctx.bus().name() + "' unreachable"));
         subscription = ctx.bus().subscribe(config.group, this::handle);
@@ -170,7 +174,8 @@ public final class JobRole implements Role {
                     .setMsgId(e.getMsgId()).setPublishedAtMicros(e.getPublishedAtMicros()).build());
             case ROOM -> rooms.add(e.getRoom(), RoomMessage.newBuilder().setMsgId(e.getMsgId())
                     .setOperation(e.getOperation()).setBody(e.getMsg())
-                    .setPublishedAtMicros(e.getPublishedAtMicros()).build());
+                    .setPublishedAtMicros(e.getPublishedAtMicros())
+                    .setOffset(e.getOffset()).setEpoch(e.getEpoch()).putAllHeaders(e.getHeadersMap()).build());
             default -> {
                 dropLog.warn("dropping envelope of unknown type " + e.getTypeValue() + " (" + e.getMsgId() + ")");
                 yield CompletableFuture.completedFuture(null);

@@ -42,8 +42,17 @@ final class RoomBatcher implements AutoCloseable {
     private final DistributionSummary batchSize;
     private final ScheduledFuture<?> sweeper;
 
+    private final RoomHistory history;
+
     RoomBatcher(int maxMessages, Duration maxDelay, Duration idleTimeout, ScheduledExecutorService timer,
                 Function<BroadcastRoomReq, CompletableFuture<Void>> send, MeterRegistry meters) {
+        this(maxMessages, maxDelay, idleTimeout, timer, send, meters, null);
+    }
+
+    /** With {@code history}: each batch is appended to its room's history (if any) before it is sent. */
+    RoomBatcher(int maxMessages, Duration maxDelay, Duration idleTimeout, ScheduledExecutorService timer,
+                Function<BroadcastRoomReq, CompletableFuture<Void>> send, MeterRegistry meters, RoomHistory history) {
+        this.history = history;
         this.maxMessages = maxMessages;
         this.maxDelayNanos = maxDelay.toNanos();
         this.idleNanos = idleTimeout.toNanos();
@@ -100,8 +109,12 @@ final class RoomBatcher implements AutoCloseable {
         /** When this room last sealed a batch; "long ago" for a new room, so its first message goes at once. */
         long lastSealed = lastActive - maxDelayNanos;
 
+        /** Null when the room keeps no history. */
+        final RoomHistory.Track track;
+
         Room(String id) {
             this.id = id;
+            this.track = history == null ? null : history.track(id);
         }
 
         synchronized void add(RoomMessage message, CompletableFuture<Void> done) {
@@ -147,7 +160,9 @@ final class RoomBatcher implements AutoCloseable {
             batchSize.record(batch.size());
             CompletableFuture<Void> sent;
             try {
-                sent = send.apply(req.build());
+                BroadcastRoomReq built = req.build();
+                sent = track == null ? send.apply(built)
+                        : track.append(built.getMessagesList()).thenCompose(appended -> send.apply(built));
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
             }

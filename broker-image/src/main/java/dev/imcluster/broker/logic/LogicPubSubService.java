@@ -1,10 +1,13 @@
 package dev.imcluster.broker.logic;
 
-import com.google.protobuf.Empty;
+import dev.imcluster.broker.api.pubsub.HistoryRequest;
+import dev.imcluster.broker.api.pubsub.HistoryResponse;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
+import dev.imcluster.broker.api.pubsub.PublishResponse;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import dev.imcluster.broker.history.TopicHistory;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.security.BearerAuth;
 import dev.imcluster.broker.security.RateLimiter;
@@ -14,25 +17,31 @@ import java.util.concurrent.CompletionException;
 
 /**
  * The public topic API on logic, for services that only publish: a topic is a room, so Publish becomes a ROOM
- * envelope with room = topic and operation = {@code logic.topicOperation}. Subscribe is comet's.
+ * envelope with room = topic and operation = {@code logic.topicOperation}, answered with the id and position the
+ * queue gave it. History reads the room's retained messages. Subscribe is comet's.
  */
 final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
 
     private final PushService push;
+    private final TopicHistory history;
+    private final IdempotentPublishes idempotent;
     private final int topicOperation;
     private final int maxMessageSize;
 
     private final RateLimiter limiter;
 
-    LogicPubSubService(PushService push, int topicOperation, int maxMessageSize, RateLimiter limiter) {
+    LogicPubSubService(PushService push, TopicHistory history, IdempotentPublishes idempotent, int topicOperation,
+                       int maxMessageSize, RateLimiter limiter) {
         this.push = push;
+        this.history = history;
+        this.idempotent = idempotent;
         this.limiter = limiter;
         this.topicOperation = topicOperation;
         this.maxMessageSize = maxMessageSize;
     }
 
     @Override
-    public void publish(PublishRequest request, StreamObserver<Empty> out) {
+    public void publish(PublishRequest request, StreamObserver<PublishResponse> out) {
         if (request.getTopic().isEmpty()) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("topic must not be empty").asRuntimeException());
             return;
@@ -49,15 +58,17 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
                     + " slow down").asRuntimeException());
             return;
         }
-        push.pushRoom(topicOperation, request.getTopic(), request.getPayload().toByteArray())
-                .whenComplete((ok, error) -> {
+        idempotent.publish(request.getTopic(), request.getIdempotencyKey(), () -> push.pushRoom(topicOperation,
+                        request.getTopic(), request.getPayload().toByteArray(), request.getHeadersMap()))
+                .whenComplete((accepted, error) -> {
                     if (error == null) {
-                        out.onNext(Empty.getDefaultInstance());
+                        out.onNext(PublishResponse.newBuilder().setId(accepted.id())
+                                .setOffset(accepted.position().offset()).setEpoch(accepted.position().epoch())
+                                .build());
                         out.onCompleted();
                         return;
                     }
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null
-                            ? error.getCause() : error;
+                    Throwable cause = unwrap(error);
                     String why = cause instanceof BusUnavailableException ? "queue unavailable, message not accepted: "
                             : "publish failed, message not accepted: ";
                     out.onError(Status.UNAVAILABLE.withDescription(why + cause.getMessage()).asRuntimeException());
@@ -65,8 +76,29 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
     }
 
     @Override
+    public void history(HistoryRequest request, StreamObserver<HistoryResponse> out) {
+        if (request.getTopic().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("topic must not be empty").asRuntimeException());
+            return;
+        }
+        history.read(request).whenComplete((response, error) -> {
+            if (error != null) {
+                out.onError(Status.UNAVAILABLE.withDescription("history unavailable: " + unwrap(error).getMessage())
+                        .asRuntimeException());
+            } else {
+                out.onNext(response);
+                out.onCompleted();
+            }
+        });
+    }
+
+    @Override
     public void subscribe(SubscribeRequest request, StreamObserver<SubscribeResponse> out) {
         out.onError(Status.UNIMPLEMENTED.withDescription("Subscribe is served by comet (its pubsubGrpc port, default"
-                + " 3100), not by logic; logic accepts Publish only").asRuntimeException());
+                + " 3100), not by logic; logic accepts Publish and History").asRuntimeException());
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 }

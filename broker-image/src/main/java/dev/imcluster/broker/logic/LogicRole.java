@@ -1,6 +1,9 @@
 package dev.imcluster.broker.logic;
 
 import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.history.HistoryMetrics;
+import dev.imcluster.broker.history.HistoryPolicy;
+import dev.imcluster.broker.history.TopicHistory;
 import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.logic.auth.Authenticator;
 import dev.imcluster.broker.security.JwtVerifier;
@@ -58,8 +61,10 @@ public final class LogicRole implements Role {
             grpc = GrpcServers.start(bind, config.grpc.port, config.maxMessageSize + GRPC_OVERHEAD, List.of(
                     internalOnly.protect(new LogicGrpcService(authenticator, ctx.sessions(), online,
                             config.clientHeartbeat, ctx.meters())),
-                    publishers.protect(new LogicPubSubService(push, config.topicOperation, config.maxMessageSize,
-                            limiter))));
+                    publishers.protect(new LogicPubSubService(push, new TopicHistory(
+                            new HistoryPolicy.Rules(ctx.config().delivery.history), ctx.history(),
+                            new HistoryMetrics(ctx.meters())), new IdempotentPublishes(config.idempotencyWindow,
+                            config.idempotencyMaxKeys), config.topicOperation, config.maxMessageSize, limiter))));
         }
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);

@@ -3,6 +3,7 @@ package dev.imcluster.broker.logic;
 import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.Position;
 import dev.imcluster.broker.session.SessionStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,14 +47,18 @@ public final class PushService {
                 .register(meters);
     }
 
-    public CompletableFuture<Void> pushKeys(int operation, Collection<String> keys, byte[] msg) {
+    /** What the queue accepted: the message's id and its position in its room's (or key's) stream. */
+    public record Accepted(String id, Position position) {
+    }
+
+    public CompletableFuture<List<Accepted>> pushKeys(int operation, Collection<String> keys, byte[] msg) {
         return sessions.serversByKeys(keys).thenCompose(byServer -> {
             unknownKeys.increment(keys.size() - byServer.size());
             return publishPerServer(operation, byServer, msg);
         });
     }
 
-    public CompletableFuture<Void> pushMids(int operation, Collection<Long> mids, byte[] msg) {
+    public CompletableFuture<List<Accepted>> pushMids(int operation, Collection<Long> mids, byte[] msg) {
         return sessions.keysByMids(mids).thenCompose(byServer -> {
             if (byServer.isEmpty()) {
                 unknownKeys.increment(mids.size());
@@ -63,21 +68,28 @@ public final class PushService {
     }
 
     /** {@code room} is the full room id, goim's {@code type://id} (or a gRPC topic). */
-    public CompletableFuture<Void> pushRoom(int operation, String room, byte[] msg) {
-        return publish(envelope(PushEnvelope.Type.ROOM, operation, msg).setRoom(room));
+    public CompletableFuture<Accepted> pushRoom(int operation, String room, byte[] msg) {
+        return pushRoom(operation, room, msg, Map.of());
     }
 
-    public CompletableFuture<Void> pushAll(int operation, int speed, byte[] msg) {
+    /** With the publisher's headers, carried to every receiver. */
+    public CompletableFuture<Accepted> pushRoom(int operation, String room, byte[] msg, Map<String, String> headers) {
+        return publish(envelope(PushEnvelope.Type.ROOM, operation, msg).setRoom(room).putAllHeaders(headers));
+    }
+
+    public CompletableFuture<Accepted> pushAll(int operation, int speed, byte[] msg) {
         return publish(envelope(PushEnvelope.Type.BROADCAST, operation, msg).setSpeed(speed));
     }
 
-    private CompletableFuture<Void> publishPerServer(int operation, Map<String, String> keyToServer, byte[] msg) {
+    private CompletableFuture<List<Accepted>> publishPerServer(int operation, Map<String, String> keyToServer,
+                                                               byte[] msg) {
         Map<String, List<String>> keysByServer = new LinkedHashMap<>();
         keyToServer.forEach((key, server) -> keysByServer.computeIfAbsent(server, s -> new ArrayList<>()).add(key));
-        List<CompletableFuture<Void>> all = new ArrayList<>();
+        List<CompletableFuture<Accepted>> all = new ArrayList<>();
         keysByServer.forEach((server, keys) -> all.add(publish(
                 envelope(PushEnvelope.Type.PUSH, operation, msg).setServer(server).addAllKeys(keys))));
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                .thenApply(done -> all.stream().map(CompletableFuture::join).toList());
     }
 
     private PushEnvelope.Builder envelope(PushEnvelope.Type type, int operation, byte[] msg) {
@@ -89,14 +101,15 @@ public final class PushService {
                 .setPublishedAtMicros(ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
     }
 
-    private CompletableFuture<Void> publish(PushEnvelope.Builder builder) {
+    private CompletableFuture<Accepted> publish(PushEnvelope.Builder builder) {
         PushEnvelope e = builder.build();
-        CompletableFuture<Void> result;
+        CompletableFuture<Position> result;
         try {
             result = bus.publish(e);
         } catch (RuntimeException ex) {
             result = CompletableFuture.failedFuture(ex);
         }
-        return result.whenComplete((ok, error) -> (error == null ? published : failed).get(e.getType()).increment());
+        return result.whenComplete((ok, error) -> (error == null ? published : failed).get(e.getType()).increment())
+                .thenApply(position -> new Accepted(e.getMsgId(), position));
     }
 }

@@ -51,15 +51,15 @@ public final class BusSupport {
      * Settles a publish: counts it published or failed, and turns any failure into a
      * {@link BusUnavailableException} (logic's 503 / UNAVAILABLE).
      */
-    public static CompletableFuture<Void> settlePublish(CompletableFuture<?> result, BusMetrics metrics,
-                                                       String backend) {
-        return result.handle((v, error) -> {
+    public static CompletableFuture<Position> settlePublish(CompletableFuture<Position> result, BusMetrics metrics,
+                                                           String backend) {
+        return result.handle((position, error) -> {
             if (error != null) {
                 metrics.publishFailed();
                 throw unavailable(backend, error);
             }
             metrics.published();
-            return null;
+            return position;
         });
     }
 }

@@ -15,9 +15,10 @@ public interface MessageBus extends AutoCloseable {
 
     /**
      * Hands the envelope to the queue. The future completes once the queue has accepted it durably (for
-     * example, Kafka acks=all), and fails with {@link BusUnavailableException} when the queue cannot take it.
+     * example, Kafka acks=all) with the position the queue gave it, and fails with {@link BusUnavailableException}
+     * when the queue cannot take it.
      */
-    CompletableFuture<Void> publish(PushEnvelope envelope);
+    CompletableFuture<Position> publish(PushEnvelope envelope);
 
     /**
      * Starts consuming as a member of {@code group}: each message goes to one member of the group. Messages
@@ -30,6 +31,8 @@ public interface MessageBus extends AutoCloseable {
      * when the batch holding it was delivered, so a bus that waited for each future would limit every room to
      * one message per {@code job.roomBatch.maxDelay}. A redelivered message may therefore come after later ones
      * of its key (comets drop repeats by message id).
+     * <p>The handler gets each envelope stamped with its {@link Position} (offset and epoch), the same one its
+     * publish returned and the same on every redelivery.
      */
     Subscription subscribe(String group, EnvelopeHandler handler);
 

@@ -16,6 +16,8 @@ import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.session.SessionStore;
 import dev.imcluster.broker.session.SessionStores;
+import dev.imcluster.broker.history.HistoryStore;
+import dev.imcluster.broker.history.HistoryStores;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -114,23 +116,27 @@ public final class BrokerProcess implements AutoCloseable {
         MessageBus bus = null;
         MessageBus previousBus = null;
         SessionStore sessions = null;
+        HistoryStore history = null;
         try {
             bus = mode == Mode.comet ? null : MessageBuses.create(config, meters);
             MqConfig.Backend previous = config.mq.previous.asBackend();
             // Backend swap: only job reads the previous backend; logic publishes to mq.backend alone.
             previousBus = mode == Mode.job && previous != null ? MessageBuses.create(config, previous, meters) : null;
             sessions = mode == Mode.logic || mode == Mode.standalone ? SessionStores.create(config, meters) : null;
+            history = mode == Mode.comet ? null : HistoryStores.create(config, meters);
         } catch (RuntimeException e) {
+            closeQuietly(sessions);
             closeQuietly(previousBus);
             closeQuietly(bus);
             meters.close();
             throw e;
         }
-        RoleContext ctx = new RoleContext(config, serverId, meters, health, bus, sessions);
+        RoleContext ctx = new RoleContext(config, serverId, meters, health, bus, sessions, history);
         BrokerProcess process = new BrokerProcess(mode, ctx, meters, previousBus);
         process.closeAfterRoles.add(previousBus);
         process.closeAfterRoles.add(bus);
         process.closeAfterRoles.add(sessions);
+        process.closeAfterRoles.add(history);
         try {
             process.run();
             return process;

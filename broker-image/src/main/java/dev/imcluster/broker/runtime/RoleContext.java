@@ -1,13 +1,14 @@
 package dev.imcluster.broker.runtime;
 
 import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.history.HistoryStore;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.session.SessionStore;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * What the process gives each role: its config, the metrics registry, the readiness checks, and the queue and
- * session store (shared in-memory ones in standalone, real ones otherwise). Roles own neither bus nor store:
+ * What the process gives each role: its config, the metrics registry, the readiness checks, and the queue, the
+ * session store and the history store (shared in-memory ones in standalone, real ones otherwise). Roles own neither bus nor store:
  * the process closes them after the roles.
  */
 public record RoleContext(
@@ -16,5 +17,6 @@ public record RoleContext(
         MeterRegistry meters,
         Health health,
         MessageBus bus,
-        SessionStore sessions) {
+        SessionStore sessions,
+        HistoryStore history) {
 }

@@ -49,7 +49,7 @@ final class CometHarness implements AutoCloseable {
         config.comet.onlineReportInterval = Duration.ofMillis(200);
         config.comet.drainTimeout = Duration.ofSeconds(5);
         tweak.accept(config);
-        comet = new CometRole(new RoleContext(config, config.serverId, meters, health, null, null));
+        comet = new CometRole(new RoleContext(config, config.serverId, meters, health, null, null, null));
         try {
             comet.start();
         } catch (Exception | Error e) {

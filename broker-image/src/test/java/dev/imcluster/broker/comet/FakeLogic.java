@@ -126,9 +126,10 @@ final class FakeLogic implements AutoCloseable {
 
     private final class PubSub extends PubSubServiceGrpc.PubSubServiceImplBase {
         @Override
-        public void publish(PublishRequest req, StreamObserver<Empty> response) {
+        public void publish(PublishRequest req,
+                            StreamObserver<dev.imcluster.broker.api.pubsub.PublishResponse> response) {
             published.add(req);
-            response.onNext(Empty.getDefaultInstance());
+            response.onNext(dev.imcluster.broker.api.pubsub.PublishResponse.getDefaultInstance());
             response.onCompleted();
         }
     }

@@ -57,8 +57,8 @@ class PreviousBackendTest {
             }
 
             @Override
-            public CompletableFuture<Void> publish(PushEnvelope envelope) {
-                return CompletableFuture.completedFuture(null);
+            public CompletableFuture<dev.imcluster.broker.mq.Position> publish(PushEnvelope envelope) {
+                return CompletableFuture.completedFuture(dev.imcluster.broker.mq.Position.NONE);
             }
 
             @Override

@@ -61,7 +61,7 @@ class PushApiFuzzTest {
         BrokerConfig config = TestSupport.loopbackConfig();
         config.logic.maxMessageSize = MAX_MESSAGE;
         RoleContext ctx = new RoleContext(config, "logic-fuzz", meters, new dev.imcluster.broker.runtime.Health(),
-                bus, TestSupport.sessions());
+                bus, TestSupport.sessions(), TestSupport.history());
         logic = new LogicRole(ctx);
         logic.start();
         port = logic.httpPort();

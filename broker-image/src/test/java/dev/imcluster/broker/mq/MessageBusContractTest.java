@@ -157,7 +157,7 @@ class MessageBusContractTest {
 
     /** Publishes and waits for the queue's acknowledgements; returns the msg_ids. */
     private static List<String> publishAll(MessageBus bus, List<PushEnvelope> envelopes) {
-        List<CompletableFuture<Void>> acks = new ArrayList<>();
+        List<CompletableFuture<Position>> acks = new ArrayList<>();
         for (PushEnvelope e : envelopes) {
             acks.add(bus.publish(e));
         }
@@ -435,6 +435,37 @@ class MessageBusContractTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void everyMessageCarriesThePositionItsPublishReturnedEvenWhenRedelivered(Backend backend) {
+        BrokerConfig config = config(backend);
+        MessageBus bus = bus(backend, config);
+        Map<String, Position> published = new ConcurrentHashMap<>();
+        Map<String, List<Position>> received = new ConcurrentHashMap<>();
+        Map<String, List<Long>> offsetsPerKey = new ConcurrentHashMap<>();
+        subscribe(bus, "positions", e -> {
+            List<Position> seen = received.computeIfAbsent(e.getMsgId(), k -> new CopyOnWriteArrayList<>());
+            seen.add(new Position(e.getOffset(), e.getEpoch()));
+            if (seen.size() == 1 && seq(e) % 4 == 0) {
+                return CompletableFuture.failedFuture(new IllegalStateException("redeliver (test)"));
+            }
+            offsetsPerKey.computeIfAbsent(e.getKeys(0), k -> new CopyOnWriteArrayList<>()).add(e.getOffset());
+            return CompletableFuture.completedFuture(null);
+        });
+        for (int i = 0; i < 40; i++) {
+            PushEnvelope e = envelope("room-" + (i % 4), i);
+            published.put(e.getMsgId(), bus.publish(e).orTimeout(30, TimeUnit.SECONDS).join());
+        }
+        await().atMost(WAIT).until(() -> offsetsPerKey.values().stream().mapToInt(List::size).sum() >= 40);
+        published.forEach((id, position) -> {
+            assertThat(position.known()).as("publish of %s returned a position", id).isTrue();
+            assertThat(received.get(id)).as("every delivery of %s, redeliveries included", id)
+                    .isNotEmpty().allSatisfy(p -> assertThat(p).isEqualTo(position));
+        });
+        offsetsPerKey.forEach((key, offsets) -> assertThat(offsets).as("offsets of %s", key).isSorted()
+                .doesNotHaveDuplicates());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void redeliversAfterHandlerFailureKeepingOrder(Backend backend) {
         BrokerConfig config = config(backend);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -483,7 +514,7 @@ class MessageBusContractTest {
 
         stopServer(backend);
         try {
-            CompletableFuture<Void> failed = bus.publish(envelope("a", 2));
+            CompletableFuture<Position> failed = bus.publish(envelope("a", 2));
             Throwable error = org.assertj.core.api.Assertions.catchThrowable(() -> failed.get(30, TimeUnit.SECONDS));
             assertThat(error).isInstanceOf(ExecutionException.class)
                     .cause().isInstanceOf(BusUnavailableException.class).hasMessageContaining(bus.name());

@@ -40,7 +40,18 @@ public final class TestSupport {
     }
 
     public static RoleContext context(BrokerConfig config, String serverId, MessageBus bus, SessionStore sessions) {
-        return new RoleContext(config, serverId, new SimpleMeterRegistry(), new Health(), bus, sessions);
+        return context(config, serverId, bus, sessions, history());
+    }
+
+    /** With a history store shared by the roles of one test (logic reads what job appends). */
+    public static RoleContext context(BrokerConfig config, String serverId, MessageBus bus, SessionStore sessions,
+                                      dev.imcluster.broker.history.HistoryStore history) {
+        return new RoleContext(config, serverId, new SimpleMeterRegistry(), new Health(), bus, sessions, history);
+    }
+
+    public static dev.imcluster.broker.history.HistoryStore history() {
+        return new dev.imcluster.broker.history.MemoryHistoryStore(
+                new dev.imcluster.broker.history.HistoryMetrics(new SimpleMeterRegistry()));
     }
 
     public static InMemoryBus bus(MeterRegistry meters) {

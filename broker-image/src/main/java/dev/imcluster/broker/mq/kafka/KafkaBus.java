@@ -11,6 +11,7 @@ import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.Envelopes;
 import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.Position;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -80,6 +81,7 @@ public final class KafkaBus implements MessageBus {
     private volatile boolean reachable;
     private int lagTicks; // maintenance thread only
     private volatile boolean topicReady;
+    private final CompletableFuture<String> topicId = new CompletableFuture<>();
     private volatile boolean closed;
 
     public KafkaBus(BrokerConfig config, MeterRegistry meters) {
@@ -211,6 +213,7 @@ public final class KafkaBus implements MessageBus {
             throw new IllegalStateException(leaderless + " partition(s) of " + settings.topic + " have no leader yet");
         }
         producer.partitionsFor(settings.topic); // warm the producer's metadata
+        topicId.complete(description.topicId().toString());
         topicReady = true;
     }
 
@@ -248,8 +251,8 @@ public final class KafkaBus implements MessageBus {
     }
 
     @Override
-    public CompletableFuture<Void> publish(PushEnvelope envelope) {
-        CompletableFuture<Void> result = new CompletableFuture<>();
+    public CompletableFuture<Position> publish(PushEnvelope envelope) {
+        CompletableFuture<Position> result = new CompletableFuture<>();
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(settings.topic, Envelopes.partitionKey(envelope),
                 envelope.toByteArray());
         record.headers().add(MSG_ID_HEADER, envelope.getMsgId().getBytes(StandardCharsets.UTF_8));
@@ -266,7 +269,7 @@ public final class KafkaBus implements MessageBus {
                         if (error != null) {
                             result.completeExceptionally(error);
                         } else {
-                            result.complete(null);
+                            topicId.thenAccept(id -> result.complete(position(id, meta.partition(), meta.offset())));
                         }
                     });
                 } catch (RuntimeException e) {
@@ -281,6 +284,19 @@ public final class KafkaBus implements MessageBus {
         }
         return BusSupport.settlePublish(
                 result.orTimeout(settings.deliveryTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS), metrics, name());
+    }
+
+    /**
+     * The epoch names the partition of this incarnation of the topic (its topic id), so a recreated topic, whose
+     * offsets start again, voids every earlier position.
+     */
+    static Position position(String topicId, int partition, long offset) {
+        return new Position(offset, "kafka:" + topicId + ":" + partition);
+    }
+
+    /** The topic's id, known once the topic is ready; consumers wait for it before handing anything out. */
+    String topicId() throws InterruptedException, java.util.concurrent.ExecutionException {
+        return topicId.get();
     }
 
     @Override
@@ -301,6 +317,7 @@ public final class KafkaBus implements MessageBus {
         if (closed) {
             return;
         }
+        topicId.completeExceptionally(new IllegalStateException("kafka bus closed"));
         for (KafkaGroupConsumer c : consumers) {
             c.close();
         }

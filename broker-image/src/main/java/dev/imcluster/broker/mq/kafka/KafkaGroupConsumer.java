@@ -74,12 +74,16 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
         this.loop.setDaemon(true);
     }
 
+    private String topicId;
+
     void start() {
         loop.start();
     }
 
     private void run() {
         try {
+            // Positions name the topic's id, known once the bus has seen the topic ready.
+            topicId = bus.topicId();
             consumer.subscribe(List.of(bus.settings.topic), this);
             LOG.info("kafka consumer of group {} on topic {}: started", group, bus.settings.topic);
             int failures = 0;
@@ -102,6 +106,10 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
                     }
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            bus.stateLog.warn("kafka consumer of group {}: topic never became ready: {}", group, e.toString());
         } finally {
             shutdown();
         }
@@ -138,7 +146,8 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
     private boolean handOut(TopicPartition tp, PartitionProgress pp, ConsumerRecord<String, byte[]> r) {
         PushEnvelope envelope;
         try {
-            envelope = PushEnvelope.parseFrom(r.value() == null ? new byte[0] : r.value());
+            envelope = KafkaBus.position(topicId, tp.partition(), r.offset())
+                    .stamp(PushEnvelope.parseFrom(r.value() == null ? new byte[0] : r.value()));
         } catch (InvalidProtocolBufferException e) {
             bus.metrics.dropped("undecodable");
             bus.stateLog.warn("kafka: dropping undecodable record {}-{}@{}: {}", tp.topic(), tp.partition(),

@@ -1,6 +1,7 @@
 package dev.imcluster.broker.mq.memory;
 
 import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.mq.Position;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.Envelopes;
 import dev.imcluster.broker.mq.MessageBus;
@@ -91,13 +92,16 @@ public final class InMemoryBus implements MessageBus {
     }
 
     @Override
-    public CompletableFuture<Void> publish(PushEnvelope envelope) {
+    public CompletableFuture<Position> publish(PushEnvelope envelope) {
         if (closed || !available) {
             rejected.increment();
             return CompletableFuture.failedFuture(new BusUnavailableException(
                     closed ? "the in-memory queue is closed" : "the in-memory queue is unavailable"));
         }
+        Position position;
         synchronized (this) {
+            position = new Position(++lastOffset, epoch);
+            envelope = position.stamp(envelope);
             if (groups.isEmpty()) {
                 if (backlog.size() >= capacity) {
                     return reject();
@@ -115,14 +119,19 @@ public final class InMemoryBus implements MessageBus {
             }
         }
         published.increment();
-        return CompletableFuture.completedFuture(null);
+        return CompletableFuture.completedFuture(position);
     }
 
-    private CompletableFuture<Void> reject() {
+    private CompletableFuture<Position> reject() {
         rejected.increment();
         return CompletableFuture.failedFuture(new BusUnavailableException(
                 "the in-memory queue is full (" + capacity + " unacknowledged messages)"));
     }
+
+    /** Nothing outlives the process: each start is a new epoch, offsets count from 1. */
+    private final String epoch = "memory:"
+            + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1, 36);
+    private long lastOffset;
 
     @Override
     public synchronized Subscription subscribe(String group, EnvelopeHandler handler) {

@@ -11,6 +11,7 @@ import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.Position;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -65,6 +66,8 @@ public final class NatsJetStreamBus implements MessageBus {
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final Object setupLock = new Object();
     private volatile boolean streamReady;
+    /** Set with streamReady (see {@link #epochOf}). */
+    private volatile String epoch = "";
     private volatile long nextSetupAttempt;
     private volatile boolean closed;
 
@@ -155,7 +158,7 @@ public final class NatsJetStreamBus implements MessageBus {
             try {
                 JetStreamManagement jsm = connection.jetStreamManagement();
                 try {
-                    jsm.getStreamInfo(settings.stream);
+                    epoch = epochOf(jsm.getStreamInfo(settings.stream));
                     try {
                         jsm.updateStream(sc);
                     } catch (JetStreamApiException e) {
@@ -164,7 +167,7 @@ public final class NatsJetStreamBus implements MessageBus {
                                 e.getMessage());
                     }
                 } catch (JetStreamApiException notFound) {
-                    jsm.addStream(sc);
+                    epoch = epochOf(jsm.addStream(sc));
                     LOG.info("nats stream {} created (subject {})", settings.stream, settings.subject);
                 }
                 streamReady = true;
@@ -175,6 +178,14 @@ public final class NatsJetStreamBus implements MessageBus {
                 return false;
             }
         }
+    }
+
+    /**
+     * The stream's name and creation time: a stream deleted and created again starts its sequence over, and its
+     * new creation time voids earlier positions.
+     */
+    private static String epochOf(io.nats.client.api.StreamInfo info) {
+        return "nats:" + info.getConfiguration().getName() + ":" + info.getCreateTime().toInstant().toEpochMilli();
     }
 
     private void maintain() {
@@ -193,18 +204,18 @@ public final class NatsJetStreamBus implements MessageBus {
     }
 
     @Override
-    public CompletableFuture<Void> publish(PushEnvelope envelope) {
+    public CompletableFuture<Position> publish(PushEnvelope envelope) {
         if (closed || !connected()) {
             metrics.publishFailed();
             return BusSupport.failed(name(), new BusUnavailableException("nats queue unavailable: not connected to "
                     + settings.url));
         }
         byte[] bytes = envelope.toByteArray();
-        CompletableFuture<Void> result;
+        CompletableFuture<Position> result;
         try {
             if (core) {
                 connection.publish(settings.subject, bytes); // at-most-once: no acknowledgement exists
-                result = CompletableFuture.completedFuture(null);
+                result = CompletableFuture.completedFuture(Position.NONE);
             } else {
                 if (!trySetupStream()) {
                     throw new BusUnavailableException("nats queue unavailable: stream " + settings.stream
@@ -216,7 +227,7 @@ public final class NatsJetStreamBus implements MessageBus {
                         .build();
                 result = js.publishAsync(settings.subject, bytes, po)
                         .orTimeout(config.mq.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                        .thenApply(ack -> (Void) null);
+                        .thenApply(ack -> new Position(ack.getSeqno(), epoch));
             }
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
@@ -269,7 +280,8 @@ public final class NatsJetStreamBus implements MessageBus {
 
     PushEnvelope decode(Message msg, Runnable ackUndecodable) {
         try {
-            return PushEnvelope.parseFrom(msg.getData());
+            PushEnvelope envelope = PushEnvelope.parseFrom(msg.getData());
+            return msg.isJetStream() ? new Position(msg.metaData().streamSequence(), epoch).stamp(envelope) : envelope;
         } catch (InvalidProtocolBufferException e) {
             metrics.dropped("undecodable");
             stateLog.warn("nats: dropping an undecodable message on {}: {}", msg.getSubject(), e.getMessage());

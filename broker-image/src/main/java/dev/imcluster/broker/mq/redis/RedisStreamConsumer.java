@@ -2,6 +2,7 @@ package dev.imcluster.broker.mq.redis;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.mq.Position;
 import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus.EnvelopeHandler;
@@ -219,7 +220,7 @@ final class RedisStreamConsumer implements Subscription {
             if (bytes == null) {
                 throw new InvalidProtocolBufferException("no field '" + RedisStreamsBus.FIELD_ENVELOPE + "'");
             }
-            envelope = PushEnvelope.parseFrom(bytes);
+            envelope = new Position(Position.fromRedisId(m.getId()), bus.epoch()).stamp(PushEnvelope.parseFrom(bytes));
         } catch (InvalidProtocolBufferException e) {
             dispatcher.unreserve();
             bus.metrics.dropped("undecodable");

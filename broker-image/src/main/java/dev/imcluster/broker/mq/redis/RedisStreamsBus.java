@@ -9,6 +9,7 @@ import dev.imcluster.broker.mq.BusMetrics;
 import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.MessageBus;
+import dev.imcluster.broker.mq.Position;
 import dev.imcluster.broker.redis.LazyRedisConnection;
 import dev.imcluster.broker.redis.RedisClients;
 import io.lettuce.core.XAddArgs;
@@ -67,6 +68,8 @@ public final class RedisStreamsBus implements MessageBus {
                 "queue Redis " + address + " (stream " + stream + ")");
     }
 
+    private volatile String epoch;
+
     @Override
     public String name() {
         return "redis";
@@ -86,20 +89,41 @@ public final class RedisStreamsBus implements MessageBus {
     }
 
     @Override
-    public CompletableFuture<Void> publish(PushEnvelope envelope) {
-        CompletableFuture<Void> result;
+    public CompletableFuture<Position> publish(PushEnvelope envelope) {
+        CompletableFuture<Position> result;
         try {
+            String epoch = epoch();
             XAddArgs args = XAddArgs.Builder.maxlen(settings.maxLength).approximateTrimming();
             result = connection().async().xadd(stream, args, Map.of(
                             FIELD_ENVELOPE, envelope.toByteArray(),
                             FIELD_ID, envelope.getMsgId().getBytes(StandardCharsets.UTF_8)))
                     .toCompletableFuture()
                     .orTimeout(config.mq.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApply(id -> (Void) null);
+                    .thenApply(id -> new Position(Position.fromRedisId(id), epoch));
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
         return BusSupport.settlePublish(result, metrics, name());
+    }
+
+    /**
+     * A random name for this stream's life, kept in Redis beside it ({@code <stream>:epoch}, created by whichever
+     * process gets there first): Redis losing its data loses the name too, and the next one voids earlier
+     * positions.
+     */
+    String epoch() {
+        String known = epoch;
+        if (known != null) {
+            return known;
+        }
+        var redis = connection().sync();
+        String key = stream + ":epoch";
+        redis.set(key, Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1, 36)
+                .getBytes(StandardCharsets.UTF_8), io.lettuce.core.SetArgs.Builder.nx());
+        byte[] nonce = redis.get(key);
+        known = "redis:" + stream + ":" + new String(nonce, StandardCharsets.UTF_8);
+        epoch = known;
+        return known;
     }
 
     @Override

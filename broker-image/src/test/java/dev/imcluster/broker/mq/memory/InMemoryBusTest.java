@@ -113,7 +113,7 @@ class InMemoryBusTest {
         for (int i = 0; i < 5; i++) {
             bus.publish(room("r", i)).join();
         }
-        CompletableFuture<Void> sixth = bus.publish(room("r", 6));
+        CompletableFuture<dev.imcluster.broker.mq.Position> sixth = bus.publish(room("r", 6));
         assertThat(sixth).isCompletedExceptionally();
         assertThat(sixth.handle((v, e) -> e).join()).isInstanceOf(BusUnavailableException.class)
                 .hasMessageContaining("full");
