@@ -43,6 +43,7 @@ final class CometContext {
     final RateLimitedLog slowLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog limitLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog dedupeLog = new RateLimitedLog(LOG, 1, TimeUnit.MINUTES);
 
     private final java.util.Map<io.netty.channel.EventLoop, LoopFlusher> flushers =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -58,7 +59,13 @@ final class CometContext {
         this.logic = logic;
         this.metrics = metrics;
         this.alloc = alloc;
-        this.dedupe = new DedupeWindow(delivery.dedupe.maxIds, delivery.dedupe.window.toNanos());
+        this.dedupe = new DedupeWindow(delivery.dedupe.maxIds, delivery.dedupe.window.toNanos(), evicted -> {
+            metrics.dedupeEvicted.increment(evicted);
+            dedupeLog.warn("dedupe: {} message ids arrived within delivery.dedupe.window ({}), so the oldest are"
+                    + " forgotten before their window ended and a redelivery of them would reach clients twice;"
+                    + " raise delivery.dedupe.maxIds (imcluster_comet_dedupe_evicted_total counts them)",
+                    delivery.dedupe.maxIds, delivery.dedupe.window);
+        });
         this.maxBodySize = config.protocol.maxBodySize;
         this.sendQueueSize = config.protocol.sendQueueSize;
         this.handshakeTimeoutNanos = config.protocol.handshakeTimeout.toNanos();
