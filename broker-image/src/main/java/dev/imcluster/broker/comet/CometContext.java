@@ -44,13 +44,14 @@ final class CometContext {
     final RateLimitedLog limitLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog logicLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
     final RateLimitedLog recoveryLog = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
+    final RateLimitedLog dedupeLog = new RateLimitedLog(LOG, 1, TimeUnit.MINUTES);
 
     private final java.util.Map<io.netty.channel.EventLoop, LoopFlusher> flushers =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean draining;
 
-    CometContext(CometConfig config, DeliveryConfig delivery, String serverId, Buckets buckets, LogicClient logic, CometMetrics metrics,
-                 ByteBufAllocator alloc, RateLimiter publishLimiter) {
+    CometContext(CometConfig config, DeliveryConfig delivery, String serverId, Buckets buckets, LogicClient logic,
+                 CometMetrics metrics, ByteBufAllocator alloc, RateLimiter publishLimiter) {
         this.publishLimiter = publishLimiter;
         this.config = config;
         this.delivery = delivery;
@@ -59,7 +60,13 @@ final class CometContext {
         this.logic = logic;
         this.metrics = metrics;
         this.alloc = alloc;
-        this.dedupe = new DedupeWindow(delivery.dedupe.maxIds, delivery.dedupe.window.toNanos());
+        this.dedupe = new DedupeWindow(delivery.dedupe.maxIds, delivery.dedupe.window.toNanos(), evicted -> {
+            metrics.dedupeEvicted.increment(evicted);
+            dedupeLog.warn("dedupe: {} message ids arrived within delivery.dedupe.window ({}), so the oldest are"
+                    + " forgotten before their window ended and a redelivery of them would reach clients twice;"
+                    + " raise delivery.dedupe.maxIds (imcluster_comet_dedupe_evicted_total counts them)",
+                    delivery.dedupe.maxIds, delivery.dedupe.window);
+        });
         this.maxBodySize = config.protocol.maxBodySize;
         this.sendQueueSize = config.protocol.sendQueueSize;
         this.handshakeTimeoutNanos = config.protocol.handshakeTimeout.toNanos();

@@ -34,6 +34,7 @@ final class CometMetrics {
     final Counter outGrpc;
     final Counter roomBatches;
     final Counter dedupeHits;
+    final Counter dedupeEvicted;
     final Counter dropSlowConsumer;
     final Counter dropSubscriberOverflow;
     final Counter dropDuplicate;
@@ -74,6 +75,10 @@ final class CometMetrics {
                 .register(registry);
         dedupeHits = Counter.builder("imcluster.comet.dedupe.hits")
                 .description("Messages dropped because their msg_id was already seen").register(registry);
+        dedupeEvicted = Counter.builder("imcluster.comet.dedupe.evicted")
+                .description("Message ids forgotten before delivery.dedupe.window ended because delivery.dedupe.maxIds"
+                        + " ids were held: a redelivery of one would reach clients again; raise delivery.dedupe.maxIds")
+                .register(registry);
         dropSlowConsumer = drop("slow_consumer");
         dropSubscriberOverflow = drop("subscriber_overflow");
         dropDuplicate = drop("duplicate");

@@ -34,7 +34,7 @@ public final class DeliveryConfig {
         /** How long a message id is remembered: longer than any redelivery takes (the queue's redelivery timeout). */
         public Duration window = Duration.ofMinutes(5);
         /**
-         * Memory bound: at most this many ids are remembered (about 16 bytes each). An id forgotten before its
+         * Memory bound: at most this many ids are remembered (about 24 bytes each, allocated as they arrive). An id forgotten before its
          * window ended is counted in {@code imcluster_comet_dedupe_evicted_total}.
          */
         public int maxIds = 1 << 22;
