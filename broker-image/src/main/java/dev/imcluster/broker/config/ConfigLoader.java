@@ -40,7 +40,9 @@ public final class ConfigLoader {
     /** Prefix of environment overrides; {@code __} separates path segments. */
     public static final String ENV_PREFIX = "IMCLUSTER__";
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    /** One or more number-unit parts, as the CRD's durations (and Go's) are written: {@code 90s}, {@code 1m30s}. */
+    private static final Pattern DURATION = Pattern.compile("((\\d+)(ms|s|m|h|d))+");
+    private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     private static final ObjectMapper YAML = configure(JsonMapper.builder(new YAMLFactory()));
     private static final ObjectMapper JSON = configure(JsonMapper.builder());
@@ -272,22 +274,26 @@ public final class ConfigLoader {
         }
 
         private static Duration parseDuration(String text, DeserializationContext ctxt) throws IOException {
-            Matcher m = DURATION.matcher(text);
-            if (m.matches()) {
-                long n = Long.parseLong(m.group(1));
-                return switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                };
+            if (DURATION.matcher(text).matches()) {
+                Duration total = Duration.ZERO;
+                Matcher m = DURATION_PART.matcher(text);
+                while (m.find()) {
+                    long n = Long.parseLong(m.group(1));
+                    total = total.plus(switch (m.group(2)) {
+                        case "ms" -> Duration.ofMillis(n);
+                        case "s" -> Duration.ofSeconds(n);
+                        case "m" -> Duration.ofMinutes(n);
+                        case "h" -> Duration.ofHours(n);
+                        default -> Duration.ofDays(n);
+                    });
+                }
+                return total;
             }
             try {
                 return Duration.parse(text);
             } catch (RuntimeException e) {
                 throw ctxt.weirdStringException(text, Duration.class,
-                        "not a duration; use a number with ms, s, m, h or d, such as 500ms or 30s");
+                        "not a duration; use numbers with ms, s, m, h or d, such as 500ms, 30s or 1m30s");
             }
         }
     }

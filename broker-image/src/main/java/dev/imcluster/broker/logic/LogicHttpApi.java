@@ -36,11 +36,14 @@ final class LogicHttpApi {
     CompletableFuture<Reply> handle(Request r) {
         try {
             return switch (r.path()) {
-                case "/goim/push/keys" -> post(r, () -> push.pushKeys(operation(r), required(r, "keys"), r.body()));
-                case "/goim/push/mids" -> post(r, () -> push.pushMids(operation(r), mids(r), r.body()));
+                case "/goim/push/keys" -> post(r, () -> push.pushKeys(operation(r), required(r, "keys"), r.body())
+                        .thenApply(LogicHttpApi::accepted));
+                case "/goim/push/mids" -> post(r, () -> push.pushMids(operation(r), mids(r), r.body())
+                        .thenApply(LogicHttpApi::accepted));
                 case "/goim/push/room" -> post(r, () -> push.pushRoom(operation(r),
-                        roomId(single(r, "type"), single(r, "room")), r.body()));
-                case "/goim/push/all" -> post(r, () -> push.pushAll(operation(r), speed(r), r.body()));
+                        roomId(single(r, "type"), single(r, "room")), r.body()).thenApply(LogicHttpApi::accepted));
+                case "/goim/push/all" -> post(r, () -> push.pushAll(operation(r), speed(r), r.body())
+                        .thenApply(LogicHttpApi::accepted));
                 case "/goim/online/top" -> get(r, () -> online.top(single(r, "type"),
                         positiveInt(r, "limit")).thenApply(list -> list));
                 case "/goim/online/room" -> get(r, () -> online.rooms(single(r, "type"), required(r, "rooms"))
@@ -52,6 +55,18 @@ final class LogicHttpApi {
         } catch (BadRequest e) {
             return done(error(400, e.getMessage()));
         }
+    }
+
+    /**
+     * What a push returns in {@code data} (goim returns null there, so goim clients ignore it): the id and position
+     * of each message the queue accepted; key and mid pushes make one per comet, so they return a list.
+     */
+    private static Map<String, Object> accepted(PushService.Accepted a) {
+        return Map.of("id", a.id(), "offset", a.position().offset(), "epoch", a.position().epoch());
+    }
+
+    private static List<Map<String, Object>> accepted(List<PushService.Accepted> all) {
+        return all.stream().map(LogicHttpApi::accepted).toList();
     }
 
     private interface Call {

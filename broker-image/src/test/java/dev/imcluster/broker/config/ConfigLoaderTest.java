@@ -37,6 +37,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void durationsTakeTheCrdsCompoundSyntax() throws Exception {
+        Path file = write("broker.yaml", "job:\n  roomBatch:\n    maxDelay: 1m30s\ncomet:\n  drainTimeout: 1h2m3s4ms\n"
+                + "delivery:\n  dedupe:\n    window: 90s\n");
+        BrokerConfig c = ConfigLoader.load(file, Map.of(), GOIM_AUTH);
+        assertThat(c.job.roomBatch.maxDelay).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.comet.drainTimeout).isEqualTo(Duration.ofHours(1).plusMinutes(2).plusSeconds(3).plusMillis(4));
+        assertThat(c.delivery.dedupe.window).isEqualTo(Duration.ofSeconds(90));
+        assertThatThrownBy(() -> ConfigLoader.load(write("bad.yaml", "comet:\n  drainTimeout: 1m30\n"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("comet.drainTimeout");
+    }
+
+    @Test
     void unknownKeyInFileIsNamed() throws Exception {
         Path file = write("broker.yaml", "logic:\n  http:\n    prot: 1\n");
         assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
