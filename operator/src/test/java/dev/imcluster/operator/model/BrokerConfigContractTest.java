@@ -76,6 +76,9 @@ class BrokerConfigContractTest {
         assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ofMillis(200));
         assertThat(config.comet.drainTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.comet.maxConnections).isEqualTo(200000);
+        assertThat(config.delivery.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("live://*", 100, Duration.ofMinutes(5)),
+                org.assertj.core.groups.Tuple.tuple("chat://*", 1000, Duration.ofHours(1)));
     }
 
     @Test
