@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
 import dev.imcluster.operator.api.v1alpha1.CometSpec;
+import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.JobSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
@@ -88,7 +89,9 @@ public final class BrokerConfigRenderer {
         Map<Role, Map<String, String>> env = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
             Map<String, Object> part = new LinkedHashMap<>();
-            role.configSections().forEach(k -> part.put(k, section(tree, k)));
+            // An absent section is left out, so that a section added to a role rolls no cluster that does not set it.
+            role.configSections().stream().filter(k -> section(tree, k) != null)
+                    .forEach(k -> part.put(k, section(tree, k)));
             if (part.containsKey("mq")) {
                 boolean job = role == Role.JOB;
                 part.put("mq", effectiveMq(tree, job ? jobBackend : logicBackend, job ? jobPrevious : null));
@@ -152,6 +155,9 @@ public final class BrokerConfigRenderer {
         root.put("comet", comet(cluster, spec.comet));
         root.put("logic", logic(spec.auth));
         root.put("job", job(cluster, spec.job));
+        if (spec.delivery != null) { // unset: the broker's own defaults
+            root.put("delivery", delivery(spec.delivery));
+        }
         root.put("mq", mq(cluster, spec.mq, backend, sections));
         root.put("redis", redis(cluster, spec.redis));
         root.put("security", ordered("internalTokenFile",
@@ -220,6 +226,17 @@ public final class BrokerConfigRenderer {
         comets.put("port", Ports.COMET_GRPC);
         m.put("comets", comets);
         return m;
+    }
+
+    private static Map<String, Object> delivery(DeliverySpec delivery) {
+        java.util.List<Object> history = new java.util.ArrayList<>();
+        if (delivery.history != null) {
+            delivery.history.forEach(h -> history.add(ordered("pattern", h.pattern, "size", h.sizeOrDefault(),
+                    "ttl", h.ttlOrDefault())));
+        }
+        return ordered("history", history, "dedupe", ordered(
+                "window", DeliverySpec.Dedupe.windowOf(delivery.dedupe),
+                "maxIds", DeliverySpec.Dedupe.maxIdsOf(delivery.dedupe)));
     }
 
     /** {@code backend} is the file's mq.backend (logic's); {@code sections} the backends whose settings appear. */

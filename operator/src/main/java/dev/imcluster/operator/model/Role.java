@@ -5,9 +5,9 @@ import java.util.List;
 /** The broker's roles, each a Deployment, with the config sections each one reads. */
 public enum Role {
     // comet verifies client JWTs on its public gRPC API itself, so it reads logic.auth (not the rest of logic).
-    COMET("comet", List.of("bindAddress", "admin", "comet", "logic.auth", "security")),
-    LOGIC("logic", List.of("bindAddress", "admin", "logic", "mq", "redis", "security")),
-    JOB("job", List.of("bindAddress", "admin", "job", "mq", "redis", "security"));
+    COMET("comet", List.of("bindAddress", "admin", "comet", "logic.auth", "delivery", "security")),
+    LOGIC("logic", List.of("bindAddress", "admin", "logic", "delivery", "mq", "redis", "security")),
+    JOB("job", List.of("bindAddress", "admin", "job", "delivery", "mq", "redis", "security"));
 
     private final String id;
     private final List<String> configSections;

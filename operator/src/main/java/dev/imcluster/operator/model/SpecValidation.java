@@ -1,6 +1,8 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
+import dev.imcluster.operator.api.v1alpha1.Durations;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
@@ -77,6 +79,9 @@ public final class SpecValidation {
         if (auth != null && auth.jwt != null) {
             maxLength("spec.auth.jwt.issuer", auth.jwt.issuer, MAX_CLAIM, p);
             maxLength("spec.auth.jwt.audience", auth.jwt.audience, MAX_CLAIM, p);
+        }
+        if (s.delivery != null) {
+            delivery(s.delivery, p);
         }
         return p;
     }
@@ -287,6 +292,31 @@ public final class SpecValidation {
         }
         if (t.getTolerationSeconds() != null && !"NoExecute".equals(effect)) {
             p.add(at + ".tolerationSeconds needs effect NoExecute");
+        }
+    }
+
+    /** The CEL rules of spec.delivery, and a blank pattern, which the broker refuses as it does an empty one. */
+    private static void delivery(DeliverySpec d, List<String> p) {
+        if (d.history != null) {
+            Set<String> seen = new java.util.HashSet<>();
+            Set<String> twice = new java.util.LinkedHashSet<>();
+            for (int i = 0; i < d.history.size(); i++) {
+                DeliverySpec.History h = d.history.get(i);
+                String at = "spec.delivery.history[" + i + "]";
+                if (h.pattern != null && h.pattern.isBlank()) {
+                    p.add(at + ".pattern must not be blank (use * to match every room)");
+                }
+                if (h.pattern != null && !seen.add(h.pattern)) {
+                    twice.add(h.pattern);
+                }
+                if (h.ttl != null && !Durations.isPositive(h.ttl)) {
+                    p.add(at + "." + DeliverySpec.History.TTL_NOT_POSITIVE + ", got " + shorten(h.ttl));
+                }
+            }
+            twice.forEach(pattern -> p.add("spec." + DeliverySpec.PATTERN_TWICE + ": '" + shorten(pattern) + "'"));
+        }
+        if (d.dedupe != null && d.dedupe.window != null && !Durations.isPositive(d.dedupe.window)) {
+            p.add("spec." + DeliverySpec.Dedupe.WINDOW_NOT_POSITIVE + ", got " + shorten(d.dedupe.window));
         }
     }
 

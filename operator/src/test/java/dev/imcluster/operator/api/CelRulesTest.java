@@ -69,6 +69,11 @@ class CelRulesTest {
     static final String NATS_STILL_NEEDED =
             "mq.nats (url or managed: true) is still needed until the backend swap away from nats is Complete";
 
+    static final String PATTERN_TWICE =
+            "delivery.history lists a pattern more than once (the first would always win)";
+    static final String TTL_NOT_POSITIVE = "ttl must be a positive duration (such as 5m)";
+    static final String WINDOW_NOT_POSITIVE = "delivery.dedupe.window must be a positive duration (such as 5m)";
+
     static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
     static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
     static final String NATS_MANAGED = "mq: {backend: nats, nats: {managed: true}}";
@@ -98,6 +103,18 @@ class CelRulesTest {
                 create("redis external", "redis: {external: {address: 'redis:6379'}}"),
                 create("redis managed and external", "redis: {managed: {storage: 1Gi}, external: {address: 'r:6379'}}",
                         REDIS_EXCLUSIVE),
+                create("delivery history and dedupe", "delivery: {history: [{pattern: 'live://*', size: 100, ttl: 5m},"
+                        + " {pattern: 'chat://*', size: 1000, ttl: 1h}], dedupe: {window: 90s, maxIds: 0}}"),
+                create("delivery defaults", "delivery: {history: [{pattern: '*'}], dedupe: {}}"),
+                create("delivery empty", "delivery: {}"),
+                create("delivery pattern twice", "delivery: {history: [{pattern: 'live://*'}, {pattern: 'chat://*'},"
+                        + " {pattern: 'live://*', size: 5}]}", PATTERN_TWICE),
+                create("delivery ttl zero", "delivery: {history: [{pattern: 'live://*', ttl: 0s}]}", TTL_NOT_POSITIVE),
+                create("delivery ttl of zeros", "delivery: {history: [{pattern: 'a', ttl: 1s}, {pattern: 'b',"
+                        + " ttl: 00m0ms}]}", TTL_NOT_POSITIVE),
+                create("delivery window zero", "delivery: {dedupe: {window: 0m}}", WINDOW_NOT_POSITIVE),
+                create("delivery all wrong", "delivery: {history: [{pattern: x, ttl: 0h}, {pattern: x}],"
+                        + " dedupe: {window: 0s}}", PATTERN_TWICE, TTL_NOT_POSITIVE, WINDOW_NOT_POSITIVE),
                 create("everything wrong at once", "{auth: {jwt: {}}, mq: {backend: kafka, nats: {url: 'nats://n:1',"
                         + " managed: true}}, redis: {managed: {}, external: {address: 'r:1'}}}",
                         JWT, KAFKA_REQUIRED, NATS_EXCLUSIVE, REDIS_EXCLUSIVE),

@@ -88,4 +88,50 @@ class CrdTest {
                 ".spec.job.roomBatch.maxMessages: 0 is below the minimum 1.0",
                 ".spec.job.roomBatch.maxDelay: 'soon' does not match ^([0-9]+(ms|s|m|h))+$");
     }
+
+    /** spec.delivery's bounds are the broker's (ConfigValidator.delivery); the CEL rules add what no bound can say. */
+    @Test
+    void schemaBoundsDeliveryAsTheBrokerDoes() throws IOException {
+        JsonNode schema = Examples.STRICT.readTree(committed().toFile())
+                .at("/spec/versions/0/schema/openAPIV3Schema");
+        JsonNode bad = Examples.STRICT.readTree("""
+                spec:
+                  delivery:
+                    history:
+                      - {pattern: '', size: 0, ttl: 5 minutes}
+                      - {pattern: '%s', size: 1000001}
+                      - {size: 1, ttl: 1h}
+                    dedupe: {window: forever, maxIds: 67108865}
+                """.formatted("x".repeat(257)));
+        assertThat(SchemaValidator.validate(schema, bad)).containsExactlyInAnyOrder(
+                ".spec.delivery.history[0].pattern: shorter than 1 characters",
+                ".spec.delivery.history[0].size: 0 is below the minimum 1.0",
+                ".spec.delivery.history[0].ttl: '5 minutes' does not match ^([0-9]+(ms|s|m|h))+$",
+                ".spec.delivery.history[1].pattern: longer than 256 characters",
+                ".spec.delivery.history[1].size: 1000001 is above the maximum 1000000.0",
+                ".spec.delivery.history[2].pattern: Required value",
+                ".spec.delivery.dedupe.window: 'forever' does not match ^([0-9]+(ms|s|m|h))+$",
+                ".spec.delivery.dedupe.maxIds: 67108865 is above the maximum 6.7108864E7");
+        assertThat(SchemaValidator.validate(schema, Examples.STRICT.readTree(
+                "spec: {delivery: {history: [" + patterns(65) + "]}}")))
+                .containsExactly(".spec.delivery.history: more than 64 items");
+        JsonNode edges = Examples.STRICT.readTree("""
+                spec:
+                  delivery:
+                    history:
+                      - {pattern: '%s', size: 1000000, ttl: 1ms}
+                      - {pattern: '*', size: 1}
+                    dedupe: {window: 90m, maxIds: 67108864}
+                """.formatted("x".repeat(256)));
+        assertThat(SchemaValidator.validate(schema, edges)).isEmpty();
+        assertThat(SchemaValidator.validate(schema, Examples.STRICT.readTree(
+                "spec: {delivery: {history: [" + patterns(64) + "], dedupe: {maxIds: 0}}}")))
+                .isEmpty();
+    }
+
+    /** {@code n} history entries in flow style, each pattern its own. */
+    private static String patterns(int n) {
+        return String.join(", ", java.util.stream.IntStream.range(0, n).mapToObj(i -> "{pattern: 'r" + i + "*'}")
+                .toList());
+    }
 }

@@ -2,10 +2,12 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.ConfigLoader;
+import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
 import dev.imcluster.operator.testing.Examples;
@@ -14,6 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -73,6 +76,9 @@ class BrokerConfigContractTest {
         assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ofMillis(200));
         assertThat(config.comet.drainTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.comet.maxConnections).isEqualTo(200000);
+        assertThat(config.delivery.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("live://*", 100, Duration.ofMinutes(5)),
+                org.assertj.core.groups.Tuple.tuple("chat://*", 1000, Duration.ofHours(1)));
     }
 
     @Test
@@ -91,5 +97,29 @@ class BrokerConfigContractTest {
         c.getSpec().auth.jwt.secretRef = new SecretKeyRef("jwt", null);
         BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of());
         assertThat(config.logic.auth.hs256SecretFile).isEqualTo(Mounts.AUTH_DIR + "/secret");
+    }
+
+    @Test
+    void deliveryIsReadAsMeantAndItsDefaultsAreTheBrokers() {
+        DeliveryConfig brokerDefaults = new DeliveryConfig();
+        DeliveryConfig.History entryDefaults = new DeliveryConfig.History();
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().delivery = new DeliverySpec();
+        c.getSpec().delivery.history = List.of(new DeliverySpec.History("live://*", 100, "5m"),
+                new DeliverySpec.History("chat://*", 1000, "1h"), new DeliverySpec.History("*", null, null));
+        DeliveryConfig d = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of()).delivery;
+        assertThat(d.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("live://*", 100, Duration.ofMinutes(5)),
+                org.assertj.core.groups.Tuple.tuple("chat://*", 1000, Duration.ofHours(1)),
+                org.assertj.core.groups.Tuple.tuple("*", entryDefaults.size, entryDefaults.ttl));
+        assertThat(d.dedupe.window).isEqualTo(brokerDefaults.dedupe.window);
+        assertThat(d.dedupe.maxIds).isEqualTo(brokerDefaults.dedupe.maxIds);
+
+        c.getSpec().delivery.dedupe = new DeliverySpec.Dedupe();
+        c.getSpec().delivery.dedupe.window = "90s";
+        c.getSpec().delivery.dedupe.maxIds = 1 << 26;
+        d = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of()).delivery;
+        assertThat(d.dedupe.window).isEqualTo(Duration.ofSeconds(90));
+        assertThat(d.dedupe.maxIds).isEqualTo(1 << 26);
     }
 }

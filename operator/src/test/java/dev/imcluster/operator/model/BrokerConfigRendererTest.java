@@ -1,6 +1,7 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.JobSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
@@ -9,6 +10,7 @@ import dev.imcluster.operator.api.v1alpha1.TlsSpec;
 import dev.imcluster.operator.testing.Examples;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -131,5 +133,57 @@ class BrokerConfigRendererTest {
     void authUnsetIsGoimMode() {
         assertThat(BrokerConfigRenderer.render(BASE).yaml()).contains("mode: goim");
         assertThat(EndpointsModel.clientAuth(BASE)).isEqualTo("unauthenticated");
+    }
+
+    static DeliverySpec liveAndChatHistory() {
+        DeliverySpec d = new DeliverySpec();
+        d.history = List.of(new DeliverySpec.History("live://*", 100, "5m"),
+                new DeliverySpec.History("chat://*", 1000, "1h"));
+        return d;
+    }
+
+    @Test
+    void deliveryRendersEveryEntryWithTheDefaultsSpelledOut() {
+        PubSubCluster c = Examples.copy(BASE);
+        c.getSpec().delivery = liveAndChatHistory();
+        c.getSpec().delivery.history = List.of(c.getSpec().delivery.history.get(0),
+                c.getSpec().delivery.history.get(1), new DeliverySpec.History("*", null, null));
+        assertThat(BrokerConfigRenderer.render(c).yaml()).contains("""
+                delivery:
+                  history:
+                  - pattern: live://*
+                    size: 100
+                    ttl: 5m
+                  - pattern: chat://*
+                    size: 1000
+                    ttl: 1h
+                  - pattern: '*'
+                    size: 100
+                    ttl: 5m
+                  dedupe:
+                    window: 5m
+                    maxIds: 4194304
+                mq:
+                """);
+    }
+
+    @Test
+    void deliveryUnsetRendersNothingSoTheBrokerKeepsItsDefaults() {
+        assertThat(BASE.getSpec().delivery).isNull();
+        assertThat(BrokerConfigRenderer.render(BASE).yaml()).doesNotContain("delivery", "history", "dedupe");
+    }
+
+    @Test
+    void deliveryRollsEveryRoleForEveryRoleReadsIt() {
+        assertRolls(c -> c.getSpec().delivery = liveAndChatHistory(), Role.COMET, Role.LOGIC, Role.JOB);
+        PubSubCluster before = Examples.copy(BASE);
+        before.getSpec().delivery = liveAndChatHistory();
+        PubSubCluster after = Examples.copy(before);
+        after.getSpec().delivery.dedupe = new DeliverySpec.Dedupe();
+        after.getSpec().delivery.dedupe.window = "10m";
+        for (Role role : Role.values()) {
+            assertThat(BrokerConfigRenderer.render(after).hash(role)).as("hash of %s changes", role)
+                    .isNotEqualTo(BrokerConfigRenderer.render(before).hash(role));
+        }
     }
 }

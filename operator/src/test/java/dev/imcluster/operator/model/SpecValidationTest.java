@@ -1,12 +1,15 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.RedisSpec;
 import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
 import dev.imcluster.operator.testing.Examples;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -68,6 +71,26 @@ class SpecValidationTest {
         assertThat(SpecValidation.problems(c)).isEmpty();
         c.getSpec().auth.jwt.publicKeySecretRef = new SecretKeyRef("b", null);
         assertThat(SpecValidation.problems(c)).hasSize(1);
+    }
+
+    @Test
+    void deliveryNamesEachBadFieldAsTheBrokerWould() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().delivery = new DeliverySpec();
+        c.getSpec().delivery.history = List.of(new DeliverySpec.History("live://*", 100, "5m"),
+                new DeliverySpec.History("chat://*", 1000, "1h"));
+        c.getSpec().delivery.dedupe = new DeliverySpec.Dedupe();
+        c.getSpec().delivery.dedupe.window = "90s";
+        assertThat(SpecValidation.problems(c)).isEmpty();
+
+        c.getSpec().delivery.history = List.of(new DeliverySpec.History("live://*", 100, "0s"),
+                new DeliverySpec.History("  ", null, null), new DeliverySpec.History("live://*", 5, "1m"));
+        c.getSpec().delivery.dedupe.window = "0m0s";
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.delivery.history[0].ttl must be a positive duration (such as 5m), got 0s",
+                "spec.delivery.history[1].pattern must not be blank (use * to match every room)",
+                "spec.delivery.history lists a pattern more than once (the first would always win): 'live://*'",
+                "spec.delivery.dedupe.window must be a positive duration (such as 5m), got 0m0s");
     }
 
     @Test

@@ -41,6 +41,9 @@ public final class SchemaValidator {
                     errors.add(path + ": must be an array");
                     return;
                 }
+                if (schema.has("maxItems") && v.size() > schema.get("maxItems").asInt()) {
+                    errors.add(path + ": more than " + schema.get("maxItems").asInt() + " items");
+                }
                 for (int i = 0; i < v.size(); i++) {
                     check(schema.path("items"), v.get(i), path + "[" + i + "]", errors);
                 }
@@ -53,6 +56,10 @@ public final class SchemaValidator {
                 if (schema.has("maxLength") && v.asText().codePointCount(0, v.asText().length())
                         > schema.get("maxLength").asInt()) {
                     errors.add(path + ": longer than " + schema.get("maxLength").asInt() + " characters");
+                }
+                if (schema.has("minLength") && v.asText().codePointCount(0, v.asText().length())
+                        < schema.get("minLength").asInt()) {
+                    errors.add(path + ": shorter than " + schema.get("minLength").asInt() + " characters");
                 }
                 if (schema.has("pattern") && !Pattern.compile(schema.get("pattern").asText()).matcher(v.asText()).find()) {
                     errors.add(path + ": '" + v.asText() + "' does not match " + schema.get("pattern").asText());

@@ -6,6 +6,14 @@ public final class Durations {
     public static final String PATTERN = "^([0-9]+(ms|s|m|h))+$";
     /** Long enough for any sensible duration; bounds the numbers the broker has to parse. */
     public static final int MAX_LENGTH = 16;
+    /** Found in a duration of {@link #PATTERN} exactly when it is positive; CEL rules and SpecValidation use it. */
+    public static final String NONZERO = "[1-9]";
+    private static final java.util.regex.Pattern NONZERO_DIGIT = java.util.regex.Pattern.compile(NONZERO);
+
+    /** Whether {@code duration}, of {@link #PATTERN}, is longer than zero. */
+    public static boolean isPositive(String duration) {
+        return NONZERO_DIGIT.matcher(duration).find();
+    }
 
     private Durations() {
     }

@@ -38,6 +38,10 @@ public class PubSubClusterSpec {
     @JsonPropertyDescription("job: consumes the queue and fans pushes out to comets.")
     public JobSpec job = new JobSpec();
 
+    @JsonPropertyDescription("Room history and redelivery dedupe, read by every role. When unset, the broker's "
+            + "defaults: no history, dedupe window 5m of at most 4194304 ids.")
+    public DeliverySpec delivery;
+
     @JsonPropertyDescription("The message queue between logic and job.")
     public MqSpec mq = new MqSpec();
 
