@@ -1,19 +1,29 @@
 package dev.imcluster.broker.history;
 
 import dev.imcluster.broker.api.internal.RoomMessage;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
-/** History in this process (standalone): lost with it, as the in-memory queue's epoch is. */
+/**
+ * History in this process (standalone): lost with it, as the in-memory queue's epoch is. A room's record goes
+ * once its entries are gone and its last append is older than ttl + a day, as Redis expires its meta key; appends
+ * sweep all rooms at most once a minute, so rooms nobody reads again go too.
+ */
 public final class MemoryHistoryStore implements HistoryStore {
+
+    private static final long RECORD_GRACE_MICROS = Duration.ofDays(1).toNanos() / 1000;
+    private static final long SWEEP_EVERY_MICROS = Duration.ofMinutes(1).toNanos() / 1000;
 
     private final ConcurrentHashMap<String, RoomLog> rooms = new ConcurrentHashMap<>();
     private final HistoryMetrics metrics;
     private final LongSupplier nowMicros;
+    private final AtomicLong nextSweepMicros = new AtomicLong(Long.MIN_VALUE);
 
     public MemoryHistoryStore(HistoryMetrics metrics) {
         this(metrics, () -> System.currentTimeMillis() * 1000);
@@ -29,6 +39,10 @@ public final class MemoryHistoryStore implements HistoryStore {
         long top;
         long floor;
         final ArrayDeque<RoomMessage> entries = new ArrayDeque<>();
+        HistoryPolicy policy;
+        long lastAppendMicros;
+        /** Removed from the map: an append that still holds it must look the room up again. */
+        boolean dropped;
     }
 
     @Override
@@ -37,8 +51,23 @@ public final class MemoryHistoryStore implements HistoryStore {
         if (messages.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        RoomLog log = rooms.computeIfAbsent(room, r -> new RoomLog());
+        long now = nowMicros.getAsLong();
+        while (!appendTo(rooms.computeIfAbsent(room, r -> new RoomLog()), messages, policy, floorIfNew, lostUpTo,
+                now)) {
+            // dropped by a sweep between the lookup and the lock: take the new record
+        }
+        sweepIfDue(now);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private boolean appendTo(RoomLog log, List<RoomMessage> messages, HistoryPolicy policy, long floorIfNew,
+                             long lostUpTo, long now) {
         synchronized (log) {
+            if (log.dropped) {
+                return false;
+            }
+            log.policy = policy;
+            log.lastAppendMicros = now;
             String epoch = messages.get(0).getEpoch();
             if (!epoch.equals(log.epoch)) {
                 metrics.evicted("epoch", log.entries.size());
@@ -55,9 +84,9 @@ public final class MemoryHistoryStore implements HistoryStore {
                     metrics.appended();
                 }
             }
-            trim(log, policy);
+            trim(log, policy, now);
+            return true;
         }
-        return CompletableFuture.completedFuture(null);
     }
 
     @Override
@@ -67,7 +96,11 @@ public final class MemoryHistoryStore implements HistoryStore {
             return CompletableFuture.completedFuture(HistoryPage.EMPTY);
         }
         synchronized (log) {
-            trim(log, policy);
+            long now = nowMicros.getAsLong();
+            trim(log, policy, now);
+            if (dropIfExpired(room, log, policy, now)) {
+                return CompletableFuture.completedFuture(HistoryPage.EMPTY);
+            }
             List<RoomMessage> after = new ArrayList<>();
             for (RoomMessage m : log.entries) {
                 if (m.getOffset() > sinceOffset && (limit == 0 || after.size() < limit)) {
@@ -78,8 +111,42 @@ public final class MemoryHistoryStore implements HistoryStore {
         }
     }
 
-    private void trim(RoomLog log, HistoryPolicy policy) {
-        long oldest = nowMicros.getAsLong() - policy.ttl().toNanos() / 1000;
+    private void sweepIfDue(long now) {
+        long due = nextSweepMicros.get();
+        if (now < due || !nextSweepMicros.compareAndSet(due, now + SWEEP_EVERY_MICROS)) {
+            return;
+        }
+        rooms.forEach((room, log) -> {
+            synchronized (log) {
+                if (log.policy == null) {
+                    return; // created by an append that has not taken the lock yet
+                }
+                trim(log, log.policy, now);
+                dropIfExpired(room, log, log.policy, now);
+            }
+        });
+    }
+
+    /** Under the room's lock. */
+    private boolean dropIfExpired(String room, RoomLog log, HistoryPolicy policy, long now) {
+        if (!log.entries.isEmpty() || now - log.lastAppendMicros <= ttlMicros(policy) + RECORD_GRACE_MICROS) {
+            return false;
+        }
+        log.dropped = true;
+        rooms.remove(room, log);
+        return true;
+    }
+
+    private static long ttlMicros(HistoryPolicy policy) {
+        return policy.ttl().toNanos() / 1000;
+    }
+
+    int roomCount() {
+        return rooms.size();
+    }
+
+    private void trim(RoomLog log, HistoryPolicy policy, long now) {
+        long oldest = now - ttlMicros(policy);
         while (!log.entries.isEmpty() && (log.entries.size() > policy.size()
                 || log.entries.peekFirst().getPublishedAtMicros() < oldest)) {
             RoomMessage gone = log.entries.pollFirst();

@@ -39,6 +39,8 @@ public final class RedisHistoryStore implements HistoryStore {
               redis.call('DEL', KEYS[2])
               top = ARGV[4]
               floor = ARGV[4]
+            elseif top and top > floor and redis.call('EXISTS', KEYS[2]) == 0 then
+              floor = top -- the list expired (no append for ttl): nothing up to the latest is left
             end
             if ARGV[5] > floor then floor = ARGV[5] end
             local added = 0
@@ -83,10 +85,16 @@ public final class RedisHistoryStore implements HistoryStore {
 
     private final LazyRedisConnection<String, byte[]> connection;
     private final HistoryMetrics metrics;
-    private final LongSupplier nowMicros = () -> System.currentTimeMillis() * 1000;
+    private final LongSupplier nowMicros;
 
     public RedisHistoryStore(BrokerConfig config, HistoryMetrics metrics) {
+        this(config, metrics, () -> System.currentTimeMillis() * 1000);
+    }
+
+    /** {@code nowMicros} decides which entries are past their ttl (tests move it); Redis expires keys itself. */
+    RedisHistoryStore(BrokerConfig config, HistoryMetrics metrics, LongSupplier nowMicros) {
         this.metrics = metrics;
+        this.nowMicros = nowMicros;
         this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, null), CODEC,
                 "history Redis " + config.redis.address);
     }

@@ -50,8 +50,12 @@ final class RoomHistory {
             this.policy = policy;
         }
 
-        /** Appends the batch's positioned messages of the room's current epoch; never fails. */
+        /**
+         * Appends the batch's positioned messages of the room's current epoch; never fails. Done once every part
+         * is stored (or failed), so a batch across a backend swap goes out only with both epochs' parts retained.
+         */
         synchronized CompletableFuture<Void> append(List<RoomMessage> batch) {
+            CompletableFuture<Void> oldEpochPart = null;
             List<RoomMessage> kept = new ArrayList<>(batch.size());
             for (RoomMessage m : batch) {
                 if (m.getEpoch().isEmpty() || retired.contains(m.getEpoch())) {
@@ -62,7 +66,7 @@ final class RoomHistory {
                         retired.add(epoch);
                     }
                     if (!kept.isEmpty()) {
-                        appendRun(kept); // the old epoch's part first, then the new one starts over
+                        oldEpochPart = appendRun(kept); // the old epoch's part first, then the new one starts
                         kept = new ArrayList<>();
                     }
                     epoch = m.getEpoch();
@@ -71,7 +75,8 @@ final class RoomHistory {
                 }
                 kept.add(m);
             }
-            return kept.isEmpty() ? CompletableFuture.completedFuture(null) : appendRun(kept);
+            CompletableFuture<Void> last = kept.isEmpty() ? CompletableFuture.completedFuture(null) : appendRun(kept);
+            return oldEpochPart == null ? last : CompletableFuture.allOf(oldEpochPart, last);
         }
 
         private CompletableFuture<Void> appendRun(List<RoomMessage> run) {
@@ -79,6 +84,7 @@ final class RoomHistory {
             long last = run.get(run.size() - 1).getOffset();
             long floorIfNew = previous >= 0 ? previous : first - 1;
             long lost = lostUpTo;
+            String runEpoch = epoch;
             previous = last;
             CompletableFuture<Void> appended;
             try {
@@ -88,12 +94,16 @@ final class RoomHistory {
             }
             return appended.handle((ok, error) -> {
                 synchronized (this) {
+                    // A retired epoch's offsets mean nothing in the current one: its outcome moves no floor.
+                    boolean current = runEpoch.equals(epoch);
                     if (error == null) {
-                        if (lostUpTo == lost) {
+                        if (current && lostUpTo == lost) {
                             lostUpTo = -1;
                         }
                     } else {
-                        lostUpTo = Math.max(lostUpTo, last);
+                        if (current) {
+                            lostUpTo = Math.max(lostUpTo, last);
+                        }
                         metrics.appendFailed();
                         failureLog.warn("history append for room {} failed ({} message(s) delivered live but not "
                                 + "retained): {}", room, run.size(), error.getMessage());
