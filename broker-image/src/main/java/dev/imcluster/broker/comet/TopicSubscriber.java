@@ -36,6 +36,8 @@ final class TopicSubscriber implements RoomMember {
     /** While history is read for recovery: live messages wait in {@link #held}. */
     private volatile boolean recovering;
     private List<Held> held = new ArrayList<>();
+    /** The recovery outcome and the replayed messages, sent before anything queued. */
+    private final ConcurrentLinkedQueue<byte[]> replaying = new ConcurrentLinkedQueue<>();
     /** After a recovery: live messages at or before this position were replayed already. */
     private volatile String seamEpoch;
     private volatile long seamOffset;
@@ -97,10 +99,11 @@ final class TopicSubscriber implements RoomMember {
             }
         }
         comet.metrics.recovery(outcome.getRecovered());
-        boolean room = offer(SubscribeResponse.newBuilder().setRecovery(outcome).build().toByteArray());
-        for (int i = 0; room && i < replay.size(); i++) {
-            room = offer(replay.get(i).toByteArray());
-        }
+        // The outcome and the replay go ahead of the queue, paced by flow control like live messages, but not
+        // counted against sendQueueSize: a replay may be far longer than the live queue may grow.
+        replaying.add(SubscribeResponse.newBuilder().setRecovery(outcome).build().toByteArray());
+        replay.forEach(m -> replaying.add(m.toByteArray()));
+        boolean room = true;
         for (int i = 0; room && i < held.size(); i++) {
             Held h = held.get(i);
             if (seamEpoch == null || !notAfterSeam(h.message())) {
@@ -216,7 +219,11 @@ final class TopicSubscriber implements RoomMember {
                     }
                 } else {
                     byte[] next;
-                    while (observer.isReady() && (next = queue.poll()) != null) {
+                    while (observer.isReady() && (next = replaying.poll()) != null) {
+                        observer.onNext(next);
+                        comet.metrics.outGrpc.increment();
+                    }
+                    while (observer.isReady() && replaying.isEmpty() && (next = queue.poll()) != null) {
                         size.decrementAndGet();
                         comet.metrics.queued.decrement();
                         observer.onNext(next);
@@ -232,6 +239,9 @@ final class TopicSubscriber implements RoomMember {
 
     private int clear() {
         int n = 0;
+        while (replaying.poll() != null) {
+            n++;
+        }
         while (queue.poll() != null) {
             size.decrementAndGet();
             comet.metrics.queued.decrement();
