@@ -157,8 +157,8 @@ final class CometMetrics {
 
     private static Counter recoveries(MeterRegistry meters, String recovered) {
         return Counter.builder("imcluster.comet.recoveries").tag("recovered", recovered)
-                .description("Subscribes that asked to recover from a position: recovered (every missed message "
-                        + "replayed) or not (epoch changed, position too old, no history)").register(meters);
+                .description("Recoveries from a position (gRPC Subscribe with recover, goim RESUME): recovered "
+                        + "(every missed message replayed) or not (epoch changed, position too old, no history)").register(meters);
     }
 
     void recovery(boolean ok) {

@@ -95,11 +95,11 @@ final class CometService extends CometGrpc.CometImplBase {
         }
         if (!fresh.isEmpty()) {
             comet.metrics.roomBatches.increment();
-            RoomBatch batch = RoomBatch.encode(comet.alloc, fresh);
+            RoomBatch batch = RoomBatch.encode(comet.alloc, req.getRoomId(), fresh);
             try {
                 comet.buckets.deliverToRoom(req.getRoomId(), batch, comet.metrics);
             } finally {
-                batch.raw.release();
+                batch.release();
             }
             for (RoomMessage m : fresh) {
                 comet.metrics.latency(m.getPublishedAtMicros());

@@ -1,5 +1,6 @@
 package dev.imcluster.broker.comet;
 
+import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
@@ -8,22 +9,32 @@ import io.netty.buffer.ByteBufAllocator;
 import dev.imcluster.broker.history.Publications;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * The messages of one BroadcastRoom call, encoded ONCE as a single Raw (op 9) frame whose body holds one frame
  * per message (op = the message's operation). Every goim member gets a derived view of the same buffer; gRPC
- * subscribers get each message with its id, position, publish time and headers.
+ * subscribers get each message with its id, position, publish time and headers; goim members that opted in to
+ * positions also get one POSITION_MARK frame, encoded once on first use.
  */
 final class RoomBatch {
-    /** The Raw frame: 16-byte header, then the inner frames. Released by the owner after the fan-out. */
+    final String room;
+    /** The Raw frame: 16-byte header, then the inner frames. Released by {@link #release}. */
     final SharedFrame raw;
     final List<RoomMessage> messages;
+    private final ByteBufAllocator alloc;
     /** The messages as serialized Subscribe responses, built once for all gRPC subscribers (single fan-out thread). */
     private List<byte[]> responses;
+    /** The position of the last message, built once for all members that opted in (single fan-out thread). */
+    private SharedFrame positionMark;
+    private boolean positionMarkBuilt;
 
-    private RoomBatch(SharedFrame raw, List<RoomMessage> messages) {
+    private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, ByteBufAllocator alloc) {
+        this.room = room;
         this.raw = raw;
         this.messages = messages;
+        this.alloc = alloc;
     }
 
     List<byte[]> encodedResponses() {
@@ -37,17 +48,46 @@ final class RoomBatch {
         return responses;
     }
 
-    static RoomBatch encode(ByteBufAllocator alloc, List<RoomMessage> messages) {
+    /** The POSITION_MARK following this batch; null when its messages carry no position (no epoch). */
+    SharedFrame positionMark() {
+        if (!positionMarkBuilt) {
+            positionMarkBuilt = true;
+            RoomMessage last = messages.get(messages.size() - 1);
+            if (!last.getEpoch().isEmpty()) {
+                positionMark = new SharedFrame(PositionFrames.mark(alloc, room, last.getOffset(), last.getEpoch()),
+                        false, alloc);
+            }
+        }
+        return positionMark;
+    }
+
+    /** After the fan-out: every member holds its own views. */
+    void release() {
+        raw.release();
+        if (positionMark != null) {
+            positionMark.release();
+        }
+    }
+
+    static RoomBatch encode(ByteBufAllocator alloc, String room, List<RoomMessage> messages) {
+        return new RoomBatch(room, new SharedFrame(raw(alloc, messages, RoomMessage::getOperation,
+                RoomMessage::getBody), true, alloc), messages, alloc);
+    }
+
+    /** One Raw (op 9) frame holding one frame per item: op = its operation, body = its body. */
+    static <T> ByteBuf raw(ByteBufAllocator alloc, List<T> items, ToIntFunction<T> operation,
+                           Function<T, ByteString> body) {
         int bodyLen = 0;
-        for (RoomMessage m : messages) {
-            bodyLen += FrameCodec.HEADER_SIZE + m.getBody().size();
+        for (T m : items) {
+            bodyLen += FrameCodec.HEADER_SIZE + body.apply(m).size();
         }
         ByteBuf raw = alloc.directBuffer(FrameCodec.HEADER_SIZE + bodyLen);
         FrameCodec.writeHeader(raw, bodyLen, 1, Op.RAW, 0);
-        for (RoomMessage m : messages) {
-            FrameCodec.writeHeader(raw, m.getBody().size(), 1, m.getOperation(), 0);
-            raw.writeBytes(m.getBody().asReadOnlyByteBuffer());
+        for (T m : items) {
+            ByteString b = body.apply(m);
+            FrameCodec.writeHeader(raw, b.size(), 1, operation.applyAsInt(m), 0);
+            raw.writeBytes(b.asReadOnlyByteBuffer());
         }
-        return new RoomBatch(new SharedFrame(raw, true, alloc), messages);
+        return raw;
     }
 }

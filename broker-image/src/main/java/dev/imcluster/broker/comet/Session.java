@@ -70,6 +70,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private ScheduledFuture<?> timer;
     private ArrayDeque<Frame> pendingDuringAuth;
     private int receivesInFlight;
+    /** Set once the client opts in to positions (POSITIONS or RESUME); null for goim's own clients. */
+    private volatile SessionPositions positions;
 
     Session(CometContext comet, Transport transport) {
         this.comet = comet;
@@ -135,6 +137,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             pendingDuringAuth = null;
         }
         queue.run(); // releases whatever is still queued
+        SessionPositions p = positions;
+        if (p != null) {
+            p.forgetRoom();
+        }
         if (was == AUTHED) {
             bucket.remove(this);
             if (!roomId.isEmpty()) {
@@ -332,6 +338,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                 logic.renewIfDue();
             }
             case Op.CHANGE_ROOM -> {
+                SessionPositions p = positions;
+                if (p != null) {
+                    p.forgetRoom();
+                }
                 changeRoom(frame.bodyAsString());
                 reply(frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), frame.body());
             }
@@ -343,8 +353,43 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                 watch.unwatch(frame.bodyAsString());
                 reply(frame.ver(), Op.UNSUB_REPLY, frame.seq(), frame.body());
             }
+            case Op.POSITIONS -> positions();
+            case Op.RESUME -> resume(frame);
             default -> receive(frame);
         }
+    }
+
+    private SessionPositions positions() {
+        SessionPositions p = positions;
+        if (p == null) {
+            p = new SessionPositions(this, comet);
+            positions = p;
+        }
+        return p;
+    }
+
+    /**
+     * RESUME (imcluster's extension): joins the room and replays what the client missed after its position, then
+     * the live stream (see {@link SessionPositions}). A body that is not a position closes this connection.
+     */
+    private void resume(Frame frame) {
+        PositionFrames.Resume request;
+        try {
+            request = PositionFrames.parseResume(frame.bodyAsString());
+        } catch (IllegalArgumentException e) {
+            protocolError("bad_resume", "RESUME (op " + Op.RESUME + ") body " + e.getMessage());
+            return;
+        }
+        SessionPositions p = positions();
+        if (p.resuming()) {
+            protocolError("bad_resume", "RESUME (op " + Op.RESUME + ") before the previous one's RESUME_REPLY");
+            return;
+        }
+        // Hold before joining: a live message reaching the client before its replay would break the order.
+        SessionPositions.Resuming r = p.startResume(request.room(), frame.ver(), frame.seq());
+        changeRoom(request.room());
+        HistoryReplay.read(comet, request.room(), request.since(), null)
+                .thenAcceptAsync(replay -> p.finishResume(r, replay), channel.eventLoop());
     }
 
     private void changeRoom(String newRoom) {
@@ -424,6 +469,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     /** A room batch: TCP clients get the inner frames as goim writes them, WebSocket clients the Raw frame. */
     @Override
     public int deliver(RoomBatch batch) {
+        SessionPositions p = positions;
+        if (p != null) {
+            return p.deliver(batch);
+        }
         return pushShared(batch.raw) ? 1 : 0;
     }
 

@@ -1,9 +1,6 @@
 package dev.imcluster.broker.comet;
 
 import dev.imcluster.broker.api.internal.RoomMessage;
-import dev.imcluster.broker.api.pubsub.HistoryRequest;
-import dev.imcluster.broker.api.pubsub.HistoryResponse;
-import dev.imcluster.broker.api.pubsub.Recovery;
 import dev.imcluster.broker.api.pubsub.StreamPosition;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import io.grpc.Status;
@@ -38,9 +35,8 @@ final class TopicSubscriber implements RoomMember {
     private List<Held> held = new ArrayList<>();
     /** The recovery outcome and the replayed messages, sent before anything queued. */
     private final ConcurrentLinkedQueue<byte[]> replaying = new ConcurrentLinkedQueue<>();
-    /** After a recovery: live messages at or before this position were replayed already. */
-    private volatile String seamEpoch;
-    private volatile long seamOffset;
+    /** After a recovery: live messages at or before its last replayed position were sent already. */
+    private volatile HistoryReplay seam;
     private volatile boolean cancelled;
     private boolean terminated;
 
@@ -78,35 +74,21 @@ final class TopicSubscriber implements RoomMember {
     void startRecovering(StreamPosition since, String authorization) {
         recovering = true;
         start();
-        comet.logic.history(HistoryRequest.newBuilder().setTopic(topic).setSince(since).build(), authorization)
-                .whenComplete((history, error) -> finishRecovery(since, history, error));
+        HistoryReplay.read(comet, topic, since, authorization).thenAccept(this::finishRecovery);
     }
 
-    private synchronized void finishRecovery(StreamPosition since, HistoryResponse history, Throwable error) {
-        Recovery.Builder outcome = Recovery.newBuilder();
-        List<SubscribeResponse> replay = List.of();
-        if (error != null) {
-            outcome.setRecovered(false).setReason("history unavailable: " + error.getMessage());
-            comet.recoveryLog.warn("recovery of a subscriber of topic {} failed: {}", topic, error.getMessage());
-        } else {
-            outcome.setPosition(history.getPosition()).setRecovered(history.getComplete())
-                    .setReason(history.getReason());
-            if (history.getComplete()) {
-                replay = history.getMessagesList();
-                outcome.setReplayed(replay.size());
-                seamEpoch = since.getEpoch();
-                seamOffset = replay.isEmpty() ? since.getOffset() : replay.get(replay.size() - 1).getOffset();
-            }
+    private synchronized void finishRecovery(HistoryReplay replay) {
+        if (replay.recovered) {
+            seam = replay;
         }
-        comet.metrics.recovery(outcome.getRecovered());
         // The outcome and the replay go ahead of the queue, paced by flow control like live messages, but not
         // counted against sendQueueSize: a replay may be far longer than the live queue may grow.
-        replaying.add(SubscribeResponse.newBuilder().setRecovery(outcome).build().toByteArray());
-        replay.forEach(m -> replaying.add(m.toByteArray()));
+        replaying.add(SubscribeResponse.newBuilder().setRecovery(replay.outcome()).build().toByteArray());
+        replay.messages.forEach(m -> replaying.add(m.toByteArray()));
         boolean room = true;
         for (int i = 0; room && i < held.size(); i++) {
             Held h = held.get(i);
-            if (seamEpoch == null || !notAfterSeam(h.message())) {
+            if (!notAfterSeam(h.message())) {
                 room = offer(h.encoded());
             }
         }
@@ -136,7 +118,7 @@ final class TopicSubscriber implements RoomMember {
     private void enqueue(RoomBatch batch, boolean hold) {
         List<byte[]> encoded = batch.encodedResponses();
         for (int i = 0; i < encoded.size(); i++) {
-            if (seamEpoch != null && notAfterSeam(batch.messages.get(i))) {
+            if (notAfterSeam(batch.messages.get(i))) {
                 continue;
             }
             if (hold) {
@@ -156,7 +138,8 @@ final class TopicSubscriber implements RoomMember {
 
     /** Already replayed from history: the same epoch at or before the last replayed offset. */
     private boolean notAfterSeam(RoomMessage m) {
-        if (m.getEpoch().equals(seamEpoch) && m.getOffset() <= seamOffset) {
+        HistoryReplay replay = seam;
+        if (replay != null && replay.replayed(m)) {
             comet.metrics.dropDuplicate.increment();
             return true;
         }

@@ -12,7 +12,8 @@ public final class Publications {
 
     public static SubscribeResponse response(RoomMessage m) {
         SubscribeResponse.Builder r = SubscribeResponse.newBuilder().setPayload(m.getBody()).setId(m.getMsgId())
-                .setOffset(m.getOffset()).setEpoch(m.getEpoch()).putAllHeaders(m.getHeadersMap());
+                .setOffset(m.getOffset()).setEpoch(m.getEpoch()).putAllHeaders(m.getHeadersMap())
+                .setOperation(m.getOperation());
         if (m.getPublishedAtMicros() > 0) {
             r.setPublishTime(Timestamp.newBuilder().setSeconds(m.getPublishedAtMicros() / 1_000_000)
                     .setNanos((int) (m.getPublishedAtMicros() % 1_000_000) * 1000));

@@ -22,6 +22,17 @@ public final class Op {
     public static final int UNSUB = 16;
     public static final int UNSUB_REPLY = 17;
 
+    // imcluster's opt-in extension (goim does not use 18 and up): positions and resuming a room from one.
+    // A client that never sends POSITIONS or RESUME sees none of these.
+    /** Client: from now on, follow every room batch with a {@link #POSITION_MARK}. Empty body, no reply. */
+    public static final int POSITIONS = 20;
+    /** Server: JSON {@code {"room","offset","epoch"}}, the position of the last message of the batch before it. */
+    public static final int POSITION_MARK = 21;
+    /** Client: JSON {@code {"room","offset","epoch"}}: join that room and replay what came after the position. */
+    public static final int RESUME = 22;
+    /** Server: JSON {@code {"recovered","reason","replayed","offset","epoch"}}, before the replayed batches. */
+    public static final int RESUME_REPLY = 23;
+
     private Op() {
     }
 }

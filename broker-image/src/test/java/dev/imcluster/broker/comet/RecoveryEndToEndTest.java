@@ -188,6 +188,7 @@ class RecoveryEndToEndTest {
             assertThat(last.getOffset()).isEqualTo(before.get(i).getOffset());
             assertThat(last.getEpoch()).isEqualTo(before.get(i).getEpoch()).isNotEmpty();
             assertThat(last.hasPublishTime()).isTrue();
+            assertThat(last.getOperation()).as("Publish's goim operation (logic.topicOperation)").isEqualTo(1000);
         }
         first.cancel();
         List<String> missed = new ArrayList<>();

@@ -1,0 +1,381 @@
+package dev.imcluster.broker.comet;
+
+import static dev.imcluster.broker.comet.CometHarness.auth;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.DeliveryConfig;
+import dev.imcluster.broker.history.HistoryStore;
+import dev.imcluster.broker.job.JobRole;
+import dev.imcluster.broker.logic.LogicRole;
+import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.protocol.Op;
+import dev.imcluster.broker.runtime.RoleContext;
+import dev.imcluster.broker.testing.TestSupport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * imcluster's goim extension (ops 20 to 23) with logic, comet and job as separate roles over the in-memory queue:
+ * a client that opts in gets a POSITION_MARK after each room batch, and RESUME with its last mark replays exactly
+ * what it missed, then the live stream; a client that does not opt in sees goim's frames, byte for byte.
+ * Every guarantee is asserted message by message, on TCP and on WebSocket.
+ */
+class GoimResumeEndToEndTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
+    private final HistoryStore history = TestSupport.history();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private RoleContext cometContext;
+    private CometRole comet;
+    private String push;
+
+    private static BrokerConfig config() {
+        BrokerConfig config = TestSupport.loopbackConfig();
+        config.delivery.history = List.of(history("live://*", 1000), history("tiny://*", 10));
+        return config;
+    }
+
+    private static DeliveryConfig.History history(String pattern, int size) {
+        DeliveryConfig.History h = new DeliveryConfig.History();
+        h.pattern = pattern;
+        h.size = size;
+        h.ttl = Duration.ofMinutes(5);
+        return h;
+    }
+
+    @BeforeEach
+    void startCluster() throws Exception {
+        LogicRole logic = new LogicRole(TestSupport.context(config(), "logic-1", bus, TestSupport.sessions(),
+                history));
+        logic.start();
+        closeables.add(logic);
+        push = "http://127.0.0.1:" + logic.httpPort();
+        BrokerConfig cometConfig = config();
+        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
+        cometContext = TestSupport.context(cometConfig, "comet-a", null, null, null);
+        comet = new CometRole(cometContext);
+        comet.start();
+        closeables.add(0, comet);
+        BrokerConfig jobConfig = config();
+        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-a=127.0.0.1:" + comet.grpcPort()));
+        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null, history));
+        job.start();
+        closeables.add(0, job);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        bus.close();
+    }
+
+    // ---- a client's view: pushed messages, marks and replies, Raw batches unwrapped ----
+
+    /** A frame as the application sees it: a pushed message (op = its operation), a mark or a reply. */
+    private record Event(int op, int seq, String text) {
+        JsonNode json() throws Exception {
+            return JSON.readTree(text);
+        }
+    }
+
+    private static final class Client {
+        final GoimClient goim;
+        private final ArrayDeque<Event> unwrapped = new ArrayDeque<>();
+
+        Client(GoimClient goim) {
+            this.goim = goim;
+        }
+
+        Event next() {
+            if (unwrapped.isEmpty()) {
+                GoimClient.Received r = goim.next();
+                if (r.op() == Op.RAW) {
+                    r.inner().forEach(f -> unwrapped.add(new Event(f.op(), f.seq(), f.text())));
+                } else {
+                    unwrapped.add(new Event(r.op(), r.seq(), r.text()));
+                }
+            }
+            return unwrapped.poll();
+        }
+
+        /** The next pushed message, checking that a mark follows every batch: returns the text, or fails. */
+        Event nextPush() {
+            Event e = next();
+            assertThat(e.op()).as("a pushed message, got %s", e).isGreaterThanOrEqualTo(1000);
+            return e;
+        }
+
+        boolean quiet() throws InterruptedException {
+            return unwrapped.isEmpty() && goim.frames.poll(300, TimeUnit.MILLISECONDS) == null;
+        }
+    }
+
+    private Client connect(Transport transport, String room) {
+        GoimClient goim = GoimClient.connect(transport, transport == Transport.TCP ? comet.tcpPort()
+                : comet.websocketPort());
+        closeables.add(0, goim);
+        goim.auth(auth(1, "key-" + System.nanoTime(), room, 1000));
+        return new Client(goim);
+    }
+
+    /** Sends POSITIONS; the heartbeat's reply comes after comet handled it (one event loop, in order). */
+    private static void optIn(Client c) {
+        c.goim.send(Op.POSITIONS, 0, "");
+        c.goim.heartbeat();
+    }
+
+    private void publish(String room, int operation, String payload) throws Exception {
+        String[] parts = room.split("://", 2);
+        HttpResponse<String> r = TestSupport.post(push + "/goim/push/room?operation=" + operation + "&type="
+                + parts[0] + "&room=" + URLEncoder.encode(parts[1], StandardCharsets.UTF_8), payload);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body()).get("code").asInt()).as(r.body()).isZero();
+    }
+
+    private static int operationOf(int i) {
+        return 1000 + i % 3;
+    }
+
+    /** Publishes probes until one reaches the client, then "ready"; consumes everything up to ready's mark. */
+    private void awaitInRoom(Client c, String room) throws Exception {
+        await().atMost(WAIT).until(() -> {
+            publish(room, 1000, "probe");
+            return !c.goim.frames.isEmpty();
+        });
+        publish(room, 1000, "ready");
+        while (true) {
+            Event e = c.next();
+            if (e.op() == 1000 && e.text().equals("ready")) {
+                break;
+            }
+        }
+        Event mark = c.next();
+        assertThat(mark.op()).isEqualTo(Op.POSITION_MARK);
+    }
+
+    /**
+     * Reads these messages in order (payload and operation), checking that every batch is followed by a mark of
+     * this room whose offset grows; returns the last mark.
+     */
+    private static JsonNode expectMessages(Client c, String room, List<String> payloads, List<Integer> operations,
+                                           long after) throws Exception {
+        JsonNode mark = null;
+        long previous = after;
+        int i = 0;
+        boolean markDue = false;
+        while (i < payloads.size() || markDue) {
+            Event e = c.next();
+            if (e.op() == Op.POSITION_MARK) {
+                assertThat(markDue).as("a mark follows a batch, never another mark").isTrue();
+                mark = e.json();
+                assertThat(mark.get("room").asText()).isEqualTo(room);
+                assertThat(mark.get("epoch").asText()).isNotEmpty();
+                long offset = Long.parseUnsignedLong(mark.get("offset").asText());
+                assertThat(offset).isGreaterThan(previous);
+                previous = offset;
+                markDue = false;
+                continue;
+            }
+            assertThat(i).as("more messages than expected: %s", e).isLessThan(payloads.size());
+            assertThat(e.text()).isEqualTo(payloads.get(i));
+            assertThat(e.op()).as("operation of %s", e.text()).isEqualTo(operations.get(i));
+            markDue = true;
+            i++;
+        }
+        return mark;
+    }
+
+    private static String resumeBody(JsonNode mark) {
+        return "{\"room\":" + mark.get("room") + ",\"offset\":" + mark.get("offset") + ",\"epoch\":"
+                + mark.get("epoch") + "}";
+    }
+
+    // ---- the guarantees ----
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aResumingClientGetsExactlyWhatItMissedInOrderThenTheLiveStream(Transport transport) throws Exception {
+        String room = "live://resume-" + transport;
+        Client first = connect(transport, room);
+        optIn(first);
+        awaitInRoom(first, room);
+        List<String> before = new ArrayList<>();
+        List<Integer> beforeOps = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            before.add("before-" + i);
+            beforeOps.add(operationOf(i));
+            publish(room, operationOf(i), "before-" + i);
+        }
+        JsonNode last = expectMessages(first, room, before, beforeOps, 0);
+        first.goim.close();
+
+        List<String> expected = new ArrayList<>();
+        List<Integer> expectedOps = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            expected.add("missed-" + i);
+            expectedOps.add(operationOf(i));
+            publish(room, operationOf(i), "missed-" + i);
+        }
+        Client again = connect(transport, ""); // no room at Auth: RESUME joins it
+        again.goim.send(Op.RESUME, 5, resumeBody(last));
+        // Published while the recovery runs: they must follow the replay, none twice, none lost.
+        for (int i = 0; i < 50; i++) {
+            expected.add("live-" + i);
+            expectedOps.add(operationOf(i + 1));
+            publish(room, operationOf(i + 1), "live-" + i);
+        }
+        Event reply = again.next();
+        assertThat(reply.op()).isEqualTo(Op.RESUME_REPLY);
+        assertThat(reply.seq()).isEqualTo(5);
+        JsonNode outcome = reply.json();
+        assertThat(outcome.get("recovered").asBoolean()).as(reply.text()).isTrue();
+        assertThat(outcome.get("replayed").asInt()).isBetween(300, 350);
+        assertThat(outcome.get("epoch").asText()).isEqualTo(last.get("epoch").asText());
+        JsonNode end = expectMessages(again, room, expected, expectedOps,
+                Long.parseUnsignedLong(last.get("offset").asText()));
+        assertThat(again.quiet()).as("nothing after the last message's mark").isTrue();
+
+        // The last mark is a position to resume from too: nothing missed, nothing replayed.
+        Client third = connect(transport, "");
+        third.goim.send(Op.RESUME, 6, resumeBody(end));
+        JsonNode none = third.next().json();
+        assertThat(none.get("recovered").asBoolean()).isTrue();
+        assertThat(none.get("replayed").asInt()).isZero();
+        publish(room, 1000, "after");
+        expectMessages(third, room, List.of("after"), List.of(1000), Long.parseUnsignedLong(end.get("offset").asText()));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aPositionOlderThanHistoryIsToldAndTheLiveStreamFollows(Transport transport) throws Exception {
+        String room = "tiny://old-" + transport;
+        Client first = connect(transport, room);
+        optIn(first);
+        awaitInRoom(first, room);
+        publish(room, 1000, "seen");
+        JsonNode last = expectMessages(first, room, List.of("seen"), List.of(1000), 0);
+        first.goim.close();
+        for (int i = 0; i < 30; i++) {
+            publish(room, 1000, "gone-" + i);
+        }
+        Client again = connect(transport, "");
+        again.goim.send(Op.RESUME, 9, resumeBody(last));
+        Event reply = again.next();
+        assertThat(reply.op()).isEqualTo(Op.RESUME_REPLY);
+        JsonNode outcome = reply.json();
+        assertThat(outcome.get("recovered").asBoolean()).isFalse();
+        assertThat(outcome.get("reason").asText()).isEqualTo("position older than history");
+        assertThat(outcome.get("replayed").asInt()).isZero();
+        assertThat(outcome.get("epoch").asText()).isEqualTo(last.get("epoch").asText());
+        long latest = Long.parseUnsignedLong(outcome.get("offset").asText());
+        assertThat(latest).isGreaterThan(Long.parseUnsignedLong(last.get("offset").asText()));
+        // Not recovered: the live stream from the join on, in order (the last gone-* may still have been in
+        // flight when the client joined), each batch with its mark.
+        publish(room, 1001, "after");
+        int nextGone = 0;
+        for (Event e = again.next(); !"after".equals(e.text()); e = again.next()) {
+            if (e.op() != Op.POSITION_MARK) {
+                assertThat(e.text()).startsWith("gone-");
+                int n = Integer.parseInt(e.text().substring("gone-".length()));
+                assertThat(n).isGreaterThanOrEqualTo(nextGone);
+                nextGone = n + 1;
+            }
+        }
+        assertThat(again.next().op()).as("the mark after the last batch").isEqualTo(Op.POSITION_MARK);
+        assertThat(again.quiet()).isTrue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aClientThatNeverOptsInGetsGoimsFramesByteForByte(Transport transport) throws Exception {
+        String room = "live://plain-" + transport;
+        Client marked = connect(transport, room); // so that the room's batches do have marks
+        optIn(marked);
+        Client plain = connect(transport, room);
+        awaitInRoom(marked, room);
+        await().atMost(WAIT).until(() -> plain.goim.frames.stream().flatMap(f -> f.op() == Op.RAW
+                ? f.inner().stream() : java.util.stream.Stream.of(f)).anyMatch(f -> f.text().equals("ready")));
+        plain.goim.frames.clear();
+
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        List<String> payloads = new ArrayList<>();
+        List<Integer> ops = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            payloads.add("plain-" + i);
+            ops.add(operationOf(i));
+            publish(room, operationOf(i), "plain-" + i);
+            expected.writeBytes(GoimClient.frame(1, operationOf(i), 0, ("plain-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        expectMessages(marked, room, payloads, ops, 0);
+
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (got.size() < expected.size()) {
+            GoimClient.Received r = plain.goim.next();
+            if (transport == Transport.WEBSOCKET) {
+                // goim's Raw frame: header (ver 1, op 9, seq 0) and the whole frames, nothing else.
+                assertThat(r.op()).isEqualTo(Op.RAW);
+                assertThat(r.headerLen()).isEqualTo(16);
+                assertThat(r.ver()).isEqualTo(1);
+                assertThat(r.seq()).isZero();
+                assertThat(r.packLen()).isEqualTo(16 + r.body().length);
+                got.writeBytes(r.body());
+            } else {
+                got.writeBytes(GoimClient.frame(r.ver(), r.op(), r.seq(), r.body()));
+            }
+        }
+        assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
+        plain.goim.send(Op.HEARTBEAT, 77, "");
+        GoimClient.Received next = plain.goim.next();
+        assertThat(next.op()).as("no mark, nothing but the heartbeat reply").isEqualTo(Op.HEARTBEAT_REPLY);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aMalformedResumeClosesThatConnectionAlone(Transport transport) throws Exception {
+        String room = "live://bad-" + transport;
+        Client bystander = connect(transport, room);
+        optIn(bystander);
+        awaitInRoom(bystander, room);
+        List<String> bodies = List.of("not json", "[1]", "{\"room\":\"live://x\",\"offset\":1}",
+                "{\"room\":\"\",\"offset\":1,\"epoch\":\"memory:x\"}",
+                "{\"room\":\"live://x\",\"offset\":-1,\"epoch\":\"memory:x\"}",
+                "{\"room\":\"live://x\",\"offset\":1.5,\"epoch\":\"memory:x\"}");
+        for (String body : bodies) {
+            Client bad = connect(transport, room);
+            bad.goim.send(Op.RESUME, 1, body);
+            bad.goim.awaitClosed();
+        }
+        Counter errors = cometContext.meters().find("imcluster.comet.protocol.errors").tag("reason", "bad_resume")
+                .counter();
+        assertThat(errors).isNotNull();
+        assertThat(errors.count()).isEqualTo(bodies.size());
+        await().atMost(WAIT).until(() -> {
+            Counter closed = cometContext.meters().find("imcluster.comet.disconnects").tag("reason", "protocol_error")
+                    .counter();
+            return closed != null && closed.count() == bodies.size();
+        });
+        publish(room, 1000, "still here");
+        expectMessages(bystander, room, List.of("still here"), List.of(1000), 0);
+    }
+}
