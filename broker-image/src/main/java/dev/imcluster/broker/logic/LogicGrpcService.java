@@ -103,7 +103,19 @@ final class LogicGrpcService extends LogicGrpc.LogicImplBase {
 
     @Override
     public void presenceChanged(PresenceChange request, StreamObserver<PresenceChangeReply> out) {
-        reply(out, presence.changed(request), v -> PresenceChangeReply.getDefaultInstance());
+        // Not reply(): the store write or the event's publish may fail, and the error says which (see changed).
+        presence.changed(request).whenComplete((v, error) -> {
+            if (error == null) {
+                out.onNext(PresenceChangeReply.getDefaultInstance());
+                out.onCompleted();
+            } else {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                storeLog.warn("presence change in room " + request.getRoom() + " failed: " + cause.getMessage());
+                out.onError(Status.UNAVAILABLE.withDescription(cause.getMessage()).withCause(cause)
+                        .asRuntimeException());
+            }
+        });
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Room members across comets (delivery.presence), kept in the session store as online counts are: each comet
@@ -78,9 +79,25 @@ final class PresenceService {
                 .setType(change.getJoined() ? PresenceEvent.Type.JOIN : PresenceEvent.Type.LEAVE)
                 .setKey(member.key()).setMid(member.mid()).setServer(member.server()).build();
         String type = change.getJoined() ? Presence.JOIN : Presence.LEAVE;
-        return stored.thenCompose(v -> push.pushRoom(topicOperation, change.getRoom(), event.toByteArray(),
-                        Map.of(Presence.EVENT_HEADER, type)))
-                .thenRun((change.getJoined() ? joins : leaves)::increment);
+        return stored.handle((v, error) -> {
+            if (error != null) {
+                throw new CompletionException(new IllegalStateException("presence not recorded (session store): "
+                        + unwrap(error).getMessage(), unwrap(error)));
+            }
+            return v;
+        }).thenCompose(v -> push.pushRoom(topicOperation, change.getRoom(), event.toByteArray(),
+                        Map.of(Presence.EVENT_HEADER, type)).handle((accepted, error) -> {
+                            if (error != null) {
+                                throw new CompletionException(new IllegalStateException("presence event not "
+                                        + "published (queue): " + unwrap(error).getMessage(), unwrap(error)));
+                            }
+                            (change.getJoined() ? joins : leaves).increment();
+                            return null;
+                        }));
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** The topic's members when delivery.presence tracks it; otherwise its online count only. */
