@@ -8,8 +8,9 @@ import dev.imcluster.broker.session.Presence;
 /**
  * This comet's part of presence (delivery.presence): every online report carries the members of its tracked rooms,
  * which logic keeps for {@value #TTL_INTERVALS} report intervals; each join and leave in a tracked room is sent
- * to logic at once, which records it and publishes it to the room as a presence event. Joins and leaves are sent
- * independently, so a member that leaves right after joining may be listed until its entry expires.
+ * to logic at once, which records it and publishes it to the room as a presence event. Joins, leaves and reports
+ * are sent independently: a leave that overtakes the join, or a report snapshot written after the leave, leaves the
+ * member listed until its entry expires (it is not reported again).
  */
 final class RoomPresence implements Bucket.Membership {
     /** A member not reported again for this many intervals (its comet died, or a leave was lost) is dropped. */
