@@ -1,8 +1,13 @@
 package dev.imcluster.broker.comet;
 
+import dev.imcluster.broker.api.internal.PresenceMember;
+import dev.imcluster.broker.api.internal.RoomPresence;
+import dev.imcluster.broker.session.Presence;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -56,6 +61,30 @@ final class Buckets {
         }
         counts.values().removeIf(n -> n == 0);
         return counts;
+    }
+
+    /** Tells {@code membership} of every join and leave from now on. */
+    void listen(Bucket.Membership membership) {
+        for (Bucket b : buckets) {
+            b.membership = membership;
+        }
+    }
+
+    /** This comet's members of the rooms that {@code tracked} matches, for logic's presence. */
+    List<RoomPresence> presence(Presence tracked) {
+        Map<String, RoomPresence.Builder> byRoom = new HashMap<>();
+        for (Bucket b : buckets) {
+            b.rooms.forEach((id, room) -> {
+                if (tracked.tracks(id)) {
+                    RoomPresence.Builder r = byRoom.computeIfAbsent(id, i -> RoomPresence.newBuilder().setRoom(i));
+                    room.members.forEach((member, since) -> r.addMembers(PresenceMember.newBuilder()
+                            .setKey(member.memberKey()).setMid(member.memberMid()).setSinceMillis(since)));
+                }
+            });
+        }
+        List<RoomPresence> rooms = new ArrayList<>(byRoom.size());
+        byRoom.values().forEach(r -> rooms.add(r.build()));
+        return rooms;
     }
 
     int roomCount() {

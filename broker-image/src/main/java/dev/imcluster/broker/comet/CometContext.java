@@ -4,6 +4,7 @@ import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.security.RateLimiter;
+import dev.imcluster.broker.session.Presence;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -24,6 +25,8 @@ final class CometContext {
     final LogicClient logic;
     final CometMetrics metrics;
     final DedupeWindow dedupe;
+    /** delivery.presence: member reports and join/leave events. */
+    final RoomPresence presence;
     final ByteBufAllocator alloc;
     /** comet.publishRateLimit: gRPC Publish per caller, goim upstream frames per connection key. */
     final RateLimiter publishLimiter;
@@ -67,6 +70,8 @@ final class CometContext {
                     + " raise delivery.dedupe.maxIds (imcluster_comet_dedupe_evicted_total counts them)",
                     delivery.dedupe.maxIds, delivery.dedupe.window);
         });
+        this.presence = new RoomPresence(this, new Presence(delivery.presence));
+        buckets.listen(presence);
         this.maxBodySize = config.protocol.maxBodySize;
         this.sendQueueSize = config.protocol.sendQueueSize;
         this.handshakeTimeoutNanos = config.protocol.handshakeTimeout.toNanos();

@@ -41,6 +41,9 @@ final class CometMetrics {
     private final Counter recovered;
     private final Counter notRecovered;
     final Counter dropClosed;
+    final Counter presenceReports;
+    final Counter presenceJoins;
+    final Counter presenceLeaves;
     final Timer deliveryLatency;
 
     private final Map<String, Counter> protocolErrors = new ConcurrentHashMap<>();
@@ -85,6 +88,11 @@ final class CometMetrics {
         recovered = recoveries(registry, "true");
         notRecovered = recoveries(registry, "false");
         dropClosed = drop("closed");
+        presenceReports = Counter.builder("imcluster.comet.presence.reports")
+                .description("Member lists of delivery.presence rooms reported to logic (one per room per report)")
+                .register(registry);
+        presenceJoins = presenceChanges(registry, "join");
+        presenceLeaves = presenceChanges(registry, "leave");
         deliveryLatency = Timer.builder("imcluster.comet.delivery.latency")
                 .description("From the publisher's published_at to comet handing the message to its clients")
                 .publishPercentileHistogram()
@@ -159,6 +167,12 @@ final class CometMetrics {
         return Counter.builder("imcluster.comet.recoveries").tag("recovered", recovered)
                 .description("Recoveries from a position (gRPC Subscribe with recover, goim RESUME): recovered "
                         + "(every missed message replayed) or not (epoch changed, position too old, no history)").register(meters);
+    }
+
+    private static Counter presenceChanges(MeterRegistry registry, String type) {
+        return Counter.builder("imcluster.comet.presence.changes").tag("type", type)
+                .description("Joins and leaves in delivery.presence rooms sent to logic (which publishes them as events)")
+                .register(registry);
     }
 
     void recovery(boolean ok) {

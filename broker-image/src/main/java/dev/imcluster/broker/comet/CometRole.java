@@ -151,11 +151,15 @@ public final class CometRole implements Role {
         return Health.Check.up();
     }
 
-    /** Reports this comet's room counts to logic and keeps the cluster-wide counts for heartbeat replies. */
+    /**
+     * Reports this comet's room counts (and the members of delivery.presence rooms) to logic and keeps the
+     * cluster-wide counts for heartbeat replies.
+     */
     private void reportOnline() {
-        OnlineReq req = OnlineReq.newBuilder().setServer(ctx.serverId())
-                .putAllRoomCount(comet.buckets.roomCounts()).build();
-        comet.logic.renewOnline(req).whenComplete((reply, err) -> {
+        OnlineReq.Builder req = OnlineReq.newBuilder().setServer(ctx.serverId())
+                .putAllRoomCount(comet.buckets.roomCounts());
+        comet.presence.addTo(req);
+        comet.logic.renewOnline(req.build()).whenComplete((reply, err) -> {
             if (err != null) {
                 comet.metrics.logicError("renew_online");
                 comet.logicLog.warn("logic RenewOnline failed: {}", LogicSession.describe(err));

@@ -9,8 +9,12 @@ import dev.imcluster.broker.api.internal.HeartbeatReq;
 import dev.imcluster.broker.api.internal.LogicGrpc;
 import dev.imcluster.broker.api.internal.OnlineReply;
 import dev.imcluster.broker.api.internal.OnlineReq;
+import dev.imcluster.broker.api.internal.PresenceChange;
+import dev.imcluster.broker.api.internal.PresenceChangeReply;
 import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.api.internal.ReceiveReq;
+import dev.imcluster.broker.api.pubsub.PresenceRequest;
+import dev.imcluster.broker.api.pubsub.PresenceResponse;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.HistoryRequest;
@@ -31,7 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-/** comet's client of logic's gRPC endpoint: the Logic service, and PubSubService.Publish and History for forwarding. */
+/** comet's client of logic's gRPC endpoint: the Logic service, and PubSubService.Publish, History and Presence for forwarding. */
 final class LogicClient implements AutoCloseable {
     private static final long CALL_TIMEOUT_MS = 10_000;
 
@@ -76,6 +80,10 @@ final class LogicClient implements AutoCloseable {
         return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).renewOnline(req, o));
     }
 
+    CompletableFuture<PresenceChangeReply> presenceChanged(PresenceChange req) {
+        return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).presenceChanged(req, o));
+    }
+
     CompletableFuture<ReceiveReply> receive(ReceiveReq req) {
         return call(o -> logic.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).receive(req, o));
     }
@@ -91,6 +99,11 @@ final class LogicClient implements AutoCloseable {
     /** A client's History, or comet's read for a client's recovery; authorized as {@link #publish} is. */
     void history(HistoryRequest req, String clientAuthorization, StreamObserver<HistoryResponse> response) {
         pubsub(clientAuthorization).history(req, response);
+    }
+
+    /** A client's Presence; authorized as {@link #publish} is. */
+    void presence(PresenceRequest req, String clientAuthorization, StreamObserver<PresenceResponse> response) {
+        pubsub(clientAuthorization).presence(req, response);
     }
 
     CompletableFuture<HistoryResponse> history(HistoryRequest req, String clientAuthorization) {

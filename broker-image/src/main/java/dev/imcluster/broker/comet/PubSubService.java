@@ -1,5 +1,7 @@
 package dev.imcluster.broker.comet;
 
+import dev.imcluster.broker.api.pubsub.PresenceRequest;
+import dev.imcluster.broker.api.pubsub.PresenceResponse;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
@@ -30,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The public topic API on comet: Subscribe joins the room named by the topic (after replaying what was missed,
- * when asked to recover); Publish and History are forwarded to logic, so a client needs this one address.
+ * when asked to recover); Publish, History and Presence are forwarded to logic, so a client needs this one address.
  */
 final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableService {
     /**
@@ -47,7 +49,7 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         this.comet = comet;
     }
 
-    /** The generated service with Subscribe bound to {@link #SUBSCRIBE_ENCODED}; Publish as generated. */
+    /** The generated service with Subscribe bound to {@link #SUBSCRIBE_ENCODED}; the others as generated. */
     @Override
     public ServerServiceDefinition bindService() {
         ServerServiceDefinition generated = PubSubServiceGrpc.bindService(this);
@@ -56,16 +58,20 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
                 generated.getMethod(PubSubServiceGrpc.getPublishMethod().getFullMethodName());
         ServerMethodDefinition<?, ?> history =
                 generated.getMethod(PubSubServiceGrpc.getHistoryMethod().getFullMethodName());
+        ServerMethodDefinition<?, ?> presence =
+                generated.getMethod(PubSubServiceGrpc.getPresenceMethod().getFullMethodName());
         ServiceDescriptor encoded = ServiceDescriptor.newBuilder(service.getName())
                 .setSchemaDescriptor(service.getSchemaDescriptor())
                 .addMethod(SUBSCRIBE_ENCODED)
                 .addMethod(publish.getMethodDescriptor())
                 .addMethod(history.getMethodDescriptor())
+                .addMethod(presence.getMethodDescriptor())
                 .build();
         return ServerServiceDefinition.builder(encoded)
                 .addMethod(SUBSCRIBE_ENCODED, ServerCalls.asyncServerStreamingCall(this::subscribeEncoded))
                 .addMethod(publish)
                 .addMethod(history)
+                .addMethod(presence)
                 .build();
     }
 
@@ -87,9 +93,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
                     .asRuntimeException());
             return;
         }
-        Bucket bucket = comet.buckets.forKey(UUID.randomUUID().toString());
-        TopicSubscriber subscriber = new TopicSubscriber(comet, req.getTopic(), bucket,
-                (ServerCallStreamObserver<byte[]>) response, active);
+        String key = UUID.randomUUID().toString();
+        TopicSubscriber subscriber = new TopicSubscriber(comet, req.getTopic(), key, comet.buckets.forKey(key),
+                req.getPresenceEvents(), (ServerCallStreamObserver<byte[]>) response, active);
         if (req.getRecover() && req.hasSince()) {
             subscriber.startRecovering(req.getSince(), BearerAuth.AUTHORIZATION.get());
         } else {
@@ -104,6 +110,15 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         comet.logic.history(req, BearerAuth.AUTHORIZATION.get(), response);
+    }
+
+    @Override
+    public void presence(PresenceRequest req, StreamObserver<PresenceResponse> response) {
+        if (req.getTopic().isEmpty()) {
+            response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
+            return;
+        }
+        comet.logic.presence(req, BearerAuth.AUTHORIZATION.get(), response);
     }
 
     @Override

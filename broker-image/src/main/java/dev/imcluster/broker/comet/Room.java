@@ -1,12 +1,12 @@
 package dev.imcluster.broker.comet;
 
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The members of one room within one bucket. */
 final class Room {
     final String id;
-    final Set<RoomMember> members = ConcurrentHashMap.newKeySet();
+    /** Member to when it joined (epoch millis, for presence). */
+    final ConcurrentHashMap<RoomMember, Long> members = new ConcurrentHashMap<>();
 
     Room(String id) {
         this.id = id;
@@ -15,7 +15,7 @@ final class Room {
     /** Returns the frames queued, for the caller's queue-depth gauge (see {@link RoomMember#deliver}). */
     int deliver(RoomBatch batch) {
         int queued = 0;
-        for (RoomMember member : members) {
+        for (RoomMember member : members.keySet()) {
             queued += member.deliver(batch);
         }
         return queued;

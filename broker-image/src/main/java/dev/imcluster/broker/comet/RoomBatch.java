@@ -1,12 +1,16 @@
 package dev.imcluster.broker.comet;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.RoomMessage;
+import dev.imcluster.broker.api.pubsub.PresenceEvent;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import dev.imcluster.broker.history.Publications;
+import dev.imcluster.broker.session.Presence;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -16,7 +20,8 @@ import java.util.function.ToIntFunction;
  * The messages of one BroadcastRoom call, encoded ONCE as a single Raw (op 9) frame whose body holds one frame
  * per message (op = the message's operation). Every goim member gets a derived view of the same buffer; gRPC
  * subscribers get each message with its id, position, publish time and headers; goim members that opted in to
- * positions also get one POSITION_MARK frame, encoded once on first use.
+ * positions also get one POSITION_MARK frame, encoded once on first use. Presence events (see {@link Presence})
+ * are left out of the Raw frame: only gRPC subscribers that asked for them get them.
  */
 final class RoomBatch {
     final String room;
@@ -24,24 +29,47 @@ final class RoomBatch {
     final SharedFrame raw;
     final List<RoomMessage> messages;
     private final ByteBufAllocator alloc;
+    /** How many of the messages are in {@link #raw} (all but presence events); goim clients get nothing when 0. */
+    final int clientMessages;
     /** The messages as serialized Subscribe responses, built once for all gRPC subscribers (single fan-out thread). */
     private List<byte[]> responses;
     /** The position of the last message, built once for all members that opted in (single fan-out thread). */
     private SharedFrame positionMark;
     private boolean positionMarkBuilt;
 
-    private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, ByteBufAllocator alloc) {
+    private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, int clientMessages,
+                      ByteBufAllocator alloc) {
         this.room = room;
         this.raw = raw;
         this.messages = messages;
+        this.clientMessages = clientMessages;
         this.alloc = alloc;
+    }
+
+    static boolean isPresenceEvent(RoomMessage m) {
+        return Presence.isEvent(m.getHeadersMap());
+    }
+
+    /**
+     * A presence event as a response: only {@code presence_event}, id and headers are set. It has no position,
+     * so a subscriber never resumes from one (events are not in history).
+     */
+    private static SubscribeResponse presenceEvent(RoomMessage m) {
+        SubscribeResponse.Builder r = SubscribeResponse.newBuilder().setId(m.getMsgId())
+                .putAllHeaders(m.getHeadersMap());
+        try {
+            r.setPresenceEvent(PresenceEvent.parseFrom(m.getBody()));
+        } catch (InvalidProtocolBufferException e) {
+            r.setPresenceEvent(PresenceEvent.getDefaultInstance()); // type unspecified: not written by logic
+        }
+        return r.build();
     }
 
     List<byte[]> encodedResponses() {
         if (responses == null) {
             List<byte[]> list = new ArrayList<>(messages.size());
             for (RoomMessage m : messages) {
-                list.add(Publications.response(m).toByteArray());
+                list.add((isPresenceEvent(m) ? presenceEvent(m) : Publications.response(m)).toByteArray());
             }
             responses = list;
         }
@@ -70,8 +98,14 @@ final class RoomBatch {
     }
 
     static RoomBatch encode(ByteBufAllocator alloc, String room, List<RoomMessage> messages) {
-        return new RoomBatch(room, new SharedFrame(raw(alloc, messages, RoomMessage::getOperation,
-                RoomMessage::getBody), true, alloc), messages, alloc);
+        List<RoomMessage> forClients = new ArrayList<>(messages.size());
+        for (RoomMessage m : messages) {
+            if (!isPresenceEvent(m)) {
+                forClients.add(m);
+            }
+        }
+        return new RoomBatch(room, new SharedFrame(raw(alloc, forClients, RoomMessage::getOperation,
+                RoomMessage::getBody), true, alloc), messages, forClients.size(), alloc);
     }
 
     /** One Raw (op 9) frame holding one frame per item: op = its operation, body = its body. */

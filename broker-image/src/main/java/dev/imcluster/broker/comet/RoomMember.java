@@ -9,4 +9,10 @@ interface RoomMember {
      * member counts its own.
      */
     int deliver(RoomBatch batch);
+
+    /** Its connection key, as Presence lists it (generated for a gRPC subscriber). */
+    String memberKey();
+
+    /** Its user id, as Presence lists it (0 for a gRPC subscriber or a goim connection without one). */
+    long memberMid();
 }

@@ -469,11 +469,24 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     /** A room batch: TCP clients get the inner frames as goim writes them, WebSocket clients the Raw frame. */
     @Override
     public int deliver(RoomBatch batch) {
+        if (batch.clientMessages == 0) {
+            return 0; // presence events only: not for goim clients
+        }
         SessionPositions p = positions;
         if (p != null) {
             return p.deliver(batch);
         }
         return pushShared(batch.raw) ? 1 : 0;
+    }
+
+    @Override
+    public String memberKey() {
+        return key();
+    }
+
+    @Override
+    public long memberMid() {
+        return mid();
     }
 
     /** Queues a view of a frame shared by many recipients (see {@link SendQueue#pushShared}). Any thread. */

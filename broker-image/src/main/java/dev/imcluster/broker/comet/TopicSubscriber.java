@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TopicSubscriber implements RoomMember {
     private final CometContext comet;
     private final String topic;
+    private final String key;
     private final Bucket bucket;
+    /** Asked for presence events (presence_events); others never see them. */
+    private final boolean presenceEvents;
     /** Streams serialized SubscribeResponses (see {@link PubSubService#SUBSCRIBE_ENCODED}). */
     private final ServerCallStreamObserver<byte[]> observer;
     private final int capacity;
@@ -40,11 +43,13 @@ final class TopicSubscriber implements RoomMember {
     private volatile boolean cancelled;
     private boolean terminated;
 
-    TopicSubscriber(CometContext comet, String topic, Bucket bucket,
+    TopicSubscriber(CometContext comet, String topic, String key, Bucket bucket, boolean presenceEvents,
                     ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
+        this.key = key;
         this.bucket = bucket;
+        this.presenceEvents = presenceEvents;
         this.observer = observer;
         this.capacity = comet.sendQueueSize;
         this.active = active;
@@ -52,6 +57,16 @@ final class TopicSubscriber implements RoomMember {
 
     String topic() {
         return topic;
+    }
+
+    @Override
+    public String memberKey() {
+        return key;
+    }
+
+    @Override
+    public long memberMid() {
+        return 0;
     }
 
     void start() {
@@ -118,6 +133,9 @@ final class TopicSubscriber implements RoomMember {
     private void enqueue(RoomBatch batch, boolean hold) {
         List<byte[]> encoded = batch.encodedResponses();
         for (int i = 0; i < encoded.size(); i++) {
+            if (!presenceEvents && RoomBatch.isPresenceEvent(batch.messages.get(i))) {
+                continue;
+            }
             if (notAfterSeam(batch.messages.get(i))) {
                 continue;
             }

@@ -194,6 +194,12 @@ final class ConfigValidator {
             range(key + ".size", h.size, 1, 1_000_000);
             positive(key + ".ttl", h.ttl);
         }
+        for (int i = 0; i < d.presence.size(); i++) {
+            String pattern = d.presence.get(i);
+            if (pattern == null || pattern.isBlank()) {
+                error("delivery.presence[" + i + "]", "must not be empty (use * to match every room)");
+            }
+        }
         positive("delivery.dedupe.window", d.dedupe.window);
         range("delivery.dedupe.maxIds", d.dedupe.maxIds, 0, 1 << 26);
     }

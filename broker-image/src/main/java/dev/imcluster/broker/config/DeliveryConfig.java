@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * What every role agrees on about delivery: which rooms (and gRPC topics, which are rooms) keep history, and how
- * comets drop redeliveries. Read by logic (History, recovery), job (appends history) and comet (recovery, dedupe).
+ * comets drop redeliveries, which rooms track their members. Read by logic (History, recovery, Presence), job
+ * (appends history) and comet (recovery, dedupe, presence reports).
  */
 public final class DeliveryConfig {
     /**
@@ -17,6 +18,13 @@ public final class DeliveryConfig {
      */
     public List<History> history = new ArrayList<>();
     public Dedupe dedupe = new Dedupe();
+    /**
+     * Room patterns (as in {@code history}) whose members are tracked across comets for the Presence RPC and for
+     * join/leave events to subscribers that ask for them. Empty (the default): no room is tracked, Presence reports
+     * counts only; member lists cost more than counts (every comet reports each member every
+     * {@code comet.onlineReportInterval}, and each join or leave is published to the room).
+     */
+    public List<String> presence = new ArrayList<>();
 
     public static final class History {
         public String pattern;

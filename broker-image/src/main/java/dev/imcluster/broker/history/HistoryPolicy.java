@@ -1,6 +1,7 @@
 package dev.imcluster.broker.history;
 
 import dev.imcluster.broker.config.DeliveryConfig;
+import dev.imcluster.broker.config.RoomPattern;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ public record HistoryPolicy(String pattern, int size, Duration ttl) {
 
         public Rules(List<DeliveryConfig.History> history) {
             for (DeliveryConfig.History h : history) {
-                rules.add(new Rule(glob(h.pattern), new HistoryPolicy(h.pattern, h.size, h.ttl)));
+                rules.add(new Rule(RoomPattern.glob(h.pattern), new HistoryPolicy(h.pattern, h.size, h.ttl)));
             }
         }
 
@@ -34,15 +35,6 @@ public record HistoryPolicy(String pattern, int size, Duration ttl) {
 
         public boolean isEmpty() {
             return rules.isEmpty();
-        }
-
-        /** {@code *} matches any run of characters; everything else is literal. */
-        static Pattern glob(String pattern) {
-            List<String> literal = new ArrayList<>();
-            for (String part : pattern.split("\\*", -1)) {
-                literal.add(Pattern.quote(part));
-            }
-            return Pattern.compile(String.join(".*", literal), Pattern.DOTALL);
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.imcluster.broker.history.HistoryMetrics;
 import dev.imcluster.broker.history.HistoryPolicy;
 import dev.imcluster.broker.history.HistoryStore;
 import dev.imcluster.broker.logging.RateLimitedLog;
+import dev.imcluster.broker.session.Presence;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * Appends each room batch to history (delivery.history) before it is fanned out, so that whatever a client
  * received is already retained when it asks to recover. An append that fails does not hold up live delivery: it
  * is counted, and the room's floor is raised past the batch at its next append, so that recovery across the
- * hole says recovered=false instead of skipping it.
+ * hole says recovered=false instead of skipping it. Presence events are delivered but never retained.
  */
 final class RoomHistory {
 
@@ -58,7 +59,7 @@ final class RoomHistory {
             CompletableFuture<Void> oldEpochPart = null;
             List<RoomMessage> kept = new ArrayList<>(batch.size());
             for (RoomMessage m : batch) {
-                if (m.getEpoch().isEmpty() || retired.contains(m.getEpoch())) {
+                if (m.getEpoch().isEmpty() || retired.contains(m.getEpoch()) || Presence.isEvent(m.getHeadersMap())) {
                     continue;
                 }
                 if (!m.getEpoch().equals(epoch)) {

@@ -9,6 +9,8 @@ import dev.imcluster.broker.api.internal.HeartbeatReq;
 import dev.imcluster.broker.api.internal.LogicGrpc;
 import dev.imcluster.broker.api.internal.OnlineReply;
 import dev.imcluster.broker.api.internal.OnlineReq;
+import dev.imcluster.broker.api.internal.PresenceChange;
+import dev.imcluster.broker.api.internal.PresenceChangeReply;
 import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.api.internal.ReceiveReq;
 import dev.imcluster.broker.security.AuthException;
@@ -35,6 +37,7 @@ final class LogicGrpcService extends LogicGrpc.LogicImplBase {
     private final Authenticator authenticator;
     private final SessionStore sessions;
     private final OnlineService online;
+    private final PresenceService presence;
     private final long heartbeatSeconds;
     private final Counter connects;
     private final Counter refused;
@@ -43,10 +46,11 @@ final class LogicGrpcService extends LogicGrpc.LogicImplBase {
     private final RateLimitedLog storeLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
     LogicGrpcService(Authenticator authenticator, SessionStore sessions, OnlineService online,
-                     Duration clientHeartbeat, MeterRegistry meters) {
+                     PresenceService presence, Duration clientHeartbeat, MeterRegistry meters) {
         this.authenticator = authenticator;
         this.sessions = sessions;
         this.online = online;
+        this.presence = presence;
         this.heartbeatSeconds = clientHeartbeat.toSeconds();
         this.connects = Counter.builder("imcluster_logic_connects").description("Sessions authenticated and recorded")
                 .register(meters);
@@ -92,8 +96,26 @@ final class LogicGrpcService extends LogicGrpc.LogicImplBase {
 
     @Override
     public void renewOnline(OnlineReq request, StreamObserver<OnlineReply> out) {
-        reply(out, online.renew(request.getServer(), request.getRoomCountMap()),
+        reply(out, presence.report(request).thenCompose(v -> online.renew(request.getServer(),
+                        request.getRoomCountMap())),
                 all -> OnlineReply.newBuilder().putAllAllRoomCount(all).build());
+    }
+
+    @Override
+    public void presenceChanged(PresenceChange request, StreamObserver<PresenceChangeReply> out) {
+        // Not reply(): the store write or the event's publish may fail, and the error says which (see changed).
+        presence.changed(request).whenComplete((v, error) -> {
+            if (error == null) {
+                out.onNext(PresenceChangeReply.getDefaultInstance());
+                out.onCompleted();
+            } else {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                storeLog.warn("presence change in room " + request.getRoom() + " failed: " + cause.getMessage());
+                out.onError(Status.UNAVAILABLE.withDescription(cause.getMessage()).withCause(cause)
+                        .asRuntimeException());
+            }
+        });
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.imcluster.broker.logic;
 
 import dev.imcluster.broker.api.pubsub.HistoryRequest;
 import dev.imcluster.broker.api.pubsub.HistoryResponse;
+import dev.imcluster.broker.api.pubsub.PresenceRequest;
+import dev.imcluster.broker.api.pubsub.PresenceResponse;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.PublishResponse;
@@ -18,22 +20,24 @@ import java.util.concurrent.CompletionException;
 /**
  * The public topic API on logic, for services that only publish: a topic is a room, so Publish becomes a ROOM
  * envelope with room = topic and operation = {@code logic.topicOperation}, answered with the id and position the
- * queue gave it. History reads the room's retained messages. Subscribe is comet's.
+ * queue gave it. History reads the room's retained messages, Presence its members. Subscribe is comet's.
  */
 final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
 
     private final PushService push;
     private final TopicHistory history;
+    private final PresenceService presence;
     private final IdempotentPublishes idempotent;
     private final int topicOperation;
     private final int maxMessageSize;
 
     private final RateLimiter limiter;
 
-    LogicPubSubService(PushService push, TopicHistory history, IdempotentPublishes idempotent, int topicOperation,
+    LogicPubSubService(PushService push, TopicHistory history, PresenceService presence, IdempotentPublishes idempotent, int topicOperation,
                        int maxMessageSize, RateLimiter limiter) {
         this.push = push;
         this.history = history;
+        this.presence = presence;
         this.idempotent = idempotent;
         this.limiter = limiter;
         this.topicOperation = topicOperation;
@@ -93,9 +97,26 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
     }
 
     @Override
+    public void presence(PresenceRequest request, StreamObserver<PresenceResponse> out) {
+        if (request.getTopic().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("topic must not be empty").asRuntimeException());
+            return;
+        }
+        presence.read(request.getTopic()).whenComplete((response, error) -> {
+            if (error != null) {
+                out.onError(Status.UNAVAILABLE.withDescription("presence unavailable: " + unwrap(error).getMessage())
+                        .asRuntimeException());
+            } else {
+                out.onNext(response);
+                out.onCompleted();
+            }
+        });
+    }
+
+    @Override
     public void subscribe(SubscribeRequest request, StreamObserver<SubscribeResponse> out) {
         out.onError(Status.UNIMPLEMENTED.withDescription("Subscribe is served by comet (its pubsubGrpc port, default"
-                + " 3100), not by logic; logic accepts Publish and History").asRuntimeException());
+                + " 3100), not by logic; logic accepts Publish, History and Presence").asRuntimeException());
     }
 
     private static Throwable unwrap(Throwable error) {

@@ -4,6 +4,7 @@ import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.history.HistoryMetrics;
 import dev.imcluster.broker.history.HistoryPolicy;
 import dev.imcluster.broker.history.TopicHistory;
+import dev.imcluster.broker.session.Presence;
 import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.logic.auth.Authenticator;
 import dev.imcluster.broker.security.JwtVerifier;
@@ -49,6 +50,8 @@ public final class LogicRole implements Role {
         Authenticator authenticator = Authenticator.create(config.auth);
         PushService push = new PushService(ctx.bus(), ctx.sessions(), ctx.serverId(), ctx.meters());
         OnlineService online = new OnlineService(ctx.sessions());
+        PresenceService presence = new PresenceService(ctx.sessions(), online, push,
+                new Presence(ctx.config().delivery.presence), config.topicOperation, ctx.meters());
         String bind = ctx.config().bindAddress;
         InternalToken internal = InternalToken.load(ctx.config().security.internalTokenFile);
         JwtVerifier jwt = config.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(config.auth) : null;
@@ -60,10 +63,10 @@ public final class LogicRole implements Role {
             BearerAuth publishers = new BearerAuth("logic_pubsub_grpc", BearerAuth.checks(internal, jwt), ctx.meters());
             grpc = GrpcServers.start(bind, config.grpc.port, config.maxMessageSize + GRPC_OVERHEAD, List.of(
                     internalOnly.protect(new LogicGrpcService(authenticator, ctx.sessions(), online,
-                            config.clientHeartbeat, ctx.meters())),
+                            presence, config.clientHeartbeat, ctx.meters())),
                     publishers.protect(new LogicPubSubService(push, new TopicHistory(
                             new HistoryPolicy.Rules(ctx.config().delivery.history), ctx.history(),
-                            new HistoryMetrics(ctx.meters())), new IdempotentPublishes(config.idempotencyWindow,
+                            new HistoryMetrics(ctx.meters())), presence, new IdempotentPublishes(config.idempotencyWindow,
                             config.idempotencyMaxKeys), config.topicOperation, config.maxMessageSize, limiter))));
         }
         if (config.http.enabled) {

@@ -1,5 +1,6 @@
 package dev.imcluster.broker.session;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +9,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Where logic keeps sessions, with goim's schema: {@code mid_{mid}} is a hash of key to server,
  * {@code key_{key}} maps to server, {@code ol_{server}} holds that comet's online counts per room. Entries
- * expire after the session TTL unless renewed by heartbeats. Implementations: in-memory and Redis (lettuce).
+ * expire after the session TTL unless renewed by heartbeats. Presence (delivery.presence rooms): each room's
+ * members across comets, every entry expiring after the TTL its comet gives unless reported again, so the members
+ * of a comet that died vanish within that TTL. Implementations: in-memory and Redis (lettuce).
  */
 public interface SessionStore extends AutoCloseable {
 
@@ -35,6 +38,18 @@ public interface SessionStore extends AutoCloseable {
 
     /** Servers that have reported online counts and not yet expired. */
     CompletableFuture<List<String>> onlineServers();
+
+    /**
+     * Records room members (a comet's report, or one join), each expiring {@code ttl} from now unless written
+     * again.
+     */
+    CompletableFuture<Void> addPresence(String room, Collection<PresenceMember> members, Duration ttl);
+
+    /** Removes one member entry (a leave); true if it was there. */
+    CompletableFuture<Boolean> removePresence(String room, PresenceMember member);
+
+    /** The room's unexpired members on every comet, oldest join first. */
+    CompletableFuture<List<PresenceMember>> presence(String room);
 
     /** True while the store is reachable; shown in /readyz and metrics. */
     boolean healthy();

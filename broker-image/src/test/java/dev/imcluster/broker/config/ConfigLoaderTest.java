@@ -63,6 +63,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void presencePatternsLoadAndAnEmptyOneIsNamed() throws Exception {
+        Map<String, String> goim = Map.of("IMCLUSTER__LOGIC__AUTH__MODE", "goim");
+        BrokerConfig c = ConfigLoader.load(write("broker.yaml", "delivery:\n  presence: ['chat://*', 'live://1']\n"),
+                goim);
+        assertThat(c.delivery.presence).containsExactly("chat://*", "live://1");
+        assertThat(ConfigLoader.load(null, goim).delivery.presence).as("off by default").isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.load(write("broker.yaml", "delivery:\n  presence: ['']\n"), goim))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("delivery.presence[0]");
+    }
+
+    @Test
     void badValueIsNamed() throws Exception {
         Path file = write("broker.yaml", "job:\n  roomBatch:\n    maxDelay: soon\n");
         assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))

@@ -1,9 +1,11 @@
 package dev.imcluster.broker.session.memory;
 
+import dev.imcluster.broker.session.PresenceMember;
 import dev.imcluster.broker.session.SessionStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +15,7 @@ import java.util.function.LongSupplier;
 
 /**
  * goim's session schema held in memory, for standalone (one logic): {@code mid -> {key -> server}},
- * {@code key -> server} and {@code server -> {room -> count}}, each entry expiring after the TTL unless renewed,
+ * {@code key -> server}, {@code server -> {room -> count}} and {@code room -> {member -> expiry}}, each entry expiring after the TTL unless renewed,
  * as goim's Redis keys do. Expired entries are removed lazily and by a sweep on writes.
  */
 public final class InMemorySessionStore implements SessionStore {
@@ -26,6 +28,8 @@ public final class InMemorySessionStore implements SessionStore {
     private final Map<String, Timed<String>> keys = new HashMap<>();
     private final Map<Long, Map<String, Timed<String>>> mids = new HashMap<>();
     private final Map<String, Timed<Map<String, Integer>>> online = new HashMap<>();
+    /** Room to member to when it expires (the member's own TTL, given by its comet). */
+    private final Map<String, Map<PresenceMember, Long>> presence = new HashMap<>();
     private long nextSweep;
 
     public InMemorySessionStore(Duration ttl) {
@@ -141,6 +145,40 @@ public final class InMemorySessionStore implements SessionStore {
     }
 
     @Override
+    public synchronized CompletableFuture<Void> addPresence(String room, Collection<PresenceMember> members,
+                                                            Duration ttl) {
+        expiry(); // sweeps when due
+        long expires = clock.getAsLong() + ttl.toNanos();
+        Map<PresenceMember, Long> byMember = presence.computeIfAbsent(room, r -> new HashMap<>());
+        members.forEach(m -> byMember.put(m, expires));
+        return done(null);
+    }
+
+    @Override
+    public synchronized CompletableFuture<Boolean> removePresence(String room, PresenceMember member) {
+        Map<PresenceMember, Long> byMember = presence.get(room);
+        Long expires = byMember == null ? null : byMember.remove(member);
+        if (byMember != null && byMember.isEmpty()) {
+            presence.remove(room);
+        }
+        return done(expires != null && expires - clock.getAsLong() > 0);
+    }
+
+    @Override
+    public synchronized CompletableFuture<List<PresenceMember>> presence(String room) {
+        long now = clock.getAsLong();
+        Map<PresenceMember, Long> byMember = presence.getOrDefault(room, Map.of());
+        List<PresenceMember> members = new ArrayList<>();
+        byMember.forEach((m, expires) -> {
+            if (expires - now > 0) {
+                members.add(m);
+            }
+        });
+        members.sort(Comparator.comparingLong(PresenceMember::sinceMillis).thenComparing(PresenceMember::key));
+        return done(members);
+    }
+
+    @Override
     public boolean healthy() {
         return true;
     }
@@ -169,6 +207,8 @@ public final class InMemorySessionStore implements SessionStore {
         mids.values().forEach(byKey -> byKey.values().removeIf(t -> !live(t, now)));
         mids.values().removeIf(Map::isEmpty);
         online.values().removeIf(t -> !live(t, now));
+        presence.values().forEach(byMember -> byMember.values().removeIf(expires -> expires - now <= 0));
+        presence.values().removeIf(Map::isEmpty);
     }
 
     private static boolean live(Timed<?> t, long now) {

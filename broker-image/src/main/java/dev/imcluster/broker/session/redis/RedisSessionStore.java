@@ -4,15 +4,18 @@ import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.redis.LazyRedisConnection;
 import dev.imcluster.broker.redis.RedisClients;
+import dev.imcluster.broker.session.PresenceMember;
 import dev.imcluster.broker.session.SessionStore;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,12 +33,29 @@ import org.slf4j.LoggerFactory;
  * server; both expire after {@code logic.sessionTtl} unless renewed. Online counts: {@code ol_{server}} is a
  * plain hash of room to count (goim stores sharded JSON there; a hash is simpler and readable with HGETALL),
  * and the sorted set {@value #SERVERS_KEY} lists reporting servers, scored by when their report expires.
+ * Presence: the sorted set {@code presence:{room}} holds one entry per member ({@code server, mid, since, key}
+ * separated by newlines), scored by when it expires; a comet's report re-adds its members with a new score, a
+ * leave removes the entry, reads drop expired entries first. The key itself expires with its latest entry, so an
+ * abandoned room leaves nothing behind. (One set per room rather than a hash per room and comet: a read is one
+ * key, and entries of a dead comet expire one by one without a list of comets.)
  * Commands are pipelined on one auto-reconnecting connection; lookups are batched (MGET, concurrent HGETALL).
  * While Redis is down every call fails at once with an error naming it (rooms and topics need no session).
  */
 public final class RedisSessionStore implements SessionStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSessionStore.class);
     static final String SERVERS_KEY = "ol_servers";
+    /** KEYS[1] the room's set; ARGV[1] ttl ms, ARGV[2] now ms, then the entries. The key outlives every entry. */
+    private static final String ADD_PRESENCE = """
+            local ttl = tonumber(ARGV[1])
+            local expires = tonumber(ARGV[2]) + ttl
+            for i = 3, #ARGV do
+              redis.call('ZADD', KEYS[1], expires, ARGV[i])
+            end
+            if redis.call('PTTL', KEYS[1]) < ttl then
+              redis.call('PEXPIRE', KEYS[1], ttl)
+            end
+            return #ARGV - 2
+            """;
 
     private final LazyRedisConnection<String, String> connection;
     private final String name;
@@ -208,6 +228,59 @@ public final class RedisSessionStore implements SessionStore {
             r.zremrangebyscore(SERVERS_KEY, Range.create(0d, now)); // forget expired reporters
             return cf(r.zrangebyscore(SERVERS_KEY,
                     Range.from(Range.Boundary.excluding(now), Range.Boundary.unbounded())));
+        });
+    }
+
+    static String presenceKey(String room) {
+        return "presence:" + room;
+    }
+
+    private static String entry(PresenceMember m) {
+        return m.server() + "\n" + m.mid() + "\n" + m.sinceMillis() + "\n" + m.key();
+    }
+
+    @Override
+    public CompletableFuture<Void> addPresence(String room, Collection<PresenceMember> members, Duration ttl) {
+        if (members.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String[] args = new String[members.size() + 2];
+        args[0] = Long.toString(Math.max(1, ttl.toMillis()));
+        args[1] = Long.toString(System.currentTimeMillis());
+        int i = 2;
+        for (PresenceMember m : members) {
+            args[i++] = entry(m);
+        }
+        return with(r -> cf(r.<Long>eval(ADD_PRESENCE, ScriptOutputType.INTEGER, new String[] {presenceKey(room)},
+                args))).thenApply(n -> null);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> removePresence(String room, PresenceMember member) {
+        return with(r -> cf(r.zrem(presenceKey(room), entry(member)))).thenApply(n -> n != null && n > 0);
+    }
+
+    @Override
+    public CompletableFuture<List<PresenceMember>> presence(String room) {
+        double now = System.currentTimeMillis();
+        String key = presenceKey(room);
+        return with(r -> {
+            r.zremrangebyscore(key, Range.create(0d, now)); // pipelined before the read: prune expired members
+            return cf(r.zrangebyscore(key, Range.from(Range.Boundary.excluding(now), Range.Boundary.unbounded())));
+        }).thenApply(entries -> {
+            List<PresenceMember> members = new ArrayList<>(entries.size());
+            for (String e : entries) {
+                String[] parts = e.split("\n", 4);
+                try {
+                    members.add(new PresenceMember(parts[3], Long.parseLong(parts[1]), parts[0],
+                            Long.parseLong(parts[2])));
+                } catch (RuntimeException bad) {
+                    dataLog.warn("ignoring bad presence entry {} in {}", e.replace('\n', ' '), key);
+                }
+            }
+            members.sort(java.util.Comparator.comparingLong(PresenceMember::sinceMillis)
+                    .thenComparing(PresenceMember::key));
+            return members;
         });
     }
 

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.imcluster.broker.session.PresenceMember;
 import org.junit.jupiter.api.Test;
 
 class InMemorySessionStoreTest {
@@ -25,6 +26,21 @@ class InMemorySessionStoreTest {
         assertThat(store.delMapping(7, "k1", "comet-a").join()).isTrue();
         assertThat(store.delMapping(7, "k1", "comet-a").join()).isFalse();
         assertThat(store.keysByMids(List.of(7L)).join()).containsOnlyKeys("k2");
+    }
+
+    @Test
+    void presenceListsMembersUntilTheyLeaveOrTheirTtlPasses() {
+        PresenceMember a = new PresenceMember("k1", 7, "comet-a", 1_000);
+        PresenceMember b = new PresenceMember("sub", 0, "comet-b", 2_000);
+        store.addPresence("chat://1", List.of(b, a), Duration.ofSeconds(3)).join();
+        assertThat(store.presence("chat://1").join()).containsExactly(a, b);
+        assertThat(store.removePresence("chat://1", b).join()).isTrue();
+        assertThat(store.removePresence("chat://1", b).join()).isFalse();
+        now.addAndGet(Duration.ofSeconds(2).toNanos());
+        store.addPresence("chat://1", List.of(b), Duration.ofSeconds(3)).join();
+        now.addAndGet(Duration.ofSeconds(2).toNanos());
+        assertThat(store.presence("chat://1").join()).as("a was not reported again").containsExactly(b);
+        assertThat(store.presence("chat://2").join()).isEmpty();
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.session.PresenceMember;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The Redis session store against a real redis-server: goim's keys, TTL renewal and expiry, online counts, auth. */
+/** The Redis session store against a real redis-server: goim's keys, TTL renewal and expiry, online counts, presence, auth. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RedisSessionStoreTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -74,6 +75,37 @@ class RedisSessionStoreTest {
 
     private static <T> T get(java.util.concurrent.CompletableFuture<T> f) throws Exception {
         return f.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void presenceListsMembersAcrossServersUntilTheyExpireOrLeave() throws Exception {
+        RedisSessionStore s = open(Duration.ofMinutes(30));
+        PresenceMember a1 = new PresenceMember("k1", 7, "comet-a", 1_000);
+        PresenceMember a2 = new PresenceMember("sub-1", 0, "comet-a", 2_000);
+        PresenceMember b1 = new PresenceMember("k:with\nodd chars", 8, "comet-b", 3_000);
+        get(s.addPresence("chat://1", List.of(a1, a2), Duration.ofMinutes(1)));
+        get(s.addPresence("chat://1", List.of(b1), Duration.ofMinutes(1)));
+        get(s.addPresence("chat://2", List.of(a1), Duration.ofMinutes(1)));
+
+        assertThat(get(s.presence("chat://1"))).as("oldest join first, every server").containsExactly(a1, a2, b1);
+        assertThat(get(s.presence("chat://2"))).containsExactly(a1);
+        assertThat(get(s.presence("chat://none"))).isEmpty();
+        assertThat(raw.sync().pttl(RedisSessionStore.presenceKey("chat://1"))).as("the room's key expires")
+                .isBetween(1L, 60_000L);
+
+        assertThat(get(s.removePresence("chat://1", a2))).isTrue();
+        assertThat(get(s.removePresence("chat://1", a2))).as("already gone").isFalse();
+        assertThat(get(s.presence("chat://1"))).containsExactly(a1, b1);
+
+        // A member not reported again within its TTL is dropped; the others stay, and so does the key.
+        get(s.addPresence("chat://1", List.of(b1), Duration.ofMillis(300)));
+        assertThat(raw.sync().pttl(RedisSessionStore.presenceKey("chat://1"))).as("a short TTL never shortens the key")
+                .isGreaterThan(1_000L);
+        await().atMost(WAIT).until(() -> get(s.presence("chat://1")).equals(List.of(a1)));
+        assertThat(raw.sync().zcard(RedisSessionStore.presenceKey("chat://1"))).as("pruned on read").isEqualTo(1L);
+
+        get(s.addPresence("chat://3", List.of(a1), Duration.ofMillis(300)));
+        await().atMost(WAIT).until(() -> raw.sync().exists(RedisSessionStore.presenceKey("chat://3")) == 0);
     }
 
     @Test
