@@ -234,9 +234,13 @@ public final class BrokerConfigRenderer {
             delivery.history.forEach(h -> history.add(ordered("pattern", h.pattern, "size", h.sizeOrDefault(),
                     "ttl", h.ttlOrDefault())));
         }
-        return ordered("history", history, "dedupe", ordered(
-                "window", DeliverySpec.Dedupe.windowOf(delivery.dedupe),
+        Map<String, Object> m = ordered("history", history);
+        if (delivery.presence != null) {
+            m.put("presence", delivery.presence);
+        }
+        m.put("dedupe", ordered("window", DeliverySpec.Dedupe.windowOf(delivery.dedupe),
                 "maxIds", DeliverySpec.Dedupe.maxIdsOf(delivery.dedupe)));
+        return m;
     }
 
     /** {@code backend} is the file's mq.backend (logic's); {@code sections} the backends whose settings appear. */

@@ -315,6 +315,16 @@ public final class SpecValidation {
             }
             twice.forEach(pattern -> p.add("spec." + DeliverySpec.PATTERN_TWICE + ": '" + shorten(pattern) + "'"));
         }
+        if (d.presence != null) {
+            for (int i = 0; i < d.presence.size(); i++) {
+                String pattern = d.presence.get(i);
+                if (pattern == null || pattern.isEmpty() || pattern.length() > DeliverySpec.History.MAX_PATTERN_LENGTH) {
+                    p.add("spec." + DeliverySpec.PRESENCE_PATTERN_LENGTH + " (delivery.presence[" + i + "])");
+                } else if (pattern.isBlank()) {
+                    p.add("spec.delivery.presence[" + i + "] must not be blank (use * to match every room)");
+                }
+            }
+        }
         if (d.dedupe != null && d.dedupe.window != null && !Durations.isPositive(d.dedupe.window)) {
             p.add("spec." + DeliverySpec.Dedupe.WINDOW_NOT_POSITIVE + ", got " + shorten(d.dedupe.window));
         }

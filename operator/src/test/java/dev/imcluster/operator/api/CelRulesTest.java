@@ -73,6 +73,7 @@ class CelRulesTest {
             "delivery.history lists a pattern more than once (the first would always win)";
     static final String TTL_NOT_POSITIVE = "ttl must be a positive duration (such as 5m)";
     static final String WINDOW_NOT_POSITIVE = "delivery.dedupe.window must be a positive duration (such as 5m)";
+    static final String PRESENCE_LENGTH = "delivery.presence patterns must have 1 to 256 characters each";
 
     static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
     static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
@@ -113,6 +114,10 @@ class CelRulesTest {
                 create("delivery ttl of zeros", "delivery: {history: [{pattern: 'a', ttl: 1s}, {pattern: 'b',"
                         + " ttl: 00m0ms}]}", TTL_NOT_POSITIVE),
                 create("delivery window zero", "delivery: {dedupe: {window: 0m}}", WINDOW_NOT_POSITIVE),
+                create("delivery presence", "delivery: {presence: ['chat://*', 'live://vip-*']}"),
+                create("delivery presence empty pattern", "delivery: {presence: ['chat://*', '']}", PRESENCE_LENGTH),
+                create("delivery presence long pattern", "delivery: {presence: ['" + "x".repeat(257) + "']}",
+                        PRESENCE_LENGTH),
                 create("delivery all wrong", "delivery: {history: [{pattern: x, ttl: 0h}, {pattern: x}],"
                         + " dedupe: {window: 0s}}", PATTERN_TWICE, TTL_NOT_POSITIVE, WINDOW_NOT_POSITIVE),
                 create("everything wrong at once", "{auth: {jwt: {}}, mq: {backend: kafka, nats: {url: 'nats://n:1',"

@@ -148,6 +148,7 @@ class BrokerConfigRendererTest {
         c.getSpec().delivery = liveAndChatHistory();
         c.getSpec().delivery.history = List.of(c.getSpec().delivery.history.get(0),
                 c.getSpec().delivery.history.get(1), new DeliverySpec.History("*", null, null));
+        c.getSpec().delivery.presence = List.of("chat://*");
         assertThat(BrokerConfigRenderer.render(c).yaml()).contains("""
                 delivery:
                   history:
@@ -160,6 +161,8 @@ class BrokerConfigRendererTest {
                   - pattern: '*'
                     size: 100
                     ttl: 5m
+                  presence:
+                  - chat://*
                   dedupe:
                     window: 5m
                     maxIds: 4194304

@@ -86,10 +86,13 @@ class SpecValidationTest {
         c.getSpec().delivery.history = List.of(new DeliverySpec.History("live://*", 100, "0s"),
                 new DeliverySpec.History("  ", null, null), new DeliverySpec.History("live://*", 5, "1m"));
         c.getSpec().delivery.dedupe.window = "0m0s";
+        c.getSpec().delivery.presence = List.of("chat://*", " ", "");
         assertThat(SpecValidation.problems(c)).containsExactly(
                 "spec.delivery.history[0].ttl must be a positive duration (such as 5m), got 0s",
                 "spec.delivery.history[1].pattern must not be blank (use * to match every room)",
                 "spec.delivery.history lists a pattern more than once (the first would always win): 'live://*'",
+                "spec.delivery.presence[1] must not be blank (use * to match every room)",
+                "spec.delivery.presence patterns must have 1 to 256 characters each (delivery.presence[2])",
                 "spec.delivery.dedupe.window must be a positive duration (such as 5m), got 0m0s");
     }
 

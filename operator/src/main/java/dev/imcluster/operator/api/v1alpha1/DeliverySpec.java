@@ -19,7 +19,11 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.history) || self.history.all(h, self.history.exists_one(o, o.pattern == h.pattern))",
         message = DeliverySpec.PATTERN_TWICE)
+@ValidationRule(value = "!has(self.presence) || self.presence.all(p, size(p) >= 1 && size(p) <= "
+        + DeliverySpec.History.MAX_PATTERN_LENGTH + ")", message = DeliverySpec.PRESENCE_PATTERN_LENGTH)
 public class DeliverySpec {
+    public static final String PRESENCE_PATTERN_LENGTH = "delivery.presence patterns must have 1 to "
+            + History.MAX_PATTERN_LENGTH + " characters each";
     public static final String PATTERN_TWICE = "delivery.history lists a pattern more than once (the first would always"
             + " win)";
     public static final int MAX_HISTORY = 64;
@@ -28,6 +32,11 @@ public class DeliverySpec {
             + "pattern matches keeps no history. Default: none.")
     @Size(max = MAX_HISTORY)
     public List<History> history;
+
+    @JsonPropertyDescription("Rooms whose members are listed by the Presence RPC and announced by join/leave events, "
+            + "as patterns like those of history. Default: none (member lists cost more than online counts).")
+    @Size(max = MAX_HISTORY)
+    public List<String> presence;
 
     @JsonPropertyDescription("How comets drop redeliveries of messages without history, by message id.")
     public Dedupe dedupe;
@@ -94,7 +103,7 @@ public class DeliverySpec {
         @Default(DEFAULT_WINDOW)
         public String window;
 
-        @JsonPropertyDescription("At most this many ids are remembered per comet (about 16 bytes each); 0 remembers "
+        @JsonPropertyDescription("At most this many ids are remembered per comet (about 24 bytes each, allocated as they arrive); 0 remembers "
                 + "none.")
         @Min(0)
         @Max(1 << 26)
