@@ -78,7 +78,8 @@ public final class Demo implements AutoCloseable {
                     @Override
                     public void onNext(SubscribeResponse value) {
                         print("gRPC subscriber", "received on topic " + TOPIC + ": "
-                                + value.getPayload().toStringUtf8());
+                                + value.getPayload().toStringUtf8() + "  (position " + value.getOffset() + " of epoch "
+                                + value.getEpoch() + ")");
                     }
 
                     @Override
@@ -119,10 +120,11 @@ public final class Demo implements AutoCloseable {
                         + response.body());
             } else {
                 String body = "hello #" + n + " via gRPC Publish";
-                PubSubServiceGrpc.newBlockingStub(logicChannel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                var accepted = PubSubServiceGrpc.newBlockingStub(logicChannel).withDeadlineAfter(5, TimeUnit.SECONDS)
                         .publish(PublishRequest.newBuilder().setTopic(TOPIC)
                                 .setPayload(ByteString.copyFrom(body, StandardCharsets.UTF_8)).build());
-                print("publisher", "gRPC Publish(topic=" + TOPIC + ") \"" + body + "\" -> ok");
+                print("publisher", "gRPC Publish(topic=" + TOPIC + ") \"" + body + "\" -> ok, id " + accepted.getId()
+                        + ", position " + accepted.getOffset());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
