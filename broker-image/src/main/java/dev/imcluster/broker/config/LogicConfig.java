@@ -62,9 +62,7 @@ public final class LogicConfig {
         public List<JwtAlgorithm> algorithms = new ArrayList<>();
         /** Clock skew tolerated on a token's {@code exp} and {@code nbf}. */
         public Duration clockSkew = Duration.ofSeconds(30);
-        /** Required {@code iss} claim, when set. */
         public String issuer;
-        /** Required {@code aud} claim (one of them), when set. */
         public String audience;
     }
 
