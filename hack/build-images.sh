@@ -23,6 +23,7 @@ JIB_VERSION="${JIB_VERSION:-3.4.4}"
 # JOSDK, logback) reference, per jdeps: java.xml parses logback's configuration, jdk.jfr backs netty's and
 # lettuce's JFR events, java.desktop is java.beans (jackson, snakeyaml, micrometer). Test-only and compile-time
 # modules (java.compiler, java.instrument) are left out. jdk.httpserver serves the operator's /healthz and /metrics.
+# nimbus-jose-jwt needs java.sql; jdk.crypto.ec verifies ES256/384/512 and Ed25519 client JWTs.
 JRE_MODULES="${JRE_MODULES:-java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.crypto.ec,jdk.httpserver,jdk.jfr,jdk.management,jdk.unsupported}"
 BASE_RECIPE=1   # bump when the base image recipe changes
 USER_ID=65532

@@ -58,6 +58,7 @@ public final class CometRole implements Role {
     private HealthStatusManager pubsubHealth;
     private ScheduledFuture<?> onlineReport;
     private TlsCertificates tls;
+    private JwtVerifier jwt;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -77,8 +78,8 @@ public final class CometRole implements Role {
         // Key files first: a bad one fails the start before anything is allocated.
         InternalToken internalToken = InternalToken.load(root.security.internalTokenFile);
         // Clients of the public gRPC API carry the same JWT as goim's Auth; goim mode trusts clients everywhere.
-        JwtVerifier jwt = root.logic.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(root.logic.auth)
-                : null;
+        jwt = root.logic.auth.mode == LogicConfig.AuthMode.jwt
+                ? JwtVerifier.fromConfig(root.logic.auth, ctx.meters()) : null;
         transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
         Buckets buckets = new Buckets(config.buckets);
         CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
@@ -223,6 +224,9 @@ public final class CometRole implements Role {
         comet.logic.close();
         if (tls != null) {
             tls.close();
+        }
+        if (jwt != null) {
+            jwt.close();
         }
         transports.close();
         ctx.health().unregister(HEALTH_CHECK);

@@ -61,11 +61,20 @@ final class ConfigValidator {
         v.range("logic.maxMessageSize", c.logic.maxMessageSize, 1, 64 * 1024 * 1024);
         v.nonNegative("logic.idempotencyWindow", c.logic.idempotencyWindow);
         v.range("logic.idempotencyMaxKeys", c.logic.idempotencyMaxKeys, 1, 100_000_000);
-        if (c.logic.auth.mode == LogicConfig.AuthMode.jwt
-                && c.logic.auth.hs256SecretFile == null && c.logic.auth.rs256PublicKeyFile == null) {
-            v.error("logic.auth.mode", "jwt needs logic.auth.hs256SecretFile or logic.auth.rs256PublicKeyFile"
-                    + " (or set logic.auth.mode: goim to trust goim's Auth JSON)");
+        LogicConfig.AuthConfig auth = c.logic.auth;
+        if (auth.mode == LogicConfig.AuthMode.jwt && auth.hs256SecretFile == null && auth.rs256PublicKeyFile == null
+                && auth.jwksFile == null && auth.jwksUrl == null) {
+            v.error("logic.auth.mode", "jwt needs logic.auth.jwksUrl, jwksFile, hs256SecretFile or"
+                    + " rs256PublicKeyFile (or set logic.auth.mode: goim to trust goim's Auth JSON)");
         }
+        if (auth.jwksUrl != null) {
+            String problem = jwksUrlProblem(auth.jwksUrl);
+            if (problem != null) {
+                v.error("logic.auth.jwksUrl", problem);
+            }
+        }
+        v.positive("logic.auth.jwksRefreshInterval", auth.jwksRefreshInterval);
+        v.nonNegative("logic.auth.clockSkew", auth.clockSkew);
 
         v.delivery(c.delivery);
 
@@ -108,6 +117,25 @@ final class ConfigValidator {
         if (!v.errors.isEmpty()) {
             throw new ConfigException("invalid configuration:\n  " + String.join("\n  ", v.errors));
         }
+    }
+
+    /** Why a JWKS URL is refused, or null: keys fetched over plain http could be swapped on the way. */
+    static String jwksUrlProblem(String url) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            return "not a URL: " + e.getMessage();
+        }
+        String host = uri.getHost();
+        if (host == null || uri.getScheme() == null) {
+            return "must be an absolute https:// URL, got '" + url + "'";
+        }
+        boolean loopback = host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("[::1]");
+        if ("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()) && loopback) {
+            return null;
+        }
+        return "must use https (plain http only to a loopback host, for tests), got '" + url + "'";
     }
 
     /** The settings section of {@code backend} (mq.backend, or mq.previous.backend during a swap). */

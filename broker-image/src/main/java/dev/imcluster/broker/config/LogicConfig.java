@@ -1,6 +1,8 @@
 package dev.imcluster.broker.config;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** logic: the push API, sessions, auth and online counts (goim's logic). */
 public final class LogicConfig {
@@ -40,13 +42,33 @@ public final class LogicConfig {
          * the body's {@code token} field, verified with the keys below.
          */
         public AuthMode mode = AuthMode.jwt;
-        /** File holding the HS256 shared secret. */
+        /** File holding an HMAC shared secret (at least 32 bytes; HS384 and HS512 need 48 and 64). */
         public String hs256SecretFile;
-        /** File holding the RS256 public key (PEM). */
+        /** File holding an RSA public key (PEM), for RS256/384/512 and PS256/384/512. */
         public String rs256PublicKeyFile;
+        /**
+         * File holding a JWK Set (JSON, as from a Secret); re-read every {@code jwksRefreshInterval} and when a
+         * token names an unknown {@code kid}.
+         */
+        public String jwksFile;
+        /**
+         * The identity provider's JWK Set URL (https, or http on a loopback host only); fetched at start, every
+         * {@code jwksRefreshInterval}, and (at most every 10 s) when a token names an unknown {@code kid}.
+         */
+        public String jwksUrl;
+        /** How often the JWK Set (URL or file) is re-read. */
+        public Duration jwksRefreshInterval = Duration.ofMinutes(5);
+        /** Accepted JWS algorithms; empty: every algorithm the configured keys can verify. Never {@code none}. */
+        public List<JwtAlgorithm> algorithms = new ArrayList<>();
+        /** Clock skew tolerated on a token's {@code exp} and {@code nbf}. */
+        public Duration clockSkew = Duration.ofSeconds(30);
         public String issuer;
         public String audience;
     }
+
+    /** The JWS algorithms logic and comet can verify ({@code EdDSA} and {@code Ed25519}: Ed25519 keys only). */
+    public enum JwtAlgorithm { HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
+        EdDSA, Ed25519 }
 
     public enum AuthMode { goim, jwt }
 }

@@ -34,6 +34,7 @@ public final class LogicRole implements Role {
     private final LogicConfig config;
     private HttpServer http;
     private GrpcServers.Running grpc;
+    private JwtVerifier jwt;
 
     public LogicRole(RoleContext ctx) {
         this.ctx = ctx;
@@ -47,14 +48,14 @@ public final class LogicRole implements Role {
 
     @Override
     public void start() throws Exception {
-        Authenticator authenticator = Authenticator.create(config.auth);
+        jwt = config.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(config.auth, ctx.meters()) : null;
+        Authenticator authenticator = Authenticator.create(jwt);
         PushService push = new PushService(ctx.bus(), ctx.sessions(), ctx.serverId(), ctx.meters());
         OnlineService online = new OnlineService(ctx.sessions());
         PresenceService presence = new PresenceService(ctx.sessions(), online, push,
                 new Presence(ctx.config().delivery.presence), config.topicOperation, ctx.meters());
         String bind = ctx.config().bindAddress;
         InternalToken internal = InternalToken.load(ctx.config().security.internalTokenFile);
-        JwtVerifier jwt = config.auth.mode == LogicConfig.AuthMode.jwt ? JwtVerifier.fromConfig(config.auth) : null;
         RateLimiter limiter = new RateLimiter("logic", config.pushRateLimit, ctx.meters());
         if (config.grpc.enabled) {
             // Logic (comets only): the internal token. Publish (services and comets): the internal token, or a
@@ -101,6 +102,9 @@ public final class LogicRole implements Role {
         }
         if (grpc != null) {
             grpc.close();
+        }
+        if (jwt != null) {
+            jwt.close();
         }
         log.info("logic stopped");
     }

@@ -2,194 +2,229 @@ package dev.imcluster.broker.security;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.imcluster.broker.config.ConfigException;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.SignedJWT;
 import dev.imcluster.broker.config.LogicConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.MessageDigest;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.spec.X509EncodedKeySpec;
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Verifies compact JWS tokens with the JDK's crypto: HS256 (shared secret) and RS256 (RSA public key). The
- * header's alg must be one this verifier has a key for ("none" and everything else are refused); exp and nbf are
- * checked when present (with {@link #LEEWAY} for clock skew), iss and aud when configured.
+ * Verifies client JWTs (compact JWS) with nimbus-jose-jwt: HS256/384/512, RS256/384/512, PS256/384/512,
+ * ES256/384/512 and EdDSA with Ed25519 keys (through the JDK). The header's {@code alg} must be allowed
+ * ({@code logic.auth.algorithms}, by default every algorithm a configured key can verify; never {@code none});
+ * the key is chosen by {@code kid} (keys without one match any), and an unknown {@code kid} makes the JWK Sets be
+ * re-read first (see {@link JwtKeys}). Then {@code exp}/{@code nbf} are checked with {@code clockSkew}, and
+ * {@code iss}/{@code aud} when configured. Each refusal says why ({@link JwtRefusal}: "expired: JWT has expired")
+ * and is counted in {@code imcluster_auth_refused_total{reason}}.
  */
-public final class JwtVerifier {
+public final class JwtVerifier implements AutoCloseable {
 
-    /** Clock skew tolerated on exp and nbf. */
-    public static final Duration LEEWAY = Duration.ofSeconds(30);
+    /** Every algorithm this verifier can check, in the order they are listed to clients. */
+    static final List<JWSAlgorithm> SUPPORTED = Arrays.stream(LogicConfig.JwtAlgorithm.values())
+            .map(a -> JWSAlgorithm.parse(a.name())).toList();
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Base64.Decoder B64 = Base64.getUrlDecoder();
 
-    private final byte[] hmacSecret;
-    private final PublicKey rsaKey;
+    private final JwtKeys keys;
+    private final Set<JWSAlgorithm> allowed;
     private final String issuer;
     private final String audience;
+    private final long skewMillis;
     private final Clock clock;
+    /** By reason tag. */
+    private final Map<String, Counter> refused = new HashMap<>();
 
-    public JwtVerifier(byte[] hmacSecret, PublicKey rsaKey, String issuer, String audience, Clock clock) {
-        if (hmacSecret == null && rsaKey == null) {
-            throw new IllegalArgumentException("a JWT verifier needs an HS256 secret or an RS256 public key");
-        }
-        this.hmacSecret = hmacSecret;
-        this.rsaKey = rsaKey;
+    /** {@code algorithms} empty: whatever the keys can verify. */
+    public JwtVerifier(JwtKeys keys, Set<JWSAlgorithm> algorithms, String issuer, String audience,
+                       Duration clockSkew, Clock clock, MeterRegistry meters) {
+        this.keys = keys;
+        this.allowed = Set.copyOf(algorithms);
         this.issuer = blankToNull(issuer);
         this.audience = blankToNull(audience);
+        this.skewMillis = clockSkew.toMillis();
         this.clock = clock;
-    }
-
-    public static JwtVerifier fromConfig(LogicConfig.AuthConfig auth) {
-        byte[] secret = null;
-        PublicKey key = null;
-        if (auth.hs256SecretFile != null) {
-            secret = read("logic.auth.hs256SecretFile", auth.hs256SecretFile).trim().getBytes(StandardCharsets.UTF_8);
-            if (secret.length < 32) {
-                throw new ConfigException("logic.auth.hs256SecretFile: the HS256 secret must be at least 32 bytes, got "
-                        + secret.length);
-            }
-        }
-        if (auth.rs256PublicKeyFile != null) {
-            try {
-                key = parseRsaPublicKey(read("logic.auth.rs256PublicKeyFile", auth.rs256PublicKeyFile));
-            } catch (GeneralSecurityException | IllegalArgumentException e) {
-                throw new ConfigException("logic.auth.rs256PublicKeyFile: not an RSA public key in PEM"
-                        + " (-----BEGIN PUBLIC KEY-----): " + e.getMessage(), e);
-            }
-        }
-        return new JwtVerifier(secret, key, auth.issuer, auth.audience, Clock.systemUTC());
-    }
-
-    private static String read(String configKey, String file) {
-        try {
-            return Files.readString(Path.of(file));
-        } catch (IOException e) {
-            throw new ConfigException(configKey + ": cannot read " + file + ": " + e.getMessage(), e);
+        for (JwtRefusal r : JwtRefusal.values()) {
+            refused.put(r.tag(), Counter.builder("imcluster.auth.refused").tag("reason", r.tag())
+                    .description("Client JWTs refused, by reason").register(meters));
         }
     }
 
-    /** An X.509 SubjectPublicKeyInfo PEM ("BEGIN PUBLIC KEY"), as openssl rsa -pubout writes. */
-    public static PublicKey parseRsaPublicKey(String pem) throws GeneralSecurityException {
-        if (!pem.contains("-----BEGIN PUBLIC KEY-----")) {
-            throw new IllegalArgumentException("expected -----BEGIN PUBLIC KEY-----");
-        }
-        String base64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-        return KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(base64)));
+    /** The verifier of {@code logic.auth}; key files are read now, so errors show at start. */
+    public static JwtVerifier fromConfig(LogicConfig.AuthConfig auth, MeterRegistry meters) {
+        Set<JWSAlgorithm> algorithms = auth.algorithms.stream().map(a -> JWSAlgorithm.parse(a.name()))
+                .collect(Collectors.toUnmodifiableSet());
+        return new JwtVerifier(JwtKeys.fromConfig(auth, meters), algorithms, auth.issuer, auth.audience,
+                auth.clockSkew, Clock.systemUTC(), meters);
     }
 
-    /** The verified claims, or an {@link AuthException} saying why the token is refused. */
+    /** The verified claims, or an {@link AuthException} whose reason is a {@link JwtRefusal} tag. */
     public JsonNode verify(String token) throws AuthException {
-        String[] parts = token.split("\\.", -1);
-        if (parts.length != 3) {
-            throw new AuthException("malformed JWT: expected three dot-separated parts");
-        }
-        JsonNode header = decodeJson(parts[0], "header");
-        String alg = header.path("alg").asText("");
-        byte[] signed = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
-        byte[] signature = decode(parts[2], "signature");
-        boolean valid = switch (alg) {
-            case "HS256" -> hmacSecret != null && verifyHmac(signed, signature);
-            case "RS256" -> rsaKey != null && verifyRsa(signed, signature);
-            default -> throw new AuthException("JWT alg '" + alg + "' is not accepted; use "
-                    + (hmacSecret != null ? "HS256" : "") + (hmacSecret != null && rsaKey != null ? " or " : "")
-                    + (rsaKey != null ? "RS256" : ""));
-        };
-        if (!valid) {
-            throw new AuthException(("HS256".equals(alg) ? hmacSecret : rsaKey) == null
-                    ? "JWT alg " + alg + " is not configured on this server" : "JWT signature is invalid");
-        }
-        JsonNode claims = decodeJson(parts[1], "payload");
-        checkTimes(claims);
-        if (issuer != null && !issuer.equals(claims.path("iss").asText(null))) {
-            throw new AuthException("JWT issuer is not the expected one");
-        }
-        if (audience != null && !hasAudience(claims.get("aud"))) {
-            throw new AuthException("JWT audience does not include the expected one");
-        }
-        return claims;
-    }
-
-    private void checkTimes(JsonNode claims) throws AuthException {
-        long now = clock.instant().getEpochSecond();
-        long leeway = LEEWAY.toSeconds();
-        JsonNode exp = claims.get("exp");
-        if (exp != null && (!exp.isNumber() || exp.asLong() + leeway < now)) {
-            throw new AuthException(exp.isNumber() ? "JWT has expired" : "JWT exp is not a number");
-        }
-        JsonNode nbf = claims.get("nbf");
-        if (nbf != null && (!nbf.isNumber() || nbf.asLong() - leeway > now)) {
-            throw new AuthException(nbf.isNumber() ? "JWT is not valid yet (nbf)" : "JWT nbf is not a number");
+        try {
+            return check(token);
+        } catch (AuthException e) {
+            refused.get(e.reason()).increment();
+            throw e;
         }
     }
 
-    private boolean hasAudience(JsonNode aud) {
-        if (aud == null) {
+    private JsonNode check(String token) throws AuthException {
+        JWT jwt;
+        try {
+            jwt = JWTParser.parse(token);
+        } catch (ParseException e) {
+            throw JwtRefusal.MALFORMED.refuse("not a compact JWS: " + e.getMessage());
+        }
+        if (!(jwt instanceof SignedJWT signed)) {
+            throw notAllowed(jwt.getHeader().getAlgorithm().getName());
+        }
+        JWSHeader header = signed.getHeader();
+        JWSAlgorithm alg = header.getAlgorithm();
+        if (!SUPPORTED.contains(alg) || !allowed.isEmpty() && !allowed.contains(alg)) {
+            throw notAllowed(alg.getName());
+        }
+        List<JWK> candidates = candidates(header);
+        if (candidates.isEmpty() && header.getKeyID() != null && keys.refreshable()) {
+            keys.refreshForUnknownKey();
+            candidates = candidates(header);
+        }
+        if (candidates.isEmpty()) {
+            if (allowed.isEmpty() && keys.current().stream().noneMatch(k -> canVerify(k, alg))) {
+                throw notAllowed(alg.getName());
+            }
+            throw JwtRefusal.UNKNOWN_KEY.refuse(header.getKeyID() == null ? "no configured key verifies " + alg
+                    : "no key with kid '" + header.getKeyID() + "' verifies " + alg);
+        }
+        if (!verifiedByAny(signed, candidates)) {
+            throw JwtRefusal.BAD_SIGNATURE.refuse("JWT signature is invalid");
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = signed.getJWTClaimsSet();
+        } catch (ParseException e) {
+            throw JwtRefusal.MALFORMED.refuse("the JWT claims are not valid: " + e.getMessage());
+        }
+        checkClaims(claims);
+        try {
+            return JSON.readTree(signed.getPayload().toString());
+        } catch (IOException e) {
+            throw JwtRefusal.MALFORMED.refuse("the JWT claims are not JSON");
+        }
+    }
+
+    private AuthException notAllowed(String alg) {
+        List<String> accepted = SUPPORTED.stream().filter(a -> allowed.isEmpty()
+                ? keys.current().stream().anyMatch(k -> canVerify(k, a)) : allowed.contains(a))
+                .map(JWSAlgorithm::getName).toList();
+        return JwtRefusal.ALGORITHM_NOT_ALLOWED.refuse("JWT alg '" + alg + "' is not accepted; use "
+                + (accepted.isEmpty() ? "(no key loaded yet)" : String.join(", ", accepted)));
+    }
+
+    /** Keys that may have signed this token: of the alg's type, and of its kid (or with none). */
+    private List<JWK> candidates(JWSHeader header) {
+        String kid = header.getKeyID();
+        return keys.current().stream().filter(k -> canVerify(k, header.getAlgorithm())
+                && (kid == null || k.getKeyID() == null || kid.equals(k.getKeyID()))).toList();
+    }
+
+    /** Whether the key can check this algorithm (HMAC secrets must be at least as long as the hash). */
+    static boolean canVerify(JWK key, JWSAlgorithm alg) {
+        if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())
+                || key.getAlgorithm() != null && !key.getAlgorithm().equals(alg)) {
             return false;
         }
-        if (aud.isArray()) {
-            for (JsonNode a : aud) {
-                if (audience.equals(a.asText())) {
+        if (key instanceof RSAKey) {
+            return JWSAlgorithm.Family.RSA.contains(alg);
+        }
+        if (key instanceof ECKey ec) {
+            return JWSAlgorithm.Family.EC.contains(alg) && Curve.forJWSAlgorithm(alg).contains(ec.getCurve());
+        }
+        if (key instanceof OctetSequenceKey secret) {
+            return JWSAlgorithm.Family.HMAC_SHA.contains(alg)
+                    && secret.size() >= Integer.parseInt(alg.getName().substring(2));
+        }
+        if (key instanceof OctetKeyPair okp) {
+            return Ed25519Verifier.ALGORITHMS.contains(alg) && Curve.Ed25519.equals(okp.getCurve());
+        }
+        return false;
+    }
+
+    private static boolean verifiedByAny(SignedJWT jwt, List<JWK> candidates) {
+        for (JWK key : candidates) {
+            try {
+                if (jwt.verify(verifier(key))) {
                     return true;
                 }
+            } catch (JOSEException | IllegalStateException e) {
+                // Not this key (unusable for the token, or a bad signature encoding): try the next.
             }
-            return false;
         }
-        return audience.equals(aud.asText());
+        return false;
     }
 
-    private boolean verifyHmac(byte[] signed, byte[] signature) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(hmacSecret, "HmacSHA256"));
-            return MessageDigest.isEqual(mac.doFinal(signed), signature);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
+    private static JWSVerifier verifier(JWK key) throws JOSEException {
+        if (key instanceof RSAKey rsa) {
+            return new RSASSAVerifier(rsa);
         }
+        if (key instanceof ECKey ec) {
+            return new ECDSAVerifier(ec);
+        }
+        if (key instanceof OctetSequenceKey secret) {
+            return new MACVerifier(secret);
+        }
+        return new Ed25519Verifier((OctetKeyPair) key);
     }
 
-    private boolean verifyRsa(byte[] signed, byte[] signature) {
-        try {
-            Signature s = Signature.getInstance("SHA256withRSA");
-            s.initVerify(rsaKey);
-            s.update(signed);
-            return s.verify(signature);
-        } catch (GeneralSecurityException e) {
-            return false;
+    private void checkClaims(JWTClaimsSet claims) throws AuthException {
+        long now = clock.millis();
+        Date exp = claims.getExpirationTime();
+        if (exp != null && exp.getTime() + skewMillis < now) {
+            throw JwtRefusal.EXPIRED.refuse("JWT has expired");
         }
-    }
-
-    private static JsonNode decodeJson(String part, String what) throws AuthException {
-        try {
-            JsonNode node = JSON.readTree(decode(part, what));
-            if (node == null || !node.isObject()) {
-                throw new AuthException("malformed JWT: the " + what + " is not a JSON object");
-            }
-            return node;
-        } catch (IOException e) {
-            throw new AuthException("malformed JWT: the " + what + " is not JSON");
+        Date nbf = claims.getNotBeforeTime();
+        if (nbf != null && nbf.getTime() - skewMillis > now) {
+            throw JwtRefusal.NOT_YET_VALID.refuse("JWT is not valid yet (nbf)");
         }
-    }
-
-    private static byte[] decode(String part, String what) throws AuthException {
-        try {
-            return B64.decode(part);
-        } catch (IllegalArgumentException e) {
-            throw new AuthException("malformed JWT: the " + what + " is not base64url");
+        if (issuer != null && !issuer.equals(claims.getIssuer())) {
+            throw JwtRefusal.WRONG_ISSUER.refuse("JWT issuer is not the expected one");
+        }
+        if (audience != null && (claims.getAudience() == null || !claims.getAudience().contains(audience))) {
+            throw JwtRefusal.WRONG_AUDIENCE.refuse("JWT audience does not include the expected one");
         }
     }
 
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s;
+    }
+
+    @Override
+    public void close() {
+        keys.close();
     }
 }

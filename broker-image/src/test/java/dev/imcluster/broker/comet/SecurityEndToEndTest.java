@@ -204,7 +204,7 @@ class SecurityEndToEndTest {
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> bearer(PubSubServiceGrpc.newBlockingStub(pubsub), expired).publish(publish("live://jwt", "x")));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-        assertThat(e.getStatus().getDescription()).isEqualTo("JWT has expired").doesNotContain(expired);
+        assertThat(e.getStatus().getDescription()).isEqualTo("expired: JWT has expired").doesNotContain(expired);
         assertThat(counter(cometCtx.meters(), "imcluster.auth.rejected", "endpoint", "comet_pubsub_grpc",
                 "reason", "invalid")).isEqualTo(1);
 

@@ -53,4 +53,24 @@ class SecurityConfigValidationTest {
         assertThatThrownBy(() -> load("IMCLUSTER__SECURITY__INTERNAL_TOKEN_FILE", " "))
                 .hasMessageContaining("security.internalTokenFile");
     }
+
+    @Test
+    void jwtKeysComeFromAJwksUrlOverHttpsOrOnLoopback() {
+        String jwt = "IMCLUSTER__LOGIC__AUTH__MODE";
+        assertThatThrownBy(() -> load(jwt, "jwt")).hasMessageContaining("logic.auth.mode: jwt needs logic.auth.jwksUrl");
+        assertThatThrownBy(() -> load(jwt, "jwt", "IMCLUSTER__LOGIC__AUTH__JWKS_URL", "http://idp.example/jwks"))
+                .hasMessageContaining("logic.auth.jwksUrl: must use https (plain http only to a loopback host");
+        assertThat(load(jwt, "jwt", "IMCLUSTER__LOGIC__AUTH__JWKS_URL", "http://127.0.0.1:8080/jwks").logic.auth.jwksUrl)
+                .isEqualTo("http://127.0.0.1:8080/jwks");
+        LogicConfig.AuthConfig auth = load(jwt, "jwt", "IMCLUSTER__LOGIC__AUTH__JWKS_URL", "https://idp.example/jwks",
+                "IMCLUSTER__LOGIC__AUTH__ALGORITHMS", "RS256,EdDSA", "IMCLUSTER__LOGIC__AUTH__CLOCK_SKEW", "1m",
+                "IMCLUSTER__LOGIC__AUTH__JWKS_REFRESH_INTERVAL", "30s").logic.auth;
+        assertThat(auth.algorithms).containsExactly(LogicConfig.JwtAlgorithm.RS256, LogicConfig.JwtAlgorithm.EdDSA);
+        assertThat(auth.clockSkew).hasMinutes(1);
+        assertThat(auth.jwksRefreshInterval).hasSeconds(30);
+        assertThatThrownBy(() -> load("IMCLUSTER__LOGIC__AUTH__ALGORITHMS", "none"))
+                .hasMessageContaining("logic.auth.algorithms");
+        assertThatThrownBy(() -> load("IMCLUSTER__LOGIC__AUTH__CLOCK_SKEW", "-1s"))
+                .hasMessageContaining("logic.auth.clockSkew");
+    }
 }

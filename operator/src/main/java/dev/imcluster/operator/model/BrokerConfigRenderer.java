@@ -201,6 +201,15 @@ public final class BrokerConfigRenderer {
                 a.put("rs256PublicKeyFile",
                         Mounts.AUTH_DIR + "/" + auth.jwt.publicKeySecretRef.keyOr(AuthSpec.Jwt.DEFAULT_PUBLIC_KEY));
             }
+            if (auth.jwt.jwksUrl != null) {
+                a.put("jwksUrl", auth.jwt.jwksUrl);
+            }
+            if (auth.jwt.algorithms != null && !auth.jwt.algorithms.isEmpty()) {
+                a.put("algorithms", auth.jwt.algorithms.stream().map(Enum::name).toList());
+            }
+            if (auth.jwt.clockSkew != null) {
+                a.put("clockSkew", auth.jwt.clockSkew);
+            }
             if (auth.jwt.issuer != null) {
                 a.put("issuer", auth.jwt.issuer);
             }

@@ -45,6 +45,6 @@ public final class EndpointsModel {
         if (auth == null || auth.jwt == null) {
             return "unauthenticated";
         }
-        return auth.jwt.secretRef != null ? "jwt-hs256" : "jwt-rs256";
+        return auth.jwt.jwksUrl != null ? "jwt-jwks" : auth.jwt.secretRef != null ? "jwt-hs256" : "jwt-rs256";
     }
 }

@@ -66,8 +66,9 @@ public final class SpecValidation {
             p.add("spec.redis.external.address is required");
         }
         AuthSpec auth = s.auth;
-        if (auth != null && auth.jwt != null && (auth.jwt.secretRef == null) == (auth.jwt.publicKeySecretRef == null)) {
-            p.add("spec.auth.jwt needs exactly one of secretRef (HS256) and publicKeySecretRef (RS256)");
+        if (auth != null && auth.jwt != null && java.util.stream.Stream.of(auth.jwt.secretRef,
+                auth.jwt.publicKeySecretRef, auth.jwt.jwksUrl).filter(java.util.Objects::nonNull).count() != 1) {
+            p.add("spec." + AuthSpec.Jwt.ONE_KEY_SOURCE);
         }
         if (s.tls != null && (s.tls.secretName == null || s.tls.secretName.isBlank())) {
             p.add("spec.tls.secretName is required when spec.tls is set");

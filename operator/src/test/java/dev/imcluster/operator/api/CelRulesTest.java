@@ -2,6 +2,7 @@ package dev.imcluster.operator.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.imcluster.operator.api.v1alpha1.AuthSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.SpecValidation;
@@ -59,7 +60,7 @@ class CelRulesTest {
         }
     }
 
-    static final String JWT = "auth.jwt needs exactly one of secretRef (HS256) and publicKeySecretRef (RS256)";
+    static final String JWT = AuthSpec.Jwt.ONE_KEY_SOURCE;
     static final String NATS_EXCLUSIVE = "mq.nats.url and mq.nats.managed are mutually exclusive";
     static final String KAFKA_REQUIRED = "mq.kafka.bootstrapServers is required when mq.backend is kafka";
     static final String NATS_REQUIRED = "mq.nats needs url, or managed: true, when mq.backend is nats";
@@ -86,6 +87,9 @@ class CelRulesTest {
                 create("jwt RS256", "auth: {jwt: {publicKeySecretRef: {name: jwt, key: pub.pem}}}"),
                 create("jwt with both keys", "auth: {jwt: {secretRef: {name: a}, publicKeySecretRef: {name: b}}}", JWT),
                 create("jwt with no key", "auth: {jwt: {issuer: me}}", JWT),
+                create("jwt JWKS", "auth: {jwt: {jwksUrl: 'https://idp.example/.well-known/jwks.json',"
+                        + " algorithms: [RS256, ES256, EdDSA], clockSkew: 1m, issuer: 'https://idp.example'}}"),
+                create("jwt JWKS and a secret", "auth: {jwt: {jwksUrl: 'https://idp/jwks', secretRef: {name: a}}}", JWT),
                 create("auth without jwt", "auth: {internalTokenSecretRef: {name: t}}"),
                 create("kafka", KAFKA),
                 create("kafka without bootstrapServers", "mq: {backend: kafka, kafka: {topic: t}}", KAFKA_REQUIRED),

@@ -100,6 +100,22 @@ class BrokerConfigContractTest {
     }
 
     @Test
+    void aJwksUrlWithEveryAlgorithmAndAClockSkewIsReadAsMeant() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.jwt = new AuthSpec.Jwt();
+        c.getSpec().auth.jwt.jwksUrl = "https://idp.example/.well-known/jwks.json";
+        c.getSpec().auth.jwt.algorithms = List.of(AuthSpec.Jwt.Algorithm.values());
+        c.getSpec().auth.jwt.clockSkew = "1m30s";
+        LogicConfig.AuthConfig auth = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of()).logic.auth;
+        assertThat(auth.mode).isEqualTo(LogicConfig.AuthMode.jwt);
+        assertThat(auth.jwksUrl).isEqualTo("https://idp.example/.well-known/jwks.json");
+        assertThat(auth.algorithms).extracting(Enum::name).containsExactly(
+                java.util.Arrays.stream(LogicConfig.JwtAlgorithm.values()).map(Enum::name).toArray(String[]::new));
+        assertThat(auth.clockSkew).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    @Test
     void deliveryIsReadAsMeantAndItsDefaultsAreTheBrokers() {
         DeliveryConfig brokerDefaults = new DeliveryConfig();
         DeliveryConfig.History entryDefaults = new DeliveryConfig.History();

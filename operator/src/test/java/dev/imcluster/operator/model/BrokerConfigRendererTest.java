@@ -83,6 +83,22 @@ class BrokerConfigRendererTest {
     }
 
     @Test
+    void aJwksUrlIsRenderedWithItsAlgorithmsAndClockSkewAndNeedsNoSecret() {
+        PubSubCluster c = Examples.copy(BASE);
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.jwt = new AuthSpec.Jwt();
+        c.getSpec().auth.jwt.jwksUrl = "https://idp.example/.well-known/jwks.json";
+        c.getSpec().auth.jwt.algorithms = List.of(AuthSpec.Jwt.Algorithm.RS256, AuthSpec.Jwt.Algorithm.EdDSA);
+        c.getSpec().auth.jwt.clockSkew = "1m";
+        String yaml = BrokerConfigRenderer.render(c).yaml();
+        assertThat(yaml).containsPattern("jwksUrl: \"?https://idp.example/.well-known/jwks.json")
+                .containsPattern("clockSkew: \"?1m").containsPattern("algorithms:\\s*- \"?RS256\"?\\s*- \"?EdDSA");
+        assertThat(yaml).doesNotContain("hs256SecretFile").doesNotContain("rs256PublicKeyFile");
+        assertThat(SecretRefs.jwt(c)).isEmpty();
+        assertThat(EndpointsModel.clientAuth(c)).isEqualTo("jwt-jwks");
+    }
+
+    @Test
     void everyRoleGetsTheGeneratedInternalTokenByDefault() {
         String yaml = BrokerConfigRenderer.render(BASE).yaml();
         assertThat(yaml).contains("internalTokenFile: " + Mounts.INTERNAL_TOKEN_DIR + "/token");

@@ -1,7 +1,5 @@
 package dev.imcluster.broker.logic.auth;
 
-import dev.imcluster.broker.config.ConfigException;
-import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.security.AuthException;
 import dev.imcluster.broker.security.JwtVerifier;
 
@@ -10,11 +8,8 @@ public interface Authenticator {
 
     Identity authenticate(byte[] authBody) throws AuthException;
 
-    /** The authenticator named by {@code logic.auth.mode}; key files are read now, so errors show at start. */
-    static Authenticator create(LogicConfig.AuthConfig auth) throws ConfigException {
-        return switch (auth.mode) {
-            case goim -> new GoimAuthenticator();
-            case jwt -> new JwtAuthenticator(JwtVerifier.fromConfig(auth));
-        };
+    /** {@code logic.auth.mode}: goim's trust without a verifier, a required JWT with one. */
+    static Authenticator create(JwtVerifier jwt) {
+        return jwt == null ? new GoimAuthenticator() : new JwtAuthenticator(jwt);
     }
 }

@@ -3,9 +3,9 @@ package dev.imcluster.broker.logic.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.nimbusds.jose.jwk.OctetSequenceKey;
 import dev.imcluster.broker.security.AuthException;
 import dev.imcluster.broker.security.JwtTestTokens;
-import dev.imcluster.broker.security.JwtVerifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -20,7 +20,8 @@ class AuthenticatorTest {
 
     @Test
     void jwtAuthenticatorTakesTheUserFromTheTokenOnly() throws Exception {
-        JwtAuthenticator auth = new JwtAuthenticator(new JwtVerifier(SECRET, null, null, null, CLOCK));
+        JwtAuthenticator auth = new JwtAuthenticator(JwtTestTokens.verifier(CLOCK, null, null,
+                new OctetSequenceKey.Builder(SECRET).build()));
         String token = JwtTestTokens.hs256(SECRET, "{\"mid\":77,\"room_id\":\"live://1\"}");
         Identity id = auth.authenticate(("{\"mid\":1,\"key\":\"k\",\"room_id\":\"live://2\",\"accepts\":[1000],"
                 + "\"token\":\"" + token + "\"}").getBytes(StandardCharsets.UTF_8));

@@ -33,7 +33,7 @@ public class PubSubClusterStatus {
     @JsonPropertyDescription("Where clients and services connect.")
     public Endpoints endpoints;
 
-    @JsonPropertyDescription("How comet authenticates clients: jwt-hs256, jwt-rs256, or unauthenticated.")
+    @JsonPropertyDescription("How comet authenticates clients: jwt-hs256, jwt-rs256, jwt-jwks, or unauthenticated.")
     public String clientAuth;
 
     @JsonPropertyDescription("Things the user should know that do not stop the cluster.")

@@ -1,0 +1,162 @@
+package dev.imcluster.broker.comet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.sun.net.httpserver.HttpServer;
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.api.pubsub.SubscribeRequest;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.LogicConfig;
+import dev.imcluster.broker.logic.LogicRole;
+import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.runtime.RoleContext;
+import dev.imcluster.broker.security.Bearer;
+import dev.imcluster.broker.security.JwtTestTokens;
+import dev.imcluster.broker.security.JwtTestTokens.SigningKey;
+import dev.imcluster.broker.testing.TestSupport;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * logic and comet verifying client JWTs with keys from an identity provider's JWK Set URL: goim TCP and WebSocket
+ * clients and a gRPC subscriber with a valid token are accepted; with an expired one they are refused, and the
+ * reason is counted (and, on gRPC, given to the client).
+ */
+class JwksEndToEndTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private SigningKey key;
+    private HttpServer idp;
+    private RoleContext logicCtx;
+    private RoleContext cometCtx;
+    private CometRole comet;
+
+    @BeforeEach
+    void start() throws Exception {
+        key = SigningKey.generate(JWSAlgorithm.ES256, "idp-2026");
+        byte[] jwks = JwtTestTokens.jwks(key).getBytes(StandardCharsets.UTF_8);
+        idp = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        idp.createContext("/.well-known/jwks.json", exchange -> {
+            exchange.sendResponseHeaders(200, jwks.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(jwks);
+            }
+        });
+        idp.start();
+        closeables.add(() -> idp.stop(0));
+
+        logicCtx = TestSupport.context(config(), "logic-1", bus, TestSupport.sessions());
+        LogicRole logic = new LogicRole(logicCtx);
+        logic.start();
+        closeables.add(0, logic);
+        BrokerConfig cometConfig = config();
+        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
+        cometConfig.comet.drainTimeout = Duration.ofSeconds(1);
+        cometCtx = TestSupport.context(cometConfig, "comet-1", null, null);
+        comet = new CometRole(cometCtx);
+        comet.start();
+        closeables.add(0, comet);
+    }
+
+    private BrokerConfig config() throws Exception {
+        BrokerConfig c = TestSupport.loopbackConfig();
+        c.security.internalTokenFile = Files.writeString(dir.resolve("token"), "internal-token-0123456789abcdef")
+                .toString();
+        c.logic.auth.mode = LogicConfig.AuthMode.jwt;
+        c.logic.auth.jwksUrl = "http://127.0.0.1:" + idp.getAddress().getPort() + "/.well-known/jwks.json";
+        c.logic.auth.issuer = "https://idp.example";
+        return c;
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        bus.close();
+    }
+
+    private int port(Transport t) {
+        return t == Transport.TCP ? comet.tcpPort() : comet.websocketPort();
+    }
+
+    private String jwt(long expiresAt) throws Exception {
+        return key.sign("{\"sub\":\"42\",\"iss\":\"https://idp.example\",\"exp\":" + expiresAt + "}");
+    }
+
+    private static double refused(MeterRegistry meters, String reason) {
+        Counter c = meters.find("imcluster.auth.refused").tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    private PubSubTest.Collector subscribe(String token) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", comet.pubsubGrpcPort())
+                .usePlaintext().build();
+        closeables.add(0, channel::shutdownNow);
+        Metadata headers = new Metadata();
+        headers.put(Bearer.AUTHORIZATION, "Bearer " + token);
+        PubSubTest.Collector collector = new PubSubTest.Collector();
+        PubSubServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .subscribe(SubscribeRequest.newBuilder().setTopic("live://jwks").build(), collector);
+        return collector;
+    }
+
+    @Test
+    void clientsWithATokenFromTheJwksAreAcceptedOnEveryTransport() throws Exception {
+        String token = jwt(System.currentTimeMillis() / 1000 + 3600);
+        for (Transport t : Transport.values()) {
+            try (GoimClient client = GoimClient.connect(t, port(t))) {
+                client.auth("{\"room_id\":\"live://jwks\",\"token\":\"" + token + "\"}");
+                client.heartbeat();
+            }
+        }
+        subscribe(token);
+        await().atMost(WAIT).until(() -> cometCtx.meters().find("imcluster.comet.topic.subscribers").gauge()
+                .value() == 1);
+        assertThat(refused(logicCtx.meters(), "expired") + refused(cometCtx.meters(), "expired")).isZero();
+    }
+
+    @Test
+    void anExpiredTokenIsRefusedWithItsReasonOnEveryTransport() throws Exception {
+        String expired = jwt(System.currentTimeMillis() / 1000 - 3600);
+        for (Transport t : Transport.values()) {
+            try (GoimClient client = GoimClient.connect(t, port(t))) {
+                client.send(7, 1, "{\"room_id\":\"live://jwks\",\"token\":\"" + expired + "\"}");
+                client.awaitClosed(); // goim has no error reply to Auth: the connection is closed
+            }
+        }
+        assertThat(refused(logicCtx.meters(), "expired")).isEqualTo(Transport.values().length);
+
+        Status status = subscribe(expired).end.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(status.getDescription()).isEqualTo("expired: JWT has expired");
+        assertThat(refused(cometCtx.meters(), "expired")).isEqualTo(1);
+    }
+}
