@@ -10,6 +10,7 @@ public final class HistoryMetrics {
     private final MeterRegistry meters;
     private final Counter appended;
     private final Counter appendFailures;
+    private final io.micrometer.core.instrument.DistributionSummary roomSize;
     private final Map<String, Counter> evicted = new ConcurrentHashMap<>();
     private final Map<String, Counter> reads = new ConcurrentHashMap<>();
 
@@ -20,6 +21,9 @@ public final class HistoryMetrics {
         this.appendFailures = Counter.builder("imcluster_history_append_failures")
                 .description("Room batches whose history append failed: delivered live, but recovery across them "
                         + "reports recovered=false").register(meters);
+        this.roomSize = io.micrometer.core.instrument.DistributionSummary.builder("imcluster_history_room_size")
+                .description("Messages a room's history holds after each append (its _max is the fullest room)")
+                .register(meters);
         for (String reason : new String[] {"size", "ttl", "epoch"}) {
             evicted(reason, 0);
         }
@@ -31,6 +35,10 @@ public final class HistoryMetrics {
 
     void appended() {
         appended.increment();
+    }
+
+    void roomSize(long messages) {
+        roomSize.record(messages);
     }
 
     public void appendFailed() {

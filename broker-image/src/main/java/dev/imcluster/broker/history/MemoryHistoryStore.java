@@ -85,6 +85,7 @@ public final class MemoryHistoryStore implements HistoryStore {
                 }
             }
             trim(log, policy, now);
+            metrics.roomSize(log.entries.size());
             return true;
         }
     }

@@ -72,7 +72,7 @@ public final class RedisHistoryStore implements HistoryStore {
             redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'top', top, 'floor', floor)
             redis.call('PEXPIRE', KEYS[2], ARGV[6])
             redis.call('PEXPIRE', KEYS[1], ARGV[7])
-            return {added, bySize, byTtl, byEpoch}
+            return {added, bySize, byTtl, byEpoch, redis.call('LLEN', KEYS[2])}
             """;
 
     private static final String READ = """
@@ -146,6 +146,9 @@ public final class RedisHistoryStore implements HistoryStore {
                 } else if (n > 0) {
                     metrics.evicted(i == 1 ? "size" : i == 2 ? "ttl" : "epoch", (int) n);
                 }
+            }
+            if (counts.size() > 4) {
+                metrics.roomSize((Long) counts.get(4));
             }
         });
     }
