@@ -26,7 +26,8 @@ public final class LogicConfig {
     public int maxMessageSize = 65536;
     /**
      * A Publish repeated with the same idempotency key (and topic) within this long returns the first one's id and
-     * position and is delivered once. Kept per logic replica; 0 turns it off.
+     * position and is delivered once. Kept in the session store's Redis (so across logic replicas) with
+     * logic.sessionStore: redis, else in this process; 0 turns it off.
      */
     public java.time.Duration idempotencyWindow = java.time.Duration.ofMinutes(2);
     /** At most this many idempotency keys are remembered; beyond it, keyed publishes are not deduplicated. */

@@ -11,24 +11,30 @@ import java.util.function.Supplier;
 /**
  * Publishes with an idempotency key: a repeat of a (topic, key) within {@code logic.idempotencyWindow} gets the
  * first publish's outcome instead of publishing again, so a retried publish is delivered once. A publish that
- * failed is forgotten at once, so that its retry goes through. Kept in this logic process: a retry that reaches
- * another logic replica publishes again (comets then drop nothing: it is a new message).
+ * failed is forgotten at once, so that its retry goes through. Repeats within this process share one outcome
+ * here; with {@code shared} (the session store's Redis) the key also holds across logic replicas: a repeat that
+ * reaches another replica gets the first outcome, waiting up to {@link #PENDING_WAIT} while the first publish is
+ * still in flight.
  */
 final class IdempotentPublishes {
 
     private record Entry(CompletableFuture<PushService.Accepted> outcome, long expiresAt) {
     }
 
+    static final Duration PENDING_WAIT = Duration.ofSeconds(5);
+
+    private final SharedIdempotencyKeys shared;
     private final long windowNanos;
     private final int maxKeys;
     private final LongSupplier clock;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
-    IdempotentPublishes(Duration window, int maxKeys) {
-        this(window, maxKeys, System::nanoTime);
+    IdempotentPublishes(Duration window, int maxKeys, SharedIdempotencyKeys shared) {
+        this(window, maxKeys, shared, System::nanoTime);
     }
 
-    IdempotentPublishes(Duration window, int maxKeys, LongSupplier clock) {
+    IdempotentPublishes(Duration window, int maxKeys, SharedIdempotencyKeys shared, LongSupplier clock) {
+        this.shared = shared;
         this.windowNanos = window.toNanos();
         this.maxKeys = maxKeys;
         this.clock = clock;
@@ -53,7 +59,7 @@ final class IdempotentPublishes {
         if (seen.outcome != mine) {
             return seen.outcome;
         }
-        publish.get().whenComplete((accepted, error) -> {
+        viaShared(id, publish, now + PENDING_WAIT.toNanos()).whenComplete((accepted, error) -> {
             if (error != null) {
                 entries.remove(id, seen);
                 mine.completeExceptionally(error);
@@ -62,6 +68,35 @@ final class IdempotentPublishes {
             }
         });
         return mine;
+    }
+
+    private CompletableFuture<PushService.Accepted> viaShared(String id,
+                                                              Supplier<CompletableFuture<PushService.Accepted>> publish,
+                                                              long deadline) {
+        if (shared == null) {
+            return publish.get();
+        }
+        return shared.claim(id).thenCompose(claim -> {
+            if (claim.claimed()) {
+                return publish.get().whenComplete((accepted, error) -> {
+                    if (error != null) {
+                        shared.release(id);
+                    } else {
+                        shared.complete(id, accepted); // if this fails, repeats wait, then fail, until it expires
+                    }
+                });
+            }
+            if (claim.earlier() != null) {
+                return CompletableFuture.completedFuture(claim.earlier());
+            }
+            if (clock.getAsLong() - deadline > 0) {
+                return CompletableFuture.failedFuture(new IllegalStateException("a publish with this idempotency key "
+                        + "is still in flight on another logic replica; retry it"));
+            }
+            return CompletableFuture.runAsync(() -> { },
+                            CompletableFuture.delayedExecutor(20, java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .thenCompose(waited -> viaShared(id, publish, deadline));
+        });
     }
 
     private void expire(long now) {

@@ -34,6 +34,7 @@ public final class LogicRole implements Role {
     private final LogicConfig config;
     private HttpServer http;
     private GrpcServers.Running grpc;
+    private SharedIdempotencyKeys idempotencyKeys;
     private JwtVerifier jwt;
 
     public LogicRole(RoleContext ctx) {
@@ -57,6 +58,9 @@ public final class LogicRole implements Role {
         String bind = ctx.config().bindAddress;
         InternalToken internal = InternalToken.load(ctx.config().security.internalTokenFile);
         RateLimiter limiter = new RateLimiter("logic", config.pushRateLimit, ctx.meters());
+        // With Redis sessions, idempotency keys hold across logic replicas too.
+        idempotencyKeys = config.sessionStore == LogicConfig.SessionStoreKind.redis
+                ? new SharedIdempotencyKeys(ctx.config(), config.idempotencyWindow) : null;
         if (config.grpc.enabled) {
             // Logic (comets only): the internal token. Publish (services and comets): the internal token, or a
             // client JWT in jwt mode; open only when neither is configured.
@@ -68,7 +72,7 @@ public final class LogicRole implements Role {
                     publishers.protect(new LogicPubSubService(push, new TopicHistory(
                             new HistoryPolicy.Rules(ctx.config().delivery.history), ctx.history(),
                             new HistoryMetrics(ctx.meters())), presence, new IdempotentPublishes(config.idempotencyWindow,
-                            config.idempotencyMaxKeys), config.topicOperation, config.maxMessageSize, limiter))));
+                            config.idempotencyMaxKeys, idempotencyKeys), config.topicOperation, config.maxMessageSize, limiter))));
         }
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);
@@ -105,6 +109,9 @@ public final class LogicRole implements Role {
         }
         if (jwt != null) {
             jwt.close();
+        }
+        if (idempotencyKeys != null) {
+            idempotencyKeys.close();
         }
         log.info("logic stopped");
     }
