@@ -110,6 +110,10 @@ place.
   value: {{ include "imcluster-operator.fullname" . | quote }}
 - name: IMCLUSTER_RECONCILE_THREADS
   value: {{ .Values.reconcileThreads | quote }}
+- name: IMCLUSTER_LOG_FORMAT
+  value: {{ ternary "json" "text" .Values.logging.json | quote }}
+- name: IMCLUSTER_LOG_LEVEL
+  value: {{ .Values.logging.level | quote }}
 - name: POD_NAME
   valueFrom:
     fieldRef: {fieldPath: metadata.name}
