@@ -40,6 +40,7 @@ bad_values unknown-enum 'image.pullPolicy: image.pullPolicy must be one of the f
 bad_values log-level 'logging.level: logging.level must be one of the following' <<<$'logging:\n  level: verbose'
 bad_values bool-type 'logging.json: Invalid type. Expected: boolean, given: string' <<<$'logging:\n  json: "yes"'
 bad_values unknown-key 'Additional property serviceMonitor is not allowed' <<<$'serviceMonitor:\n  labels: {release: x}'
+bad_values bad-label 'metrics.serviceMonitor.labels.release: Does not match pattern' <<<$'metrics:\n  serviceMonitor:\n    labels: {release: "a b"}'
 bad_values bad-port 'httpPort: Must be less than or equal to 65535' <<<'httpPort: 70000'
 echo "values.schema.json: wrong types, unknown enum values and unknown keys fail lint and template, naming the key"
 
@@ -55,12 +56,14 @@ def one(docs, kind, name=None):
     found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
     assert len(found) == 1, f"{kind} {name}: {len(found)} rendered"
     return found[0]
-docs = render("--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=kps")
-labels = one(docs, "ServiceMonitor")["metadata"]["labels"]
-assert labels.get("release") == "kps", f"ServiceMonitor labels: {labels}"
 def env(docs):
     c = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     return {e["name"]: e.get("value") for e in c["env"]}
+docs = render("--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=kps")
+labels = one(docs, "ServiceMonitor")["metadata"]["labels"]
+assert labels.get("release") == "kps", f"ServiceMonitor labels: {labels}"
+docs2 = render("--set", "metrics.serviceMonitor.labels.release=kps", "--set", "metrics.serviceMonitor.labels.team=im")
+assert env(docs2)["IMCLUSTER_SERVICE_MONITOR_LABELS"] == "release=kps,team=im", env(docs2)
 assert env(docs)["IMCLUSTER_LOG_FORMAT"] == "json", env(docs)
 assert env(render("--set", "logging.json=false"))["IMCLUSTER_LOG_FORMAT"] == "text"
 assert env(render("--set", "logging.level=DEBUG"))["IMCLUSTER_LOG_LEVEL"] == "DEBUG"

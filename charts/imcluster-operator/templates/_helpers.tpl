@@ -89,6 +89,15 @@ ClusterRole for a cluster-wide watch, or by a Role in each watched namespace.
   verbs: [get, create, update, delete]
 {{- end -}}
 
+{{/* metrics.serviceMonitor.labels as k=v,k2=v2 (sorted), for the ServiceMonitors the operator creates. */}}
+{{- define "imcluster-operator.serviceMonitorLabels" -}}
+{{- $pairs := list -}}
+{{- range $k, $v := .Values.metrics.serviceMonitor.labels -}}
+{{- $pairs = append $pairs (printf "%s=%s" $k $v) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
 {{/*
 The operator's environment. The names are the operator's contract (dev.imcluster.operator); keep them in one
 place.
@@ -110,6 +119,8 @@ place.
   value: {{ include "imcluster-operator.fullname" . | quote }}
 - name: IMCLUSTER_RECONCILE_THREADS
   value: {{ .Values.reconcileThreads | quote }}
+- name: IMCLUSTER_SERVICE_MONITOR_LABELS
+  value: {{ include "imcluster-operator.serviceMonitorLabels" . | quote }}
 - name: IMCLUSTER_LOG_FORMAT
   value: {{ ternary "json" "text" .Values.logging.json | quote }}
 - name: IMCLUSTER_LOG_LEVEL

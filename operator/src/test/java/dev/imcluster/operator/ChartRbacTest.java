@@ -53,7 +53,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * classified below.
  */
 class ChartRbacTest {
-    private static final Path ROOT = Path.of(System.getProperty("imcluster.repoRoot", "..")).toAbsolutePath().normalize();
+    private static final Path ROOT = Path.of(System.getProperty("imcluster.repoRoot", ".."))
+            .toAbsolutePath().normalize();
     private static final Path MAIN = ROOT.resolve("operator/src/main/java/dev/imcluster/operator");
     private static final Path CHART = ROOT.resolve("charts/imcluster-operator");
     private static final String RELEASE = "t";
@@ -97,8 +98,8 @@ class ChartRbacTest {
         assertThat(reconcilerSources).containsPattern("(?i)patchStatus");
         assertThat(reconcilerSources)
                 .as("the reconciler writes the primary itself or PUTs its status: add the verbs to the derivation")
-                .doesNotContainPattern("UpdateControl\\.(patchResource|updateResource|patchResourceAndStatus|updateStatus)"
-                        + "|updateStatusAndCacheResource|\\.updateStatus\\(|\\.editStatus\\(");
+                .doesNotContainPattern("UpdateControl\\.(patchResource|updateResource|patchResourceAndStatus"
+                        + "|updateStatus)|updateStatusAndCacheResource|\\.updateStatus\\(|\\.editStatus\\(");
         needs.add(new Grant(HasMetadata.getGroup(primary), HasMetadata.getPlural(primary) + "/status", "patch"));
         if (Cleaner.class.isAssignableFrom(PubSubClusterReconciler.class)) {
             // JOSDK would add and remove a finalizer on the primary.
