@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Static checks of the Helm chart: `helm lint --strict` in both RBAC modes with every optional object on,
-# promtool on the rendered PrometheusRule, the dashboard's JSON, every values.yaml key documented in the
-# chart's README, and the chart's CRDs equal to crds/ (skipped, with a note, while crds/ does not exist).
+# values.schema.json rejecting bad values (wrong type, unknown enum value, unknown key) in `helm lint` and
+# `helm template` with a message naming the key, the rendered ServiceMonitor labels, logging switch and
+# `helm test` Pod, promtool on the rendered PrometheusRule, the dashboard's JSON, every values.yaml key documented
+# in the chart's README and its values table generated from values.yaml + values.schema.json
+# (hack/chart-readme.py --check), and the chart's CRDs equal to crds/ (skipped, with a note, while crds/ does not
+# exist). The RBAC rules themselves are checked against the operator's code by ChartRbacTest (operator module).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -17,7 +21,61 @@ all_on=(--set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.e
 helm lint --strict "$chart" >/dev/null
 helm lint --strict "$chart" "${all_on[@]}" >/dev/null
 helm lint --strict "$chart" "${all_on[@]}" --set 'watchNamespaces={team-a,team-b}' >/dev/null
+helm lint --strict "$chart" --set leaderElection=false --set logging.json=false --set tests.enabled=false >/dev/null
 echo "helm lint: clean (cluster-wide and namespaced)"
+
+# values.schema.json: a bad values file fails lint and template, and the message names the key.
+bad_values() {  # NAME EXPECTED-MESSAGE-FRAGMENT; the values file on stdin
+  local f="$tmp/bad-$1.yaml" out cmd
+  cat >"$f"
+  for cmd in lint template; do
+    if out="$(helm $cmd t "$chart" -f "$f" 2>&1)"; then
+      die "helm $cmd accepted bad values ($1): $(cat "$f")"
+    fi
+    grep -qF -- "$2" <<<"$out" || die "helm $cmd rejected bad values ($1) without a clear message (wanted: $2): $out"
+  done
+}
+bad_values wrong-type 'replicaCount: Invalid type. Expected: integer, given: string' <<<'replicaCount: two'
+bad_values unknown-enum 'image.pullPolicy: image.pullPolicy must be one of the following' <<<$'image:\n  pullPolicy: Sometimes'
+bad_values log-level 'logging.level: logging.level must be one of the following' <<<$'logging:\n  level: verbose'
+bad_values bool-type 'logging.json: Invalid type. Expected: boolean, given: string' <<<$'logging:\n  json: "yes"'
+bad_values unknown-key 'Additional property serviceMonitor is not allowed' <<<$'serviceMonitor:\n  labels: {release: x}'
+bad_values bad-label 'metrics.serviceMonitor.labels.release: Does not match pattern' <<<$'metrics:\n  serviceMonitor:\n    labels: {release: "a b"}'
+bad_values bad-port 'httpPort: Must be less than or equal to 65535' <<<'httpPort: 70000'
+echo "values.schema.json: wrong types, unknown enum values and unknown keys fail lint and template, naming the key"
+
+# The ServiceMonitor carries values' labels; logging.json picks IMCLUSTER_LOG_FORMAT; the helm test Pod uses the
+# operator's own image and is gone with tests.enabled=false or without the metrics Service.
+"$py" - "$chart" <<'PY'
+import subprocess, sys, yaml
+chart = sys.argv[1]
+def render(*args):
+    out = subprocess.run(["helm", "template", "t", chart, *args], check=True, capture_output=True, text=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+def one(docs, kind, name=None):
+    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    assert len(found) == 1, f"{kind} {name}: {len(found)} rendered"
+    return found[0]
+def env(docs):
+    c = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value") for e in c["env"]}
+docs = render("--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=kps")
+labels = one(docs, "ServiceMonitor")["metadata"]["labels"]
+assert labels.get("release") == "kps", f"ServiceMonitor labels: {labels}"
+docs2 = render("--set", "metrics.serviceMonitor.labels.release=kps", "--set", "metrics.serviceMonitor.labels.team=im")
+assert env(docs2)["IMCLUSTER_SERVICE_MONITOR_LABELS"] == "release=kps,team=im", env(docs2)
+assert env(docs)["IMCLUSTER_LOG_FORMAT"] == "json", env(docs)
+assert env(render("--set", "logging.json=false"))["IMCLUSTER_LOG_FORMAT"] == "text"
+assert env(render("--set", "logging.level=DEBUG"))["IMCLUSTER_LOG_LEVEL"] == "DEBUG"
+pod = one(docs, "Pod")
+assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test", pod["metadata"]
+image = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
+assert pod["spec"]["containers"][0]["image"] == image, "the test Pod must use the operator image"
+assert "t-imcluster-operator-metrics.default.svc" in str(pod["spec"]["containers"][0]["env"])
+assert not [d for d in render("--set", "tests.enabled=false") if d["kind"] == "Pod"]
+assert not [d for d in render("--set", "metrics.service=false") if d["kind"] == "Pod"]
+print("rendered: ServiceMonitor labels, logging switch, helm test Pod (operator image, via the metrics Service)")
+PY
 
 helm template t "$chart" "${all_on[@]}" -s templates/prometheusrule.yaml >"$tmp/rule.yaml"
 "$py" - "$tmp/rule.yaml" "$tmp/rules.yaml" <<'PY'
@@ -103,5 +161,6 @@ if missing:
     sys.exit("values not documented in the chart README: " + ", ".join(missing))
 print("values table: every key documented")
 PY
+"$py" "$here/chart-readme.py" --check
 
 if [ -d "$root/crds" ]; then "$here/sync-crds.sh" --check; else echo "crds/: not there yet, chart keeps its placeholder CRD"; fi

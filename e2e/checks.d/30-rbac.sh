@@ -1,16 +1,20 @@
 # Least-privilege RBAC, cluster-wide (the main release) and namespaced (a second release).
 sa="$E2E_SA"
 t "operator can watch PubSubClusters everywhere" can "$sa" watch pubsubclusters.pubsub.imcluster.dev -A
-t "operator can update PubSubCluster status" can "$sa" update pubsubclusters.pubsub.imcluster.dev --subresource status -n default
+t "operator can patch PubSubCluster status" can "$sa" patch pubsubclusters.pubsub.imcluster.dev --subresource status -n default
+t "operator cannot update PubSubClusters" cannot "$sa" update pubsubclusters.pubsub.imcluster.dev -n default
 t "operator can create Deployments" can "$sa" create deployments.apps -n default
 t "operator can create StatefulSets" can "$sa" create statefulsets.apps -n default
 t "operator can patch PodDisruptionBudgets" can "$sa" patch poddisruptionbudgets.policy -n default
 t "operator can create NetworkPolicies" can "$sa" create networkpolicies.networking.k8s.io -n default
 t "operator can create ServiceMonitors" can "$sa" create servicemonitors.monitoring.coreos.com -n default
-t "operator can list CRDs" can "$sa" list customresourcedefinitions.apiextensions.k8s.io
+t "operator cannot list CRDs (discovery needs no RBAC)" cannot "$sa" list customresourcedefinitions.apiextensions.k8s.io
 t "operator can renew its Lease" can "$sa" update leases.coordination.k8s.io -n "$E2E_NAMESPACE"
 t "operator can read pods" can "$sa" list pods -n default
 t "operator cannot create pods" cannot "$sa" create pods -n default
+t "operator cannot create Roles" cannot "$sa" create roles.rbac.authorization.k8s.io -n default
+t "operator cannot read Endpoints" cannot "$sa" list endpoints -n default
+t "operator cannot update Secrets (generated once, never rewritten)" cannot "$sa" update secrets -n default
 t "operator cannot delete nodes" cannot "$sa" delete nodes
 t "operator cannot change CRDs" cannot "$sa" update customresourcedefinitions.apiextensions.k8s.io
 t "operator cannot bind cluster roles" cannot "$sa" create clusterrolebindings.rbac.authorization.k8s.io

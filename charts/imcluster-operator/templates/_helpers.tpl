@@ -41,32 +41,40 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
 {{/*
-Permissions on the objects the operator owns, in the namespaces it watches. Granted by a ClusterRole for a
-cluster-wide watch, or by a Role in each watched namespace. The operator holds every permission of the Role
-it grants to job's ServiceAccount (endpoints, endpointslices, pods: read), as RBAC requires.
+Permissions on the objects the operator owns, in the namespaces it watches: exactly the kinds and verbs its code
+uses (ChartRbacTest derives them from the operator's classes and compares them with this chart). Granted by a
+ClusterRole for a cluster-wide watch, or by a Role in each watched namespace.
+- pubsubclusters: the controller's informer (list, watch) and a re-read on a conflicting status patch (get); the
+  status is only ever patched (server-side apply, or a JSON patch with IMCLUSTER_SSA=false); finalizers/update
+  because owned objects carry blockOwnerDeletion (OwnerReferencesPermissionEnforcement).
+- owned kinds: an informer each (list, watch), the ownership check before creating (get), create (server-side
+  apply of a new object is a patch that creates: patch and create), update (a plain PUT with IMCLUSTER_SSA=false),
+  delete (a dependent switched off, a surplus object of a bulk dependent). Secrets are create-only: never updated.
+- pods: listed during a backend swap (logic's config hash, job's pod IPs); events: created on transitions;
+  servicemonitors: no informer (the CRD may be absent), read, created, replaced and deleted one by one.
 */}}
 {{- define "imcluster-operator.workloadRules" -}}
 - apiGroups: [pubsub.imcluster.dev]
   resources: [pubsubclusters]
-  verbs: [get, list, watch, patch, update]
+  verbs: [get, list, watch]
 - apiGroups: [pubsub.imcluster.dev]
   resources: [pubsubclusters/status]
-  verbs: [get, patch, update]
+  verbs: [patch]
 - apiGroups: [pubsub.imcluster.dev]
   resources: [pubsubclusters/finalizers]
   verbs: [update]
 - apiGroups: [""]
-  resources: [configmaps, secrets, services, serviceaccounts]
+  resources: [configmaps, services, serviceaccounts]
   verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [""]
-  resources: [pods, endpoints]
-  verbs: [get, list, watch]
-- apiGroups: [discovery.k8s.io]
-  resources: [endpointslices]
-  verbs: [get, list, watch]
-- apiGroups: ["", events.k8s.io]
+  resources: [secrets]
+  verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list]
+- apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 - apiGroups: [apps]
   resources: [deployments, statefulsets]
   verbs: [get, list, watch, create, patch, update, delete]
@@ -76,12 +84,18 @@ it grants to job's ServiceAccount (endpoints, endpointslices, pods: read), as RB
 - apiGroups: [networking.k8s.io]
   resources: [networkpolicies]
   verbs: [get, list, watch, create, patch, update, delete]
-- apiGroups: [rbac.authorization.k8s.io]
-  resources: [roles, rolebindings]
-  verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, create, update, delete]
+{{- end -}}
+
+{{/* metrics.serviceMonitor.labels as k=v,k2=v2 (sorted), for the ServiceMonitors the operator creates. */}}
+{{- define "imcluster-operator.serviceMonitorLabels" -}}
+{{- $pairs := list -}}
+{{- range $k, $v := .Values.metrics.serviceMonitor.labels -}}
+{{- $pairs = append $pairs (printf "%s=%s" $k $v) -}}
+{{- end -}}
+{{- join "," $pairs -}}
 {{- end -}}
 
 {{/*
@@ -105,6 +119,12 @@ place.
   value: {{ include "imcluster-operator.fullname" . | quote }}
 - name: IMCLUSTER_RECONCILE_THREADS
   value: {{ .Values.reconcileThreads | quote }}
+- name: IMCLUSTER_SERVICE_MONITOR_LABELS
+  value: {{ include "imcluster-operator.serviceMonitorLabels" . | quote }}
+- name: IMCLUSTER_LOG_FORMAT
+  value: {{ ternary "json" "text" .Values.logging.json | quote }}
+- name: IMCLUSTER_LOG_LEVEL
+  value: {{ .Values.logging.level | quote }}
 - name: POD_NAME
   valueFrom:
     fieldRef: {fieldPath: metadata.name}

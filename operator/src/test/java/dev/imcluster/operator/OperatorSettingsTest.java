@@ -27,6 +27,19 @@ class OperatorSettingsTest {
         assertThat(s.serverSideApply()).isFalse();
         assertThat(s.leaseNamespace()).isEqualTo("ops");
         assertThat(s.model().brokerImage()).isEqualTo("reg/broker:1");
+        assertThat(s.model().serviceMonitorLabels()).isEmpty();
+    }
+
+    @Test
+    void readsServiceMonitorLabels() {
+        OperatorSettings s = OperatorSettings.fromEnv(Map.of("IMCLUSTER_SERVICE_MONITOR_LABELS",
+                "release=kps, example.com/team=im,"));
+        assertThat(s.model().serviceMonitorLabels()).containsExactly(Map.entry("release", "kps"),
+                Map.entry("example.com/team", "im"));
+        assertThatThrownBy(() -> OperatorSettings.fromEnv(Map.of("IMCLUSTER_SERVICE_MONITOR_LABELS", "release")))
+                .hasMessageContaining("IMCLUSTER_SERVICE_MONITOR_LABELS");
+        assertThatThrownBy(() -> OperatorSettings.fromEnv(Map.of("IMCLUSTER_SERVICE_MONITOR_LABELS", "a=b c")))
+                .hasMessageContaining("IMCLUSTER_SERVICE_MONITOR_LABELS");
     }
 
     @Test

@@ -21,13 +21,23 @@ public final class ServiceMonitorModel {
     }
 
     public static GenericKubernetesResource desired(PubSubCluster c) {
+        return desired(c, Map.of());
+    }
+
+    /**
+     * @param extraLabels operator-wide labels (OperatorConfig#serviceMonitorLabels, e.g. the label a Prometheus selects
+     *                    ServiceMonitors by); the cluster's own labels win over them
+     */
+    public static GenericKubernetesResource desired(PubSubCluster c, Map<String, String> extraLabels) {
+        Map<String, String> labels = new java.util.LinkedHashMap<>(extraLabels);
+        labels.putAll(Labels.all(c, "metrics"));
         return new GenericKubernetesResourceBuilder()
                 .withApiVersion(GROUP + "/" + VERSION)
                 .withKind(KIND)
                 .withNewMetadata()
                     .withName(Names.serviceMonitor(c))
                     .withNamespace(c.getMetadata().getNamespace())
-                    .withLabels(Labels.all(c, "metrics"))
+                    .withLabels(labels)
                 .endMetadata()
                 .addToAdditionalProperties("spec", Map.of(
                         "selector", Map.of("matchLabels", Labels.all(c, "metrics")),

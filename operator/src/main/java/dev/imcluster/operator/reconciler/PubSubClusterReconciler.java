@@ -207,7 +207,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
                 (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now(), render);
         new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state())).putInto(context);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
-        ServiceMonitorSync.reconcile(cluster, context.getClient(), caps);
+        ServiceMonitorSync.reconcile(cluster, context.getClient(), caps, operatorConfig.serviceMonitorLabels());
         return swap;
     }
 

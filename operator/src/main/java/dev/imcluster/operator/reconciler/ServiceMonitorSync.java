@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -25,7 +26,9 @@ final class ServiceMonitorSync {
     private ServiceMonitorSync() {
     }
 
-    static void reconcile(PubSubCluster c, KubernetesClient client, ApiCapabilities caps) {
+        /** @param extraLabels operator-wide labels for every ServiceMonitor (OperatorConfig#serviceMonitorLabels) */
+    static void reconcile(PubSubCluster c, KubernetesClient client, ApiCapabilities caps,
+                          Map<String, String> extraLabels) {
         if (!caps.serviceMonitorCrd()) {
             return;
         }
@@ -40,7 +43,7 @@ final class ServiceMonitorSync {
             }
             return;
         }
-        GenericKubernetesResource desired = ServiceMonitorModel.desired(c);
+        GenericKubernetesResource desired = ServiceMonitorModel.desired(c, extraLabels);
         desired.getMetadata().setOwnerReferences(List.of(new OwnerReferenceBuilder()
                 .withApiVersion(c.getApiVersion()).withKind(c.getKind()).withName(c.getMetadata().getName())
                 .withUid(c.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true).build()));

@@ -140,6 +140,17 @@ class ObjectModelsTest {
     }
 
     @Test
+    void serviceMonitorCarriesTheOperatorsExtraLabelsButKeepsItsOwn() {
+        Map<String, String> own = ServiceMonitorModel.desired(QUICK).getMetadata().getLabels();
+        Map<String, String> extra = new java.util.HashMap<>(Map.of("release", "kps"));
+        own.keySet().forEach(k -> extra.put(k, "overridden"));
+        GenericKubernetesResource sm = ServiceMonitorModel.desired(QUICK, extra);
+        assertThat(sm.getMetadata().getLabels()).containsEntry("release", "kps").containsAllEntriesOf(own);
+        assertThat(sm.getAdditionalProperties().get("spec")).isEqualTo(
+                ServiceMonitorModel.desired(QUICK).getAdditionalProperties().get("spec"));
+    }
+
+    @Test
     void endpointsAreTheInClusterServiceAddresses() {
         var e = EndpointsModel.of(QUICK);
         assertThat(e.tcp).isEqualTo("quickstart-comet.demo.svc:3101");
