@@ -36,6 +36,13 @@ final class TopicSubscriber implements RoomMember {
     /** While history is read for recovery: live messages wait in {@link #held}. */
     private volatile boolean recovering;
     private List<Held> held = new ArrayList<>();
+    /**
+     * The recovery outcome and the replayed messages, sent before anything queued, as gRPC flow control allows.
+     * Not counted against the queue's bound (history's size bounds it), so a replay longer than
+     * {@code comet.protocol.sendQueueSize} does not end the stream. Set once; only {@link #drain} advances it.
+     */
+    private volatile List<byte[]> replay = List.of();
+    private int replayNext;
     /** After a recovery: live messages at or before this position were replayed already. */
     private volatile String seamEpoch;
     private volatile long seamOffset;
@@ -82,7 +89,7 @@ final class TopicSubscriber implements RoomMember {
 
     private synchronized void finishRecovery(StreamPosition since, HistoryResponse history, Throwable error) {
         Recovery.Builder outcome = Recovery.newBuilder();
-        List<SubscribeResponse> replay = List.of();
+        List<SubscribeResponse> missed = List.of();
         if (error != null) {
             outcome.setRecovered(false).setReason("history unavailable: " + error.getMessage());
             comet.recoveryLog.warn("recovery of a subscriber of topic {} failed: {}", topic, error.getMessage());
@@ -90,17 +97,18 @@ final class TopicSubscriber implements RoomMember {
             outcome.setPosition(history.getPosition()).setRecovered(history.getComplete())
                     .setReason(history.getReason());
             if (history.getComplete()) {
-                replay = history.getMessagesList();
-                outcome.setReplayed(replay.size());
+                missed = history.getMessagesList();
+                outcome.setReplayed(missed.size());
                 seamEpoch = since.getEpoch();
-                seamOffset = replay.isEmpty() ? since.getOffset() : replay.get(replay.size() - 1).getOffset();
+                seamOffset = missed.isEmpty() ? since.getOffset() : missed.get(missed.size() - 1).getOffset();
             }
         }
         comet.metrics.recovery(outcome.getRecovered());
-        boolean room = offer(SubscribeResponse.newBuilder().setRecovery(outcome).build().toByteArray());
-        for (int i = 0; room && i < replay.size(); i++) {
-            room = offer(replay.get(i).toByteArray());
-        }
+        List<byte[]> first = new ArrayList<>(1 + missed.size());
+        first.add(SubscribeResponse.newBuilder().setRecovery(outcome).build().toByteArray());
+        missed.forEach(m -> first.add(m.toByteArray()));
+        replay = first; // before any held message is queued: drain sends it first
+        boolean room = true;
         for (int i = 0; room && i < held.size(); i++) {
             Held h = held.get(i);
             if (seamEpoch == null || !notAfterSeam(h.message())) {
@@ -205,7 +213,9 @@ final class TopicSubscriber implements RoomMember {
             if (!terminated) {
                 if (cancelled || end != null) {
                     terminated = true;
-                    int dropped = clear();
+                    int dropped = clear() + replay.size() - replayNext;
+                    replay = List.of();
+                    replayNext = 0;
                     if (end != null && end.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
                         comet.metrics.dropSubscriberOverflow.increment(dropped);
                     } else {
@@ -215,8 +225,18 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
+                    List<byte[]> first = replay;
+                    while (replayNext < first.size() && observer.isReady()) {
+                        observer.onNext(first.get(replayNext++));
+                        comet.metrics.outGrpc.increment();
+                    }
+                    if (!first.isEmpty() && replayNext == first.size()) {
+                        replay = List.of(); // all sent: let it go (set once, so nothing newer is lost)
+                        replayNext = 0;
+                        first = replay;
+                    }
                     byte[] next;
-                    while (observer.isReady() && (next = queue.poll()) != null) {
+                    while (replayNext == first.size() && observer.isReady() && (next = queue.poll()) != null) {
                         size.decrementAndGet();
                         comet.metrics.queued.decrement();
                         observer.onNext(next);
