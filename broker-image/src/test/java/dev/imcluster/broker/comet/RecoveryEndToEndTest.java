@@ -77,6 +77,8 @@ class RecoveryEndToEndTest {
         logicPort = logic.grpcPort();
         BrokerConfig cometConfig = config();
         cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
+        // Smaller than the 300 replayed below: a replay is not bounded by the live send queue.
+        cometConfig.comet.protocol.sendQueueSize = 128;
         CometRole comet = new CometRole(TestSupport.context(cometConfig, "comet-a", null, null, null));
         comet.start();
         closeables.add(0, comet);
