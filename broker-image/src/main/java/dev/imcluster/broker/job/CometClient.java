@@ -115,6 +115,11 @@ final class CometClient implements AutoCloseable {
             public void onError(Throwable t) {
                 if (!refused(t)) {
                     failed();
+                } else {
+                    // A channel in reconnect backoff fails calls at once with its last refusal, seconds after a
+                    // restarted comet took clients again (whose messages would then be skipped): the next call
+                    // connects anew instead.
+                    channel.channel().resetConnectBackoff();
                 }
                 result.completeExceptionally(new CometCallException(address, t));
             }
