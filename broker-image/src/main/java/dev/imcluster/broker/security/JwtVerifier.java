@@ -41,7 +41,8 @@ import java.util.stream.Collectors;
  * ({@code logic.auth.algorithms}, by default every algorithm a configured key can verify; never {@code none});
  * the key is chosen by {@code kid} (keys without one match any), and an unknown {@code kid} makes the JWK Sets be
  * re-read first (see {@link JwtKeys}). Then {@code exp}/{@code nbf} are checked with {@code clockSkew}, and
- * {@code iss}/{@code aud} when configured. Each refusal says why ({@link JwtRefusal}: "expired: JWT has expired")
+ * {@code iss}/{@code aud} when configured, and the {@code imcluster} permissions claim's shape
+ * ({@link Permissions}). Each refusal says why ({@link JwtRefusal}: "expired: JWT has expired")
  * and is counted in {@code imcluster_auth_refused_total{reason}}.
  */
 public final class JwtVerifier implements AutoCloseable {
