@@ -1,5 +1,6 @@
 package dev.imcluster.broker.comet;
 
+import dev.imcluster.broker.security.PermissionGate;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,6 +46,8 @@ final class CometMetrics {
     final Counter presenceJoins;
     final Counter presenceLeaves;
     final Timer deliveryLatency;
+    /** Client permissions (the JWT's claim): refusals counted in imcluster_comet_permission_denied_total{action}. */
+    final PermissionGate permissions;
 
     private final Map<String, Counter> protocolErrors = new ConcurrentHashMap<>();
     private final Map<String, Counter> disconnects = new ConcurrentHashMap<>();
@@ -53,6 +56,7 @@ final class CometMetrics {
 
     CometMetrics(MeterRegistry registry, Buckets buckets) {
         this.registry = registry;
+        this.permissions = new PermissionGate("comet", registry);
         Gauge.builder("imcluster.comet.connections", tcpConnections, AtomicInteger::get)
                 .description("Open goim-protocol client connections").tag("transport", "tcp").register(registry);
         Gauge.builder("imcluster.comet.connections", wsConnections, AtomicInteger::get)

@@ -13,7 +13,8 @@ import io.netty.buffer.ByteBufAllocator;
 /**
  * The JSON bodies of imcluster's goim extension (ops 20 to 23, see {@link Op#POSITIONS}). Offsets are written as
  * decimal strings: they are unsigned 64-bit (Redis Streams offsets pass 2^53), which a JavaScript number would
- * round. RESUME accepts the offset as such a string or as a JSON integer.
+ * round. RESUME accepts the offset as such a string or as a JSON integer. Also the body of a reply to a room the
+ * token does not permit (Auth, ChangeRoom, RESUME).
  */
 final class PositionFrames {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,6 +43,25 @@ final class PositionFrames {
                 .put("offset", Long.toUnsignedString(replay.latest.getOffset()))
                 .put("epoch", replay.latest.getEpoch());
         return FrameCodec.encode(alloc, ver, Op.RESUME_REPLY, seq, bytes(body));
+    }
+
+    /**
+     * The body of an Auth or ChangeRoom reply whose room the token does not permit:
+     * {@code {"code":403,"message","room"}}, room being the one the connection is (still) in, empty for none.
+     */
+    static byte[] permissionDenied(String message, String room) {
+        return bytes(denied(message, room));
+    }
+
+    /** A RESUME_REPLY refusing the room: the denial's fields, not recovered, nothing replayed. */
+    static ByteBuf resumeDenied(ByteBufAllocator alloc, int ver, int seq, String message, String room) {
+        ObjectNode body = denied(message, room).put("recovered", false).put("reason", "permission denied")
+                .put("replayed", 0);
+        return FrameCodec.encode(alloc, ver, Op.RESUME_REPLY, seq, bytes(body));
+    }
+
+    private static ObjectNode denied(String message, String room) {
+        return JSON.createObjectNode().put("code", 403).put("message", message).put("room", room);
     }
 
     /** Parses a RESUME body; the exception's message says what is wrong with it. */

@@ -9,6 +9,7 @@ import dev.imcluster.broker.api.pubsub.HistoryRequest;
 import dev.imcluster.broker.api.pubsub.HistoryResponse;
 import dev.imcluster.broker.api.pubsub.PublishResponse;
 import dev.imcluster.broker.security.BearerAuth;
+import dev.imcluster.broker.security.Permissions;
 import io.grpc.BindableService;
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -17,6 +18,7 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
@@ -80,6 +82,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
             return;
         }
+        if (denied(Permissions.Action.SUBSCRIBE, req.getTopic(), response)) {
+            return;
+        }
         if (comet.draining()) {
             response.onError(Status.UNAVAILABLE.withDescription("comet is draining; subscribe again")
                     .asRuntimeException());
@@ -109,6 +114,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
             return;
         }
+        if (denied(Permissions.Action.HISTORY, req.getTopic(), response)) {
+            return;
+        }
         comet.logic.history(req, BearerAuth.AUTHORIZATION.get(), response);
     }
 
@@ -116,6 +124,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
     public void presence(PresenceRequest req, StreamObserver<PresenceResponse> response) {
         if (req.getTopic().isEmpty()) {
             response.onError(Status.INVALID_ARGUMENT.withDescription("topic must be set").asRuntimeException());
+            return;
+        }
+        if (denied(Permissions.Action.PRESENCE, req.getTopic(), response)) {
             return;
         }
         comet.logic.presence(req, BearerAuth.AUTHORIZATION.get(), response);
@@ -128,6 +139,9 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         comet.metrics.inPublish.increment();
+        if (denied(Permissions.Action.PUBLISH, req.getTopic(), response)) {
+            return;
+        }
         String caller = BearerAuth.CALLER.get();
         if (caller != null && !comet.publishLimiter.tryAcquire(caller)) {
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription("publish rate limit exceeded ("
@@ -135,6 +149,15 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
             return;
         }
         comet.logic.publish(req, BearerAuth.AUTHORIZATION.get(), response);
+    }
+
+    /** Ends the call with PERMISSION_DENIED when the caller's token does not permit this (counted, logged). */
+    private boolean denied(Permissions.Action action, String topic, StreamObserver<?> response) {
+        StatusRuntimeException refusal = comet.metrics.permissions.checkCall(action, topic);
+        if (refusal != null) {
+            response.onError(refusal);
+        }
+        return refusal != null;
     }
 
     /** Passes serialized messages through. */

@@ -6,6 +6,7 @@ import dev.imcluster.broker.protocol.Frame;
 import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
 import dev.imcluster.broker.protocol.ProtocolException;
+import dev.imcluster.broker.security.Permissions;
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -70,6 +71,8 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private ScheduledFuture<?> timer;
     private ArrayDeque<Frame> pendingDuringAuth;
     private int receivesInFlight;
+    /** What the client's token permits (from logic's Connect reply); everything until then and in goim mode. */
+    private Permissions permissions = Permissions.ALL;
     /** Set once the client opts in to positions (POSITIONS or RESUME); null for goim's own clients. */
     private volatile SessionPositions positions;
 
@@ -297,7 +300,13 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             return;
         }
         watch.set(reply.getAcceptsList());
-        roomId = reply.getRoomId();
+        if (reply.hasPermissions()) {
+            permissions = Permissions.of(reply.getPermissions().getSubscribeList(),
+                    reply.getPermissions().getPublishList());
+        }
+        // A room the token does not permit: authenticated all the same, in no room; the Auth reply says why.
+        byte[] refusal = refusal(Permissions.Action.JOIN, reply.getRoomId(), "");
+        roomId = refusal == null ? reply.getRoomId() : "";
         bucket = comet.buckets.forKey(logic.key());
         Session replaced = bucket.put(this);
         if (replaced != null && replaced != this) {
@@ -313,7 +322,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                 : comet.heartbeatTimeoutNanos;
         lastFrameNanos = now;
         logic.renewFrom(now);
-        reply(ver, Op.AUTH_REPLY, seq, null);
+        write(FrameCodec.encode(comet.alloc, ver, Op.AUTH_REPLY, seq, refusal));
         ArrayDeque<Frame> pending = pendingDuringAuth;
         pendingDuringAuth = null;
         if (pending != null) {
@@ -338,6 +347,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                 logic.renewIfDue();
             }
             case Op.CHANGE_ROOM -> {
+                byte[] refusal = refusal(Permissions.Action.CHANGE_ROOM, frame.bodyAsString(), roomId);
+                if (refusal != null) {
+                    // Stays in its room; the reply says why instead of echoing the room (see docs/SECURITY.md).
+                    write(FrameCodec.encode(comet.alloc, frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), refusal));
+                    return;
+                }
                 SessionPositions p = positions;
                 if (p != null) {
                     p.forgetRoom();
@@ -380,6 +395,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             protocolError("bad_resume", "RESUME (op " + Op.RESUME + ") body " + e.getMessage());
             return;
         }
+        if (!comet.metrics.permissions.allows(permissions, Permissions.Action.RESUME, request.room(), who())) {
+            // Stays in its room, with its positions as they were.
+            write(PositionFrames.resumeDenied(comet.alloc, frame.ver(), frame.seq(),
+                    Permissions.denial(Permissions.Action.RESUME, request.room()), roomId));
+            return;
+        }
         SessionPositions p = positions();
         if (p.resuming()) {
             protocolError("bad_resume", "RESUME (op " + Op.RESUME + ") before the previous one's RESUME_REPLY");
@@ -390,6 +411,22 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         changeRoom(request.room());
         HistoryReplay.read(comet, request.room(), request.since(), null)
                 .thenAcceptAsync(replay -> p.finishResume(r, replay), channel.eventLoop());
+    }
+
+    /**
+     * Null when the token permits joining {@code room} (or it is empty: leaving); otherwise the reply body that
+     * refuses it (the refusal is counted and logged), {@code current} being the room the connection stays in.
+     */
+    private byte[] refusal(Permissions.Action action, String room, String current) {
+        if (room.isEmpty() || comet.metrics.permissions.allows(permissions, action, room, who())) {
+            return null;
+        }
+        return PositionFrames.permissionDenied(Permissions.denial(action, room), current);
+    }
+
+    /** This client in a refusal's log line. */
+    private String who() {
+        return transport.tag + " client " + channel.remoteAddress() + " (key " + logic.key() + ")";
     }
 
     private void changeRoom(String newRoom) {

@@ -65,6 +65,11 @@ public final class LogicConfig {
         public Duration clockSkew = Duration.ofSeconds(30);
         public String issuer;
         public String audience;
+        /**
+         * Whether a client JWT must carry the {@code imcluster} permissions claim: without it, a token may
+         * subscribe to and publish on nothing (false: a token without the claim may do everything).
+         */
+        public boolean requirePermissions = false;
     }
 
     /** The JWS algorithms logic and comet can verify ({@code EdDSA} and {@code Ed25519}: Ed25519 keys only). */

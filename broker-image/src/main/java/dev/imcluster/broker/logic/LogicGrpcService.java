@@ -13,6 +13,7 @@ import dev.imcluster.broker.api.internal.PresenceChange;
 import dev.imcluster.broker.api.internal.PresenceChangeReply;
 import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.api.internal.ReceiveReq;
+import dev.imcluster.broker.api.internal.TopicPermissions;
 import dev.imcluster.broker.security.AuthException;
 import dev.imcluster.broker.logic.auth.Authenticator;
 import dev.imcluster.broker.logic.auth.Identity;
@@ -74,8 +75,14 @@ final class LogicGrpcService extends LogicGrpc.LogicImplBase {
         }
         reply(out, sessions.addMapping(id.mid(), id.key(), request.getServer()), v -> {
             connects.increment();
-            return ConnectReply.newBuilder().setMid(id.mid()).setKey(id.key()).setRoomId(id.roomId())
-                    .addAllAccepts(id.accepts()).setHeartbeat(heartbeatSeconds).build();
+            ConnectReply.Builder reply = ConnectReply.newBuilder().setMid(id.mid()).setKey(id.key())
+                    .setRoomId(id.roomId()).addAllAccepts(id.accepts()).setHeartbeat(heartbeatSeconds);
+            if (!id.permissions().unrestricted()) {
+                reply.setPermissions(TopicPermissions.newBuilder()
+                        .addAllSubscribe(id.permissions().subscribePatterns())
+                        .addAllPublish(id.permissions().publishPatterns()));
+            }
+            return reply.build();
         });
     }
 

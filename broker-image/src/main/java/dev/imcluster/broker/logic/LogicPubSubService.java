@@ -12,8 +12,11 @@ import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.history.TopicHistory;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.security.BearerAuth;
+import dev.imcluster.broker.security.PermissionGate;
+import dev.imcluster.broker.security.Permissions;
 import dev.imcluster.broker.security.RateLimiter;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletionException;
 
@@ -32,9 +35,12 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
     private final int maxMessageSize;
 
     private final RateLimiter limiter;
+    /** Callers with a client JWT: its permissions (internal-token callers are comets, which checked already). */
+    private final PermissionGate permissions;
 
     LogicPubSubService(PushService push, TopicHistory history, PresenceService presence, IdempotentPublishes idempotent, int topicOperation,
-                       int maxMessageSize, RateLimiter limiter) {
+                       int maxMessageSize, RateLimiter limiter, PermissionGate permissions) {
+        this.permissions = permissions;
         this.push = push;
         this.history = history;
         this.presence = presence;
@@ -62,6 +68,9 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
                     + " slow down").asRuntimeException());
             return;
         }
+        if (denied(Permissions.Action.PUBLISH, request.getTopic(), out)) {
+            return;
+        }
         idempotent.publish(request.getTopic(), request.getIdempotencyKey(), () -> push.pushRoom(topicOperation,
                         request.getTopic(), request.getPayload().toByteArray(), request.getHeadersMap()))
                 .whenComplete((accepted, error) -> {
@@ -85,6 +94,9 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
             out.onError(Status.INVALID_ARGUMENT.withDescription("topic must not be empty").asRuntimeException());
             return;
         }
+        if (denied(Permissions.Action.HISTORY, request.getTopic(), out)) {
+            return;
+        }
         history.read(request).whenComplete((response, error) -> {
             if (error != null) {
                 out.onError(Status.UNAVAILABLE.withDescription("history unavailable: " + unwrap(error).getMessage())
@@ -102,6 +114,9 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
             out.onError(Status.INVALID_ARGUMENT.withDescription("topic must not be empty").asRuntimeException());
             return;
         }
+        if (denied(Permissions.Action.PRESENCE, request.getTopic(), out)) {
+            return;
+        }
         presence.read(request.getTopic()).whenComplete((response, error) -> {
             if (error != null) {
                 out.onError(Status.UNAVAILABLE.withDescription("presence unavailable: " + unwrap(error).getMessage())
@@ -117,6 +132,15 @@ final class LogicPubSubService extends PubSubServiceGrpc.PubSubServiceImplBase {
     public void subscribe(SubscribeRequest request, StreamObserver<SubscribeResponse> out) {
         out.onError(Status.UNIMPLEMENTED.withDescription("Subscribe is served by comet (its pubsubGrpc port, default"
                 + " 3100), not by logic; logic accepts Publish, History and Presence").asRuntimeException());
+    }
+
+    /** Ends the call with PERMISSION_DENIED when the caller's token does not permit this (counted, logged). */
+    private boolean denied(Permissions.Action action, String topic, StreamObserver<?> out) {
+        StatusRuntimeException refusal = permissions.checkCall(action, topic);
+        if (refusal != null) {
+            out.onError(refusal);
+        }
+        return refusal != null;
     }
 
     private static Throwable unwrap(Throwable error) {

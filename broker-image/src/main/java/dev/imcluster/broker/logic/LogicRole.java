@@ -9,6 +9,7 @@ import dev.imcluster.broker.http.HttpServer;
 import dev.imcluster.broker.logic.auth.Authenticator;
 import dev.imcluster.broker.security.JwtVerifier;
 import dev.imcluster.broker.security.BearerAuth;
+import dev.imcluster.broker.security.PermissionGate;
 import dev.imcluster.broker.security.InternalToken;
 import dev.imcluster.broker.security.RateLimiter;
 import dev.imcluster.broker.runtime.GrpcServers;
@@ -72,7 +73,8 @@ public final class LogicRole implements Role {
                     publishers.protect(new LogicPubSubService(push, new TopicHistory(
                             new HistoryPolicy.Rules(ctx.config().delivery.history), ctx.history(),
                             new HistoryMetrics(ctx.meters())), presence, new IdempotentPublishes(config.idempotencyWindow,
-                            config.idempotencyMaxKeys, idempotencyKeys), config.topicOperation, config.maxMessageSize, limiter))));
+                            config.idempotencyMaxKeys, idempotencyKeys), config.topicOperation, config.maxMessageSize,
+                            limiter, new PermissionGate("logic", ctx.meters())))));
         }
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);

@@ -35,14 +35,26 @@ public final class BearerAuth implements ServerInterceptor {
     public static final Context.Key<String> CALLER = Context.key("imcluster.caller");
     /** The accepted {@code authorization} header, for passing a client's credentials on (comet to logic). */
     public static final Context.Key<String> AUTHORIZATION = Context.key("imcluster.authorization");
+    /** What the caller's token permits; absent (everything) for internal callers and open services. */
+    public static final Context.Key<Permissions> PERMISSIONS = Context.key("imcluster.permissions");
 
     private static final Logger LOG = LoggerFactory.getLogger(BearerAuth.class);
     private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG, 20, 10, TimeUnit.SECONDS);
 
-    /** One way to accept a token: returns the caller's name, or throws with the reason it is refused. */
+    /** One way to accept a token: returns the caller, or throws with the reason it is refused. */
     @FunctionalInterface
     public interface Check {
-        String accept(String token) throws AuthException;
+        Caller accept(String token) throws AuthException;
+    }
+
+    /** An accepted caller: its name (per-caller limits, logs) and what its token permits. */
+    public record Caller(String name, Permissions permissions) {
+    }
+
+    /** What the current call's caller may do: its token's permissions, or everything (internal, open service). */
+    public static Permissions permissions() {
+        Permissions p = PERMISSIONS.get();
+        return p == null ? Permissions.ALL : p;
     }
 
     private final String endpoint;
@@ -73,17 +85,18 @@ public final class BearerAuth implements ServerInterceptor {
             if (!internal.matches(token)) {
                 throw new AuthException("the bearer token is not this cluster's internal token");
             }
-            return "internal";
+            return new Caller("internal", Permissions.ALL);
         };
     }
 
-    /** A verified JWT; the caller is its {@code sub} (or {@code mid}). */
+    /** A verified JWT; the caller is its {@code sub} (or {@code mid}), with the token's permissions. */
     public static Check jwtCheck(JwtVerifier jwt) {
         return token -> {
-            var claims = jwt.verify(token);
+            JwtVerifier.Verified verified = jwt.verifyWithPermissions(token);
+            var claims = verified.claims();
             String who = claims.hasNonNull("sub") ? claims.get("sub").asText()
                     : claims.hasNonNull("mid") ? claims.get("mid").asText() : "anonymous";
-            return "jwt:" + who;
+            return new Caller("jwt:" + who, verified.permissions());
         };
     }
 
@@ -112,9 +125,10 @@ public final class BearerAuth implements ServerInterceptor {
         String reason = null;
         for (Check check : checks) {
             try {
-                String caller = check.accept(token);
-                return Contexts.interceptCall(Context.current().withValue(CALLER, caller)
-                        .withValue(AUTHORIZATION, header), call, headers, next);
+                Caller caller = check.accept(token);
+                return Contexts.interceptCall(Context.current().withValue(CALLER, caller.name())
+                        .withValue(PERMISSIONS, caller.permissions()).withValue(AUTHORIZATION, header),
+                        call, headers, next);
             } catch (AuthException e) {
                 reason = e.getMessage();
             }

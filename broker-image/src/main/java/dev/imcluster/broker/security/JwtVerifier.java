@@ -41,7 +41,8 @@ import java.util.stream.Collectors;
  * ({@code logic.auth.algorithms}, by default every algorithm a configured key can verify; never {@code none});
  * the key is chosen by {@code kid} (keys without one match any), and an unknown {@code kid} makes the JWK Sets be
  * re-read first (see {@link JwtKeys}). Then {@code exp}/{@code nbf} are checked with {@code clockSkew}, and
- * {@code iss}/{@code aud} when configured. Each refusal says why ({@link JwtRefusal}: "expired: JWT has expired")
+ * {@code iss}/{@code aud} when configured, and the {@code imcluster} permissions claim's shape
+ * ({@link Permissions}). Each refusal says why ({@link JwtRefusal}: "expired: JWT has expired")
  * and is counted in {@code imcluster_auth_refused_total{reason}}.
  */
 public final class JwtVerifier implements AutoCloseable {
@@ -58,12 +59,20 @@ public final class JwtVerifier implements AutoCloseable {
     private final String audience;
     private final long skewMillis;
     private final Clock clock;
+    /** {@code logic.auth.requirePermissions}: a token without the {@value Permissions#CLAIM} claim may do nothing. */
+    private final boolean requirePermissions;
     /** By reason tag. */
     private final Map<String, Counter> refused = new HashMap<>();
 
     /** {@code algorithms} empty: whatever the keys can verify. */
     public JwtVerifier(JwtKeys keys, Set<JWSAlgorithm> algorithms, String issuer, String audience,
                        Duration clockSkew, Clock clock, MeterRegistry meters) {
+        this(keys, algorithms, issuer, audience, clockSkew, false, clock, meters);
+    }
+
+    public JwtVerifier(JwtKeys keys, Set<JWSAlgorithm> algorithms, String issuer, String audience,
+                       Duration clockSkew, boolean requirePermissions, Clock clock, MeterRegistry meters) {
+        this.requirePermissions = requirePermissions;
         this.keys = keys;
         this.allowed = Set.copyOf(algorithms);
         this.issuer = blankToNull(issuer);
@@ -81,13 +90,23 @@ public final class JwtVerifier implements AutoCloseable {
         Set<JWSAlgorithm> algorithms = auth.algorithms.stream().map(a -> JWSAlgorithm.parse(a.name()))
                 .collect(Collectors.toUnmodifiableSet());
         return new JwtVerifier(JwtKeys.fromConfig(auth, meters), algorithms, auth.issuer, auth.audience,
-                auth.clockSkew, Clock.systemUTC(), meters);
+                auth.clockSkew, auth.requirePermissions, Clock.systemUTC(), meters);
+    }
+
+    /** A verified token: its claims and what its {@value Permissions#CLAIM} claim permits. */
+    public record Verified(JsonNode claims, Permissions permissions) {
     }
 
     /** The verified claims, or an {@link AuthException} whose reason is a {@link JwtRefusal} tag. */
     public JsonNode verify(String token) throws AuthException {
+        return verifyWithPermissions(token).claims();
+    }
+
+    /** As {@link #verify}, with the permissions; a malformed permission claim refuses the token ({@code malformed}). */
+    public Verified verifyWithPermissions(String token) throws AuthException {
         try {
-            return check(token);
+            JsonNode claims = check(token);
+            return new Verified(claims, Permissions.fromClaims(claims, requirePermissions));
         } catch (AuthException e) {
             refused.get(e.reason()).increment();
             throw e;

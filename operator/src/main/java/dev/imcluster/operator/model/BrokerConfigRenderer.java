@@ -216,6 +216,9 @@ public final class BrokerConfigRenderer {
             if (auth.jwt.audience != null) {
                 a.put("audience", auth.jwt.audience);
             }
+            if (Boolean.TRUE.equals(auth.jwt.requirePermissions)) {
+                a.put("requirePermissions", true);
+            }
         }
         m.put("auth", a);
         return m;

@@ -113,6 +113,18 @@ class BrokerConfigContractTest {
         assertThat(auth.algorithms).extracting(Enum::name).containsExactly(
                 java.util.Arrays.stream(LogicConfig.JwtAlgorithm.values()).map(Enum::name).toArray(String[]::new));
         assertThat(auth.clockSkew).isEqualTo(Duration.ofSeconds(90));
+        assertThat(auth.requirePermissions).isFalse();
+    }
+
+    @Test
+    void requirePermissionsIsReadAsMeant() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.jwt = new AuthSpec.Jwt();
+        c.getSpec().auth.jwt.secretRef = new SecretKeyRef("jwt", null);
+        c.getSpec().auth.jwt.requirePermissions = true;
+        LogicConfig.AuthConfig auth = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of()).logic.auth;
+        assertThat(auth.requirePermissions).isTrue();
     }
 
     @Test

@@ -96,6 +96,9 @@ class BrokerConfigRendererTest {
         assertThat(yaml).doesNotContain("hs256SecretFile").doesNotContain("rs256PublicKeyFile");
         assertThat(SecretRefs.jwt(c)).isEmpty();
         assertThat(EndpointsModel.clientAuth(c)).isEqualTo("jwt-jwks");
+        assertThat(yaml).doesNotContain("requirePermissions");
+        c.getSpec().auth.jwt.requirePermissions = true;
+        assertThat(BrokerConfigRenderer.render(c).yaml()).containsPattern("requirePermissions: \"?true");
     }
 
     @Test

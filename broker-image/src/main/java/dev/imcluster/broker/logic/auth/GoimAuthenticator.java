@@ -1,6 +1,7 @@
 package dev.imcluster.broker.logic.auth;
 
 import dev.imcluster.broker.security.AuthException;
+import dev.imcluster.broker.security.Permissions;
 import java.util.UUID;
 
 /**
@@ -12,6 +13,7 @@ public final class GoimAuthenticator implements Authenticator {
     public Identity authenticate(byte[] authBody) throws AuthException {
         AuthBody body = AuthBody.parse(authBody);
         String key = body.key().isEmpty() ? UUID.randomUUID().toString() : body.key();
-        return new Identity(body.mid(), key, body.roomId(), body.platform(), body.accepts());
+        return new Identity(body.mid(), key, body.roomId(), body.platform(), body.accepts(),
+                Permissions.ALL);
     }
 }

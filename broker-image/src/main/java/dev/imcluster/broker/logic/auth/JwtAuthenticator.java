@@ -9,7 +9,7 @@ import java.util.UUID;
 /**
  * Requires a JWT in the Auth JSON's {@code token} field. The user id comes only from the token ({@code mid}
  * claim, or a numeric {@code sub}); key, room_id, platform and accepts come from the claims of those names when
- * present, otherwise from the Auth JSON.
+ * present, otherwise from the Auth JSON. The permissions come from the {@code imcluster} claim.
  */
 public final class JwtAuthenticator implements Authenticator {
 
@@ -25,7 +25,8 @@ public final class JwtAuthenticator implements Authenticator {
         if (body.token().isEmpty()) {
             throw new AuthException("a JWT is required in the Auth body's token field");
         }
-        JsonNode claims = verifier.verify(body.token());
+        JwtVerifier.Verified verified = verifier.verifyWithPermissions(body.token());
+        JsonNode claims = verified.claims();
         long mid = claims.has("mid") ? AuthBody.mid(claims.get("mid")) : numericSubject(claims);
         String key = claims.hasNonNull("key") ? claims.get("key").asText() : body.key();
         if (key.isEmpty()) {
@@ -34,7 +35,7 @@ public final class JwtAuthenticator implements Authenticator {
         String room = claims.hasNonNull("room_id") ? claims.get("room_id").asText() : body.roomId();
         String platform = claims.hasNonNull("platform") ? claims.get("platform").asText() : body.platform();
         List<Integer> accepts = claims.has("accepts") ? AuthBody.accepts(claims.get("accepts")) : body.accepts();
-        return new Identity(mid, key, room, platform, accepts);
+        return new Identity(mid, key, room, platform, accepts, verified.permissions());
     }
 
     private static long numericSubject(JsonNode claims) {

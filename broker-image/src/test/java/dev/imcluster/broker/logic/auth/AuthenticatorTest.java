@@ -25,7 +25,8 @@ class AuthenticatorTest {
         String token = JwtTestTokens.hs256(SECRET, "{\"mid\":77,\"room_id\":\"live://1\"}");
         Identity id = auth.authenticate(("{\"mid\":1,\"key\":\"k\",\"room_id\":\"live://2\",\"accepts\":[1000],"
                 + "\"token\":\"" + token + "\"}").getBytes(StandardCharsets.UTF_8));
-        assertThat(id).isEqualTo(new Identity(77, "k", "live://1", "", java.util.List.of(1000)));
+        assertThat(id).isEqualTo(new Identity(77, "k", "live://1", "", java.util.List.of(1000),
+                dev.imcluster.broker.security.Permissions.ALL));
         assertThatThrownBy(() -> auth.authenticate("{\"mid\":1}".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(AuthException.class).hasMessageContaining("token");
     }

@@ -61,6 +61,11 @@ public class AuthSpec {
         @JsonPropertyDescription("Required 'aud' claim, if set.")
         public String audience;
 
+        @JsonPropertyDescription("Require the 'imcluster' permissions claim ({subscribe: [patterns], publish:"
+                + " [patterns]}) in client tokens: a token without it may join, subscribe to and publish on nothing."
+                + " Default false: a token without the claim may do everything.")
+        public Boolean requirePermissions;
+
         /** The JWS algorithms the broker verifies (logic.auth.algorithms). */
         public enum Algorithm { HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
             EdDSA, Ed25519 }
