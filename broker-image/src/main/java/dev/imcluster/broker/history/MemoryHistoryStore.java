@@ -82,12 +82,24 @@ public final class MemoryHistoryStore implements HistoryStore {
                     log.entries.addLast(m);
                     log.top = m.getOffset();
                     metrics.appended();
+                } else if (m.getOffset() > log.floor && !holds(log, m.getOffset())) {
+                    // Late (claimed from a dead consumer after newer ones): recovery across it must not claim it.
+                    log.floor = m.getOffset();
                 }
             }
             trim(log, policy, now);
             metrics.roomSize(log.entries.size());
             return true;
         }
+    }
+
+    private static boolean holds(RoomLog log, long offset) {
+        for (RoomMessage kept : log.entries) {
+            if (kept.getOffset() == offset) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -21,6 +21,8 @@ import java.util.function.LongSupplier;
  * (epoch, latest offset, floor), changed only by two Lua scripts so that appends from job and reads from logic
  * see each other whole. Offsets are kept as fixed-width decimal strings (offset + 1, 20 digits), compared as
  * strings: Lua's numbers are doubles, and Redis Streams offsets need all 63 bits.
+ * <p>A message that arrives after a later one of its room (an entry claimed late from a dead consumer) cannot be
+ * inserted in order: the floor rises past it instead, so that recovery across it says so rather than skipping it.
  * <p>The list expires {@code ttl} after the last append (everything in it is older by then); the hash lives a
  * day longer, so that a read after the list expired still knows what was lost.
  */
@@ -44,12 +46,19 @@ public final class RedisHistoryStore implements HistoryStore {
             end
             if ARGV[5] > floor then floor = ARGV[5] end
             local added = 0
+            local held = nil
             for i = 8, #ARGV do
               local off = string.sub(ARGV[i], 1, 20)
               if off > top then
                 redis.call('RPUSH', KEYS[2], ARGV[i])
                 top = off
                 added = added + 1
+              elseif off > floor then
+                if not held then
+                  held = {}
+                  for _, e in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do held[string.sub(e, 1, 20)] = true end
+                end
+                if not held[off] then floor = off end
               end
             end
             local bySize, byTtl = 0, 0

@@ -178,6 +178,20 @@ class HistoryStoreContractTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void aLateMessageRaisesTheFloorInsteadOfBeingSkippedSilently(Kind kind) throws Exception {
+        open(kind);
+        append("r", messages("e1", 10, 12, 13), ROOMY, 9, -1);
+        // 11 was held by a consumer that died and is claimed after 12 and 13 went out: it cannot go in order.
+        append("r", messages("e1", 11), ROOMY, 13, -1);
+        HistoryPage page = read("r", -1, 0, ROOMY);
+        assertThat(offsets(page)).containsExactly(10L, 12L, 13L);
+        assertThat(page.floor()).isEqualTo(11);
+        assertThat(page.incompleteAfter(10, "e1")).isEqualTo("position older than history");
+        assertThat(page.incompleteAfter(11, "e1")).isNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void sizeEvictsTheOldestAndRaisesTheFloorToTheLastEvicted(Kind kind) throws Exception {
         open(kind);
         HistoryPolicy three = new HistoryPolicy("*", 3, Duration.ofMinutes(1));
