@@ -17,11 +17,12 @@ if [[ ! -f broker-image/target/imcluster-broker.jar || ! -f bench/target/imclust
 fi
 opscale=target/bench-work/operator-scale.md
 rm -f "$opscale" "$opscale.target"
-if [[ "${OPSCALE:-1}" != 0 ]]; then
+# --only runs a few rows and writes their own file: no operator step.
+if [[ "${OPSCALE:-1}" != 0 && " $* " != *" --only "* ]]; then
   # shellcheck disable=SC2086 # OPSCALE_ARGS is a list of options
   OPSCALE_OUT="$opscale" bench/operator-scale.sh ${OPSCALE_ARGS:-} \
     || echo "operator-scale failed (the report says it was not measured)" >&2
 fi
 exec java -Xmx1g -XX:+UseParallelGC -jar bench/target/imcluster-bench.jar compare \
   --subscribers 1000 --rooms 1 --size 100 --publishers 4 --warmup 3 --duration 10 --rounds 3 \
-  --work-dir target/bench-work --doc docs/BENCHMARKS.md --operator-scale "$opscale" --command-line "bench/run-all.sh" "$@"
+  --work-dir target/bench-work --doc docs/BENCHMARKS.md --operator-scale "$opscale" --command-line "bench/run-all.sh${*:+ $*}" "$@"
