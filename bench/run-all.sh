@@ -3,8 +3,10 @@
 # Redis pub/sub at 1,000 subscribers and 100-byte messages (3 interleaved rounds of an open-loop peak search each,
 # latency at half of each one's median peak; bench/README.md), topics, a tuned room row and key pushes apart, the connection soak (10k and 50k where the open-files limit allows) and a JFR profile of the broker;
 # before that, the operator at scale on the local control plane (bench/operator-scale.sh: 500 PubSubClusters).
-# Writes docs/BENCHMARKS.md. Needs nats-server and redis-server on PATH. About 30-40 minutes on 2 cores.
-#   bench/run-all.sh [extra compare options, e.g. --duration 5 --soak 10000]
+# and the cost of history (room and topic rows with delivery.history on, in process and in Redis).
+# Writes docs/BENCHMARKS.md. Needs nats-server and redis-server on PATH. About 45-60 minutes on 2 cores.
+#   bench/run-all.sh [extra compare options, which override the ones below, e.g. --duration 5 --soak 10000]
+#   bench/run-all.sh --only history [...]   only the history rows, into docs/BENCHMARKS-HISTORY.md
 # Env: OPSCALE=0 skips the operator step; OPSCALE_ARGS passes options to it (e.g. "-n 100").
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -25,7 +25,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -50,10 +49,13 @@ public final class CompareCommand implements Callable<Integer> {
             + "writes BENCHMARKS-HISTORY.md next to it instead, and leaves it alone.")
     Path doc = Path.of("docs", "BENCHMARKS.md");
 
-    @Option(names = "--only", description = "Run only these rows and write only their section: 'history' (the "
-            + "room and topic rows with history off, the shipped default, and on, in process and in Redis; no "
-            + "peers, soak or profile).")
-    String only;
+    /** Rows that can be run alone. */
+    enum Only { history }
+
+    @Option(names = "--only", description = "Run only these rows and write only their section: ${COMPLETION-"
+            + "CANDIDATES}. history: the room and topic rows with history off (the shipped default) and on, in "
+            + "process and in Redis; no peers, soak or profile.")
+    Only only;
 
     @Option(names = "--soak", split = ",", description = "Soak steps; steps beyond the open-files limit are "
             + "replaced by the largest that fits; empty to skip (default: 10000,50000).")
@@ -86,10 +88,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         workload.validate();
-        boolean historyOnly = only != null;
-        if (historyOnly && !only.equals("history")) {
-            throw new ParameterException(spec.commandLine(), "--only: unknown rows '" + only + "'; expected history");
-        }
+        boolean historyOnly = only == Only.history;
         if (historyOnly) {
             doc = docDir().resolve("BENCHMARKS-HISTORY.md");
         }

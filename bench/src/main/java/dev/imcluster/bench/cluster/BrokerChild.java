@@ -78,7 +78,7 @@ public final class BrokerChild extends ChildProcess {
      * a value with commas becomes a list of strings, and anything else a quoted string, as the broker reads the
      * same values from a .properties file.
      */
-    static String yaml(Map<String, String> settings) {
+    public static String yaml(Map<String, String> settings) {
         Map<String, Object> tree = new LinkedHashMap<>();
         settings.forEach((key, value) -> {
             String[] path = key.split("\\.");
