@@ -126,10 +126,30 @@ public final class Scenarios {
             awaitTopicSubscribers(b, before + w.subscribers, subs);
             try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.publishers,
                     w.rooms, i -> "live://" + run + "-" + i)) {
-                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d, b.serverPids()).run(publisher);
+                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d, b.serverPids())
+                        .run(publisher);
                 long failed = subs.failed();
                 return failed == 0 ? r : withExtraErrors(r, failed, failed + " subscriptions ended early");
             }
+        } finally {
+            awaitTopicSubscribersGone(b, before);
+        }
+    }
+
+    /**
+     * Waits (at most 30 s) until comet has let this run's streams go: the next run counts its own subscribers on
+     * top of comet's count, and streams still closing would make it wait for more than it opened.
+     */
+    private void awaitTopicSubscribersGone(BrokerEndpoints b, long before) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long now;
+        while ((now = BrokerMemory.sum(BrokerMemory.scrape(b.host(), b.cometAdmin()),
+                "imcluster_comet_topic_subscribers", "")) > before) {
+            if (System.nanoTime() > deadline) {
+                progress.println("comet still reports " + now + " topic subscribers, " + before + " before the run");
+                return;
+            }
+            Thread.sleep(100);
         }
     }
 
