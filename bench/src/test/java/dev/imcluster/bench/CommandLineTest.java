@@ -29,4 +29,11 @@ class CommandLineTest {
         assertThat(run(err, "room", "--bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("--bogus");
     }
+
+    @Test
+    void unknownOnlyRowsAreRefused() {
+        StringWriter err = new StringWriter();
+        assertThat(run(err, "compare", "--only", "bogus")).isEqualTo(2);
+        assertThat(err.toString()).contains("--only").contains("history");
+    }
 }

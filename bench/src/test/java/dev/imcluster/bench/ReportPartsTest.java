@@ -3,10 +3,14 @@ package dev.imcluster.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imcluster.bench.cli.CompareCommand;
+import dev.imcluster.bench.cluster.BrokerChild;
 import dev.imcluster.bench.cluster.BrokerMemory;
+import dev.imcluster.bench.core.ProcCpu;
 import dev.imcluster.bench.core.Markdown;
 import dev.imcluster.bench.core.Result;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The pieces of the report that do arithmetic or parsing. */
@@ -16,6 +20,44 @@ class ReportPartsTest {
         assertThat(CompareCommand.fitSoak(new int[] {10_000, 50_000}, 20_000)).containsExactly(10_000, 19_000);
         assertThat(CompareCommand.fitSoak(new int[] {10_000, 50_000}, 1_048_576)).containsExactly(10_000, 50_000);
         assertThat(CompareCommand.fitSoak(new int[] {10_000, 50_000}, -1)).containsExactly(10_000, 50_000);
+    }
+
+    @Test
+    void brokerSettingsBecomeNestedYamlWithFlowValuesAsGiven() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("admin.port", "8080");
+        settings.put("comet.websocket.enabled", "false");
+        settings.put("job.roomBatch.maxDelay", "0ms");
+        settings.put("comet.tcp.port", "3101");
+        settings.put("delivery.history", "[{pattern: \"*\", size: 1000, ttl: 5m}]");
+        settings.put("mq.kafka.bootstrapServers", "a:9092,b:9092");
+        settings.put("redis.address", "127.0.0.1:6379");
+        assertThat(BrokerChild.yaml(settings)).isEqualTo("""
+                admin:
+                  port: 8080
+                comet:
+                  websocket:
+                    enabled: false
+                  tcp:
+                    port: 3101
+                job:
+                  roomBatch:
+                    maxDelay: "0ms"
+                delivery:
+                  history: [{pattern: "*", size: 1000, ttl: 5m}]
+                mq:
+                  kafka:
+                    bootstrapServers: ["a:9092", "b:9092"]
+                redis:
+                  address: "127.0.0.1:6379"
+                """);
+    }
+
+    @Test
+    void serverCpuOfSeveralProcessesIsUnknownWhenOneIsUnknown() {
+        long self = ProcessHandle.current().pid();
+        assertThat(ProcCpu.seconds(new long[] {self, -1})).isEqualTo(-1);
+        assertThat(ProcCpu.seconds(new long[] {self, self})).isGreaterThan(0);
     }
 
     @Test

@@ -67,6 +67,7 @@ public final class ClusterOptions implements AutoCloseable {
     int ioThreads = 2;
 
     private BrokerChild broker;
+    private final Map<String, BrokerEndpoints> variants = new LinkedHashMap<>();
     private PeerServers.Nats natsServer;
     private PeerServers.Redis redisServer;
     private final List<AutoCloseable> extra = new ArrayList<>();
@@ -74,12 +75,47 @@ public final class ClusterOptions implements AutoCloseable {
     /** The imcluster to drive, starting it on first use. */
     public BrokerEndpoints broker() {
         if (external) {
-            return new BrokerEndpoints(host, logicHttp, logicGrpc, cometTcp, cometPubSub, cometAdmin, brokerPid);
+            return new BrokerEndpoints(host, logicHttp, logicGrpc, cometTcp, cometPubSub, cometAdmin, brokerPid, -1);
         }
         if (broker == null) {
             broker = startBroker("broker", List.of());
         }
         return broker.endpoints();
+    }
+
+    /**
+     * A broker with more config keys than the shared one (a row's variant, e.g. history on), started on first use
+     * under {@code name} and kept for the rest of the run; with {@code sessionsInRedis} it keeps sessions (and so
+     * history) in the started redis-server, whose CPU then counts as the broker's.
+     */
+    public BrokerEndpoints variantBroker(String name, Map<String, String> settings, boolean sessionsInRedis) {
+        if (external) {
+            throw new IllegalArgumentException("the " + name + " row starts a broker of its own; not with --external");
+        }
+        BrokerEndpoints b = variants.get(name);
+        if (b == null) {
+            Map<String, String> all = new LinkedHashMap<>(settings);
+            long storePid = -1;
+            if (sessionsInRedis) {
+                String[] redisAt = redisHostPort();
+                all.put("logic.sessionStore", "redis");
+                all.put("redis.address", redisAt[0] + ":" + redisAt[1]);
+                storePid = redisPid();
+            }
+            b = startBroker(name, List.of(), all).endpoints().withStorePid(storePid);
+            variants.put(name, b);
+        }
+        return b;
+    }
+
+    /** The variant brokers started so far, by name (the shared broker is {@code broker}). */
+    public Map<String, BrokerEndpoints> startedBrokers() {
+        Map<String, BrokerEndpoints> all = new LinkedHashMap<>();
+        if (broker != null) {
+            all.put("broker", broker.endpoints());
+        }
+        all.putAll(variants);
+        return all;
     }
 
     /** A fresh broker child (not shared), e.g. for a memory baseline or a profile; closed with these options. */
@@ -182,6 +218,7 @@ public final class ClusterOptions implements AutoCloseable {
             }
         }
         extra.clear();
+        variants.clear();
         broker = null;
         if (natsServer != null) {
             natsServer.close();

@@ -19,6 +19,8 @@ public final class Commands implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Commands());
+        // bench/run-all.sh passes its own --duration etc. first; options given after them win.
+        cl.setOverwrittenOptionsAllowed(true);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("error: " + e.getMessage());
             if (e instanceof IllegalArgumentException) {

@@ -1,6 +1,7 @@
 package dev.imcluster.bench.cli;
 
 import dev.imcluster.bench.cluster.BrokerChild;
+import dev.imcluster.bench.cluster.BrokerMemory;
 import dev.imcluster.bench.core.Result;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.net.ClientLoop;
@@ -22,7 +23,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The whole comparison, written to docs/BENCHMARKS.md: imcluster rooms (HTTP push) and topics (gRPC Publish) and
@@ -42,8 +45,17 @@ public final class CompareCommand implements Callable<Integer> {
     @Mixin
     Workload workload;
 
-    @Option(names = "--doc", description = "The report to write (default ${DEFAULT-VALUE}).")
+    @Option(names = "--doc", description = "The report to write (default ${DEFAULT-VALUE}); --only history "
+            + "writes BENCHMARKS-HISTORY.md next to it instead, and leaves it alone.")
     Path doc = Path.of("docs", "BENCHMARKS.md");
+
+    /** Rows that can be run alone. */
+    enum Only { history }
+
+    @Option(names = "--only", description = "Run only these rows and write only their section: ${COMPLETION-"
+            + "CANDIDATES}. history: the room and topic rows with history off (the shipped default) and on, in "
+            + "process and in Redis; no peers, soak or profile.")
+    Only only;
 
     @Option(names = "--soak", split = ",", description = "Soak steps; steps beyond the open-files limit are "
             + "replaced by the largest that fits; empty to skip (default: 10000,50000).")
@@ -70,9 +82,25 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--command-line", hidden = true, description = "How the report says it was produced.")
     String commandLine = "bench/run-all.sh";
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         workload.validate();
+        boolean historyOnly = only == Only.history;
+        if (historyOnly) {
+            doc = docDir().resolve("BENCHMARKS-HISTORY.md");
+        }
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--command-line")) {
+            commandLine = "java -jar bench/target/imcluster-bench.jar "
+                    + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        }
+        if (historyOnly) {
+            systems = MethodOptions.HISTORY;
+            soak = new int[0];
+            profileSeconds = 0;
+        }
         Instant started = Instant.now();
         String loadBefore = Machine.loadAverage();
         MethodOptions.Comparison found;
@@ -85,6 +113,7 @@ public final class CompareCommand implements Callable<Integer> {
             Scenarios s = new Scenarios(loop, System.err);
             found = method.compare(systems, cluster, s, workload);
             outcomes = found.outcomes();
+            historyAppends = historyAppends(cluster);
             cluster.stopBroker(); // the soak and the profile start brokers of their own
             if (soak.length > 0) {
                 long limit = Machine.openFilesLimit();
@@ -113,7 +142,8 @@ public final class CompareCommand implements Callable<Integer> {
                 }
             }
         }
-        String report = report(started, loadBefore, found, soakSteps, soakNote, profile);
+        String report = historyOnly ? historyReport(started, loadBefore, outcomes)
+                : report(started, loadBefore, found, soakSteps, soakNote, profile);
         if (doc.getParent() != null) {
             Files.createDirectories(doc.getParent());
         }
@@ -121,6 +151,24 @@ public final class CompareCommand implements Callable<Integer> {
         System.out.print(report);
         System.err.println("wrote " + doc.toAbsolutePath());
         return 0;
+    }
+
+    /** What each started broker counted in imcluster_history_appended_total, so the report shows history was on. */
+    private String historyAppends = "";
+
+    private static String historyAppends(ClusterOptions cluster) {
+        StringBuilder sb = new StringBuilder();
+        cluster.startedBrokers().forEach((name, b) -> {
+            try {
+                String metrics = BrokerMemory.scrape(b.host(), b.cometAdmin());
+                sb.append(String.format(Locale.ROOT, "`%s` %,d appended, %,d append failures; ", name,
+                        BrokerMemory.sum(metrics, "imcluster_history_appended_total", ""),
+                        BrokerMemory.sum(metrics, "imcluster_history_append_failures_total", "")));
+            } catch (Exception e) {
+                sb.append('`').append(name).append("` unknown (").append(e.getMessage()).append("); ");
+            }
+        });
+        return sb.length() == 0 ? "" : sb.substring(0, sb.length() - 2);
     }
 
     /** The steps that fit under the open-files limit (with room for the process's other files). */
@@ -184,19 +232,7 @@ public final class CompareCommand implements Callable<Integer> {
                 .append(" s). Regenerate with that one command (it builds the jars when they are missing; "
                         + "after changes, rebuild with `./mvnw -q -B -DskipTests package`). Figures are never "
                         + "asserted in tests.\n\n");
-        sb.append("## Machine\n\n");
-        sb.append("- CPUs (`nproc`): ").append(Runtime.getRuntime().availableProcessors()).append("; model: ")
-                .append(Machine.cpuModel()).append('\n');
-        sb.append("- Memory (`free -h`):\n\n```\n").append(Machine.command("free", "-h")).append("\n```\n\n");
-        sb.append("- JVM: ").append(Machine.jvm()).append("; broker JVM options: `")
-                .append(cluster.brokerJvmOptions).append("`\n");
-        sb.append("- nats-server: ").append(Machine.command("nats-server", "--version")).append("; redis-server: ")
-                .append(Machine.command("redis-server", "--version")).append('\n');
-        sb.append("- Load average (`uptime`) before: ").append(loadBefore).append("; after: ")
-                .append(Machine.loadAverage()).append('\n');
-        sb.append("- The bench client, the broker and the peers all share this machine's cores; the client uses ")
-                .append(cluster.ioThreads()).append(" Netty I/O threads and ").append(w.publishers)
-                .append(" publisher threads (its own CPU is in every table).\n\n");
+        sb.append(machine(loadBefore));
         sb.append("## How it is measured\n\n");
         sb.append(String.format(Locale.ROOT, "- Fan-out: %d subscribers in %d room(s) (topics, subjects, channels), "
                         + "%d-byte messages. Each subscriber is its own connection on every system: goim-protocol "
@@ -236,7 +272,8 @@ public final class CompareCommand implements Callable<Integer> {
                 + "measured window, as cores (CPU-s per s) and as deliveries per server CPU-second; the bench "
                 + "JVM's own CPU the same way, so it is visibly not the limit.\n\n");
         List<Rounds.Outcome> compared = outcomes.stream().filter(o -> o.subject().compared()).toList();
-        List<Rounds.Outcome> others = outcomes.stream().filter(o -> !o.subject().compared()).toList();
+        List<Rounds.Outcome> others = outcomes.stream()
+                .filter(o -> !o.subject().compared() && !isHistoryRow(o)).toList();
         sb.append("## imcluster and peers\n\n### Peak (open loop)\n\n").append(RoundsReport.peaks(compared));
         sb.append("\n### At half of each system's own median peak\n\n").append(RoundsReport.halves(compared));
         List<Rounds.Outcome> peers = compared.stream().filter(o -> !isOurs(o)).toList();
@@ -253,6 +290,10 @@ public final class CompareCommand implements Callable<Integer> {
         if (!others.isEmpty()) {
             sb.append("\n## Other imcluster rows\n\n").append(RoundsReport.peaks(others)).append('\n')
                     .append(RoundsReport.halves(others));
+        }
+        String history = historySection(outcomes);
+        if (!history.isEmpty()) {
+            sb.append('\n').append(history);
         }
         sb.append("\n## Peak-search steps\n\nOffered msg/s and the verdict of every step:\n\n")
                 .append(RoundsReport.traces(outcomes));
@@ -279,9 +320,124 @@ public final class CompareCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    private String machine(String loadBefore) {
+        StringBuilder sb = new StringBuilder();
+        Workload w = workload;
+        sb.append("## Machine\n\n");
+        sb.append("- CPUs (`nproc`): ").append(Runtime.getRuntime().availableProcessors()).append("; model: ")
+                .append(Machine.cpuModel()).append('\n');
+        sb.append("- Memory (`free -h`):\n\n```\n").append(Machine.command("free", "-h")).append("\n```\n\n");
+        sb.append("- JVM: ").append(Machine.jvm()).append("; broker JVM options: `")
+                .append(cluster.brokerJvmOptions).append("`\n");
+        sb.append("- nats-server: ").append(Machine.command("nats-server", "--version")).append("; redis-server: ")
+                .append(Machine.command("redis-server", "--version")).append('\n');
+        sb.append("- Load average (`uptime`) before: ").append(loadBefore).append("; after: ")
+                .append(Machine.loadAverage()).append('\n');
+        sb.append("- The bench client, the broker and the peers all share this machine's cores; the client uses ")
+                .append(cluster.ioThreads()).append(" Netty I/O threads and ").append(w.publishers)
+                .append(" publisher threads (its own CPU is in every table).\n\n");
+        return sb.toString();
+    }
+
     private Path docDir() {
         Path parent = doc.toAbsolutePath().getParent();
         return parent == null ? Path.of(".") : parent;
+    }
+
+    private static boolean isHistoryRow(Rounds.Outcome o) {
+        return o.subject().name().contains(", history ON");
+    }
+
+    /**
+     * The cost of history: each history row against its shipped row (the same workload, no history), or "" when
+     * no history row ran.
+     */
+    private String historySection(List<Rounds.Outcome> outcomes) {
+        List<Rounds.Outcome> on = outcomes.stream().filter(CompareCommand::isHistoryRow).toList();
+        if (on.isEmpty()) {
+            return "";
+        }
+        List<Rounds.Outcome> rows = new ArrayList<>();
+        List<Rounds.Outcome[]> pairs = new ArrayList<>();
+        for (Rounds.Outcome o : outcomes) {
+            if (isHistoryRow(o)) {
+                continue;
+            }
+            List<Rounds.Outcome> variants = on.stream()
+                    .filter(h -> MethodOptions.historyOffRow(h.subject().name()).equals(o.subject().name())).toList();
+            if (!variants.isEmpty()) {
+                rows.add(o);
+                rows.addAll(variants);
+                variants.forEach(v -> pairs.add(new Rounds.Outcome[] {v, o}));
+            }
+        }
+        StringBuilder sb = new StringBuilder("## Cost of history\n\n");
+        sb.append("Every message has a position (offset, epoch) from the queue whether or not history is on; "
+                + "history is opt-in per room pattern (`delivery.history`, none by default). The rows below run "
+                + "the same room fan-out (HTTP push to goim TCP clients) and topic fan-out (gRPC `Publish` to gRPC "
+                + "`Subscribe` streams) on three brokers: the shipped default (no history), `delivery.history: "
+                + "" + MethodOptions.HISTORY_ALL_ROOMS + "` with history in the broker's process "
+                + "(MemoryHistoryStore: job appends each room batch before fanning it out), and the same with "
+                + "`logic.sessionStore: redis` (RedisHistoryStore: one Lua call per room batch; sessions are in "
+                + "that Redis too, so that row's cost includes them; its server CPU is the broker's plus "
+                + "redis-server's). Every row goes through the same interleaved rounds as the rest (same rounds "
+                + "each, peak search, then latency at half of each row's own median peak).\n\n");
+        sb.append("### Peak (open loop)\n\n").append(RoundsReport.peaks(rows));
+        sb.append("\n### At half of each row's own median peak\n\n").append(RoundsReport.halves(rows));
+        sb.append("\n### History ON against OFF (medians)\n\n")
+                .append("| Row | Deliveries/s at peak (ON/OFF) | Deliveries per server CPU-s at peak (ON/OFF) "
+                        + "| Deliveries per server CPU-s at half peak (ON/OFF) | p50 at half peak (ON/OFF) "
+                        + "| p99 at half peak (ON/OFF) |\n|---|---:|---:|---:|---:|---:|\n");
+        for (Rounds.Outcome[] p : pairs) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", p[0].subject().name(),
+                    ratio(p[0].atPeak(Result::deliveriesPerSecond), p[1].atPeak(Result::deliveriesPerSecond)),
+                    ratio(p[0].atPeak(Result::deliveriesPerServerCpuSecond),
+                            p[1].atPeak(Result::deliveriesPerServerCpuSecond)),
+                    ratio(p[0].atHalf(Result::deliveriesPerServerCpuSecond),
+                            p[1].atHalf(Result::deliveriesPerServerCpuSecond)),
+                    ratio(p[0].atHalf(Result::p50Ms), p[1].atHalf(Result::p50Ms)),
+                    ratio(p[0].atHalf(Result::p99Ms), p[1].atHalf(Result::p99Ms))));
+        }
+        if (!historyAppends.isEmpty()) {
+            sb.append("\nHistory appends counted by each broker at the end (`imcluster_history_appended_total`; the "
+                    + "shared broker is the shipped default, so none): ").append(historyAppends).append(".\n");
+        }
+        return sb.toString();
+    }
+
+    private static String ratio(dev.imcluster.bench.core.Spread on, dev.imcluster.bench.core.Spread off) {
+        return off.median() <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", on.median() / off.median());
+    }
+
+    /** The report of --only history: its own file, with the machine, the method and the history rows only. */
+    private String historyReport(Instant started, String loadBefore, List<Rounds.Outcome> outcomes)
+            throws Exception {
+        PeakSearch.Plan plan = method.plan();
+        Workload w = workload;
+        StringBuilder sb = new StringBuilder("# Benchmarks: the cost of history\n\n");
+        sb.append("Generated by `").append(commandLine).append("` (")
+                .append(started.truncatedTo(ChronoUnit.SECONDS)).append(", ")
+                .append(Duration.between(started, Instant.now()).toSeconds())
+                .append(" s), the history rows of the comparison run alone; `bench/run-all.sh` runs the same rows "
+                        + "in docs/BENCHMARKS.md. Figures are never asserted in tests.\n\n");
+        sb.append(machine(loadBefore));
+        sb.append("## How it is measured\n\n");
+        sb.append(String.format(Locale.ROOT, "- %d subscribers in %d room(s), %d-byte messages, %d publisher "
+                + "threads (HTTP push on %d keep-alive connections). The method of docs/BENCHMARKS.md and "
+                + "bench/README.md: one unmeasured run at %.0f msg/s per row, then %d interleaved rounds of an "
+                + "open-loop peak search (steps of %.0f s after %.0f s warmup; sustained: no errors, at least "
+                + "%.0f%% published and delivered, p99 at most %.0f ms), then %d interleaved latency runs at half "
+                + "of each row's own median peak (%.0f s after %.0f s warmup). Figures are the median over the "
+                + "rounds with (min–max). Server CPU is utime + stime from /proc over the measured window.%n%n",
+                w.subscribers, w.rooms, w.size, w.publishers, w.httpConnections, plan.startRate(), method.rounds,
+                method.stepDuration, method.stepWarmup, plan.minRatio() * 100, plan.maxP99Ms(), method.rounds,
+                w.duration, w.warmup));
+        sb.append(historySection(outcomes));
+        sb.append("\n## Peak-search steps\n\nOffered msg/s and the verdict of every step:\n\n")
+                .append(RoundsReport.traces(outcomes));
+        sb.append("\n## Notes\n\n").append(NOTES_START).append('\n').append(existingNotes()).append(NOTES_END)
+                .append('\n');
+        return sb.toString();
     }
 
     private static boolean isOurs(Rounds.Outcome o) {

@@ -1,6 +1,5 @@
 package dev.imcluster.bench.cli;
 
-import dev.imcluster.bench.cluster.BrokerChild;
 import dev.imcluster.bench.cluster.BrokerEndpoints;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.run.PeakSearch;
@@ -20,7 +19,18 @@ final class MethodOptions {
     /** The room row's name: HTTP push, shipped defaults. */
     static final String ROOM = "imcluster room (HTTP push)";
 
-    static final List<String> ALL = List.of("room", "topic", "nats", "jetstream", "redis", "room-tuned", "key");
+    /** The topic row's name: gRPC Publish to gRPC Subscribe streams, shipped defaults. */
+    static final String TOPIC = "imcluster topic (gRPC Publish)";
+
+    /** delivery.history of the history rows: every room (and so every topic) keeps its last 1,000 messages. */
+    static final String HISTORY_ALL_ROOMS = "[{pattern: \"*\", size: 1000, ttl: 5m}]";
+
+    /** The rows of the cost of history: the shipped default (no history) and history on, in process and in Redis. */
+    static final List<String> HISTORY = List.of("room", "room-history", "room-history-redis", "topic",
+            "topic-history", "topic-history-redis");
+
+    static final List<String> ALL = List.of("room", "topic", "nats", "jetstream", "redis", "room-tuned", "key",
+            "room-history", "topic-history", "room-history-redis", "topic-history-redis");
 
     @Option(names = "--rounds", description = "Interleaved rounds per system (default ${DEFAULT-VALUE}).")
     int rounds = 3;
@@ -120,29 +130,31 @@ final class MethodOptions {
     /**
      * The named systems. Each publish path is chosen here, before any run, and is its own row: rooms are pushed
      * with HTTP /goim/push/room (goim's room push API), topics with gRPC Publish. Every imcluster row runs with
-     * the shipped defaults except "room-tuned" ({@code job.roomBatch.maxDelay: 0}, labelled as not the default).
+     * the shipped defaults except "room-tuned" ({@code job.roomBatch.maxDelay: 0}, labelled as not the default) and
+     * the history rows ({@code delivery.history} for every room, in process or in Redis, labelled so).
      */
     static List<Rounds.Subject> subjects(List<String> names, ClusterOptions cluster, Scenarios s) {
         List<Rounds.Subject> out = new ArrayList<>();
-        BrokerEndpoints[] tuned = new BrokerEndpoints[1];
         for (String name : names) {
             out.add(switch (name) {
                 case "room" -> new Rounds.Subject(ROOM, true,
                         w -> s.room(cluster.broker(), w, Scenarios.Via.http));
-                case "topic" -> new Rounds.Subject("imcluster topic (gRPC Publish)", true,
+                case "topic" -> new Rounds.Subject(TOPIC, true,
                         w -> s.topic(cluster.broker(), w));
                 case "nats" -> peer(s, Scenarios.Peer.nats, cluster);
                 case "jetstream" -> peer(s, Scenarios.Peer.jetstream, cluster);
                 case "redis" -> peer(s, Scenarios.Peer.redis, cluster);
                 case "room-tuned" -> new Rounds.Subject(ROOM + ", job.roomBatch.maxDelay=0 "
-                        + "(tuned, NOT the default)", false, w -> {
-                            if (tuned[0] == null) {
-                                BrokerChild b = cluster.startBroker("tuned-broker", List.of(),
-                                        Map.of("job.roomBatch.maxDelay", "0ms"));
-                                tuned[0] = b.endpoints();
-                            }
-                            return s.room(tuned[0], w, Scenarios.Via.http);
-                        });
+                        + "(tuned, NOT the default)", false, w -> s.room(cluster.variantBroker("tuned-broker",
+                                Map.of("job.roomBatch.maxDelay", "0ms"), false), w, Scenarios.Via.http));
+                case "room-history" -> new Rounds.Subject(historyRow(ROOM, false), false,
+                        w -> s.room(historyBroker(cluster, false), w, Scenarios.Via.http));
+                case "room-history-redis" -> new Rounds.Subject(historyRow(ROOM, true), false,
+                        w -> s.room(historyBroker(cluster, true), w, Scenarios.Via.http));
+                case "topic-history" -> new Rounds.Subject(historyRow(TOPIC, false), false,
+                        w -> s.topic(historyBroker(cluster, false), w));
+                case "topic-history-redis" -> new Rounds.Subject(historyRow(TOPIC, true), false,
+                        w -> s.topic(historyBroker(cluster, true), w));
                 case "key" -> new Rounds.Subject("imcluster key push (HTTP, one client per push)", false,
                         w -> s.key(cluster.broker(), w));
                 default -> throw new IllegalArgumentException("unknown system '" + name + "'; expected one of "
@@ -150,6 +162,26 @@ final class MethodOptions {
             });
         }
         return out;
+    }
+
+    /** A history row's name: the shipped row's name and where its history is. */
+    static String historyRow(String row, boolean inRedis) {
+        return row + ", history ON " + (inRedis ? "in Redis (logic.sessionStore: redis)" : "in process");
+    }
+
+    /** The row a history row is set against: the same workload with the shipped default (no history). */
+    static String historyOffRow(String historyRow) {
+        return historyRow.substring(0, historyRow.indexOf(", history ON"));
+    }
+
+    /**
+     * The broker of the history rows: shipped defaults plus delivery.history for every room; in Redis (sessions
+     * too, as history lives where sessions are) or in process. Room and topic rows share it, as they share the
+     * shipped one.
+     */
+    private static BrokerEndpoints historyBroker(ClusterOptions cluster, boolean inRedis) {
+        return cluster.variantBroker(inRedis ? "history-redis-broker" : "history-broker",
+                Map.of("delivery.history", HISTORY_ALL_ROOMS), inRedis);
     }
 
     private static Rounds.Subject peer(Scenarios s, Scenarios.Peer peer, ClusterOptions cluster) {

@@ -28,7 +28,8 @@ public final class BrokerChild extends ChildProcess {
 
     /**
      * @param jvmOptions options for the broker's JVM, e.g. -Xmx1g or -XX:StartFlightRecording=...
-     * @param settings extra config keys (dotted path to value), added to the generated config file
+     * @param settings extra config keys (dotted path to value), added to the generated YAML config file (see
+     *     {@link #yaml})
      */
     public static BrokerChild start(Path jar, List<String> jvmOptions, Map<String, String> settings, Path dir) {
         if (!Files.isRegularFile(jar)) {
@@ -49,12 +50,10 @@ public final class BrokerChild extends ChildProcess {
         config.put("comet.grpc.port", String.valueOf(freePort()));
         config.put("comet.websocket.enabled", "false");
         config.putAll(settings);
-        Path file = dir.resolve("broker.properties");
+        Path file = dir.resolve("broker.yaml");
         try {
             Files.createDirectories(dir);
-            StringBuilder sb = new StringBuilder("# written by imcluster-bench\n");
-            config.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-            Files.writeString(file, sb.toString());
+            Files.writeString(file, "# written by imcluster-bench\n" + yaml(config));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -63,7 +62,7 @@ public final class BrokerChild extends ChildProcess {
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar.toString(), "standalone", "--config", file.toString()));
         BrokerChild child = new BrokerChild(command, dir,
-                new BrokerEndpoints("127.0.0.1", http, grpc, tcp, pubsub, admin, -1));
+                new BrokerEndpoints("127.0.0.1", http, grpc, tcp, pubsub, admin, -1, -1));
         try {
             child.awaitReady(() -> readyz(admin), Duration.ofSeconds(90));
         } catch (RuntimeException e) {
@@ -73,10 +72,73 @@ public final class BrokerChild extends ChildProcess {
         return child;
     }
 
+    /**
+     * Dotted keys (admin.port) as nested YAML. A value that starts with [ or { is written as it is (YAML flow
+     * syntax: the way to give a list of objects such as delivery.history); numbers and booleans are written plain;
+     * a value with commas becomes a list of strings, and anything else a quoted string, as the broker reads the
+     * same values from a .properties file.
+     */
+    public static String yaml(Map<String, String> settings) {
+        Map<String, Object> tree = new LinkedHashMap<>();
+        settings.forEach((key, value) -> {
+            String[] path = key.split("\\.");
+            Map<String, Object> node = tree;
+            for (int i = 0; i < path.length - 1; i++) {
+                Object child = node.computeIfAbsent(path[i], k -> new LinkedHashMap<String, Object>());
+                if (!(child instanceof Map)) {
+                    throw new IllegalArgumentException("config key " + key + " is below a value");
+                }
+                @SuppressWarnings("unchecked")
+                Map<String, Object> next = (Map<String, Object>) child;
+                node = next;
+            }
+            node.put(path[path.length - 1], value);
+        });
+        StringBuilder sb = new StringBuilder();
+        render(tree, "", sb);
+        return sb.toString();
+    }
+
+    private static void render(Map<String, Object> node, String indent, StringBuilder sb) {
+        node.forEach((key, value) -> {
+            sb.append(indent).append(key).append(':');
+            if (value instanceof Map<?, ?> child) {
+                sb.append('\n');
+                @SuppressWarnings("unchecked")
+                Map<String, Object> map = (Map<String, Object>) child;
+                render(map, indent + "  ", sb);
+            } else {
+                sb.append(' ').append(scalar((String) value)).append('\n');
+            }
+        });
+    }
+
+    private static String scalar(String value) {
+        String v = value.trim();
+        if (v.startsWith("[") || v.startsWith("{")) {
+            return v;
+        }
+        if (v.matches("-?[0-9]+(\\.[0-9]+)?|true|false")) {
+            return v;
+        }
+        if (v.contains(",")) {
+            List<String> items = new ArrayList<>();
+            for (String part : v.split(",")) {
+                items.add(quoted(part.trim()));
+            }
+            return "[" + String.join(", ", items) + "]";
+        }
+        return quoted(v);
+    }
+
+    private static String quoted(String s) {
+        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+
     public BrokerEndpoints endpoints() {
         BrokerEndpoints e = endpoints;
         return new BrokerEndpoints(e.host(), e.logicHttp(), e.logicGrpc(), e.cometTcp(), e.cometPubSub(),
-                e.cometAdmin(), pid());
+                e.cometAdmin(), pid(), -1);
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

@@ -26,6 +26,19 @@ public final class ProcCpu {
         }
     }
 
+    /** CPU seconds the processes have used so far together, or -1 when one of them is unknown. */
+    public static double seconds(long[] pids) {
+        double sum = 0;
+        for (long pid : pids) {
+            double s = seconds(pid);
+            if (s < 0) {
+                return -1;
+            }
+            sum += s;
+        }
+        return pids.length == 0 ? -1 : sum;
+    }
+
     /** This JVM's CPU seconds so far (the bench's own cost). */
     public static double self() {
         return seconds(ProcessHandle.current().pid());

@@ -86,11 +86,14 @@ public final class FanoutRun {
     }
 
     private WindowListener windowListener = (from, to) -> { };
-    private long serverPid = -1;
+    private long[] serverPids = {-1};
 
-    /** The server process whose CPU time the run reports (-1: unknown, not on this machine). */
-    public FanoutRun cpuOf(long pid) {
-        this.serverPid = pid;
+    /**
+     * The server processes whose CPU time the run reports, summed (e.g. the broker and the Redis it keeps history
+     * in; -1: unknown, not on this machine).
+     */
+    public FanoutRun cpuOf(long... pids) {
+        this.serverPids = pids.clone();
         return this;
     }
 
@@ -125,10 +128,10 @@ public final class FanoutRun {
             t.start();
         }
         sleepUntil(measureFrom);
-        double serverCpuFrom = ProcCpu.seconds(serverPid);
+        double serverCpuFrom = ProcCpu.seconds(serverPids);
         double benchCpuFrom = ProcCpu.self();
         sleepUntil(measureTo);
-        double serverCpu = serverCpuFrom < 0 ? -1 : ProcCpu.seconds(serverPid) - serverCpuFrom;
+        double serverCpu = serverCpuFrom < 0 ? -1 : ProcCpu.seconds(serverPids) - serverCpuFrom;
         double benchCpu = benchCpuFrom < 0 ? -1 : ProcCpu.self() - benchCpuFrom;
         for (Thread t : threads) {
             t.join();

@@ -60,8 +60,9 @@ public final class Scenarios {
         this.windowListener = listener;
     }
 
-    private FanoutRun fanout(String scenario, String system, Workload w, int[] fanout, Deliveries d, long pid) {
-        return new FanoutRun(scenario, system, w, fanout, d, progress).onWindow(windowListener).cpuOf(pid);
+    private FanoutRun fanout(String scenario, String system, Workload w, int[] fanout, Deliveries d,
+                             long... serverPids) {
+        return new FanoutRun(scenario, system, w, fanout, d, progress).onWindow(windowListener).cpuOf(serverPids);
     }
 
     private static String runId() {
@@ -83,7 +84,7 @@ public final class Scenarios {
                 : new HttpPushPublisher(loop, b.host(), b.logicHttp(), w.httpConnections,
                         w.rooms, i -> "/goim/push/room?operation=" + OPERATION + "&type=live&room=" + run + "-" + i,
                         "HTTP /goim/push/room")) {
-            Result r = fanout("room", "imcluster", w, w.membersPerRoom(), d, b.pid()).run(publisher);
+            Result r = fanout("room", "imcluster", w, w.membersPerRoom(), d, b.serverPids()).run(publisher);
             return withClientErrors(r, stats);
         } finally {
             clients.forEach(BenchClient::close);
@@ -104,7 +105,7 @@ public final class Scenarios {
         try (Publisher publisher = new HttpPushPublisher(loop, b.host(), b.logicHttp(),
                 w.httpConnections, w.subscribers,
                 i -> "/goim/push/keys?operation=" + OPERATION + "&keys=" + run + "-k" + i, "HTTP /goim/push/keys")) {
-            Result r = fanout("key", "imcluster", w, one, d, b.pid()).run(publisher);
+            Result r = fanout("key", "imcluster", w, one, d, b.serverPids()).run(publisher);
             return withClientErrors(r, stats);
         } finally {
             clients.forEach(BenchClient::close);
@@ -125,10 +126,30 @@ public final class Scenarios {
             awaitTopicSubscribers(b, before + w.subscribers, subs);
             try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.publishers,
                     w.rooms, i -> "live://" + run + "-" + i)) {
-                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d, b.pid()).run(publisher);
+                Result r = fanout("topic", "imcluster", w, w.membersPerRoom(), d, b.serverPids())
+                        .run(publisher);
                 long failed = subs.failed();
                 return failed == 0 ? r : withExtraErrors(r, failed, failed + " subscriptions ended early");
             }
+        } finally {
+            awaitTopicSubscribersGone(b, before);
+        }
+    }
+
+    /**
+     * Waits (at most 30 s) until comet has let this run's streams go: the next run counts its own subscribers on
+     * top of comet's count, and streams still closing would make it wait for more than it opened.
+     */
+    private void awaitTopicSubscribersGone(BrokerEndpoints b, long before) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long now;
+        while ((now = BrokerMemory.sum(BrokerMemory.scrape(b.host(), b.cometAdmin()),
+                "imcluster_comet_topic_subscribers", "")) > before) {
+            if (System.nanoTime() > deadline) {
+                progress.println("comet still reports " + now + " topic subscribers, " + before + " before the run");
+                return;
+            }
+            Thread.sleep(100);
         }
     }
 
