@@ -53,6 +53,8 @@ final class LogicClient implements AutoCloseable {
         // Follows the name within seconds when logic is replaced (see PeerChannel).
         this.peer = new PeerChannel(NettyChannelBuilder.forTarget(target)
                 .usePlaintext()
+                // History replies for recovery hold up to delivery.history size messages: past gRPC's 4 MB default.
+                .maxInboundMessageSize(256 << 20)
                 .eventLoopGroup(transports.workers())
                 .channelType(transports.socketChannel())
                 .intercept(InternalToken.interceptors(token)), resolveInterval, resolver);

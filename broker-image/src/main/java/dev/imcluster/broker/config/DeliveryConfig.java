@@ -35,8 +35,8 @@ public final class DeliveryConfig {
     }
 
     /**
-     * Redeliveries of messages without history (key pushes, broadcasts, rooms no pattern matches) are dropped by
-     * message id within {@code window}; rooms with history are deduplicated by position, which needs no window.
+     * Redeliveries are dropped by message id within {@code window}, on every path; a subscriber that recovers from a
+     * position also drops, by position, live messages its replay already gave it.
      */
     public static final class Dedupe {
         /** How long a message id is remembered: longer than any redelivery takes (the queue's redelivery timeout). */
