@@ -177,10 +177,13 @@ class ChartRbacTest {
             "reconciler/HttpDrainProbe.java", "reconciler/SpecGate.java", "reconciler/OwnershipGuard.java",
             "reconciler/ServiceMonitorSync.java");
 
-    /** Grants in the operator's own namespace: fabric8's LeaseLock gets, creates and renews (PUT) the Lease. */
+    /**
+     * Grants in the operator's own namespace: fabric8's LeaseLock gets and creates the Lease, and renews it with
+     * PUT or, when taking it over, PATCH (seen as a denial in the e2e run when patch was missing).
+     */
     static Set<Grant> leaderElectionNeeds() throws IOException {
         assertThat(source("ImclusterOperator.java")).contains("LeaderElectionConfiguration");
-        return grants(Lease.class, "get", "create", "update");
+        return grants(Lease.class, "get", "create", "update", "patch");
     }
 
     @Test
