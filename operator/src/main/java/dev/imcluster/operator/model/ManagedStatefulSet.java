@@ -83,7 +83,7 @@ final class ManagedStatefulSet {
                             .endSpec()
                             .build()))
                     .withNewTemplate()
-                        .withNewMetadata().withLabels(podLabels).withAnnotations(o.annotations == null ? null
+                        .withNewMetadata().withLabels(podLabels).addToAnnotations(o.annotations == null ? Map.of()
                                 : new LinkedHashMap<>(o.annotations)).endMetadata()
                         .withSpec(pod)
                     .endTemplate()

@@ -23,8 +23,7 @@ public final class ServiceAccountModel {
 
     private static java.util.Map<String, String> annotations(PubSubCluster c) {
         var sa = c.getSpec().serviceAccount;
-        return sa == null || sa.annotations == null || sa.annotations.isEmpty() ? null
-                : new java.util.LinkedHashMap<>(sa.annotations);
+        return sa == null || sa.annotations == null ? java.util.Map.of() : new java.util.LinkedHashMap<>(sa.annotations);
     }
 
     public static ServiceAccount desired(PubSubCluster c) {
@@ -33,7 +32,7 @@ public final class ServiceAccountModel {
                     .withName(Names.serviceAccount(c))
                     .withNamespace(c.getMetadata().getNamespace())
                     .withLabels(Labels.all(c, "broker"))
-                    .withAnnotations(annotations(c))
+                    .addToAnnotations(annotations(c))
                 .endMetadata()
                 .withAutomountServiceAccountToken(false)
                 .build();

@@ -85,6 +85,7 @@ public class PubSubClusterSpec {
 
         @JsonPropertyDescription("Annotations of the operator's ServiceAccount <name>-broker, for example "
                 + "iam.gke.io/gcp-service-account or eks.amazonaws.com/role-arn.")
+        @Size(max = 64)
         public java.util.Map<String, String> annotations;
     }
 
