@@ -79,7 +79,7 @@ public final class DeploymentModel {
         podAnnotations.put(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION, config.hash(role));
 
         PodSpec pod = new PodSpecBuilder()
-                .withServiceAccountName(Names.serviceAccount(c))
+                .withServiceAccountName(ServiceAccountModel.podServiceAccount(c))
                 .withAutomountServiceAccountToken(false) // DNS discovery: the broker never calls the API server
                 .withSecurityContext(PodSecurity.podSecurityContext())
                 .withTerminationGracePeriodSeconds(role == Role.COMET ? 60L : 30L)
@@ -94,6 +94,7 @@ public final class DeploymentModel {
                 // exists only for pods whose subdomain names the headless Service.
                 .withSubdomain(role == Role.COMET ? Names.cometHeadless(c) : null)
                 .build();
+        PodOverrides.apply(roleSpec.podTemplate, pod, CONTAINER);
 
         return new DeploymentBuilder()
                 .withNewMetadata()

@@ -31,6 +31,46 @@ public final class KubeSyntax {
         return s != null && s.length() <= DNS_LABEL_MAX && DNS1035_LABEL.matcher(s).matches();
     }
 
+    /** A DNS-1123 label (volume and container names): lowercase alphanumerics and '-', 1..63. */
+    public static boolean isDns1123Label(String s) {
+        return s != null && s.length() <= DNS_LABEL_MAX && DNS1123_LABEL.matcher(s).matches();
+    }
+
+    /** An IPv4 or IPv6 CIDR such as 10.0.0.0/8 or 2001:db8::/32 (the address parsed, no name lookup). */
+    public static boolean isCidr(String s) {
+        if (s == null) {
+            return false;
+        }
+        int slash = s.indexOf('/');
+        if (slash < 1 || slash == s.length() - 1) {
+            return false;
+        }
+        String addr = s.substring(0, slash);
+        boolean v6 = addr.contains(":");
+        if (!v6 && !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+            return false;
+        }
+        if (v6 && !addr.matches("[0-9A-Fa-f:.]+")) {
+            return false;
+        }
+        int bits;
+        try {
+            bits = Integer.parseInt(s.substring(slash + 1));
+            if (v6) {
+                java.net.InetAddress.getByName(addr); // a literal with ':' is parsed, never looked up
+            } else {
+                for (String octet : addr.split("\\.")) {
+                    if (Integer.parseInt(octet) > 255) {
+                        return false;
+                    }
+                }
+            }
+        } catch (NumberFormatException | java.net.UnknownHostException e) {
+            return false;
+        }
+        return bits >= 0 && bits <= (v6 ? 128 : 32);
+    }
+
     /** A DNS-1123 subdomain (most object names): dot-separated labels, at most 253 characters. */
     public static boolean isDnsSubdomain(String s) {
         if (s == null || s.isEmpty() || s.length() > 253) {

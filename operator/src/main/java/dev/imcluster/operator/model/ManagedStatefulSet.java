@@ -1,6 +1,9 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -14,7 +17,9 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one-replica StatefulSet every managed backend (Redis, NATS) runs in: named and labelled after its component,
@@ -23,6 +28,7 @@ import java.util.List;
  */
 final class ManagedStatefulSet {
     static final String DATA = "data";
+    static final String DATA_PATH = "/data";
 
     private ManagedStatefulSet() {
     }
@@ -32,15 +38,33 @@ final class ManagedStatefulSet {
      *                  security context and the data mount are added here
      */
     static StatefulSet of(PubSubCluster c, String name, String component, long uid, String storage,
-                          Container container, List<Volume> extraVolumes) {
+                          Container container, List<Volume> extraVolumes, PodTemplateOverrides overrides) {
+        PodTemplateOverrides o = overrides == null ? new PodTemplateOverrides() : overrides;
         List<Volume> volumes = new ArrayList<>(extraVolumes);
         if (storage == null) {
             volumes.add(new VolumeBuilder().withName(DATA).withNewEmptyDir().endEmptyDir().build());
         }
         Container withData = new ContainerBuilder(container)
                 .withSecurityContext(PodSecurity.containerSecurityContext())
-                .addNewVolumeMount().withName(DATA).withMountPath("/data").endVolumeMount()
+                .addNewVolumeMount().withName(DATA).withMountPath(DATA_PATH).endVolumeMount()
                 .build();
+        PodSpec pod = new PodSpecBuilder()
+                .withAutomountServiceAccountToken(false)
+                .withSecurityContext(PodSecurity.podSecurityContext(uid))
+                .withContainers(withData)
+                .withVolumes(volumes)
+                .withAffinity(o.affinity)
+                .withTolerations(o.tolerations)
+                .withNodeSelector(o.nodeSelector)
+                .withTopologySpreadConstraints(o.topologySpreadConstraints)
+                .withPriorityClassName(o.priorityClassName)
+                .build();
+        PodOverrides.apply(o, pod, container.getName());
+        Map<String, String> podLabels = new LinkedHashMap<>();
+        if (o.labels != null) {
+            podLabels.putAll(o.labels);
+        }
+        podLabels.putAll(Labels.all(c, component));
         return new StatefulSetBuilder()
                 .withNewMetadata()
                     .withName(name)
@@ -59,13 +83,9 @@ final class ManagedStatefulSet {
                             .endSpec()
                             .build()))
                     .withNewTemplate()
-                        .withNewMetadata().withLabels(Labels.all(c, component)).endMetadata()
-                        .withNewSpec()
-                            .withAutomountServiceAccountToken(false)
-                            .withSecurityContext(PodSecurity.podSecurityContext(uid))
-                            .withContainers(withData)
-                            .withVolumes(volumes)
-                        .endSpec()
+                        .withNewMetadata().withLabels(podLabels).addToAnnotations(o.annotations == null ? Map.of()
+                                : new LinkedHashMap<>(o.annotations)).endMetadata()
+                        .withSpec(pod)
                     .endTemplate()
                 .endSpec()
                 .build();

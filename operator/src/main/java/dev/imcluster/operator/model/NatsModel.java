@@ -49,6 +49,7 @@ public final class NatsModel {
                     .withPort(new IntOrString("monitor")).endHttpGet().withPeriodSeconds(5).endReadinessProbe()
                 .withLivenessProbe(ManagedStatefulSet.tcpLiveness("client"))
                 .build();
-        return ManagedStatefulSet.of(c, Names.nats(c), "nats", UID, c.getSpec().mq.nats.storage, nats, List.of());
+        return ManagedStatefulSet.of(c, Names.nats(c), "nats", UID, c.getSpec().mq.nats.storage, nats, List.of(),
+                c.getSpec().mq.nats.podTemplate);
     }
 }

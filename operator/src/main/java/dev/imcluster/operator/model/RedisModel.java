@@ -76,6 +76,7 @@ public final class RedisModel {
                 .withLivenessProbe(ManagedStatefulSet.tcpLiveness("redis"))
                 .addNewVolumeMount().withName("conf").withMountPath("/etc/redis").withReadOnly(true).endVolumeMount()
                 .build();
-        return ManagedStatefulSet.of(c, Names.redis(c), "redis", UID, storage, redis, List.of(conf));
+        return ManagedStatefulSet.of(c, Names.redis(c), "redis", UID, storage, redis, List.of(conf),
+                m == null ? null : m.podTemplate);
     }
 }

@@ -12,12 +12,27 @@ public final class ServiceAccountModel {
     private ServiceAccountModel() {
     }
 
+    /**
+     * The ServiceAccount the broker pods run as: spec.serviceAccount.name (one the user manages), else the
+     * operator's {@code <name>-broker}, which the operator creates either way.
+     */
+    public static String podServiceAccount(PubSubCluster c) {
+        var sa = c.getSpec().serviceAccount;
+        return sa != null && sa.name != null && !sa.name.isBlank() ? sa.name : Names.serviceAccount(c);
+    }
+
+    private static java.util.Map<String, String> annotations(PubSubCluster c) {
+        var sa = c.getSpec().serviceAccount;
+        return sa == null || sa.annotations == null ? java.util.Map.of() : new java.util.LinkedHashMap<>(sa.annotations);
+    }
+
     public static ServiceAccount desired(PubSubCluster c) {
         return new ServiceAccountBuilder()
                 .withNewMetadata()
                     .withName(Names.serviceAccount(c))
                     .withNamespace(c.getMetadata().getNamespace())
                     .withLabels(Labels.all(c, "broker"))
+                    .addToAnnotations(annotations(c))
                 .endMetadata()
                 .withAutomountServiceAccountToken(false)
                 .build();

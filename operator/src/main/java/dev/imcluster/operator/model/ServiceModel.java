@@ -22,10 +22,19 @@ public final class ServiceModel {
         PubSubClusterSpec spec = c.getSpec();
         Map<String, String> annotations = spec.comet != null && spec.comet.service != null
                 ? spec.comet.service.annotations : null;
-        return service(c, Names.role(c, Role.COMET), "comet", Labels.selector(c, "comet"), annotations,
+        Service s = service(c, Names.role(c, Role.COMET), "comet", Labels.selector(c, "comet"), annotations,
                 cometServiceType(spec).name(), false,
                 List.of(port("tcp", Ports.COMET_TCP), port("websocket", Ports.COMET_WS),
                         port("grpc", Ports.COMET_PUBSUB_GRPC)));
+        CometSpec.ServiceSpec ss = spec.comet == null ? null : spec.comet.service;
+        if (ss != null) {
+            s.getSpec().setExternalTrafficPolicy(ss.externalTrafficPolicy == null ? null
+                    : ss.externalTrafficPolicy.name());
+            s.getSpec().setLoadBalancerClass(ss.loadBalancerClass);
+            s.getSpec().setLoadBalancerSourceRanges(ss.loadBalancerSourceRanges == null
+                    || ss.loadBalancerSourceRanges.isEmpty() ? null : List.copyOf(ss.loadBalancerSourceRanges));
+        }
+        return s;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.CometSpec;
 import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.Durations;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
@@ -84,6 +85,8 @@ public final class SpecValidation {
         if (s.delivery != null) {
             delivery(s.delivery, p);
         }
+        backendPods(s, p);
+        serviceAndAccount(s, p);
         return p;
     }
 
@@ -154,10 +157,19 @@ public final class SpecValidation {
         if (r.resources != null) {
             resources(at + ".resources", r.resources, p);
         }
-        PodTemplateOverrides t = r.podTemplate;
-        if (t == null) {
-            return;
+        if (r.podTemplate != null) {
+            podTemplate(at + ".podTemplate", r.podTemplate, DeploymentModel.CONTAINER, PodOverrides.BROKER_VOLUMES,
+                    PodOverrides.BROKER_PATHS, true, p);
         }
+    }
+
+    /**
+     * A pod template's overrides: placement and metadata as the API server checks them, and the pod-level knobs
+     * against what the operator's own pod needs (its volumes, mount paths, container name and env).
+     */
+    private static void podTemplate(String at0, PodTemplateOverrides t, String main, Set<String> reservedVolumes,
+                                    List<String> reservedPaths, boolean broker, List<String> p) {
+        String at = at0.substring(0, at0.length() - ".podTemplate".length());
         if (t.labels != null) {
             labels(at + ".podTemplate.labels", t.labels, p);
         }
@@ -183,6 +195,176 @@ public final class SpecValidation {
         }
         if (t.affinity != null) {
             PlacementRules.affinity(at + ".podTemplate.affinity", t.affinity, p);
+        }
+        podKnobs(at0, t, main, reservedVolumes, reservedPaths, broker, p);
+    }
+
+    private static void podKnobs(String at, PodTemplateOverrides t, String main, Set<String> reservedVolumes,
+                                 List<String> reservedPaths, boolean broker, List<String> p) {
+        if (t.imagePullSecrets != null) {
+            for (int i = 0; i < t.imagePullSecrets.size(); i++) {
+                var ref = t.imagePullSecrets.get(i);
+                if (ref == null || !KubeSyntax.isDnsSubdomain(ref.getName())) {
+                    p.add(at + ".imagePullSecrets[" + i + "].name '" + shorten(ref == null ? null : ref.getName())
+                            + "' is not a valid Secret name");
+                }
+            }
+        }
+        if (t.env != null) {
+            Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < t.env.size(); i++) {
+                String name = t.env.get(i) == null ? null : t.env.get(i).getName();
+                String e = at + ".env[" + i + "].name";
+                if (name == null || name.isEmpty() || name.contains("=")) {
+                    p.add(e + " '" + shorten(name) + "' is not a valid environment variable name");
+                } else if (broker && PodOverrides.reservedBrokerEnv(name)) {
+                    p.add(e + " '" + shorten(name) + "' is set by the operator (POD_IP and every name starting with "
+                            + PodOverrides.RESERVED_ENV_PREFIX + " carry the pod's identity and the rendered config): "
+                            + "change the spec field it comes from instead");
+                } else if (!seen.add(name)) {
+                    p.add(e + " '" + shorten(name) + "' is listed more than once");
+                }
+            }
+        }
+        if (t.envFrom != null) {
+            for (int i = 0; i < t.envFrom.size(); i++) {
+                var src = t.envFrom.get(i);
+                boolean cm = src != null && src.getConfigMapRef() != null;
+                boolean secret = src != null && src.getSecretRef() != null;
+                String name = !(cm ^ secret) ? null : cm ? src.getConfigMapRef().getName() : src.getSecretRef().getName();
+                if (cm == secret) {
+                    p.add(at + ".envFrom[" + i + "] needs exactly one of configMapRef and secretRef");
+                } else if (!KubeSyntax.isDnsSubdomain(name)) {
+                    p.add(at + ".envFrom[" + i + "]: '" + shorten(name) + "' is not a valid object name");
+                }
+            }
+        }
+        Set<String> volumes = new java.util.HashSet<>();
+        if (t.volumes != null) {
+            for (int i = 0; i < t.volumes.size(); i++) {
+                var v = t.volumes.get(i);
+                String name = v == null ? null : v.getName();
+                String e = at + ".volumes[" + i + "]";
+                if (name == null || !KubeSyntax.isDns1123Label(name)) {
+                    p.add(e + ".name '" + shorten(name) + "' is not a valid volume name (a DNS-1123 label)");
+                } else if (reservedVolumes.contains(name)) {
+                    p.add(e + ".name '" + name + "' is a volume of the operator's (" + String.join(", ",
+                            new java.util.TreeSet<>(reservedVolumes)) + " are taken): choose another name");
+                } else if (!volumes.add(name)) {
+                    p.add(e + ".name '" + name + "' is listed more than once");
+                }
+                if (v != null && VOLUME_JSON.valueToTree(v).size() < 2) {
+                    p.add(e + " has no volume source (such as configMap, secret, emptyDir, persistentVolumeClaim)");
+                }
+            }
+        }
+        if (t.volumeMounts != null) {
+            Set<String> paths = new java.util.HashSet<>();
+            for (int i = 0; i < t.volumeMounts.size(); i++) {
+                var m = t.volumeMounts.get(i);
+                String e = at + ".volumeMounts[" + i + "]";
+                String name = m == null ? null : m.getName();
+                String path = m == null ? null : m.getMountPath();
+                if (name == null || !volumes.contains(name)) {
+                    p.add(e + ".name '" + shorten(name) + "' names no volume of " + at + ".volumes");
+                }
+                if (path == null || !path.startsWith("/")) {
+                    p.add(e + ".mountPath '" + shorten(path) + "' is not an absolute path");
+                } else {
+                    String clean = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+                    reservedPaths.stream().filter(r -> clean.equals(r) || clean.startsWith(r + "/")
+                                    || clean.equals("/")).findFirst()
+                            .ifPresent(r -> p.add(e + ".mountPath '" + shorten(path) + "' is on the operator's mount "
+                                    + r + " (" + String.join(", ", reservedPaths) + " and below are taken)"));
+                    if (!paths.add(clean)) {
+                        p.add(e + ".mountPath '" + shorten(path) + "' is mounted more than once");
+                    }
+                }
+            }
+        }
+        Set<String> containers = new java.util.HashSet<>(Set.of(main));
+        containers(at + ".initContainers", t.initContainers, containers, p);
+        containers(at + ".sidecars", t.sidecars, containers, p);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper VOLUME_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                    .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY);
+
+    /** Extra containers: a valid name, unique in the pod (the operator's container included), an image. */
+    private static void containers(String at, List<io.fabric8.kubernetes.api.model.Container> list, Set<String> names,
+                                   List<String> p) {
+        if (list == null) {
+            return;
+        }
+        for (int i = 0; i < list.size(); i++) {
+            var c = list.get(i);
+            String name = c == null ? null : c.getName();
+            if (name == null || !KubeSyntax.isDns1123Label(name)) {
+                p.add(at + "[" + i + "].name '" + shorten(name) + "' is not a valid container name (a DNS-1123 label)");
+            } else if (!names.add(name)) {
+                p.add(at + "[" + i + "].name '" + name + "' is taken by another container of the pod");
+            }
+            if (c != null && (c.getImage() == null || c.getImage().isBlank())) {
+                p.add(at + "[" + i + "].image is required");
+            }
+        }
+    }
+
+    /** The managed Redis and NATS pod templates. */
+    private static void backendPods(PubSubClusterSpec s, List<String> p) {
+        if (s.redis != null && s.redis.managed != null && s.redis.managed.podTemplate != null) {
+            podTemplate("spec.redis.managed.podTemplate", s.redis.managed.podTemplate, "redis",
+                    PodOverrides.REDIS_VOLUMES, PodOverrides.REDIS_PATHS, false, p);
+        }
+        if (s.mq != null && s.mq.nats != null && s.mq.nats.podTemplate != null) {
+            if (!s.mq.nats.isManaged()) {
+                p.add("spec.mq.nats.podTemplate is only for a managed NATS: set spec.mq.nats.managed: true or remove "
+                        + "podTemplate");
+            } else {
+                podTemplate("spec.mq.nats.podTemplate", s.mq.nats.podTemplate, "nats", PodOverrides.NATS_VOLUMES,
+                        PodOverrides.NATS_PATHS, false, p);
+            }
+        }
+    }
+
+    /** spec.comet.service's CEL rules and what no schema says about its values; spec.serviceAccount. */
+    private static void serviceAndAccount(PubSubClusterSpec s, List<String> p) {
+        CometSpec.ServiceSpec ss = s.comet == null ? null : s.comet.service;
+        if (ss != null) {
+            CometSpec.ServiceType type = ss.type == null ? CometSpec.ServiceType.ClusterIP : ss.type;
+            if ((ss.loadBalancerClass != null || ss.loadBalancerSourceRanges != null)
+                    && type != CometSpec.ServiceType.LoadBalancer) {
+                p.add("spec." + CometSpec.LOAD_BALANCER_ONLY + " (type is " + type + ")");
+            }
+            if (ss.externalTrafficPolicy != null && type == CometSpec.ServiceType.ClusterIP) {
+                p.add("spec." + CometSpec.TRAFFIC_POLICY_EXTERNAL + " (type is ClusterIP)");
+            }
+            if (ss.loadBalancerSourceRanges != null) {
+                for (int i = 0; i < ss.loadBalancerSourceRanges.size(); i++) {
+                    String cidr = ss.loadBalancerSourceRanges.get(i);
+                    if (!KubeSyntax.isCidr(cidr)) {
+                        p.add("spec.comet.service.loadBalancerSourceRanges[" + i + "] '" + shorten(cidr)
+                                + "' is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32");
+                    }
+                }
+            }
+            if (ss.loadBalancerClass != null && !KubeSyntax.isQualifiedName(ss.loadBalancerClass)) {
+                p.add("spec.comet.service.loadBalancerClass '" + shorten(ss.loadBalancerClass)
+                        + "' is not a label-style name (such as example.com/lb)");
+            }
+        }
+        var sa = s.serviceAccount;
+        if (sa != null) {
+            if (sa.name != null && sa.annotations != null) {
+                p.add("spec." + PubSubClusterSpec.SERVICE_ACCOUNT_EXCLUSIVE);
+            }
+            if (sa.name != null && !KubeSyntax.isDnsSubdomain(sa.name)) {
+                p.add("spec.serviceAccount.name '" + shorten(sa.name) + "' is not a valid object name");
+            }
+            if (sa.annotations != null) {
+                annotations("spec.serviceAccount.annotations", sa.annotations, p);
+            }
         }
     }
 

@@ -178,7 +178,10 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
 
         PubSubClusterStatus next = StatusCalculator.next(cluster, StatusCalculator.Observed.from(cluster, context),
                 gate, StatusCalculator.warnings(cluster, caps), now(), swap);
-        TransitionEvents.record(new EventRecorder(context.getClient()), cluster,
+        EventRecorder events = new EventRecorder(context.getClient());
+        TransitionEvents.recordPhase(events, cluster, cluster.getStatus() == null ? null : cluster.getStatus().phase,
+                next);
+        TransitionEvents.record(events, cluster,
                 cluster.getStatus() == null ? null : cluster.getStatus().conditions, next, swap.events());
         StatusPatch.ifChanged(cluster, next, context);
 
@@ -224,11 +227,14 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         String message = Optional.ofNullable(e.getMessage()).orElse(e.getClass().getSimpleName());
         cs.set(DEGRADED, true, "ReconcileFailed", message.length() > 1000 ? message.substring(0, 1000) : message);
         boolean wasDegraded = ConditionSet.isTrue(status.conditions, DEGRADED);
+        String phaseBefore = status.phase;
         status.conditions = cs.build();
         status.phase = PHASE_DEGRADED;
         cluster.setStatus(status);
+        EventRecorder events = new EventRecorder(context.getClient());
+        TransitionEvents.recordPhase(events, cluster, phaseBefore, status);
         if (!wasDegraded) {
-            new EventRecorder(context.getClient()).warning(cluster, "ReconcileFailed", message);
+            events.warning(cluster, "ReconcileFailed", message);
         }
         LOG.warn("cluster={}/{} reconcile failed: {}", cluster.getMetadata().getNamespace(),
                 cluster.getMetadata().getName(), message);

@@ -6,6 +6,8 @@ import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.RoleStatus;
 import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
 import dev.imcluster.operator.model.ApiCapabilities;
+import dev.imcluster.operator.model.DeploymentModel;
+import dev.imcluster.operator.model.PodOverrides;
 import dev.imcluster.operator.model.EndpointsModel;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.NatsModel;
@@ -83,6 +85,7 @@ final class StatusCalculator {
             w.add("spec.metrics.serviceMonitor is enabled but the monitoring.coreos.com/v1 ServiceMonitor CRD is not "
                     + "installed; the pods carry prometheus.io annotations instead.");
         }
+        w.addAll(PodOverrides.restrictedWarnings(c));
         return w;
     }
 
@@ -108,6 +111,7 @@ final class StatusCalculator {
         for (Role role : Role.values()) {
             Deployment d = observed.deployments().get(role);
             RoleStatus rs = Rollouts.roleStatus(d);
+            rs.image = runningImage(d, role, old);
             roles.put(role, rs);
             if (!Rollouts.rolledOut(d)) {
                 allReady = false;
@@ -156,6 +160,29 @@ final class StatusCalculator {
         s.clientAuth = EndpointsModel.clientAuth(c);
         s.warnings = warnings == null || warnings.isEmpty() ? null : List.copyOf(warnings);
         return s;
+    }
+
+    /**
+     * The broker image the role's pods run: the Deployment's once it is rolled out with no old pod left, else
+     * the one reported before (a rollout in progress runs both); null before the first rollout completes.
+     */
+    static String runningImage(Deployment d, Role role, PubSubClusterStatus old) {
+        RoleStatus before = switch (role) {
+            case COMET -> old.comet;
+            case LOGIC -> old.logic;
+            case JOB -> old.job;
+        };
+        String previous = before == null ? null : before.image;
+        if (d == null || d.getSpec() == null || d.getSpec().getTemplate() == null
+                || d.getSpec().getTemplate().getSpec() == null) {
+            return previous;
+        }
+        String template = d.getSpec().getTemplate().getSpec().getContainers().stream()
+                .filter(c -> DeploymentModel.CONTAINER.equals(c.getName())).map(c -> c.getImage())
+                .findFirst().orElse(null);
+        Integer running = d.getStatus() == null ? null : d.getStatus().getReplicas();
+        boolean onlyNewPods = running == null || running <= Rollouts.roleStatus(d).replicas;
+        return template != null && Rollouts.rolledOut(d) && onlyNewPods ? template : previous;
     }
 
     private static List<String> failures(Observed observed) {

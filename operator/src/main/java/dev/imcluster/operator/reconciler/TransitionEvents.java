@@ -15,6 +15,37 @@ final class TransitionEvents {
     private TransitionEvents() {
     }
 
+    /** The Event announcing a phase change: Warning into Degraded or Invalid, Normal otherwise. */
+    static final String PHASE_CHANGED = "PhaseChanged";
+
+    /**
+     * {@code phaseBefore}: the phase of the status this reconciliation started from (null: none yet). Every change
+     * of status.phase, the first one included, is announced by a {@value #PHASE_CHANGED} Event.
+     */
+    static void recordPhase(EventRecorder events, PubSubCluster c, String phaseBefore, PubSubClusterStatus after) {
+        phaseEvent(phaseBefore, after).ifPresent(e -> {
+            if (e.warning()) {
+                events.warning(c, e.reason(), e.message());
+            } else {
+                events.normal(c, e.reason(), e.message());
+            }
+        });
+    }
+
+    /** An Event to record: its type (Warning or Normal), reason and message. */
+    record Announcement(boolean warning, String reason, String message) {
+    }
+
+    /** The phase change from {@code phaseBefore} to {@code after.phase}, if the phase changed. */
+    static Optional<Announcement> phaseEvent(String phaseBefore, PubSubClusterStatus after) {
+        if (after.phase == null || after.phase.equals(phaseBefore)) {
+            return Optional.empty();
+        }
+        boolean bad = PHASE_DEGRADED.equals(after.phase) || PHASE_INVALID.equals(after.phase);
+        return Optional.of(new Announcement(bad, PHASE_CHANGED, "Phase " + (phaseBefore == null ? "(none)" : phaseBefore)
+                + " -> " + after.phase + "."));
+    }
+
     /** {@code before}: the conditions of the status this reconciliation started from (null: none yet). */
     static void record(EventRecorder events, PubSubCluster c, List<Condition> before, PubSubClusterStatus after,
                        List<BackendSwap.Event> swapEvents) {

@@ -76,6 +76,12 @@ class CelRulesTest {
     static final String WINDOW_NOT_POSITIVE = "delivery.dedupe.window must be a positive duration (such as 5m)";
     static final String PRESENCE_LENGTH = "delivery.presence patterns must have 1 to 256 characters each";
 
+    static final String LOAD_BALANCER_ONLY =
+            "comet.service.loadBalancerClass and loadBalancerSourceRanges need type LoadBalancer";
+    static final String TRAFFIC_POLICY = "comet.service.externalTrafficPolicy needs type NodePort or LoadBalancer";
+    static final String SERVICE_ACCOUNT = "serviceAccount.name and serviceAccount.annotations are mutually exclusive"
+            + " (annotate the named ServiceAccount itself)";
+
     static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
     static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
     static final String NATS_MANAGED = "mq: {backend: nats, nats: {managed: true}}";
@@ -124,6 +130,23 @@ class CelRulesTest {
                         PRESENCE_LENGTH),
                 create("delivery all wrong", "delivery: {history: [{pattern: x, ttl: 0h}, {pattern: x}],"
                         + " dedupe: {window: 0s}}", PATTERN_TWICE, TTL_NOT_POSITIVE, WINDOW_NOT_POSITIVE),
+                create("comet load balancer settings", "comet: {service: {type: LoadBalancer, externalTrafficPolicy:"
+                        + " Local, loadBalancerClass: example.com/lb, loadBalancerSourceRanges: ['10.0.0.0/8']}}"),
+                create("comet NodePort keeping client addresses", "comet: {service: {type: NodePort,"
+                        + " externalTrafficPolicy: Local}}"),
+                create("comet ClusterIP with source ranges", "comet: {service: {loadBalancerSourceRanges:"
+                        + " ['10.0.0.0/8']}}", LOAD_BALANCER_ONLY),
+                create("comet NodePort with a load balancer class", "comet: {service: {type: NodePort,"
+                        + " loadBalancerClass: example.com/lb}}", LOAD_BALANCER_ONLY),
+                create("comet ClusterIP with a traffic policy", "comet: {service: {type: ClusterIP,"
+                        + " externalTrafficPolicy: Cluster}}", TRAFFIC_POLICY),
+                create("comet default type with a traffic policy and ranges", "comet: {service:"
+                        + " {externalTrafficPolicy: Local, loadBalancerSourceRanges: []}}", LOAD_BALANCER_ONLY,
+                        TRAFFIC_POLICY),
+                create("service account annotated", "serviceAccount: {annotations: {eks.amazonaws.com/role-arn: r}}"),
+                create("service account by name", "serviceAccount: {name: workload}"),
+                create("service account by name and annotated", "serviceAccount: {name: workload, annotations: {}}",
+                        SERVICE_ACCOUNT),
                 create("everything wrong at once", "{auth: {jwt: {}}, mq: {backend: kafka, nats: {url: 'nats://n:1',"
                         + " managed: true}}, redis: {managed: {}, external: {address: 'r:1'}}}",
                         JWT, KAFKA_REQUIRED, NATS_EXCLUSIVE, REDIS_EXCLUSIVE),

@@ -2,7 +2,7 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.testing.Examples;
-import dev.imcluster.operator.testing.RestrictedPodSecurity;
+import dev.imcluster.operator.model.RestrictedPodSecurity;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -66,6 +66,41 @@ class StatusCalculatorTest {
                 .isEqualTo(T0);
     }
 
+    private static Deployment withImage(Deployment d, String image) {
+        return new DeploymentBuilder(d).editSpec().withNewTemplate().withNewSpec()
+                .addNewContainer().withName("broker").withImage(image).endContainer()
+                .addNewContainer().withName("agent").withImage("example/agent:1").endContainer()
+                .endSpec().endTemplate().endSpec().build();
+    }
+
+    /** status.<role>.image is what every pod runs: the template's once rolled out, the previous one meanwhile. */
+    @Test
+    void eachRoleReportsTheImageItsPodsRun() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        PubSubClusterStatus first = StatusCalculator.next(c, observed(withImage(deployment(2, 1, 1, 1), "b:1"),
+                withImage(deployment(1, 1, 1, 1), "b:1"), null), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(first.comet.image).as("not rolled out yet: no image is known to run").isNull();
+        assertThat(first.logic.image).isEqualTo("b:1");
+        assertThat(first.job.image).isNull();
+
+        c.setStatus(first);
+        Deployment cometDone = withImage(deployment(2, 2, 1, 1), "b:1");
+        Deployment logicRolling = withImage(deployment(1, 1, 2, 1), "b:2");
+        PubSubClusterStatus rolling = StatusCalculator.next(c, observed(cometDone, logicRolling, null),
+                StatusCalculator.Gate.open(), List.of(), T1);
+        assertThat(rolling.comet.image).isEqualTo("b:1");
+        assertThat(rolling.logic.image).as("the rollout to b:2 is not complete").isEqualTo("b:1");
+
+        c.setStatus(rolling);
+        Deployment surging = withImage(deployment(1, 1, 2, 2), "b:2");
+        surging.getStatus().setReplicas(2); // an old pod is still there
+        assertThat(StatusCalculator.next(c, observed(cometDone, surging, null), StatusCalculator.Gate.open(),
+                List.of(), T1).logic.image).isEqualTo("b:1");
+        PubSubClusterStatus done = StatusCalculator.next(c, observed(cometDone, withImage(deployment(1, 1, 2, 2),
+                "b:2"), null), StatusCalculator.Gate.open(), List.of(), T1);
+        assertThat(done.logic.image).isEqualTo("b:2");
+    }
+
     @Test
     void aStuckRolloutIsDegraded() {
         PubSubCluster c = Examples.load("quickstart.yaml");

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Min;
 
+import io.fabric8.generator.annotation.ValidationRule;
+
+import java.util.List;
 import java.util.Map;
 
 /** comet: the client edge. */
@@ -38,13 +41,42 @@ public class CometSpec extends RoleSpec {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "(!has(self.loadBalancerClass) && !has(self.loadBalancerSourceRanges))"
+            + " || self.type == 'LoadBalancer'", message = LOAD_BALANCER_ONLY)
+    @ValidationRule(value = "!has(self.externalTrafficPolicy) || self.type != 'ClusterIP'",
+            message = TRAFFIC_POLICY_EXTERNAL)
     public static class ServiceSpec {
         @JsonPropertyDescription("Service type of the client-facing comet Service.")
         @Default("ClusterIP")
         public ServiceType type;
         @JsonPropertyDescription("Annotations of the client-facing Service (for example load-balancer settings).")
         public Map<String, String> annotations;
+
+        @JsonPropertyDescription("Cluster (default) or Local: Local keeps client source addresses and sends "
+                + "traffic only to nodes that run a comet. Only for type NodePort or LoadBalancer.")
+        public TrafficPolicy externalTrafficPolicy;
+
+        @JsonPropertyDescription("Client CIDRs the cloud load balancer admits (for example 203.0.113.0/24, at most 64); "
+                + "only for type LoadBalancer.")
+        @io.fabric8.generator.annotation.Size(max = 64)
+        public List<String> loadBalancerSourceRanges;
+
+        @JsonPropertyDescription("The load balancer implementation (for example service.k8s.aws/nlb); only for "
+                + "type LoadBalancer, and immutable once the Service exists.")
+        @io.fabric8.generator.annotation.Pattern("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                + "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+        @io.fabric8.generator.annotation.Size(max = 316)
+        public String loadBalancerClass;
     }
+
+    /** IPv4 or IPv6 CIDR (the API server checks the address itself). */
+    public static final String CIDR = "^[0-9A-Fa-f:.]+/[0-9]{1,3}$";
+    public static final String LOAD_BALANCER_ONLY =
+            "comet.service.loadBalancerClass and loadBalancerSourceRanges need type LoadBalancer";
+    public static final String TRAFFIC_POLICY_EXTERNAL =
+            "comet.service.externalTrafficPolicy needs type NodePort or LoadBalancer";
+
+    public enum TrafficPolicy { Cluster, Local }
 
     public enum ServiceType { ClusterIP, NodePort, LoadBalancer }
 }

@@ -109,6 +109,11 @@ public class MqSpec {
         @Size(max = 64)
         public String storage;
 
+        @JsonPropertyDescription("Overrides merged into the managed NATS pod template (placement, labels and "
+                + "annotations, image pull secrets, env, volumes, extra containers, security contexts); only with "
+                + "managed: true.")
+        public PodTemplateOverrides podTemplate;
+
         public static final String DEFAULT_STREAM = "GOIM";
         public static final String DEFAULT_SUBJECT = "goim.push";
 

@@ -16,7 +16,7 @@ public class NetworkPolicySpec {
     public Boolean enabled;
 
     @JsonPropertyDescription("Who may call logic's HTTP push API (your services). Default: every pod of the "
-            + "cluster's namespace.")
+            + "cluster's namespace. " + PodTemplateOverrides.EXPLAIN + "networkpolicy.spec.ingress.from.")
     public List<NetworkPolicyPeer> pushFrom;
 
     public boolean isEnabled() {

@@ -3,6 +3,7 @@ package dev.imcluster.operator.api.v1alpha1;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
@@ -24,15 +25,17 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("pubsubclusters")
 @Singular("pubsubcluster")
 @ShortNames("psc")
+@Categories("imcluster")
 @AdditionalPrinterColumn(name = "Ready", type = AdditionalPrinterColumn.Type.STRING,
         jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
-@AdditionalPrinterColumn(name = "Comet", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.comet.ready")
-@AdditionalPrinterColumn(name = "Logic", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.logic.ready")
-@AdditionalPrinterColumn(name = "Job", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.job.ready")
+@AdditionalPrinterColumn(name = "Comets", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.comet.ready")
+@AdditionalPrinterColumn(name = "Logic", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.logic.ready",
+        priority = 1)
+@AdditionalPrinterColumn(name = "Job", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.job.ready",
+        priority = 1)
 @AdditionalPrinterColumn(name = "Backend", type = AdditionalPrinterColumn.Type.STRING,
         jsonPath = ".status.backend.active")
-@AdditionalPrinterColumn(name = "Phase", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.phase",
-        priority = 1)
+@AdditionalPrinterColumn(name = "Phase", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.phase")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
 public class PubSubCluster extends CustomResource<PubSubClusterSpec, PubSubClusterStatus> implements Namespaced {
     public static final String GROUP = "pubsub.imcluster.dev";

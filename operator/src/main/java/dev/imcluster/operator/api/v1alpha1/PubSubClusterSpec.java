@@ -62,9 +62,32 @@ public class PubSubClusterSpec {
     @JsonPropertyDescription("NetworkPolicies restricting traffic between the roles (opt-in).")
     public NetworkPolicySpec networkPolicy;
 
+    @JsonPropertyDescription("The ServiceAccount the broker pods (comet, logic, job) run as: the operator's own "
+            + "<name>-broker with extra annotations (cloud workload identity), or an existing one by name.")
+    public ServiceAccountSpec serviceAccount;
+
     @JsonPropertyDescription("Stop changing owned objects (they keep running). Same as the annotation "
             + "pubsub.imcluster.dev/paused: \"true\".")
     public Boolean paused;
+
+    public static final String SERVICE_ACCOUNT_EXCLUSIVE = "serviceAccount.name and serviceAccount.annotations are "
+            + "mutually exclusive (annotate the named ServiceAccount itself)";
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "!(has(self.name) && has(self.annotations))", message = SERVICE_ACCOUNT_EXCLUSIVE)
+    public static class ServiceAccountSpec {
+        @JsonPropertyDescription("An existing ServiceAccount in the cluster's namespace for the broker pods, "
+                + "managed by you; the operator then leaves it as it is. Unset: <name>-broker, which the operator "
+                + "creates.")
+        @Pattern(Patterns.DNS_SUBDOMAIN)
+        @Size(max = Patterns.NAME_MAX)
+        public String name;
+
+        @JsonPropertyDescription("Annotations of the operator's ServiceAccount <name>-broker, for example "
+                + "iam.gke.io/gcp-service-account or eks.amazonaws.com/role-arn.")
+        @Size(max = 64)
+        public java.util.Map<String, String> annotations;
+    }
 
     public enum ImagePullPolicy { Always, IfNotPresent, Never }
 }

@@ -17,7 +17,8 @@ public class PubSubClusterStatus {
     @JsonPropertyDescription("Summary: Pending, Running, Degraded, Invalid or Paused.")
     public String phase;
 
-    @JsonPropertyDescription("Conditions: Ready, Progressing, Degraded, SpecValid, BackendReady, Migrating, Paused.")
+    @JsonPropertyDescription("Conditions: Ready, Progressing, Degraded, SpecValid, BackendReady, Migrating, Paused. "
+            + PodTemplateOverrides.EXPLAIN + "deployment.status.conditions (the same fields).")
     public List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("comet pods.")
@@ -47,6 +48,9 @@ public class PubSubClusterStatus {
         public Integer readyReplicas;
         @JsonPropertyDescription("readyReplicas/replicas, for kubectl get.")
         public String ready;
+        @JsonPropertyDescription("The broker image the role's pods run: the Deployment's once every pod runs it "
+                + "(rolled out); during a rollout the image rolled out before it.")
+        public String image;
 
         public RoleStatus() {
         }

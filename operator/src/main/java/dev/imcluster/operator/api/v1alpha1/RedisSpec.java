@@ -26,6 +26,10 @@ public class RedisSpec {
         @Pattern(Patterns.QUANTITY)
         @io.fabric8.generator.annotation.Size(max = 64)
         public String storage;
+
+        @JsonPropertyDescription("Overrides merged into the Redis pod template (placement, labels and "
+                + "annotations, image pull secrets, env, volumes, extra containers, security contexts).")
+        public PodTemplateOverrides podTemplate;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -9,10 +9,12 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public abstract class RoleSpec {
 
-    @JsonPropertyDescription("CPU and memory requests and limits of the broker container.")
+    @JsonPropertyDescription("CPU and memory requests and limits of the broker container. "
+            + PodTemplateOverrides.EXPLAIN + "pod.spec.containers.resources.")
     public ResourceRequirements resources;
 
-    @JsonPropertyDescription("Overrides merged into the role's pod template (placement, extra labels and annotations).")
+    @JsonPropertyDescription("Overrides merged into the role's pod template: placement, labels and annotations, "
+            + "image pull secrets, env, volumes, extra containers, security contexts.")
     public PodTemplateOverrides podTemplate;
 
     @JsonPropertyDescription("Leave the Deployment's replicas to an external scaler (for example a "

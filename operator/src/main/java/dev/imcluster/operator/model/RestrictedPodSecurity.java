@@ -1,4 +1,4 @@
-package dev.imcluster.operator.testing;
+package dev.imcluster.operator.model;
 
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
@@ -16,7 +16,8 @@ import java.util.stream.Stream;
 /**
  * The checks of the "restricted" Pod Security Standard (the baseline ones included) over a pod spec, as the Pod
  * Security admission controller of newer API servers applies them; 1.20 has no such controller, so the tests run
- * them. e2e/pod-security.py is the same list over live objects.
+ * them, and the operator reports in status.warnings a pod that user overrides take out of the profile.
+ * e2e/pod-security.py is the same list over live objects.
  */
 public final class RestrictedPodSecurity {
     /** Volume types the restricted profile allows. */
