@@ -25,10 +25,12 @@ t "SpecValid=True" eventually 60 condition_is $ns $psc SpecValid True
 t "Ready=False while the pods are Pending (no kubelet)" eventually 60 condition_is $ns $psc Ready False
 t "the status names the endpoints" eventually 60 bash -c "kubectl -n $ns get psc $psc -o jsonpath='{.status.endpoints}' | grep -q $psc-comet"
 t "kubectl get psc shows the printer columns" bash -c \
-  "kubectl -n $ns get psc | head -1 | grep -Eq '^NAME +AGE +BACKEND +COMET +READY +JOB +LOGIC\$'"
+  "kubectl -n $ns get psc | head -1 | grep -Eq '^NAME +AGE +BACKEND +COMETS +READY +PHASE\$'"
 t "kubectl get psc shows the backend and the replica counts" bash -c \
-  "kubectl -n $ns get psc $psc --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +0/1 +False +0/1 +0/1\$'"
-t "kubectl get psc -o wide adds the phase" bash -c "kubectl -n $ns get psc $psc -o wide --no-headers | grep -Eq ' Pending\$'"
+  "kubectl -n $ns get psc $psc --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +0/1 +False +[A-Za-z]+\$'"
+t "kubectl get psc -o wide adds job and logic" bash -c \
+  "kubectl -n $ns get psc $psc -o wide --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +0/1 +False +0/1 +0/1 +Pending\$'"
+t "kubectl get imcluster (the category) lists it" bash -c "kubectl -n $ns get imcluster --no-headers | grep -q '$psc'"
 operator_owns_no_spec() {
   kubectl -n $ns get psc $psc -o json --show-managed-fields | python3 -c '
 import json, sys

@@ -13,4 +13,4 @@ t "Ready=True" eventually 90 condition_is $ns $psc Ready True
 t "BackendReady=True (the managed Redis StatefulSet is ready)" eventually 30 condition_is $ns $psc BackendReady True
 t "phase Running" eventually 30 equals Running jp psc/$psc '{.status.phase}' -n $ns
 t "kubectl get psc shows READY True and 1/1 per role" eventually 30 bash -c \
-  "kubectl -n $ns get psc $psc --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +1/1 +True +1/1 +1/1\$'"
+  "kubectl -n $ns get psc $psc -o wide --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +1/1 +True +1/1 +1/1 +[A-Za-z]+\$'"
