@@ -9,6 +9,14 @@ public final class RateLimitConfig {
     /** Callers tracked at most; the least recently seen are forgotten beyond this (bounded memory). */
     public int maxKeys = 100_000;
 
+    /** A limit of {@code rate} per second with bursts of {@code burst}. */
+    public static RateLimitConfig of(double rate, int burst) {
+        RateLimitConfig c = new RateLimitConfig();
+        c.rate = rate;
+        c.burst = burst;
+        return c;
+    }
+
     public boolean enabled() {
         return rate > 0;
     }
