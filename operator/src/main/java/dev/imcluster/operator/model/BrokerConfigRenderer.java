@@ -179,16 +179,18 @@ public final class BrokerConfigRenderer {
         if (comet != null && comet.drainTimeout != null) {
             m.put("drainTimeout", comet.drainTimeout);
         }
-        CometSpec.Limits limits = comet == null ? null : comet.limits;
-        if (limits != null) { // unset fields: the broker's own defaults
-            putRateLimit(m, "connectRateLimit", limits.connectsPerSecond, limits.connectBurst);
-            if (limits.maxConnectionsPerAddress != null) {
-                m.put("maxConnectionsPerAddress", limits.maxConnectionsPerAddress);
-            }
-            putRateLimit(m, "publishRateLimit", limits.publishesPerSecond, limits.publishBurst);
-            putRateLimit(m, "publishRateLimitPerAddress", limits.publishesPerAddressPerSecond,
-                    limits.publishPerAddressBurst);
+        CometSpec.Limits limits = comet == null || comet.limits == null ? new CometSpec.Limits() : comet.limits;
+        // Off unless set: in a cluster the peer comet sees is often a node (kube-proxy's SNAT behind a LoadBalancer
+        // or NodePort Service), an ingress controller or a proxy, shared by many clients.
+        putRateLimit(m, "connectRateLimit", limits.connectsPerSecond == null ? 0 : limits.connectsPerSecond,
+                limits.connectBurst);
+        // The other unset fields: the broker's own defaults.
+        if (limits.maxConnectionsPerAddress != null) {
+            m.put("maxConnectionsPerAddress", limits.maxConnectionsPerAddress);
         }
+        putRateLimit(m, "publishRateLimit", limits.publishesPerSecond, limits.publishBurst);
+        putRateLimit(m, "publishRateLimitPerAddress", limits.publishesPerAddressPerSecond,
+                limits.publishPerAddressBurst);
         if (cluster.getSpec().tls != null) {
             // A kubernetes.io/tls Secret; comet re-reads it when kubelet updates the volume (rotation).
             m.put("tls", ordered("certFile", Mounts.TLS_DIR + "/tls.crt", "keyFile", Mounts.TLS_DIR + "/tls.key"));

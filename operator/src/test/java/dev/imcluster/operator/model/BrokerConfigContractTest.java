@@ -143,11 +143,11 @@ class BrokerConfigContractTest {
     }
 
     @Test
-    void limitsAreReadAsMeantAndUnsetOnesKeepTheBrokersDefaults() {
+    void limitsAreReadAsMeantAndUnsetOnesKeepTheBrokersDefaultsButTheConnectLimit() {
         CometConfig brokerDefaults = new CometConfig();
         PubSubCluster c = Examples.load("quickstart.yaml");
         BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of());
-        assertThat(config.comet.connectRateLimit.rate).isEqualTo(brokerDefaults.connectRateLimit.rate);
+        assertThat(config.comet.connectRateLimit.enabled()).as("off in a cluster unless set").isFalse();
         assertThat(config.comet.connectRateLimit.burst).isEqualTo(brokerDefaults.connectRateLimit.burst);
         assertThat(config.comet.maxConnectionsPerAddress).isZero();
         assertThat(config.comet.publishRateLimit.enabled()).isFalse();

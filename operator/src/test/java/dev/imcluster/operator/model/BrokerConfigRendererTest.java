@@ -89,16 +89,17 @@ class BrokerConfigRendererTest {
 
     @Test
     void limitsRenderOnlyTheFieldsSet() {
-        assertThat(BrokerConfigRenderer.render(BASE).yaml()).doesNotContain("RateLimit", "PerAddress");
+        assertThat(BrokerConfigRenderer.render(BASE).yaml()).containsPattern("connectRateLimit:\\s*rate: 0\\n")
+                .doesNotContain("publishRateLimit", "pushRateLimit", "PerAddress");
         String yaml = renderEdited(c -> {
             c.getSpec().comet.limits = new CometSpec.Limits();
-            c.getSpec().comet.limits.connectsPerSecond = 0;
+            c.getSpec().comet.limits.connectsPerSecond = 20;
             c.getSpec().comet.limits.publishesPerSecond = 50;
             c.getSpec().comet.limits.publishBurst = 80;
             c.getSpec().logic.limits = new LogicSpec.Limits();
             c.getSpec().logic.limits.pushesPerSecond = 1000;
         }).yaml();
-        assertThat(yaml).containsPattern("connectRateLimit:\\s*rate: 0\\n")
+        assertThat(yaml).containsPattern("connectRateLimit:\\s*rate: 20\\n")
                 .containsPattern("publishRateLimit:\\s*rate: 50\\s*burst: 80")
                 .containsPattern("pushRateLimit:\\s*rate: 1000\\n")
                 .doesNotContain("maxConnectionsPerAddress", "publishRateLimitPerAddress");

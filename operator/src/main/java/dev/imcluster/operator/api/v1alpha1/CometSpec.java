@@ -35,8 +35,8 @@ public class CometSpec extends RoleSpec {
     public String drainTimeout;
 
     @JsonPropertyDescription("Rate and connection limits per client connection and per source address, applied by "
-            + "every comet. Behind a load balancer that does not keep client addresses (no externalTrafficPolicy: "
-            + "Local), every client shares the balancer's address: leave the per-address limits off there.")
+            + "every comet. Behind a load balancer, NodePort, ingress controller or proxy that does not keep client "
+            + "addresses, every client shares its address: leave the per-address limits off there.")
     public Limits limits;
 
     @Override
@@ -77,7 +77,9 @@ public class CometSpec extends RoleSpec {
 
         @JsonPropertyDescription("New connections (goim TCP and WebSocket, and gRPC Subscribe streams) per second "
                 + "from one source address (an IPv4 address or an IPv6 /64); 0 turns the limit off. Refused "
-                + "connections are closed at once (WebSocket: HTTP 429; gRPC: RESOURCE_EXHAUSTED). Default: 20.")
+                + "connections are closed at once (WebSocket: HTTP 429; gRPC: RESOURCE_EXHAUSTED). Default: 0 (off; "
+                + "the broker's own default is 20), since the address comet sees in a cluster is often a node's, an "
+                + "ingress controller's or a proxy's, shared by many clients: set it when client addresses reach comet.")
         @Min(0)
         @Max(MAX_RATE)
         public Integer connectsPerSecond;
