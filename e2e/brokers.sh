@@ -53,6 +53,8 @@ comet:
   websocket: {port: $cw}
   grpc: {port: $cg}
   pubsubGrpc: {port: $cp}
+  # Test clients all connect from 127.0.0.1: no per-address connect limit.
+  connectRateLimit: {rate: 0}
 job:
   comets: {mode: static, addresses: ["127.0.0.1:$cg"]}
 YAML

@@ -49,6 +49,8 @@ public final class BrokerChild extends ChildProcess {
         config.put("comet.pubsubGrpc.port", String.valueOf(pubsub));
         config.put("comet.grpc.port", String.valueOf(freePort()));
         config.put("comet.websocket.enabled", "false");
+        // The bench opens thousands of connections from a few loopback addresses: no per-address connect limit.
+        config.put("comet.connectRateLimit.rate", "0");
         config.putAll(settings);
         Path file = dir.resolve("broker.yaml");
         try {

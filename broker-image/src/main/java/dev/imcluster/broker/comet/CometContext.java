@@ -3,7 +3,6 @@ package dev.imcluster.broker.comet;
 import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.config.DeliveryConfig;
-import dev.imcluster.broker.security.RateLimiter;
 import dev.imcluster.broker.session.Presence;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.group.ChannelGroup;
@@ -28,8 +27,8 @@ final class CometContext {
     /** delivery.presence: member reports and join/leave events. */
     final RoomPresence presence;
     final ByteBufAllocator alloc;
-    /** comet.publishRateLimit: gRPC Publish per caller, goim upstream frames per connection key. */
-    final RateLimiter publishLimiter;
+    /** Per source address (connects, open connections, publishes) and per connection (publishes) limits. */
+    final SourceAddressLimits limits;
     /** Every open goim client connection, authenticated or not: closed together on drain. */
     final ChannelGroup clients = new DefaultChannelGroup("comet-clients", GlobalEventExecutor.INSTANCE);
     /** Disconnect calls to logic still running: drain waits for them. */
@@ -54,8 +53,8 @@ final class CometContext {
     private volatile boolean draining;
 
     CometContext(CometConfig config, DeliveryConfig delivery, String serverId, Buckets buckets, LogicClient logic,
-                 CometMetrics metrics, ByteBufAllocator alloc, RateLimiter publishLimiter) {
-        this.publishLimiter = publishLimiter;
+                 CometMetrics metrics, ByteBufAllocator alloc, SourceAddressLimits limits) {
+        this.limits = limits;
         this.config = config;
         this.delivery = delivery;
         this.serverId = serverId;

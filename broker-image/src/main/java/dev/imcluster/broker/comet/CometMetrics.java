@@ -53,6 +53,8 @@ final class CometMetrics {
     private final Map<String, Counter> disconnects = new ConcurrentHashMap<>();
     private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
     private final Map<String, Counter> logicErrors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> connectionsRefused = new ConcurrentHashMap<>();
+    private final Map<String, Counter> publishesRefused = new ConcurrentHashMap<>();
 
     CometMetrics(MeterRegistry registry, Buckets buckets) {
         this.registry = registry;
@@ -137,6 +139,18 @@ final class CometMetrics {
     void disconnect(String reason) {
         tagged(disconnects, "imcluster.comet.disconnects", "reason", reason,
                 "Client connections ended, by reason").increment();
+    }
+
+    /** A connection or gRPC Subscribe refused by a per-source-address limit (closed before anything is read). */
+    void connectionRefused(String reason) {
+        tagged(connectionsRefused, "imcluster.comet.connections.refused", "reason", reason,
+                "Client connections and gRPC subscriptions refused by a per-address limit").increment();
+    }
+
+    /** A client message (goim upstream frame or gRPC Publish) refused by a publish rate limit. */
+    void publishRefused(String reason) {
+        tagged(publishesRefused, "imcluster.comet.publishes.refused", "reason", reason,
+                "Client messages refused by a publish rate limit (per connection or per address)").increment();
     }
 
     void authFailure(String reason) {

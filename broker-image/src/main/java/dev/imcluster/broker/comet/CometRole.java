@@ -86,19 +86,20 @@ public final class CometRole implements Role {
         LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout,
                 internalToken, config.logicResolveInterval, HostResolver.SYSTEM);
         comet = new CometContext(config, root.delivery, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
-                new RateLimiter("comet", config.publishRateLimit, ctx.meters()));
+                new SourceAddressLimits(config, metrics, ctx.meters(),
+                        new RateLimiter("comet", config.publishRateLimit, ctx.meters())));
         ctx.health().register(HEALTH_CHECK, this::check);
         try {
             tls = TlsCertificates.start(config.tls, ctx.meters());
             internalHealth = new HealthStatusManager();
             internalGrpc = grpcServer(config.grpc, new CometService(comet),
                     new BearerAuth("comet_grpc", BearerAuth.checks(internalToken, null), ctx.meters()),
-                    internalHealth, null);
+                    internalHealth, null, null);
             pubsub = new PubSubService(comet);
             pubsubHealth = new HealthStatusManager();
             pubsubGrpc = grpcServer(config.pubsubGrpc, pubsub,
                     new BearerAuth("comet_pubsub_grpc", BearerAuth.checks(null, jwt), ctx.meters()),
-                    pubsubHealth, tls == null ? null : tls.grpcContext());
+                    pubsubHealth, tls == null ? null : tls.grpcContext(), new SourceAddressGate(comet));
             listeners = new GoimListeners(comet, transports, root.bindAddress, tls == null ? null : tls.nettyContext());
             listeners.start();
         } catch (Exception e) {
@@ -116,9 +117,12 @@ public final class CometRole implements Role {
                 internalToken == null ? "off" : "on");
     }
 
-    /** A gRPC server for {@code service} behind {@code auth} (health and reflection stay open), TLS if given. */
+    /**
+     * A gRPC server for {@code service} behind {@code auth} (health and reflection stay open), TLS if given, and
+     * behind {@code gate} (before auth) if given.
+     */
     private Server grpcServer(Listener listener, BindableService service, BearerAuth auth, HealthStatusManager health,
-                              SslContext tlsContext) throws IOException {
+                              SslContext tlsContext, SourceAddressGate gate) throws IOException {
         if (!listener.enabled) {
             return null;
         }
@@ -127,7 +131,8 @@ public final class CometRole implements Role {
                 .bossEventLoopGroup(transports.boss())
                 .workerEventLoopGroup(transports.workers())
                 .channelType(transports.serverChannel())
-                .addService(auth.protect(service))
+                .addService(gate == null ? auth.protect(service)
+                        : io.grpc.ServerInterceptors.intercept(auth.protect(service), gate))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (tlsContext != null) {

@@ -16,7 +16,18 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /** The goim-protocol listeners: raw TCP, and WebSocket binary messages at the configured path. */
 final class GoimListeners implements AutoCloseable {
@@ -41,6 +52,10 @@ final class GoimListeners implements AutoCloseable {
             tcp = bootstrap(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
+                    if (!admitted(ch, Transport.TCP)) {
+                        ch.close(); // before TLS or any read
+                        return;
+                    }
                     addTls(ch);
                     ch.pipeline()
                             .addLast("frames", new FrameDecoder(comet.maxBodySize))
@@ -62,7 +77,18 @@ final class GoimListeners implements AutoCloseable {
             websocket = bootstrap(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
+                    boolean admitted = admitted(ch, Transport.WEBSOCKET);
                     addTls(ch);
+                    if (!admitted) {
+                        // HTTP 429 to the upgrade request, so that a browser client sees why and backs off.
+                        ch.pipeline()
+                                .addLast("http", new HttpServerCodec(4096, 8192, 8192))
+                                .addLast("handshake", new HttpObjectAggregator(8192))
+                                .addLast("refuse", new RefuseUpgrade());
+                        ch.eventLoop().schedule(() -> { ch.close(); }, c.protocol.handshakeTimeout.toNanos(),
+                                TimeUnit.NANOSECONDS);
+                        return;
+                    }
                     ch.pipeline()
                             .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                             .addLast("handshake", new HttpObjectAggregator(8192))
@@ -73,6 +99,41 @@ final class GoimListeners implements AutoCloseable {
                             .addLast("session", new Session(comet, Transport.WEBSOCKET));
                 }
             }).bind(new InetSocketAddress(bindAddress, c.websocket.port)).sync().channel();
+        }
+    }
+
+    /**
+     * Checks the per-address limits for a new connection; an admitted one is released when it closes, a refused
+     * one is counted (by the limits) and logged here.
+     */
+    private boolean admitted(SocketChannel ch, Transport transport) {
+        java.net.SocketAddress remote = ch.remoteAddress();
+        String refusal = comet.limits.admit(remote);
+        if (refusal != null) {
+            comet.limitLog.warn("refused a {} connection from {}: {} ({})", transport, remote, refusal,
+                    SourceAddressLimits.setting(refusal));
+            return false;
+        }
+        ch.closeFuture().addListener(f -> comet.limits.release(remote));
+        return true;
+    }
+
+    /** Answers a refused WebSocket connection's request with 429 and closes it. */
+    private static final class RefuseUpgrade extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+            FullHttpResponse refusal = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.TOO_MANY_REQUESTS);
+            refusal.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0)
+                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                    .set(HttpHeaderNames.RETRY_AFTER, 1);
+            ctx.writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
         }
     }
 

@@ -142,10 +142,14 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         if (denied(Permissions.Action.PUBLISH, req.getTopic(), response)) {
             return;
         }
-        String caller = BearerAuth.CALLER.get();
-        if (caller != null && !comet.publishLimiter.tryAcquire(caller)) {
+        // Keyed by the peer's address and port, that is by HTTP/2 connection.
+        java.net.SocketAddress remote = SourceAddressGate.REMOTE.get();
+        String refusal = comet.limits.tryPublish(String.valueOf(remote), remote);
+        if (refusal != null) {
+            comet.limitLog.warn("refused a gRPC Publish from {}: {}", remote, refusal);
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription("publish rate limit exceeded ("
-                    + "comet.publishRateLimit); slow down").asRuntimeException());
+                    + (SourceAddressLimits.CONNECTION_RATE_LIMITED.equals(refusal) ? "comet.publishRateLimit"
+                    : "comet.publishRateLimitPerAddress") + "); slow down").asRuntimeException());
             return;
         }
         comet.logic.publish(req, BearerAuth.AUTHORIZATION.get(), response);

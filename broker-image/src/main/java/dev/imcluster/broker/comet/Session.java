@@ -46,10 +46,9 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     private static final int MAX_PENDING_DURING_AUTH = 16;
     /** Upstream messages (Receive calls) in flight before comet stops reading from this client. */
     private static final int MAX_RECEIVES_IN_FLIGHT = 16;
-    /** Reply body to an upstream frame refused by comet.publishRateLimit (goim replies carry no status). */
-    private static final byte[] RATE_LIMITED_BODY =
-            "{\"code\":429,\"message\":\"rate limited (comet.publishRateLimit)\"}".getBytes(
-                    java.nio.charset.StandardCharsets.UTF_8);
+    /** Reply bodies to an upstream frame refused by a publish rate limit (goim replies carry no status). */
+    private static final byte[] CONNECTION_RATE_LIMITED_BODY = rateLimitedBody("comet.publishRateLimit");
+    private static final byte[] ADDRESS_RATE_LIMITED_BODY = rateLimitedBody("comet.publishRateLimitPerAddress");
 
     private final CometContext comet;
     private final Transport transport;
@@ -449,10 +448,15 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         int ver = frame.ver();
         int op = frame.op();
         int seq = frame.seq();
-        if (!comet.publishLimiter.tryAcquire(logic.key())) {
+        // Keyed by the peer's address and port: unique to this connection while it is open.
+        String refusal = comet.limits.tryPublish(String.valueOf(channel.remoteAddress()), channel.remoteAddress());
+        if (refusal != null) {
             // Not forwarded; the reply says why, and the connection stays (a burst is not a protocol error).
+            comet.limitLog.warn("refused an upstream frame (op {}) from {} (key {}): {}", op, channel.remoteAddress(),
+                    logic.key(), refusal);
             write(FrameCodec.encode(comet.alloc, ver, op == Op.SEND_MSG ? Op.SEND_MSG_REPLY : op, seq,
-                    RATE_LIMITED_BODY));
+                    SourceAddressLimits.CONNECTION_RATE_LIMITED.equals(refusal)
+                            ? CONNECTION_RATE_LIMITED_BODY : ADDRESS_RATE_LIMITED_BODY));
             return;
         }
         CompletableFuture<ReceiveReply> received = logic.receive(frame);
@@ -470,6 +474,11 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                 updateAutoRead();
             }
         }, channel.eventLoop());
+    }
+
+    private static byte[] rateLimitedBody(String setting) {
+        return ("{\"code\":429,\"message\":\"rate limited (" + setting + ")\"}").getBytes(
+                java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private void reply(int ver, int op, int seq, ByteBuf body) {

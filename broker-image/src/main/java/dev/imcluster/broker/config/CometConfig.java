@@ -29,10 +29,27 @@ public final class CometConfig {
     /** TLS on the client listeners (tcp, websocket, pubsubGrpc); off unless certFile is set. */
     public TlsConfig tls = new TlsConfig();
     /**
-     * Client messages per second, per client: gRPC Publish (per JWT subject, or per peer address in goim mode) and
-     * goim upstream frames such as SendMsg (per connection key).
+     * Client messages per second, per connection: goim upstream frames such as SendMsg, and gRPC Publish calls
+     * (per HTTP/2 connection, that is per peer address and port).
      */
     public RateLimitConfig publishRateLimit = new RateLimitConfig();
+    /**
+     * Client messages per second, per source address (all connections from one IP, or one IPv6 /64, together):
+     * goim upstream frames and gRPC Publish. Off by default: clients behind one NAT or load balancer share it.
+     */
+    public RateLimitConfig publishRateLimitPerAddress = new RateLimitConfig();
+    /**
+     * New client connections per second, per source address (IP, or IPv6 /64): goim TCP and WebSocket connections
+     * and gRPC Subscribe streams. 20 per second with bursts of 100 never refuses one client reconnecting or
+     * subscribing to its topics, and stops one address from opening thousands a second; set rate 0 behind a load
+     * balancer that hides client addresses (every client then shares the balancer's address).
+     */
+    public RateLimitConfig connectRateLimit = RateLimitConfig.of(20, 100);
+    /**
+     * Open client connections (goim TCP, WebSocket, and gRPC Subscribe streams) per source address (IP, or IPv6
+     * /64); 0 means no limit. Off by default for the same reason as connectRateLimit.
+     */
+    public int maxConnectionsPerAddress = 0;
 
     public static final class TlsConfig {
         /** PEM certificate chain (a kubernetes.io/tls Secret's tls.crt); setting it turns TLS on. */

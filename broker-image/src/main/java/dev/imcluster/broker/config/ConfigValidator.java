@@ -49,6 +49,9 @@ final class ConfigValidator {
         }
         v.positive("comet.tls.reloadInterval", c.comet.tls.reloadInterval);
         v.rateLimit("comet.publishRateLimit", c.comet.publishRateLimit);
+        v.rateLimit("comet.publishRateLimitPerAddress", c.comet.publishRateLimitPerAddress);
+        v.rateLimit("comet.connectRateLimit", c.comet.connectRateLimit);
+        v.range("comet.maxConnectionsPerAddress", c.comet.maxConnectionsPerAddress, 0, Integer.MAX_VALUE);
         v.rateLimit("logic.pushRateLimit", c.logic.pushRateLimit);
         if (c.security.internalTokenFile != null && c.security.internalTokenFile.isBlank()) {
             v.error("security.internalTokenFile", "must not be blank; leave it unset to turn the internal token off");

@@ -6,12 +6,15 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * A token bucket per caller ({@link RateLimitConfig}): {@code rate} per second, bursts of up to {@code burst}.
- * Memory is bounded: at most {@code maxKeys} callers are tracked, in stripes that forget their least recently
- * seen caller when full (a forgotten caller starts again with a full bucket, which errs on the side of letting
- * it through). Refusals are counted in {@code imcluster_rate_limited_total{endpoint}}.
+ * Memory is bounded: at most {@code maxKeys} callers are tracked (about 150 bytes each), in stripes that forget
+ * their least recently seen caller when full (a forgotten caller starts again with a full bucket, which errs on
+ * the side of letting it through). Idle buckets go sooner: each new caller also evicts the least recently seen
+ * one if its bucket has refilled, since forgetting a full bucket changes nothing. Refusals are counted in
+ * {@code imcluster_rate_limited_total{endpoint}}.
  */
 public final class RateLimiter {
     private static final int STRIPES = 16;
@@ -19,13 +22,24 @@ public final class RateLimiter {
     private final boolean enabled;
     private final double perNano;
     private final double burst;
+    /** After this long unused a bucket is full again, so it can be forgotten. */
+    private final long refilledAfterNanos;
     private final Stripe[] stripes;
     private final Counter limited;
 
+    private final LongSupplier nanoClock;
+
     public RateLimiter(String endpoint, RateLimitConfig config, MeterRegistry meters) {
+        this(endpoint, config, meters, System::nanoTime);
+    }
+
+    /** With a given clock, so that tests can refill buckets without waiting. */
+    RateLimiter(String endpoint, RateLimitConfig config, MeterRegistry meters, LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
         this.enabled = config.enabled();
         this.perNano = config.rate / 1e9;
         this.burst = config.burst;
+        this.refilledAfterNanos = config.enabled() ? (long) Math.ceil(config.burst / perNano) : 0;
         int perStripe = Math.max(1, config.maxKeys / STRIPES);
         this.stripes = new Stripe[STRIPES];
         for (int i = 0; i < STRIPES; i++) {
@@ -47,12 +61,13 @@ public final class RateLimiter {
             return true;
         }
         Stripe stripe = stripes[Math.floorMod(caller.hashCode(), STRIPES)];
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         boolean ok;
         synchronized (stripe) {
             Bucket b = stripe.get(caller);
             if (b == null) {
                 b = new Bucket(burst, now);
+                stripe.now = now;
                 stripe.put(caller, b);
             }
             b.tokens = Math.min(burst, b.tokens + (now - b.last) * perNano);
@@ -89,8 +104,10 @@ public final class RateLimiter {
     }
 
     /** Access-ordered, so the eldest entry is the least recently seen caller. */
-    private static final class Stripe extends LinkedHashMap<String, Bucket> {
+    private final class Stripe extends LinkedHashMap<String, Bucket> {
         private final int max;
+        /** The time of the put that may evict. */
+        long now;
 
         Stripe(int max) {
             super(16, 0.75f, true);
@@ -99,7 +116,7 @@ public final class RateLimiter {
 
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Bucket> eldest) {
-            return size() > max;
+            return size() > max || (size() > 1 && now - eldest.getValue().last >= refilledAfterNanos);
         }
     }
 }

@@ -235,7 +235,9 @@ class SecurityEndToEndTest {
                 () -> alice.publish(publish("live://rate", "3")));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(e.getStatus().getDescription()).contains("comet.publishRateLimit");
-        bearer(PubSubServiceGrpc.newBlockingStub(pubsub), jwt("bob")).publish(publish("live://rate", "b"));
+        // The limit is per connection: another connection has its own.
+        ManagedChannel another = channel(comet.pubsubGrpcPort());
+        bearer(PubSubServiceGrpc.newBlockingStub(another), jwt("bob")).publish(publish("live://rate", "b"));
         assertThat(counter(cometCtx.meters(), "imcluster.rate.limited", "endpoint", "comet")).isEqualTo(1);
 
         // goim upstream frames (SendMsg) per connection: the reply says so and the connection stays.

@@ -94,6 +94,9 @@ class ConfigReferenceTest {
             if (doc.isEmpty() && Listener.class.isAssignableFrom(type) && field.getDeclaringClass() == Listener.class) {
                 doc = (e.getKey().equals("port") ? "Port of: " : "Whether this listens: ") + parentDoc;
             }
+            if (type == RateLimitConfig.class && e.getKey().equals("rate") && !parentDoc.isEmpty()) {
+                doc = parentDoc + " " + doc; // what is limited, and per what, is the parent's to say
+            }
             out.append("| `").append(key).append("` | ").append(value(e.getValue())).append(" | ")
                     .append(doc.replace("|", "\\|")).append(" |\n");
         }

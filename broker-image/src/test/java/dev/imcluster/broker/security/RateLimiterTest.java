@@ -48,4 +48,49 @@ class RateLimiterTest {
         assertThat(meters.get("imcluster.rate.limiter.keys").tag("endpoint", "t").gauge().value())
                 .isLessThanOrEqualTo(1600);
     }
+
+    @Test
+    void aBucketRefillsAtItsRate() {
+        long[] now = {0};
+        RateLimiter limiter = new RateLimiter("t", config(2, 2, 100), meters, () -> now[0]);
+        assertThat(limiter.tryAcquire("a")).isTrue();
+        assertThat(limiter.tryAcquire("a")).isTrue();
+        assertThat(limiter.tryAcquire("a")).isFalse();
+        now[0] += 500_000_000L; // half a second at 2 per second: one token back
+        assertThat(limiter.tryAcquire("a")).isTrue();
+        assertThat(limiter.tryAcquire("a")).isFalse();
+        now[0] += 60_000_000_000L; // a minute: full again, never more than the burst
+        assertThat(limiter.tryAcquire("a")).isTrue();
+        assertThat(limiter.tryAcquire("a")).isTrue();
+        assertThat(limiter.tryAcquire("a")).isFalse();
+    }
+
+    @Test
+    void idleRefilledBucketsAreForgottenAsNewCallersArrive() {
+        long[] now = {0};
+        RateLimiter limiter = new RateLimiter("t", config(1, 5, 100_000), meters, () -> now[0]);
+        for (int wave = 0; wave < 20; wave++) {
+            for (int i = 0; i < 1000; i++) {
+                limiter.tryAcquire("wave-" + wave + "-" + i);
+            }
+            now[0] += 5_000_000_000L; // burst 5 at 1 per second: every bucket of this wave is full again
+        }
+        assertThat(limiter.trackedKeys()).as("20,000 callers seen, far below maxKeys, but idle ones forgotten")
+                .isLessThan(2000);
+    }
+
+    @Test
+    void aBucketStillRefillingIsKept() {
+        long[] now = {0};
+        RateLimiter limiter = new RateLimiter("t", config(1, 5, 100_000), meters, () -> now[0]);
+        for (int i = 0; i < 5; i++) {
+            limiter.tryAcquire("busy");
+        }
+        now[0] += 1_000_000_000L; // one token back, four short: forgetting it would hand it a full bucket
+        for (int i = 0; i < 100; i++) {
+            limiter.tryAcquire("other-" + i);
+        }
+        assertThat(limiter.tryAcquire("busy")).isTrue();
+        assertThat(limiter.tryAcquire("busy")).as("its bucket was remembered, not reset").isFalse();
+    }
 }

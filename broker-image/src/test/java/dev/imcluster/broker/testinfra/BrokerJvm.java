@@ -56,6 +56,10 @@ public final class BrokerJvm implements AutoCloseable {
         // A replacement (same port, another loopback address) sets bindAddress and its ports itself.
         this.config.putIfAbsent("bindAddress", "127.0.0.1");
         this.config.put("admin.port", ExternalServerProcess.freePort());
+        if (role.equals("comet") || role.equals("standalone")) {
+            // Test clients all connect from loopback at once: no per-address connect limit unless a test sets one.
+            this.config.putIfAbsent("comet.connectRateLimit.rate", 0);
+        }
         for (String key : PORT_KEYS.get(role)) {
             this.config.putIfAbsent(key, ExternalServerProcess.freePort());
         }

@@ -8,6 +8,7 @@ import dev.imcluster.operator.api.v1alpha1.AuthSpec;
 import dev.imcluster.operator.api.v1alpha1.CometSpec;
 import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.JobSpec;
+import dev.imcluster.operator.api.v1alpha1.LogicSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
@@ -153,7 +154,7 @@ public final class BrokerConfigRenderer {
         root.put("bindAddress", "0.0.0.0");
         root.put("admin", ordered("port", Ports.ADMIN));
         root.put("comet", comet(cluster, spec.comet));
-        root.put("logic", logic(spec.auth));
+        root.put("logic", logic(spec.auth, spec.logic));
         root.put("job", job(cluster, spec.job));
         if (spec.delivery != null) { // unset: the broker's own defaults
             root.put("delivery", delivery(spec.delivery));
@@ -178,6 +179,18 @@ public final class BrokerConfigRenderer {
         if (comet != null && comet.drainTimeout != null) {
             m.put("drainTimeout", comet.drainTimeout);
         }
+        CometSpec.Limits limits = comet == null || comet.limits == null ? new CometSpec.Limits() : comet.limits;
+        // Off unless set: in a cluster the peer comet sees is often a node (kube-proxy's SNAT behind a LoadBalancer
+        // or NodePort Service), an ingress controller or a proxy, shared by many clients.
+        putRateLimit(m, "connectRateLimit", limits.connectsPerSecond == null ? 0 : limits.connectsPerSecond,
+                limits.connectBurst);
+        // The other unset fields: the broker's own defaults.
+        if (limits.maxConnectionsPerAddress != null) {
+            m.put("maxConnectionsPerAddress", limits.maxConnectionsPerAddress);
+        }
+        putRateLimit(m, "publishRateLimit", limits.publishesPerSecond, limits.publishBurst);
+        putRateLimit(m, "publishRateLimitPerAddress", limits.publishesPerAddressPerSecond,
+                limits.publishPerAddressBurst);
         if (cluster.getSpec().tls != null) {
             // A kubernetes.io/tls Secret; comet re-reads it when kubelet updates the volume (rotation).
             m.put("tls", ordered("certFile", Mounts.TLS_DIR + "/tls.crt", "keyFile", Mounts.TLS_DIR + "/tls.key"));
@@ -185,11 +198,28 @@ public final class BrokerConfigRenderer {
         return m;
     }
 
-    private static Map<String, Object> logic(AuthSpec auth) {
+    /** A broker RateLimitConfig of the fields set, if any. */
+    private static void putRateLimit(Map<String, Object> m, String key, Integer rate, Integer burst) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        if (rate != null) {
+            r.put("rate", rate);
+        }
+        if (burst != null) {
+            r.put("burst", burst);
+        }
+        if (!r.isEmpty()) {
+            m.put(key, r);
+        }
+    }
+
+    private static Map<String, Object> logic(AuthSpec auth, LogicSpec logic) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("http", ordered("port", Ports.LOGIC_HTTP));
         m.put("grpc", ordered("port", Ports.LOGIC_GRPC));
         m.put("sessionStore", "redis");
+        if (logic != null && logic.limits != null) {
+            putRateLimit(m, "pushRateLimit", logic.limits.pushesPerSecond, logic.limits.pushBurst);
+        }
         Map<String, Object> a = new LinkedHashMap<>();
         if (auth == null || auth.jwt == null) {
             a.put("mode", "goim");

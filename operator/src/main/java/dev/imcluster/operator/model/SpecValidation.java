@@ -2,6 +2,7 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
 import dev.imcluster.operator.api.v1alpha1.CometSpec;
+import dev.imcluster.operator.api.v1alpha1.LogicSpec;
 import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.Durations;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
@@ -87,6 +88,7 @@ public final class SpecValidation {
         }
         backendPods(s, p);
         serviceAndAccount(s, p);
+        limits(s, p);
         return p;
     }
 
@@ -475,6 +477,27 @@ public final class SpecValidation {
         }
         if (t.getTolerationSeconds() != null && !"NoExecute".equals(effect)) {
             p.add(at + ".tolerationSeconds needs effect NoExecute");
+        }
+    }
+
+    /** The CEL rules of spec.comet.limits and spec.logic.limits: a burst means nothing without its rate. */
+    private static void limits(PubSubClusterSpec s, List<String> p) {
+        CometSpec.Limits c = s.comet == null ? null : s.comet.limits;
+        if (c != null) {
+            if (c.connectBurst != null && c.connectsPerSecond != null && c.connectsPerSecond <= 0) {
+                p.add("spec." + CometSpec.Limits.CONNECT_BURST_WITHOUT_RATE);
+            }
+            if (c.publishBurst != null && (c.publishesPerSecond == null || c.publishesPerSecond <= 0)) {
+                p.add("spec." + CometSpec.Limits.PUBLISH_BURST_WITHOUT_RATE);
+            }
+            if (c.publishPerAddressBurst != null
+                    && (c.publishesPerAddressPerSecond == null || c.publishesPerAddressPerSecond <= 0)) {
+                p.add("spec." + CometSpec.Limits.ADDRESS_BURST_WITHOUT_RATE);
+            }
+        }
+        LogicSpec.Limits l = s.logic == null ? null : s.logic.limits;
+        if (l != null && l.pushBurst != null && (l.pushesPerSecond == null || l.pushesPerSecond <= 0)) {
+            p.add("spec." + LogicSpec.Limits.PUSH_BURST_WITHOUT_RATE);
         }
     }
 

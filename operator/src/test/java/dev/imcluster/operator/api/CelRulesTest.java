@@ -81,6 +81,14 @@ class CelRulesTest {
     static final String TRAFFIC_POLICY = "comet.service.externalTrafficPolicy needs type NodePort or LoadBalancer";
     static final String SERVICE_ACCOUNT = "serviceAccount.name and serviceAccount.annotations are mutually exclusive"
             + " (annotate the named ServiceAccount itself)";
+    static final String CONNECT_BURST = "comet.limits.connectBurst needs connectsPerSecond above 0 (0 turns the"
+            + " connect limit off)";
+    static final String PUBLISH_BURST = "comet.limits.publishBurst needs publishesPerSecond above 0 (publishes are"
+            + " not limited otherwise)";
+    static final String ADDRESS_BURST = "comet.limits.publishPerAddressBurst needs publishesPerAddressPerSecond above"
+            + " 0 (publishes are not limited per address otherwise)";
+    static final String PUSH_BURST = "logic.limits.pushBurst needs pushesPerSecond above 0 (pushes are not limited"
+            + " otherwise)";
 
     static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
     static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
@@ -147,6 +155,24 @@ class CelRulesTest {
                 create("service account by name", "serviceAccount: {name: workload}"),
                 create("service account by name and annotated", "serviceAccount: {name: workload, annotations: {}}",
                         SERVICE_ACCOUNT),
+                create("limits all set", "comet: {limits: {connectsPerSecond: 20, connectBurst: 100,"
+                        + " maxConnectionsPerAddress: 1000, publishesPerSecond: 50, publishBurst: 100,"
+                        + " publishesPerAddressPerSecond: 500, publishPerAddressBurst: 1000}},"
+                        + " logic: {limits: {pushesPerSecond: 1000, pushBurst: 2000}}"),
+                create("limits empty", "comet: {limits: {}}, logic: {limits: {}}"),
+                create("connect burst with the default rate", "comet: {limits: {connectBurst: 10}}"),
+                create("connect limit off", "comet: {limits: {connectsPerSecond: 0}}"),
+                create("connect burst with the limit off", "comet: {limits: {connectsPerSecond: 0, connectBurst: 5}}",
+                        CONNECT_BURST),
+                create("publish burst without rate", "comet: {limits: {publishBurst: 5}}", PUBLISH_BURST),
+                create("publish burst with rate 0", "comet: {limits: {publishesPerSecond: 0, publishBurst: 5}}",
+                        PUBLISH_BURST),
+                create("address burst without rate", "comet: {limits: {publishesPerSecond: 5,"
+                        + " publishPerAddressBurst: 5}}", ADDRESS_BURST),
+                create("push burst without rate", "logic: {limits: {pushBurst: 5}}", PUSH_BURST),
+                create("every burst without its rate", "comet: {limits: {connectsPerSecond: 0, connectBurst: 1,"
+                        + " publishBurst: 1, publishPerAddressBurst: 1}}, logic: {limits: {pushesPerSecond: 0,"
+                        + " pushBurst: 1}}", CONNECT_BURST, PUBLISH_BURST, ADDRESS_BURST, PUSH_BURST),
                 create("everything wrong at once", "{auth: {jwt: {}}, mq: {backend: kafka, nats: {url: 'nats://n:1',"
                         + " managed: true}}, redis: {managed: {}, external: {address: 'r:1'}}}",
                         JWT, KAFKA_REQUIRED, NATS_EXCLUSIVE, REDIS_EXCLUSIVE),

@@ -189,6 +189,41 @@ class CrdTest {
                 .isEmpty();
     }
 
+    /** spec.comet.limits and spec.logic.limits are bounded as the broker's ConfigValidator bounds its rate limits. */
+    @Test
+    void schemaBoundsLimitsAsTheBrokerDoes() throws IOException {
+        JsonNode schema = Examples.STRICT.readTree(committed().toFile())
+                .at("/spec/versions/0/schema/openAPIV3Schema");
+        JsonNode bad = Examples.STRICT.readTree("""
+                spec:
+                  comet:
+                    limits: {connectsPerSecond: -1, connectBurst: 0, maxConnectionsPerAddress: 10000001,
+                             publishesPerSecond: 1000000001, publishBurst: 0, publishesPerAddressPerSecond: -1,
+                             publishPerAddressBurst: 1000000001}
+                  logic:
+                    limits: {pushesPerSecond: -1, pushBurst: 0}
+                """);
+        assertThat(SchemaValidator.validate(schema, bad)).containsExactlyInAnyOrder(
+                ".spec.comet.limits.connectsPerSecond: -1 is below the minimum 0.0",
+                ".spec.comet.limits.connectBurst: 0 is below the minimum 1.0",
+                ".spec.comet.limits.maxConnectionsPerAddress: 10000001 is above the maximum 1.0E7",
+                ".spec.comet.limits.publishesPerSecond: 1000000001 is above the maximum 1.0E9",
+                ".spec.comet.limits.publishBurst: 0 is below the minimum 1.0",
+                ".spec.comet.limits.publishesPerAddressPerSecond: -1 is below the minimum 0.0",
+                ".spec.comet.limits.publishPerAddressBurst: 1000000001 is above the maximum 1.0E9",
+                ".spec.logic.limits.pushesPerSecond: -1 is below the minimum 0.0",
+                ".spec.logic.limits.pushBurst: 0 is below the minimum 1.0");
+        JsonNode edges = Examples.STRICT.readTree("""
+                spec:
+                  comet:
+                    limits: {connectsPerSecond: 0, maxConnectionsPerAddress: 10000000, publishesPerSecond: 1000000000,
+                             publishBurst: 1, publishesPerAddressPerSecond: 1, publishPerAddressBurst: 1000000000}
+                  logic:
+                    limits: {pushesPerSecond: 1, pushBurst: 1}
+                """);
+        assertThat(SchemaValidator.validate(schema, edges)).isEmpty();
+    }
+
     /** {@code n} history entries in flow style, each pattern its own. */
     private static String patterns(int n) {
         return String.join(", ", java.util.stream.IntStream.range(0, n).mapToObj(i -> "{pattern: 'r" + i + "*'}")

@@ -1,12 +1,15 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.config.ConfigLoader;
 import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.CometSpec;
+import dev.imcluster.operator.api.v1alpha1.LogicSpec;
 import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
@@ -149,5 +152,41 @@ class BrokerConfigContractTest {
         d = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of()).delivery;
         assertThat(d.dedupe.window).isEqualTo(Duration.ofSeconds(90));
         assertThat(d.dedupe.maxIds).isEqualTo(1 << 26);
+    }
+
+    @Test
+    void limitsAreReadAsMeantAndUnsetOnesKeepTheBrokersDefaultsButTheConnectLimit() {
+        CometConfig brokerDefaults = new CometConfig();
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of());
+        assertThat(config.comet.connectRateLimit.enabled()).as("off in a cluster unless set").isFalse();
+        assertThat(config.comet.connectRateLimit.burst).isEqualTo(brokerDefaults.connectRateLimit.burst);
+        assertThat(config.comet.maxConnectionsPerAddress).isZero();
+        assertThat(config.comet.publishRateLimit.enabled()).isFalse();
+        assertThat(config.comet.publishRateLimitPerAddress.enabled()).isFalse();
+        assertThat(config.logic.pushRateLimit.enabled()).isFalse();
+
+        c.getSpec().comet.limits = new CometSpec.Limits();
+        c.getSpec().comet.limits.connectsPerSecond = 5;
+        c.getSpec().comet.limits.connectBurst = 7;
+        c.getSpec().comet.limits.maxConnectionsPerAddress = 300;
+        c.getSpec().comet.limits.publishesPerSecond = 50;
+        c.getSpec().comet.limits.publishBurst = 60;
+        c.getSpec().comet.limits.publishesPerAddressPerSecond = 500;
+        c.getSpec().comet.limits.publishPerAddressBurst = 600;
+        c.getSpec().logic.limits = new LogicSpec.Limits();
+        c.getSpec().logic.limits.pushesPerSecond = 1000;
+        c.getSpec().logic.limits.pushBurst = 2000;
+        config = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of());
+        assertThat(config.comet.connectRateLimit.rate).isEqualTo(5);
+        assertThat(config.comet.connectRateLimit.burst).isEqualTo(7);
+        assertThat(config.comet.maxConnectionsPerAddress).isEqualTo(300);
+        assertThat(config.comet.publishRateLimit.rate).isEqualTo(50);
+        assertThat(config.comet.publishRateLimit.burst).isEqualTo(60);
+        assertThat(config.comet.publishRateLimitPerAddress.rate).isEqualTo(500);
+        assertThat(config.comet.publishRateLimitPerAddress.burst).isEqualTo(600);
+        assertThat(config.logic.pushRateLimit.rate).isEqualTo(1000);
+        assertThat(config.logic.pushRateLimit.burst).isEqualTo(2000);
+        assertThat(config.comet.publishRateLimit.maxKeys).as("untouched").isEqualTo(brokerDefaults.publishRateLimit.maxKeys);
     }
 }

@@ -1,6 +1,8 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.CometSpec;
+import dev.imcluster.operator.api.v1alpha1.LogicSpec;
 import dev.imcluster.operator.api.v1alpha1.DeliverySpec;
 import dev.imcluster.operator.api.v1alpha1.JobSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
@@ -71,6 +73,36 @@ class BrokerConfigRendererTest {
     @Test
     void cometSettingsRollOnlyComet() {
         assertRolls(c -> c.getSpec().comet.maxConnections = 1000, Role.COMET);
+    }
+
+    @Test
+    void cometLimitsRollOnlyCometAndLogicLimitsOnlyLogic() {
+        assertRolls(c -> {
+            c.getSpec().comet.limits = new CometSpec.Limits();
+            c.getSpec().comet.limits.maxConnectionsPerAddress = 100;
+        }, Role.COMET);
+        assertRolls(c -> {
+            c.getSpec().logic.limits = new LogicSpec.Limits();
+            c.getSpec().logic.limits.pushesPerSecond = 100;
+        }, Role.LOGIC);
+    }
+
+    @Test
+    void limitsRenderOnlyTheFieldsSet() {
+        assertThat(BrokerConfigRenderer.render(BASE).yaml()).containsPattern("connectRateLimit:\\s*rate: 0\\n")
+                .doesNotContain("publishRateLimit", "pushRateLimit", "PerAddress");
+        String yaml = renderEdited(c -> {
+            c.getSpec().comet.limits = new CometSpec.Limits();
+            c.getSpec().comet.limits.connectsPerSecond = 20;
+            c.getSpec().comet.limits.publishesPerSecond = 50;
+            c.getSpec().comet.limits.publishBurst = 80;
+            c.getSpec().logic.limits = new LogicSpec.Limits();
+            c.getSpec().logic.limits.pushesPerSecond = 1000;
+        }).yaml();
+        assertThat(yaml).containsPattern("connectRateLimit:\\s*rate: 20\\n")
+                .containsPattern("publishRateLimit:\\s*rate: 50\\s*burst: 80")
+                .containsPattern("pushRateLimit:\\s*rate: 1000\\n")
+                .doesNotContain("maxConnectionsPerAddress", "publishRateLimitPerAddress");
     }
 
     @Test

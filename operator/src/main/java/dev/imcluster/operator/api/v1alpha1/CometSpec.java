@@ -3,7 +3,9 @@ package dev.imcluster.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 
 import io.fabric8.generator.annotation.ValidationRule;
 
@@ -34,6 +36,11 @@ public class CometSpec extends RoleSpec {
     @io.fabric8.generator.annotation.Pattern(Durations.PATTERN)
     @io.fabric8.generator.annotation.Size(max = Durations.MAX_LENGTH)
     public String drainTimeout;
+
+    @JsonPropertyDescription("Rate and connection limits per client connection and per source address, applied by "
+            + "every comet. Behind a load balancer, NodePort, ingress controller or proxy that does not keep client "
+            + "addresses, every client shares its address: leave the per-address limits off there.")
+    public Limits limits;
 
     @Override
     public int desiredReplicas() {
@@ -79,4 +86,69 @@ public class CometSpec extends RoleSpec {
     public enum TrafficPolicy { Cluster, Local }
 
     public enum ServiceType { ClusterIP, NodePort, LoadBalancer }
+
+    /**
+     * The broker's comet.connectRateLimit, maxConnectionsPerAddress, publishRateLimit and publishRateLimitPerAddress;
+     * unset fields keep the broker's defaults. Bounds are those of the broker's config validator.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "!has(self.connectBurst) || !has(self.connectsPerSecond) || self.connectsPerSecond > 0",
+            message = Limits.CONNECT_BURST_WITHOUT_RATE)
+    @ValidationRule(value = "!has(self.publishBurst) || (has(self.publishesPerSecond) && self.publishesPerSecond > 0)",
+            message = Limits.PUBLISH_BURST_WITHOUT_RATE)
+    @ValidationRule(value = "!has(self.publishPerAddressBurst) || (has(self.publishesPerAddressPerSecond)"
+            + " && self.publishesPerAddressPerSecond > 0)", message = Limits.ADDRESS_BURST_WITHOUT_RATE)
+    public static class Limits {
+        public static final String CONNECT_BURST_WITHOUT_RATE =
+                "comet.limits.connectBurst needs connectsPerSecond above 0 (0 turns the connect limit off)";
+        public static final String PUBLISH_BURST_WITHOUT_RATE =
+                "comet.limits.publishBurst needs publishesPerSecond above 0 (publishes are not limited otherwise)";
+        public static final String ADDRESS_BURST_WITHOUT_RATE = "comet.limits.publishPerAddressBurst needs "
+                + "publishesPerAddressPerSecond above 0 (publishes are not limited per address otherwise)";
+        public static final int MAX_RATE = 1_000_000_000;
+
+        @JsonPropertyDescription("New connections (goim TCP and WebSocket, and gRPC Subscribe streams) per second "
+                + "from one source address (an IPv4 address or an IPv6 /64); 0 turns the limit off. Refused "
+                + "connections are closed at once (WebSocket: HTTP 429; gRPC: RESOURCE_EXHAUSTED). Default: 0 (off; "
+                + "the broker's own default is 20), since the address comet sees in a cluster is often a node's, an "
+                + "ingress controller's or a proxy's, shared by many clients: set it when client addresses reach comet.")
+        @Min(0)
+        @Max(MAX_RATE)
+        public Integer connectsPerSecond;
+
+        @JsonPropertyDescription("New connections one source address may open at once after being idle. "
+                + "Default: 100.")
+        @Min(1)
+        @Max(MAX_RATE)
+        public Integer connectBurst;
+
+        @JsonPropertyDescription("Open connections (goim and gRPC subscribers together) per source address and "
+                + "comet pod; 0 means no limit. Default: 0.")
+        @Min(0)
+        @Max(10_000_000)
+        public Integer maxConnectionsPerAddress;
+
+        @JsonPropertyDescription("Client messages (goim upstream frames such as SendMsg, gRPC Publish calls) per "
+                + "second per connection; 0 turns the limit off. Default: 0.")
+        @Min(0)
+        @Max(MAX_RATE)
+        public Integer publishesPerSecond;
+
+        @JsonPropertyDescription("Client messages one connection may send at once after being idle. Default: 100.")
+        @Min(1)
+        @Max(MAX_RATE)
+        public Integer publishBurst;
+
+        @JsonPropertyDescription("Client messages per second from all connections of one source address together; "
+                + "0 turns the limit off. Default: 0.")
+        @Min(0)
+        @Max(MAX_RATE)
+        public Integer publishesPerAddressPerSecond;
+
+        @JsonPropertyDescription("Client messages one source address may send at once after being idle. "
+                + "Default: 100.")
+        @Min(1)
+        @Max(MAX_RATE)
+        public Integer publishPerAddressBurst;
+    }
 }
