@@ -34,10 +34,27 @@ public abstract class ExternalServerProcess implements AutoCloseable {
         }
     }
 
-    /** A port that was free a moment ago (bind 0 and read it back). */
+    private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port that was free a moment ago, for a child process to bind. Taken below the kernel's ephemeral range
+     * (32768 and up), where bind(0) and every outgoing connection get their ports: a port found free there can be
+     * taken by some client connection before the child binds it (seen in CI as "Address already in use").
+     */
     public static int freePort() throws IOException {
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int port = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12_000);
+            if (!GIVEN.add(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+                return port;
+            } catch (IOException busy) {
+                // someone else's: try another
+            }
+        }
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
             return s.getLocalPort();
         }
     }
