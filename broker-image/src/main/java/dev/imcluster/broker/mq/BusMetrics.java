@@ -63,6 +63,10 @@ public final class BusMetrics {
         redelivered.increment();
     }
 
+    public void redelivered(int messages) {
+        redelivered.increment(messages);
+    }
+
     public void acked() {
         acked.increment();
     }

@@ -120,15 +120,6 @@ class DeliveryGuaranteesTest {
             return "nats";
         }
 
-        /**
-         * Observed on JetStream (CI run, 2 cores): after the SIGKILL, 74 to 80 messages per topic reached every
-         * subscriber after newer ones (0 duplicates, 0 missing): the dead job's unacknowledged messages are
-         * redelivered after mq.nats.ackWait while the restarted job already pulls newer ones.
-         */
-        @Override
-        boolean keepsOrderAcrossAJobCrash() {
-            return false;
-        }
 
         @Override
         Map<String, Object> startQueue() {
@@ -170,15 +161,6 @@ class DeliveryGuaranteesTest {
                     "mq.redis.claimIdle", "4s");
         }
 
-        /**
-         * Observed on Redis Streams: after the SIGKILL, 9 to 22 messages per topic reached every subscriber after
-         * newer ones (0 duplicates, 0 missing). The restarted job is a new consumer (random name suffix) that reads
-         * new entries at once and claims the dead one's pending entries only after mq.redis.claimIdle.
-         */
-        @Override
-        boolean keepsOrderAcrossAJobCrash() {
-            return false;
-        }
 
         @Override
         Map<String, Object> startOtherQueue(RedisServerProcess sessionRedis) {
@@ -582,27 +564,7 @@ class DeliveryGuaranteesTest {
                     .isNull();
         }
 
-        /** Every message exactly once, in any order (what a backend that reorders after a job crash promises). */
-        private static void assertReceivedOnce(Subscriber s, List<String> expected) throws InterruptedException {
-            try {
-                s.takeUntil(expected.size());
-            } catch (AssertionError stalled) {
-                // compared below, with what is missing
-            }
-            List<String> got = s.payloads();
-            assertThat(got).as("%s: %s", s.name, differences(expected, got)).containsExactlyInAnyOrderElementsOf(expected);
-            assertThat(s.stream.received.poll(500, TimeUnit.MILLISECONDS)).as("%s: nothing after the last", s.name)
-                    .isNull();
-        }
 
-        /**
-         * Whether every subscriber still gets a topic's messages in order after the job is killed mid-batch: Kafka
-         * hands the restarted job the partition from its committed offset, in order; JetStream and Redis Streams
-         * redeliver the dead consumer's messages after newer ones (docs/DELIVERY.md says so).
-         */
-        boolean keepsOrderAcrossAJobCrash() {
-            return true;
-        }
 
         /** Duplicates, missing and out-of-order messages, for a failure's description. */
         private static String differences(List<String> expected, List<String> got) {
@@ -748,7 +710,9 @@ class DeliveryGuaranteesTest {
         /**
          * The only job is SIGKILLed while publishing runs as fast as it can and is restarted: what it delivered
          * but did not acknowledge comes again (the queue is at-least-once) and comet must drop it, so every
-         * subscriber has every message exactly once; in offset order where the backend keeps it across a crash.
+         * subscriber has every message exactly once, in offset order: the restarted job hands on first what the dead one
+         * held (Kafka: from the committed offset; JetStream: replayed from the ack floor; Redis Streams: the group's
+         * pending entries taken over before new ones).
          */
         @Test
         @Order(4)
@@ -777,19 +741,12 @@ class DeliveryGuaranteesTest {
                 for (Subscriber s : subscribers) {
                     List<String> expected = publishing.inOrder(s.topic, null);
                     try {
-                        if (keepsOrderAcrossAJobCrash()) {
-                            assertReceivedExactly(s, expected);
-                        } else {
-                            assertReceivedOnce(s, expected);
-                            System.out.printf("[%s] job killed: %s: %s%n", backend(), s.name,
-                                    differences(expected, s.payloads()));
-                        }
+                        assertReceivedExactly(s, expected);
                     } catch (AssertionError e) {
                         failures.add(s.name + ": " + differences(expected, s.payloads()));
                     }
                 }
-                assertThat(failures).as("subscribers that did not get every message once"
-                        + (keepsOrderAcrossAJobCrash() ? ", in order" : "")).isEmpty();
+                assertThat(failures).as("subscribers that did not get every message once, in order").isEmpty();
             }
         }
 

@@ -430,7 +430,9 @@ class MessageBusContractTest {
         List<String> published = publishAll(publisher, batch);
 
         await().atMost(WAIT).until(() -> handled.keySet().containsAll(published));
-        assertThat(handled.values()).allSatisfy(n -> assertThat(n).as("handled once").hasValue(1));
+        // Only the held batch: a consumer that starts while another holds warm-up messages takes those over on
+        // purpose (a restarted job hands on first what a dead one held; see the backends' consumers).
+        assertThat(published).allSatisfy(id -> assertThat(handled.get(id)).as("handled once").hasValue(1));
     }
 
     @ParameterizedTest

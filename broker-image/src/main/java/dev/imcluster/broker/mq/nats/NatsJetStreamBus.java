@@ -279,12 +279,18 @@ public final class NatsJetStreamBus implements MessageBus {
     }
 
     PushEnvelope decode(Message msg, Runnable ackUndecodable) {
+        return decode(msg.getData(), msg.isJetStream() ? msg.metaData().streamSequence() : -1, msg.getSubject(),
+                ackUndecodable);
+    }
+
+    /** A stored message's envelope stamped with its stream sequence ({@code sequence < 0}: core NATS, none). */
+    PushEnvelope decode(byte[] data, long sequence, String subject, Runnable ackUndecodable) {
         try {
-            PushEnvelope envelope = PushEnvelope.parseFrom(msg.getData());
-            return msg.isJetStream() ? new Position(msg.metaData().streamSequence(), epoch).stamp(envelope) : envelope;
+            PushEnvelope envelope = PushEnvelope.parseFrom(data);
+            return sequence >= 0 ? new Position(sequence, epoch).stamp(envelope) : envelope;
         } catch (InvalidProtocolBufferException e) {
             metrics.dropped("undecodable");
-            stateLog.warn("nats: dropping an undecodable message on {}: {}", msg.getSubject(), e.getMessage());
+            stateLog.warn("nats: dropping an undecodable message on {}: {}", subject, e.getMessage());
             ackUndecodable.run();
             return null;
         }

@@ -9,10 +9,13 @@ import io.nats.client.ConsumerContext;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.MessageConsumer;
+import io.nats.client.StreamContext;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.MessageInfo;
+import io.nats.client.support.NatsJetStreamConstants;
 import java.io.IOException;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,6 +32,8 @@ final class NatsPullConsumer implements Subscription {
     private final KeyedDispatcher dispatcher;
     private final AtomicLong lag;
     private volatile boolean running = true;
+    /** Set by close() before it waits for the maintenance lock, so that a replay in start() stops early. */
+    private volatile boolean closing;
     private volatile ConsumerContext consumer;
     private volatile MessageConsumer pulling;
     private final AtomicInteger lagTick = new AtomicInteger();
@@ -78,12 +83,68 @@ final class NatsPullConsumer implements Subscription {
                 .build();
         try {
             consumer = bus.connection.getStreamContext(bus.settings.stream).createOrUpdateConsumer(cc);
+            replayUnacknowledged(consumer);
             // Short pull expiry: its heartbeats notice a server restart within seconds and pull again.
             pulling = consumer.consume(ConsumeOptions.builder()
                     .batchSize(Math.min(bus.config.mq.maxInFlight, 256)).expiresIn(5000).build(), this::onMessage);
             LOG.info("nats consumer {} on stream {}: pulling", group, bus.settings.stream);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             bus.stateLog.warn("nats consumer {} not started yet: {}", group, e.getMessage());
+        }
+    }
+
+    /**
+     * Before pulling, hands the dispatcher again, in stream order, what the group was given and had not acked:
+     * every message after the ack floor up to the last delivered one. JetStream redelivers the unacked ones only
+     * after ackWait, behind newer messages; replaying them first keeps a room's order across a job crash, as
+     * Kafka's committed offset does. A replayed message is read from the stream and cannot be acked: the
+     * durable's own redelivery comes later, the comets drop it (as they drop the replayed ones that had reached
+     * them before the crash) by message id, and it is acked then.
+     */
+    private void replayUnacknowledged(ConsumerContext durable) throws IOException, JetStreamApiException {
+        ConsumerInfo info = durable.getConsumerInfo();
+        long last = info.getDelivered().getStreamSequence();
+        long next = info.getAckFloor().getStreamSequence() + 1;
+        if (info.getNumAckPending() == 0 || next > last) {
+            return;
+        }
+        StreamContext stream = bus.connection.getStreamContext(bus.settings.stream);
+        int replayed = 0;
+        while (next <= last && !closing) {
+            MessageInfo stored;
+            try {
+                stored = stream.getNextMessage(next, bus.settings.subject);
+            } catch (JetStreamApiException e) {
+                if (e.getApiErrorCode() == NatsJetStreamConstants.JS_NO_MESSAGE_FOUND_ERR) {
+                    break; // nothing stored from here on (purged or expired)
+                }
+                throw e;
+            }
+            if (stored == null || stored.getSeq() > last) {
+                break;
+            }
+            next = stored.getSeq() + 1;
+            PushEnvelope envelope = bus.decode(stored.getData(), stored.getSeq(), stored.getSubject(), () -> { });
+            if (envelope == null || !NatsJetStreamBus.reserve(dispatcher, () -> !closing)) {
+                continue;
+            }
+            replayed++;
+            dispatcher.dispatch(new KeyedDispatcher.Delivery() {
+                @Override
+                public PushEnvelope envelope() {
+                    return envelope;
+                }
+
+                @Override
+                public void ack() {
+                    // settled by the durable's redelivery (see above)
+                }
+            });
+        }
+        if (replayed > 0) {
+            bus.metrics.redelivered(replayed);
+            LOG.info("nats consumer {}: replayed {} unacknowledged messages before pulling new ones", group,
+                    replayed);
         }
     }
 
@@ -150,6 +211,7 @@ final class NatsPullConsumer implements Subscription {
 
     @Override
     public void close() {
+        closing = true;
         synchronized (this) {
             if (!running) {
                 return;

@@ -46,6 +46,8 @@ final class RedisStreamConsumer implements Subscription {
     private final Thread loop;
     private volatile boolean running = true;
     private volatile boolean groupReady;
+    /** Whether the group's pending entries were taken over since the group was (re)joined; see takeOverPending. */
+    private boolean pendingTakenOver;
     private String claimCursor = "0-0";
     private long nextClaimAt;
     private long nextRefreshAt;
@@ -81,6 +83,9 @@ final class RedisStreamConsumer implements Subscription {
                 if (!groupReady) {
                     ensureGroup(reader);
                 }
+                if (!pendingTakenOver) {
+                    takeOverPending(reader);
+                }
                 pollOnce(reader);
                 if (failures > 0) {
                     LOG.info("redis stream {}: group {} consuming again", bus.stream, group);
@@ -94,7 +99,8 @@ final class RedisStreamConsumer implements Subscription {
                     break;
                 }
                 if (e instanceof RedisCommandExecutionException && String.valueOf(e.getMessage()).startsWith("NOGROUP")) {
-                    groupReady = false; // Redis lost its data (restart without persistence): create it again
+                    groupReady = false;
+                    pendingTakenOver = false; // Redis lost its data (restart without persistence): create it again
                 }
                 failures++;
                 Duration delay = bus.backoff.delay(failures);
@@ -121,6 +127,40 @@ final class RedisStreamConsumer implements Subscription {
             // BUSYGROUP: another replica (or an earlier run) created it; resume where the group left off.
         }
         groupReady = true;
+    }
+
+    /**
+     * Before reading anything new, takes over every entry pending in the group, in id order, and dispatches it.
+     * A job that restarts after a crash then delivers what its dead predecessor held before anything newer, so a
+     * room keeps its order across the crash (as Kafka's committed offset gives), instead of getting those entries
+     * only after claimIdle, behind newer ones. Entries a live replica holds are taken too: both deliver them, the
+     * comets drop the repeat by message id, and either XACK settles the entry.
+     */
+    private void takeOverPending(StatefulRedisConnection<String, byte[]> c) throws InterruptedException {
+        String cursor = "0-0";
+        int taken = 0;
+        do {
+            ClaimedMessages<String, byte[]> claimed = c.sync().xautoclaim(bus.stream, new XAutoClaimArgs<String>()
+                    .consumer(consumer).minIdleTime(0).startId(cursor).count(READ_BATCH));
+            cursor = claimed.getId();
+            for (StreamMessage<String, byte[]> m : claimed.getMessages()) {
+                if (m.getBody() == null || m.getBody().isEmpty() || held.contains(m.getId())) {
+                    continue; // trimmed away while pending, or already ours and in the dispatcher
+                }
+                while (!dispatcher.reserve(bus.block)) {
+                    if (!running) {
+                        return;
+                    }
+                }
+                deliver(m, true);
+                taken++;
+            }
+        } while (running && !"0-0".equals(cursor));
+        pendingTakenOver = true;
+        if (taken > 0) {
+            LOG.info("redis stream {}: took over {} pending entries of group {} before reading new ones", bus.stream,
+                    taken, group);
+        }
     }
 
     @SuppressWarnings("unchecked") // lettuce's generic varargs of stream offsets
