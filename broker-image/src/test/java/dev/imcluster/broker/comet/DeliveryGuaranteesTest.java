@@ -3,6 +3,8 @@ package dev.imcluster.broker.comet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
@@ -14,6 +16,7 @@ import dev.imcluster.broker.api.pubsub.Recovery;
 import dev.imcluster.broker.api.pubsub.StreamPosition;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import dev.imcluster.broker.protocol.Op;
 import dev.imcluster.broker.testinfra.BrokerJvm;
 import dev.imcluster.broker.testinfra.KafkaCluster;
 import dev.imcluster.broker.testinfra.NatsServerProcess;
@@ -67,6 +70,7 @@ class DeliveryGuaranteesTest {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final Path LOGS = Path.of("target", "delivery-logs");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     static boolean runsOn(String backend) {
         String only = System.getProperty("imcluster.delivery.backend", "");
@@ -425,6 +429,78 @@ class DeliveryGuaranteesTest {
             return all;
         }
 
+        /**
+         * A goim TCP client in a topic's room (a topic is a room), opted in to position marks (docs/GOIM-RESUME.md):
+         * what it received, each batch's mark checked as it comes, and the last mark, from which it resumes.
+         */
+        private final class GoimSubscriber {
+            final String name;
+            final String topic;
+            final List<String> payloads = new ArrayList<>();
+            final List<JsonNode> resumeReplies = new ArrayList<>();
+            GoimClient client;
+            JsonNode lastMark;
+            private boolean markDue;
+
+            GoimSubscriber(String name, String topic) {
+                this.name = name;
+                this.topic = topic;
+            }
+
+            /** Connects with Auth in {@code room} ("" for none) and opts in to marks. */
+            void connect(BrokerJvm comet, String room) {
+                client = GoimClient.connect(Transport.TCP, comet.port("comet.tcp.port"));
+                closeables.add(0, client);
+                client.auth(CometHarness.auth(1, name + "-" + System.nanoTime(), room, 1000));
+                client.send(Op.POSITIONS, 0, "");
+                client.heartbeat(); // its reply comes after comet handled POSITIONS (one event loop, in order)
+            }
+
+            void resume(JsonNode mark) {
+                client.send(Op.RESUME, 9, "{\"room\":" + mark.get("room") + ",\"offset\":" + mark.get("offset")
+                        + ",\"epoch\":" + mark.get("epoch") + "}");
+            }
+
+            /** Takes one frame: a pushed message, a mark (checked: right after a batch, offsets growing) or a reply. */
+            void take() throws Exception {
+                GoimClient.Received r = client.next();
+                if (r.op() == Op.POSITION_MARK) {
+                    JsonNode mark = JSON.readTree(r.text());
+                    assertThat(markDue).as("%s: a mark follows a batch, never another mark", name).isTrue();
+                    assertThat(mark.get("room").asText()).isEqualTo(topic);
+                    if (lastMark != null && lastMark.get("epoch").equals(mark.get("epoch"))) {
+                        assertThat(Long.parseUnsignedLong(mark.get("offset").asText())).as("%s: marks grow", name)
+                                .isGreaterThan(Long.parseUnsignedLong(lastMark.get("offset").asText()));
+                    }
+                    lastMark = mark;
+                    markDue = false;
+                } else if (r.op() == Op.RESUME_REPLY) {
+                    resumeReplies.add(JSON.readTree(r.text()));
+                } else if (r.op() >= 1000) {
+                    payloads.add(r.text());
+                    markDue = true;
+                }
+            }
+
+            /** Takes frames until {@code count} messages are held and the last batch's mark came. */
+            void takeUntil(int count) throws Exception {
+                while (payloads.size() < count || markDue) {
+                    take();
+                }
+            }
+
+            /** Takes frames until the message {@code payload} and its mark came. */
+            void takeThrough(String payload) throws Exception {
+                do {
+                    take();
+                } while (payloads.isEmpty() || !payloads.get(payloads.size() - 1).equals(payload) || markDue);
+            }
+
+            boolean quiet() throws InterruptedException {
+                return client.frames.poll(500, TimeUnit.MILLISECONDS) == null;
+            }
+        }
+
         // ---- publishing ----
 
         private PublishResponse publishOnce(String topic, String payload) throws Exception {
@@ -523,9 +599,14 @@ class DeliveryGuaranteesTest {
 
             /** The accepted payloads of {@code topic} after {@code after} (null: all), in offset order. */
             List<String> inOrder(String topic, SubscribeResponse after) {
+                return inOrder(topic, after == null ? -1 : after.getOffset());
+            }
+
+            /** The accepted payloads of {@code topic} after offset {@code after} (-1: all), in offset order. */
+            List<String> inOrder(String topic, long after) {
                 return accepted.entrySet().stream()
                         .filter(e -> topicOf.get(e.getKey()).equals(topic))
-                        .filter(e -> after == null || e.getValue().getOffset() > after.getOffset())
+                        .filter(e -> after < 0 || Long.compareUnsigned(e.getValue().getOffset(), after) > 0)
                         .sorted(Comparator.comparingLong(e -> e.getValue().getOffset()))
                         .map(Map.Entry::getKey).toList();
             }
@@ -633,6 +714,68 @@ class DeliveryGuaranteesTest {
                 System.out.printf("[%s] drop and recover: away for %d messages, %d replayed, %d received in all%n",
                         backend(), publishing.inOrder(topic, droppedAt).size(), outcome.getReplayed(),
                         s.messages.size());
+            }
+        }
+
+        /**
+         * The same drop as above for goim's protocol with the resume extension: a TCP client that was away while
+         * 10,000 messages flowed sends RESUME with the last mark it got, and receives exactly what it missed, in
+         * order, then the live messages, each batch followed by its mark.
+         */
+        @Test
+        @Order(1)
+        void aGoimClientAwayFor10SecondsResumesExactlyWhatItMissedThenTheLiveStream() throws Exception {
+            String topic = "orders-goim";
+            GoimSubscriber s = new GoimSubscriber("goim-dropper", topic);
+            s.connect(cometA, topic);
+            await("goim client in the room").atMost(WAIT).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> {
+                        publishOnce(topic, "probe-goim-" + System.nanoTime());
+                        return !s.client.frames.isEmpty();
+                    });
+            Subscriber watcher = subscribed(cometB, "goim-watcher", topic);
+            String settled = "settled-goim-" + System.nanoTime();
+            publishOnce(topic, settled);
+            s.takeThrough(settled);
+            s.payloads.clear();
+            watcher.takeUntil(1);
+            watcher.messages.clear();
+            try (Publishing publishing = new Publishing(backend() + "-goim", List.of(topic), 11_000, 1000, 64)) {
+                publishing.start();
+                publishing.awaitAccepted(200);
+                s.takeUntil(100);
+                s.client.close();
+                JsonNode droppedAt = s.lastMark;
+                List<String> before = List.copyOf(s.payloads);
+                publishing.awaitAccepted(10_200); // 10,000 flow while it is away (10 s at this rate)
+                watcher.takeUntil(10_200); // and were fanned out, so they are in history
+                s.connect(cometA, ""); // no room at Auth: RESUME joins it
+                s.resume(droppedAt);
+                publishing.finish(); // 800 more, live, during and after the resume
+                while (s.resumeReplies.isEmpty()) {
+                    s.take();
+                }
+                JsonNode outcome = s.resumeReplies.get(0);
+                assertThat(outcome.get("recovered").asBoolean()).as(outcome.toString()).isTrue();
+                assertThat(outcome.get("replayed").asInt()).isGreaterThanOrEqualTo(10_000);
+                assertThat(outcome.get("epoch").asText()).isEqualTo(droppedAt.get("epoch").asText());
+
+                List<String> published = publishing.inOrder(topic, -1);
+                assertThat(before).as("before the drop").containsExactlyElementsOf(published.subList(0, before.size()));
+                List<String> expected = new ArrayList<>(before);
+                expected.addAll(publishing.inOrder(topic, Long.parseUnsignedLong(droppedAt.get("offset").asText())));
+                assertThat(expected).containsExactlyElementsOf(published);
+                try {
+                    s.takeUntil(expected.size());
+                } catch (AssertionError stalled) {
+                    // compared below, with what is missing
+                }
+                assertThat(s.payloads).as("%s: %s", s.name, differences(expected, s.payloads))
+                        .containsExactlyElementsOf(expected);
+                assertThat(s.quiet()).as("nothing after the last message's mark").isTrue();
+                assertReceivedExactly(watcher, published);
+                System.out.printf("[%s] goim drop and resume: away for %d messages, %d replayed, %d received in all%n",
+                        backend(), expected.size() - before.size(), outcome.get("replayed").asInt(), s.payloads.size());
             }
         }
 
