@@ -243,8 +243,9 @@ public final class CompareCommand implements Callable<Integer> {
                 w.subscribers, w.rooms, w.size));
         sb.append("- Each publish path is fixed before the run and is its own row: imcluster rooms are pushed with "
                 + "HTTP `/goim/push/room`, topics with gRPC `Publish`; nats-server with jnats, Redis with lettuce. "
-                + "The broker runs with its shipped defaults (e.g. `job.roomBatch.maxDelay: 1s`); the one row "
-                + "with `job.roomBatch.maxDelay=0` says so in its name and is not the default.\n");
+                + "The broker runs with its shipped defaults (e.g. adaptive room batches, `job.roomBatch.maxDelay: "
+                + "0s`, of up to 20 messages); the one row with `job.roomBatch.maxMessages=200` says so in its name "
+                + "and is not the default.\n");
         sb.append(String.format(Locale.ROOT, "- Same treatment for every system: one unmeasured run at %.0f msg/s "
                 + "each, then %d rounds, interleaved (A B C D A B C D ...): in each round every system gets an "
                 + "open-loop peak search, then, after all rounds, %d interleaved latency runs at half of each "

@@ -130,7 +130,7 @@ final class MethodOptions {
     /**
      * The named systems. Each publish path is chosen here, before any run, and is its own row: rooms are pushed
      * with HTTP /goim/push/room (goim's room push API), topics with gRPC Publish. Every imcluster row runs with
-     * the shipped defaults except "room-tuned" ({@code job.roomBatch.maxDelay: 0}, labelled as not the default) and
+     * the shipped defaults except "room-tuned" ({@code job.roomBatch.maxMessages: 200}, labelled as not the default) and
      * the history rows ({@code delivery.history} for every room, in process or in Redis, labelled so).
      */
     static List<Rounds.Subject> subjects(List<String> names, ClusterOptions cluster, Scenarios s) {
@@ -144,9 +144,9 @@ final class MethodOptions {
                 case "nats" -> peer(s, Scenarios.Peer.nats, cluster);
                 case "jetstream" -> peer(s, Scenarios.Peer.jetstream, cluster);
                 case "redis" -> peer(s, Scenarios.Peer.redis, cluster);
-                case "room-tuned" -> new Rounds.Subject(ROOM + ", job.roomBatch.maxDelay=0 "
+                case "room-tuned" -> new Rounds.Subject(ROOM + ", job.roomBatch.maxMessages=200 "
                         + "(tuned, NOT the default)", false, w -> s.room(cluster.variantBroker("tuned-broker",
-                                Map.of("job.roomBatch.maxDelay", "0ms"), false), w, Scenarios.Via.http));
+                                Map.of("job.roomBatch.maxMessages", "200"), false), w, Scenarios.Via.http));
                 case "room-history" -> new Rounds.Subject(historyRow(ROOM, false), false,
                         w -> s.room(historyBroker(cluster, false), w, Scenarios.Via.http));
                 case "room-history-redis" -> new Rounds.Subject(historyRow(ROOM, true), false,

@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * The broker jar started as {@code standalone} on free ports, with the shipped defaults (e.g.
- * {@code job.roomBatch.maxDelay: 1s}) for everything but the ports and what the caller sets.
+ * adaptive room batches, {@code job.roomBatch.maxDelay: 0s}) for everything but the ports and what the caller sets.
  */
 public final class BrokerChild extends ChildProcess {
     private final BrokerEndpoints endpoints;

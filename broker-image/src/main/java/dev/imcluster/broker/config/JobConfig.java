@@ -19,11 +19,12 @@ public final class JobConfig {
         /** Up to this many messages go into one Raw frame (goim: 20). */
         public int maxMessages = 20;
         /**
-         * A room sends at most one timed batch per this interval (goim: 1 s); a message for a room that sent nothing
-         * for this long goes out at once. 0 batches adaptively: a message for an idle room goes out at once, and
-         * messages arriving while a batch is being sent form the next batch.
+         * 0 (the default) batches adaptively: a message for an idle room goes out at once, and messages arriving
+         * while a room's batch is being sent form its next batch, so a message waits at most one send. A positive
+         * value batches on a timer as goim does (goim: 1 s): a room sends at most one timed batch per interval, and
+         * a message for a room that sent nothing for this long goes out at once.
          */
-        public Duration maxDelay = Duration.ofSeconds(1);
+        public Duration maxDelay = Duration.ZERO;
     }
 
     public static final class CometDiscovery {

@@ -76,7 +76,7 @@ class BrokerConfigContractTest {
         assertThat(config.logic.auth.issuer).isEqualTo("https://auth.example.com");
         assertThat(config.redis.address).isEqualTo("redis-master.redis.svc:6379");
         assertThat(config.job.roomBatch.maxMessages).isEqualTo(50);
-        assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ofMillis(200));
+        assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ZERO);
         assertThat(config.comet.drainTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.comet.maxConnections).isEqualTo(200000);
         assertThat(config.delivery.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(

@@ -29,7 +29,7 @@ public class JobSpec extends RoleSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class RoomBatch {
         public static final int DEFAULT_MAX_MESSAGES = 20;
-        public static final String DEFAULT_MAX_DELAY = "1s";
+        public static final String DEFAULT_MAX_DELAY = "0s";
 
         @JsonPropertyDescription("Up to this many messages go into one frame.")
         @Min(1)
@@ -37,7 +37,7 @@ public class JobSpec extends RoleSpec {
         @Default("" + DEFAULT_MAX_MESSAGES)
         public Integer maxMessages;
 
-        @JsonPropertyDescription("A batch waits at most this long for more messages (a duration such as 1s or 200ms).")
+        @JsonPropertyDescription("0s (the default): a room's message goes out at once, and what arrives while its batch is being sent forms the next batch. A positive duration (goim: 1s) batches on that timer: at most one batch per interval per busy room.")
         @Pattern(Durations.PATTERN)
         @io.fabric8.generator.annotation.Size(max = Durations.MAX_LENGTH)
         @Default(DEFAULT_MAX_DELAY)
