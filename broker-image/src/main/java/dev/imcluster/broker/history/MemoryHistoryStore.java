@@ -2,7 +2,6 @@ package dev.imcluster.broker.history;
 
 import dev.imcluster.broker.api.internal.RoomMessage;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +37,7 @@ public final class MemoryHistoryStore implements HistoryStore {
         String epoch = "";
         long top;
         long floor;
-        final ArrayDeque<RoomMessage> entries = new ArrayDeque<>();
+        final Entries entries = new Entries();
         HistoryPolicy policy;
         long lastAppendMicros;
         /** Removed from the map: an append that still holds it must look the room up again. */
@@ -94,12 +93,8 @@ public final class MemoryHistoryStore implements HistoryStore {
     }
 
     private static boolean holds(RoomLog log, long offset) {
-        for (RoomMessage kept : log.entries) {
-            if (kept.getOffset() == offset) {
-                return true;
-            }
-        }
-        return false;
+        int i = log.entries.firstAfter(offset - 1);
+        return i < log.entries.size() && log.entries.get(i).getOffset() == offset;
     }
 
     @Override
@@ -114,11 +109,11 @@ public final class MemoryHistoryStore implements HistoryStore {
             if (dropIfExpired(room, log, policy, now)) {
                 return CompletableFuture.completedFuture(HistoryPage.EMPTY);
             }
-            List<RoomMessage> after = new ArrayList<>();
-            for (RoomMessage m : log.entries) {
-                if (m.getOffset() > sinceOffset && (limit == 0 || after.size() < limit)) {
-                    after.add(m);
-                }
+            int from = log.entries.firstAfter(sinceOffset);
+            int to = limit == 0 ? log.entries.size() : (int) Math.min(log.entries.size(), (long) from + limit);
+            List<RoomMessage> after = new ArrayList<>(Math.max(0, to - from));
+            for (int i = from; i < to; i++) {
+                after.add(log.entries.get(i));
             }
             return CompletableFuture.completedFuture(new HistoryPage(after, log.epoch, log.top, log.floor));
         }
@@ -171,5 +166,76 @@ public final class MemoryHistoryStore implements HistoryStore {
     @Override
     public void close() {
         rooms.clear();
+    }
+
+    /**
+     * A room's entries in offset order (offsets only grow within an epoch), in a ring that also finds by offset:
+     * a read or a late message's check is a binary search, not a walk over the whole history.
+     */
+    static final class Entries {
+        private RoomMessage[] ring = new RoomMessage[16];
+        private int head;
+        private int size;
+
+        int size() {
+            return size;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        RoomMessage get(int i) {
+            return ring[(head + i) & (ring.length - 1)];
+        }
+
+        RoomMessage peekFirst() {
+            return size == 0 ? null : ring[head];
+        }
+
+        void addLast(RoomMessage m) {
+            if (size == ring.length) {
+                RoomMessage[] bigger = new RoomMessage[ring.length * 2];
+                for (int i = 0; i < size; i++) {
+                    bigger[i] = get(i);
+                }
+                ring = bigger;
+                head = 0;
+            }
+            ring[(head + size) & (ring.length - 1)] = m;
+            size++;
+        }
+
+        RoomMessage pollFirst() {
+            if (size == 0) {
+                return null;
+            }
+            RoomMessage first = ring[head];
+            ring[head] = null;
+            head = (head + 1) & (ring.length - 1);
+            size--;
+            return first;
+        }
+
+        void clear() {
+            java.util.Arrays.fill(ring, null);
+            head = 0;
+            size = 0;
+        }
+
+        /** The index of the first entry whose offset is above {@code offset} ({@link #size()} if none). */
+        int firstAfter(long offset) {
+            int lo = 0;
+            int hi = size;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (get(mid).getOffset() > offset) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
+        }
     }
 }

@@ -84,11 +84,37 @@ public final class RedisHistoryStore implements HistoryStore {
             return {added, bySize, byTtl, byEpoch, redis.call('LLEN', KEYS[2])}
             """;
 
+    /**
+     * Two binary searches over the list (entries are in offset order, and in publish order): past the expired head
+     * (published before ARGV[3], not trimmed yet when no append came since), whose last offset raises the floor,
+     * then to the first entry after ARGV[1]; returns epoch, top, floor and up to ARGV[2] entries (0: all).
+     */
     private static final String READ = """
             local m = redis.call('HMGET', KEYS[1], 'epoch', 'top', 'floor')
             if not m[1] then return {} end
-            local r = {m[1], m[2], m[3]}
-            for _, e in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do r[#r + 1] = e end
+            local floor = m[3]
+            local n = redis.call('LLEN', KEYS[2])
+            local lo, hi = 0, n
+            while lo < hi do
+              local mid = math.floor((lo + hi) / 2)
+              if string.sub(redis.call('LINDEX', KEYS[2], mid), 21, 40) < ARGV[3] then lo = mid + 1 else hi = mid end
+            end
+            if lo > 0 then
+              local off = string.sub(redis.call('LINDEX', KEYS[2], lo - 1), 1, 20)
+              if off > floor then floor = off end
+            end
+            if lo == n and m[2] > floor then floor = m[2] end -- nothing retained: nothing up to the latest is left
+            hi = n
+            while lo < hi do
+              local mid = math.floor((lo + hi) / 2)
+              if string.sub(redis.call('LINDEX', KEYS[2], mid), 1, 20) > ARGV[1] then hi = mid else lo = mid + 1 end
+            end
+            local r = {m[1], m[2], floor}
+            if lo < n then
+              local stop = -1
+              if tonumber(ARGV[2]) > 0 then stop = lo + tonumber(ARGV[2]) - 1 end
+              for _, e in ipairs(redis.call('LRANGE', KEYS[2], lo, stop)) do r[#r + 1] = e end
+            end
             return r
             """;
 
@@ -165,29 +191,18 @@ public final class RedisHistoryStore implements HistoryStore {
     @Override
     public CompletableFuture<HistoryPage> read(String room, long sinceOffset, int limit, HistoryPolicy policy) {
         long oldest = nowMicros.getAsLong() - policy.ttl().toNanos() / 1000;
-        return this.<List<Object>>eval(READ, keys(room), List.of()).thenApply(reply -> {
+        List<byte[]> args = List.of(ascii(encode(Math.min(sinceOffset, Long.MAX_VALUE - 1))),
+                ascii(Integer.toString(Math.max(0, limit))), ascii(encode(oldest)));
+        return this.<List<Object>>eval(READ, keys(room), args).thenApply(reply -> {
             if (reply.isEmpty()) {
                 return HistoryPage.EMPTY;
             }
             String epoch = new String((byte[]) reply.get(0), StandardCharsets.UTF_8);
             long top = decode((byte[]) reply.get(1), 0);
             long floor = decode((byte[]) reply.get(2), 0);
-            List<RoomMessage> after = new ArrayList<>();
-            int retained = 0;
+            List<RoomMessage> after = new ArrayList<>(reply.size() - 3);
             for (int i = 3; i < reply.size(); i++) {
-                byte[] entry = (byte[]) reply.get(i);
-                long offset = decode(entry, 0);
-                if (decode(entry, WIDTH) < oldest) {
-                    floor = Math.max(floor, offset); // expired, not trimmed yet (no append since)
-                    continue;
-                }
-                retained++;
-                if (offset > sinceOffset && (limit == 0 || after.size() < limit)) {
-                    after.add(parse(entry));
-                }
-            }
-            if (retained == 0) {
-                floor = Math.max(floor, top); // the list expired: nothing up to the latest is left
+                after.add(parse((byte[]) reply.get(i)));
             }
             return new HistoryPage(after, epoch, top, floor);
         });

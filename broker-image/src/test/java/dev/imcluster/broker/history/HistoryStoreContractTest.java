@@ -161,6 +161,26 @@ class HistoryStoreContractTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void aReadFindsItsPlaceInAFullHistoryThatHasWrappedAndEvicted(Kind kind) throws Exception {
+        open(kind);
+        HistoryPolicy hundred = new HistoryPolicy("*", 100, Duration.ofMinutes(5));
+        for (long from = 1; from <= 1000; from += 37) { // uneven batches, so the kept window starts mid-batch
+            append("busy", messages("e1", range(from, Math.min(1000, from + 36))), hundred, from - 1, -1);
+        }
+        HistoryPage page = read("busy", 950, 7, hundred);
+        assertThat(offsets(page)).containsExactly(951L, 952L, 953L, 954L, 955L, 956L, 957L);
+        assertThat(page.floor()).isEqualTo(900);
+        assertThat(offsets(read("busy", 0, 3, hundred))).containsExactly(901L, 902L, 903L);
+        assertThat(offsets(read("busy", 999, 0, hundred))).containsExactly(1000L);
+        assertThat(offsets(read("busy", 1000, 0, hundred))).isEmpty();
+        // A redelivery of a kept offset changes nothing; a late one that was never kept raises the floor.
+        append("busy", messages("e1", 950), hundred, 999, -1);
+        assertThat(read("busy", -1, 0, hundred).floor()).isEqualTo(900);
+        assertThat(read("busy", -1, 0, hundred).messages()).hasSize(100);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void redeliveredOffsetsAreNotAppendedTwice(Kind kind) throws Exception {
         open(kind);
         append("r", messages("e1", range(10, 14)), ROOMY, 9, -1);
