@@ -41,6 +41,9 @@ public final class ServiceMonitorModel {
                 .endMetadata()
                 .addToAdditionalProperties("spec", Map.of(
                         "selector", Map.of("matchLabels", Labels.all(c, "metrics")),
+                        // Series carry the cluster and role as app_kubernetes_io_instance / _component, the names
+                        // a kubernetes-pods labelmap gives too: the dashboard's cluster filter reads them.
+                        "podTargetLabels", List.of(Labels.INSTANCE, Labels.COMPONENT),
                         "endpoints", List.of(Map.of("port", "admin", "path", "/metrics", "interval", "30s"))))
                 .build();
     }

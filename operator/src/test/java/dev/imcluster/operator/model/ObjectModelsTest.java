@@ -137,6 +137,8 @@ class ObjectModelsTest {
         assertThat(sm.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
         assertThat(sm.getKind()).isEqualTo("ServiceMonitor");
         assertThat(sm.getAdditionalProperties().get("spec").toString()).contains("port=admin");
+        assertThat(((Map<?, ?>) sm.getAdditionalProperties().get("spec")).get("podTargetLabels"))
+                .isEqualTo(java.util.List.of(Labels.INSTANCE, Labels.COMPONENT)); // the dashboard's cluster filter
     }
 
     @Test
