@@ -52,6 +52,11 @@ public final class MqConfig {
         public String topic = "goim-push-topic";
         /** Extra kafka-clients properties (security.protocol, sasl.mechanism, ...); secrets go in files. */
         public Map<String, String> properties = new LinkedHashMap<>();
+        /**
+         * TLS to the brokers: security.protocol SSL (SASL_SSL with SASL). With security.internalTls set, its caFile
+         * is the trust store and its certificate (PKCS#8 key) the client certificate, read at start.
+         */
+        public boolean tls = false;
         /** File holding the SASL JAAS password, if any. */
         public String saslPasswordFile;
         public String saslUsername;
