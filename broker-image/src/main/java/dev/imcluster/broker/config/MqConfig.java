@@ -72,6 +72,10 @@ public final class MqConfig {
     }
 
     public static final class Nats {
+        /**
+         * nats://host:port, or tls://host:port for TLS (with security.internalTls set, its CA bundle checks the
+         * server and its certificate is the client certificate).
+         */
         public String url = "nats://localhost:4222";
         public String stream = "GOIM";
         public String subject = "goim.push";
