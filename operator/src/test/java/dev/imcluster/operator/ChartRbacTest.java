@@ -162,6 +162,8 @@ class ChartRbacTest {
                 grants(Pod.class, "list")));
         calls.add(new DirectCall("reconciler/SpecGate.java", "secrets\\(\\).*?\\.get\\(\\)",
                 grants(Secret.class, "get")));
+        calls.add(new DirectCall("reconciler/CertificateRotation.java", "secrets\\(\\).*?\\.get\\(\\)",
+                grants(Secret.class, "get")));
         Set<Grant> guard = new TreeSet<>();
         dependentKinds.forEach(k -> guard.addAll(grants(k, "get")));
         calls.add(new DirectCall("reconciler/OwnershipGuard.java", "resources\\(t\\.type\\(\\)\\).*?\\.get\\(\\)",
@@ -175,7 +177,7 @@ class ChartRbacTest {
             "reconciler/PubSubClusterReconciler.java");
     private static final Set<String> CLASSIFIED = Set.of("reconciler/EventRecorder.java",
             "reconciler/HttpDrainProbe.java", "reconciler/SpecGate.java", "reconciler/OwnershipGuard.java",
-            "reconciler/ServiceMonitorSync.java");
+            "reconciler/ServiceMonitorSync.java", "reconciler/CertificateRotation.java");
 
     /**
      * Grants in the operator's own namespace: fabric8's LeaseLock gets and creates the Lease, and renews it with

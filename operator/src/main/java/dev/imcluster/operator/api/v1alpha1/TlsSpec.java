@@ -8,6 +8,8 @@ import io.fabric8.generator.annotation.Required;
 
 /** Client-facing TLS on comet, and mutual TLS between the roles. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@io.fabric8.generator.annotation.ValidationRule(value = "has(self.secretName) || has(self.internal)",
+        message = "tls needs secretName (client TLS), internal, or both")
 public class TlsSpec {
     public static final String DEFAULT_CERTIFICATE_LIFETIME = "2160h";
     public static final String DEFAULT_RENEW_BEFORE = "720h";
