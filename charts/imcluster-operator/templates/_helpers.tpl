@@ -88,6 +88,9 @@ ClusterRole for a cluster-wide watch, or by a Role in each watched namespace.
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors]
   verbs: [get, create, update, delete]
+- apiGroups: [cert-manager.io]
+  resources: [certificates]
+  verbs: [get, create, update, delete]
 {{- end -}}
 
 {{/* metrics.serviceMonitor.labels as k=v,k2=v2 (sorted), for the ServiceMonitors the operator creates. */}}

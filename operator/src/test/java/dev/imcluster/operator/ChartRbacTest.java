@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.imcluster.operator.model.CertManagerModel;
 import dev.imcluster.operator.model.ServiceMonitorModel;
 import dev.imcluster.operator.reconciler.PubSubClusterReconciler;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -141,16 +142,22 @@ class ChartRbacTest {
                     + call.regex()).containsPattern(Pattern.compile(call.regex(), Pattern.DOTALL));
             needs.addAll(call.grants());
         }
-        // ServiceMonitors: no informer (the CRD may be missing); the verbs are the terminal operations in the file.
-        String sm = source("reconciler/ServiceMonitorSync.java");
+        // ServiceMonitors and cert-manager Certificates: no informer (the CRD may be missing); the verbs are the
+        // terminal operations in the file.
         Map<String, String> ops = Map.of("\\.get\\(\\)", "get", "\\.list\\(\\)", "list", "\\.create\\(\\)", "create",
                 "\\.update\\(\\)", "update", "\\.delete\\(\\)", "delete", "\\.patch\\(", "patch",
                 "\\.serverSideApply\\(\\)", "patch", "\\.(watch|inform)\\(", "watch");
-        ops.forEach((regex, verb) -> {
-            if (Pattern.compile(regex).matcher(sm).find()) {
-                needs.add(new Grant(ServiceMonitorModel.GROUP, ServiceMonitorModel.PLURAL, verb));
-            }
-        });
+        Map<String, String[]> untyped = Map.of(
+                "reconciler/ServiceMonitorSync.java", new String[] {ServiceMonitorModel.GROUP, ServiceMonitorModel.PLURAL},
+                "reconciler/CertManagerSync.java", new String[] {CertManagerModel.GROUP, CertManagerModel.PLURAL});
+        for (Map.Entry<String, String[]> file : untyped.entrySet()) {
+            String code = source(file.getKey());
+            ops.forEach((regex, verb) -> {
+                if (Pattern.compile(regex).matcher(code).find()) {
+                    needs.add(new Grant(file.getValue()[0], file.getValue()[1], verb));
+                }
+            });
+        }
         return needs;
     }
 
@@ -177,7 +184,8 @@ class ChartRbacTest {
             "reconciler/PubSubClusterReconciler.java");
     private static final Set<String> CLASSIFIED = Set.of("reconciler/EventRecorder.java",
             "reconciler/HttpDrainProbe.java", "reconciler/SpecGate.java", "reconciler/OwnershipGuard.java",
-            "reconciler/ServiceMonitorSync.java", "reconciler/CertificateRotation.java");
+            "reconciler/ServiceMonitorSync.java", "reconciler/CertificateRotation.java",
+            "reconciler/CertManagerSync.java");
 
     /**
      * Grants in the operator's own namespace: fabric8's LeaseLock gets and creates the Lease, and renews it with

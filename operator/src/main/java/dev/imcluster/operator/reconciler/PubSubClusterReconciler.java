@@ -243,6 +243,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
                 certificates.plan(cluster, context.getClient())).putInto(context);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
         ServiceMonitorSync.reconcile(cluster, context.getClient(), caps, operatorConfig.serviceMonitorLabels());
+        CertManagerSync.reconcile(cluster, context.getClient(), caps);
         return swap;
     }
 

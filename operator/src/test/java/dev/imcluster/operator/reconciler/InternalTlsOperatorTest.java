@@ -13,6 +13,8 @@ import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.testing.Examples;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -49,8 +51,14 @@ class InternalTlsOperatorTest {
     static void start() {
         client.apiextensions().v1().customResourceDefinitions()
                 .load(Examples.repoRoot().resolve("crds/pubsubclusters.pubsub.imcluster.dev-v1.yml").toFile()).create();
+        client.apiextensions().v1().customResourceDefinitions().resource(new CustomResourceDefinitionBuilder()
+                .withNewMetadata().withName("certificates.cert-manager.io").endMetadata()
+                .withNewSpec().withGroup("cert-manager.io").withScope("Namespaced")
+                .withNewNames().withKind("Certificate").withPlural("certificates").endNames()
+                .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion()
+                .endSpec().build()).create();
         operator = ImclusterOperator.create(client, OperatorSettings.forTests(Set.of()), registry,
-                () -> new ApiCapabilities(true, false));
+                () -> new ApiCapabilities(true, false, true));
         operator.start();
     }
 
@@ -153,5 +161,48 @@ class InternalTlsOperatorTest {
                 && secret(ns, name + "-comet-internal-tls") == null);
         assertThat(client.configMaps().inNamespace(ns).withName(name + "-config").get().getData().get("broker.yaml"))
                 .doesNotContain("internalTls");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void withAnIssuerRefCertManagerIssuesTheCertificatesAndTheOperatorNone() {
+        String ns = "tls-cert-manager";
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getMetadata().setNamespace(ns);
+        c.getMetadata().setUid(null);
+        c.getSpec().tls = new TlsSpec();
+        c.getSpec().tls.internal = new TlsSpec.Internal();
+        c.getSpec().tls.internal.enabled = true;
+        c.getSpec().tls.internal.renewBefore = "240h";
+        c.getSpec().tls.internal.issuerRef = new TlsSpec.IssuerRef();
+        c.getSpec().tls.internal.issuerRef.name = "platform-ca";
+        c.getSpec().tls.internal.issuerRef.kind = "ClusterIssuer";
+        client.resource(c).create();
+        String name = c.getMetadata().getName();
+        var certificates = client.genericKubernetesResources(CertManagerSync.CONTEXT).inNamespace(ns);
+        await().atMost(TIMEOUT).until(() -> certificates.list().getItems().size() == 3);
+        GenericKubernetesResource comet = certificates.withName(name + "-comet-internal-tls").get();
+        Map<String, Object> spec = (Map<String, Object>) comet.getAdditionalProperties().get("spec");
+        assertThat(spec).containsEntry("secretName", name + "-comet-internal-tls")
+                .containsEntry("duration", "2160h").containsEntry("renewBefore", "240h")
+                .containsEntry("issuerRef", Map.of("group", "cert-manager.io", "kind", "ClusterIssuer",
+                        "name", "platform-ca"));
+        assertThat((List<Object>) spec.get("dnsNames")).contains(name + "." + ns + ".imcluster.internal",
+                "*." + name + "-comet-headless." + ns + ".svc");
+        assertThat(comet.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getName()).isEqualTo(name));
+        await().atMost(TIMEOUT).until(() -> client.apps().deployments().inNamespace(ns).withName(name + "-job").get()
+                != null);
+        assertThat(client.apps().deployments().inNamespace(ns).withName(name + "-job").get().getSpec().getTemplate()
+                .getSpec().getVolumes()).anySatisfy(v -> assertThat(v.getSecret() == null ? null
+                : v.getSecret().getSecretName()).isEqualTo(name + "-job-internal-tls"));
+        assertThat(secret(ns, name + "-internal-ca")).isNull();
+        assertThat(secret(ns, name + "-job-internal-tls")).as("cert-manager writes it").isNull();
+
+        Edits.edit(client.resources(PubSubCluster.class).inNamespace(ns).withName(name), p -> {
+            p.getSpec().tls.internal.enabled = false;
+            return p;
+        });
+        await().atMost(TIMEOUT).until(() -> certificates.list().getItems().isEmpty());
     }
 }
