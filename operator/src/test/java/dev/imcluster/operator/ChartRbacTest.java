@@ -143,21 +143,19 @@ class ChartRbacTest {
             needs.addAll(call.grants());
         }
         // ServiceMonitors and cert-manager Certificates: no informer (the CRD may be missing); the verbs are the
-        // terminal operations in the file.
+        // terminal operations of UntypedObjects, which handles both.
         Map<String, String> ops = Map.of("\\.get\\(\\)", "get", "\\.list\\(\\)", "list", "\\.create\\(\\)", "create",
                 "\\.update\\(\\)", "update", "\\.delete\\(\\)", "delete", "\\.patch\\(", "patch",
                 "\\.serverSideApply\\(\\)", "patch", "\\.(watch|inform)\\(", "watch");
-        Map<String, String[]> untyped = Map.of(
-                "reconciler/ServiceMonitorSync.java", new String[] {ServiceMonitorModel.GROUP, ServiceMonitorModel.PLURAL},
-                "reconciler/CertManagerSync.java", new String[] {CertManagerModel.GROUP, CertManagerModel.PLURAL});
-        for (Map.Entry<String, String[]> file : untyped.entrySet()) {
-            String code = source(file.getKey());
-            ops.forEach((regex, verb) -> {
-                if (Pattern.compile(regex).matcher(code).find()) {
-                    needs.add(new Grant(file.getValue()[0], file.getValue()[1], verb));
-                }
-            });
-        }
+        String code = source("reconciler/UntypedObjects.java");
+        assertThat(source("reconciler/ServiceMonitorSync.java")).contains("UntypedObjects.sync(");
+        assertThat(source("reconciler/CertManagerSync.java")).contains("UntypedObjects.sync(");
+        ops.forEach((regex, verb) -> {
+            if (Pattern.compile(regex).matcher(code).find()) {
+                needs.add(new Grant(ServiceMonitorModel.GROUP, ServiceMonitorModel.PLURAL, verb));
+                needs.add(new Grant(CertManagerModel.GROUP, CertManagerModel.PLURAL, verb));
+            }
+        });
         return needs;
     }
 
@@ -181,11 +179,11 @@ class ChartRbacTest {
     /** Main classes that hold a client but only pass it on (or use discovery, open to every authenticated user). */
     private static final Set<String> PASS_THROUGH = Set.of("ImclusterOperator.java", "OperatorMain.java",
             "CachedCapabilities.java", "model/ApiCapabilities.java", "reconciler/DrainProbe.java",
-            "reconciler/PubSubClusterReconciler.java");
+            "reconciler/PubSubClusterReconciler.java", "reconciler/ServiceMonitorSync.java",
+            "reconciler/CertManagerSync.java");
     private static final Set<String> CLASSIFIED = Set.of("reconciler/EventRecorder.java",
             "reconciler/HttpDrainProbe.java", "reconciler/SpecGate.java", "reconciler/OwnershipGuard.java",
-            "reconciler/ServiceMonitorSync.java", "reconciler/CertificateRotation.java",
-            "reconciler/CertManagerSync.java");
+            "reconciler/UntypedObjects.java", "reconciler/CertificateRotation.java");
 
     /**
      * Grants in the operator's own namespace: fabric8's LeaseLock gets and creates the Lease, and renews it with
