@@ -86,15 +86,21 @@ class InternalTlsOperatorTest {
                 .filter(e -> reason.equals(e.getReason())).map(Event::getMessage).toList();
     }
 
-    @Test
-    void theOperatorIssuesMountsRotatesAndRemovesTheInternalCertificates() {
-        String ns = "tls-internal";
+    /** The quickstart in {@code ns} with internal TLS on. */
+    private static PubSubCluster withInternalTls(String ns) {
         PubSubCluster c = Examples.load("quickstart.yaml");
         c.getMetadata().setNamespace(ns);
         c.getMetadata().setUid(null);
         c.getSpec().tls = new TlsSpec();
         c.getSpec().tls.internal = new TlsSpec.Internal();
         c.getSpec().tls.internal.enabled = true;
+        return c;
+    }
+
+    @Test
+    void theOperatorIssuesMountsRotatesAndRemovesTheInternalCertificates() {
+        String ns = "tls-internal";
+        PubSubCluster c = withInternalTls(ns);
         client.resource(c).create();
         String name = c.getMetadata().getName();
 
@@ -167,12 +173,7 @@ class InternalTlsOperatorTest {
     @SuppressWarnings("unchecked")
     void withAnIssuerRefCertManagerIssuesTheCertificatesAndTheOperatorNone() {
         String ns = "tls-cert-manager";
-        PubSubCluster c = Examples.load("quickstart.yaml");
-        c.getMetadata().setNamespace(ns);
-        c.getMetadata().setUid(null);
-        c.getSpec().tls = new TlsSpec();
-        c.getSpec().tls.internal = new TlsSpec.Internal();
-        c.getSpec().tls.internal.enabled = true;
+        PubSubCluster c = withInternalTls(ns);
         c.getSpec().tls.internal.renewBefore = "240h";
         c.getSpec().tls.internal.issuerRef = new TlsSpec.IssuerRef();
         c.getSpec().tls.internal.issuerRef.name = "platform-ca";
