@@ -49,7 +49,8 @@ ClusterRole for a cluster-wide watch, or by a Role in each watched namespace.
   because owned objects carry blockOwnerDeletion (OwnerReferencesPermissionEnforcement).
 - owned kinds: an informer each (list, watch), the ownership check before creating (get), create (server-side
   apply of a new object is a patch that creates: patch and create), update (a plain PUT with IMCLUSTER_SSA=false),
-  delete (a dependent switched off, a surplus object of a bulk dependent). Secrets are create-only: never updated.
+  delete (a dependent switched off, a surplus object of a bulk dependent). Generated passwords and tokens are
+  never updated; the internal TLS Secrets (spec.tls.internal) are, when certificates rotate.
 - pods: listed during a backend swap (logic's config hash, job's pod IPs); events: created on transitions;
   servicemonitors: no informer (the CRD may be absent), read, created, replaced and deleted one by one.
 */}}
@@ -68,7 +69,7 @@ ClusterRole for a cluster-wide watch, or by a Role in each watched namespace.
   verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch, create, patch, delete]
+  verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [""]
   resources: [pods]
   verbs: [list]
@@ -86,6 +87,9 @@ ClusterRole for a cluster-wide watch, or by a Role in each watched namespace.
   verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors]
+  verbs: [get, create, update, delete]
+- apiGroups: [cert-manager.io]
+  resources: [certificates]
   verbs: [get, create, update, delete]
 {{- end -}}
 

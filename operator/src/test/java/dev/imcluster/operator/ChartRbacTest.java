@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.imcluster.operator.model.CertManagerModel;
 import dev.imcluster.operator.model.ServiceMonitorModel;
 import dev.imcluster.operator.reconciler.PubSubClusterReconciler;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -141,14 +142,18 @@ class ChartRbacTest {
                     + call.regex()).containsPattern(Pattern.compile(call.regex(), Pattern.DOTALL));
             needs.addAll(call.grants());
         }
-        // ServiceMonitors: no informer (the CRD may be missing); the verbs are the terminal operations in the file.
-        String sm = source("reconciler/ServiceMonitorSync.java");
+        // ServiceMonitors and cert-manager Certificates: no informer (the CRD may be missing); the verbs are the
+        // terminal operations of UntypedObjects, which handles both.
         Map<String, String> ops = Map.of("\\.get\\(\\)", "get", "\\.list\\(\\)", "list", "\\.create\\(\\)", "create",
                 "\\.update\\(\\)", "update", "\\.delete\\(\\)", "delete", "\\.patch\\(", "patch",
                 "\\.serverSideApply\\(\\)", "patch", "\\.(watch|inform)\\(", "watch");
+        String code = source("reconciler/UntypedObjects.java");
+        assertThat(source("reconciler/ServiceMonitorSync.java")).contains("UntypedObjects.sync(");
+        assertThat(source("reconciler/CertManagerSync.java")).contains("UntypedObjects.sync(");
         ops.forEach((regex, verb) -> {
-            if (Pattern.compile(regex).matcher(sm).find()) {
+            if (Pattern.compile(regex).matcher(code).find()) {
                 needs.add(new Grant(ServiceMonitorModel.GROUP, ServiceMonitorModel.PLURAL, verb));
+                needs.add(new Grant(CertManagerModel.GROUP, CertManagerModel.PLURAL, verb));
             }
         });
         return needs;
@@ -162,6 +167,8 @@ class ChartRbacTest {
                 grants(Pod.class, "list")));
         calls.add(new DirectCall("reconciler/SpecGate.java", "secrets\\(\\).*?\\.get\\(\\)",
                 grants(Secret.class, "get")));
+        calls.add(new DirectCall("reconciler/CertificateRotation.java", "secrets\\(\\).*?\\.get\\(\\)",
+                grants(Secret.class, "get")));
         Set<Grant> guard = new TreeSet<>();
         dependentKinds.forEach(k -> guard.addAll(grants(k, "get")));
         calls.add(new DirectCall("reconciler/OwnershipGuard.java", "resources\\(t\\.type\\(\\)\\).*?\\.get\\(\\)",
@@ -172,10 +179,11 @@ class ChartRbacTest {
     /** Main classes that hold a client but only pass it on (or use discovery, open to every authenticated user). */
     private static final Set<String> PASS_THROUGH = Set.of("ImclusterOperator.java", "OperatorMain.java",
             "CachedCapabilities.java", "model/ApiCapabilities.java", "reconciler/DrainProbe.java",
-            "reconciler/PubSubClusterReconciler.java");
+            "reconciler/PubSubClusterReconciler.java", "reconciler/ServiceMonitorSync.java",
+            "reconciler/CertManagerSync.java");
     private static final Set<String> CLASSIFIED = Set.of("reconciler/EventRecorder.java",
             "reconciler/HttpDrainProbe.java", "reconciler/SpecGate.java", "reconciler/OwnershipGuard.java",
-            "reconciler/ServiceMonitorSync.java");
+            "reconciler/UntypedObjects.java", "reconciler/CertificateRotation.java");
 
     /**
      * Grants in the operator's own namespace: fabric8's LeaseLock gets and creates the Lease, and renews it with

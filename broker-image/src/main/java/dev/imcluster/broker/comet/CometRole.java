@@ -12,9 +12,11 @@ import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.BearerAuth;
 import dev.imcluster.broker.security.InternalToken;
+import dev.imcluster.broker.security.InternalTls;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import dev.imcluster.broker.security.RateLimiter;
 import dev.imcluster.broker.security.TlsCertificates;
-import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -83,8 +85,9 @@ public final class CometRole implements Role {
         transports = new Transports(Math.max(2, Runtime.getRuntime().availableProcessors()));
         Buckets buckets = new Buckets(config.buckets);
         CometMetrics metrics = new CometMetrics(ctx.meters(), buckets);
+        InternalTls internalTls = ctx.internalTls();
         LogicClient logic = new LogicClient(config.logicAddress, transports, config.protocol.handshakeTimeout,
-                internalToken, config.logicResolveInterval, HostResolver.SYSTEM);
+                internalToken, internalTls, config.logicResolveInterval, HostResolver.SYSTEM);
         comet = new CometContext(config, root.delivery, ctx.serverId(), buckets, logic, metrics, PooledByteBufAllocator.DEFAULT,
                 new SourceAddressLimits(config, metrics, ctx.meters(),
                         new RateLimiter("comet", config.publishRateLimit, ctx.meters())));
@@ -92,14 +95,19 @@ public final class CometRole implements Role {
         try {
             tls = TlsCertificates.start(config.tls, ctx.meters());
             internalHealth = new HealthStatusManager();
-            internalGrpc = grpcServer(config.grpc, new CometService(comet),
-                    new BearerAuth("comet_grpc", BearerAuth.checks(internalToken, null), ctx.meters()),
-                    internalHealth, null, null);
+            // job's calls: the internal token and, with internal TLS, a client certificate of the cluster's CA.
+            ServerServiceDefinition internal = new BearerAuth("comet_grpc", BearerAuth.checks(internalToken, null),
+                    ctx.meters()).protect(new CometService(comet));
+            internalGrpc = grpcServer(config.grpc, internalTls == null ? internal
+                            : internalTls.requireClientCertificate(internal), internalHealth,
+                    internalTls == null ? null : internalTls.serverContext());
             pubsub = new PubSubService(comet);
             pubsubHealth = new HealthStatusManager();
-            pubsubGrpc = grpcServer(config.pubsubGrpc, pubsub,
-                    new BearerAuth("comet_pubsub_grpc", BearerAuth.checks(null, jwt), ctx.meters()),
-                    pubsubHealth, tls == null ? null : tls.grpcContext(), new SourceAddressGate(comet));
+            // Source address limits before auth.
+            pubsubGrpc = grpcServer(config.pubsubGrpc, ServerInterceptors.intercept(
+                            new BearerAuth("comet_pubsub_grpc", BearerAuth.checks(null, jwt), ctx.meters())
+                                    .protect(pubsub), new SourceAddressGate(comet)),
+                    pubsubHealth, tls == null ? null : tls.grpcContext());
             listeners = new GoimListeners(comet, transports, root.bindAddress, tls == null ? null : tls.nettyContext());
             listeners.start();
         } catch (Exception e) {
@@ -111,18 +119,15 @@ public final class CometRole implements Role {
                 TimeUnit.NANOSECONDS);
         started = true;
         LOG.info("comet {} serving ({}): goim tcp {}, websocket {}{}, internal gRPC {}, pubsub gRPC {}, logic at {};"
-                        + " client TLS {}, client JWT {}, internal token {}",
+                        + " client TLS {}, client JWT {}, internal token {}, internal TLS {}",
                 ctx.serverId(), transports.name(), tcpPort(), websocketPort(), config.websocket.path, grpcPort(),
                 pubsubGrpcPort(), config.logicAddress, tls == null ? "off" : "on", jwt == null ? "off" : "on",
-                internalToken == null ? "off" : "on");
+                internalToken == null ? "off" : "on", internalTls == null ? "off" : "on");
     }
 
-    /**
-     * A gRPC server for {@code service} behind {@code auth} (health and reflection stay open), TLS if given, and
-     * behind {@code gate} (before auth) if given.
-     */
-    private Server grpcServer(Listener listener, BindableService service, BearerAuth auth, HealthStatusManager health,
-                              SslContext tlsContext, SourceAddressGate gate) throws IOException {
+    /** A gRPC server for {@code service} (health and reflection stay open), TLS if given. */
+    private Server grpcServer(Listener listener, ServerServiceDefinition service, HealthStatusManager health,
+                              SslContext tlsContext) throws IOException {
         if (!listener.enabled) {
             return null;
         }
@@ -131,15 +136,14 @@ public final class CometRole implements Role {
                 .bossEventLoopGroup(transports.boss())
                 .workerEventLoopGroup(transports.workers())
                 .channelType(transports.serverChannel())
-                .addService(gate == null ? auth.protect(service)
-                        : io.grpc.ServerInterceptors.intercept(auth.protect(service), gate))
+                .addService(service)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (tlsContext != null) {
             builder.sslContext(tlsContext);
         }
         Server server = builder.build().start();
-        health.setStatus(service.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
+        health.setStatus(service.getServiceDescriptor().getName(), ServingStatus.SERVING);
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         return server;
     }

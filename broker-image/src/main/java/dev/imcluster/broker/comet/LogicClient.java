@@ -25,6 +25,7 @@ import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.PeerChannel;
 import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.InternalToken;
+import dev.imcluster.broker.security.InternalTls;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -47,12 +48,14 @@ final class LogicClient implements AutoCloseable {
 
     private final boolean internalToken;
 
-    /** With {@code token}, every call carries the internal token (logic's Logic service requires it). */
+    /**
+     * With {@code token}, every call carries the internal token (logic's Logic service requires it); with {@code
+     * tls}, the channel is mutual TLS (plaintext when null).
+     */
     LogicClient(String target, Transports transports, Duration connectTimeout, InternalToken token,
-                Duration resolveInterval, HostResolver resolver) {
+                InternalTls tls, Duration resolveInterval, HostResolver resolver) {
         // Follows the name within seconds when logic is replaced (see PeerChannel).
-        this.peer = new PeerChannel(NettyChannelBuilder.forTarget(target)
-                .usePlaintext()
+        this.peer = new PeerChannel(InternalTls.secure(NettyChannelBuilder.forTarget(target), tls)
                 // History replies for recovery hold up to delivery.history size messages: past gRPC's 4 MB default.
                 .maxInboundMessageSize(256 << 20)
                 .eventLoopGroup(transports.workers())

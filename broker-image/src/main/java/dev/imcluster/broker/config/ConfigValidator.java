@@ -57,6 +57,19 @@ final class ConfigValidator {
             v.error("security.internalTokenFile", "must not be blank; leave it unset to turn the internal token off");
         }
 
+        SecurityConfig.InternalTlsConfig internalTls = c.security.internalTls;
+        if (internalTls.enabled() || set(internalTls.keyFile) || set(internalTls.caFile)) {
+            if (!internalTls.enabled() || !set(internalTls.keyFile) || !set(internalTls.caFile)) {
+                v.error("security.internalTls", "security.internalTls.certFile, keyFile and caFile go together");
+            }
+        } else if (set(internalTls.serverName)) {
+            v.error("security.internalTls.serverName", "needs security.internalTls.certFile, keyFile and caFile");
+        }
+        if (internalTls.serverName != null && !internalTls.serverName.matches("[A-Za-z0-9.-]+")) {
+            v.error("security.internalTls.serverName", "must be a DNS name, got '" + internalTls.serverName + "'");
+        }
+        v.positive("security.internalTls.reloadInterval", internalTls.reloadInterval);
+
         v.listener("logic.http", c.logic.http);
         v.listener("logic.grpc", c.logic.grpc);
         v.positive("logic.sessionTtl", c.logic.sessionTtl);
@@ -239,6 +252,10 @@ final class ConfigValidator {
         if (value < min || value > max) {
             error(key, "must be between " + min + " and " + max + ", got " + value);
         }
+    }
+
+    private static boolean set(String value) {
+        return value != null && !value.isBlank();
     }
 
     private void notBlank(String key, String value) {

@@ -52,6 +52,11 @@ public final class MqConfig {
         public String topic = "goim-push-topic";
         /** Extra kafka-clients properties (security.protocol, sasl.mechanism, ...); secrets go in files. */
         public Map<String, String> properties = new LinkedHashMap<>();
+        /**
+         * TLS to the brokers: security.protocol SSL (SASL_SSL with SASL). With security.internalTls set, its caFile
+         * is the trust store and its certificate (PKCS#8 key) the client certificate, read at start.
+         */
+        public boolean tls = false;
         /** File holding the SASL JAAS password, if any. */
         public String saslPasswordFile;
         public String saslUsername;
@@ -67,6 +72,10 @@ public final class MqConfig {
     }
 
     public static final class Nats {
+        /**
+         * nats://host:port, or tls://host:port for TLS (with security.internalTls set, its CA bundle checks the
+         * server and its certificate is the client certificate).
+         */
         public String url = "nats://localhost:4222";
         public String stream = "GOIM";
         public String subject = "goim.push";

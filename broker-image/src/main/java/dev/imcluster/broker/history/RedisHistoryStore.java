@@ -130,7 +130,7 @@ public final class RedisHistoryStore implements HistoryStore {
     RedisHistoryStore(BrokerConfig config, HistoryMetrics metrics, LongSupplier nowMicros) {
         this.metrics = metrics;
         this.nowMicros = nowMicros;
-        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, null), CODEC,
+        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, null), CODEC,
                 "history Redis " + config.redis.address);
     }
 

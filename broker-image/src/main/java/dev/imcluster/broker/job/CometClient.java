@@ -10,7 +10,8 @@ import dev.imcluster.broker.api.internal.PushMsgReq;
 import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.PeerChannel;
 import dev.imcluster.broker.security.InternalToken;
-import io.grpc.ManagedChannelBuilder;
+import dev.imcluster.broker.security.InternalTls;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -52,11 +53,12 @@ final class CometClient implements AutoCloseable {
     private final Set<String> undelivered = ConcurrentHashMap.newKeySet();
 
     CometClient(String address, Duration deadline, Duration unreachableHold, Duration probeEvery,
-                InternalToken token, HostResolver resolver) {
+                InternalToken token, InternalTls tls, HostResolver resolver) {
         this.address = address;
         // A static address may be a name: follow it when the comet behind it is replaced (probeEvery is
         // job.comets.refreshInterval, the same "how often" as discovery).
-        this.channel = new PeerChannel(ManagedChannelBuilder.forTarget(address).usePlaintext()
+        // comet's certificate names the cluster, not the pod address dialed: see security.internalTls.serverName.
+        this.channel = new PeerChannel(InternalTls.secure(NettyChannelBuilder.forTarget(address), tls)
                 .intercept(InternalToken.interceptors(token)), probeEvery, resolver);
         this.stub = CometGrpc.newStub(channel.channel());
         this.deadline = deadline;

@@ -1,6 +1,7 @@
 package dev.imcluster.broker.job;
 
 import dev.imcluster.broker.security.InternalToken;
+import dev.imcluster.broker.security.InternalTls;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.runtime.HostResolver;
 import java.net.UnknownHostException;
@@ -47,14 +48,17 @@ final class CometDirectory implements AutoCloseable {
 
     /** Sent on every call to a comet (its internal gRPC requires it when configured); may be null. */
     private final InternalToken internalToken;
+    private final InternalTls internalTls;
 
     /** Told about each comet discovery drops, before its client closes. */
     private final Consumer<CometClient> onGone;
 
-    CometDirectory(JobConfig config, HostResolver resolver, InternalToken internalToken, Consumer<CometClient> onGone) {
+    CometDirectory(JobConfig config, HostResolver resolver, InternalToken internalToken, InternalTls internalTls,
+                   Consumer<CometClient> onGone) {
         this.config = config;
         this.onGone = onGone;
         this.internalToken = internalToken;
+        this.internalTls = internalTls;
         this.resolver = resolver;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "job-comet-discovery");
@@ -146,7 +150,7 @@ final class CometDirectory implements AutoCloseable {
             CometClient client = previous.get(address);
             if (client == null) {
                 client = new CometClient(address, config.pushTimeout, config.comets.unreachableHold,
-                        config.comets.refreshInterval, internalToken, resolver);
+                        config.comets.refreshInterval, internalToken, internalTls, resolver);
                 added.add(address);
             }
             next.put(address, client);

@@ -111,7 +111,7 @@ public final class JobRole implements Role {
         });
         fanout = new CometFanout(meters);
         comets = new CometDirectory(config, resolver, InternalToken.load(ctx.config().security.internalTokenFile),
-                fanout::dropped);
+                ctx.internalTls(), fanout::dropped);
         comets.start();
         Gauge.builder("imcluster_job_comets", comets, CometDirectory::size).description("Comets discovered")
                 .register(meters);

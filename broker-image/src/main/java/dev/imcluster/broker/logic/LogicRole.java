@@ -11,6 +11,8 @@ import dev.imcluster.broker.security.JwtVerifier;
 import dev.imcluster.broker.security.BearerAuth;
 import dev.imcluster.broker.security.PermissionGate;
 import dev.imcluster.broker.security.InternalToken;
+import dev.imcluster.broker.security.InternalTls;
+import io.grpc.ServerServiceDefinition;
 import dev.imcluster.broker.security.RateLimiter;
 import dev.imcluster.broker.runtime.GrpcServers;
 import dev.imcluster.broker.runtime.Health;
@@ -67,14 +69,18 @@ public final class LogicRole implements Role {
             // client JWT in jwt mode; open only when neither is configured.
             BearerAuth internalOnly = new BearerAuth("logic_grpc", BearerAuth.checks(internal, null), ctx.meters());
             BearerAuth publishers = new BearerAuth("logic_pubsub_grpc", BearerAuth.checks(internal, jwt), ctx.meters());
+            // With internal TLS, Logic also needs a client certificate; Publish keeps its bearer check.
+            InternalTls tls = ctx.internalTls();
+            ServerServiceDefinition logic = internalOnly.protect(new LogicGrpcService(authenticator, ctx.sessions(),
+                    online, presence, config.clientHeartbeat, ctx.meters()));
             grpc = GrpcServers.start(bind, config.grpc.port, config.maxMessageSize + GRPC_OVERHEAD, List.of(
-                    internalOnly.protect(new LogicGrpcService(authenticator, ctx.sessions(), online,
-                            presence, config.clientHeartbeat, ctx.meters())),
+                    tls == null ? logic : tls.requireClientCertificate(logic),
                     publishers.protect(new LogicPubSubService(push, new TopicHistory(
                             new HistoryPolicy.Rules(ctx.config().delivery.history), ctx.history(),
                             new HistoryMetrics(ctx.meters())), presence, new IdempotentPublishes(config.idempotencyWindow,
                             config.idempotencyMaxKeys, idempotencyKeys), config.topicOperation, config.maxMessageSize,
-                            limiter, new PermissionGate("logic", ctx.meters())))));
+                            limiter, new PermissionGate("logic", ctx.meters())))),
+                    tls == null ? null : tls.serverContext());
         }
         if (config.http.enabled) {
             LogicHttpApi api = new LogicHttpApi(push, online);
@@ -87,8 +93,8 @@ public final class LogicRole implements Role {
         // Advisory: without sessions, connects and key pushes fail (clearly), but room pushes and topics flow.
         ctx.health().registerAdvisory("logic.sessions", () -> ctx.sessions().healthy() ? Health.Check.up()
                 : Health.Check.down("session store unreachable"));
-        log.info("logic serving: http :{} grpc :{} (auth mode {}, internal token {})", httpPort(), grpcPort(),
-                config.auth.mode, internal == null ? "off" : "on");
+        log.info("logic serving: http :{} grpc :{} (auth mode {}, internal token {}, internal TLS {})", httpPort(),
+                grpcPort(), config.auth.mode, internal == null ? "off" : "on", ctx.internalTls() == null ? "off" : "on");
     }
 
     /** The bound HTTP port (after start), or -1 when disabled. */

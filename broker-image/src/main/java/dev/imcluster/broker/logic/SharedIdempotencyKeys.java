@@ -33,7 +33,7 @@ final class SharedIdempotencyKeys implements AutoCloseable {
     private final long windowMillis;
 
     SharedIdempotencyKeys(BrokerConfig config, Duration window) {
-        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, null), StringCodec.UTF8,
+        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, null), StringCodec.UTF8,
                 "idempotency Redis " + config.redis.address);
         this.windowMillis = Math.max(1, window.toMillis());
     }

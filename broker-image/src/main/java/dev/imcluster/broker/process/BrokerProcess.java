@@ -14,6 +14,8 @@ import dev.imcluster.broker.mq.MessageBuses;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.runtime.Role;
 import dev.imcluster.broker.runtime.RoleContext;
+import dev.imcluster.broker.security.InternalTls;
+import javax.net.ssl.SSLContext;
 import dev.imcluster.broker.session.SessionStore;
 import dev.imcluster.broker.session.SessionStores;
 import dev.imcluster.broker.history.HistoryStore;
@@ -117,26 +119,32 @@ public final class BrokerProcess implements AutoCloseable {
         MessageBus previousBus = null;
         SessionStore sessions = null;
         HistoryStore history = null;
+        InternalTls internalTls = null;
         try {
-            bus = mode == Mode.comet ? null : MessageBuses.create(config, meters);
+            internalTls = InternalTls.start(config.security.internalTls, meters);
+            SSLContext backendTls = internalTls == null ? null : internalTls.jdkContext();
+            bus = mode == Mode.comet ? null : MessageBuses.create(config, config.mq.backend, meters, backendTls);
             MqConfig.Backend previous = config.mq.previous.asBackend();
             // Backend swap: only job reads the previous backend; logic publishes to mq.backend alone.
-            previousBus = mode == Mode.job && previous != null ? MessageBuses.create(config, previous, meters) : null;
+            previousBus = mode == Mode.job && previous != null
+                    ? MessageBuses.create(config, previous, meters, backendTls) : null;
             sessions = mode == Mode.logic || mode == Mode.standalone ? SessionStores.create(config, meters) : null;
             history = mode == Mode.comet ? null : HistoryStores.create(config, meters);
         } catch (RuntimeException e) {
             closeQuietly(sessions);
             closeQuietly(previousBus);
             closeQuietly(bus);
+            closeQuietly(internalTls);
             meters.close();
             throw e;
         }
-        RoleContext ctx = new RoleContext(config, serverId, meters, health, bus, sessions, history);
+        RoleContext ctx = new RoleContext(config, serverId, meters, health, bus, sessions, history, internalTls);
         BrokerProcess process = new BrokerProcess(mode, ctx, meters, previousBus);
         process.closeAfterRoles.add(previousBus);
         process.closeAfterRoles.add(bus);
         process.closeAfterRoles.add(sessions);
         process.closeAfterRoles.add(history);
+        process.closeAfterRoles.add(internalTls);
         try {
             process.run();
             return process;

@@ -2,6 +2,9 @@ package dev.imcluster.broker.redis;
 
 import dev.imcluster.broker.config.ConfigException;
 import dev.imcluster.broker.config.RedisConfig;
+import dev.imcluster.broker.config.SecurityConfig;
+import io.lettuce.core.SslOptions;
+import java.io.File;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -18,6 +21,8 @@ import java.nio.file.Path;
  * Builds lettuce clients from the {@code redis} config section: address, database, TLS, and the password from
  * {@code redis.passwordFile} or the environment variable {@value #PASSWORD_ENV} (never from the config file).
  * Commands fail fast while disconnected (no silent buffering) and time out after {@code redis.commandTimeout}.
+ * Over TLS ({@code redis.tls} or a rediss:// address) with {@code security.internalTls} set, the server is checked
+ * against its CA bundle and the role's certificate is the client certificate.
  */
 public final class RedisClients {
     public static final String PASSWORD_ENV = "IMCLUSTER_REDIS_PASSWORD";
@@ -80,11 +85,20 @@ public final class RedisClients {
      * netty DNS resolver, which only reads /etc/resolv.conf and /etc/hosts. Its resources are its own: release them
      * with {@link #shutdown(RedisClient)}.
      */
-    public static RedisClient client(RedisConfig config, String address) {
+    public static RedisClient client(RedisConfig config, SecurityConfig.InternalTlsConfig internalTls,
+                                     String address) {
+        RedisURI uri = uri(config, address);
         RedisClient client = RedisClient.create(
-                ClientResources.builder().addressResolverGroup(DefaultAddressResolverGroup.INSTANCE).build(),
-                uri(config, address));
-        client.setOptions(ClientOptions.builder()
+                ClientResources.builder().addressResolverGroup(DefaultAddressResolverGroup.INSTANCE).build(), uri);
+        ClientOptions.Builder options = ClientOptions.builder();
+        if (uri.isSsl() && internalTls.enabled()) {
+            // The cluster's CA and this role's certificate; lettuce reads the files at each connect.
+            options.sslOptions(SslOptions.builder().jdkSslProvider()
+                    .trustManager(new File(internalTls.caFile))
+                    .keyManager(new File(internalTls.certFile), new File(internalTls.keyFile), null)
+                    .build());
+        }
+        client.setOptions(options
                 .autoReconnect(true)
                 // Reject instead of queueing while disconnected: a caller gets a prompt, clear error.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)

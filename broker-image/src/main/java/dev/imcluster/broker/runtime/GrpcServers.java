@@ -5,12 +5,13 @@ import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A gRPC server with grpc.health.v1 and server reflection beside the role's services. */
+/** A gRPC server with grpc.health.v1 and server reflection beside the role's services, over TLS if given. */
 public final class GrpcServers {
 
     /** A running server and its health service (SERVING for "" and every service once started). */
@@ -39,7 +40,7 @@ public final class GrpcServers {
     }
 
     public static Running start(String bindAddress, int port, int maxInboundMessageSize,
-                                List<ServerServiceDefinition> services)
+                                List<ServerServiceDefinition> services, SslContext tls)
             throws IOException {
         HealthStatusManager health = new HealthStatusManager();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
@@ -47,6 +48,9 @@ public final class GrpcServers {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         services.forEach(builder::addService);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
         Server server = builder.build().start();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         for (ServerServiceDefinition s : services) {

@@ -45,7 +45,8 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
         return chain[0].getNotAfter();
     }
 
-    private static X509Certificate[] certificates(byte[] pem, String name) {
+    /** Every certificate of a PEM bundle (a chain, or a CA bundle); at least one. */
+    static X509Certificate[] certificates(byte[] pem, String name) {
         try {
             var certs = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem));
             if (certs.isEmpty()) {

@@ -13,7 +13,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -22,53 +25,67 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * comet's client-facing certificate ({@code comet.tls}), read from PEM files at start (errors name the key and
- * file) and re-read every {@code reloadInterval}. The files are compared by content, which also catches a
- * Kubernetes Secret volume swapping its {@code ..data} symlink. A changed pair that parses and matches replaces
- * the certificate for new handshakes; one that does not is logged and counted, and the old certificate stays.
- * Meters: {@code imcluster_tls_reloads_total{result}} and {@code imcluster_tls_certificate_not_after_seconds}.
+ * A certificate and its key from PEM files, and for mutual TLS the CA bundle peers are checked against: comet's
+ * client-facing certificate ({@code comet.tls}) and each role's internal one ({@code security.internalTls}, see
+ * {@link InternalTls}). Read at start (errors name the key and file) and re-read every {@code reloadInterval}.
+ * The files are compared by content, which also catches a Kubernetes Secret volume swapping its {@code ..data}
+ * symlink. A changed pair (or bundle) that parses and matches replaces the old one for new handshakes; one that
+ * does not is logged and counted, and the old one stays. Meters, tagged {@code certificate="client"|"internal"}:
+ * {@code imcluster_tls_reloads_total{result}} and {@code imcluster_tls_certificate_not_after_seconds}.
  */
 public final class TlsCertificates implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TlsCertificates.class);
 
+    private final String section;
     private final Path certFile;
     private final Path keyFile;
+    /** The CA bundle, or null when peers are not checked (comet's client ports). */
+    private final Path caFile;
     private final ReloadingKeyManager keyManager;
+    private final ReloadingTrustManager trustManager;
     private final Counter reloaded;
     private final Counter failed;
     private final ScheduledExecutorService poller;
     private volatile PemKeyMaterial material;
     private byte[] seenCert;
     private byte[] seenKey;
+    private byte[] seenCa;
 
-    private TlsCertificates(CometConfig.TlsConfig config, MeterRegistry meters) {
-        this.certFile = Path.of(config.certFile);
-        this.keyFile = Path.of(config.keyFile);
-        byte[] cert = read(certFile, "comet.tls.certFile");
-        byte[] key = read(keyFile, "comet.tls.keyFile");
+    TlsCertificates(String section, String certificate, String certFile, String keyFile, String caFile,
+                    Duration reloadInterval, ReloadingTrustManager.Refusals refusals, MeterRegistry meters) {
+        this.section = section;
+        this.certFile = Path.of(certFile);
+        this.keyFile = Path.of(keyFile);
+        this.caFile = caFile == null ? null : Path.of(caFile);
+        byte[] cert = read(this.certFile, section + ".certFile");
+        byte[] key = read(this.keyFile, section + ".keyFile");
+        byte[] ca = this.caFile == null ? null : read(this.caFile, section + ".caFile");
         try {
             material = parse(cert, key);
+            keyManager = new ReloadingKeyManager(material);
+            trustManager = ca == null ? null : new ReloadingTrustManager(authorities(ca), refusals);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }
         seenCert = cert;
         seenKey = key;
-        keyManager = new ReloadingKeyManager(material);
-        reloaded = Counter.builder("imcluster.tls.reloads").tag("result", "success")
+        seenCa = ca;
+        reloaded = Counter.builder("imcluster.tls.reloads").tag("certificate", certificate).tag("result", "success")
                 .description("Certificate reloads after the files changed, by result").register(meters);
-        failed = Counter.builder("imcluster.tls.reloads").tag("result", "failure")
+        failed = Counter.builder("imcluster.tls.reloads").tag("certificate", certificate).tag("result", "failure")
                 .description("Certificate reloads after the files changed, by result").register(meters);
         Gauge.builder("imcluster.tls.certificate.not.after", this, t -> t.material.notAfter().getTime() / 1000.0)
-                .baseUnit("seconds").description("Expiry (Unix time) of the certificate served to new clients")
-                .register(meters);
+                .tag("certificate", certificate).baseUnit("seconds")
+                .description("Expiry (Unix time) of the certificate presented in new handshakes").register(meters);
         poller = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tls-reload", true));
-        long every = config.reloadInterval.toMillis();
+        long every = reloadInterval.toMillis();
         poller.scheduleWithFixedDelay(this::checkQuietly, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** The certificate of {@code config}, or null when TLS is off. */
+    /** comet's client-facing certificate of {@code config}, or null when TLS is off. */
     public static TlsCertificates start(CometConfig.TlsConfig config, MeterRegistry meters) {
-        return config.enabled() ? new TlsCertificates(config, meters) : null;
+        return config.enabled() ? new TlsCertificates("comet.tls", "client", config.certFile, config.keyFile, null,
+                config.reloadInterval, null, meters) : null;
     }
 
     /** For goim TCP and WebSocket: a server context whose handshakes use the current certificate. */
@@ -82,41 +99,54 @@ public final class TlsCertificates implements AutoCloseable {
     }
 
     /** The certificate new handshakes get. */
-    public java.security.cert.X509Certificate current() {
+    public X509Certificate current() {
         return material.chain()[0];
     }
 
-    /** Re-reads the files now; true when a changed pair was loaded. */
+    /** Re-reads the files now; true when a changed pair or bundle was loaded. */
     public synchronized boolean check() {
         byte[] cert;
         byte[] key;
+        byte[] ca;
         try {
             cert = Files.readAllBytes(certFile);
             key = Files.readAllBytes(keyFile);
+            ca = caFile == null ? null : Files.readAllBytes(caFile);
         } catch (IOException e) {
             failed.increment();
-            LOG.warn("TLS reload: cannot read {} or {} ({}); still serving the certificate valid until {}",
-                    certFile, keyFile, e.toString(), material.notAfter());
+            LOG.warn("{} reload: cannot read its files ({}); still using the certificate valid until {}", section,
+                    e.toString(), material.notAfter());
             return false;
         }
-        if (Arrays.equals(cert, seenCert) && Arrays.equals(key, seenKey)) {
+        boolean pairChanged = !Arrays.equals(cert, seenCert) || !Arrays.equals(key, seenKey);
+        boolean caChanged = !Arrays.equals(ca, seenCa);
+        if (!pairChanged && !caChanged) {
             return false;
         }
         seenCert = cert;
         seenKey = key;
+        seenCa = ca;
         try {
-            PemKeyMaterial next = parse(cert, key);
-            keyManager.update(next);
-            material = next;
+            // Both parsed before either is used: a bad file changes nothing.
+            PemKeyMaterial next = pairChanged ? parse(cert, key) : material;
+            List<X509Certificate> nextAuthorities = caChanged ? authorities(ca) : null;
+            if (pairChanged) {
+                keyManager.update(next);
+                material = next;
+            }
+            if (caChanged) {
+                trustManager.update(nextAuthorities);
+            }
         } catch (IllegalArgumentException e) {
             failed.increment();
-            LOG.warn("TLS reload failed, still serving the certificate valid until {}: {}", material.notAfter(),
-                    e.getMessage());
+            LOG.warn("{} reload failed, still using the certificate valid until {}: {}", section,
+                    material.notAfter(), e.getMessage());
             return false;
         }
         reloaded.increment();
-        LOG.info("TLS certificate reloaded: {} (valid until {})", material.chain()[0].getSubjectX500Principal(),
-                material.notAfter());
+        LOG.info("{} reloaded: {} (valid until {}){}", section, material.chain()[0].getSubjectX500Principal(),
+                material.notAfter(), caChanged ? ", CA bundle of " + trustManager.getAcceptedIssuers().length
+                        + " certificate(s)" : "");
         return true;
     }
 
@@ -129,8 +159,21 @@ public final class TlsCertificates implements AutoCloseable {
     }
 
     private PemKeyMaterial parse(byte[] cert, byte[] key) {
-        return PemKeyMaterial.parse(cert, "comet.tls.certFile (" + certFile + ")", key,
-                "comet.tls.keyFile (" + keyFile + ")");
+        return PemKeyMaterial.parse(cert, section + ".certFile (" + certFile + ")", key,
+                section + ".keyFile (" + keyFile + ")");
+    }
+
+    private List<X509Certificate> authorities(byte[] ca) {
+        return List.of(PemKeyMaterial.certificates(ca, section + ".caFile (" + caFile + ")"));
+    }
+
+    ReloadingKeyManager keyManager() {
+        return keyManager;
+    }
+
+    /** Null without a CA file. */
+    ReloadingTrustManager trustManager() {
+        return trustManager;
     }
 
     private static byte[] read(Path file, String configKey) {

@@ -38,6 +38,30 @@ class SecurityConfigValidationTest {
     }
 
     @Test
+    void internalTlsNeedsCertificateKeyAndCaTogether() {
+        String cert = "IMCLUSTER__SECURITY__INTERNAL_TLS__CERT_FILE";
+        String key = "IMCLUSTER__SECURITY__INTERNAL_TLS__KEY_FILE";
+        String ca = "IMCLUSTER__SECURITY__INTERNAL_TLS__CA_FILE";
+        String name = "IMCLUSTER__SECURITY__INTERNAL_TLS__SERVER_NAME";
+        String together = "security.internalTls: security.internalTls.certFile, keyFile and caFile go together";
+        assertThatThrownBy(() -> load(cert, "/x/tls.crt", key, "/x/tls.key")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(together);
+        assertThatThrownBy(() -> load(ca, "/x/ca.crt")).hasMessageContaining(together);
+        assertThatThrownBy(() -> load(name, "demo.default.imcluster.internal"))
+                .hasMessageContaining("security.internalTls.serverName: needs security.internalTls.certFile");
+        assertThatThrownBy(() -> load(cert, "/x/tls.crt", key, "/x/tls.key", ca, "/x/ca.crt", name, "a b"))
+                .hasMessageContaining("security.internalTls.serverName: must be a DNS name");
+        assertThatThrownBy(() -> load(cert, "/x/tls.crt", key, "/x/tls.key", ca, "/x/ca.crt",
+                "IMCLUSTER__SECURITY__INTERNAL_TLS__RELOAD_INTERVAL", "0s"))
+                .hasMessageContaining("security.internalTls.reloadInterval: must be a positive duration");
+        BrokerConfig on = load(cert, "/x/tls.crt", key, "/x/tls.key", ca, "/x/ca.crt", name,
+                "demo.default.imcluster.internal");
+        assertThat(on.security.internalTls.enabled()).isTrue();
+        assertThat(on.security.internalTls.reloadInterval).hasSeconds(30);
+        assertThat(load().security.internalTls.enabled()).isFalse();
+    }
+
+    @Test
     void rateLimitsAreRangeChecked() {
         assertThatThrownBy(() -> load("IMCLUSTER__COMET__PUBLISH_RATE_LIMIT__RATE", "-1"))
                 .hasMessageContaining("comet.publishRateLimit.rate: must be between 0");

@@ -13,31 +13,93 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Self-signed test certificates made with the JDK's own keytool (no openssl, no BouncyCastle), written as PEM
- * the way a kubernetes.io/tls Secret holds them.
+ * Test certificates made with the JDK's own keytool (no openssl, no BouncyCastle), self-signed or issued by an
+ * {@link Authority}, written as PEM the way a kubernetes.io/tls Secret holds them.
  */
 public record TestCerts(X509Certificate certificate, PrivateKey key) {
     private static final String PASSWORD = "changeit";
 
     /** A new key pair and certificate for localhost and 127.0.0.1. */
     public static TestCerts generate(Path dir, String cn, String keyAlg) throws Exception {
+        Path store = newStore(dir);
+        keytool("-genkeypair", "-alias", "tls", "-keyalg", keyAlg, "-dname", "CN=" + cn, "-validity", "2",
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD,
+                "-ext", "SAN=dns:localhost,ip:127.0.0.1");
+        KeyStore ks = load(store);
+        return new TestCerts((X509Certificate) ks.getCertificate("tls"),
+                (PrivateKey) ks.getKey("tls", PASSWORD.toCharArray()));
+    }
+
+    /** A CA (EC P-256) that issues leaf certificates, like the operator's per-cluster CA. */
+    public record Authority(Path store, X509Certificate certificate) {
+        public static Authority create(Path dir, String cn) throws Exception {
+            Path store = newStore(dir);
+            keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + cn,
+                    "-validity", "2", "-ext", "bc:c", "-storetype", "PKCS12", "-keystore", store.toString(),
+                    "-storepass", PASSWORD, "-keypass", PASSWORD);
+            return new Authority(store, (X509Certificate) load(store).getCertificate("ca"));
+        }
+
+        /**
+         * A leaf for client and server use, with these DNS names (and 127.0.0.1), valid from {@code startDate}
+         * (keytool's syntax, "-3d" for three days ago; null for now) for {@code days}.
+         */
+        public TestCerts issue(Path dir, String cn, String startDate, int days, String... dnsNames) throws Exception {
+            Path leaf = newStore(dir);
+            keytool("-genkeypair", "-alias", "tls", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + cn,
+                    "-storetype", "PKCS12", "-keystore", leaf.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+            Path csr = Files.createTempFile(dir, "leaf", ".csr");
+            Path crt = Files.createTempFile(dir, "leaf", ".crt");
+            keytool("-certreq", "-alias", "tls", "-keystore", leaf.toString(), "-storepass", PASSWORD,
+                    "-file", csr.toString());
+            StringBuilder san = new StringBuilder("SAN=ip:127.0.0.1");
+            for (String name : dnsNames) {
+                san.append(",dns:").append(name);
+            }
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-gencert", "-alias", "ca",
+                    "-keystore", store.toString(), "-storepass", PASSWORD, "-infile", csr.toString(),
+                    "-outfile", crt.toString(), "-rfc", "-validity", Integer.toString(days), "-ext", san.toString(),
+                    "-ext", "EKU=serverAuth,clientAuth"));
+            if (startDate != null) {
+                args.addAll(java.util.List.of("-startdate", startDate));
+            }
+            keytool(args.toArray(String[]::new));
+            X509Certificate cert;
+            try (InputStream in = Files.newInputStream(crt)) {
+                cert = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(in);
+            }
+            return new TestCerts(cert, (PrivateKey) load(leaf).getKey("tls", PASSWORD.toCharArray()));
+        }
+
+        public String certPem() throws Exception {
+            return pem("CERTIFICATE", certificate.getEncoded());
+        }
+    }
+
+    private static Path newStore(Path dir) throws Exception {
         Path store = Files.createTempFile(dir, "keystore", ".p12");
         Files.delete(store);
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "tls", "-keyalg", keyAlg,
-                "-dname", "CN=" + cn, "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
-                "-storepass", PASSWORD, "-keypass", PASSWORD, "-ext", "SAN=dns:localhost,ip:127.0.0.1")
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("keytool failed: " + out);
-        }
+        return store;
+    }
+
+    private static KeyStore load(Path store) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(store)) {
             ks.load(in, PASSWORD.toCharArray());
         }
-        return new TestCerts((X509Certificate) ks.getCertificate("tls"),
-                (PrivateKey) ks.getKey("tls", PASSWORD.toCharArray()));
+        return ks;
+    }
+
+    private static void keytool(String... args) throws Exception {
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(keytool.toString()));
+        command.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("keytool failed: " + out);
+        }
     }
 
     public static TestCerts rsa(Path dir, String cn) throws Exception {

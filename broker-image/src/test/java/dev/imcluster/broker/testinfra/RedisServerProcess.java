@@ -15,14 +15,39 @@ import java.util.List;
  */
 public final class RedisServerProcess extends ExternalServerProcess {
     private final String password;
+    /** {cert, key, CA bundle} files when TLS is on, else null. */
+    private final String[] tls;
+    private final int tlsPort;
 
-    private RedisServerProcess(String password) {
+    private RedisServerProcess(String password, String[] tls) {
         super("redis");
         this.password = password;
+        this.tls = tls;
+        try {
+            this.tlsPort = tls == null ? -1 : freePort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * With a TLS port too that requires client certificates of {@code caFile} (the plain port stays, for the
+     * readiness probe).
+     */
+    public static RedisServerProcess launchTls(String certFile, String keyFile, String caFile) {
+        return started(new RedisServerProcess(null, new String[] {certFile, keyFile, caFile}));
+    }
+
+    /** 127.0.0.1:port of the TLS port. */
+    public String tlsAddress() {
+        return "127.0.0.1:" + tlsPort;
     }
 
     public static RedisServerProcess launch(String password) {
-        RedisServerProcess p = new RedisServerProcess(password);
+        return started(new RedisServerProcess(password, null));
+    }
+
+    private static RedisServerProcess started(RedisServerProcess p) {
         try {
             p.start();
         } catch (RuntimeException e) {
@@ -50,6 +75,10 @@ public final class RedisServerProcess extends ExternalServerProcess {
         if (password != null) {
             cmd.add("--requirepass");
             cmd.add(password);
+        }
+        if (tls != null) {
+            cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tls[0], "--tls-key-file",
+                    tls[1], "--tls-ca-cert-file", tls[2], "--tls-auth-clients", "yes"));
         }
         return cmd;
     }

@@ -161,8 +161,16 @@ public final class BrokerConfigRenderer {
         }
         root.put("mq", mq(cluster, spec.mq, backend, sections));
         root.put("redis", redis(cluster, spec.redis));
-        root.put("security", ordered("internalTokenFile",
-                Mounts.INTERNAL_TOKEN_DIR + "/" + SecretRefs.internalToken(cluster).key()));
+        Map<String, Object> security = ordered("internalTokenFile",
+                Mounts.INTERNAL_TOKEN_DIR + "/" + SecretRefs.internalToken(cluster).key());
+        if (spec.tls != null && spec.tls.internalEnabled()) {
+            // Each role mounts its own Secret at the same path; they reload it when kubelet updates the volume.
+            security.put("internalTls", ordered("certFile", Mounts.INTERNAL_TLS_DIR + "/" + InternalCertificates.TLS_CERT,
+                    "keyFile", Mounts.INTERNAL_TLS_DIR + "/" + InternalCertificates.TLS_KEY,
+                    "caFile", Mounts.INTERNAL_TLS_DIR + "/" + InternalCertificates.CA_CERT,
+                    "serverName", InternalCertificates.serverName(cluster)));
+        }
+        root.put("security", security);
         return root;
     }
 
@@ -191,7 +199,7 @@ public final class BrokerConfigRenderer {
         putRateLimit(m, "publishRateLimit", limits.publishesPerSecond, limits.publishBurst);
         putRateLimit(m, "publishRateLimitPerAddress", limits.publishesPerAddressPerSecond,
                 limits.publishPerAddressBurst);
-        if (cluster.getSpec().tls != null) {
+        if (cluster.getSpec().tls != null && cluster.getSpec().tls.hasClientCertificate()) {
             // A kubernetes.io/tls Secret; comet re-reads it when kubelet updates the volume (rotation).
             m.put("tls", ordered("certFile", Mounts.TLS_DIR + "/tls.crt", "keyFile", Mounts.TLS_DIR + "/tls.key"));
         }

@@ -227,8 +227,12 @@ public final class DeploymentModel {
         if (role != Role.COMET && SecretRefs.kafkaAuth(c, swap).isPresent()) {
             m.add(new VolumeMountBuilder().withName("kafka").withMountPath(Mounts.KAFKA_DIR).withReadOnly(true).build());
         }
-        if (role == Role.COMET && c.getSpec().tls != null) {
+        if (role == Role.COMET && c.getSpec().tls != null && c.getSpec().tls.hasClientCertificate()) {
             m.add(new VolumeMountBuilder().withName("tls").withMountPath(Mounts.TLS_DIR).withReadOnly(true).build());
+        }
+        if (c.getSpec().tls != null && c.getSpec().tls.internalEnabled()) {
+            m.add(new VolumeMountBuilder().withName("internal-tls").withMountPath(Mounts.INTERNAL_TLS_DIR)
+                    .withReadOnly(true).build());
         }
         return m;
     }
@@ -247,8 +251,11 @@ public final class DeploymentModel {
         if (role != Role.COMET) {
             SecretRefs.kafkaAuth(c, swap).ifPresent(name -> v.add(secretVolume("kafka", name)));
         }
-        if (role == Role.COMET && c.getSpec().tls != null) {
+        if (role == Role.COMET && c.getSpec().tls != null && c.getSpec().tls.hasClientCertificate()) {
             v.add(secretVolume("tls", c.getSpec().tls.secretName));
+        }
+        if (c.getSpec().tls != null && c.getSpec().tls.internalEnabled()) {
+            v.add(secretVolume("internal-tls", Names.internalTls(c, role)));
         }
         return v;
     }

@@ -12,6 +12,8 @@ public final class Mounts {
     public static final String TLS_DIR = SECRETS_DIR + "/tls";
     /** The internal token Secret, in every role. */
     public static final String INTERNAL_TOKEN_DIR = SECRETS_DIR + "/internal";
+    /** The role's internal TLS Secret (tls.crt, tls.key, ca.crt), with spec.tls.internal. */
+    public static final String INTERNAL_TLS_DIR = SECRETS_DIR + "/internal-tls";
     public static final String TMP_DIR = "/tmp";
     public static final String BROKER_JAR = "/app/imcluster-broker.jar";
 

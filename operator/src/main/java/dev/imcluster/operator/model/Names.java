@@ -53,6 +53,16 @@ public final class Names {
         return c.getMetadata().getName() + "-internal-token";
     }
 
+    /** The cluster's internal CA (spec.tls.internal without an issuerRef). */
+    public static String internalCa(PubSubCluster c) {
+        return c.getMetadata().getName() + "-internal-ca";
+    }
+
+    /** A role's internal TLS certificate (tls.crt, tls.key, ca.crt); a Secret's name may be longer than a label. */
+    public static String internalTls(PubSubCluster c, Role role) {
+        return role(c, role) + "-internal-tls";
+    }
+
     public static String nats(PubSubCluster c) {
         return c.getMetadata().getName() + "-nats";
     }

@@ -72,8 +72,11 @@ public final class SpecValidation {
                 auth.jwt.publicKeySecretRef, auth.jwt.jwksUrl).filter(java.util.Objects::nonNull).count() != 1) {
             p.add("spec." + AuthSpec.Jwt.ONE_KEY_SOURCE);
         }
-        if (s.tls != null && (s.tls.secretName == null || s.tls.secretName.isBlank())) {
-            p.add("spec.tls.secretName is required when spec.tls is set");
+        if (s.tls != null && !s.tls.hasClientCertificate() && s.tls.internal == null) {
+            p.add("spec.tls needs secretName (client TLS), internal, or both");
+        }
+        if (s.tls != null && s.tls.internal != null) {
+            internalTls(s.tls.internal, p);
         }
         addresses(s, p);
         if (mq != null && mq.nats != null && mq.nats.storage != null && !mq.nats.isManaged()) {
@@ -575,5 +578,28 @@ public final class SpecValidation {
     /** User values quoted in messages are cut short: a condition message must stay readable (and small). */
     static String shorten(String s) {
         return s == null || s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    /** Durations the schema checks for syntax only: renewBefore must leave room for a CA rotation's overlap. */
+    private static void internalTls(dev.imcluster.operator.api.v1alpha1.TlsSpec.Internal internal, List<String> p) {
+        InternalCertificates.Settings settings;
+        try {
+            settings = new InternalCertificates.Settings(
+                    InternalCertificates.duration(internal.certificateLifetime == null
+                            ? dev.imcluster.operator.api.v1alpha1.TlsSpec.DEFAULT_CERTIFICATE_LIFETIME
+                            : internal.certificateLifetime),
+                    InternalCertificates.duration(internal.renewBefore == null
+                            ? dev.imcluster.operator.api.v1alpha1.TlsSpec.DEFAULT_RENEW_BEFORE : internal.renewBefore));
+        } catch (ArithmeticException e) {
+            p.add("spec.tls.internal: certificateLifetime or renewBefore is too long");
+            return;
+        }
+        if (settings.renewBefore().compareTo(InternalCertificates.MIN_RENEW_BEFORE) < 0) {
+            p.add("spec.tls.internal.renewBefore must be at least 5m (a CA rotation waits "
+                    + InternalCertificates.PROPAGATION.toMinutes() + "m for every role to trust the new CA)");
+        }
+        if (settings.lifetime().compareTo(settings.renewBefore()) <= 0) {
+            p.add("spec.tls.internal.certificateLifetime must be longer than renewBefore");
+        }
     }
 }

@@ -10,7 +10,10 @@ import dev.imcluster.operator.model.OperatorConfig;
 import dev.imcluster.operator.reconciler.dependent.ConfigMapDependent;
 import dev.imcluster.operator.reconciler.dependent.Conditions;
 import dev.imcluster.operator.reconciler.dependent.EventSourceNames;
+import dev.imcluster.operator.reconciler.dependent.InternalTlsSecretDependents;
 import dev.imcluster.operator.reconciler.dependent.InternalTokenSecretDependent;
+import dev.imcluster.operator.model.InternalCertificates;
+import io.fabric8.kubernetes.api.model.Secret;
 import dev.imcluster.operator.reconciler.dependent.NetworkPolicyDependent;
 import dev.imcluster.operator.reconciler.dependent.PdbDependents;
 import dev.imcluster.operator.reconciler.dependent.ReconcileInputs;
@@ -106,6 +109,18 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
                 activationCondition = Conditions.PdbV1beta1.class),
         @Dependent(name = "network-policies", type = NetworkPolicyDependent.class,
                 reconcilePrecondition = Conditions.NetworkPolicyEnabled.class),
+        @Dependent(name = "internal-ca", type = InternalTlsSecretDependents.Ca.class,
+                reconcilePrecondition = Conditions.OwnInternalCa.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "comet-internal-tls", type = InternalTlsSecretDependents.Comet.class,
+                reconcilePrecondition = Conditions.OwnInternalCa.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "logic-internal-tls", type = InternalTlsSecretDependents.Logic.class,
+                reconcilePrecondition = Conditions.OwnInternalCa.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "job-internal-tls", type = InternalTlsSecretDependents.Job.class,
+                reconcilePrecondition = Conditions.OwnInternalCa.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
 })
 public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     public static final String NAME = "pubsubcluster";
@@ -127,6 +142,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
      */
     private final Counter reconciles;
     private final Counter failures;
+    private final CertificateRotation certificates;
 
     public PubSubClusterReconciler(OperatorConfig operatorConfig, Supplier<ApiCapabilities> capabilities, Clock clock) {
         this(operatorConfig, capabilities, clock, new HttpDrainProbe(), new SimpleMeterRegistry());
@@ -142,6 +158,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
                 .description("PubSubCluster reconciliations started").register(registry);
         this.failures = Counter.builder("imcluster.operator.reconcile.failures")
                 .description("PubSubCluster reconciliations that failed (JOSDK retries them)").register(registry);
+        this.certificates = new CertificateRotation(registry, clock);
     }
 
     @Override
@@ -149,7 +166,8 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         return List.of(
                 informer(context, Deployment.class, EventSourceNames.DEPLOYMENTS),
                 informer(context, Service.class, EventSourceNames.SERVICES),
-                informer(context, StatefulSet.class, EventSourceNames.STATEFUL_SETS));
+                informer(context, StatefulSet.class, EventSourceNames.STATEFUL_SETS),
+                informer(context, Secret.class, EventSourceNames.INTERNAL_TLS_SECRETS));
     }
 
     private static <R extends HasMetadata> InformerEventSource<R, PubSubCluster> informer(
@@ -167,8 +185,10 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         ApiCapabilities caps = capabilities.get();
         StatusCalculator.Gate gate = SpecGate.check(cluster, context, caps);
         BackendSwap.Step swap;
+        InternalCertificates.Plan certificatePlan = null;
         if (gate.isOpen()) {
             swap = reconcileOwned(cluster, context, caps);
+            certificatePlan = ReconcileInputs.of(context).certificates();
         } else {
             swap = BackendSwap.hold(cluster);
             LOG.debug("cluster={}/{} not reconciling owned objects: problems={} pausedBy={}",
@@ -184,14 +204,25 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         TransitionEvents.record(events, cluster,
                 cluster.getStatus() == null ? null : cluster.getStatus().conditions, next, swap.events());
         StatusPatch.ifChanged(cluster, next, context);
+        if (certificatePlan != null) {
+            certificates.announce(cluster, certificatePlan, events);
+        }
 
         UpdateControl<PubSubCluster> control = UpdateControl.noUpdate();
+        Duration recheck = null;
         if (!gate.specProblems().isEmpty()) {
-            control.rescheduleAfter(INVALID_RECHECK);
+            recheck = INVALID_RECHECK;
         } else if (swap.pollSoon()) {
-            control.rescheduleAfter(SWAP_POLL);
+            recheck = SWAP_POLL;
         } else if (swap.inProgress()) {
-            control.rescheduleAfter(SWAP_RECHECK);
+            recheck = SWAP_RECHECK;
+        }
+        if (certificatePlan != null) { // renewals are due at a time no watched object signals
+            Duration renew = certificates.recheck(certificatePlan);
+            recheck = recheck == null || renew.compareTo(recheck) < 0 ? renew : recheck;
+        }
+        if (recheck != null) {
+            control.rescheduleAfter(recheck);
         }
         return control;
     }
@@ -208,9 +239,11 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         BackendSwap.Step swap = BackendSwap.advance(cluster,
                 StatusCalculator.Observed.from(cluster, context).deployments(),
                 (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now(), render);
-        new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state())).putInto(context);
+        new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state()),
+                certificates.plan(cluster, context.getClient())).putInto(context);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
         ServiceMonitorSync.reconcile(cluster, context.getClient(), caps, operatorConfig.serviceMonitorLabels());
+        CertManagerSync.reconcile(cluster, context.getClient(), caps);
         return swap;
     }
 

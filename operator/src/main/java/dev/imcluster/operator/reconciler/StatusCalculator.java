@@ -85,6 +85,10 @@ final class StatusCalculator {
             w.add("spec.metrics.serviceMonitor is enabled but the monitoring.coreos.com/v1 ServiceMonitor CRD is not "
                     + "installed; the pods carry prometheus.io annotations instead.");
         }
+        if (dev.imcluster.operator.model.CertManagerModel.wanted(c) && !caps.certManagerCrd()) {
+            w.add("spec.tls.internal.issuerRef names a cert-manager issuer but the cert-manager.io/v1 Certificate CRD "
+                    + "is not installed: no internal certificates are issued and the pods wait for their Secrets.");
+        }
         w.addAll(PodOverrides.restrictedWarnings(c));
         return w;
     }

@@ -65,6 +65,7 @@ class CelRulesTest {
     static final String KAFKA_REQUIRED = "mq.kafka.bootstrapServers is required when mq.backend is kafka";
     static final String NATS_REQUIRED = "mq.nats needs url, or managed: true, when mq.backend is nats";
     static final String REDIS_EXCLUSIVE = "redis.managed and redis.external are mutually exclusive";
+    static final String TLS_NEEDS_ONE = "tls needs secretName (client TLS), internal, or both";
     static final String KAFKA_STILL_NEEDED =
             "mq.kafka.bootstrapServers is still needed until the backend swap away from kafka is Complete";
     static final String NATS_STILL_NEEDED =
@@ -118,6 +119,9 @@ class CelRulesTest {
                         NATS_EXCLUSIVE),
                 create("nats without settings", "mq: {backend: nats}", NATS_REQUIRED),
                 create("nats managed false only", "mq: {backend: nats, nats: {managed: false, stream: S}}", NATS_REQUIRED),
+                create("client tls", "tls: {secretName: im-tls}"),
+                create("internal tls only", "tls: {internal: {enabled: true}}"),
+                create("empty tls", "tls: {}", TLS_NEEDS_ONE),
                 create("redis managed, empty", "redis: {managed: {}}"),
                 create("redis external", "redis: {external: {address: 'redis:6379'}}"),
                 create("redis managed and external", "redis: {managed: {storage: 1Gi}, external: {address: 'r:6379'}}",

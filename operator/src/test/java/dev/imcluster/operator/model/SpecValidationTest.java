@@ -53,6 +53,27 @@ class SpecValidationTest {
     }
 
     @Test
+    void internalTlsLeavesRoomForRenewal() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().tls = new dev.imcluster.operator.api.v1alpha1.TlsSpec();
+        assertThat(SpecValidation.problems(c))
+                .containsExactly("spec.tls needs secretName (client TLS), internal, or both");
+        c.getSpec().tls.internal = new dev.imcluster.operator.api.v1alpha1.TlsSpec.Internal();
+        c.getSpec().tls.internal.enabled = true;
+        assertThat(SpecValidation.problems(c)).isEmpty(); // 90 days, renewed 30 days before
+        c.getSpec().tls.internal.renewBefore = "2m";
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.tls.internal.renewBefore must be at least 5m (a CA rotation waits 2m for every role to trust"
+                        + " the new CA)");
+        c.getSpec().tls.internal.renewBefore = "1h";
+        c.getSpec().tls.internal.certificateLifetime = "60m";
+        assertThat(SpecValidation.problems(c))
+                .containsExactly("spec.tls.internal.certificateLifetime must be longer than renewBefore");
+        c.getSpec().tls.internal.certificateLifetime = "2h";
+        assertThat(SpecValidation.problems(c)).isEmpty();
+    }
+
+    @Test
     void managedAndExternalRedisAreExclusive() {
         PubSubCluster c = Examples.load("quickstart.yaml");
         c.getSpec().redis.external = new RedisSpec.External();

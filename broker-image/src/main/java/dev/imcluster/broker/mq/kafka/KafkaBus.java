@@ -4,6 +4,7 @@ import dev.imcluster.broker.logging.RateLimitedLog;
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.ConfigException;
+import dev.imcluster.broker.config.SecurityConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.Backoff;
 import dev.imcluster.broker.mq.BusMetrics;
@@ -137,7 +138,26 @@ public final class KafkaBus implements MessageBus {
             p.put("sasl.jaas.config", module + " required username=\"" + jaasEscape(settings.saslUsername)
                     + "\" password=\"" + jaasEscape(password) + "\";");
         }
+        if (settings.tls) {
+            p.putIfAbsent(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
+            SecurityConfig.InternalTlsConfig tls = config.security.internalTls;
+            if (tls.enabled()) {
+                p.putIfAbsent("ssl.truststore.type", "PEM");
+                p.putIfAbsent("ssl.truststore.certificates", pem(tls.caFile, "security.internalTls.caFile"));
+                p.putIfAbsent("ssl.keystore.type", "PEM");
+                p.putIfAbsent("ssl.keystore.certificate.chain", pem(tls.certFile, "security.internalTls.certFile"));
+                p.putIfAbsent("ssl.keystore.key", pem(tls.keyFile, "security.internalTls.keyFile"));
+            }
+        }
         return p;
+    }
+
+    private static String pem(String file, String key) {
+        try {
+            return Files.readString(Path.of(file), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + key + " " + file + ": " + e, e);
+        }
     }
 
     private static String jaasEscape(String s) {

@@ -22,6 +22,7 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import javax.net.ssl.SSLContext;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
@@ -72,6 +73,11 @@ public final class NatsJetStreamBus implements MessageBus {
     private volatile boolean closed;
 
     public NatsJetStreamBus(BrokerConfig config, MeterRegistry meters) {
+        this(config, meters, null);
+    }
+
+    /** With {@code tls} (the internal TLS context), a {@code tls://} URL presents its certificate and checks the server's. */
+    public NatsJetStreamBus(BrokerConfig config, MeterRegistry meters, SSLContext tls) {
         this.config = config;
         this.settings = config.mq.nats;
         this.core = settings.mode == MqConfig.NatsMode.core;
@@ -100,6 +106,9 @@ public final class NatsJetStreamBus implements MessageBus {
                         errorLog.warn("nats connection problem: {}", exp.toString());
                     }
                 });
+        if (tls != null && settings.url.startsWith("tls://")) {
+            options.sslContext(tls);
+        }
         if (settings.credentialsFile != null && !settings.credentialsFile.isBlank()) {
             options.authHandler(Nats.credentials(settings.credentialsFile));
         }

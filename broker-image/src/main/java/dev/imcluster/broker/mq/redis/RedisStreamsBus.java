@@ -64,7 +64,7 @@ public final class RedisStreamsBus implements MessageBus {
                 : settings.address;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
-        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, settings.address), CODEC,
+        this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, settings.address), CODEC,
                 "queue Redis " + address + " (stream " + stream + ")");
     }
 

@@ -53,7 +53,7 @@ public class PubSubClusterSpec {
             + "(the Auth frame's JSON is not verified), and status.clientAuth says unauthenticated.")
     public AuthSpec auth;
 
-    @JsonPropertyDescription("Client-facing TLS.")
+    @JsonPropertyDescription("Client-facing TLS on comet (secretName), and mutual TLS between the roles (internal).")
     public TlsSpec tls;
 
     @JsonPropertyDescription("Prometheus integration.")

@@ -37,6 +37,14 @@ public final class Conditions {
         }
     }
 
+    /** The operator issues the internal certificates itself (spec.tls.internal without an issuerRef). */
+    public static class OwnInternalCa implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return ReconcileInputs.of(c).certificates() != null;
+        }
+    }
+
     public static class NetworkPolicyEnabled implements Condition<Object, PubSubCluster> {
         @Override
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {

@@ -3,6 +3,7 @@ package dev.imcluster.operator.reconciler.dependent;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
+import dev.imcluster.operator.model.InternalCertificates;
 import dev.imcluster.operator.model.MigrationState;
 import dev.imcluster.operator.model.OperatorConfig;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -11,10 +12,11 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
  * What the dependents need beyond the primary, computed once per reconciliation by the reconciler and handed over
  * through JOSDK's per-reconciliation context (dependents are instantiated by JOSDK, so no constructor injection):
  * the backend swap state this reconciliation applies ({@code swap}, null when none runs), which every dependent
- * and workflow condition reads instead of the primary's status, and the broker config rendered once for it.
+ * and workflow condition reads instead of the primary's status, the broker config rendered once for it, and the
+ * internal certificates' plan (null unless the operator issues them).
  */
 public record ReconcileInputs(OperatorConfig operator, ApiCapabilities capabilities, MigrationState swap,
-                              BrokerConfigRenderer.Rendered config) {
+                              BrokerConfigRenderer.Rendered config, InternalCertificates.Plan certificates) {
 
     private static final String KEY = ReconcileInputs.class.getName();
 

@@ -1,0 +1,58 @@
+package dev.imcluster.broker.mq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.broker.mq.nats.NatsJetStreamBus;
+import dev.imcluster.broker.security.InternalTls;
+import dev.imcluster.broker.security.TestCerts;
+import dev.imcluster.broker.testing.TestSupport;
+import dev.imcluster.broker.testinfra.NatsServerProcess;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** NATS over tls:// with security.internalTls: the role trusts the cluster's CA and presents its certificate. */
+class NatsTlsTest {
+    @TempDir
+    Path dir;
+
+    private String write(String name, String pem) throws Exception {
+        return Files.writeString(dir.resolve(name), pem).toString();
+    }
+
+    @Test
+    void aNatsThatRequiresClientCertificatesOfTheClustersCaAcceptsTheRole() throws Exception {
+        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
+        TestCerts server = ca.issue(dir, "nats", null, 2, "localhost");
+        TestCerts role = ca.issue(dir, "logic", null, 2, "demo.default.imcluster.internal");
+        String caFile = write("ca.crt", ca.certPem());
+        try (NatsServerProcess nats = NatsServerProcess.launchTls(write("nats.crt", server.certPem()),
+                write("nats.key", server.keyPem()), caFile)) {
+            BrokerConfig config = TestSupport.loopbackConfig();
+            config.mq.backend = MqConfig.Backend.nats;
+            config.mq.nats.url = nats.url();
+            config.security.internalTls.certFile = write("tls.crt", role.certPem());
+            config.security.internalTls.keyFile = write("tls.key", role.keyPem());
+            config.security.internalTls.caFile = caFile;
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            try (InternalTls tls = InternalTls.start(config.security.internalTls, meters);
+                 NatsJetStreamBus bus = new NatsJetStreamBus(config, meters, tls.jdkContext())) {
+                await().atMost(Duration.ofSeconds(30)).until(bus::healthy);
+            }
+            // Trusting the CA is not enough: the server wants a client certificate.
+            javax.net.ssl.SSLContext trustOnly = TestCerts.trusting(ca.certificate());
+            assertThatThrownBy(() -> Nats.connect(new Options.Builder().server(nats.url()).sslContext(trustOnly)
+                    .connectionTimeout(Duration.ofSeconds(5)).maxReconnects(0).build()))
+                    .isInstanceOf(Exception.class);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.imcluster.operator.reconciler;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.InternalCertificates;
+import dev.imcluster.operator.model.Names;
+import dev.imcluster.operator.model.Role;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The internal certificates of a cluster whose spec.tls.internal the operator serves with its own CA: reads the
+ * Secrets as they are, plans them ({@link InternalCertificates}) for the dependents, and, once the workflow wrote
+ * them, announces each (re)issued certificate as an Event and in
+ * {@code imcluster_operator_certificate_rotations_total{certificate,reason}}, keeps
+ * {@code imcluster_operator_certificate_expiry_seconds{namespace,cluster,certificate}} (Unix time) and says when
+ * to look again.
+ */
+final class CertificateRotation {
+    /** The earliest a planned check is scheduled: a plan that is due now was just applied. */
+    static final Duration MIN_RECHECK = Duration.ofSeconds(5);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final MeterRegistry registry;
+    private final Clock clock;
+    private final Map<String, AtomicLong> expiries = new ConcurrentHashMap<>();
+
+    CertificateRotation(MeterRegistry registry, Clock clock) {
+        this.registry = registry;
+        this.clock = clock;
+    }
+
+    /** Whether the operator issues the cluster's internal certificates (not cert-manager). */
+    static boolean ownCa(PubSubCluster c) {
+        return c.getSpec().tls != null && c.getSpec().tls.internalEnabled() && c.getSpec().tls.internal.issuerRef == null;
+    }
+
+    /** The plan for the Secrets as they are now, or null when the operator issues none. */
+    InternalCertificates.Plan plan(PubSubCluster c, KubernetesClient client) {
+        if (!ownCa(c)) {
+            return null;
+        }
+        String ns = c.getMetadata().getNamespace();
+        Map<Role, Map<String, String>> roles = new EnumMap<>(Role.class);
+        for (Role role : Role.values()) {
+            roles.put(role, InternalCertificates.pemData(read(client, ns, Names.internalTls(c, role))));
+        }
+        return InternalCertificates.plan(c, InternalCertificates.pemData(read(client, ns, Names.internalCa(c))), roles,
+                clock.instant(), RANDOM);
+    }
+
+    private static Secret read(KubernetesClient client, String ns, String name) {
+        return client.secrets().inNamespace(ns).withName(name).get();
+    }
+
+    /** After the Secrets of {@code plan} were written: Events, metrics. */
+    void announce(PubSubCluster c, InternalCertificates.Plan plan, EventRecorder events) {
+        for (InternalCertificates.Rotation r : plan.rotations()) {
+            Counter.builder("imcluster.operator.certificate.rotations")
+                    .description("Internal certificates issued by the operator, by certificate (ca or a role) and"
+                            + " reason (issued, expiring, ca_rotated, names_changed)")
+                    .tag("certificate", r.certificate()).tag("reason", r.reason().tag())
+                    .register(registry).increment();
+            String what = r.certificate().equals("ca") ? "the internal CA" : "the " + r.certificate()
+                    + " role's internal certificate";
+            events.normal(c, r.reason() == InternalCertificates.Reason.ISSUED ? "CertificateIssued"
+                    : "CertificateRotated", "Issued " + what + " (" + r.reason().tag() + "), valid until "
+                    + r.notAfter());
+        }
+        plan.notAfter().forEach((certificate, notAfter) -> expiries.computeIfAbsent(
+                c.getMetadata().getNamespace() + "/" + c.getMetadata().getName() + "/" + certificate, k -> {
+                    AtomicLong value = new AtomicLong();
+                    Gauge.builder("imcluster.operator.certificate.expiry", value, AtomicLong::get)
+                            .description("Expiry (Unix time) of each internal certificate the operator issued")
+                            .baseUnit("seconds")
+                            .tag("namespace", c.getMetadata().getNamespace()).tag("cluster", c.getMetadata().getName())
+                            .tag("certificate", certificate).register(registry);
+                    return value;
+                }).set(notAfter.getEpochSecond()));
+    }
+
+    /** How long until the plan may change (at least {@link #MIN_RECHECK}). */
+    Duration recheck(InternalCertificates.Plan plan) {
+        Duration d = Duration.between(Instant.now(clock), plan.nextCheck());
+        return d.compareTo(MIN_RECHECK) < 0 ? MIN_RECHECK : d;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.imcluster.operator.reconciler.dependent;
+
+import dev.imcluster.operator.model.InternalCertificates;
+import dev.imcluster.operator.model.Names;
+import dev.imcluster.operator.model.Role;
+import io.fabric8.kubernetes.api.model.Secret;
+
+/**
+ * The Secrets of spec.tls.internal: the cluster's CA and each role's certificate, as the reconciliation's
+ * certificate plan ({@link ReconcileInputs#certificates()}, computed once from the Secrets as they are) says.
+ * Updated in place on a rotation: the roles reload them from their volumes, with no restart.
+ */
+public final class InternalTlsSecretDependents {
+    private InternalTlsSecretDependents() {
+    }
+
+    /** {@code <cluster>-internal-ca}: ca.crt, ca.key (and previous.crt while a CA rotation overlaps). */
+    public static class Ca extends NamedDependent.Of<Secret> {
+        public Ca() {
+            super(Secret.class, Names::internalCa,
+                    (p, context) -> InternalCertificates.caSecret(p, ReconcileInputs.of(context).certificates()));
+        }
+    }
+
+    abstract static class RoleSecret extends NamedDependent.Of<Secret> {
+        RoleSecret(Role role) {
+            super(Secret.class, p -> Names.internalTls(p, role), (p, context) ->
+                    InternalCertificates.roleSecret(p, role, ReconcileInputs.of(context).certificates()));
+        }
+    }
+
+    /** {@code <cluster>-comet-internal-tls}. */
+    public static class Comet extends RoleSecret {
+        public Comet() {
+            super(Role.COMET);
+        }
+    }
+
+    /** {@code <cluster>-logic-internal-tls}. */
+    public static class Logic extends RoleSecret {
+        public Logic() {
+            super(Role.LOGIC);
+        }
+    }
+
+    /** {@code <cluster>-job-internal-tls}. */
+    public static class Job extends RoleSecret {
+        public Job() {
+            super(Role.JOB);
+        }
+    }
+}
