@@ -115,6 +115,38 @@ TEST
 (cd "$tmp" && promtool test rules operator-down.test.yaml >/dev/null) \
   || { (cd "$tmp" && promtool test rules operator-down.test.yaml) >&2 || true; die "the operator-down alert does not fire as it should"; }
 echo "promtool test rules: the operator-down alert fires when no replica is up or none is left"
+# A certificate 14 days and 1 hour from expiry: quiet at first, firing once under the threshold for an hour.
+cat >"$tmp/cert-expiry.test.yaml" <<'TEST'
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: 'imcluster_tls_certificate_not_after_seconds{namespace="n", pod="p", certificate="internal"}'
+    values: '1213200x200'
+  - series: 'imcluster_operator_certificate_expiry_seconds{namespace="n", cluster="c", certificate="comet"}'
+    values: '1213200x200'
+  alert_rule_test:
+  - {eval_time: 30m, alertname: ImclusterCertificateExpiresSoon, exp_alerts: []}
+  - {eval_time: 30m, alertname: ImclusterInternalCertificateNotRenewed, exp_alerts: []}
+  - eval_time: 3h
+    alertname: ImclusterCertificateExpiresSoon
+    exp_alerts:
+    - exp_labels: {severity: warning, namespace: n, pod: p, certificate: internal}
+      exp_annotations:
+        summary: A certificate in use by a broker role expires soon.
+        description: The internal certificate of p in n expires in 13d 22h 0m 0s.
+  - eval_time: 3h
+    alertname: ImclusterInternalCertificateNotRenewed
+    exp_alerts:
+    - exp_labels: {severity: critical, namespace: n, cluster: c, certificate: comet}
+      exp_annotations:
+        summary: The operator has not renewed an internal certificate.
+        description: "Internal certificate comet of PubSubCluster c in n expires in 13d 22h 0m 0s; check the operator's Events and logs."
+TEST
+(cd "$tmp" && promtool test rules cert-expiry.test.yaml >/dev/null) \
+  || { (cd "$tmp" && promtool test rules cert-expiry.test.yaml) >&2 || true; die "the certificate alerts do not fire as they should"; }
+echo "promtool test rules: the certificate alerts fire within the threshold, not before"
 # Every imcluster metric the dashboard and the alerts query is one the broker or the operator registers (a query of
 # a name nothing exports shows an empty panel and an alert that never fires).
 "$py" - "$root" "$chart/files/dashboard.json" "$tmp/rules.yaml" <<'PY'
