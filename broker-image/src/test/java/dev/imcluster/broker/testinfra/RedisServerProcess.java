@@ -10,19 +10,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Debian's redis-server on a free loopback port, append-only persistence in a temp dir (so a restart keeps the
+ * Debian's redis-server on a free loopback port (or a test host's address), append-only persistence in a temp dir (so a restart keeps the
  * data, as a real deployment would), optionally with requirepass.
  */
 public final class RedisServerProcess extends ExternalServerProcess {
     private final String password;
 
-    private RedisServerProcess(String password) {
-        super("redis");
+    private RedisServerProcess(String password, TestNetwork.Host host) {
+        super("redis", host);
         this.password = password;
     }
 
+    /** On a test host, at its address. */
+    public static RedisServerProcess launchOn(TestNetwork.Host host) {
+        return started(new RedisServerProcess(null, host));
+    }
+
     public static RedisServerProcess launch(String password) {
-        RedisServerProcess p = new RedisServerProcess(password);
+        return started(new RedisServerProcess(password, null));
+    }
+
+    private static RedisServerProcess started(RedisServerProcess p) {
         try {
             p.start();
         } catch (RuntimeException e) {
@@ -38,13 +46,13 @@ public final class RedisServerProcess extends ExternalServerProcess {
 
     /** host:port, the form of the {@code redis.address} config key. */
     public String address() {
-        return "127.0.0.1:" + port;
+        return bindAddress + ":" + port;
     }
 
     @Override
     protected List<String> command() {
         List<String> cmd = new ArrayList<>(List.of("redis-server",
-                "--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
+                "--port", Integer.toString(port), "--bind", bindAddress, "--dir", dir.toString(),
                 "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--logfile", ""));
         if (password != null) {
