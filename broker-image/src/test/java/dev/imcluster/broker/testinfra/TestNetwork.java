@@ -110,7 +110,9 @@ public final class TestNetwork implements AutoCloseable {
 
     private synchronized void delete() {
         for (Host h : hosts) {
-            quietly("netns", "del", h.namespace()); // deletes its veth pair too
+            // The veth pair first: a namespace outlives its name while closed sockets in it still retransmit.
+            quietly("link", "del", h.namespace());
+            quietly("netns", "del", h.namespace());
         }
         hosts.clear();
         quietly("link", "del", BRIDGE);
