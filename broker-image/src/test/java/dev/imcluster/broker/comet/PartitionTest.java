@@ -47,8 +47,13 @@ import org.junit.jupiter.api.TestMethodOrder;
 class PartitionTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final Path LOGS = Path.of("target", "partition-logs");
-    /** Pushes accepted while a cut is held once its fault shows (some seconds, well below unreachableHold). */
-    private static final int HELD = 500;
+    /**
+     * A cut is held, once its fault shows, for this many more accepted pushes or {@link #HELD_AT_MOST}, whichever
+     * comes first: on a slow machine too, the comet-job cut stays well below {@link #UNREACHABLE_HOLD}.
+     */
+    private static final int HELD = 800;
+    private static final Duration HELD_AT_MOST = Duration.ofSeconds(10);
+    private static final String UNREACHABLE_HOLD = "30s";
 
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private TestNetwork net;
@@ -104,6 +109,8 @@ class PartitionTest {
         Map<String, Object> jobConfig = new HashMap<>(common);
         jobConfig.put("job.roomBatch.maxDelay", "20ms");
         jobConfig.put("job.pushTimeout", "2s");
+        // Longer than the comet-job cut held below, short enough to pass it in the last case.
+        jobConfig.put("job.comets.unreachableHold", UNREACHABLE_HOLD);
         jobConfig.put("job.comets.addresses", List.of(
                 "partition-comet-a=" + cometAHost.address() + ":" + cometA.port("comet.grpc.port"),
                 "partition-comet-b=" + cometBHost.address() + ":" + cometB.port("comet.grpc.port")));
@@ -173,8 +180,59 @@ class PartitionTest {
     }
 
     /**
+     * job loses comet A for longer than {@code job.comets.unreachableHold}: job gives up holding, skips comet A
+     * (counted in {@code imcluster_job_comet_skipped_total{reason="unreachable"}}) so that the others' messages are
+     * acknowledged, and probes it; once the link heals comet A gets the messages again. Comet B's client gets every
+     * push; what comet A's client missed is counted. The count may exceed it (a probe whose request got through at
+     * the heal but whose answer came after its deadline is counted, yet delivered), never fall short of it.
+     */
+    @Test
+    @Order(4)
+    void jobCutFromACometPastTheHoldSkipsItAndCountsWhatItsClientMissed() throws Exception {
+        String label = "comet-job-hold";
+        String room = "partition-" + label;
+        GoimClient onA = client(cometA, 1, label + "-a", room);
+        GoimClient onB = client(cometB, 2, label + "-b", room);
+        List<String> gotA = new ArrayList<>();
+        List<String> gotB = new ArrayList<>();
+        double skippedBefore = job.metric("imcluster_job_comet_skipped_total");
+        try (FaultInjectionTest.PushStream stream = pushStream(label, room)) {
+            stream.start(Duration.ofMillis(10));
+            stream.awaitAccepted(100);
+            net.cut(cometAHost, jobHost);
+            try {
+                await(label + ": comet A skipped, counted").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                        .until(() -> job.metric("imcluster_job_comet_skipped_total") > skippedBefore);
+                stream.awaitAccepted(stream.acceptedCount() + 100);
+            } finally {
+                net.heal(cometAHost, jobHost);
+            }
+            long healedAt = System.nanoTime();
+            await(label + ": comet A gets pushes again").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> !java.util.Collections.disjoint(FaultInjectionTest.drain(onA, gotA),
+                            stream.acceptedAfter(healedAt)));
+            stream.awaitAccepted(stream.acceptedCount() + 100);
+            stream.stop();
+            List<String> ids = stream.accepted();
+            awaitAll(onB, gotB, ids, label + ": the client on comet B");
+            awaitAll(onA, gotA, ids.subList(ids.size() - 50, ids.size()), label + ": the client on comet A, at the end");
+            List<String> missed = new ArrayList<>(ids);
+            missed.removeAll(gotA);
+            double skipped = job.metric("imcluster_job_comet_skipped_total") - skippedBefore;
+            assertThat(missed).as(label + ": comet A's client missed the skipped pushes").isNotEmpty();
+            assertThat(skipped).as(label + ": skipped for comet A, counted").isGreaterThanOrEqualTo(missed.size());
+            assertThat(gotA).as(label + ": comet A's client got only accepted pushes").isSubsetOf(ids);
+            assertThat(duplicates(gotA)).as(label + ": duplicates on comet A").isZero();
+            assertThat(duplicates(gotB)).as(label + ": duplicates on comet B").isZero();
+            System.out.printf("[partition %s] published %d; comet B's client got all once; comet A's client missed "
+                    + "%d, %.0f counted as skipped (%.0f of them as unreachable)%n", label, ids.size(), missed.size(),
+                    skipped, job.metric("imcluster_job_comet_skipped_total", "reason=\"unreachable\""));
+        }
+    }
+
+    /**
      * Runs a push stream to a room with one client on each comet, cuts {@code a}↔{@code b}, waits until
-     * {@code shows} (the fault is visible), holds the cut for {@link #HELD} more accepted pushes and checks that
+     * {@code shows} (the fault is visible), holds the cut (see {@link #HELD}) and checks that
      * the fault still shows, heals, waits until
      * {@code recovered}, and asserts that both clients received every accepted push exactly once.
      */
@@ -185,9 +243,7 @@ class PartitionTest {
         GoimClient onB = client(cometB, 2, label + "-b", room);
         List<String> gotA = new ArrayList<>();
         List<String> gotB = new ArrayList<>();
-        try (FaultInjectionTest.PushStream stream = new FaultInjectionTest.PushStream(label,
-                body -> TestSupport.post(push + "/goim/push/room?operation=1000&type=live&room=" + room, body)
-                        .statusCode(), "")) {
+        try (FaultInjectionTest.PushStream stream = pushStream(label, room)) {
             stream.start(Duration.ofMillis(10));
             stream.awaitAccepted(100);
             net.cut(a, b);
@@ -196,7 +252,10 @@ class PartitionTest {
                 await(label + ": the fault shows").atMost(WAIT).pollInterval(Duration.ofMillis(200))
                         .until(shows::getAsBoolean);
                 int atShow = stream.acceptedCount();
-                stream.awaitAccepted(atShow + HELD);
+                long heldUntil = System.nanoTime() + HELD_AT_MOST.toNanos();
+                while (stream.acceptedCount() < atShow + HELD && System.nanoTime() - heldUntil < 0) {
+                    Thread.sleep(50);
+                }
                 // still there at the end of the cut (an await: a reconnect attempt in flight may hide it a moment)
                 await(label + ": the fault still shows").atMost(Duration.ofSeconds(20))
                         .pollInterval(Duration.ofMillis(200))
@@ -218,6 +277,12 @@ class PartitionTest {
                     + "retried); each client received all of them once%n", label, ids.size(), acceptedInCut,
                     stream.refused());
         }
+    }
+
+    private FaultInjectionTest.PushStream pushStream(String label, String room) {
+        return new FaultInjectionTest.PushStream(label,
+                body -> TestSupport.post(push + "/goim/push/room?operation=1000&type=live&room=" + room, body)
+                        .statusCode(), "");
     }
 
     /** True each time {@code counter} has grown since the last check (the first compares with now). */
