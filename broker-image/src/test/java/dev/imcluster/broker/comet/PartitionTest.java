@@ -36,8 +36,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Streams, and session store), logic, comets A and B, and job. The test JVM is on the bridge, pushing through
  * logic and holding one goim client per comet. Each case cuts one link silently (packets lost, as a broken cable
  * or a partitioned switch), checks that the fault shows while it lasts, heals it, and asserts that every push logic
- * accepted reaches both clients, once. Comet B is never cut: it shows that a fault on A's links holds nothing back
- * from the others.
+ * accepted reaches both clients, once; a comet-job cut past {@code job.comets.unreachableHold} instead loses what
+ * comet A's client missed, and counts it. Comet B is never cut: it shows that a fault on A's links holds nothing
+ * back from the others.
  *
  * <p>Needs root (CAP_NET_ADMIN) and iproute2: it fails in CI ({@code CI=true}) without them, and is skipped
  * elsewhere, saying why.
