@@ -3,7 +3,8 @@
 # examples/quickstart.yaml reaches Ready with the right ready counts; messages pushed through logic reach goim
 # WebSocket clients and a gRPC topic subscriber; comet scaled 2 -> 4 runs 4 comet processes and a broadcast reaches
 # a client on each; back to 2, the drained clients reconnect and miss no message pushed after they reconnected; a
-# killed process is restarted; deleting the PubSubCluster stops every process.
+# killed process is restarted; internal mutual TLS switched on in place rolls the roles onto the operator's
+# certificates and messages still flow; deleting the PubSubCluster stops every process.
 # Skipped when the broker jar is missing and E2E_NODE_AGENT_BUILD=0.
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
@@ -80,6 +81,27 @@ t "comet 4 -> 2: every client is connected and missed no message pushed after it
 [ $frc = 0 ] || cat "$follow_log"
 rm -f "$follow_log"
 t "after 4 -> 2, new clients on the 2 comets and a gRPC subscriber get every message" demo
+
+# Internal mutual TLS switched on in place: the operator issues the cluster's CA and a certificate per role, the
+# roles roll onto them, and messages flow end to end again (comet -> logic and job -> comet over mTLS).
+kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"tls":{"internal":{"enabled":true}}}}' >/dev/null
+t "internal TLS: the CA and a certificate per role are issued as Secrets" eventually 60 bash -c \
+  "kubectl -n $ns get secret $psc-internal-ca $psc-comet-internal-tls $psc-logic-internal-tls $psc-job-internal-tls >/dev/null 2>&1"
+for role in comet logic job; do
+  t "internal TLS: $role's pod template mounts its certificate" eventually 60 bash -c \
+    "kubectl -n $ns get deploy $psc-$role -o jsonpath='{.spec.template.spec.volumes[*].name}' | grep -qw internal-tls"
+  t "internal TLS: $role rolled out onto its certificate" kubectl -n $ns rollout status deployment/$psc-$role --timeout=300s
+done
+t "internal TLS: Ready=True again" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
+internal_cert_in_use() { local ip port
+  port=$(kubectl -n $ns get deploy $psc-$1 -o jsonpath='{.spec.template.spec.containers[0].ports[?(@.name=="admin")].containerPort}')
+  for ip in $(ready_pods $1); do
+    curl -fsS "http://$ip:$port/metrics" | grep -q '^imcluster_tls_certificate_not_after_seconds{.*certificate="internal"' || return 1
+  done; }
+for role in comet logic job; do
+  t "internal TLS: every $role pod presents the internal certificate" eventually 60 internal_cert_in_use $role
+done
+t "internal TLS: messages pushed through logic reach goim WebSocket clients and a gRPC subscriber" demo
 
 kubectl -n $ns delete psc $psc --wait=false >/dev/null
 t "deleting the PubSubCluster removes its pods" eventually 180 bash -c \

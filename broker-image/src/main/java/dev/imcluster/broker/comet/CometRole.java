@@ -6,6 +6,7 @@ import dev.imcluster.broker.config.CometConfig;
 import dev.imcluster.broker.config.Listener;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.security.JwtVerifier;
+import dev.imcluster.broker.runtime.GrpcServers;
 import dev.imcluster.broker.runtime.Health;
 import dev.imcluster.broker.runtime.HostResolver;
 import dev.imcluster.broker.runtime.Role;
@@ -131,8 +132,8 @@ public final class CometRole implements Role {
         if (!listener.enabled) {
             return null;
         }
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(
-                        new InetSocketAddress(ctx.config().bindAddress, listener.port))
+        NettyServerBuilder builder = GrpcServers.permitPeerKeepAlive(NettyServerBuilder.forAddress(
+                        new InetSocketAddress(ctx.config().bindAddress, listener.port)))
                 .bossEventLoopGroup(transports.boss())
                 .workerEventLoopGroup(transports.workers())
                 .channelType(transports.serverChannel())

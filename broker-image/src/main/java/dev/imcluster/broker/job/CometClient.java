@@ -182,12 +182,14 @@ final class CometClient implements AutoCloseable {
 
     /**
      * The comet's internal gRPC refused the connection: the process is not serving, so it holds no client (a
-     * comet opens its client listeners after its internal gRPC and closes them before it). A connect timeout is
-     * not a refusal: a comet behind it may still hold clients.
+     * comet opens its client listeners after its internal gRPC and closes them before it). A connect timeout or an
+     * unreachable host (netty's native transport reports every failed connect as a ConnectException) is not a
+     * refusal: a comet behind a broken link may still hold clients.
      */
     static boolean refused(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException && !(t instanceof io.netty.channel.ConnectTimeoutException)) {
+            if (t instanceof ConnectException && !(t instanceof io.netty.channel.ConnectTimeoutException)
+                    && t.getMessage() != null && t.getMessage().contains("Connection refused")) {
                 return true;
             }
         }

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Builds lettuce clients from the {@code redis} config section: address, database, TLS, and the password from
@@ -103,7 +104,15 @@ public final class RedisClients {
                 // Reject instead of queueing while disconnected: a caller gets a prompt, clear error.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout))
-                .socketOptions(SocketOptions.builder().connectTimeout(config.commandTimeout).build())
+                .socketOptions(SocketOptions.builder().connectTimeout(config.commandTimeout)
+                        // A server cut off by the network sends nothing, not even a reset: without these the
+                        // connection looks open (and the bus "up") for as long as TCP retransmits, minutes. With
+                        // them the kernel closes it within seconds, and lettuce reconnects once the network heals.
+                        .keepAlive(SocketOptions.KeepAliveOptions.builder().enable()
+                                .idle(Duration.ofSeconds(5)).interval(Duration.ofSeconds(1)).count(3).build())
+                        .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
+                                .tcpUserTimeout(Duration.ofSeconds(8)).build())
+                        .build())
                 .build());
         return client;
     }

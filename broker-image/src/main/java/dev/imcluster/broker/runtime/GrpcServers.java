@@ -39,11 +39,21 @@ public final class GrpcServers {
     private GrpcServers() {
     }
 
+    /**
+     * Lets the internal clients ping as often as {@link PeerChannel#KEEPALIVE}, idle or not: the default (one ping
+     * per 5 minutes) would answer their pings with GOAWAY ("too_many_pings").
+     */
+    public static NettyServerBuilder permitPeerKeepAlive(NettyServerBuilder builder) {
+        return builder.permitKeepAliveTime(PeerChannel.KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true);
+    }
+
     public static Running start(String bindAddress, int port, int maxInboundMessageSize,
                                 List<ServerServiceDefinition> services, SslContext tls)
             throws IOException {
         HealthStatusManager health = new HealthStatusManager();
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+        NettyServerBuilder builder = permitPeerKeepAlive(
+                NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port)))
                 .maxInboundMessageSize(maxInboundMessageSize)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());

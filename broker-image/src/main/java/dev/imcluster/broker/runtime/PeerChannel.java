@@ -40,6 +40,10 @@ public final class PeerChannel implements AutoCloseable {
         return t;
     });
 
+    /** Ping interval on an internal connection (gRPC's minimum); servers permit it (see {@link GrpcServers}). */
+    public static final Duration KEEPALIVE = Duration.ofSeconds(10);
+    private static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(5);
+
     private final ManagedChannel channel;
     private final ScheduledFuture<?> watchdog;
 
@@ -47,7 +51,13 @@ public final class PeerChannel implements AutoCloseable {
     @SuppressWarnings("deprecation") // nameResolverFactory: the per-channel way to install a resolver
     public PeerChannel(ManagedChannelBuilder<?> builder, Duration resolveInterval, HostResolver resolver) {
         long every = Math.max(1, resolveInterval.toMillis());
-        builder.nameResolverFactory(new Factory(every, resolver));
+        builder.nameResolverFactory(new Factory(every, resolver))
+                // A peer cut off by the network sends nothing, not even a reset: without pings the connection
+                // looks open and calls time out one by one for minutes. A ping unanswered closes it, so the
+                // channel reports TRANSIENT_FAILURE (readiness shows it) and reconnects once the network heals.
+                .keepAliveTime(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveWithoutCalls(true);
         this.channel = builder.build();
         this.watchdog = TIMER.scheduleWithFixedDelay(() -> {
             if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {

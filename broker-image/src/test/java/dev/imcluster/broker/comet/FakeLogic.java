@@ -16,6 +16,7 @@ import dev.imcluster.broker.api.internal.ReceiveReply;
 import dev.imcluster.broker.api.internal.ReceiveReq;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
+import dev.imcluster.broker.runtime.GrpcServers;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
@@ -48,7 +49,7 @@ final class FakeLogic implements AutoCloseable {
     private final Server server;
 
     FakeLogic() throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        server = GrpcServers.permitPeerKeepAlive(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)))
                 .addService(new Logic())
                 .addService(new PubSub())
                 .build()

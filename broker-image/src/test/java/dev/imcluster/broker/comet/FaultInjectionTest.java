@@ -58,6 +58,26 @@ class FaultInjectionTest {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final Path LOGS = Path.of("target", "fault-logs");
 
+    /** The texts of the pushes a client has received since the last call, appended to {@code into}. */
+    static List<String> drain(GoimClient c, List<String> into) {
+        List<GoimClient.Received> frames = new ArrayList<>();
+        c.frames.drainTo(frames);
+        frames.stream().filter(f -> f.op() >= 1000).map(GoimClient.Received::text).forEach(into::add);
+        return into;
+    }
+
+    /** Waits until the client has received every one of {@code ids}; returns all it received. */
+    static List<String> awaitAll(GoimClient c, List<String> received, List<String> ids, String who) {
+        Set<String> want = new HashSet<>(ids);
+        await(who + " receives every accepted push").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                .until(() -> drain(c, received).containsAll(want));
+        return received;
+    }
+
+    static long duplicates(List<String> received) {
+        return received.size() - new HashSet<>(received).size();
+    }
+
     static boolean runsEveryFault(String backend) {
         String only = System.getProperty("imcluster.faults.backend", "");
         return only.isEmpty() || backend.equals(only);
@@ -280,26 +300,6 @@ class FaultInjectionTest {
             GoimClient c = GoimClient.connect(Transport.TCP, comet.port("comet.tcp.port"));
             closeables.add(c);
             return c.auth(auth(mid, key, room, 1000));
-        }
-
-        /** The texts of the pushes a client has received since the last call, appended to {@code into}. */
-        private static List<String> drain(GoimClient c, List<String> into) {
-            List<GoimClient.Received> frames = new ArrayList<>();
-            c.frames.drainTo(frames);
-            frames.stream().filter(f -> f.op() >= 1000).map(GoimClient.Received::text).forEach(into::add);
-            return into;
-        }
-
-        /** Waits until the client has received every one of {@code ids}; returns all it received. */
-        private static List<String> awaitAll(GoimClient c, List<String> received, List<String> ids, String who) {
-            Set<String> want = new HashSet<>(ids);
-            await(who + " receives every accepted push").atMost(WAIT).pollInterval(Duration.ofMillis(200))
-                    .until(() -> drain(c, received).containsAll(want));
-            return received;
-        }
-
-        private static long duplicates(List<String> received) {
-            return received.size() - new HashSet<>(received).size();
         }
 
         private double cometMetric(BrokerJvm comet, String name, String... labels) {

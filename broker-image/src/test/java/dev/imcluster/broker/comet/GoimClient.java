@@ -55,6 +55,11 @@ abstract class GoimClient implements AutoCloseable {
         return transport == Transport.TCP ? new Tcp(port).reading() : new Ws(port);
     }
 
+    /** A goim TCP client of the comet at {@code host} (a test host's address). */
+    static GoimClient connect(String host, int port) {
+        return new Tcp(host, port, 0).reading();
+    }
+
     abstract Transport transport();
 
     /** Sends bytes as they are: on TCP into the stream, on WebSocket as one binary message. */
@@ -189,12 +194,16 @@ abstract class GoimClient implements AutoCloseable {
 
         /** With a small receive buffer, for a client that stops reading. */
         Tcp(int port, int receiveBuffer) {
+            this("127.0.0.1", port, receiveBuffer);
+        }
+
+        Tcp(String host, int port, int receiveBuffer) {
             try {
                 socket = new Socket();
                 if (receiveBuffer > 0) {
                     socket.setReceiveBufferSize(receiveBuffer);
                 }
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+                socket.connect(new InetSocketAddress(host, port), 10_000);
                 out = socket.getOutputStream();
             } catch (IOException e) {
                 throw new AssertionError(e);

@@ -8,6 +8,7 @@ import dev.imcluster.broker.api.internal.CometGrpc;
 import dev.imcluster.broker.api.internal.PushMsgReply;
 import dev.imcluster.broker.api.internal.PushMsgReq;
 import dev.imcluster.broker.api.internal.RoomMessage;
+import dev.imcluster.broker.runtime.GrpcServers;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
@@ -31,7 +32,8 @@ final class FakeComet extends CometGrpc.CometImplBase implements AutoCloseable {
     private final Server server;
 
     FakeComet(String host, int port) throws Exception {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port)).addService(this).build().start();
+        server = GrpcServers.permitPeerKeepAlive(NettyServerBuilder.forAddress(new InetSocketAddress(host, port)))
+                .addService(this).build().start();
     }
 
     int port() {

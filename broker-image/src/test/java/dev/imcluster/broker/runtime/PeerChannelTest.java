@@ -54,7 +54,8 @@ class PeerChannelTest {
 
     private static Server serve(String ip, int port) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
-        return NettyServerBuilder.forAddress(new InetSocketAddress(ip, port)).addService(health.getHealthService())
+        return GrpcServers.permitPeerKeepAlive(NettyServerBuilder.forAddress(new InetSocketAddress(ip, port)))
+                .addService(health.getHealthService())
                 .build().start();
     }
 

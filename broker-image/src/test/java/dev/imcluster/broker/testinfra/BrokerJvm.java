@@ -45,14 +45,20 @@ public final class BrokerJvm implements AutoCloseable {
     private final Path configFile;
     private final Path logFile;
     private final List<String> jvmFlags;
+    /** Runs the JVM on a test host ({@code ip netns exec <ns>}); empty on this machine's loopback. */
+    private final List<String> prefix;
     private Process process;
 
-    private BrokerJvm(String role, String serverId, Map<String, Object> config, Path logDir, List<String> jvmFlags)
-            throws IOException {
+    private BrokerJvm(String role, String serverId, Map<String, Object> config, Path logDir, List<String> jvmFlags,
+                      TestNetwork.Host host) throws IOException {
         this.role = role;
+        this.prefix = host == null ? List.of() : host.exec();
         this.serverId = serverId;
         this.jvmFlags = List.copyOf(jvmFlags);
         this.config = new TreeMap<>(config);
+        if (host != null) {
+            this.config.put("bindAddress", host.address());
+        }
         // A replacement (same port, another loopback address) sets bindAddress and its ports itself.
         this.config.putIfAbsent("bindAddress", "127.0.0.1");
         this.config.put("admin.port", ExternalServerProcess.freePort());
@@ -81,11 +87,22 @@ public final class BrokerJvm implements AutoCloseable {
     /** As {@link #launch(String, String, Map, Path)}, with extra JVM flags (e.g. {@code -Djdk.net.hosts.file}). */
     public static BrokerJvm launch(String role, String serverId, Map<String, Object> config, Path logDir,
                                    List<String> jvmFlags) {
+        return launch(role, serverId, config, logDir, jvmFlags, null);
+    }
+
+    /** As {@link #launch(String, String, Map, Path)}, on a test host: it binds, and is reached at, its address. */
+    public static BrokerJvm launchOn(TestNetwork.Host host, String role, String serverId, Map<String, Object> config,
+                                     Path logDir) {
+        return launch(role, serverId, config, logDir, List.of(), host);
+    }
+
+    private static BrokerJvm launch(String role, String serverId, Map<String, Object> config, Path logDir,
+                                    List<String> jvmFlags, TestNetwork.Host host) {
         if (!PORT_KEYS.containsKey(role)) {
             throw new IllegalArgumentException("role must be comet, logic or job, got " + role);
         }
         try {
-            BrokerJvm jvm = new BrokerJvm(role, serverId, config, logDir, jvmFlags);
+            BrokerJvm jvm = new BrokerJvm(role, serverId, config, logDir, jvmFlags, host);
             jvm.start();
             return jvm;
         } catch (IOException e) {
@@ -113,7 +130,7 @@ public final class BrokerJvm implements AutoCloseable {
         if (running()) {
             return;
         }
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
         cmd.addAll(jvmFlags);
@@ -147,6 +164,11 @@ public final class BrokerJvm implements AutoCloseable {
 
     public String serverId() {
         return serverId;
+    }
+
+    /** The address it binds: loopback, or its test host's. */
+    public String address() {
+        return (String) config.get("bindAddress");
     }
 
     /** A port from this JVM's config, e.g. {@code port("comet.tcp.port")}. */
@@ -276,7 +298,7 @@ public final class BrokerJvm implements AutoCloseable {
     }
 
     private HttpRequest request(String path) {
-        return HttpRequest.newBuilder(URI.create("http://" + config.get("bindAddress") + ":" + adminPort() + path))
+        return HttpRequest.newBuilder(URI.create("http://" + address() + ":" + adminPort() + path))
                 .timeout(Duration.ofSeconds(10)).GET().build();
     }
 

@@ -23,9 +23,19 @@ public abstract class ExternalServerProcess implements AutoCloseable {
 
     protected final Path dir;
     protected final int port;
+    /** The address it binds and is reached at: loopback, or a test host's. */
+    protected final String bindAddress;
+    private final List<String> prefix;
     private Process process;
 
     protected ExternalServerProcess(String name) {
+        this(name, null);
+    }
+
+    /** On {@code host} (null: loopback in this namespace). */
+    protected ExternalServerProcess(String name, TestNetwork.Host host) {
+        this.bindAddress = host == null ? "127.0.0.1" : host.address();
+        this.prefix = host == null ? List.of() : host.exec();
         try {
             this.dir = Files.createTempDirectory("imcluster-" + name + "-");
             this.port = freePort();
@@ -82,7 +92,9 @@ public abstract class ExternalServerProcess implements AutoCloseable {
             return;
         }
         try {
-            process = new ProcessBuilder(command())
+            List<String> cmd = new java.util.ArrayList<>(prefix);
+            cmd.addAll(command());
+            process = new ProcessBuilder(cmd)
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
@@ -110,7 +122,7 @@ public abstract class ExternalServerProcess implements AutoCloseable {
 
     private boolean answers() {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            s.connect(new InetSocketAddress(bindAddress, port), 500);
             s.setSoTimeout(2000);
             return ready(s);
         } catch (IOException notYet) {

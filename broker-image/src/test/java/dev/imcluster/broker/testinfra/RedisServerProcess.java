@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Debian's redis-server on a free loopback port, append-only persistence in a temp dir (so a restart keeps the
+ * Debian's redis-server on a free loopback port (or a test host's address), append-only persistence in a temp dir (so a restart keeps the
  * data, as a real deployment would), optionally with requirepass.
  */
 public final class RedisServerProcess extends ExternalServerProcess {
@@ -19,8 +19,8 @@ public final class RedisServerProcess extends ExternalServerProcess {
     private final String[] tls;
     private final int tlsPort;
 
-    private RedisServerProcess(String password, String[] tls) {
-        super("redis");
+    private RedisServerProcess(String password, String[] tls, TestNetwork.Host host) {
+        super("redis", host);
         this.password = password;
         this.tls = tls;
         try {
@@ -35,16 +35,21 @@ public final class RedisServerProcess extends ExternalServerProcess {
      * readiness probe).
      */
     public static RedisServerProcess launchTls(String certFile, String keyFile, String caFile) {
-        return started(new RedisServerProcess(null, new String[] {certFile, keyFile, caFile}));
+        return started(new RedisServerProcess(null, new String[] {certFile, keyFile, caFile}, null));
     }
 
-    /** 127.0.0.1:port of the TLS port. */
+    /** host:port of the TLS port. */
     public String tlsAddress() {
-        return "127.0.0.1:" + tlsPort;
+        return bindAddress + ":" + tlsPort;
+    }
+
+    /** On a test host, at its address. */
+    public static RedisServerProcess launchOn(TestNetwork.Host host) {
+        return started(new RedisServerProcess(null, null, host));
     }
 
     public static RedisServerProcess launch(String password) {
-        return started(new RedisServerProcess(password, null));
+        return started(new RedisServerProcess(password, null, null));
     }
 
     private static RedisServerProcess started(RedisServerProcess p) {
@@ -63,13 +68,13 @@ public final class RedisServerProcess extends ExternalServerProcess {
 
     /** host:port, the form of the {@code redis.address} config key. */
     public String address() {
-        return "127.0.0.1:" + port;
+        return bindAddress + ":" + port;
     }
 
     @Override
     protected List<String> command() {
         List<String> cmd = new ArrayList<>(List.of("redis-server",
-                "--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
+                "--port", Integer.toString(port), "--bind", bindAddress, "--dir", dir.toString(),
                 "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--logfile", ""));
         if (password != null) {
