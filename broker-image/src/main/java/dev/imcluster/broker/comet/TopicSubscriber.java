@@ -7,6 +7,9 @@ import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.netty.channel.EventLoop;
+import io.netty.util.internal.PlatformDependent;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +18,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A gRPC Subscribe stream as a room member (a topic is a room). Payloads wait in a bounded queue and are sent
  * only while gRPC says the stream is ready (transport flow control), so a slow subscriber never holds up the
  * fan-out: when its queue overflows, its stream ends with RESOURCE_EXHAUSTED and it leaves the room.
- * All calls on the response observer are serialized by a work-in-progress counter.
+ * All calls on the response observer are serialized by a work-in-progress counter and, when the stream's
+ * HTTP/2 connection is known ({@link TransportLoop}), made on that connection's event loop: a fan-out only
+ * queues and marks the subscriber on the loop's {@link LoopFlusher}, whose one pass sends to every marked stream
+ * of the loop, so gRPC's framing buffers come from the loop's own allocator cache and each connection is
+ * flushed once per pass, not once per message per stream.
  */
 final class TopicSubscriber implements RoomMember {
     private final CometContext comet;
@@ -27,11 +34,15 @@ final class TopicSubscriber implements RoomMember {
     /** Streams serialized SubscribeResponses (see {@link PubSubService#SUBSCRIBE_ENCODED}). */
     private final ServerCallStreamObserver<byte[]> observer;
     private final int capacity;
-    private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
+    /** Written by the fan-out (and recovery), read only inside {@link #drain}'s serialized section. */
+    private final Queue<byte[]> queue = PlatformDependent.newMpscQueue();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
     private final java.util.Set<TopicSubscriber> active;
+    /** The event loop of the stream's connection; null when unknown (then drains run on the calling thread). */
+    private final LoopFlusher flusher;
+    private final Runnable drainPass = this::drainPass;
     private volatile Status end;
     /** While history is read for recovery: live messages wait in {@link #held}. */
     private volatile boolean recovering;
@@ -44,7 +55,8 @@ final class TopicSubscriber implements RoomMember {
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, String key, Bucket bucket, boolean presenceEvents,
-                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
+                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active,
+                    EventLoop loop) {
         this.comet = comet;
         this.topic = topic;
         this.key = key;
@@ -53,6 +65,7 @@ final class TopicSubscriber implements RoomMember {
         this.observer = observer;
         this.capacity = comet.sendQueueSize;
         this.active = active;
+        this.flusher = loop == null ? null : comet.flusher(loop);
     }
 
     String topic() {
@@ -105,6 +118,9 @@ final class TopicSubscriber implements RoomMember {
             Held h = held.get(i);
             if (!notAfterSeam(h.message())) {
                 room = offer(h.encoded());
+                if (room) {
+                    comet.metrics.queued.increment();
+                }
             }
         }
         held = null;
@@ -125,30 +141,36 @@ final class TopicSubscriber implements RoomMember {
                 }
             }
         }
-        enqueue(batch, false);
+        int queued = enqueue(batch, false);
         drain();
-        return 0;
+        return queued;
     }
 
-    private void enqueue(RoomBatch batch, boolean hold) {
+    /** Returns the messages queued (not held), for the caller's queue-depth gauge. */
+    private int enqueue(RoomBatch batch, boolean hold) {
         List<byte[]> encoded = batch.encodedResponses();
+        HistoryReplay replay = seam;
+        int queued = 0;
         for (int i = 0; i < encoded.size(); i++) {
-            if (!presenceEvents && RoomBatch.isPresenceEvent(batch.messages.get(i))) {
+            if (!presenceEvents && batch.presenceEvent(i)) {
                 continue;
             }
-            if (notAfterSeam(batch.messages.get(i))) {
+            if (replay != null && notAfterSeam(batch.messages.get(i))) {
                 continue;
             }
             if (hold) {
                 if (held.size() >= capacity) {
                     overflow();
-                    return;
+                    return queued;
                 }
                 held.add(new Held(batch.messages.get(i), encoded.get(i)));
             } else if (!offer(encoded.get(i))) {
-                return;
+                return queued;
+            } else {
+                queued++;
             }
         }
+        return queued;
     }
 
     private record Held(RoomMessage message, byte[] encoded) {
@@ -164,7 +186,10 @@ final class TopicSubscriber implements RoomMember {
         return false;
     }
 
-    /** Queues one serialized response; false (and the stream ended) when the queue is full. */
+    /**
+     * Queues one serialized response; false (and the stream ended) when the queue is full. The caller adds it to
+     * the queue-depth gauge.
+     */
     private boolean offer(byte[] response) {
         if (size.incrementAndGet() > capacity) {
             size.decrementAndGet();
@@ -172,7 +197,6 @@ final class TopicSubscriber implements RoomMember {
             return false;
         }
         queue.offer(response);
-        comet.metrics.queued.increment();
         return true;
     }
 
@@ -200,10 +224,20 @@ final class TopicSubscriber implements RoomMember {
         }
     }
 
+    /** Any thread: sends what is queued, on the stream's event loop when it is known. */
     private void drain() {
         if (wip.getAndIncrement() != 0) {
             return;
         }
+        if (flusher != null) {
+            flusher.mark(drainPass);
+        } else {
+            drainPass();
+        }
+    }
+
+    /** The serialized section: only one thread at a time, entered by whoever raised wip from 0. */
+    private void drainPass() {
         int missed = 1;
         do {
             if (!terminated) {
@@ -219,17 +253,7 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    byte[] next;
-                    while (observer.isReady() && (next = replaying.poll()) != null) {
-                        observer.onNext(next);
-                        comet.metrics.outGrpc.increment();
-                    }
-                    while (observer.isReady() && replaying.isEmpty() && (next = queue.poll()) != null) {
-                        size.decrementAndGet();
-                        comet.metrics.queued.decrement();
-                        observer.onNext(next);
-                        comet.metrics.outGrpc.increment();
-                    }
+                    send();
                 }
             } else {
                 clear();
@@ -238,16 +262,44 @@ final class TopicSubscriber implements RoomMember {
         } while (missed != 0);
     }
 
+    /** Sends the replay first, then the queue, while gRPC says the stream is ready. */
+    private void send() {
+        byte[] next;
+        int replayed = 0;
+        while (observer.isReady() && (next = replaying.poll()) != null) {
+            observer.onNext(next);
+            replayed++;
+        }
+        int sent = 0;
+        while (replaying.isEmpty() && observer.isReady() && (next = queue.poll()) != null) {
+            observer.onNext(next);
+            sent++;
+        }
+        if (sent > 0) {
+            size.addAndGet(-sent);
+        }
+        if (replayed + sent == 0) {
+            return;
+        }
+        if (flusher != null) {
+            flusher.sentGrpc(replayed, sent); // published once per loop pass, not per stream
+        } else {
+            comet.metrics.queued.add(-sent);
+            comet.metrics.outGrpc.increment(replayed + sent);
+        }
+    }
+
     private int clear() {
         int n = 0;
         while (replaying.poll() != null) {
             n++;
         }
+        int queued = 0;
         while (queue.poll() != null) {
-            size.decrementAndGet();
-            comet.metrics.queued.decrement();
-            n++;
+            queued++;
         }
-        return n;
+        size.addAndGet(-queued);
+        comet.metrics.queued.add(-queued);
+        return n + queued;
     }
 }
