@@ -253,7 +253,15 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    send();
+                    try {
+                        send();
+                    } catch (RuntimeException e) {
+                        // Never expected; without this the stream would stall here for good (wip stays raised).
+                        comet.protocolLog.warn("ending gRPC subscriber of topic {}: sending failed: {}", topic,
+                                e.toString());
+                        // end() raises wip, so the next round of this loop ends the stream.
+                        end(Status.INTERNAL.withDescription("sending failed").withCause(e));
+                    }
                 }
             } else {
                 clear();
