@@ -18,7 +18,6 @@ import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -95,13 +94,12 @@ public final class CometRole implements Role {
             internalHealth = new HealthStatusManager();
             internalGrpc = grpcServer(config.grpc, new CometService(comet),
                     new BearerAuth("comet_grpc", BearerAuth.checks(internalToken, null), ctx.meters()),
-                    internalHealth, null, null, null);
+                    internalHealth, null, null);
             pubsub = new PubSubService(comet);
             pubsubHealth = new HealthStatusManager();
             pubsubGrpc = grpcServer(config.pubsubGrpc, pubsub,
                     new BearerAuth("comet_pubsub_grpc", BearerAuth.checks(null, jwt), ctx.meters()),
-                    pubsubHealth, tls == null ? null : tls.grpcContext(), new SourceAddressGate(comet),
-                    new TransportLoop(transports.workers()));
+                    pubsubHealth, tls == null ? null : tls.grpcContext(), new SourceAddressGate(comet));
             listeners = new GoimListeners(comet, transports, root.bindAddress, tls == null ? null : tls.nettyContext());
             listeners.start();
         } catch (Exception e) {
@@ -120,34 +118,25 @@ public final class CometRole implements Role {
     }
 
     /**
-     * A gRPC server for {@code service} behind {@code auth} (health and reflection stay open), TLS if given,
-     * behind {@code gate} (before auth) if given, and telling its calls their event loop if {@code loop} is given.
+     * A gRPC server for {@code service} behind {@code auth} (health and reflection stay open), TLS if given, and
+     * behind {@code gate} (before auth) if given.
      */
     private Server grpcServer(Listener listener, BindableService service, BearerAuth auth, HealthStatusManager health,
-                              SslContext tlsContext, SourceAddressGate gate, TransportLoop loop) throws IOException {
+                              SslContext tlsContext, SourceAddressGate gate) throws IOException {
         if (!listener.enabled) {
             return null;
-        }
-        ServerServiceDefinition protectedService = auth.protect(service);
-        if (loop != null) {
-            protectedService = io.grpc.ServerInterceptors.intercept(protectedService, loop);
-        }
-        if (gate != null) {
-            protectedService = io.grpc.ServerInterceptors.intercept(protectedService, gate);
         }
         NettyServerBuilder builder = NettyServerBuilder.forAddress(
                         new InetSocketAddress(ctx.config().bindAddress, listener.port))
                 .bossEventLoopGroup(transports.boss())
                 .workerEventLoopGroup(transports.workers())
                 .channelType(transports.serverChannel())
-                .addService(protectedService)
+                .addService(gate == null ? auth.protect(service)
+                        : io.grpc.ServerInterceptors.intercept(auth.protect(service), gate))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (tlsContext != null) {
             builder.sslContext(tlsContext);
-        }
-        if (loop != null) {
-            builder.addTransportFilter(loop);
         }
         Server server = builder.build().start();
         health.setStatus(service.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);

@@ -6,9 +6,9 @@ import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Batches the drains of many sessions and gRPC topic subscribers that share one event loop: a fan-out marks each
- * one that got a frame, and the event loop runs ONE task that drains them all, instead of one task (and one
- * wake-up) per session per push.
+ * Batches the drains of many sessions that share one event loop: a fan-out marks each session that got a
+ * frame, and the event loop runs ONE task that drains them all, instead of one task (and one wake-up) per
+ * session per push.
  */
 final class LoopFlusher implements Runnable {
     private final EventLoop loop;
@@ -16,9 +16,6 @@ final class LoopFlusher implements Runnable {
     /** Frames written during the current pass, by transport; published to the metrics once per pass. */
     private long writtenTcp;
     private long writtenWebSocket;
-    /** gRPC payloads sent during the current pass: all of them, and those that came from the live queues. */
-    private long sentGrpc;
-    private long sentGrpcQueued;
     private final Queue<Runnable> dirty = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
@@ -34,15 +31,6 @@ final class LoopFlusher implements Runnable {
         } else {
             writtenWebSocket += n;
         }
-    }
-
-    /**
-     * A topic subscriber's drain sent payloads (event loop only): {@code replayed} from a recovery, {@code queued}
-     * from its live queue (counted in the queue-depth gauge).
-     */
-    void sentGrpc(int replayed, int queued) {
-        sentGrpc += replayed + queued;
-        sentGrpcQueued += queued;
     }
 
     /** Any thread: the session's drain will run on the loop soon. */
@@ -69,12 +57,6 @@ final class LoopFlusher implements Runnable {
     }
 
     private void publish() {
-        if (sentGrpc > 0) {
-            metrics.outGrpc.increment(sentGrpc);
-            metrics.queued.add(-sentGrpcQueued);
-            sentGrpc = 0;
-            sentGrpcQueued = 0;
-        }
         long n = writtenTcp + writtenWebSocket;
         if (n == 0) {
             return;

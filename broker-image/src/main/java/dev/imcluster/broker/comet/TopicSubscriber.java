@@ -7,7 +7,6 @@ import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -18,11 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A gRPC Subscribe stream as a room member (a topic is a room). Payloads wait in a bounded queue and are sent
  * only while gRPC says the stream is ready (transport flow control), so a slow subscriber never holds up the
  * fan-out: when its queue overflows, its stream ends with RESOURCE_EXHAUSTED and it leaves the room.
- * All calls on the response observer are serialized by a work-in-progress counter and, when the stream's
- * HTTP/2 connection is known ({@link TransportLoop}), made on that connection's event loop: a fan-out only
- * queues and marks the subscriber on the loop's {@link LoopFlusher}, whose one pass sends to every marked stream
- * of the loop, so gRPC's framing buffers come from the loop's own allocator cache and each connection is
- * flushed once per pass, not once per message per stream.
+ * All calls on the response observer are serialized by a work-in-progress counter.
  */
 final class TopicSubscriber implements RoomMember {
     private final CometContext comet;
@@ -40,9 +35,6 @@ final class TopicSubscriber implements RoomMember {
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
     private final java.util.Set<TopicSubscriber> active;
-    /** The event loop of the stream's connection; null when unknown (then drains run on the calling thread). */
-    private final LoopFlusher flusher;
-    private final Runnable drainPass = this::drainPass;
     private volatile Status end;
     /** While history is read for recovery: live messages wait in {@link #held}. */
     private volatile boolean recovering;
@@ -55,8 +47,7 @@ final class TopicSubscriber implements RoomMember {
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, String key, Bucket bucket, boolean presenceEvents,
-                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active,
-                    EventLoop loop) {
+                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
         this.key = key;
@@ -65,7 +56,6 @@ final class TopicSubscriber implements RoomMember {
         this.observer = observer;
         this.capacity = comet.sendQueueSize;
         this.active = active;
-        this.flusher = loop == null ? null : comet.flusher(loop);
     }
 
     String topic() {
@@ -224,20 +214,11 @@ final class TopicSubscriber implements RoomMember {
         }
     }
 
-    /** Any thread: sends what is queued, on the stream's event loop when it is known. */
+    /** Any thread: sends what is queued; only one thread at a time, the one that raised wip from 0. */
     private void drain() {
         if (wip.getAndIncrement() != 0) {
             return;
         }
-        if (flusher != null) {
-            flusher.mark(drainPass);
-        } else {
-            drainPass();
-        }
-    }
-
-    /** The serialized section: only one thread at a time, entered by whoever raised wip from 0. */
-    private void drainPass() {
         int missed = 1;
         do {
             if (!terminated) {
@@ -256,7 +237,8 @@ final class TopicSubscriber implements RoomMember {
                     try {
                         send();
                     } catch (RuntimeException e) {
-                        // Never expected; without this the stream would stall here for good (wip stays raised).
+                        // Never expected; without this the stream would stall for good (wip stays raised) and the
+                        // exception would end the fan-out of the whole room.
                         comet.protocolLog.warn("ending gRPC subscriber of topic {}: sending failed: {}", topic,
                                 e.toString());
                         // end() raises wip, so the next round of this loop ends the stream.
@@ -280,21 +262,15 @@ final class TopicSubscriber implements RoomMember {
         }
         int sent = 0;
         while (replaying.isEmpty() && observer.isReady() && (next = queue.poll()) != null) {
+            size.decrementAndGet(); // before sending, as the fan-out counts it against the bound
             observer.onNext(next);
             sent++;
-        }
-        if (sent > 0) {
-            size.addAndGet(-sent);
         }
         if (replayed + sent == 0) {
             return;
         }
-        if (flusher != null) {
-            flusher.sentGrpc(replayed, sent); // published once per loop pass, not per stream
-        } else {
-            comet.metrics.queued.add(-sent);
-            comet.metrics.outGrpc.increment(replayed + sent);
-        }
+        comet.metrics.queued.add(-sent); // once per drain, not per message
+        comet.metrics.outGrpc.increment(replayed + sent);
     }
 
     private int clear() {
