@@ -31,23 +31,31 @@ final class RoomBatch {
     private final ByteBufAllocator alloc;
     /** How many of the messages are in {@link #raw} (all but presence events); goim clients get nothing when 0. */
     final int clientMessages;
+    /** Which of the messages are presence events, decided once for all members. */
+    private final boolean[] presenceEvents;
     /** The messages as serialized Subscribe responses, built once for all gRPC subscribers (single fan-out thread). */
     private List<byte[]> responses;
     /** The position of the last message, built once for all members that opted in (single fan-out thread). */
     private SharedFrame positionMark;
     private boolean positionMarkBuilt;
 
-    private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, int clientMessages,
-                      ByteBufAllocator alloc) {
+    private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, boolean[] presenceEvents,
+                      int clientMessages, ByteBufAllocator alloc) {
         this.room = room;
         this.raw = raw;
         this.messages = messages;
+        this.presenceEvents = presenceEvents;
         this.clientMessages = clientMessages;
         this.alloc = alloc;
     }
 
     static boolean isPresenceEvent(RoomMessage m) {
         return Presence.isEvent(m.getHeadersMap());
+    }
+
+    /** Whether message i is a presence event. */
+    boolean presenceEvent(int i) {
+        return presenceEvents[i];
     }
 
     /**
@@ -68,8 +76,9 @@ final class RoomBatch {
     List<byte[]> encodedResponses() {
         if (responses == null) {
             List<byte[]> list = new ArrayList<>(messages.size());
-            for (RoomMessage m : messages) {
-                list.add((isPresenceEvent(m) ? presenceEvent(m) : Publications.response(m)).toByteArray());
+            for (int i = 0; i < messages.size(); i++) {
+                RoomMessage m = messages.get(i);
+                list.add((presenceEvents[i] ? presenceEvent(m) : Publications.response(m)).toByteArray());
             }
             responses = list;
         }
@@ -99,13 +108,16 @@ final class RoomBatch {
 
     static RoomBatch encode(ByteBufAllocator alloc, String room, List<RoomMessage> messages) {
         List<RoomMessage> forClients = new ArrayList<>(messages.size());
-        for (RoomMessage m : messages) {
-            if (!isPresenceEvent(m)) {
+        boolean[] presenceEvents = new boolean[messages.size()];
+        for (int i = 0; i < messages.size(); i++) {
+            RoomMessage m = messages.get(i);
+            presenceEvents[i] = isPresenceEvent(m);
+            if (!presenceEvents[i]) {
                 forClients.add(m);
             }
         }
         return new RoomBatch(room, new SharedFrame(raw(alloc, forClients, RoomMessage::getOperation,
-                RoomMessage::getBody), true, alloc), messages, forClients.size(), alloc);
+                RoomMessage::getBody), true, alloc), messages, presenceEvents, forClients.size(), alloc);
     }
 
     /** One Raw (op 9) frame holding one frame per item: op = its operation, body = its body. */

@@ -7,6 +7,8 @@ import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.netty.util.internal.PlatformDependent;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,7 +29,8 @@ final class TopicSubscriber implements RoomMember {
     /** Streams serialized SubscribeResponses (see {@link PubSubService#SUBSCRIBE_ENCODED}). */
     private final ServerCallStreamObserver<byte[]> observer;
     private final int capacity;
-    private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
+    /** Written by the fan-out (and recovery), read only inside {@link #drain}'s serialized section. */
+    private final Queue<byte[]> queue = PlatformDependent.newMpscQueue();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean left = new AtomicBoolean();
@@ -105,6 +108,9 @@ final class TopicSubscriber implements RoomMember {
             Held h = held.get(i);
             if (!notAfterSeam(h.message())) {
                 room = offer(h.encoded());
+                if (room) {
+                    comet.metrics.queued.increment();
+                }
             }
         }
         held = null;
@@ -125,30 +131,36 @@ final class TopicSubscriber implements RoomMember {
                 }
             }
         }
-        enqueue(batch, false);
+        int queued = enqueue(batch, false);
         drain();
-        return 0;
+        return queued;
     }
 
-    private void enqueue(RoomBatch batch, boolean hold) {
+    /** Returns the messages queued (not held), for the caller's queue-depth gauge. */
+    private int enqueue(RoomBatch batch, boolean hold) {
         List<byte[]> encoded = batch.encodedResponses();
+        HistoryReplay replay = seam;
+        int queued = 0;
         for (int i = 0; i < encoded.size(); i++) {
-            if (!presenceEvents && RoomBatch.isPresenceEvent(batch.messages.get(i))) {
+            if (!presenceEvents && batch.presenceEvent(i)) {
                 continue;
             }
-            if (notAfterSeam(batch.messages.get(i))) {
+            if (replay != null && notAfterSeam(batch.messages.get(i))) {
                 continue;
             }
             if (hold) {
                 if (held.size() >= capacity) {
                     overflow();
-                    return;
+                    return queued;
                 }
                 held.add(new Held(batch.messages.get(i), encoded.get(i)));
             } else if (!offer(encoded.get(i))) {
-                return;
+                return queued;
+            } else {
+                queued++;
             }
         }
+        return queued;
     }
 
     private record Held(RoomMessage message, byte[] encoded) {
@@ -164,7 +176,10 @@ final class TopicSubscriber implements RoomMember {
         return false;
     }
 
-    /** Queues one serialized response; false (and the stream ended) when the queue is full. */
+    /**
+     * Queues one serialized response; false (and the stream ended) when the queue is full. The caller adds it to
+     * the queue-depth gauge.
+     */
     private boolean offer(byte[] response) {
         if (size.incrementAndGet() > capacity) {
             size.decrementAndGet();
@@ -172,7 +187,6 @@ final class TopicSubscriber implements RoomMember {
             return false;
         }
         queue.offer(response);
-        comet.metrics.queued.increment();
         return true;
     }
 
@@ -200,6 +214,7 @@ final class TopicSubscriber implements RoomMember {
         }
     }
 
+    /** Any thread: sends what is queued; only one thread at a time, the one that raised wip from 0. */
     private void drain() {
         if (wip.getAndIncrement() != 0) {
             return;
@@ -219,16 +234,15 @@ final class TopicSubscriber implements RoomMember {
                         observer.onError(end.asRuntimeException());
                     }
                 } else {
-                    byte[] next;
-                    while (observer.isReady() && (next = replaying.poll()) != null) {
-                        observer.onNext(next);
-                        comet.metrics.outGrpc.increment();
-                    }
-                    while (observer.isReady() && replaying.isEmpty() && (next = queue.poll()) != null) {
-                        size.decrementAndGet();
-                        comet.metrics.queued.decrement();
-                        observer.onNext(next);
-                        comet.metrics.outGrpc.increment();
+                    try {
+                        send();
+                    } catch (RuntimeException e) {
+                        // Never expected; without this the stream would stall for good (wip stays raised) and the
+                        // exception would end the fan-out of the whole room.
+                        comet.protocolLog.warn("ending gRPC subscriber of topic {}: sending failed: {}", topic,
+                                e.toString());
+                        // end() raises wip, so the next round of this loop ends the stream.
+                        end(Status.INTERNAL.withDescription("sending failed").withCause(e));
                     }
                 }
             } else {
@@ -238,16 +252,38 @@ final class TopicSubscriber implements RoomMember {
         } while (missed != 0);
     }
 
+    /** Sends the replay first, then the queue, while gRPC says the stream is ready. */
+    private void send() {
+        byte[] next;
+        int replayed = 0;
+        while (observer.isReady() && (next = replaying.poll()) != null) {
+            observer.onNext(next);
+            replayed++;
+        }
+        int sent = 0;
+        while (replaying.isEmpty() && observer.isReady() && (next = queue.poll()) != null) {
+            size.decrementAndGet(); // before sending, as the fan-out counts it against the bound
+            observer.onNext(next);
+            sent++;
+        }
+        if (replayed + sent == 0) {
+            return;
+        }
+        comet.metrics.queued.add(-sent); // once per drain, not per message
+        comet.metrics.outGrpc.increment(replayed + sent);
+    }
+
     private int clear() {
         int n = 0;
         while (replaying.poll() != null) {
             n++;
         }
+        int queued = 0;
         while (queue.poll() != null) {
-            size.decrementAndGet();
-            comet.metrics.queued.decrement();
-            n++;
+            queued++;
         }
-        return n;
+        size.addAndGet(-queued);
+        comet.metrics.queued.add(-queued);
+        return n + queued;
     }
 }
