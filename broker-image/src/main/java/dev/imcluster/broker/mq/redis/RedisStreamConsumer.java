@@ -133,15 +133,16 @@ final class RedisStreamConsumer implements Subscription {
      * Before reading anything new, takes over every entry pending in the group, in id order, and dispatches it.
      * A job that restarts after a crash then delivers what its dead predecessor held before anything newer, so a
      * room keeps its order across the crash (as Kafka's committed offset gives), instead of getting those entries
-     * only after claimIdle, behind newer ones. Entries a live replica holds are taken too: both deliver them, the
-     * comets drop the repeat by message id, and either XACK settles the entry.
+     * only after claimIdle, behind newer ones. Only entries idle for {@link #takeOverIdle} are taken: a live
+     * member's entries in flight are younger (it handles them at once, and refreshes what it holds), while a dead
+     * one's have waited out at least the restart of a process.
      */
     private void takeOverPending(StatefulRedisConnection<String, byte[]> c) throws InterruptedException {
         String cursor = "0-0";
         int taken = 0;
         do {
             ClaimedMessages<String, byte[]> claimed = c.sync().xautoclaim(bus.stream, new XAutoClaimArgs<String>()
-                    .consumer(consumer).minIdleTime(0).startId(cursor).count(READ_BATCH));
+                    .consumer(consumer).minIdleTime(takeOverIdle()).startId(cursor).count(READ_BATCH));
             cursor = claimed.getId();
             for (StreamMessage<String, byte[]> m : claimed.getMessages()) {
                 if (m.getBody() == null || m.getBody().isEmpty() || held.contains(m.getId())) {
@@ -161,6 +162,12 @@ final class RedisStreamConsumer implements Subscription {
             LOG.info("redis stream {}: took over {} pending entries of group {} before reading new ones", bus.stream,
                     taken, group);
         }
+    }
+
+    /** 1 s, or claimIdle when shorter. */
+    private Duration takeOverIdle() {
+        Duration second = Duration.ofSeconds(1);
+        return bus.settings.claimIdle.compareTo(second) < 0 ? bus.settings.claimIdle : second;
     }
 
     @SuppressWarnings("unchecked") // lettuce's generic varargs of stream offsets
