@@ -8,7 +8,7 @@ import java.util.List;
 public final class Names {
     /** Suffixes of the object names derived from a cluster's name (Services must fit a 63-character DNS label). */
     static final List<String> SUFFIXES = List.of("-comet", "-logic", "-job", "-comet-headless", "-metrics", "-config",
-            "-broker", "-redis", "-redis-password", "-nats", "-internal-token");
+            "-broker", "-redis", "-redis-password", "-nats", "-internal-token", "-internal-ca");
     /** Suffixes of StatefulSet names: their pods get a "&lt;name&gt;-&lt;10-char hash&gt;" label, so at most 52. */
     static final List<String> STATEFUL_SET_SUFFIXES = List.of("-redis", "-nats");
     static final int STATEFUL_SET_MAX = 52;
