@@ -14,7 +14,7 @@ t "operator can read pods" can "$sa" list pods -n default
 t "operator cannot create pods" cannot "$sa" create pods -n default
 t "operator cannot create Roles" cannot "$sa" create roles.rbac.authorization.k8s.io -n default
 t "operator cannot read Endpoints" cannot "$sa" list endpoints -n default
-t "operator cannot update Secrets (generated once, never rewritten)" cannot "$sa" update secrets -n default
+t "operator can update Secrets (internal TLS certificates are renewed in place)" can "$sa" update secrets -n default
 t "operator cannot delete nodes" cannot "$sa" delete nodes
 t "operator cannot change CRDs" cannot "$sa" update customresourcedefinitions.apiextensions.k8s.io
 t "operator cannot bind cluster roles" cannot "$sa" create clusterrolebindings.rbac.authorization.k8s.io
