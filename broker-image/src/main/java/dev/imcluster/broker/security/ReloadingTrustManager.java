@@ -84,48 +84,42 @@ final class ReloadingTrustManager extends X509ExtendedTrustManager {
         return socket == null ? null : String.valueOf(socket.getRemoteSocketAddress());
     }
 
+    /** One trust check of the current manager; a refusal is counted and logged with the peer's address. */
+    private interface Check {
+        void run() throws CertificateException;
+    }
+
+    private void checked(String peer, String address, Check check) throws CertificateException {
+        try {
+            check.run();
+        } catch (CertificateException e) {
+            refusals.refused(peer, e, address);
+            throw e;
+        }
+    }
+
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
-        try {
-            current.checkClientTrusted(chain, authType, engine);
-        } catch (CertificateException e) {
-            refusals.refused("client", e, address(engine));
-            throw e;
-        }
+        checked("client", address(engine), () -> current.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
-        try {
-            current.checkServerTrusted(chain, authType, engine);
-        } catch (CertificateException e) {
-            refusals.refused("server", e, address(engine));
-            throw e;
-        }
+        checked("server", address(engine), () -> current.checkServerTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
             throws CertificateException {
-        try {
-            current.checkClientTrusted(chain, authType, socket);
-        } catch (CertificateException e) {
-            refusals.refused("client", e, address(socket));
-            throw e;
-        }
+        checked("client", address(socket), () -> current.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
             throws CertificateException {
-        try {
-            current.checkServerTrusted(chain, authType, socket);
-        } catch (CertificateException e) {
-            refusals.refused("server", e, address(socket));
-            throw e;
-        }
+        checked("server", address(socket), () -> current.checkServerTrusted(chain, authType, socket));
     }
 
     @Override

@@ -292,12 +292,19 @@ public final class NatsJetStreamBus implements MessageBus {
                 ackUndecodable);
     }
 
-    /** A stored message's envelope stamped with its stream sequence ({@code sequence < 0}: core NATS, none). */
+    /**
+     * A stored message's envelope stamped with its stream sequence ({@code sequence < 0}: core NATS, none).
+     * {@code ackUndecodable} null: a replay, which cannot settle the message; JetStream redelivers it to the
+     * durable, where its drop is counted once.
+     */
     PushEnvelope decode(byte[] data, long sequence, String subject, Runnable ackUndecodable) {
         try {
             PushEnvelope envelope = PushEnvelope.parseFrom(data);
             return sequence >= 0 ? new Position(sequence, epoch).stamp(envelope) : envelope;
         } catch (InvalidProtocolBufferException e) {
+            if (ackUndecodable == null) {
+                return null;
+            }
             metrics.dropped("undecodable");
             stateLog.warn("nats: dropping an undecodable message on {}: {}", subject, e.getMessage());
             ackUndecodable.run();

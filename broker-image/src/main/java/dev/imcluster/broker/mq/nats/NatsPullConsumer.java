@@ -124,7 +124,7 @@ final class NatsPullConsumer implements Subscription {
                 break;
             }
             next = stored.getSeq() + 1;
-            PushEnvelope envelope = bus.decode(stored.getData(), stored.getSeq(), stored.getSubject(), () -> { });
+            PushEnvelope envelope = bus.decode(stored.getData(), stored.getSeq(), stored.getSubject(), null);
             if (envelope == null || !NatsJetStreamBus.reserve(dispatcher, () -> !closing)) {
                 continue;
             }
