@@ -5,6 +5,7 @@ import static dev.imcluster.broker.comet.CometHarness.auth;
 import dev.imcluster.broker.testinfra.BrokerJvm;
 import dev.imcluster.broker.testinfra.QueueServer;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
+import dev.imcluster.broker.testinfra.TestNetwork.Host;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Path;
@@ -23,9 +24,14 @@ import org.junit.jupiter.api.TestMethodOrder;
  * logic, comets A and B and job(s), each a child JVM started as a pod would run it ({@link BrokerJvm}), over one
  * backend's queue server ({@link QueueServer}) and a Redis session store of their own (so the store can fail
  * alone). The end-to-end, fault and delivery tests share it; each keeps only its scenarios. Clients and channels
- * made through it are closed with it.
+ * made through it are closed with it. On test hosts ({@link Hosts}), each role runs on its own and one redis-server
+ * is the queue and the session store.
  */
 final class BackendCluster implements AutoCloseable {
+
+    /** A test host per role, and one for the redis-server that is both the queue and the session store. */
+    record Hosts(Host store, Host logic, Host cometA, Host cometB, Host job) {
+    }
 
     /**
      * The scenarios of one test over every backend: a nested class per backend, named after it, extends this; its
@@ -75,8 +81,9 @@ final class BackendCluster implements AutoCloseable {
         private final Map<String, Map<String, Object>> byRole = Map.of("logic", new HashMap<>(),
                 "comet", new HashMap<>(), "job", new HashMap<>());
         private List<String> cometJvmFlags = List.of();
-        private String logicHostName = "127.0.0.1";
+        private String logicHostName;
         private int jobs = 1;
+        private Hosts hosts;
 
         private Builder(String backend, Path logs) {
             this.backend = backend;
@@ -106,6 +113,15 @@ final class BackendCluster implements AutoCloseable {
             return this;
         }
 
+        /** Each role on its test host, over Redis Streams (the backend must be redis) on the store host. */
+        Builder onHosts(Hosts hosts) {
+            if (!backend.equals("redis")) {
+                throw new IllegalArgumentException("on test hosts the queue is redis, not " + backend);
+            }
+            this.hosts = hosts;
+            return this;
+        }
+
         /** Starts the queue, the session store and every role, and waits until all are ready. */
         BackendCluster start() {
             BackendCluster cluster = new BackendCluster(backend, logs);
@@ -120,9 +136,15 @@ final class BackendCluster implements AutoCloseable {
     }
 
     private void start(Builder b) {
-        QueueServer queue = QueueServer.launch(backend);
-        queues.add(queue);
-        sessionRedis = RedisServerProcess.launch();
+        Hosts hosts = b.hosts;
+        if (hosts == null) {
+            queues.add(QueueServer.launch(backend));
+            sessionRedis = RedisServerProcess.launch();
+        } else {
+            sessionRedis = RedisServerProcess.launchOn(hosts.store());
+            queues.add(QueueServer.redisStreams(sessionRedis));
+        }
+        QueueServer queue = queues.get(0);
         Map<String, Object> common = new HashMap<>(queue.config());
         common.put("redis.address", sessionRedis.address());
         common.put("redis.commandTimeout", "2s");
@@ -135,15 +157,19 @@ final class BackendCluster implements AutoCloseable {
         logicConfig.put("logic.auth.mode", "goim");
         logicConfig.putAll(b.byRole.get("logic"));
         configs.put("logic", logicConfig);
-        logic = launch("logic", backend + "-logic", Map.of());
+        logic = track(launch("logic", backend + "-logic", logicConfig, List.of(), hosts == null ? null
+                : hosts.logic()));
 
         Map<String, Object> cometConfig = new HashMap<>(common);
-        cometConfig.put("comet.logicAddress", b.logicHostName + ":" + logic.port("logic.grpc.port"));
+        cometConfig.put("comet.logicAddress", (b.logicHostName == null ? logic.address() : b.logicHostName) + ":"
+                + logic.port("logic.grpc.port"));
         cometConfig.put("comet.drainTimeout", "1s");
         cometConfig.putAll(b.byRole.get("comet"));
         configs.put("comet", cometConfig);
-        cometA = track(BrokerJvm.launch("comet", backend + "-comet-a", cometConfig, logs, b.cometJvmFlags));
-        cometB = track(BrokerJvm.launch("comet", backend + "-comet-b", cometConfig, logs, b.cometJvmFlags));
+        cometA = track(launch("comet", backend + "-comet-a", cometConfig, b.cometJvmFlags,
+                hosts == null ? null : hosts.cometA()));
+        cometB = track(launch("comet", backend + "-comet-b", cometConfig, b.cometJvmFlags,
+                hosts == null ? null : hosts.cometB()));
 
         Map<String, Object> jobConfig = new HashMap<>(common);
         jobConfig.put("job.roomBatch.maxDelay", "20ms");
@@ -152,9 +178,16 @@ final class BackendCluster implements AutoCloseable {
         jobConfig.putAll(b.byRole.get("job"));
         configs.put("job", jobConfig);
         for (int i = 1; i <= b.jobs; i++) {
-            jobs.add(launch("job", backend + "-job" + (b.jobs == 1 ? "" : "-" + i), Map.of()));
+            jobs.add(track(launch("job", backend + "-job" + (b.jobs == 1 ? "" : "-" + i), jobConfig, List.of(),
+                    hosts == null ? null : hosts.job())));
         }
         Stream.concat(Stream.of(logic, cometA, cometB), jobs.stream()).forEach(BrokerJvm::awaitReady);
+    }
+
+    private BrokerJvm launch(String role, String serverId, Map<String, Object> config, List<String> jvmFlags,
+                             Host host) {
+        return host == null ? BrokerJvm.launch(role, serverId, config, logs, jvmFlags)
+                : BrokerJvm.launchOn(host, role, serverId, config, logs);
     }
 
     private BrokerJvm track(BrokerJvm jvm) {
@@ -169,7 +202,7 @@ final class BackendCluster implements AutoCloseable {
     BrokerJvm launch(String role, String serverId, Map<String, Object> overrides) {
         Map<String, Object> config = new HashMap<>(configs.get(role));
         config.putAll(overrides);
-        return track(BrokerJvm.launch(role, serverId, config, logs));
+        return track(launch(role, serverId, config, List.of(), null));
     }
 
     /** Another backend's queue server, closed with the cluster. */
@@ -263,7 +296,7 @@ final class BackendCluster implements AutoCloseable {
         closeables.forEach(BackendCluster::closeQuietly);
         Stream.concat(Stream.of(cometA, cometB), launched.stream()).filter(j -> j != null).distinct()
                 .forEach(BrokerJvm::stop);
-        closeQuietly(sessionRedis);
+        closeQuietly(sessionRedis); // on test hosts the queue too: closing it again does nothing
         queues.forEach(BackendCluster::closeQuietly);
     }
 

@@ -18,9 +18,6 @@ import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.testinfra.BrokerJvm;
 import dev.imcluster.broker.testinfra.QueueServer;
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,10 +27,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,33 +97,6 @@ class DeliveryGuaranteesTest {
 
         // ---- subscribers ----
 
-        /** One Subscribe stream: every response in arrival order, and how the stream ended. */
-        private static final class Stream1 implements ClientResponseObserver<SubscribeRequest, SubscribeResponse> {
-            final BlockingQueue<SubscribeResponse> received = new LinkedBlockingQueue<>();
-            final CompletableFuture<Status> end = new CompletableFuture<>();
-            volatile ClientCallStreamObserver<SubscribeRequest> call;
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
-                call = requestStream;
-            }
-
-            @Override
-            public void onNext(SubscribeResponse value) {
-                received.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                end.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                end.complete(Status.OK);
-            }
-        }
-
         /**
          * A subscriber across its streams: what it received (payloads of published messages, in order) and its
          * last position, from which it resubscribes.
@@ -138,7 +106,7 @@ class DeliveryGuaranteesTest {
             final String name;
             final List<SubscribeResponse> messages = new ArrayList<>();
             final List<Recovery> recoveries = new ArrayList<>();
-            Stream1 stream;
+            SubscribeStream stream;
             SubscribeResponse last;
 
             Subscriber(String name, String topic) {
@@ -152,11 +120,11 @@ class DeliveryGuaranteesTest {
                     request.setRecover(true).setSince(StreamPosition.newBuilder().setOffset(last.getOffset())
                             .setEpoch(last.getEpoch()));
                 }
-                stream = new Stream1();
+                stream = new SubscribeStream();
                 PubSubServiceGrpc.newStub(cluster.channel(comet, "comet.pubsubGrpc.port"))
                         .subscribe(request.build(), stream);
-                Stream1 s = stream;
-                cluster.closeAtEnd(() -> s.call.cancel("test end", null));
+                SubscribeStream s = stream;
+                cluster.closeAtEnd(() -> s.cancel("test end"));
             }
 
             /** The next response of the current stream (within the wait), null when the stream ended first. */
@@ -206,7 +174,7 @@ class DeliveryGuaranteesTest {
             }
 
             void cancel() {
-                stream.call.cancel("dropped by the test", null);
+                stream.cancel("dropped by the test");
             }
 
             List<String> payloads() {

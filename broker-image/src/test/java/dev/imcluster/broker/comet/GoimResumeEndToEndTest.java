@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.imcluster.broker.comet.GoimClient.ResumableStream;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.history.HistoryStore;
 import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
@@ -49,16 +48,9 @@ class GoimResumeEndToEndTest {
 
     private static BrokerConfig config() {
         BrokerConfig config = TestSupport.loopbackConfig();
-        config.delivery.history = List.of(history("live://*", 1000), history("tiny://*", 10));
+        config.delivery.history = List.of(TestSupport.historyPolicy("live://*", 1000),
+                TestSupport.historyPolicy("tiny://*", 10));
         return config;
-    }
-
-    private static DeliveryConfig.History history(String pattern, int size) {
-        DeliveryConfig.History h = new DeliveryConfig.History();
-        h.pattern = pattern;
-        h.size = size;
-        h.ttl = Duration.ofMinutes(5);
-        return h;
     }
 
     @BeforeEach

@@ -15,7 +15,6 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.history.HistoryStore;
 import dev.imcluster.broker.job.JobRole;
@@ -85,11 +84,7 @@ class PermissionsEndToEndTest {
         c.logic.auth.mode = LogicConfig.AuthMode.jwt;
         c.logic.auth.hs256SecretFile = Files.write(dir.resolve("secret"), SECRET).toString();
         c.logic.auth.requirePermissions = requirePermissions;
-        DeliveryConfig.History h = new DeliveryConfig.History();
-        h.pattern = "*";
-        h.size = 100;
-        h.ttl = Duration.ofMinutes(5);
-        c.delivery.history = List.of(h);
+        c.delivery.history = List.of(TestSupport.historyPolicy("*", 100));
         return c;
     }
 

@@ -37,13 +37,15 @@ public final class QueueServer implements AutoCloseable {
                 yield new QueueServer(Map.of("mq.backend", "nats", "mq.nats.url", nats.url(),
                         "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats);
             }
-            case "redis" -> {
-                RedisServerProcess redis = RedisServerProcess.launch();
-                yield new QueueServer(Map.of("mq.backend", "redis", "mq.redis.address", redis.address(),
-                        "mq.redis.claimIdle", "4s"), redis::stop, redis::start, redis);
-            }
+            case "redis" -> redisStreams(RedisServerProcess.launch());
             default -> throw new IllegalArgumentException("backend must be kafka, nats or redis, got " + backend);
         };
+    }
+
+    /** Streams of a redis-server already running (on a test host, say); closing this closes it. */
+    public static QueueServer redisStreams(RedisServerProcess redis) {
+        return new QueueServer(Map.of("mq.backend", "redis", "mq.redis.address", redis.address(),
+                "mq.redis.claimIdle", "4s"), redis::stop, redis::start, redis);
     }
 
     /** The mq.* settings that point a role at this server. */

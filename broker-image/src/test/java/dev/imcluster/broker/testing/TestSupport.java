@@ -2,6 +2,7 @@ package dev.imcluster.broker.testing;
 
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.ConfigLoader;
+import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.runtime.Health;
@@ -52,6 +53,15 @@ public final class TestSupport {
     public static dev.imcluster.broker.history.HistoryStore history() {
         return new dev.imcluster.broker.history.MemoryHistoryStore(
                 new dev.imcluster.broker.history.HistoryMetrics(new SimpleMeterRegistry()));
+    }
+
+    /** A history policy: the last {@code size} messages of the topics matching {@code pattern}, for 5 minutes. */
+    public static DeliveryConfig.History historyPolicy(String pattern, int size) {
+        DeliveryConfig.History h = new DeliveryConfig.History();
+        h.pattern = pattern;
+        h.size = size;
+        h.ttl = Duration.ofMinutes(5);
+        return h;
     }
 
     public static InMemoryBus bus(MeterRegistry meters) {

@@ -1,0 +1,53 @@
+package dev.imcluster.broker.comet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imcluster.broker.api.pubsub.SubscribeRequest;
+import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** One Subscribe stream of the topic API: every response in arrival order, how the stream ended, its call. */
+final class SubscribeStream implements ClientResponseObserver<SubscribeRequest, SubscribeResponse> {
+    final BlockingQueue<SubscribeResponse> received = new LinkedBlockingQueue<>();
+    final CompletableFuture<Status> end = new CompletableFuture<>();
+    volatile ClientCallStreamObserver<SubscribeRequest> call;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
+        call = requestStream;
+    }
+
+    @Override
+    public void onNext(SubscribeResponse value) {
+        received.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        end.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+        end.complete(Status.OK);
+    }
+
+    /** The next response; fails when none comes within {@code wait}. */
+    SubscribeResponse next(Duration wait) throws InterruptedException {
+        SubscribeResponse r = received.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(r).as("a response within %s", wait).isNotNull();
+        return r;
+    }
+
+    /** Cancels the call, as a client that goes away. */
+    void cancel(String why) {
+        call.cancel(why, null);
+    }
+}
