@@ -8,15 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.imcluster.broker.comet.GoimClient.ResumableStream;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.history.HistoryStore;
-import dev.imcluster.broker.job.JobRole;
-import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.protocol.Op;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.testing.TestSupport;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
@@ -39,11 +34,8 @@ class GoimResumeEndToEndTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final HistoryStore history = TestSupport.history();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InProcessCluster cluster;
     private RoleContext cometContext;
-    private CometRole comet;
     private String push;
 
     private static BrokerConfig config() {
@@ -55,37 +47,18 @@ class GoimResumeEndToEndTest {
 
     @BeforeEach
     void startCluster() throws Exception {
-        LogicRole logic = new LogicRole(TestSupport.context(config(), "logic-1", bus, TestSupport.sessions(),
-                history));
-        logic.start();
-        closeables.add(logic);
-        push = "http://127.0.0.1:" + logic.httpPort();
-        BrokerConfig cometConfig = config();
-        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        cometContext = TestSupport.context(cometConfig, "comet-a", null, null, null);
-        comet = new CometRole(cometContext);
-        comet.start();
-        closeables.add(0, comet);
-        BrokerConfig jobConfig = config();
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-a=127.0.0.1:" + comet.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null, history));
-        job.start();
-        closeables.add(0, job);
+        cluster = InProcessCluster.builder(GoimResumeEndToEndTest::config).start();
+        cometContext = cluster.cometContext(0);
+        push = cluster.pushUrl();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        bus.close();
+        cluster.close();
     }
 
     private GoimClient connect(Transport transport, String room) {
-        GoimClient goim = GoimClient.connect(transport, transport == Transport.TCP ? comet.tcpPort()
-                : comet.websocketPort());
-        closeables.add(0, goim);
-        return goim.auth(auth(1, "key-" + System.nanoTime(), room, 1000));
+        return cluster.goim(transport, cluster.comet(0), auth(1, "key-" + System.nanoTime(), room, 1000));
     }
 
     private void publish(String room, int operation, String payload) throws Exception {

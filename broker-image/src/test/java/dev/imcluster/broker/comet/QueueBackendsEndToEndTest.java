@@ -9,12 +9,10 @@ import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.testinfra.BrokerJvm;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -108,25 +104,6 @@ class QueueBackendsEndToEndTest {
             }
         }
 
-        private static final class Subscriber implements StreamObserver<SubscribeResponse> {
-            final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-
-            @Override
-            public void onNext(SubscribeResponse value) {
-                received.add(value.getPayload().toStringUtf8());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                received.add("error: " + Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                received.add("completed");
-            }
-        }
-
         private static PublishRequest publish(String topic, String payload) {
             return PublishRequest.newBuilder().setTopic(topic).setPayload(ByteString.copyFromUtf8(payload)).build();
         }
@@ -145,7 +122,7 @@ class QueueBackendsEndToEndTest {
             expectExactly(Set.of("room-1"), onA, onB);
 
             // A gRPC topic subscriber on comet B, fed by Publish on logic (a topic is a room).
-            Subscriber subscriber = new Subscriber();
+            SubscribeStream subscriber = new SubscribeStream();
             PubSubServiceGrpc.newStub(cluster.channel(cluster.cometB(), "comet.pubsubGrpc.port"))
                     .subscribe(SubscribeRequest.newBuilder().setTopic("news").build(), subscriber);
             PubSubServiceGrpc.PubSubServiceBlockingStub publisher = PubSubServiceGrpc.newBlockingStub(
@@ -153,10 +130,10 @@ class QueueBackendsEndToEndTest {
             // The subscription registers asynchronously: publish until one arrives, then a unique one.
             await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).until(() -> {
                 publisher.withDeadlineAfter(30, TimeUnit.SECONDS).publish(publish("news", "warmup"));
-                return subscriber.received.contains("warmup");
+                return subscriber.holds("warmup");
             });
             publisher.withDeadlineAfter(30, TimeUnit.SECONDS).publish(publish("news", "topic-1"));
-            await().atMost(WAIT).until(() -> subscriber.received.contains("topic-1"));
+            await().atMost(WAIT).until(() -> subscriber.holds("topic-1"));
 
             HttpResponse<String> all = TestSupport.post(cluster.pushUrl() + "/goim/push/all?operation=1000",
                     "to-all");

@@ -13,15 +13,9 @@ import dev.imcluster.broker.api.pubsub.StreamPosition;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.history.HistoryStore;
-import dev.imcluster.broker.job.JobRole;
-import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.seed.PubSubServiceGrpc.PubSubServiceBlockingStub;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,9 +35,7 @@ class RecoveryEndToEndTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final HistoryStore history = TestSupport.history();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InProcessCluster cluster;
     private PubSubServiceGrpc.PubSubServiceBlockingStub viaLogic;
     private PubSubServiceGrpc.PubSubServiceStub viaComet;
     private int cometPort;
@@ -58,46 +50,25 @@ class RecoveryEndToEndTest {
 
     @BeforeEach
     void startCluster() throws Exception {
-        LogicRole logic = new LogicRole(TestSupport.context(config(), "logic-1", bus, TestSupport.sessions(),
-                history));
-        logic.start();
-        closeables.add(logic);
-        logicPort = logic.grpcPort();
-        BrokerConfig cometConfig = config();
-        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        // Smaller than the replays below: a replay is paced by flow control, not bounded by the live queue.
-        cometConfig.comet.protocol.sendQueueSize = 64;
-        CometRole comet = new CometRole(TestSupport.context(cometConfig, "comet-a", null, null, null));
-        comet.start();
-        closeables.add(0, comet);
-        cometPort = comet.pubsubGrpcPort();
-        BrokerConfig jobConfig = config();
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-a=127.0.0.1:" + comet.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null, history));
-        job.start();
-        closeables.add(0, job);
-        viaLogic = PubSubServiceGrpc.newBlockingStub(channel(logicPort));
-        viaComet = PubSubServiceGrpc.newStub(channel(cometPort));
+        cluster = InProcessCluster.builder(RecoveryEndToEndTest::config)
+                // Smaller than the replays below: a replay is paced by flow control, not bounded by the live queue.
+                .comet(c -> c.comet.protocol.sendQueueSize = 64)
+                .start();
+        logicPort = cluster.logic().grpcPort();
+        cometPort = cluster.comet(0).pubsubGrpcPort();
+        viaLogic = PubSubServiceGrpc.newBlockingStub(cluster.channel(logicPort));
+        viaComet = PubSubServiceGrpc.newStub(cluster.channel(cometPort));
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        bus.close();
-    }
-
-    private ManagedChannel channel(int port) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        closeables.add(0, channel::shutdownNow);
-        return channel;
+        cluster.close();
     }
 
     private SubscribeStream subscribe(SubscribeRequest request) {
         SubscribeStream s = new SubscribeStream();
         viaComet.subscribe(request, s);
-        closeables.add(0, () -> s.cancel("test end"));
+        cluster.closeAtEnd(() -> s.cancel("test end"));
         return s;
     }
 
@@ -213,7 +184,7 @@ class RecoveryEndToEndTest {
         for (int i = 0; i < 5; i++) {
             sent.add(publish("orders-3", "h-" + i));
         }
-        PubSubServiceGrpc.PubSubServiceBlockingStub onComet = PubSubServiceGrpc.newBlockingStub(channel(cometPort));
+        PubSubServiceGrpc.PubSubServiceBlockingStub onComet = PubSubServiceGrpc.newBlockingStub(cluster.channel(cometPort));
         await().atMost(WAIT).until(() -> onComet.history(HistoryRequest.newBuilder().setTopic("orders-3").build())
                 .getMessagesCount() == 5);
         HistoryResponse after = onComet.history(HistoryRequest.newBuilder().setTopic("orders-3")
@@ -242,7 +213,7 @@ class RecoveryEndToEndTest {
 
     @Test
     void aClientGeneratedFromTheSeedProtoStillPublishesAndSubscribes() throws Exception {
-        var seedComet = dev.imcluster.broker.seed.PubSubServiceGrpc.newStub(channel(cometPort));
+        var seedComet = dev.imcluster.broker.seed.PubSubServiceGrpc.newStub(cluster.channel(cometPort));
         BlockingQueue<String> got = new LinkedBlockingQueue<>();
         seedComet.subscribe(dev.imcluster.broker.seed.SubscribeRequest.newBuilder().setTopic("orders-5").build(),
                 new io.grpc.stub.StreamObserver<>() {
@@ -260,7 +231,7 @@ class RecoveryEndToEndTest {
                     }
                 });
         PubSubServiceBlockingStub seedLogic = dev.imcluster.broker.seed.PubSubServiceGrpc.newBlockingStub(
-                channel(logicPort));
+                cluster.channel(logicPort));
         await().atMost(WAIT).until(() -> {
             assertThat(seedLogic.publish(dev.imcluster.broker.seed.PublishRequest.newBuilder().setTopic("orders-5")
                     .setPayload(ByteString.copyFromUtf8("seed")).build())).isNotNull(); // an Empty to this client

@@ -14,16 +14,12 @@ import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.LogicConfig;
-import dev.imcluster.broker.job.JobRole;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.security.JwtTestTokens;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.Bearer;
-import dev.imcluster.broker.session.memory.InMemorySessionStore;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -33,7 +29,6 @@ import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -41,8 +36,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,9 +53,7 @@ class SecurityEndToEndTest {
     @TempDir
     Path dir;
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final InMemorySessionStore sessions = TestSupport.sessions();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InProcessCluster cluster;
     private LogicRole logic;
     private CometRole comet;
     private RoleContext logicCtx;
@@ -84,41 +75,23 @@ class SecurityEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        logicCtx = TestSupport.context(config(), "logic-1", bus, sessions);
-        logic = new LogicRole(logicCtx);
-        logic.start();
-        closeables.add(logic);
-        push = "http://127.0.0.1:" + logic.httpPort();
-
-        BrokerConfig cometConfig = config();
-        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        cometConfig.comet.onlineReportInterval = Duration.ofMillis(200);
-        cometConfig.comet.drainTimeout = Duration.ofSeconds(2);
-        cometCtx = TestSupport.context(cometConfig, "comet-1", null, null);
-        comet = new CometRole(cometCtx);
-        comet.start();
-        closeables.add(0, comet);
-
-        BrokerConfig jobConfig = config();
-        jobConfig.job.roomBatch.maxDelay = Duration.ofMillis(20);
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-1=127.0.0.1:" + comet.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null));
-        job.start();
-        closeables.add(job);
+        cluster = InProcessCluster.builder(this::config).comets("comet-1")
+                .comet(c -> {
+                    c.comet.onlineReportInterval = Duration.ofMillis(200);
+                    c.comet.drainTimeout = Duration.ofSeconds(2);
+                })
+                .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20))
+                .start();
+        logic = cluster.logic();
+        logicCtx = cluster.logicContext();
+        push = cluster.pushUrl();
+        comet = cluster.comet(0);
+        cometCtx = cluster.cometContext(0);
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        bus.close();
-    }
-
-    private ManagedChannel channel(int port) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        closeables.add(0, channel::shutdownNow);
-        return channel;
+        cluster.close();
     }
 
     private static <S extends AbstractStub<S>> S bearer(S stub, String token) {
@@ -168,7 +141,7 @@ class SecurityEndToEndTest {
         assertThat(counter(logicCtx.meters(), "imcluster.auth.rejected", "endpoint", "logic_http", "reason", "invalid"))
                 .isEqualTo(1);
 
-        ManagedChannel cometInternal = channel(comet.grpcPort());
+        ManagedChannel cometInternal = cluster.channel(comet.grpcPort());
         assertThat(code(() -> CometGrpc.newBlockingStub(cometInternal).rooms(RoomsReq.getDefaultInstance())))
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         String clientJwt = jwt("u1");
@@ -176,7 +149,7 @@ class SecurityEndToEndTest {
                 .rooms(RoomsReq.getDefaultInstance()))).as("a client JWT is not the internal token")
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         HealthGrpc.newBlockingStub(cometInternal).check(HealthCheckRequest.getDefaultInstance()); // probes stay open
-        ManagedChannel logicGrpc = channel(logic.grpcPort());
+        ManagedChannel logicGrpc = cluster.channel(logic.grpcPort());
         assertThat(code(() -> LogicGrpc.newBlockingStub(logicGrpc).heartbeat(HeartbeatReq.getDefaultInstance())))
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(counter(cometCtx.meters(), "imcluster.auth.rejected", "endpoint", "comet_grpc", "reason", "missing"))
@@ -192,8 +165,8 @@ class SecurityEndToEndTest {
 
     @Test
     void thePublicGrpcApiRequiresAClientJwtAndNeverEchoesIt() throws Exception {
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
-        PubSubTest.Collector anonymous = new PubSubTest.Collector();
+        ManagedChannel pubsub = cluster.channel(comet.pubsubGrpcPort());
+        SubscribeStream anonymous = new SubscribeStream();
         PubSubServiceGrpc.newStub(pubsub).subscribe(SubscribeRequest.newBuilder().setTopic("live://jwt").build(),
                 anonymous);
         Status refused = anonymous.end.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
@@ -210,24 +183,24 @@ class SecurityEndToEndTest {
 
         // A valid JWT subscribes; logic's own Publish accepts a client JWT too (and refuses none).
         String token = jwt("u2");
-        PubSubTest.Collector sub = new PubSubTest.Collector();
+        SubscribeStream sub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), token)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("live://jwt").build(), sub);
         await().atMost(WAIT).until(() -> cometCtx.meters().find("imcluster.comet.topic.subscribers").gauge()
                 .value() == 1);
-        ManagedChannel logicGrpc = channel(logic.grpcPort());
+        ManagedChannel logicGrpc = cluster.channel(logic.grpcPort());
         assertThat(code(() -> PubSubServiceGrpc.newBlockingStub(logicGrpc).publish(publish("live://jwt", "x"))))
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         bearer(PubSubServiceGrpc.newBlockingStub(logicGrpc), jwt("service")).publish(publish("live://jwt", "direct"));
-        assertThat(sub.next()).isEqualTo("direct");
+        assertThat(sub.nextPayload()).isEqualTo("direct");
         // Through comet: it checks the JWT and forwards to logic with the internal token.
         bearer(PubSubServiceGrpc.newBlockingStub(pubsub), token).publish(publish("live://jwt", "via-comet"));
-        assertThat(sub.next()).isEqualTo("via-comet");
+        assertThat(sub.nextPayload()).isEqualTo("via-comet");
     }
 
     @Test
     void publishersOverTheirRateAreRefusedClearlyAndCounted() throws Exception {
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(comet.pubsubGrpcPort());
         var alice = bearer(PubSubServiceGrpc.newBlockingStub(pubsub), jwt("alice"));
         alice.publish(publish("live://rate", "1"));
         alice.publish(publish("live://rate", "2"));
@@ -236,7 +209,7 @@ class SecurityEndToEndTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(e.getStatus().getDescription()).contains("comet.publishRateLimit");
         // The limit is per connection: another connection has its own.
-        ManagedChannel another = channel(comet.pubsubGrpcPort());
+        ManagedChannel another = cluster.channel(comet.pubsubGrpcPort());
         bearer(PubSubServiceGrpc.newBlockingStub(another), jwt("bob")).publish(publish("live://rate", "b"));
         assertThat(counter(cometCtx.meters(), "imcluster.rate.limited", "endpoint", "comet")).isEqualTo(1);
 

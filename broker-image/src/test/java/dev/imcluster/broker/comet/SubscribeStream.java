@@ -46,6 +46,20 @@ final class SubscribeStream implements ClientResponseObserver<SubscribeRequest, 
         return r;
     }
 
+    /** The next response's payload; fails when none comes within 20 s. */
+    String nextPayload() throws InterruptedException {
+        return nextPayload(Duration.ofSeconds(20));
+    }
+
+    String nextPayload(Duration wait) throws InterruptedException {
+        return next(wait).getPayload().toStringUtf8();
+    }
+
+    /** True when a response not taken yet carries {@code payload}. */
+    boolean holds(String payload) {
+        return received.stream().anyMatch(r -> r.getPayload().toStringUtf8().equals(payload));
+    }
+
     /** Cancels the call, as a client that goes away. */
     void cancel(String why) {
         call.cancel(why, null);
