@@ -47,11 +47,7 @@ class CrossRoleEndToEndTest {
     @BeforeEach
     void startCluster() throws Exception {
         cluster = InProcessCluster.builder(TestSupport::loopbackConfig).comets("comet-a", "comet-b")
-                .comet(c -> {
-                    c.comet.protocol.sendQueueSize = 64;
-                    c.comet.drainTimeout = Duration.ofSeconds(2);
-                    c.comet.onlineReportInterval = Duration.ofMillis(200);
-                })
+                .comet(c -> c.comet.protocol.sendQueueSize = 64)
                 .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20))
                 .start();
         logic = cluster.logic();

@@ -10,7 +10,10 @@ import dev.imcluster.broker.session.memory.InMemorySessionStore;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -93,6 +96,8 @@ final class InProcessCluster implements AutoCloseable {
         for (String id : b.cometIds) {
             BrokerConfig config = b.config.get();
             config.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
+            config.comet.onlineReportInterval = Duration.ofMillis(200); // presence and readiness follow soon
+            config.comet.drainTimeout = Duration.ofSeconds(2); // a test's end does not wait for clients
             b.cometTweak.accept(config);
             RoleContext context = TestSupport.context(config, id, null, null, null);
             CometRole comet = new CometRole(context);
@@ -129,6 +134,21 @@ final class InProcessCluster implements AutoCloseable {
 
     RoleContext cometContext(int i) {
         return cometContexts.get(i);
+    }
+
+    /** A counter of logic's (0 while it was never incremented). */
+    double logicCounter(String name, String... tags) {
+        return count(logicContext.meters(), name, tags);
+    }
+
+    /** A counter of the first comet's (0 while it was never incremented). */
+    double cometCounter(String name, String... tags) {
+        return count(cometContexts.get(0).meters(), name, tags);
+    }
+
+    private static double count(MeterRegistry meters, String name, String... tags) {
+        Counter c = meters.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
     }
 
     /** A plaintext gRPC channel to a role's port on loopback. */

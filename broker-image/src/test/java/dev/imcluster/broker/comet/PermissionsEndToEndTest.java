@@ -16,9 +16,7 @@ import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.LogicConfig;
-import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.protocol.Op;
-import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.JwtTestTokens;
 import dev.imcluster.broker.security.Permissions;
@@ -29,8 +27,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -64,11 +60,6 @@ class PermissionsEndToEndTest {
     Path dir;
 
     private InProcessCluster cluster;
-    private LogicRole logic;
-    private CometRole comet;
-    private RoleContext logicCtx;
-    private RoleContext cometCtx;
-    private String push;
 
     private BrokerConfig config(boolean requirePermissions) throws Exception {
         BrokerConfig c = TestSupport.loopbackConfig();
@@ -82,14 +73,7 @@ class PermissionsEndToEndTest {
 
     private void start(boolean requirePermissions) throws Exception {
         cluster = InProcessCluster.builder(() -> config(requirePermissions)).comets("comet-1")
-                .comet(c -> c.comet.drainTimeout = Duration.ofSeconds(2))
-                .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20))
-                .start();
-        logic = cluster.logic();
-        logicCtx = cluster.logicContext();
-        push = cluster.pushUrl();
-        comet = cluster.comet(0);
-        cometCtx = cluster.cometContext(0);
+                .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20)).start();
     }
 
     @AfterEach
@@ -116,33 +100,28 @@ class PermissionsEndToEndTest {
 
     /** A room push through logic's HTTP API (internal token): {@code type://room}. */
     private void pushRoom(String type, String room, String body) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(push + "/goim/push/room?operation=1000&type=" + type
-                        + "&room=" + room)).timeout(WAIT).header("Authorization", "Bearer " + TOKEN)
+        HttpRequest r = HttpRequest.newBuilder(URI.create(cluster.pushUrl() + "/goim/push/room?operation=1000&type="
+                        + type + "&room=" + room)).timeout(WAIT).header("Authorization", "Bearer " + TOKEN)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         assertThat(TestSupport.HTTP.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
     }
 
-    private static double counter(MeterRegistry meters, String name, String... tags) {
-        Counter c = meters.find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
-    }
-
     private double cometDenied(String action) {
-        return counter(cometCtx.meters(), "imcluster.comet.permission.denied", "action", action);
+        return cluster.cometCounter("imcluster.comet.permission.denied", "action", action);
     }
 
     private double logicDenied(String action) {
-        return counter(logicCtx.meters(), "imcluster.logic.permission.denied", "action", action);
+        return cluster.logicCounter("imcluster.logic.permission.denied", "action", action);
     }
 
     /** The rooms with members on comet, from its internal Rooms call. */
     private java.util.Set<String> cometRooms() {
-        return bearer(CometGrpc.newBlockingStub(cluster.channel(comet.grpcPort())), TOKEN).rooms(RoomsReq.getDefaultInstance())
-                .getRoomsMap().keySet();
+        return bearer(CometGrpc.newBlockingStub(cluster.channel(cluster.comet(0).grpcPort())), TOKEN)
+                .rooms(RoomsReq.getDefaultInstance()).getRoomsMap().keySet();
     }
 
     private GoimClient goim(Transport transport) {
-        return cluster.connect(transport, comet);
+        return cluster.connect(transport, cluster.comet(0));
     }
 
     /** Sends Auth and returns its reply's body: empty when the room was joined (goim's reply). */
@@ -231,7 +210,7 @@ class PermissionsEndToEndTest {
     void grpcClientsSubscribePublishAndReadExactlyAsTheClaimSays() throws Exception {
         start(false);
         String token = jwt("u1", CLAIM);
-        ManagedChannel pubsub = cluster.channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         var blocking = bearer(PubSubServiceGrpc.newBlockingStub(pubsub), token);
 
         SubscribeStream refusedSub = new SubscribeStream();
@@ -253,7 +232,7 @@ class PermissionsEndToEndTest {
         assertThat(blocking.publish(publish("chat://a", "yes")).getId()).isNotEmpty();
 
         // Internal callers (services with the internal token) are not restricted.
-        ManagedChannel logicGrpc = cluster.channel(logic.grpcPort());
+        ManagedChannel logicGrpc = cluster.channel(cluster.logic().grpcPort());
         bearer(PubSubServiceGrpc.newBlockingStub(logicGrpc), TOKEN).publish(publish("live://x", "from-service"));
         assertThat(sub.nextPayload()).isEqualTo("from-service");
 
@@ -299,7 +278,7 @@ class PermissionsEndToEndTest {
         assertThat(cometRooms()).doesNotContain("live://1");
         client.heartbeat();
 
-        ManagedChannel pubsub = cluster.channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         var blocking = bearer(PubSubServiceGrpc.newBlockingStub(pubsub), bare);
         assertDenied(refusal(() -> blocking.publish(publish("chat://a", "x"))), "publish", "chat://a");
         assertDenied(refusal(() -> blocking.history(HistoryRequest.newBuilder().setTopic("live://1").build())),
@@ -330,7 +309,7 @@ class PermissionsEndToEndTest {
         pushRoom("anything", "1", "hi");
         assertThat(client.expectPush().text()).isEqualTo("hi");
 
-        ManagedChannel pubsub = cluster.channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         SubscribeStream sub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), bare)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("chat://z").build(), sub);
@@ -350,10 +329,10 @@ class PermissionsEndToEndTest {
         client.send(Op.AUTH, 1, "{\"room_id\":\"live://1\",\"token\":\"" + malformed + "\"}");
         client.awaitClosed();
         StatusRuntimeException e = refusal(() -> bearer(PubSubServiceGrpc.newBlockingStub(
-                cluster.channel(comet.pubsubGrpcPort())), malformed).publish(publish("chat://a", "x")));
+                cluster.channel(cluster.comet(0).pubsubGrpcPort())), malformed).publish(publish("chat://a", "x")));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(e.getStatus().getDescription()).startsWith("malformed:").contains("imcluster.subscribe");
-        assertThat(counter(logicCtx.meters(), "imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
-        assertThat(counter(cometCtx.meters(), "imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
+        assertThat(cluster.logicCounter("imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
+        assertThat(cluster.cometCounter("imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
     }
 }
