@@ -8,14 +8,10 @@ import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.testing.TestSupport;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import java.net.http.HttpResponse;
@@ -197,18 +193,7 @@ class CrossRoleEndToEndTest {
         String topic = "firehose";
         SubscribeStream fast = subscribe(cometA, topic);
         ManagedChannel slowChannel = cluster.channel(cometA.pubsubGrpcPort());
-        CompletableFuture<Status> slowEnd = new CompletableFuture<>();
-        ClientCall<SubscribeRequest, SubscribeResponse> slow =
-                slowChannel.newCall(PubSubServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
-        slow.start(new ClientCall.Listener<>() {
-            @Override
-            public void onClose(Status status, Metadata trailers) {
-                slowEnd.complete(status);
-            }
-        }, new Metadata());
-        slow.sendMessage(SubscribeRequest.newBuilder().setTopic(topic).build());
-        slow.halfClose();
-        slow.request(1); // reads one message, never more
+        SubscribeStream.Stalled slow = new SubscribeStream.Stalled(slowChannel, topic); // reads one message only
         SubscribeStream onB = subscribe(cometB, topic);
         PubSubServiceGrpc.PubSubServiceBlockingStub publisher = PubSubServiceGrpc.newBlockingStub(
                 cluster.channel(logic.grpcPort())).withDeadlineAfter(5, TimeUnit.MINUTES);
@@ -227,8 +212,8 @@ class CrossRoleEndToEndTest {
                 assertThat(got.get(4)).startsWith(published + ":");
             }
         }
-        slow.request(Integer.MAX_VALUE);
-        assertThat(slowEnd.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        slow.readAll();
+        assertThat(slow.end.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         publisher.publish(publishRequest(topic, "after"));
         assertThat(nonWarmup(fast, 1)).containsExactly("after");
         assertThat(nonWarmup(onB, 1)).containsExactly("after");

@@ -10,11 +10,7 @@ import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -99,19 +95,7 @@ class PubSubTest {
                 .usePlaintext().build();
         try (GoimClient goim = h.client(Transport.TCP)) {
             goim.auth(auth(1, "firehose-goim", topic));
-            // The slow subscriber asks for one message and never for more.
-            CompletableFuture<Status> slowEnd = new CompletableFuture<>();
-            ClientCall<SubscribeRequest, SubscribeResponse> slow =
-                    slowChannel.newCall(PubSubServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
-            slow.start(new ClientCall.Listener<>() {
-                @Override
-                public void onClose(Status status, Metadata trailers) {
-                    slowEnd.complete(status);
-                }
-            }, new Metadata());
-            slow.sendMessage(SubscribeRequest.newBuilder().setTopic(topic).build());
-            slow.halfClose();
-            slow.request(1);
+            SubscribeStream.Stalled slow = new SubscribeStream.Stalled(slowChannel, topic);
             SubscribeStream fast = subscribe(PubSubServiceGrpc.newStub(fastChannel), topic);
             await().atMost(GoimClient.WAIT).until(() -> h.job.rooms(
                     dev.imcluster.broker.api.internal.RoomsReq.getDefaultInstance()).getRoomsMap().containsKey(topic)
@@ -138,8 +122,8 @@ class PubSubTest {
                 }
             }
             // grpc-java reports the end only once the client has read what was sent before it.
-            slow.request(Integer.MAX_VALUE);
-            assertThat(slowEnd.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            slow.readAll();
+            assertThat(slow.end.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(fastSeen).hasSize(pushed);
             for (int i = 0; i < pushed; i++) {
                 assertThat(fastSeen.get(i)).startsWith((i + 1) + ":");

@@ -2,8 +2,13 @@ package dev.imcluster.broker.comet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -63,5 +68,31 @@ final class SubscribeStream implements ClientResponseObserver<SubscribeRequest, 
     /** Cancels the call, as a client that goes away. */
     void cancel(String why) {
         call.cancel(why, null);
+    }
+
+    /**
+     * A Subscribe call that asks for one message and never for more, as a reader that stalled: {@link #end} tells
+     * how comet ended it; {@link #readAll} lets it read again.
+     */
+    static final class Stalled {
+        final CompletableFuture<Status> end = new CompletableFuture<>();
+        private final ClientCall<SubscribeRequest, SubscribeResponse> call;
+
+        Stalled(ManagedChannel channel, String topic) {
+            call = channel.newCall(PubSubServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
+            call.start(new ClientCall.Listener<>() {
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                    end.complete(status);
+                }
+            }, new Metadata());
+            call.sendMessage(SubscribeRequest.newBuilder().setTopic(topic).build());
+            call.halfClose();
+            call.request(1);
+        }
+
+        void readAll() {
+            call.request(Integer.MAX_VALUE);
+        }
     }
 }

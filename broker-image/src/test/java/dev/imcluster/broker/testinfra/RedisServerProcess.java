@@ -52,16 +52,6 @@ public final class RedisServerProcess extends ExternalServerProcess {
         return started(new RedisServerProcess(password, null, null));
     }
 
-    private static RedisServerProcess started(RedisServerProcess p) {
-        try {
-            p.start();
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
-        }
-        return p;
-    }
-
     public static RedisServerProcess launch() {
         return launch(null);
     }
