@@ -6,6 +6,7 @@ import dev.imcluster.broker.testinfra.BrokerJvm;
 import dev.imcluster.broker.testinfra.QueueServer;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
 import dev.imcluster.broker.testinfra.TestNetwork.Host;
+import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Path;
@@ -293,21 +294,10 @@ final class BackendCluster implements AutoCloseable {
     /** Clients first, then the comets (they drain their clients), logic and the jobs, as a rollout would. */
     @Override
     public void close() {
-        closeables.forEach(BackendCluster::closeQuietly);
+        closeables.forEach(TestSupport::closeQuietly);
         Stream.concat(Stream.of(cometA, cometB), launched.stream()).filter(j -> j != null).distinct()
                 .forEach(BrokerJvm::stop);
-        closeQuietly(sessionRedis); // on test hosts the queue too: closing it again does nothing
-        queues.forEach(BackendCluster::closeQuietly);
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (Exception ignored) {
-            // best effort: the next one still closes
-        }
+        TestSupport.closeQuietly(sessionRedis); // on test hosts the queue too: closing it again does nothing
+        queues.forEach(TestSupport::closeQuietly);
     }
 }

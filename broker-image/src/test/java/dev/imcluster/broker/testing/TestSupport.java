@@ -72,6 +72,18 @@ public final class TestSupport {
         return new InMemorySessionStore(Duration.ofMinutes(30));
     }
 
+    /** Closes {@code closeable} (if any) at a test's end, best effort: the next one still closes. */
+    public static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // best effort
+        }
+    }
+
     public static HttpResponse<String> get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
