@@ -90,10 +90,11 @@ class RedisSessionStoreTest {
 
         // A member not reported again within its TTL is dropped; the others stay, and so does the key.
         get(s.addPresence("chat://1", List.of(b1), Duration.ofMillis(300)));
-        assertThat(redis.commands().pttl(RedisSessionStore.presenceKey("chat://1"))).as("a short TTL never shortens the key")
-                .isGreaterThan(1_000L);
+        assertThat(redis.commands().pttl(RedisSessionStore.presenceKey("chat://1")))
+                .as("a short TTL never shortens the key").isGreaterThan(1_000L);
         await().atMost(WAIT).until(() -> get(s.presence("chat://1")).equals(List.of(a1)));
-        assertThat(redis.commands().zcard(RedisSessionStore.presenceKey("chat://1"))).as("pruned on read").isEqualTo(1L);
+        assertThat(redis.commands().zcard(RedisSessionStore.presenceKey("chat://1"))).as("pruned on read")
+                .isEqualTo(1L);
 
         get(s.addPresence("chat://3", List.of(a1), Duration.ofMillis(300)));
         await().atMost(WAIT).until(() -> redis.commands().exists(RedisSessionStore.presenceKey("chat://3")) == 0);
