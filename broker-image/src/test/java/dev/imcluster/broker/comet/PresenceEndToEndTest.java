@@ -228,7 +228,8 @@ class PresenceEndToEndTest {
     @Test
     void membersOfACometThatStopsReportingVanishWithinTheTtl() throws InterruptedException {
         // What a comet that died leaves behind: members reported with the TTL of three intervals, never renewed.
-        cluster.sessions.addPresence(ROOM, List.of(new PresenceMember("k-ghost", 9, "comet-dead", System.currentTimeMillis())),
+        cluster.sessions.addPresence(ROOM,
+                List.of(new PresenceMember("k-ghost", 9, "comet-dead", System.currentTimeMillis())),
                 REPORT_INTERVAL.multipliedBy(RoomPresence.TTL_INTERVALS)).join();
         goim(Transport.TCP, cometA, 3, "k-carol", ROOM);
         await().atMost(WAIT).until(() -> members(blockingB.presence(PresenceRequest.newBuilder().setTopic(ROOM)

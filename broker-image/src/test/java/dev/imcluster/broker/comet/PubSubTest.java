@@ -58,7 +58,8 @@ class PubSubTest {
             SubscribeStream sub = subscribe(h.pubsubAsync, topic);
             h.pushRoom(topic, message(1000, "m1"), message(1000, "m2"));
             h.pushRoom(topic, message(1000, "m3"));
-            assertThat(List.of(sub.nextPayload(), sub.nextPayload(), sub.nextPayload())).containsExactly("m1", "m2", "m3");
+            assertThat(List.of(sub.nextPayload(), sub.nextPayload(), sub.nextPayload()))
+                    .containsExactly("m1", "m2", "m3");
             assertThat(goim.expectPushes(2)).extracting(GoimClient.Received::text).containsExactly("m1", "m2");
             assertThat(goim.expectPushes(1)).extracting(GoimClient.Received::text).containsExactly("m3");
             // Both count as online in the room.

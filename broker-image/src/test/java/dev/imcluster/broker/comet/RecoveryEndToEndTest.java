@@ -184,7 +184,8 @@ class RecoveryEndToEndTest {
         for (int i = 0; i < 5; i++) {
             sent.add(publish("orders-3", "h-" + i));
         }
-        PubSubServiceGrpc.PubSubServiceBlockingStub onComet = PubSubServiceGrpc.newBlockingStub(cluster.channel(cometPort));
+        PubSubServiceGrpc.PubSubServiceBlockingStub onComet =
+                PubSubServiceGrpc.newBlockingStub(cluster.channel(cometPort));
         await().atMost(WAIT).until(() -> onComet.history(HistoryRequest.newBuilder().setTopic("orders-3").build())
                 .getMessagesCount() == 5);
         HistoryResponse after = onComet.history(HistoryRequest.newBuilder().setTopic("orders-3")
