@@ -78,6 +78,8 @@ done
 
 passed="$(grep -c '^PASS' "$E2E_RESULTS" || true)"
 failed="$(grep -c '^FAIL' "$E2E_RESULTS" || true)"
+# Every failure again at the end, where a truncated log still shows it (the details are above, under its check).
+[ "$failed" = 0 ] || { log "failed checks:"; grep '^FAIL' "$E2E_RESULTS" >&2; }
 rm -f "$E2E_RESULTS"
 log "e2e took $SECONDS s"
 echo "$passed passed, $failed failed"
