@@ -147,7 +147,8 @@ public final class DeploymentModel {
                 .withName(CONTAINER)
                 .withImage(spec.image != null && !spec.image.isBlank() ? spec.image : op.brokerImage())
                 .withImagePullPolicy(spec.imagePullPolicy == null ? null : spec.imagePullPolicy.name())
-                .withCommand("java", "-jar", Mounts.BROKER_JAR)
+                // No command: the image's own entrypoint starts the broker (Jib's classpath launcher, the
+                // Dockerfile's jar), so any broker image runs with just the role as its arguments.
                 .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
                 .withEnv(env(c, role, config, swap))
                 .withPorts(ports(role))
