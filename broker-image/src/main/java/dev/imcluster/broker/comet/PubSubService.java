@@ -100,7 +100,7 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         }
         String key = UUID.randomUUID().toString();
         TopicSubscriber subscriber = new TopicSubscriber(comet, req.getTopic(), key, comet.buckets.forKey(key),
-                req.getPresenceEvents(), (ServerCallStreamObserver<byte[]>) response, active);
+                req.getPresenceEvents(), req.getMaxBatch(), (ServerCallStreamObserver<byte[]>) response, active);
         if (req.getRecover() && req.hasSince()) {
             subscriber.startRecovering(req.getSince(), BearerAuth.AUTHORIZATION.get());
         } else {
