@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Spreading them over buckets keeps map contention low when many connections come and go at once.
  */
 final class Bucket {
-    final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, Connection> sessions = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     /** Told of every join and leave (presence); set once at start. */
     volatile Membership membership;
@@ -20,11 +20,11 @@ final class Bucket {
     }
 
     /** Registers a session; returns the one it replaces (same key), which the caller closes, as goim does. */
-    Session put(Session session) {
+    Connection put(Connection session) {
         return sessions.put(session.key(), session);
     }
 
-    void remove(Session session) {
+    void remove(Connection session) {
         sessions.remove(session.key(), session);
     }
 

@@ -31,11 +31,11 @@ final class Buckets {
         return buckets[Math.floorMod(h * 0x9E3779B9, buckets.length)];
     }
 
-    Session session(String key) {
+    Connection session(String key) {
         return forKey(key).sessions.get(key);
     }
 
-    void forEachSession(Consumer<Session> action) {
+    void forEachSession(Consumer<Connection> action) {
         for (Bucket b : buckets) {
             b.sessions.values().forEach(action);
         }

@@ -247,7 +247,7 @@ public final class CometRole implements Role {
      * that their reconnects do not all hit the other comets at once.
      */
     private void closeSpread(long deadline) {
-        java.util.List<Session> sessions = new java.util.ArrayList<>();
+        java.util.List<Connection> sessions = new java.util.ArrayList<>();
         comet.buckets.forEachSession(sessions::add);
         int waves = sessions.size() > SPREAD_ABOVE ? 10 : 1;
         long pause = (deadline - System.nanoTime()) / 2 / waves;

@@ -42,7 +42,7 @@ final class CometService extends CometGrpc.CometImplBase {
         try {
             int queued = 0;
             for (String key : req.getKeysList()) {
-                Session s = comet.buckets.session(key);
+                Connection s = comet.buckets.session(key);
                 if (s != null && s.accepts(req.getProtoOp()) && s.pushShared(frame)) {
                     queued++;
                 }

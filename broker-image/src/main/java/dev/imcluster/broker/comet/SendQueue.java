@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
  * empty stack marks this queue on its event loop's {@link LoopFlusher}, whose pass drains it: everything queued is
  * written, oldest first, with one flush. The bound is {@code comet.protocol.sendQueueSize} frames, counting both
  * this stack and Netty's outbound buffer; a client that falls further behind is disconnected as a slow consumer
- * ({@link Session#slowConsumer}). An empty queue holds no buffers.
+ * ({@link Connection#slowConsumer}). An empty queue holds no buffers.
  */
 final class SendQueue implements Runnable {
     private static final AtomicIntegerFieldUpdater<SendQueue> QUEUED =
@@ -20,7 +20,7 @@ final class SendQueue implements Runnable {
     private static final AtomicReferenceFieldUpdater<SendQueue, Node> HEAD =
             AtomicReferenceFieldUpdater.newUpdater(SendQueue.class, Node.class, "head");
 
-    private final Session session;
+    private final Connection session;
     private final CometContext comet;
     private final Transport transport;
     private Channel channel;
@@ -33,7 +33,7 @@ final class SendQueue implements Runnable {
     private volatile Node head;
     private volatile int queued;
 
-    SendQueue(Session session, CometContext comet, Transport transport) {
+    SendQueue(Connection session, CometContext comet, Transport transport) {
         this.session = session;
         this.comet = comet;
         this.transport = transport;

@@ -27,7 +27,7 @@ final class SessionPositions {
     private static final AtomicReferenceFieldUpdater<SessionPositions, HistoryReplay> SEAM =
             AtomicReferenceFieldUpdater.newUpdater(SessionPositions.class, HistoryReplay.class, "seam");
 
-    private final Session session;
+    private final Connection session;
     private final CometContext comet;
     /** A RESUME reading history: live batches of its room wait in it. */
     private volatile Resuming resuming;
@@ -48,7 +48,7 @@ final class SessionPositions {
         }
     }
 
-    SessionPositions(Session session, CometContext comet) {
+    SessionPositions(Connection session, CometContext comet) {
         this.session = session;
         this.comet = comet;
     }

@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: everything except {@link #pushShared}, {@link #deliver} and {@link #accepts} runs on the
  * channel's event loop. An idle session holds no buffers.
  */
-final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+final class Connection extends ChannelInboundHandlerAdapter implements RoomMember {
+    private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
     private static final int NEW = 0;
     private static final int AUTHENTICATING = 1;
     private static final int AUTHED = 2;
@@ -75,7 +75,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     /** Set once the client opts in to positions (POSITIONS or RESUME); null for goim's own clients. */
     private volatile SessionPositions positions;
 
-    Session(CometContext comet, Transport transport) {
+    Connection(CometContext comet, Transport transport) {
         this.comet = comet;
         this.transport = transport;
         this.queue = new SendQueue(this, comet, transport);
@@ -307,7 +307,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         byte[] refusal = refusal(Permissions.Action.JOIN, reply.getRoomId(), "");
         roomId = refusal == null ? reply.getRoomId() : "";
         bucket = comet.buckets.forKey(logic.key());
-        Session replaced = bucket.put(this);
+        Connection replaced = bucket.put(this);
         if (replaced != null && replaced != this) {
             replaced.close("replaced");
         }
