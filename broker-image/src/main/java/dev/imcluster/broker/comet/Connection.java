@@ -73,7 +73,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
     /** What the client's token permits (from logic's Connect reply); everything until then and in goim mode. */
     private Permissions permissions = Permissions.ALL;
     /** Set once the client opts in to positions (POSITIONS or RESUME); null for goim's own clients. */
-    private volatile SessionPositions positions;
+    private volatile ConnectionPositions positions;
 
     Connection(CometContext comet, Transport transport) {
         this.comet = comet;
@@ -139,7 +139,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
             pendingDuringAuth = null;
         }
         queue.run(); // releases whatever is still queued
-        SessionPositions p = positions;
+        ConnectionPositions p = positions;
         if (p != null) {
             p.forgetRoom();
         }
@@ -352,7 +352,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
                     write(FrameCodec.encode(comet.alloc, frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), refusal));
                     return;
                 }
-                SessionPositions p = positions;
+                ConnectionPositions p = positions;
                 if (p != null) {
                     p.forgetRoom();
                 }
@@ -373,10 +373,10 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
         }
     }
 
-    private SessionPositions positions() {
-        SessionPositions p = positions;
+    private ConnectionPositions positions() {
+        ConnectionPositions p = positions;
         if (p == null) {
-            p = new SessionPositions(this, comet);
+            p = new ConnectionPositions(this, comet);
             positions = p;
         }
         return p;
@@ -384,7 +384,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
 
     /**
      * RESUME (imcluster's extension): joins the room and replays what the client missed after its position, then
-     * the live stream (see {@link SessionPositions}). A body that is not a position closes this connection.
+     * the live stream (see {@link ConnectionPositions}). A body that is not a position closes this connection.
      */
     private void resume(Frame frame) {
         PositionFrames.Resume request;
@@ -400,13 +400,13 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
                     Permissions.denial(Permissions.Action.RESUME, request.room()), roomId));
             return;
         }
-        SessionPositions p = positions();
+        ConnectionPositions p = positions();
         if (p.resuming()) {
             protocolError("bad_resume", "RESUME (op " + Op.RESUME + ") before the previous one's RESUME_REPLY");
             return;
         }
         // Hold before joining: a live message reaching the client before its replay would break the order.
-        SessionPositions.Resuming r = p.startResume(request.room(), frame.ver(), frame.seq());
+        ConnectionPositions.Resuming r = p.startResume(request.room(), frame.ver(), frame.seq());
         changeRoom(request.room());
         HistoryReplay.read(comet, request.room(), request.since(), null)
                 .thenAcceptAsync(replay -> p.finishResume(r, replay), channel.eventLoop());
@@ -518,7 +518,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
         if (batch.clientMessages == 0) {
             return 0; // presence events only: not for goim clients
         }
-        SessionPositions p = positions;
+        ConnectionPositions p = positions;
         if (p != null) {
             return p.deliver(batch);
         }

@@ -21,11 +21,11 @@ import java.util.function.ToIntFunction;
  * <p>Threading: {@link #deliver} runs on fan-out threads, the rest on the session's event loop; a resume's
  * hand-over from held to live is guarded by this object's lock.
  */
-final class SessionPositions {
+final class ConnectionPositions {
     /** Messages per replayed Raw frame: a few frames for a long replay, each well under a socket buffer. */
     private static final int REPLAY_BATCH = 64;
-    private static final AtomicReferenceFieldUpdater<SessionPositions, HistoryReplay> SEAM =
-            AtomicReferenceFieldUpdater.newUpdater(SessionPositions.class, HistoryReplay.class, "seam");
+    private static final AtomicReferenceFieldUpdater<ConnectionPositions, HistoryReplay> SEAM =
+            AtomicReferenceFieldUpdater.newUpdater(ConnectionPositions.class, HistoryReplay.class, "seam");
 
     private final Connection session;
     private final CometContext comet;
@@ -48,7 +48,7 @@ final class SessionPositions {
         }
     }
 
-    SessionPositions(Connection session, CometContext comet) {
+    ConnectionPositions(Connection session, CometContext comet) {
         this.session = session;
         this.comet = comet;
     }
