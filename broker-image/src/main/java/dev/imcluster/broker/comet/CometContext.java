@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What every session and service of one comet shares. */
+/** What every connection and service of one comet shares. */
 final class CometContext {
     private static final Logger LOG = LoggerFactory.getLogger("dev.imcluster.broker.comet");
 

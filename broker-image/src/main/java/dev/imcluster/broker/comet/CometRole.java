@@ -243,18 +243,18 @@ public final class CometRole implements Role {
     }
 
     /**
-     * Closes the authenticated sessions; many are closed in ten waves over the first half of the drain time, so
+     * Closes the authenticated connections; many are closed in ten waves over the first half of the drain time, so
      * that their reconnects do not all hit the other comets at once.
      */
     private void closeSpread(long deadline) {
-        java.util.List<Connection> sessions = new java.util.ArrayList<>();
-        comet.buckets.forEachSession(sessions::add);
-        int waves = sessions.size() > SPREAD_ABOVE ? 10 : 1;
+        java.util.List<Connection> connections = new java.util.ArrayList<>();
+        comet.buckets.forEachConnection(connections::add);
+        int waves = connections.size() > SPREAD_ABOVE ? 10 : 1;
         long pause = (deadline - System.nanoTime()) / 2 / waves;
-        int perWave = (sessions.size() + waves - 1) / waves;
-        for (int i = 0; i < sessions.size(); i++) {
-            sessions.get(i).close("drain");
-            if ((i + 1) % perWave == 0 && i + 1 < sessions.size() && pause > 0) {
+        int perWave = (connections.size() + waves - 1) / waves;
+        for (int i = 0; i < connections.size(); i++) {
+            connections.get(i).close("drain");
+            if ((i + 1) % perWave == 0 && i + 1 < connections.size() && pause > 0) {
                 sleepQuietly(TimeUnit.NANOSECONDS.toMillis(pause));
             }
         }

@@ -25,16 +25,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Over 300 lines: goim's session state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
+ * Over 300 lines: goim's protocol state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
  * on one event loop; the send queue, the watched operations and the calls to logic live in their own classes.
  *
- * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
+ * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its protocol state machine (Auth first, then
  * heartbeats, room changes, op subscriptions and upstream messages). What it sends waits in its
  * {@link SendQueue}; the operations it accepts are its {@link OperationWatch}; what logic knows of it, and the
  * calls to logic for it, are its {@link LogicSession}.
  *
  * <p>Threading: everything except {@link #pushShared}, {@link #deliver} and {@link #accepts} runs on the
- * channel's event loop. An idle session holds no buffers.
+ * channel's event loop. An idle connection holds no buffers.
  */
 final class Connection extends ChannelInboundHandlerAdapter implements RoomMember {
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
@@ -149,7 +149,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
                 bucket.leave(roomId, this);
             }
             if (!"replaced".equals(closeReason)) {
-                // A replaced session's key now belongs to its successor on this comet: logic keeps it.
+                // A replaced connection's key now belongs to its successor on this comet: logic keeps it.
                 logic.disconnect();
             }
         }
