@@ -105,12 +105,12 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         queue.attach(ctx);
-        if (comet.draining() || comet.atConnectionLimit()) {
-            if (!comet.draining()) {
+        if (comet.shuttingDown() || comet.atConnectionLimit()) {
+            if (!comet.shuttingDown()) {
                 comet.limitLog.warn("refused a {} connection from {}: comet.maxConnections ({}) reached", transport,
                         channel.remoteAddress(), comet.config.maxConnections);
             }
-            close(comet.draining() ? "draining" : "max_connections");
+            close(comet.shuttingDown() ? "draining" : "max_connections"); // published reason labels
             comet.metrics.disconnect(closeReason);
             return;
         }
