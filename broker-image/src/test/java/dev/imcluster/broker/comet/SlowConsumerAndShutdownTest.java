@@ -13,7 +13,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A goim client that stops reading is disconnected, not buffered for; closing comet shuts its clients down. */
+/** A goim client that stops reading is disconnected, not buffered for; comet's shutdown closes its clients. */
 class SlowConsumerAndShutdownTest {
 
     @Test
