@@ -62,7 +62,7 @@ public final class Main {
             if (demo != null) {
                 demo.close();
             }
-            process.close(); // SIGTERM / Ctrl-C: comet drains first, then logic, job, bus
+            process.close(); // SIGTERM / Ctrl-C: comet closes its clients first, then logic, job, bus
             stopped.countDown();
         }, "shutdown"));
         if (demo != null) {

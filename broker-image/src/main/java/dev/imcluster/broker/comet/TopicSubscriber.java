@@ -203,7 +203,7 @@ final class TopicSubscriber implements RoomMember {
                 "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
     }
 
-    /** Ends the stream with this status (overflow, drain); the first end wins. Any thread. */
+    /** Ends the stream with this status (overflow, shutdown); the first end wins. Any thread. */
     void end(Status status) {
         if (end == null) {
             end = status;

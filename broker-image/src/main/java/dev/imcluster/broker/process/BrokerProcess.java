@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One broker process: builds the {@link RoleContext} (metrics, health, bus, session store), starts the roles
- * its mode names, serves the admin endpoints, and owns the shutdown: comet first (it drains its clients), then
+ * its mode names, serves the admin endpoints, and owns the shutdown: comet first (it closes its clients), then
  * logic, then job, then the bus and store, and the admin server last.
  */
 public final class BrokerProcess implements AutoCloseable {
@@ -211,7 +211,7 @@ public final class BrokerProcess implements AutoCloseable {
         return started.stream().filter(type::isInstance).map(type::cast).findFirst();
     }
 
-    /** Graceful shutdown: comet (drains), logic, job, then bus, store and admin. Idempotent. */
+    /** Graceful shutdown: comet (closes its clients), logic, job, then bus, store and admin. Idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {

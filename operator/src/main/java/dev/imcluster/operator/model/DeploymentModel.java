@@ -158,7 +158,7 @@ public final class DeploymentModel {
                 .withLivenessProbe(probe("/healthz", 10, 6))
                 .withStartupProbe(probe("/healthz", 2, 60))
                 .withSecurityContext(PodSecurity.containerSecurityContext())
-                .withLifecycle(role == Role.COMET ? CometDrain.lifecycle() : null)
+                .withLifecycle(role == Role.COMET ? CometShutdown.lifecycle() : null)
                 .build();
     }
 

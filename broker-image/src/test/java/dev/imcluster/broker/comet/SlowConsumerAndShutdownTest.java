@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A goim client that stops reading is disconnected, not buffered for; closing comet drains its clients. */
-class SlowConsumerAndDrainTest {
+/** A goim client that stops reading is disconnected, not buffered for; comet's shutdown closes its clients. */
+class SlowConsumerAndShutdownTest {
 
     @Test
     void aClientThatStopsReadingIsDisconnectedAndOthersKeepReceiving() throws Exception {
@@ -55,7 +55,7 @@ class SlowConsumerAndDrainTest {
     }
 
     @Test
-    void closingDrainsClientsAndSubscribers() throws Exception {
+    void closingShutsDownClientsAndSubscribers() throws Exception {
         CometHarness h = new CometHarness(c -> c.comet.drainTimeout = Duration.ofSeconds(10));
         try {
             GoimClient tcp = h.client(Transport.TCP).auth(auth(1, "drain-tcp", "live://drain"));

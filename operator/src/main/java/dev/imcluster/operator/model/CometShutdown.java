@@ -5,13 +5,13 @@ import io.fabric8.kubernetes.api.model.LifecycleBuilder;
 
 /**
  * comet's preStop: wait until the pod has left the Services' endpoints (so no new client lands on it), then
- * SIGTERM makes the broker drain its connections for comet.drainTimeout. An exec sleep, not the sleep action,
+ * SIGTERM makes the broker close its connections within comet.drainTimeout. An exec sleep, not the sleep action,
  * because the sleep action needs Kubernetes 1.29.
  */
-public final class CometDrain {
+public final class CometShutdown {
     public static final int PRE_STOP_SECONDS = 5;
 
-    private CometDrain() {
+    private CometShutdown() {
     }
 
     public static Lifecycle lifecycle() {

@@ -25,19 +25,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Over 300 lines: goim's session state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
+ * Over 300 lines: goim's protocol state machine (Auth, heartbeats, rooms, Sub/Unsub, upstream) shares its state
  * on one event loop; the send queue, the watched operations and the calls to logic live in their own classes.
  *
- * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its session state machine (Auth first, then
+ * <p>One goim-protocol connection (goim's Channel), TCP or WebSocket: its protocol state machine (Auth first, then
  * heartbeats, room changes, op subscriptions and upstream messages). What it sends waits in its
  * {@link SendQueue}; the operations it accepts are its {@link OperationWatch}; what logic knows of it, and the
  * calls to logic for it, are its {@link LogicSession}.
  *
  * <p>Threading: everything except {@link #pushShared}, {@link #deliver} and {@link #accepts} runs on the
- * channel's event loop. An idle session holds no buffers.
+ * channel's event loop. An idle connection holds no buffers.
  */
-final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+final class Connection extends ChannelInboundHandlerAdapter implements RoomMember {
+    private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
     private static final int NEW = 0;
     private static final int AUTHENTICATING = 1;
     private static final int AUTHED = 2;
@@ -73,9 +73,9 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     /** What the client's token permits (from logic's Connect reply); everything until then and in goim mode. */
     private Permissions permissions = Permissions.ALL;
     /** Set once the client opts in to positions (POSITIONS or RESUME); null for goim's own clients. */
-    private volatile SessionPositions positions;
+    private volatile ConnectionPositions positions;
 
-    Session(CometContext comet, Transport transport) {
+    Connection(CometContext comet, Transport transport) {
         this.comet = comet;
         this.transport = transport;
         this.queue = new SendQueue(this, comet, transport);
@@ -105,12 +105,12 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         queue.attach(ctx);
-        if (comet.draining() || comet.atConnectionLimit()) {
-            if (!comet.draining()) {
+        if (comet.shuttingDown() || comet.atConnectionLimit()) {
+            if (!comet.shuttingDown()) {
                 comet.limitLog.warn("refused a {} connection from {}: comet.maxConnections ({}) reached", transport,
                         channel.remoteAddress(), comet.config.maxConnections);
             }
-            close(comet.draining() ? "draining" : "max_connections");
+            close(comet.shuttingDown() ? "draining" : "max_connections"); // published reason labels
             comet.metrics.disconnect(closeReason);
             return;
         }
@@ -139,7 +139,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
             pendingDuringAuth = null;
         }
         queue.run(); // releases whatever is still queued
-        SessionPositions p = positions;
+        ConnectionPositions p = positions;
         if (p != null) {
             p.forgetRoom();
         }
@@ -149,7 +149,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                 bucket.leave(roomId, this);
             }
             if (!"replaced".equals(closeReason)) {
-                // A replaced session's key now belongs to its successor on this comet: logic keeps it.
+                // A replaced connection's key now belongs to its successor on this comet: logic keeps it.
                 logic.disconnect();
             }
         }
@@ -307,7 +307,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         byte[] refusal = refusal(Permissions.Action.JOIN, reply.getRoomId(), "");
         roomId = refusal == null ? reply.getRoomId() : "";
         bucket = comet.buckets.forKey(logic.key());
-        Session replaced = bucket.put(this);
+        Connection replaced = bucket.put(this);
         if (replaced != null && replaced != this) {
             replaced.close("replaced");
         }
@@ -352,7 +352,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                     write(FrameCodec.encode(comet.alloc, frame.ver(), Op.CHANGE_ROOM_REPLY, frame.seq(), refusal));
                     return;
                 }
-                SessionPositions p = positions;
+                ConnectionPositions p = positions;
                 if (p != null) {
                     p.forgetRoom();
                 }
@@ -373,10 +373,10 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         }
     }
 
-    private SessionPositions positions() {
-        SessionPositions p = positions;
+    private ConnectionPositions positions() {
+        ConnectionPositions p = positions;
         if (p == null) {
-            p = new SessionPositions(this, comet);
+            p = new ConnectionPositions(this, comet);
             positions = p;
         }
         return p;
@@ -384,7 +384,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
 
     /**
      * RESUME (imcluster's extension): joins the room and replays what the client missed after its position, then
-     * the live stream (see {@link SessionPositions}). A body that is not a position closes this connection.
+     * the live stream (see {@link ConnectionPositions}). A body that is not a position closes this connection.
      */
     private void resume(Frame frame) {
         PositionFrames.Resume request;
@@ -400,13 +400,13 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
                     Permissions.denial(Permissions.Action.RESUME, request.room()), roomId));
             return;
         }
-        SessionPositions p = positions();
+        ConnectionPositions p = positions();
         if (p.resuming()) {
             protocolError("bad_resume", "RESUME (op " + Op.RESUME + ") before the previous one's RESUME_REPLY");
             return;
         }
         // Hold before joining: a live message reaching the client before its replay would break the order.
-        SessionPositions.Resuming r = p.startResume(request.room(), frame.ver(), frame.seq());
+        ConnectionPositions.Resuming r = p.startResume(request.room(), frame.ver(), frame.seq());
         changeRoom(request.room());
         HistoryReplay.read(comet, request.room(), request.since(), null)
                 .thenAcceptAsync(replay -> p.finishResume(r, replay), channel.eventLoop());
@@ -518,7 +518,7 @@ final class Session extends ChannelInboundHandlerAdapter implements RoomMember {
         if (batch.clientMessages == 0) {
             return 0; // presence events only: not for goim clients
         }
-        SessionPositions p = positions;
+        ConnectionPositions p = positions;
         if (p != null) {
             return p.deliver(batch);
         }

@@ -11,23 +11,23 @@ import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
 /**
- * Room delivery for a goim session that opted in to positions (op POSITIONS or RESUME); a session that never
+ * Room delivery for a goim connection that opted in to positions (op POSITIONS or RESUME); a connection that never
  * does has none of this, and its frames are exactly goim's. Every room batch is followed by the batch's shared
  * POSITION_MARK. A RESUME joins the room at once but holds its live batches while logic reads history after the
  * client's position (as {@link TopicSubscriber#startRecovering} does), then queues RESUME_REPLY, the missed
  * messages as Raw batches, and the held live messages after the seam, each batch followed by its mark; later
  * live messages at or before the seam (already replayed) are dropped, once, and counted.
  *
- * <p>Threading: {@link #deliver} runs on fan-out threads, the rest on the session's event loop; a resume's
+ * <p>Threading: {@link #deliver} runs on fan-out threads, the rest on the connection's event loop; a resume's
  * hand-over from held to live is guarded by this object's lock.
  */
-final class SessionPositions {
+final class ConnectionPositions {
     /** Messages per replayed Raw frame: a few frames for a long replay, each well under a socket buffer. */
     private static final int REPLAY_BATCH = 64;
-    private static final AtomicReferenceFieldUpdater<SessionPositions, HistoryReplay> SEAM =
-            AtomicReferenceFieldUpdater.newUpdater(SessionPositions.class, HistoryReplay.class, "seam");
+    private static final AtomicReferenceFieldUpdater<ConnectionPositions, HistoryReplay> SEAM =
+            AtomicReferenceFieldUpdater.newUpdater(ConnectionPositions.class, HistoryReplay.class, "seam");
 
-    private final Session session;
+    private final Connection connection;
     private final CometContext comet;
     /** A RESUME reading history: live batches of its room wait in it. */
     private volatile Resuming resuming;
@@ -48,8 +48,8 @@ final class SessionPositions {
         }
     }
 
-    SessionPositions(Session session, CometContext comet) {
-        this.session = session;
+    ConnectionPositions(Connection connection, CometContext comet) {
+        this.connection = connection;
         this.comet = comet;
     }
 
@@ -65,13 +65,13 @@ final class SessionPositions {
         return r;
     }
 
-    /** The session changed rooms or closed: a RESUME in progress is abandoned, its held messages dropped. */
+    /** The connection changed rooms or closed: a RESUME in progress is abandoned, its held messages dropped. */
     synchronized void forgetRoom() {
         resuming = null;
         seam = null;
     }
 
-    /** A room batch for this session; returns the frames queued, for the caller's gauge. Any thread. */
+    /** A room batch for this connection; returns the frames queued, for the caller's gauge. Any thread. */
     int deliver(RoomBatch batch) {
         Resuming r = resuming;
         if (r != null && r.room.equals(batch.room)) {
@@ -90,11 +90,11 @@ final class SessionPositions {
             }
             SEAM.compareAndSet(this, s, null); // offsets only grow: no later batch reaches back past the seam
         }
-        if (!session.pushShared(batch.raw)) {
+        if (!connection.pushShared(batch.raw)) {
             return 0;
         }
         SharedFrame mark = batch.positionMark();
-        return mark != null && session.pushShared(mark) ? 2 : 1;
+        return mark != null && connection.pushShared(mark) ? 2 : 1;
     }
 
     private void hold(Resuming r, List<RoomMessage> messages) {
@@ -102,7 +102,7 @@ final class SessionPositions {
             // The client would be as far behind as a slow consumer: treated as one.
             comet.metrics.dropSlowConsumer.increment(r.held.size() + messages.size());
             r.held.clear();
-            session.slowConsumer();
+            connection.slowConsumer();
             return;
         }
         r.held.addAll(messages);
@@ -113,9 +113,9 @@ final class SessionPositions {
         int queued = 0;
         synchronized (this) {
             if (resuming != r) {
-                return; // abandoned: the session changed rooms or closed meanwhile
+                return; // abandoned: the connection changed rooms or closed meanwhile
             }
-            if (!session.closed()) {
+            if (!connection.closed()) {
                 ByteBuf reply = PositionFrames.resumeReply(comet.alloc, r.ver, r.seq, replay);
                 queued += pushOne(new SharedFrame(reply, false, comet.alloc));
                 queued += push(r.room, replay.messages, SubscribeResponse::getOperation, SubscribeResponse::getPayload,
@@ -165,7 +165,7 @@ final class SessionPositions {
 
     private int pushOne(SharedFrame frame) {
         try {
-            return session.pushShared(frame) ? 1 : 0;
+            return connection.pushShared(frame) ? 1 : 0;
         } finally {
             frame.release();
         }
