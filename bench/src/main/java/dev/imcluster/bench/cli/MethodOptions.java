@@ -31,7 +31,8 @@ final class MethodOptions {
     static final List<String> HISTORY = List.of("room", "room-history", "room-history-redis", "topic",
             "topic-history", "topic-history-redis");
 
-    static final List<String> ALL = List.of("room", "topic", "topic-batched", "nats", "jetstream", "redis", "room-tuned", "key",
+    static final List<String> ALL = List.of("room", "topic", "topic-batched", "nats", "jetstream", "redis",
+            "room-tuned", "key",
             "room-history", "topic-history", "room-history-redis", "topic-history-redis");
 
     @Option(names = "--rounds", description = "Interleaved rounds per system (default ${DEFAULT-VALUE}).")
