@@ -1,7 +1,10 @@
 package dev.imcluster.broker.security;
 
+import static dev.imcluster.common.der.DerEncoding.oid;
+import static dev.imcluster.common.der.DerEncoding.sequence;
+import static dev.imcluster.common.der.DerEncoding.tlv;
+
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -26,9 +29,8 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
 
     private static final Pattern BLOCK = Pattern.compile(
             "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*)-----END \\1-----");
-    private static final byte[] RSA_OID = {0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01,
-            0x01, 0x01};
-    private static final byte[] EC_OID = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
+    private static final byte[] RSA_OID = oid(1, 2, 840, 113549, 1, 1, 1); // rsaEncryption
+    private static final byte[] EC_OID = oid(1, 2, 840, 10045, 2, 1); // id-ecPublicKey
 
     /** Parses and checks the pair; the exception's message says what is wrong and with which file. */
     public static PemKeyMaterial parse(byte[] certPem, String certName, byte[] keyPem, String keyName) {
@@ -70,8 +72,8 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
             }
             byte[] pkcs8 = switch (type) {
                 case "PRIVATE KEY" -> der;
-                case "RSA PRIVATE KEY" -> pkcs8(seq(RSA_OID, new byte[] {0x05, 0x00}), der);
-                case "EC PRIVATE KEY" -> pkcs8(seq(EC_OID, ecCurve(der, name)), der);
+                case "RSA PRIVATE KEY" -> pkcs8(sequence(RSA_OID, new byte[] {0x05, 0x00}), der);
+                case "EC PRIVATE KEY" -> pkcs8(sequence(EC_OID, ecCurve(der, name)), der);
                 case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(name
                         + ": encrypted private keys are not supported; store it unencrypted in the Secret");
                 default -> null;
@@ -133,36 +135,7 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
     }
 
     private static byte[] pkcs8(byte[] algorithmId, byte[] key) {
-        return tlv(0x30, concat(new byte[] {0x02, 0x01, 0x00}, algorithmId, tlv(0x04, key)));
-    }
-
-    private static byte[] seq(byte[]... parts) {
-        return tlv(0x30, concat(parts));
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
-    }
-
-    private static byte[] tlv(int tag, byte[] content) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(tag);
-        int n = content.length;
-        if (n < 0x80) {
-            out.write(n);
-        } else {
-            int bytes = n > 0xffffff ? 4 : n > 0xffff ? 3 : n > 0xff ? 2 : 1;
-            out.write(0x80 | bytes);
-            for (int i = bytes - 1; i >= 0; i--) {
-                out.write(n >>> (8 * i));
-            }
-        }
-        out.writeBytes(content);
-        return out.toByteArray();
+        return sequence(new byte[] {0x02, 0x01, 0x00}, algorithmId, tlv(0x04, key)); // version 0, algorithm, key
     }
 
     /** One DER element header: its tag, and where its content starts and ends. */
