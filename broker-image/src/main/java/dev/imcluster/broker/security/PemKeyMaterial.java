@@ -1,16 +1,15 @@
 package dev.imcluster.broker.security;
 
-import static dev.imcluster.common.der.DerEncoding.oid;
-import static dev.imcluster.common.der.DerEncoding.sequence;
-import static dev.imcluster.common.der.DerEncoding.tlv;
+import static dev.imcluster.common.pki.DerEncoding.oid;
+import static dev.imcluster.common.pki.DerEncoding.sequence;
+import static dev.imcluster.common.pki.DerEncoding.tlv;
 
+import dev.imcluster.common.pki.KeyPairs;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -36,7 +35,7 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
     public static PemKeyMaterial parse(byte[] certPem, String certName, byte[] keyPem, String keyName) {
         X509Certificate[] chain = certificates(certPem, certName);
         PrivateKey key = privateKey(keyPem, keyName, chain[0].getPublicKey().getAlgorithm());
-        if (!matches(key, chain[0].getPublicKey())) {
+        if (!KeyPairs.matches(key, chain[0].getPublicKey())) {
             throw new IllegalArgumentException(keyName + ": the private key does not belong to the certificate in "
                     + certName);
         }
@@ -90,27 +89,6 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
         }
         throw new IllegalArgumentException(name + ": no PEM private key (-----BEGIN PRIVATE KEY-----,"
                 + " RSA PRIVATE KEY or EC PRIVATE KEY) found");
-    }
-
-    /** Signs a probe with the key and verifies it with the certificate's public key. */
-    private static boolean matches(PrivateKey key, PublicKey pub) {
-        String alg = switch (pub.getAlgorithm()) {
-            case "RSA" -> "SHA256withRSA";
-            case "EC" -> "SHA256withECDSA";
-            default -> pub.getAlgorithm(); // Ed25519, Ed448
-        };
-        try {
-            byte[] probe = "imcluster-tls-probe".getBytes(StandardCharsets.US_ASCII);
-            Signature s = Signature.getInstance(alg);
-            s.initSign(key);
-            s.update(probe);
-            byte[] sig = s.sign();
-            s.initVerify(pub);
-            s.update(probe);
-            return s.verify(sig);
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 
     /** The named-curve OID in a SEC1 ECPrivateKey's [0] parameters, as a whole DER OID. */

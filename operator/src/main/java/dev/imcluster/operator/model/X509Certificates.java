@@ -1,8 +1,8 @@
 package dev.imcluster.operator.model;
 
-import static dev.imcluster.common.der.DerEncoding.oid;
-import static dev.imcluster.common.der.DerEncoding.sequence;
-import static dev.imcluster.common.der.DerEncoding.tlv;
+import static dev.imcluster.common.pki.DerEncoding.oid;
+import static dev.imcluster.common.pki.DerEncoding.sequence;
+import static dev.imcluster.common.pki.DerEncoding.tlv;
 
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;

@@ -1,4 +1,4 @@
-package dev.imcluster.common.der;
+package dev.imcluster.common.pki;
 
 import java.io.ByteArrayOutputStream;
 
