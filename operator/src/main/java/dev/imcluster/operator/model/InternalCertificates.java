@@ -1,14 +1,12 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.common.pki.KeyPairs;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.TlsSpec;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -167,9 +165,9 @@ public final class InternalCertificates {
         X509Certificate previous = first(currentCa.get(PREVIOUS_CA_CERT));
         X509Certificates.Issued ca;
         Duration caRenewal = settings.lifetime().plus(settings.renewBefore());
-        if (caCert == null || caKey == null || !belongs(caKey, caCert.getPublicKey())
+        if (caCert == null || caKey == null || !KeyPairs.matches(caKey, caCert.getPublicKey())
                 || caCert.getNotAfter().toInstant().isBefore(now.plus(caRenewal))) {
-            Reason reason = caCert == null || caKey == null || !belongs(caKey, caCert.getPublicKey())
+            Reason reason = caCert == null || caKey == null || !KeyPairs.matches(caKey, caCert.getPublicKey())
                     ? Reason.ISSUED : Reason.EXPIRING;
             if (caCert != null && caCert.getNotAfter().toInstant().isAfter(now)) {
                 previous = caCert; // trusted on until it expires, while the roles' certificates switch
@@ -210,7 +208,7 @@ public final class InternalCertificates {
             PrivateKey key = X509Certificates.parseKey(current.get(TLS_KEY));
             List<String> names = dnsNames(c, role);
             Reason reason = null;
-            if (leaf == null || key == null || !belongs(key, leaf.getPublicKey())) {
+            if (leaf == null || key == null || !KeyPairs.matches(key, leaf.getPublicKey())) {
                 reason = Reason.ISSUED;
             } else if (X509Certificates.signedBy(leaf, ca.certificate())) {
                 if (leaf.getNotAfter().toInstant().isBefore(now.plus(settings.renewBefore()))) {
@@ -271,21 +269,5 @@ public final class InternalCertificates {
             return Set.of();
         }
         return names;
-    }
-
-    /** Whether {@code key} is the private half of {@code pub} (a probe signed and verified). */
-    private static boolean belongs(PrivateKey key, PublicKey pub) {
-        try {
-            byte[] probe = "imcluster-key-probe".getBytes(StandardCharsets.US_ASCII);
-            Signature s = Signature.getInstance("SHA256withECDSA");
-            s.initSign(key);
-            s.update(probe);
-            byte[] signature = s.sign();
-            s.initVerify(pub);
-            s.update(probe);
-            return s.verify(signature);
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.testing;
+package dev.imcluster.common.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,4 +1,4 @@
-package dev.imcluster.broker.process;
+package dev.imcluster.common.metrics;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
