@@ -167,7 +167,7 @@ public final class BrokerProcess implements AutoCloseable {
         if (mode == Mode.job || mode == Mode.standalone) {
             JobRole job = new JobRole(context, previousBus);
             startRole(job);
-            admin.route("/migration", () -> job.migrationStatus().thenApply(json -> HttpServer.Reply.json(200, json)));
+            admin.route("/migration", () -> job.swapStatus().thenApply(json -> HttpServer.Reply.json(200, json)));
         }
         ready = true;
         log.info("imcluster broker '{}' started as {} (server id {}); admin on :{}", mode, mode,

@@ -54,9 +54,9 @@ final class BackendValidation {
      * refuse the same edit on API servers that run CEL.
      */
     private static void stillNeeded(PubSubCluster c, MqSpec mq, List<String> p) {
-        MigrationState swap = MigrationState.of(c.getStatus());
+        SwapState swap = SwapState.of(c.getStatus());
         MqSpec.Backend active = c.getStatus() == null || c.getStatus().backend == null ? null
-                : MigrationState.backend(c.getStatus().backend.active);
+                : SwapState.backend(c.getStatus().backend.active);
         Set<MqSpec.Backend> inUse = new java.util.LinkedHashSet<>();
         if (active != null) {
             inUse.add(active);

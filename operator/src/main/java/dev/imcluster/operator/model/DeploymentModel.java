@@ -44,7 +44,7 @@ public final class DeploymentModel {
     /** The role's Deployment for the backend swap recorded in the cluster's status, if any. */
     public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
                                      OperatorConfig op, ApiCapabilities caps, Integer currentReplicas) {
-        return desired(c, role, config, MigrationState.of(c.getStatus()), op, caps, currentReplicas);
+        return desired(c, role, config, SwapState.of(c.getStatus()), op, caps, currentReplicas);
     }
 
     /**
@@ -54,7 +54,7 @@ public final class DeploymentModel {
      * @param currentReplicas the live Deployment's replicas, kept when the role is externally scaled; may be null
      */
     public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
-                                     MigrationState swap, OperatorConfig op, ApiCapabilities caps,
+                                     SwapState swap, OperatorConfig op, ApiCapabilities caps,
                                      Integer currentReplicas) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec roleSpec = roleSpec(spec, role);
@@ -140,7 +140,7 @@ public final class DeploymentModel {
     }
 
     private static Container container(PubSubCluster c, Role role, OperatorConfig op,
-                                       BrokerConfigRenderer.Rendered config, MigrationState swap) {
+                                       BrokerConfigRenderer.Rendered config, SwapState swap) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec rs = roleSpec(spec, role);
         return new ContainerBuilder()
@@ -163,7 +163,7 @@ public final class DeploymentModel {
     }
 
     private static List<EnvVar> env(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
-                                    MigrationState swap) {
+                                    SwapState swap) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(SERVER_ID_ENV)
                 .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
@@ -216,7 +216,7 @@ public final class DeploymentModel {
                 .build();
     }
 
-    private static List<VolumeMount> mounts(PubSubCluster c, Role role, MigrationState swap) {
+    private static List<VolumeMount> mounts(PubSubCluster c, Role role, SwapState swap) {
         List<VolumeMount> m = new ArrayList<>();
         m.add(new VolumeMountBuilder().withName("config").withMountPath(Mounts.CONFIG_DIR).withReadOnly(true).build());
         m.add(new VolumeMountBuilder().withName("tmp").withMountPath(Mounts.TMP_DIR).build());
@@ -238,7 +238,7 @@ public final class DeploymentModel {
         return m;
     }
 
-    private static List<Volume> volumes(PubSubCluster c, Role role, MigrationState swap) {
+    private static List<Volume> volumes(PubSubCluster c, Role role, SwapState swap) {
         List<Volume> v = new ArrayList<>();
         v.add(new VolumeBuilder().withName("config").withNewConfigMap().withName(Names.config(c))
                 .addNewItem().withKey(Mounts.CONFIG_KEY).withPath(Mounts.CONFIG_KEY).endItem()

@@ -15,7 +15,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
  * <tr><td>Finalize</td><td>to</td><td>to</td></tr>
  * </table>
  */
-public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase) {
+public record SwapState(MqSpec.Backend from, MqSpec.Backend to, Phase phase) {
 
     public enum Phase {
         /** job rolls to consume both backends; logic still publishes to the old one. */
@@ -41,7 +41,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         }
     }
 
-    public MigrationState {
+    public SwapState {
         if (from == to) {
             throw new IllegalArgumentException("a backend swap needs two different backends, got " + from);
         }
@@ -51,7 +51,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
     }
 
     /** The in-progress swap recorded in status, or null (none, complete, or an unreadable record). */
-    public static MigrationState of(PubSubClusterStatus status) {
+    public static SwapState of(PubSubClusterStatus status) {
         if (status == null || status.backend == null || status.backend.migration == null) {
             return null;
         }
@@ -62,7 +62,7 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         if (phase == null || phase == Phase.Complete || phase == Phase.Cancelled || from == null || to == null || from == to) {
             return null;
         }
-        return new MigrationState(from, to, phase);
+        return new SwapState(from, to, phase);
     }
 
     public static MqSpec.Backend backend(String name) {
@@ -77,8 +77,8 @@ public record MigrationState(MqSpec.Backend from, MqSpec.Backend to, Phase phase
         return null;
     }
 
-    public MigrationState withPhase(Phase next) {
-        return new MigrationState(from, to, next);
+    public SwapState withPhase(Phase next) {
+        return new SwapState(from, to, next);
     }
 
     /** The backend logic publishes to. */
