@@ -171,8 +171,9 @@ public final class DeploymentModel {
         env.add(new EnvVarBuilder().withName("POD_IP")
                 .withNewValueFrom().withNewFieldRef().withFieldPath("status.podIP").endFieldRef().endValueFrom()
                 .build());
-        env.add(new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
+        env.add(new EnvVarBuilder().withName(PodOverrides.JVM_OPTIONS_ENV)
                 .withValue("-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError").build());
+        env.add(new EnvVarBuilder().withName(PodOverrides.LOG_FORMAT_ENV).withValue("json").build());
         if (role != Role.COMET) {
             SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
                     .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
