@@ -45,6 +45,7 @@ final class PodRunner {
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final AtomicBoolean deleted = new AtomicBoolean();
     private final AtomicBoolean terminating = new AtomicBoolean();
+    private final AtomicBoolean stopCalled = new AtomicBoolean();
     private Thread thread;
 
     // Written by the runner's thread; read by stop() and report().
@@ -260,10 +261,12 @@ final class PodRunner {
     /** preStop (an exec {@code sleep N} is honoured as a delay), SIGTERM, SIGKILL after the grace period. */
     void stop(long graceSeconds, boolean preStop) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
+        // A second stop (the agent stopping while a deletion runs) only hurries the kill: the address is given back once.
+        boolean first = stopCalled.compareAndSet(false, true);
         stopping.countDown();
         long sleep = preStopSleepSeconds();
         ProcessGroup p = proc;
-        if (preStop && sleep >= 0 && p != null && p.alive()) {
+        if (first && preStop && sleep >= 0 && p != null && p.alive()) {
             try {
                 Thread.sleep(TimeUnit.SECONDS.toMillis(Math.min(sleep, graceSeconds)));
             } catch (InterruptedException e) {
@@ -278,8 +281,10 @@ final class PodRunner {
                 Thread.currentThread().interrupt();
             }
         }
-        ctx.ips().give(ip);
-        LOG.info("{}/{}: stopped", ns, name);
+        if (first) {
+            ctx.ips().give(ip);
+            LOG.info("{}/{}: stopped", ns, name);
+        }
     }
 
     /** N of a preStop {@code exec: [sleep, N]}, or -1 (other hooks are not run). */
