@@ -51,9 +51,11 @@ final class PodEnvironment {
         }
         for (EnvVar e : Objects.requireNonNullElse(container.getEnv(), List.<EnvVar>of())) {
             String value;
-            if (e.getValueFrom() == null) {
+            if (e.getValueFrom() == null && e.getValue() == null) {
+                continue; // neither value nor valueFrom (the API server drops an empty value): not set
+            } else if (e.getValueFrom() == null) {
                 // $(VAR) refers to a variable defined earlier; an unknown one stays as written.
-                value = VAR_REF.matcher(Objects.requireNonNullElse(e.getValue(), "")).replaceAll(m ->
+                value = VAR_REF.matcher(e.getValue()).replaceAll(m ->
                         Matcher.quoteReplacement(env.getOrDefault(m.group(1), m.group(0))));
             } else {
                 EnvVarSource ref = e.getValueFrom();

@@ -49,6 +49,7 @@ class PodFilesTest {
                 .addNewVolumeMount().withName("data").withMountPath("/data").endVolumeMount()
                 .addNewEnvFrom().withPrefix("CFG_").withNewConfigMapRef().withName("cfg").endConfigMapRef().endEnvFrom()
                 .addNewEnv().withName("DIR").withValue("/data/x").endEnv()
+                .addNewEnv().withName("EMPTY").endEnv()
                 .addNewEnv().withName("REF").withValue("$(DIR)/y $(NOPE)").endEnv()
                 .addNewEnv().withName("POD").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
                 .endFieldRef().endValueFrom().endEnv()
@@ -100,7 +101,7 @@ class PodFilesTest {
                 .containsEntry("REF", data + "/x/y $(NOPE)")
                 .containsEntry("POD", "logic-0").containsEntry("IP", "127.0.0.10").containsEntry("ROLE", "logic")
                 .containsEntry("SA", "").containsEntry("TOKEN", "t0k")
-                .doesNotContainKey("MAYBE");
+                .doesNotContainKey("MAYBE").doesNotContainKey("EMPTY");
     }
 
     @Test
