@@ -16,6 +16,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * install. It plays kubelet, scheduler and DNS for the pods the imcluster operator creates, running each pod's first
  * container as a local process on its own loopback address (see hack/node-agent/README.md).
  *
- * <p>Informers keep pods and Services in memory; any change wakes one loop that binds, starts and stops pods
+ * <p>Informers keep the managed pods and all Services in memory; any change wakes one loop that binds, starts and stops pods
  * ({@link PodSync}) and rewrites the hosts file ({@link HostsFile}), so all decisions are taken on one thread.
  */
 public final class NodeAgent {
@@ -73,6 +74,14 @@ public final class NodeAgent {
     }
 
     void run() throws IOException {
+        try {
+            serve();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void serve() throws IOException {
         hosts.update(List.of(), List.of());
         retry("register the node", heartbeat::register);
         long lastBeat = System.nanoTime();
@@ -92,15 +101,10 @@ public final class NodeAgent {
                 wake.offer(Boolean.TRUE);
             }
         };
-        SharedIndexInformer<Pod> managed = client.pods().inAnyNamespace().withLabel(MANAGED_BY, OPERATOR)
-                .runnableInformer(0);
-        SharedIndexInformer<Pod> onNode = client.pods().inAnyNamespace()
-                .withField("spec.nodeName", options.nodeName()).runnableInformer(0);
-        SharedIndexInformer<Service> services = client.services().inAnyNamespace().runnableInformer(0);
-        for (SharedIndexInformer<?> informer : List.of(managed, onNode, services)) {
-            informer.addEventHandler(onChange);
-            retry("list and watch", () -> informer.start().toCompletableFuture().get(60, TimeUnit.SECONDS));
-        }
+        SharedIndexInformer<Pod> managed = informer(() -> client.pods().inAnyNamespace()
+                .withLabel(MANAGED_BY, OPERATOR).runnableInformer(0), onChange);
+        SharedIndexInformer<Service> services = informer(() -> client.services().inAnyNamespace()
+                .runnableInformer(0), onChange);
         LOG.info("node {} ready: pods on {}N", options.nodeName(), options.ipBase());
         try {
             while (!stopping) {
@@ -109,8 +113,11 @@ public final class NodeAgent {
                         heartbeat.beat();
                         lastBeat = System.nanoTime();
                     }
-                    pods.sync(managed.getStore().list());
-                    hosts.update(services.getStore().list(), onNode.getStore().list());
+                    List<Pod> managedPods = managed.getStore().list();
+                    pods.sync(managedPods);
+                    // Only the pods this agent runs have an address: those bound here (it binds managed pods only).
+                    hosts.update(services.getStore().list(), managedPods.stream()
+                            .filter(p -> options.nodeName().equals(p.getSpec().getNodeName())).toList());
                 } catch (Exception e) { // the API server restarting, for example: try again
                     LOG.warn("sync failed: {}", e.toString());
                 }
@@ -123,9 +130,27 @@ public final class NodeAgent {
         } finally {
             pods.stopAll(SHUTDOWN_GRACE_SECONDS);
             managed.stop();
-            onNode.stop();
             services.stop();
-            stopped.countDown();
+        }
+    }
+
+    /** A started informer (its first list done), a new one per attempt: a failed one is not restarted. */
+    private <T> SharedIndexInformer<T> informer(Supplier<SharedIndexInformer<T>> make,
+            ResourceEventHandler<Object> onChange) {
+        while (true) {
+            SharedIndexInformer<T> informer = make.get();
+            informer.addEventHandler(onChange);
+            try {
+                informer.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                return informer;
+            } catch (Exception e) {
+                informer.stop();
+                if (e instanceof InterruptedException || stopping) {
+                    return informer; // the agent is stopping: its loop ends at once
+                }
+                LOG.warn("cannot list and watch yet: {}", e.toString());
+                sleepQuietly();
+            }
         }
     }
 
@@ -152,13 +177,16 @@ public final class NodeAgent {
                 return;
             } catch (Exception e) {
                 LOG.warn("cannot {} yet: {}", what, e.toString());
-                try {
-                    Thread.sleep(IDLE_MILLIS);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+                sleepQuietly();
             }
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(IDLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
