@@ -77,6 +77,24 @@ class PodRunnerTest {
         assertThat(pidFile).doesNotExist();
     }
 
+    @Test
+    void onlyAPreStopSleepIsHonoured() {
+        PodRunner.Context ctx = new PodRunner.Context(client, "node-a", dir, new IpPool("127.0.0."),
+                new LocalCommand(dir.resolve("hosts"), dir.resolve("broker.jar"), List.of()));
+        assertThat(new PodRunner(ctx, withPreStop(List.of("sleep", "7"))).preStopSleepSeconds()).isEqualTo(7);
+        assertThat(new PodRunner(ctx, withPreStop(List.of("sh", "-c", "sleep 7"))).preStopSleepSeconds()).isEqualTo(-1);
+        assertThat(new PodRunner(ctx, withPreStop(List.of("sleep", "x"))).preStopSleepSeconds()).isEqualTo(-1);
+        assertThat(new PodRunner(ctx, withPreStop(null)).preStopSleepSeconds()).isEqualTo(-1);
+    }
+
+    private static Pod withPreStop(List<String> command) {
+        PodBuilder b = new PodBuilder().withNewMetadata().withName("p").withNamespace("ns").withUid("u").endMetadata();
+        return command == null
+                ? b.withNewSpec().addNewContainer().withName("c").endContainer().endSpec().build()
+                : b.withNewSpec().addNewContainer().withName("c").withNewLifecycle().withNewPreStop().withNewExec()
+                        .withCommand(command).endExec().endPreStop().endLifecycle().endContainer().endSpec().build();
+    }
+
     /** The newest container status sent (the mock server appends lists on a merge patch). */
     private Optional<ContainerStatus> latest() {
         Pod p = client.pods().inNamespace("ns").withName("redis-0").get();
