@@ -2,7 +2,6 @@ package dev.imcluster.nodeagent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -27,7 +26,7 @@ class NodeAgentTest {
 
     @Test
     void registersBindsAndNamesServicesFromInformerEvents() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "redis-server is not installed");
+        RedisServerBinary.assumeInstalled();
         Options options = new Options(dir.resolve("kubeconfig"), dir, dir.resolve("broker.jar"), "node-a", "127.0.0.",
                 List.of());
         NodeAgent agent = new NodeAgent(client, options);

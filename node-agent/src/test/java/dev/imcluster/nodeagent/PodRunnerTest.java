@@ -2,7 +2,6 @@ package dev.imcluster.nodeagent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -43,7 +42,7 @@ class PodRunnerTest {
 
     @Test
     void runsRestartsAndDeletesAPod() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "redis-server is not installed");
+        RedisServerBinary.assumeInstalled();
         int port = freePort();
         Pod pod = new PodBuilder().withNewMetadata().withName("redis-0").withNamespace("ns").withUid("u-1")
                 .addToLabels(NodeAgent.MANAGED_BY, NodeAgent.OPERATOR).endMetadata()
