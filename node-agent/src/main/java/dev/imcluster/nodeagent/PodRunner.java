@@ -21,7 +21,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One pod: prepares its files, runs and supervises its first container's process, reports its status. */
+/**
+ * One pod: prepares its files, runs and supervises its first container's process, reports its status. Over 300
+ * lines because the process's lifecycle (start, probes, restart with backoff, preStop, SIGTERM, SIGKILL) is one
+ * state machine on one supervising thread; split across classes it would share all of that state.
+ */
 final class PodRunner {
     private static final Logger LOG = LoggerFactory.getLogger(PodRunner.class);
     private static final long TICK_MILLIS = 500;
