@@ -103,6 +103,7 @@ jib_image() {
     -Djib.outputPaths.tar="$OUT/imcluster-$name.tar" \
     -Djib.container.user="$USER_ID:$USER_ID" \
     -Djib.container.mainClass="$main" \
+    -Djib.container.jvmFlags="-XX:MaxRAMPercentage=75,-XX:+ExitOnOutOfMemoryError" \
     -Djib.container.ports="$ports" \
     -Djib.container.labels="org.opencontainers.image.title=imcluster-$name,org.opencontainers.image.version=$IMAGE_TAG" \
     -Djib.baseImageCache="$IMCLUSTER_CACHE/jib/base" -Djib.applicationCache="$root/$module/target/jib-cache" >"$OUT/$name.build.log" 2>&1) \

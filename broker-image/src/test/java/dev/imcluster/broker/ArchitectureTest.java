@@ -63,7 +63,7 @@ class ArchitectureTest {
     @Test
     void theCheckCatchesAnUpwardASidewaysAndAFullyQualifiedReference() {
         Map<String, String> files = new LinkedHashMap<>();
-        files.put("Up.java", "package dev.imcluster.broker.mq.kafka;\nimport dev.imcluster.broker.comet.Session;\n");
+        files.put("Up.java", "package dev.imcluster.broker.mq.kafka;\nimport dev.imcluster.broker.comet.Connection;\n");
         files.put("Side.java", "package dev.imcluster.broker.job;\nimport static dev.imcluster.broker.logic.X.y;\n");
         files.put("Fqn.java", "package dev.imcluster.broker.config;\nclass F { dev.imcluster.broker.logging.L l; }\n");
         files.put("Fine.java", "package dev.imcluster.broker.mq;\nimport dev.imcluster.broker.mq.kafka.KafkaBus;\n"

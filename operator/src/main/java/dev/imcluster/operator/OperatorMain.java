@@ -1,14 +1,12 @@
 package dev.imcluster.operator;
 
+import dev.imcluster.common.metrics.ProcessMeters;
+import dev.imcluster.common.metrics.PrometheusLint;
 import dev.imcluster.operator.reconciler.HttpDrainProbe;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -69,10 +67,7 @@ public final class OperatorMain {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ReconcileTimerPerController.configure(registry);   // filters first: PrometheusLint registers a meter
         PrometheusLint.configure(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
+        new ProcessMeters().bindTo(registry);
         return registry;
     }
 

@@ -21,6 +21,8 @@ final class MethodOptions {
 
     /** The topic row's name: gRPC Publish to gRPC Subscribe streams, shipped defaults. */
     static final String TOPIC = "imcluster topic (gRPC Publish)";
+    /** What the "topic-batched" row's subscribers ask for: up to this many waiting messages per response. */
+    static final int TOPIC_MAX_BATCH = 64;
 
     /** delivery.history of the history rows: every room (and so every topic) keeps its last 1,000 messages. */
     static final String HISTORY_ALL_ROOMS = "[{pattern: \"*\", size: 1000, ttl: 5m}]";
@@ -29,7 +31,8 @@ final class MethodOptions {
     static final List<String> HISTORY = List.of("room", "room-history", "room-history-redis", "topic",
             "topic-history", "topic-history-redis");
 
-    static final List<String> ALL = List.of("room", "topic", "nats", "jetstream", "redis", "room-tuned", "key",
+    static final List<String> ALL = List.of("room", "topic", "topic-batched", "nats", "jetstream", "redis",
+            "room-tuned", "key",
             "room-history", "topic-history", "room-history-redis", "topic-history-redis");
 
     @Option(names = "--rounds", description = "Interleaved rounds per system (default ${DEFAULT-VALUE}).")
@@ -141,6 +144,8 @@ final class MethodOptions {
                         w -> s.room(cluster.broker(), w, Scenarios.Via.http));
                 case "topic" -> new Rounds.Subject(TOPIC, true,
                         w -> s.topic(cluster.broker(), w));
+                case "topic-batched" -> new Rounds.Subject(TOPIC + ", Subscribe max_batch=" + TOPIC_MAX_BATCH
+                        + " (the client's opt-in)", false, w -> s.topic(cluster.broker(), w, TOPIC_MAX_BATCH));
                 case "nats" -> peer(s, Scenarios.Peer.nats, cluster);
                 case "jetstream" -> peer(s, Scenarios.Peer.jetstream, cluster);
                 case "redis" -> peer(s, Scenarios.Peer.redis, cluster);

@@ -34,7 +34,7 @@ public final class BrokerChild extends ChildProcess {
     public static BrokerChild start(Path jar, List<String> jvmOptions, Map<String, String> settings, Path dir) {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("broker jar " + jar + " not found; build it first "
-                    + "(./mvnw -q -B -pl broker-image -DskipTests package) or pass --broker-jar");
+                    + "(./mvnw -q -B -pl broker-image -am -DskipTests package) or pass --broker-jar");
         }
         int http = freePort();
         int grpc = freePort();

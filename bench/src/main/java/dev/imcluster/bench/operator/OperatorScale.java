@@ -24,7 +24,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The operator at scale on a real API server: time from creating a PubSubCluster to every object the operator owns
+ * Over 300 lines: the three measurements (single creates, a bulk create, a restart) share the run's namespaces,
+ * the operator process and the watch of owned objects.
+ *
+ * <p>The operator at scale on a real API server: time from creating a PubSubCluster to every object the operator owns
  * for it existing (single creates at idle, then many at once), the operator's CPU and memory with that many
  * clusters, and how fast it reconciles them all again after a restart.
  */

@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 /**
- * A time-bounded soak: N goim connections heartbeating in R rooms, a steady room publish through gRPC, and
+ * Over 300 lines: the soak's load, its samples and its verdict share one run's state; its report table reads
+ * those samples.
+ *
+ * <p>A time-bounded soak: N goim connections heartbeating in R rooms, a steady room publish through gRPC, and
  * periodic reconnect churn (a fraction of the clients closes and new ones connect). Every sample period the
  * broker's live heap (after a full GC), non-heap, direct memory, RSS, threads, open fds and comet's connection
  * count are recorded. The run fails when, between the baseline (the first sample after warmup) and the end, any

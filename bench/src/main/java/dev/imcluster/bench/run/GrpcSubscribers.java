@@ -37,7 +37,8 @@ final class GrpcSubscribers implements AutoCloseable {
         this.deliveries = deliveries;
     }
 
-    void subscribe(String topic) {
+    /** Subscribes with max_batch (0: one message per response, the original API). */
+    void subscribe(String topic, int maxBatch) {
         if (streams.size() % STREAMS_PER_CONNECTION == 0) {
             channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().eventLoopGroup(loop.group())
                     .channelType(loop.channelType()).directExecutor().build());
@@ -45,10 +46,14 @@ final class GrpcSubscribers implements AutoCloseable {
         PubSubServiceGrpc.PubSubServiceStub stub = PubSubServiceGrpc.newStub(channels.get(channels.size() - 1));
         Context.CancellableContext context = Context.current().withCancellation();
         streams.add(context);
-        context.run(() -> stub.subscribe(SubscribeRequest.newBuilder().setTopic(topic).build(),
+        context.run(() -> stub.subscribe(SubscribeRequest.newBuilder().setTopic(topic).setMaxBatch(maxBatch).build(),
                 new StreamObserver<SubscribeResponse>() {
                     @Override
                     public void onNext(SubscribeResponse value) {
+                        if (value.getBatchCount() > 0) {
+                            value.getBatchList().forEach(this::onNext);
+                            return;
+                        }
                         ByteString p = value.getPayload();
                         if (p.size() < 9) {
                             return;

@@ -114,6 +114,11 @@ public final class Scenarios {
 
     /** Topic pub/sub: S gRPC Subscribe streams on comet, R topics, publishers call gRPC Publish on logic. */
     public Result topic(BrokerEndpoints b, Workload w) throws Exception {
+        return topic(b, w, 0);
+    }
+
+    /** {@link #topic(BrokerEndpoints, Workload)} with Subscribe's max_batch (0: one message per response). */
+    public Result topic(BrokerEndpoints b, Workload w, int maxBatch) throws Exception {
         w.validate();
         String run = runId();
         Deliveries d = new Deliveries();
@@ -121,7 +126,7 @@ public final class Scenarios {
                 "imcluster_comet_topic_subscribers", "");
         try (GrpcSubscribers subs = new GrpcSubscribers(loop, b.host(), b.cometPubSub(), d)) {
             for (int i = 0; i < w.subscribers; i++) {
-                subs.subscribe("live://" + run + "-" + (i % w.rooms));
+                subs.subscribe("live://" + run + "-" + (i % w.rooms), maxBatch);
             }
             awaitTopicSubscribers(b, before + w.subscribers, subs);
             try (Publisher publisher = new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.publishers,

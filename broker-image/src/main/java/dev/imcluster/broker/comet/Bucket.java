@@ -3,11 +3,11 @@ package dev.imcluster.broker.comet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One shard of comet's connections (goim's Bucket): sessions by key, and the rooms their members are in.
+ * One shard of comet's connections (goim's Bucket): connections by key, and the rooms their members are in.
  * Spreading them over buckets keeps map contention low when many connections come and go at once.
  */
 final class Bucket {
-    final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     /** Told of every join and leave (presence); set once at start. */
     volatile Membership membership;
@@ -19,13 +19,13 @@ final class Bucket {
         void left(String roomId, RoomMember member, long sinceMillis);
     }
 
-    /** Registers a session; returns the one it replaces (same key), which the caller closes, as goim does. */
-    Session put(Session session) {
-        return sessions.put(session.key(), session);
+    /** Registers a connection; returns the one it replaces (same key), which the caller closes, as goim does. */
+    Connection put(Connection connection) {
+        return connections.put(connection.key(), connection);
     }
 
-    void remove(Session session) {
-        sessions.remove(session.key(), session);
+    void remove(Connection connection) {
+        connections.remove(connection.key(), connection);
     }
 
     void join(String roomId, RoomMember member) {

@@ -31,13 +31,13 @@ final class Buckets {
         return buckets[Math.floorMod(h * 0x9E3779B9, buckets.length)];
     }
 
-    Session session(String key) {
-        return forKey(key).sessions.get(key);
+    Connection connection(String key) {
+        return forKey(key).connections.get(key);
     }
 
-    void forEachSession(Consumer<Session> action) {
+    void forEachConnection(Consumer<Connection> action) {
         for (Bucket b : buckets) {
-            b.sessions.values().forEach(action);
+            b.connections.values().forEach(action);
         }
     }
 

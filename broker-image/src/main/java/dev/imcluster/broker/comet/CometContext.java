@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What every session and service of one comet shares. */
+/** What every connection and service of one comet shares. */
 final class CometContext {
     private static final Logger LOG = LoggerFactory.getLogger("dev.imcluster.broker.comet");
 
@@ -29,9 +29,9 @@ final class CometContext {
     final ByteBufAllocator alloc;
     /** Per source address (connects, open connections, publishes) and per connection (publishes) limits. */
     final SourceAddressLimits limits;
-    /** Every open goim client connection, authenticated or not: closed together on drain. */
+    /** Every open goim client connection, authenticated or not: closed together on shutdown. */
     final ChannelGroup clients = new DefaultChannelGroup("comet-clients", GlobalEventExecutor.INSTANCE);
-    /** Disconnect calls to logic still running: drain waits for them. */
+    /** Disconnect calls to logic still running: shutdown waits for them. */
     final AtomicInteger pendingDisconnects = new AtomicInteger();
     final int maxBodySize;
     final int sendQueueSize;
@@ -50,7 +50,7 @@ final class CometContext {
 
     private final java.util.Map<io.netty.channel.EventLoop, LoopFlusher> flushers =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private volatile boolean draining;
+    private volatile boolean shuttingDown;
 
     CometContext(CometConfig config, DeliveryConfig delivery, String serverId, Buckets buckets, LogicClient logic,
                  CometMetrics metrics, ByteBufAllocator alloc, SourceAddressLimits limits) {
@@ -83,12 +83,12 @@ final class CometContext {
         return flushers.computeIfAbsent(loop, l -> new LoopFlusher(l, metrics));
     }
 
-    boolean draining() {
-        return draining;
+    boolean shuttingDown() {
+        return shuttingDown;
     }
 
-    void startDraining() {
-        draining = true;
+    void startShutdown() {
+        shuttingDown = true;
     }
 
     /** True when one more client (connection or subscriber) would exceed comet.maxConnections. */

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * (PubSubService), and job's internal Comet service; authenticates and reports sessions through logic.
  *
  * <p>Ports set to 0 in the config bind free ports; {@link #tcpPort()} and friends return the bound ones.
- * {@link #close()} drains: it turns readiness and gRPC health to NOT_SERVING, stops accepting, ends topic
+ * {@link #close()} shuts comet down: it turns readiness and gRPC health to NOT_SERVING, stops accepting, ends topic
  * subscriptions with UNAVAILABLE and closes the goim clients (in waves when there are many) so they reconnect to
  * another comet, waits up to {@code comet.drainTimeout} for them to go and for logic to record their departures,
  * then stops the internal gRPC server (job may push until then) and the event loops.
@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class CometRole implements Role {
     private static final Logger LOG = LoggerFactory.getLogger(CometRole.class);
     private static final String HEALTH_CHECK = "comet";
-    /** Above this many connections, drain closes them in waves. */
+    /** Above this many connections, shutdown closes them in waves. */
     private static final int SPREAD_ABOVE = 1000;
 
     private final RoleContext ctx;
@@ -153,8 +153,8 @@ public final class CometRole implements Role {
         if (!started) {
             return Health.Check.down("starting");
         }
-        if (comet.draining()) {
-            return Health.Check.down("draining");
+        if (comet.shuttingDown()) {
+            return Health.Check.down("shutting down");
         }
         if (comet.logic.failing()) {
             return Health.Check.down("logic at " + config.logicAddress + " unreachable");
@@ -206,7 +206,7 @@ public final class CometRole implements Role {
             return;
         }
         long deadline = System.nanoTime() + config.drainTimeout.toNanos();
-        comet.startDraining();
+        comet.startShutdown();
         setHealth(ServingStatus.NOT_SERVING);
         if (onlineReport != null) {
             onlineReport.cancel(false);
@@ -219,7 +219,7 @@ public final class CometRole implements Role {
         }
         int clients = comet.clients.size();
         if (pubsub != null) {
-            pubsub.endAll(Status.UNAVAILABLE.withDescription("comet is draining; subscribe again"));
+            pubsub.endAll(Status.UNAVAILABLE.withDescription("comet is shutting down; subscribe again"));
         }
         closeSpread(deadline);
         comet.clients.close(); // and those still authenticating
@@ -227,7 +227,7 @@ public final class CometRole implements Role {
                 && (!comet.clients.isEmpty() || comet.pendingDisconnects.get() > 0)) {
             sleepQuietly(20);
         }
-        LOG.info("comet {} drained {} client connections ({} still open, {} logic disconnects unconfirmed)",
+        LOG.info("comet {} closed {} client connections on shutdown ({} still open, {} logic disconnects unconfirmed)",
                 ctx.serverId(), clients, comet.clients.size(), comet.pendingDisconnects.get());
         stopServer(pubsubGrpc);
         stopServer(internalGrpc);
@@ -243,18 +243,18 @@ public final class CometRole implements Role {
     }
 
     /**
-     * Closes the authenticated sessions; many are closed in ten waves over the first half of the drain time, so
+     * Closes the authenticated connections; many are closed in ten waves over the first half of comet.drainTimeout, so
      * that their reconnects do not all hit the other comets at once.
      */
     private void closeSpread(long deadline) {
-        java.util.List<Session> sessions = new java.util.ArrayList<>();
-        comet.buckets.forEachSession(sessions::add);
-        int waves = sessions.size() > SPREAD_ABOVE ? 10 : 1;
+        java.util.List<Connection> connections = new java.util.ArrayList<>();
+        comet.buckets.forEachConnection(connections::add);
+        int waves = connections.size() > SPREAD_ABOVE ? 10 : 1;
         long pause = (deadline - System.nanoTime()) / 2 / waves;
-        int perWave = (sessions.size() + waves - 1) / waves;
-        for (int i = 0; i < sessions.size(); i++) {
-            sessions.get(i).close("drain");
-            if ((i + 1) % perWave == 0 && i + 1 < sessions.size() && pause > 0) {
+        int perWave = (connections.size() + waves - 1) / waves;
+        for (int i = 0; i < connections.size(); i++) {
+            connections.get(i).close("drain"); // the published reason label of imcluster_comet_disconnects_total
+            if ((i + 1) % perWave == 0 && i + 1 < connections.size() && pause > 0) {
                 sleepQuietly(TimeUnit.NANOSECONDS.toMillis(pause));
             }
         }

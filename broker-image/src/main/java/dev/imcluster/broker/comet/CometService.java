@@ -42,7 +42,7 @@ final class CometService extends CometGrpc.CometImplBase {
         try {
             int queued = 0;
             for (String key : req.getKeysList()) {
-                Session s = comet.buckets.session(key);
+                Connection s = comet.buckets.connection(key);
                 if (s != null && s.accepts(req.getProtoOp()) && s.pushShared(frame)) {
                     queued++;
                 }
@@ -67,7 +67,7 @@ final class CometService extends CometGrpc.CometImplBase {
         try {
             // goim paces a broadcast by `speed`; comet writes through bounded per-connection queues instead.
             LongAdder queued = new LongAdder();
-            comet.buckets.forEachSession(s -> {
+            comet.buckets.forEachConnection(s -> {
                 if (s.accepts(op) && s.pushShared(frame)) {
                     queued.increment(); // uncontended: one fan-out thread
                 }

@@ -5,7 +5,9 @@ import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
- * Remembers recent message ids so that redeliveries (the queue is at-least-once) are dropped. An id is remembered
+ * About 300 lines: the arrival ring and the hash table are one structure under one lock.
+ *
+ * <p>Remembers recent message ids so that redeliveries (the queue is at-least-once) are dropped. An id is remembered
  * for the whole {@code windowNanos}, whatever the message rate, as long as at most {@code maxIds} ids arrive within
  * one window; past that the oldest id is forgotten early, counted in {@link #evictedEarly()} and reported to the
  * listener (comet counts it in {@code imcluster_comet_dedupe_evicted_total} and warns to raise

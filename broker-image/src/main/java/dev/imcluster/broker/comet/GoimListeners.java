@@ -59,7 +59,7 @@ final class GoimListeners implements AutoCloseable {
                     addTls(ch);
                     ch.pipeline()
                             .addLast("frames", new FrameDecoder(comet.maxBodySize))
-                            .addLast("session", new Session(comet, Transport.TCP));
+                            .addLast("connection", new Connection(comet, Transport.TCP));
                 }
             }).bind(new InetSocketAddress(bindAddress, c.tcp.port)).sync().channel();
         }
@@ -96,7 +96,7 @@ final class GoimListeners implements AutoCloseable {
                             .addLast("websocket", new WebSocketServerProtocolHandler(wsConfig))
                             .addLast("fragments", new WebSocketFrameAggregator(maxFrame))
                             .addLast("frames", new WebSocketFrames(comet.maxBodySize))
-                            .addLast("session", new Session(comet, Transport.WEBSOCKET));
+                            .addLast("connection", new Connection(comet, Transport.WEBSOCKET));
                 }
             }).bind(new InetSocketAddress(bindAddress, c.websocket.port)).sync().channel();
         }

@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A recovery from a position, for both ways of asking: gRPC Subscribe with {@code recover}
- * ({@link TopicSubscriber}) and goim RESUME ({@link Session}). It reads logic's History after the position and
+ * ({@link TopicSubscriber}) and goim RESUME ({@link Connection}). It reads logic's History after the position and
  * knows the outcome, the messages to replay and the seam: a live message at or before the last replayed
  * position (same epoch) was replayed already and must not be sent again.
  */

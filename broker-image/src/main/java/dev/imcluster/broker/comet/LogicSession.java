@@ -94,7 +94,7 @@ final class LogicSession {
         return comet.logic.receive(req);
     }
 
-    /** Ends the session at logic; comet's drain waits for these calls ({@code pendingDisconnects}). */
+    /** Ends the session at logic; comet's shutdown waits for these calls ({@code pendingDisconnects}). */
     void disconnect() {
         comet.pendingDisconnects.incrementAndGet();
         comet.logic.disconnect(DisconnectReq.newBuilder().setMid(mid).setKey(key).setServer(comet.serverId).build())

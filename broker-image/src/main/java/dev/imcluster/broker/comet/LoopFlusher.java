@@ -6,9 +6,9 @@ import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Batches the drains of many sessions that share one event loop: a fan-out marks each session that got a
+ * Batches the drains of many connections that share one event loop: a fan-out marks each connection that got a
  * frame, and the event loop runs ONE task that drains them all, instead of one task (and one wake-up) per
- * session per push.
+ * connection per push.
  */
 final class LoopFlusher implements Runnable {
     private final EventLoop loop;
@@ -24,7 +24,7 @@ final class LoopFlusher implements Runnable {
         this.metrics = metrics;
     }
 
-    /** A session drained by this pass wrote n frames (event loop only). */
+    /** A connection drained by this pass wrote n frames (event loop only). */
     void written(Transport transport, int n) {
         if (transport == Transport.TCP) {
             writtenTcp += n;
@@ -33,9 +33,9 @@ final class LoopFlusher implements Runnable {
         }
     }
 
-    /** Any thread: the session's drain will run on the loop soon. */
-    void mark(Runnable session) {
-        dirty.offer(session);
+    /** Any thread: the connection's drain will run on the loop soon. */
+    void mark(Runnable queue) {
+        dirty.offer(queue);
         if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
             loop.execute(this);
         }

@@ -85,8 +85,8 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         if (denied(Permissions.Action.SUBSCRIBE, req.getTopic(), response)) {
             return;
         }
-        if (comet.draining()) {
-            response.onError(Status.UNAVAILABLE.withDescription("comet is draining; subscribe again")
+        if (comet.shuttingDown()) {
+            response.onError(Status.UNAVAILABLE.withDescription("comet is shutting down; subscribe again")
                     .asRuntimeException());
             return;
         }
@@ -100,7 +100,7 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         }
         String key = UUID.randomUUID().toString();
         TopicSubscriber subscriber = new TopicSubscriber(comet, req.getTopic(), key, comet.buckets.forKey(key),
-                req.getPresenceEvents(), (ServerCallStreamObserver<byte[]>) response, active);
+                req.getPresenceEvents(), req.getMaxBatch(), (ServerCallStreamObserver<byte[]>) response, active);
         if (req.getRecover() && req.hasSince()) {
             subscriber.startRecovering(req.getSince(), BearerAuth.AUTHORIZATION.get());
         } else {
@@ -199,7 +199,7 @@ final class PubSubService implements PubSubServiceGrpc.AsyncService, BindableSer
         }
     }
 
-    /** Ends every open subscription (drain): clients subscribe again, elsewhere. */
+    /** Ends every open subscription (shutdown): clients subscribe again, elsewhere. */
     void endAll(Status status) {
         for (TopicSubscriber s : active) {
             s.end(status);

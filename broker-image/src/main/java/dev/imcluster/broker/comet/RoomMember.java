@@ -1,6 +1,6 @@
 package dev.imcluster.broker.comet;
 
-/** Something in a room: a goim connection ({@link Session}) or a gRPC topic subscriber. */
+/** Something in a room: a goim connection ({@link Connection}) or a gRPC topic subscriber. */
 interface RoomMember {
 
     /**

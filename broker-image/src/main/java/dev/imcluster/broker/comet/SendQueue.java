@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
  * empty stack marks this queue on its event loop's {@link LoopFlusher}, whose pass drains it: everything queued is
  * written, oldest first, with one flush. The bound is {@code comet.protocol.sendQueueSize} frames, counting both
  * this stack and Netty's outbound buffer; a client that falls further behind is disconnected as a slow consumer
- * ({@link Session#slowConsumer}). An empty queue holds no buffers.
+ * ({@link Connection#slowConsumer}). An empty queue holds no buffers.
  */
 final class SendQueue implements Runnable {
     private static final AtomicIntegerFieldUpdater<SendQueue> QUEUED =
@@ -20,11 +20,11 @@ final class SendQueue implements Runnable {
     private static final AtomicReferenceFieldUpdater<SendQueue, Node> HEAD =
             AtomicReferenceFieldUpdater.newUpdater(SendQueue.class, Node.class, "head");
 
-    private final Session session;
+    private final Connection connection;
     private final CometContext comet;
     private final Transport transport;
     private Channel channel;
-    /** The session's context: drains write from here, past the pipeline's tail (nothing outbound is after it). */
+    /** The connection's context: drains write from here, past the pipeline's tail (nothing outbound is after it). */
     private ChannelHandlerContext ctx;
     private LoopFlusher flusher;
     /** WebSocket only: writes from here skip the goim-to-WebSocket wrapping (for pre-built messages). */
@@ -33,8 +33,8 @@ final class SendQueue implements Runnable {
     private volatile Node head;
     private volatile int queued;
 
-    SendQueue(Session session, CometContext comet, Transport transport) {
-        this.session = session;
+    SendQueue(Connection connection, CometContext comet, Transport transport) {
+        this.connection = connection;
         this.comet = comet;
         this.transport = transport;
     }
@@ -65,7 +65,7 @@ final class SendQueue implements Runnable {
      * WebSocket message, written past the goim-to-WebSocket wrapping.
      */
     private boolean push(ByteBuf frame, boolean webSocketFramed) {
-        if (session.closed()) {
+        if (connection.closed()) {
             frame.release();
             comet.metrics.dropClosed.increment();
             return false;
@@ -74,7 +74,7 @@ final class SendQueue implements Runnable {
             QUEUED.decrementAndGet(this);
             frame.release();
             comet.metrics.dropSlowConsumer.increment();
-            session.slowConsumer();
+            connection.slowConsumer();
             return false;
         }
         Node node = new Node(frame, webSocketFramed);
@@ -90,7 +90,7 @@ final class SendQueue implements Runnable {
     }
 
     /**
-     * Drains the push stack onto the channel, oldest first, with one flush; once the session is closed it only
+     * Drains the push stack onto the channel, oldest first, with one flush; once the connection is closed it only
      * releases what is queued. Event loop only.
      */
     @Override
@@ -109,7 +109,7 @@ final class SendQueue implements Runnable {
             n++;
         }
         QUEUED.addAndGet(this, -n);
-        if (session.closed() || !channel.isActive()) {
+        if (connection.closed() || !channel.isActive()) {
             for (Node x = first; x != null; x = x.next) {
                 x.msg.release();
             }
@@ -125,14 +125,14 @@ final class SendQueue implements Runnable {
             }
         }
         ctx.flush();
-        flusher.written(transport, n); // counted once per loop pass, not per session
+        flusher.written(transport, n); // counted once per loop pass, not per connection
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         // A WebSocket frame may take two outbound entries (header and payload).
         int limit = transport == Transport.TCP ? comet.sendQueueSize : 2 * comet.sendQueueSize;
         if (out != null && !channel.isWritable() && out.size() > limit) {
             // Closing discards what the client has not taken: count it as dropped.
             comet.metrics.dropSlowConsumer.increment(transport == Transport.TCP ? out.size() : out.size() / 2);
-            session.slowConsumer();
+            connection.slowConsumer();
         }
     }
 

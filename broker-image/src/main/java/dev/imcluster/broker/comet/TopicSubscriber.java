@@ -29,6 +29,10 @@ final class TopicSubscriber implements RoomMember {
     /** Streams serialized SubscribeResponses (see {@link PubSubService#SUBSCRIBE_ENCODED}). */
     private final ServerCallStreamObserver<byte[]> observer;
     private final int capacity;
+    /** Messages per response asked for (max_batch); 1 sends each in its own response, as the original API. */
+    private final int maxBatch;
+    /** Reused by {@link #send} (inside the serialized section only); null without batching. */
+    private final ResponseBatch batch;
     /** Written by the fan-out (and recovery), read only inside {@link #drain}'s serialized section. */
     private final Queue<byte[]> queue = PlatformDependent.newMpscQueue();
     private final AtomicInteger size = new AtomicInteger();
@@ -47,7 +51,7 @@ final class TopicSubscriber implements RoomMember {
     private boolean terminated;
 
     TopicSubscriber(CometContext comet, String topic, String key, Bucket bucket, boolean presenceEvents,
-                    ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
+                    int maxBatch, ServerCallStreamObserver<byte[]> observer, java.util.Set<TopicSubscriber> active) {
         this.comet = comet;
         this.topic = topic;
         this.key = key;
@@ -55,6 +59,8 @@ final class TopicSubscriber implements RoomMember {
         this.presenceEvents = presenceEvents;
         this.observer = observer;
         this.capacity = comet.sendQueueSize;
+        this.maxBatch = Math.max(1, Math.min(maxBatch, ResponseBatch.MAX_MESSAGES));
+        this.batch = this.maxBatch > 1 ? new ResponseBatch() : null;
         this.active = active;
     }
 
@@ -197,7 +203,7 @@ final class TopicSubscriber implements RoomMember {
                 "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
     }
 
-    /** Ends the stream with this status (overflow, drain); the first end wins. Any thread. */
+    /** Ends the stream with this status (overflow, shutdown); the first end wins. Any thread. */
     void end(Status status) {
         if (end == null) {
             end = status;
@@ -252,25 +258,55 @@ final class TopicSubscriber implements RoomMember {
         } while (missed != 0);
     }
 
-    /** Sends the replay first, then the queue, while gRPC says the stream is ready. */
+    /**
+     * Sends the replay first, then the queue, while gRPC says the stream is ready: one message per response, or as
+     * many as are waiting (up to max_batch) with batching.
+     */
     private void send() {
-        byte[] next;
         int replayed = 0;
-        while (observer.isReady() && (next = replaying.poll()) != null) {
-            observer.onNext(next);
-            replayed++;
-        }
         int sent = 0;
-        while (replaying.isEmpty() && observer.isReady() && (next = queue.poll()) != null) {
-            size.decrementAndGet(); // before sending, as the fan-out counts it against the bound
-            observer.onNext(next);
-            sent++;
+        byte[] next;
+        while (observer.isReady()) {
+            int fromReplay = 0;
+            int fromQueue = 0;
+            while (fromReplay < maxBatch && (next = replaying.peek()) != null && fits(next)) {
+                take(replaying.poll());
+                fromReplay++;
+            }
+            while (replaying.isEmpty() && fromReplay + fromQueue < maxBatch && (next = queue.peek()) != null
+                    && fits(next)) {
+                queue.poll();
+                size.decrementAndGet(); // before sending, as the fan-out counts it against the bound
+                take(next);
+                fromQueue++;
+            }
+            if (fromReplay + fromQueue == 0) {
+                break;
+            }
+            if (batch != null) {
+                observer.onNext(batch.encode());
+            }
+            replayed += fromReplay;
+            sent += fromQueue;
         }
         if (replayed + sent == 0) {
             return;
         }
         comet.metrics.queued.add(-sent); // once per drain, not per message
         comet.metrics.outGrpc.increment(replayed + sent);
+    }
+
+    private boolean fits(byte[] response) {
+        return batch == null || batch.fits(response);
+    }
+
+    /** Sends the response, or adds it to the batch being built. */
+    private void take(byte[] response) {
+        if (batch == null) {
+            observer.onNext(response);
+        } else {
+            batch.add(response);
+        }
     }
 
     private int clear() {

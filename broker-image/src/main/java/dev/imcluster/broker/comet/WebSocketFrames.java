@@ -15,7 +15,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * Between Netty's WebSocket codec and {@link Session}: each binary message holds exactly one goim frame (as
+ * Between Netty's WebSocket codec and {@link Connection}: each binary message holds exactly one goim frame (as
  * goim reads them), and each outgoing frame buffer becomes one binary message. A text message, or a plain HTTP
  * request to another path, is refused.
  */

@@ -23,7 +23,7 @@ public final class CometConfig {
     /** How often comet reports its per-room online counts to logic (goim: 10 s). */
     public Duration onlineReportInterval = Duration.ofSeconds(10);
     /** On shutdown, how long to wait for clients to go before closing the rest. */
-    public Duration drainTimeout = Duration.ofSeconds(20);
+    public Duration drainTimeout = Duration.ofSeconds(20); // a published key; the code calls this shutdown
     /** Maximum concurrent client connections (goim-protocol and gRPC subscribers); 0 means no limit. */
     public int maxConnections = 0;
     /** TLS on the client listeners (tcp, websocket, pubsubGrpc); off unless certFile is set. */

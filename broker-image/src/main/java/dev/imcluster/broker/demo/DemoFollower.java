@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Clients that stay connected while the cluster changes, for e2e (comet scaled down):
  * {@code java -cp imcluster-broker.jar dev.imcluster.broker.demo.DemoFollower --push URL --ws URL... --reconnect URL
- * [--seconds N]}. Each goim WebSocket client joins room {@link Demo#TOPIC}; when its connection ends (a drained
- * comet), it reconnects to the --reconnect URL (a Service name). A publisher pushes a numbered message every 200 ms
+ * [--seconds N]}. Each goim WebSocket client joins room {@link Demo#TOPIC}; when its connection ends (a comet shutting
+ * down), it reconnects to the --reconnect URL (a Service name). A publisher pushes a numbered message every 200 ms
  * through logic's HTTP API for N seconds. It exits 0 when every client is connected at the end and has received every
  * message whose push started after its last connection was authenticated; it prints each client's reconnections.
  */

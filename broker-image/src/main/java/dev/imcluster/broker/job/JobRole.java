@@ -138,7 +138,7 @@ public final class JobRole implements Role {
      * measured now; {@code {"previous":"none","lag":null,"drained":false}} outside a swap (nothing here can vouch
      * for a drain, so the operator never takes it as one).
      */
-    public CompletableFuture<String> migrationStatus() {
+    public CompletableFuture<String> swapStatus() {
         PreviousBackend p = previous;
         return p == null ? CompletableFuture.completedFuture(
                 new PreviousBackend.Status("none", java.util.OptionalLong.empty(), null).toJson())

@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +63,39 @@ public final class KeyedDispatcher implements AutoCloseable {
 
         /** Dropped without ack (closing or no longer valid); the queue redelivers it later. */
         default void released() {
+        }
+    }
+
+    /**
+     * A delivery settled by these callbacks, the one shape every backend's consumer needs: a null callback does
+     * nothing, a null {@code validity} means always valid.
+     */
+    public record Settled(PushEnvelope envelope, Runnable onAck, IntConsumer onRetry, Runnable onRelease,
+                          BooleanSupplier validity) implements Delivery {
+        @Override
+        public void ack() {
+            if (onAck != null) {
+                onAck.run();
+            }
+        }
+
+        @Override
+        public boolean valid() {
+            return validity == null || validity.getAsBoolean();
+        }
+
+        @Override
+        public void retrying(int attempt) {
+            if (onRetry != null) {
+                onRetry.accept(attempt);
+            }
+        }
+
+        @Override
+        public void released() {
+            if (onRelease != null) {
+                onRelease.run();
+            }
         }
     }
 

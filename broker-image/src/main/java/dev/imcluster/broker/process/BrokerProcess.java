@@ -20,13 +20,8 @@ import dev.imcluster.broker.session.SessionStore;
 import dev.imcluster.broker.session.SessionStores;
 import dev.imcluster.broker.history.HistoryStore;
 import dev.imcluster.broker.history.HistoryStores;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import dev.imcluster.common.metrics.ProcessMeters;
+import dev.imcluster.common.metrics.PrometheusLint;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -41,7 +36,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One broker process: builds the {@link RoleContext} (metrics, health, bus, session store), starts the roles
- * its mode names, serves the admin endpoints, and owns the shutdown: comet first (it drains its clients), then
+ * its mode names, serves the admin endpoints, and owns the shutdown: comet first (it closes its clients), then
  * logic, then job, then the bus and store, and the admin server last.
  */
 public final class BrokerProcess implements AutoCloseable {
@@ -107,13 +102,7 @@ public final class BrokerProcess implements AutoCloseable {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         meters.config().commonTags("role", mode.name());
         PrometheusLint.configure(meters);
-        new ClassLoaderMetrics().bindTo(meters);
-        new JvmMemoryMetrics().bindTo(meters);
-        new JvmGcMetrics().bindTo(meters);
-        new JvmThreadMetrics().bindTo(meters);
-        new ProcessorMetrics().bindTo(meters);
-        new UptimeMetrics().bindTo(meters);
-        new FileDescriptorMetrics().bindTo(meters);
+        new ProcessMeters().bindTo(meters);
         Health health = new Health();
         MessageBus bus = null;
         MessageBus previousBus = null;
@@ -178,7 +167,7 @@ public final class BrokerProcess implements AutoCloseable {
         if (mode == Mode.job || mode == Mode.standalone) {
             JobRole job = new JobRole(context, previousBus);
             startRole(job);
-            admin.route("/migration", () -> job.migrationStatus().thenApply(json -> HttpServer.Reply.json(200, json)));
+            admin.route("/migration", () -> job.swapStatus().thenApply(json -> HttpServer.Reply.json(200, json)));
         }
         ready = true;
         log.info("imcluster broker '{}' started as {} (server id {}); admin on :{}", mode, mode,
@@ -211,7 +200,7 @@ public final class BrokerProcess implements AutoCloseable {
         return started.stream().filter(type::isInstance).map(type::cast).findFirst();
     }
 
-    /** Graceful shutdown: comet (drains), logic, job, then bus, store and admin. Idempotent. */
+    /** Graceful shutdown: comet (closes its clients), logic, job, then bus, store and admin. Idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {

@@ -9,7 +9,7 @@ public interface Role extends AutoCloseable {
     /** Binds listeners and starts work; returns once serving. */
     void start() throws Exception;
 
-    /** Stops gracefully (comet drains its clients first). */
+    /** Stops gracefully (comet closes its clients first). */
     @Override
     void close();
 }

@@ -1,13 +1,15 @@
 package dev.imcluster.broker.security;
 
+import static dev.imcluster.common.pki.DerEncoding.oid;
+import static dev.imcluster.common.pki.DerEncoding.sequence;
+import static dev.imcluster.common.pki.DerEncoding.tlv;
+
+import dev.imcluster.common.pki.KeyPairs;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -26,15 +28,14 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
 
     private static final Pattern BLOCK = Pattern.compile(
             "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*)-----END \\1-----");
-    private static final byte[] RSA_OID = {0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01,
-            0x01, 0x01};
-    private static final byte[] EC_OID = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
+    private static final byte[] RSA_OID = oid(1, 2, 840, 113549, 1, 1, 1); // rsaEncryption
+    private static final byte[] EC_OID = oid(1, 2, 840, 10045, 2, 1); // id-ecPublicKey
 
     /** Parses and checks the pair; the exception's message says what is wrong and with which file. */
     public static PemKeyMaterial parse(byte[] certPem, String certName, byte[] keyPem, String keyName) {
         X509Certificate[] chain = certificates(certPem, certName);
         PrivateKey key = privateKey(keyPem, keyName, chain[0].getPublicKey().getAlgorithm());
-        if (!matches(key, chain[0].getPublicKey())) {
+        if (!KeyPairs.matches(key, chain[0].getPublicKey())) {
             throw new IllegalArgumentException(keyName + ": the private key does not belong to the certificate in "
                     + certName);
         }
@@ -70,8 +71,8 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
             }
             byte[] pkcs8 = switch (type) {
                 case "PRIVATE KEY" -> der;
-                case "RSA PRIVATE KEY" -> pkcs8(seq(RSA_OID, new byte[] {0x05, 0x00}), der);
-                case "EC PRIVATE KEY" -> pkcs8(seq(EC_OID, ecCurve(der, name)), der);
+                case "RSA PRIVATE KEY" -> pkcs8(sequence(RSA_OID, new byte[] {0x05, 0x00}), der);
+                case "EC PRIVATE KEY" -> pkcs8(sequence(EC_OID, ecCurve(der, name)), der);
                 case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(name
                         + ": encrypted private keys are not supported; store it unencrypted in the Secret");
                 default -> null;
@@ -88,27 +89,6 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
         }
         throw new IllegalArgumentException(name + ": no PEM private key (-----BEGIN PRIVATE KEY-----,"
                 + " RSA PRIVATE KEY or EC PRIVATE KEY) found");
-    }
-
-    /** Signs a probe with the key and verifies it with the certificate's public key. */
-    private static boolean matches(PrivateKey key, PublicKey pub) {
-        String alg = switch (pub.getAlgorithm()) {
-            case "RSA" -> "SHA256withRSA";
-            case "EC" -> "SHA256withECDSA";
-            default -> pub.getAlgorithm(); // Ed25519, Ed448
-        };
-        try {
-            byte[] probe = "imcluster-tls-probe".getBytes(StandardCharsets.US_ASCII);
-            Signature s = Signature.getInstance(alg);
-            s.initSign(key);
-            s.update(probe);
-            byte[] sig = s.sign();
-            s.initVerify(pub);
-            s.update(probe);
-            return s.verify(sig);
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 
     /** The named-curve OID in a SEC1 ECPrivateKey's [0] parameters, as a whole DER OID. */
@@ -133,36 +113,7 @@ public record PemKeyMaterial(PrivateKey key, X509Certificate[] chain) {
     }
 
     private static byte[] pkcs8(byte[] algorithmId, byte[] key) {
-        return tlv(0x30, concat(new byte[] {0x02, 0x01, 0x00}, algorithmId, tlv(0x04, key)));
-    }
-
-    private static byte[] seq(byte[]... parts) {
-        return tlv(0x30, concat(parts));
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
-    }
-
-    private static byte[] tlv(int tag, byte[] content) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(tag);
-        int n = content.length;
-        if (n < 0x80) {
-            out.write(n);
-        } else {
-            int bytes = n > 0xffffff ? 4 : n > 0xffff ? 3 : n > 0xff ? 2 : 1;
-            out.write(0x80 | bytes);
-            for (int i = bytes - 1; i >= 0; i--) {
-                out.write(n >>> (8 * i));
-            }
-        }
-        out.writeBytes(content);
-        return out.toByteArray();
+        return sequence(new byte[] {0x02, 0x01, 0x00}, algorithmId, tlv(0x04, key)); // version 0, algorithm, key
     }
 
     /** One DER element header: its tag, and where its content starts and ends. */

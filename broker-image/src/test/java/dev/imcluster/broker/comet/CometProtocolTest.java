@@ -23,7 +23,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** goim's session lifecycle and pushes, over TCP and WebSocket, with a real goim-protocol client. */
+/** goim's connection lifecycle and pushes, over TCP and WebSocket, with a real goim-protocol client. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CometProtocolTest {
     private CometHarness h;

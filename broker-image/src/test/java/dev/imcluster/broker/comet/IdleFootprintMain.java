@@ -12,8 +12,8 @@ import java.time.Duration;
 /**
  * Measures what an idle, authenticated goim connection costs comet in heap and direct memory (SPEC: at most
  * 10 KB). The clients run in a separate process (Python, from test resources) so only the server is measured.
- * Not a test; run it by hand after {@code mvn -pl broker-image test-compile}, with $CP the test classpath
- * ({@code mvn -pl broker-image dependency:build-classpath -Dmdep.outputFile=cp.txt -Dmdep.includeScope=test}):
+ * Not a test; run it by hand in broker-image, with $CP the test classpath (from the root: {@code mvn -pl broker-image
+ * -am test-compile dependency:build-classpath -Dmdep.outputFile=cp.txt -Dmdep.includeScope=test}):
  *
  * <pre>java -cp target/test-classes:target/classes:$CP dev.imcluster.broker.comet.IdleFootprintMain 5000 tcp</pre>
  * (or {@code ws} for WebSocket).

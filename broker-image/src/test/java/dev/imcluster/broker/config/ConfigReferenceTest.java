@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The README's configuration reference is generated from the config classes (keys and defaults by reflection,
  * meanings from their doc comments), so it cannot drift: this test fails when the README differs. Regenerate
- * with {@code mvn -pl broker-image test -Dtest=ConfigReferenceTest -Dimcluster.updateReadme=true}.
+ * with {@code mvn -pl broker-image -am test -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dimcluster.updateReadme=true}.
  */
 class ConfigReferenceTest {
 
@@ -64,8 +65,8 @@ class ConfigReferenceTest {
             Files.writeString(README, updated);
             return;
         }
-        assertThat(readme).as("README's config reference is stale; run mvn -pl broker-image test"
-                + " -Dtest=ConfigReferenceTest -Dimcluster.updateReadme=true").isEqualTo(updated);
+        assertThat(readme).as("README's config reference is stale; run mvn -pl broker-image -am test"
+                + " -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false -Dimcluster.updateReadme=true").isEqualTo(updated);
     }
 
     static String generate() throws Exception {

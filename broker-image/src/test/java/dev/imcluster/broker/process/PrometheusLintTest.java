@@ -2,8 +2,8 @@ package dev.imcluster.broker.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.imcluster.broker.testing.Promtool;
 import dev.imcluster.broker.testing.TestSupport;
+import dev.imcluster.common.testing.Promtool;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 

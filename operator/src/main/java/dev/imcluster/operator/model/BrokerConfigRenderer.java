@@ -70,11 +70,11 @@ public final class BrokerConfigRenderer {
 
     /** Renders for the backend swap recorded in the cluster's status, if any. */
     public static Rendered render(PubSubCluster cluster) {
-        return render(cluster, MigrationState.of(cluster.getStatus()));
+        return render(cluster, SwapState.of(cluster.getStatus()));
     }
 
     /** Renders for {@code swap} (null: no swap in progress, every role on spec.mq.backend). */
-    public static Rendered render(PubSubCluster cluster, MigrationState swap) {
+    public static Rendered render(PubSubCluster cluster, SwapState swap) {
         MqSpec.Backend specBackend = specBackend(cluster);
         MqSpec.Backend logicBackend = swap == null ? specBackend : swap.logicBackend();
         MqSpec.Backend jobBackend = swap == null ? specBackend : swap.jobBackend();

@@ -44,7 +44,7 @@ public final class DeploymentModel {
     /** The role's Deployment for the backend swap recorded in the cluster's status, if any. */
     public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
                                      OperatorConfig op, ApiCapabilities caps, Integer currentReplicas) {
-        return desired(c, role, config, MigrationState.of(c.getStatus()), op, caps, currentReplicas);
+        return desired(c, role, config, SwapState.of(c.getStatus()), op, caps, currentReplicas);
     }
 
     /**
@@ -54,7 +54,7 @@ public final class DeploymentModel {
      * @param currentReplicas the live Deployment's replicas, kept when the role is externally scaled; may be null
      */
     public static Deployment desired(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
-                                     MigrationState swap, OperatorConfig op, ApiCapabilities caps,
+                                     SwapState swap, OperatorConfig op, ApiCapabilities caps,
                                      Integer currentReplicas) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec roleSpec = roleSpec(spec, role);
@@ -140,14 +140,15 @@ public final class DeploymentModel {
     }
 
     private static Container container(PubSubCluster c, Role role, OperatorConfig op,
-                                       BrokerConfigRenderer.Rendered config, MigrationState swap) {
+                                       BrokerConfigRenderer.Rendered config, SwapState swap) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec rs = roleSpec(spec, role);
         return new ContainerBuilder()
                 .withName(CONTAINER)
                 .withImage(spec.image != null && !spec.image.isBlank() ? spec.image : op.brokerImage())
                 .withImagePullPolicy(spec.imagePullPolicy == null ? null : spec.imagePullPolicy.name())
-                .withCommand("java", "-jar", Mounts.BROKER_JAR)
+                // No command: the image's own entrypoint starts the broker (Jib's classpath launcher, the
+                // Dockerfile's jar), so any broker image runs with just the role as its arguments.
                 .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
                 .withEnv(env(c, role, config, swap))
                 .withPorts(ports(role))
@@ -157,12 +158,12 @@ public final class DeploymentModel {
                 .withLivenessProbe(probe("/healthz", 10, 6))
                 .withStartupProbe(probe("/healthz", 2, 60))
                 .withSecurityContext(PodSecurity.containerSecurityContext())
-                .withLifecycle(role == Role.COMET ? CometDrain.lifecycle() : null)
+                .withLifecycle(role == Role.COMET ? CometShutdown.lifecycle() : null)
                 .build();
     }
 
     private static List<EnvVar> env(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
-                                    MigrationState swap) {
+                                    SwapState swap) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(SERVER_ID_ENV)
                 .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
@@ -170,8 +171,9 @@ public final class DeploymentModel {
         env.add(new EnvVarBuilder().withName("POD_IP")
                 .withNewValueFrom().withNewFieldRef().withFieldPath("status.podIP").endFieldRef().endValueFrom()
                 .build());
-        env.add(new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
+        env.add(new EnvVarBuilder().withName(PodOverrides.JVM_OPTIONS_ENV)
                 .withValue("-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError").build());
+        env.add(new EnvVarBuilder().withName(PodOverrides.LOG_FORMAT_ENV).withValue("json").build());
         if (role != Role.COMET) {
             SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
                     .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
@@ -215,7 +217,7 @@ public final class DeploymentModel {
                 .build();
     }
 
-    private static List<VolumeMount> mounts(PubSubCluster c, Role role, MigrationState swap) {
+    private static List<VolumeMount> mounts(PubSubCluster c, Role role, SwapState swap) {
         List<VolumeMount> m = new ArrayList<>();
         m.add(new VolumeMountBuilder().withName("config").withMountPath(Mounts.CONFIG_DIR).withReadOnly(true).build());
         m.add(new VolumeMountBuilder().withName("tmp").withMountPath(Mounts.TMP_DIR).build());
@@ -237,7 +239,7 @@ public final class DeploymentModel {
         return m;
     }
 
-    private static List<Volume> volumes(PubSubCluster c, Role role, MigrationState swap) {
+    private static List<Volume> volumes(PubSubCluster c, Role role, SwapState swap) {
         List<Volume> v = new ArrayList<>();
         v.add(new VolumeBuilder().withName("config").withNewConfigMap().withName(Names.config(c))
                 .addNewItem().withKey(Mounts.CONFIG_KEY).withPath(Mounts.CONFIG_KEY).endItem()

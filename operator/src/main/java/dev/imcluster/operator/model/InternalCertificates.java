@@ -1,22 +1,17 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.common.pki.KeyPairs;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.TlsSpec;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -170,9 +165,9 @@ public final class InternalCertificates {
         X509Certificate previous = first(currentCa.get(PREVIOUS_CA_CERT));
         X509Certificates.Issued ca;
         Duration caRenewal = settings.lifetime().plus(settings.renewBefore());
-        if (caCert == null || caKey == null || !belongs(caKey, caCert.getPublicKey())
+        if (caCert == null || caKey == null || !KeyPairs.matches(caKey, caCert.getPublicKey())
                 || caCert.getNotAfter().toInstant().isBefore(now.plus(caRenewal))) {
-            Reason reason = caCert == null || caKey == null || !belongs(caKey, caCert.getPublicKey())
+            Reason reason = caCert == null || caKey == null || !KeyPairs.matches(caKey, caCert.getPublicKey())
                     ? Reason.ISSUED : Reason.EXPIRING;
             if (caCert != null && caCert.getNotAfter().toInstant().isAfter(now)) {
                 previous = caCert; // trusted on until it expires, while the roles' certificates switch
@@ -213,7 +208,7 @@ public final class InternalCertificates {
             PrivateKey key = X509Certificates.parseKey(current.get(TLS_KEY));
             List<String> names = dnsNames(c, role);
             Reason reason = null;
-            if (leaf == null || key == null || !belongs(key, leaf.getPublicKey())) {
+            if (leaf == null || key == null || !KeyPairs.matches(key, leaf.getPublicKey())) {
                 reason = Reason.ISSUED;
             } else if (X509Certificates.signedBy(leaf, ca.certificate())) {
                 if (leaf.getNotAfter().toInstant().isBefore(now.plus(settings.renewBefore()))) {
@@ -254,45 +249,6 @@ public final class InternalCertificates {
         return new Plan(caData, roles, rotations, notAfter, next);
     }
 
-    /** The CA Secret of {@code plan}: Opaque, the PEM text base64 in data (as the API server returns it). */
-    public static Secret caSecret(PubSubCluster c, Plan plan) {
-        return secret(c, Names.internalCa(c), "Opaque", plan.ca());
-    }
-
-    /** A role's Secret of {@code plan}: kubernetes.io/tls with the CA bundle beside. */
-    public static Secret roleSecret(PubSubCluster c, Role role, Plan plan) {
-        return secret(c, Names.internalTls(c, role), "kubernetes.io/tls", plan.roles().get(role));
-    }
-
-    /** The PEM text of a Secret's data, by key (empty for an absent Secret). */
-    public static Map<String, String> pemData(Secret secret) {
-        Map<String, String> pem = new LinkedHashMap<>();
-        if (secret != null && secret.getData() != null) {
-            secret.getData().forEach((k, v) -> {
-                try {
-                    pem.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.US_ASCII));
-                } catch (IllegalArgumentException e) {
-                    // not base64: as if absent, so it is replaced
-                }
-            });
-        }
-        return pem;
-    }
-
-    private static Secret secret(PubSubCluster c, String name, String type, Map<String, String> pem) {
-        Map<String, String> data = new LinkedHashMap<>();
-        pem.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.US_ASCII))));
-        return new SecretBuilder()
-                .withNewMetadata()
-                    .withName(name)
-                    .withNamespace(c.getMetadata().getNamespace())
-                    .withLabels(Labels.all(c, "broker"))
-                .endMetadata()
-                .withType(type)
-                .withData(data)
-                .build();
-    }
-
     private static X509Certificate first(String pem) {
         List<X509Certificate> certs = X509Certificates.parseCertificates(pem);
         return certs.isEmpty() ? null : certs.get(0);
@@ -313,21 +269,5 @@ public final class InternalCertificates {
             return Set.of();
         }
         return names;
-    }
-
-    /** Whether {@code key} is the private half of {@code pub} (a probe signed and verified). */
-    private static boolean belongs(PrivateKey key, PublicKey pub) {
-        try {
-            byte[] probe = "imcluster-key-probe".getBytes(StandardCharsets.US_ASCII);
-            Signature s = Signature.getInstance("SHA256withECDSA");
-            s.initSign(key);
-            s.update(probe);
-            byte[] signature = s.sign();
-            s.initVerify(pub);
-            s.update(probe);
-            return s.verify(signature);
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 }

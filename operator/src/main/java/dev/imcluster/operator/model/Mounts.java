@@ -15,7 +15,6 @@ public final class Mounts {
     /** The role's internal TLS Secret (tls.crt, tls.key, ca.crt), with spec.tls.internal. */
     public static final String INTERNAL_TLS_DIR = SECRETS_DIR + "/internal-tls";
     public static final String TMP_DIR = "/tmp";
-    public static final String BROKER_JAR = "/app/imcluster-broker.jar";
 
     private Mounts() {
     }

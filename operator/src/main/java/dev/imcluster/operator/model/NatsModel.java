@@ -27,11 +27,11 @@ public final class NatsModel {
      * is not Complete yet. So a swap away from nats removes the StatefulSet only once job has drained it.
      */
     public static boolean runs(PubSubCluster c) {
-        return runs(c, MigrationState.of(c.getStatus()));
+        return runs(c, SwapState.of(c.getStatus()));
     }
 
     /** {@link #runs(PubSubCluster)} for the swap state being rendered (null: none). */
-    public static boolean runs(PubSubCluster c, MigrationState swap) {
+    public static boolean runs(PubSubCluster c, SwapState swap) {
         if (!managed(c)) {
             return false;
         }

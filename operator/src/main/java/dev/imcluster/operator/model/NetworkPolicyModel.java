@@ -29,11 +29,11 @@ public final class NetworkPolicyModel {
     }
 
     public static Map<String, NetworkPolicy> desired(PubSubCluster c) {
-        return desired(c, MigrationState.of(c.getStatus()));
+        return desired(c, SwapState.of(c.getStatus()));
     }
 
     /** The policies for the swap state being rendered (null: none): NATS keeps its policy while it takes part. */
-    public static Map<String, NetworkPolicy> desired(PubSubCluster c, MigrationState swap) {
+    public static Map<String, NetworkPolicy> desired(PubSubCluster c, SwapState swap) {
         Map<String, NetworkPolicy> m = new LinkedHashMap<>();
         NetworkPolicyPeer comet = peer(Labels.selector(c, "comet"));
         NetworkPolicyPeer job = peer(Labels.selector(c, "job"));

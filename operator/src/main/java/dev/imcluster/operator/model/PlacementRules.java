@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.PodAffinityTerm;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm;
 
 import java.util.List;
@@ -13,12 +15,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The API server's rules for the affinity a spec passes into the pod templates (operators, keys, weights, topology
- * keys), so that a bad one is a SpecValid problem and not a Deployment the server refuses halfway through.
+ * The API server's rules for the affinity, tolerations and topology spread constraints a spec passes into the pod
+ * templates (operators, keys, weights, topology keys, effects), so that a bad one is a SpecValid problem and not a
+ * Deployment the server refuses halfway through.
  */
 final class PlacementRules {
     private static final Set<String> SELECTOR_OPS = Set.of("In", "NotIn", "Exists", "DoesNotExist");
     private static final Set<String> NODE_OPS = Set.of("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt");
+    private static final Set<String> TOLERATION_OPERATORS = Set.of("Exists", "Equal");
+    private static final Set<String> TAINT_EFFECTS = Set.of("NoSchedule", "PreferNoSchedule", "NoExecute");
 
     private PlacementRules() {
     }
@@ -126,6 +131,49 @@ final class PlacementRules {
     private static void weight(String at, Integer weight, List<String> p) {
         if (weight == null || weight < 1 || weight > 100) {
             p.add(at + ".weight must be between 1 and 100");
+        }
+    }
+
+    static void toleration(String at, Toleration t, List<String> p) {
+        String op = t.getOperator();
+        if (op != null && !op.isEmpty() && !TOLERATION_OPERATORS.contains(op)) {
+            p.add(at + ".operator '" + SpecValidation.shorten(op) + "' must be Exists or Equal");
+        }
+        if ("Exists".equals(op) && t.getValue() != null && !t.getValue().isEmpty()) {
+            p.add(at + ".value must be empty when operator is Exists");
+        }
+        if (t.getKey() != null && !t.getKey().isEmpty() && !KubeSyntax.isQualifiedName(t.getKey())) {
+            p.add(at + ".key '" + SpecValidation.shorten(t.getKey()) + "' is not a valid label key");
+        }
+        if ((t.getKey() == null || t.getKey().isEmpty()) && !"Exists".equals(op)) {
+            p.add(at + ": an empty key needs operator Exists");
+        }
+        if (t.getValue() != null && !KubeSyntax.isLabelValue(t.getValue())) {
+            p.add(at + ".value '" + SpecValidation.shorten(t.getValue()) + "' is not a valid label value");
+        }
+        String effect = t.getEffect();
+        if (effect != null && !effect.isEmpty() && !TAINT_EFFECTS.contains(effect)) {
+            p.add(at + ".effect '" + SpecValidation.shorten(effect)
+                    + "' must be NoSchedule, PreferNoSchedule or NoExecute");
+        }
+        if (t.getTolerationSeconds() != null && !"NoExecute".equals(effect)) {
+            p.add(at + ".tolerationSeconds needs effect NoExecute");
+        }
+    }
+
+    static void spread(String at, TopologySpreadConstraint t, List<String> p) {
+        if (t.getMaxSkew() == null || t.getMaxSkew() < 1) {
+            p.add(at + ".maxSkew must be at least 1");
+        }
+        if (t.getTopologyKey() == null || !KubeSyntax.isQualifiedName(t.getTopologyKey())) {
+            p.add(at + ".topologyKey '" + SpecValidation.shorten(t.getTopologyKey()) + "' is not a valid label key");
+        }
+        if (!"DoNotSchedule".equals(t.getWhenUnsatisfiable()) && !"ScheduleAnyway".equals(t.getWhenUnsatisfiable())) {
+            p.add(at + ".whenUnsatisfiable '" + SpecValidation.shorten(t.getWhenUnsatisfiable())
+                    + "' must be DoNotSchedule or ScheduleAnyway");
+        }
+        if (t.getLabelSelector() != null) {
+            selector(at + ".labelSelector", t.getLabelSelector(), p);
         }
     }
 }

@@ -40,6 +40,9 @@ public final class PodOverrides {
     public static final Set<String> RESERVED_ENV = Set.of("POD_IP");
     /** Env the operator sets but the user's value replaces. */
     public static final String JVM_OPTIONS_ENV = "JAVA_TOOL_OPTIONS";
+    /** The broker's log format: json on Kubernetes (structured logs for shippers); a user's text replaces it. */
+    public static final String LOG_FORMAT_ENV = "IMCLUSTER_LOG_FORMAT";
+    public static final Set<String> REPLACEABLE_ENV = Set.of(JVM_OPTIONS_ENV, LOG_FORMAT_ENV);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -48,12 +51,13 @@ public final class PodOverrides {
 
     /** Whether a broker container may not take {@code name} from the user. */
     public static boolean reservedBrokerEnv(String name) {
-        return name != null && (name.startsWith(RESERVED_ENV_PREFIX) || RESERVED_ENV.contains(name));
+        return name != null && !REPLACEABLE_ENV.contains(name)
+                && (name.startsWith(RESERVED_ENV_PREFIX) || RESERVED_ENV.contains(name));
     }
 
     /**
      * Applies {@code o} (null: nothing) to {@code pod}, whose container {@code main} is the operator's. The user's
-     * env follows the operator's (the user's JAVA_TOOL_OPTIONS replaces the operator's); extra volumes and mounts
+     * env follows the operator's (the user's JAVA_TOOL_OPTIONS or IMCLUSTER_LOG_FORMAT replaces the operator's); extra volumes and mounts
      * follow the operator's; sidecars follow the main container; init and sidecar containers without a security
      * context get the restricted one.
      */
@@ -72,7 +76,7 @@ public final class PodOverrides {
             o.env.forEach(e -> user.add(e.getName()));
             List<EnvVar> env = new ArrayList<>();
             (c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()).stream()
-                    .filter(e -> !(JVM_OPTIONS_ENV.equals(e.getName()) && user.contains(JVM_OPTIONS_ENV)))
+                    .filter(e -> !(REPLACEABLE_ENV.contains(e.getName()) && user.contains(e.getName())))
                     .forEach(env::add);
             env.addAll(o.env);
             c.setEnv(env);

@@ -34,11 +34,11 @@ public final class SecretRefs {
 
     /** The Kafka SASL Secret's name, when kafka is the backend and has auth. */
     public static Optional<String> kafkaAuth(PubSubCluster c) {
-        return kafkaAuth(c, MigrationState.of(c.getStatus()));
+        return kafkaAuth(c, SwapState.of(c.getStatus()));
     }
 
     /** {@link #kafkaAuth(PubSubCluster)} for the swap state being rendered (null: none). */
-    public static Optional<String> kafkaAuth(PubSubCluster c, MigrationState swap) {
+    public static Optional<String> kafkaAuth(PubSubCluster c, SwapState swap) {
         MqSpec mq = c.getSpec().mq;
         boolean kafkaUsed = mq != null && (mq.backend == MqSpec.Backend.kafka
                 || (swap != null && swap.involves(MqSpec.Backend.kafka))); // a swap from kafka still reads it

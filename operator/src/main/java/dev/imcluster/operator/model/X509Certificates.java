@@ -1,7 +1,10 @@
 package dev.imcluster.operator.model;
 
+import static dev.imcluster.common.pki.DerEncoding.oid;
+import static dev.imcluster.common.pki.DerEncoding.sequence;
+import static dev.imcluster.common.pki.DerEncoding.tlv;
+
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -66,7 +69,7 @@ public final class X509Certificates {
         KeyPair pair = keyPair(random);
         byte[] keyId = keyId(pair.getPublic());
         List<byte[]> extensions = List.of(
-                extension(BASIC_CONSTRAINTS, true, seq(tlv(0x01, new byte[] {(byte) 0xff}))),
+                extension(BASIC_CONSTRAINTS, true, sequence(tlv(0x01, new byte[] {(byte) 0xff}))),
                 extension(KEY_USAGE, true, tlv(0x03, new byte[] {1, 0x06})), // keyCertSign, cRLSign
                 extension(SUBJECT_KEY_ID, false, tlv(0x04, keyId)));
         return new Issued(sign(name(commonName), commonName, pair.getPublic(), pair.getPrivate(), notBefore,
@@ -82,12 +85,12 @@ public final class X509Certificates {
             names.add(tlv(0x82, name.getBytes(StandardCharsets.US_ASCII))); // [2] dNSName
         }
         List<byte[]> extensions = List.of(
-                extension(BASIC_CONSTRAINTS, true, seq()),
+                extension(BASIC_CONSTRAINTS, true, sequence()),
                 extension(KEY_USAGE, true, tlv(0x03, new byte[] {7, (byte) 0x80})), // digitalSignature
-                extension(EXT_KEY_USAGE, false, seq(SERVER_AUTH, CLIENT_AUTH)),
-                extension(SUBJECT_ALT_NAME, false, seq(names.toArray(byte[][]::new))),
+                extension(EXT_KEY_USAGE, false, sequence(SERVER_AUTH, CLIENT_AUTH)),
+                extension(SUBJECT_ALT_NAME, false, sequence(names.toArray(byte[][]::new))),
                 extension(SUBJECT_KEY_ID, false, tlv(0x04, keyId(pair.getPublic()))),
-                extension(AUTHORITY_KEY_ID, false, seq(tlv(0x80, keyId(ca.certificate().getPublicKey())))));
+                extension(AUTHORITY_KEY_ID, false, sequence(tlv(0x80, keyId(ca.certificate().getPublicKey())))));
         // The issuer's name exactly as the CA encodes it, for path building.
         byte[] issuer = ca.certificate().getSubjectX500Principal().getEncoded();
         return new Issued(sign(issuer, commonName, pair.getPublic(), ca.key(), notBefore, notAfter, extensions,
@@ -163,16 +166,16 @@ public final class X509Certificates {
         random.nextBytes(serial);
         serial[0] &= 0x7f; // positive
         serial[0] |= 0x40; // and without a leading zero byte
-        byte[] algorithm = seq(ECDSA_SHA256);
-        byte[] tbs = seq(
+        byte[] algorithm = sequence(ECDSA_SHA256);
+        byte[] tbs = sequence(
                 tlv(0xa0, tlv(0x02, new byte[] {2})), // [0] version v3
                 tlv(0x02, new BigInteger(1, serial).toByteArray()),
                 algorithm,
                 issuer,
-                seq(time(notBefore), time(notAfter)),
+                sequence(time(notBefore), time(notAfter)),
                 name(subject),
                 key.getEncoded(), // SubjectPublicKeyInfo
-                tlv(0xa3, seq(extensions.toArray(byte[][]::new))));
+                tlv(0xa3, sequence(extensions.toArray(byte[][]::new))));
         try {
             Signature s = Signature.getInstance(SIGNATURE);
             s.initSign(signer, random);
@@ -180,7 +183,7 @@ public final class X509Certificates {
             byte[] signature = s.sign();
             byte[] bits = new byte[signature.length + 1]; // no unused bits
             System.arraycopy(signature, 0, bits, 1, signature.length);
-            byte[] der = seq(tbs, algorithm, tlv(0x03, bits));
+            byte[] der = sequence(tbs, algorithm, tlv(0x03, bits));
             return (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(der));
         } catch (GeneralSecurityException e) {
@@ -198,8 +201,8 @@ public final class X509Certificates {
     }
 
     private static byte[] name(String commonName) {
-        byte[] attribute = seq(COMMON_NAME, tlv(0x0c, commonName.getBytes(StandardCharsets.UTF_8)));
-        return seq(tlv(0x31, attribute)); // RDNSequence { SET { CN } }
+        byte[] attribute = sequence(COMMON_NAME, tlv(0x0c, commonName.getBytes(StandardCharsets.UTF_8)));
+        return sequence(tlv(0x31, attribute)); // RDNSequence { SET { CN } }
     }
 
     /** RFC 5280: UTCTime through 2049, GeneralizedTime after. */
@@ -210,49 +213,7 @@ public final class X509Certificates {
     }
 
     private static byte[] extension(byte[] oid, boolean critical, byte[] value) {
-        return critical ? seq(oid, tlv(0x01, new byte[] {(byte) 0xff}), tlv(0x04, value))
-                : seq(oid, tlv(0x04, value));
-    }
-
-    private static byte[] oid(int... arcs) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(arcs[0] * 40 + arcs[1]);
-        for (int i = 2; i < arcs.length; i++) {
-            int v = arcs[i];
-            int shift = 28;
-            while (shift > 0 && (v >>> shift) == 0) {
-                shift -= 7;
-            }
-            for (; shift > 0; shift -= 7) {
-                out.write(0x80 | ((v >>> shift) & 0x7f));
-            }
-            out.write(v & 0x7f);
-        }
-        return tlv(0x06, out.toByteArray());
-    }
-
-    private static byte[] seq(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return tlv(0x30, out.toByteArray());
-    }
-
-    private static byte[] tlv(int tag, byte[] content) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(tag);
-        int n = content.length;
-        if (n < 0x80) {
-            out.write(n);
-        } else {
-            int bytes = n > 0xffffff ? 4 : n > 0xffff ? 3 : n > 0xff ? 2 : 1;
-            out.write(0x80 | bytes);
-            for (int i = bytes - 1; i >= 0; i--) {
-                out.write(n >>> (8 * i));
-            }
-        }
-        out.writeBytes(content);
-        return out.toByteArray();
+        return critical ? sequence(oid, tlv(0x01, new byte[] {(byte) 0xff}), tlv(0x04, value))
+                : sequence(oid, tlv(0x04, value));
     }
 }

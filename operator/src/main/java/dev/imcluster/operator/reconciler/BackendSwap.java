@@ -5,8 +5,8 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.BackendStatus;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
-import dev.imcluster.operator.model.MigrationState;
-import dev.imcluster.operator.model.MigrationState.Phase;
+import dev.imcluster.operator.model.SwapState;
+import dev.imcluster.operator.model.SwapState.Phase;
 import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 
@@ -36,14 +36,14 @@ final class BackendSwap {
     /** Reads job's /migration on every job pod; only called in Drain. */
     @FunctionalInterface
     interface DrainCheck {
-        DrainProbe.Report check(MigrationState state, String logicHash);
+        DrainProbe.Report check(SwapState state, String logicHash);
     }
 
     record Event(String reason, String message) {
     }
 
     /** The next status.backend, the state to render, the Migrating condition, events, and whether to poll soon. */
-    record Step(BackendStatus backend, MigrationState state, boolean inProgress, String reason, String message,
+    record Step(BackendStatus backend, SwapState state, boolean inProgress, String reason, String message,
                 List<Event> events, boolean pollSoon) {
     }
 
@@ -53,7 +53,7 @@ final class BackendSwap {
     /** status.backend as it is (paused or invalid clusters: nothing moves). */
     static Step hold(PubSubCluster c) {
         BackendStatus was = c.getStatus() == null ? null : c.getStatus().backend;
-        MigrationState state = MigrationState.of(c.getStatus());
+        SwapState state = SwapState.of(c.getStatus());
         BackendStatus b = was != null && was.active != null ? was : steady(BrokerConfigRenderer.specBackend(c), null);
         return state == null ? settled(b, List.of())
                 : new Step(b, state, true, state.phase().name(), describe(state) + " (on hold)", List.of(), false);
@@ -70,14 +70,14 @@ final class BackendSwap {
      * it then applies is not rendered again).
      */
     static Step advance(PubSubCluster c, Map<Role, Deployment> deployments, DrainCheck drain, String now,
-                        Function<MigrationState, BrokerConfigRenderer.Rendered> render) {
+                        Function<SwapState, BrokerConfigRenderer.Rendered> render) {
         MqSpec.Backend desired = BrokerConfigRenderer.specBackend(c);
         BackendStatus was = c.getStatus() == null ? null : c.getStatus().backend;
-        MqSpec.Backend active = was == null ? null : MigrationState.backend(was.active);
+        MqSpec.Backend active = was == null ? null : SwapState.backend(was.active);
         if (active == null) {
             return settled(steady(desired, null), List.of());
         }
-        MigrationState state = MigrationState.of(c.getStatus());
+        SwapState state = SwapState.of(c.getStatus());
         if (state == null) {
             return active == desired ? settled(was, List.of()) : start(active, desired, now);
         }
@@ -99,7 +99,7 @@ final class BackendSwap {
 
     /** spec.mq.backend differs from the active backend and no swap runs: DualConsume begins. */
     private static Step start(MqSpec.Backend active, MqSpec.Backend desired, String now) {
-        MigrationState start = new MigrationState(active, desired, Phase.DualConsume);
+        SwapState start = new SwapState(active, desired, Phase.DualConsume);
         List<Event> events = List.of(new Event("BackendChanged", "spec.mq.backend changed from " + start.from()
                         + " to " + desired + ": migrating with zero loss (job consumes both, then logic switches)."),
                 phaseEvent(start));
@@ -112,7 +112,7 @@ final class BackendSwap {
      * transition per reconciliation, so each phase's rendering is applied and observed before the next is judged) or
      * saying what it waits for; plus the spec edits that end or redirect the swap.
      */
-    private record Phases(BackendStatus was, MigrationState state, Map<Role, Deployment> deployments,
+    private record Phases(BackendStatus was, SwapState state, Map<Role, Deployment> deployments,
                           BrokerConfigRenderer.Rendered rendered, String now, MqSpec.Backend desired) {
 
         private Deployment job() {
@@ -125,8 +125,8 @@ final class BackendSwap {
 
         /** A third backend after DualConsume waits for this swap: every message says so. */
         private String deferred() {
-            return desired == state.to() ? "" : " spec.mq.backend is now " + desired + ": the migration to "
-                    + state.to() + " finishes first, then a migration to " + desired + " starts.";
+            return desired == state.to() ? "" : " spec.mq.backend is now " + desired + ": the backend swap to "
+                    + state.to() + " finishes first, then a swap to " + desired + " starts.";
         }
 
         /** job rolls to consume both backends; logic still publishes to the old one. */
@@ -185,9 +185,9 @@ final class BackendSwap {
             if (state.phase() == Phase.DualConsume && logicStillOn(logic(), rendered.hash(Role.LOGIC))) {
                 return cancel();
             }
-            MigrationState back = new MigrationState(state.to(), state.from(), Phase.SwitchPublish);
+            SwapState back = new SwapState(state.to(), state.from(), Phase.SwitchPublish);
             return step(begin(back, now), back, List.of(new Event("MigrationReverted", "spec.mq.backend is "
-                    + desired + " again: reversing the migration; logic publishes to " + desired + " and job keeps "
+                    + desired + " again: reversing the backend swap; logic publishes to " + desired + " and job keeps "
                     + "consuming both until " + state.to() + " is drained.")), "logic rolls back to " + desired + ".",
                     false);
         }
@@ -199,21 +199,21 @@ final class BackendSwap {
         private Step cancel() {
             return settled(ended(state.from(), Phase.Cancelled), List.of(new Event("MigrationReverted",
                     "spec.mq.backend is " + state.from() + " again during DualConsume: logic never published to "
-                            + state.to() + ", so the migration is cancelled and job rolls back to consume "
+                            + state.to() + ", so the backend swap is cancelled and job rolls back to consume "
                             + state.from() + " only.")));
         }
 
         /** A third backend during DualConsume: logic never published to the second, so the swap goes to the third. */
         Step retarget() {
-            MigrationState retarget = new MigrationState(state.from(), desired, Phase.DualConsume);
+            SwapState retarget = new SwapState(state.from(), desired, Phase.DualConsume);
             return step(begin(retarget, now), retarget, List.of(new Event("MigrationRetargeted",
                     "spec.mq.backend is now " + desired + "; logic never published to " + state.to()
-                            + ", so the migration from " + state.from() + " now goes to " + desired + ".")),
+                            + ", so the backend swap from " + state.from() + " now goes to " + desired + ".")),
                     "job rolls to consume " + desired + " and " + state.from() + ".", false);
         }
 
         private Step next(Phase phase, String detail) {
-            MigrationState next = state.withPhase(phase);
+            SwapState next = state.withPhase(phase);
             BackendStatus b = running(was, next);
             b.migration.phase = phase.name();
             b.migration.phaseStartedAt = now;
@@ -245,11 +245,11 @@ final class BackendSwap {
         return Rollouts.onlyEverRan(d, hash);
     }
 
-    static String describe(MigrationState s) {
+    static String describe(SwapState s) {
         return "Migrating the queue from " + s.from() + " to " + s.to() + ", phase " + s.phase();
     }
 
-    private static Step step(BackendStatus b, MigrationState state, List<Event> events, String detail, boolean poll) {
+    private static Step step(BackendStatus b, SwapState state, List<Event> events, String detail, boolean poll) {
         return new Step(b, state, true, state.phase().name(), describe(state) + ": " + detail, events, poll);
     }
 
@@ -257,12 +257,12 @@ final class BackendSwap {
         return new Step(b, null, false, "NotMigrating", "The backend is " + b.active + ".", events, false);
     }
 
-    private static Event phaseEvent(MigrationState s) {
+    private static Event phaseEvent(SwapState s) {
         return new Event("Migration" + s.phase(), describe(s) + ".");
     }
 
     /** status.backend for an in-progress state, keeping the record's timestamps. */
-    private static BackendStatus running(BackendStatus was, MigrationState state) {
+    private static BackendStatus running(BackendStatus was, SwapState state) {
         BackendStatus b = new BackendStatus();
         b.active = state.logicBackend().name();
         b.previous = state.from().name();
@@ -270,7 +270,7 @@ final class BackendSwap {
         return b;
     }
 
-    private static BackendStatus begin(MigrationState state, String now) {
+    private static BackendStatus begin(SwapState state, String now) {
         BackendStatus b = new BackendStatus();
         b.active = state.logicBackend().name();
         b.previous = state.from().name();

@@ -2,6 +2,7 @@ package dev.imcluster.operator.reconciler;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.InternalCertificates;
+import dev.imcluster.operator.model.InternalTlsSecrets;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -54,9 +55,9 @@ final class CertificateRotation {
         String ns = c.getMetadata().getNamespace();
         Map<Role, Map<String, String>> roles = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
-            roles.put(role, InternalCertificates.pemData(read(client, ns, Names.internalTls(c, role))));
+            roles.put(role, InternalTlsSecrets.pemData(read(client, ns, Names.internalTls(c, role))));
         }
-        return InternalCertificates.plan(c, InternalCertificates.pemData(read(client, ns, Names.internalCa(c))), roles,
+        return InternalCertificates.plan(c, InternalTlsSecrets.pemData(read(client, ns, Names.internalCa(c))), roles,
                 clock.instant(), RANDOM);
     }
 

@@ -1,7 +1,7 @@
 package dev.imcluster.operator.reconciler;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import dev.imcluster.operator.model.MigrationState;
+import dev.imcluster.operator.model.SwapState;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
@@ -19,5 +19,5 @@ public interface DrainProbe {
      * @param logicHash the config hash logic pods must carry: a pod with another one (even a terminating one) may
      *                  still publish to the old backend, so a zero lag read while it exists proves nothing
      */
-    Report check(KubernetesClient client, PubSubCluster cluster, MigrationState state, String logicHash);
+    Report check(KubernetesClient client, PubSubCluster cluster, SwapState state, String logicHash);
 }

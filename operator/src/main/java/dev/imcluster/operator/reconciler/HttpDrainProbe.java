@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.model.Labels;
-import dev.imcluster.operator.model.MigrationState;
+import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.Ports;
 import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -45,7 +45,7 @@ public final class HttpDrainProbe implements DrainProbe {
     }
 
     @Override
-    public Report check(KubernetesClient client, PubSubCluster c, MigrationState state, String logicHash) {
+    public Report check(KubernetesClient client, PubSubCluster c, SwapState state, String logicHash) {
         String ns = c.getMetadata().getNamespace();
         List<Pod> logic = pods(client, c, ns, Role.LOGIC);
         List<String> oldLogic = logic.stream().filter(p -> !logicHash.equals(hash(p)))

@@ -5,7 +5,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.model.Labels;
-import dev.imcluster.operator.model.MigrationState;
+import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.OperatorConfig;
 import dev.imcluster.operator.reconciler.dependent.ConfigMapDependent;
 import dev.imcluster.operator.reconciler.dependent.Conditions;
@@ -233,8 +233,8 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
      */
     private BackendSwap.Step reconcileOwned(PubSubCluster cluster, Context<PubSubCluster> context,
                                             ApiCapabilities caps) {
-        Map<MigrationState, BrokerConfigRenderer.Rendered> rendered = new HashMap<>();
-        Function<MigrationState, BrokerConfigRenderer.Rendered> render =
+        Map<SwapState, BrokerConfigRenderer.Rendered> rendered = new HashMap<>();
+        Function<SwapState, BrokerConfigRenderer.Rendered> render =
                 state -> rendered.computeIfAbsent(state, s -> BrokerConfigRenderer.render(cluster, s));
         BackendSwap.Step swap = BackendSwap.advance(cluster,
                 StatusCalculator.Observed.from(cluster, context).deployments(),

@@ -35,7 +35,7 @@ class CrdTest {
     void committedCrdMatchesTheGeneratedOne() throws IOException {
         assertThat(Files.exists(generated())).as("the crd-generator plugin output " + generated()).isTrue();
         assertThat(Files.readString(committed()))
-                .as("crds/" + CRD_FILE + " is stale. Refresh it with:\n  mvn -pl operator process-classes && cp "
+                .as("crds/" + CRD_FILE + " is stale. Refresh it with:\n  mvn -pl operator -am process-classes && cp "
                         + "operator/target/classes/META-INF/fabric8/" + CRD_FILE + " crds/")
                 .isEqualTo(Files.readString(generated()));
     }

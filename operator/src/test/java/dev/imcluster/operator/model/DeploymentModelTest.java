@@ -36,7 +36,7 @@ class DeploymentModelTest {
         assertThat(d.getMetadata().getName()).isEqualTo("quickstart-logic");
         assertThat(d.getMetadata().getNamespace()).isEqualTo("demo");
         assertThat(k.getImage()).isEqualTo(OperatorConfig.DEFAULT_BROKER_IMAGE);
-        assertThat(k.getCommand()).containsExactly("java", "-jar", "/app/imcluster-broker.jar");
+        assertThat(k.getCommand()).as("the image's entrypoint runs the broker").isEmpty();
         assertThat(k.getArgs()).containsExactly("logic", "--config", "/etc/imcluster/broker.yaml");
         assertThat(k.getVolumeMounts()).extracting(VolumeMount::getMountPath).contains("/etc/imcluster", "/tmp");
         assertThat(d.getSpec().getReplicas()).isEqualTo(1);

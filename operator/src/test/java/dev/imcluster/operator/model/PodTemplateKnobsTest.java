@@ -128,6 +128,19 @@ class PodTemplateKnobsTest {
     }
 
     @Test
+    void brokerPodsLogJsonUnlessTheUserAsksForText() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        assertThat(rolePod(c, Role.COMET).getContainers().get(0).getEnv())
+                .filteredOn(e -> e.getName().equals(PodOverrides.LOG_FORMAT_ENV))
+                .extracting(EnvVar::getValue).containsExactly("json");
+        c.getSpec().job.podTemplate = overrides("env: [{name: IMCLUSTER_LOG_FORMAT, value: text}]");
+        assertThat(SpecValidation.problems(c)).isEmpty();
+        assertThat(rolePod(c, Role.JOB).getContainers().get(0).getEnv())
+                .filteredOn(e -> e.getName().equals(PodOverrides.LOG_FORMAT_ENV))
+                .extracting(EnvVar::getValue).containsExactly("text");
+    }
+
+    @Test
     void envThatWouldOverrideTheOperatorsIsRefused() {
         PubSubCluster c = Examples.load("quickstart.yaml");
         c.getSpec().comet.podTemplate = overrides("env: [{name: IMCLUSTER__COMET__MAXCONNECTIONS, value: '1'},"

@@ -5,7 +5,7 @@ import dev.imcluster.broker.config.ConfigLoader;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import dev.imcluster.operator.model.MigrationState.Phase;
+import dev.imcluster.operator.model.SwapState.Phase;
 import dev.imcluster.operator.testing.Examples;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +29,7 @@ class SwapRenderingTest {
     }
 
     private static final PubSubCluster SPEC = cluster(MqSpec.Backend.kafka);
-    private static final MigrationState DUAL = new MigrationState(MqSpec.Backend.redis, MqSpec.Backend.kafka,
+    private static final SwapState DUAL = new SwapState(MqSpec.Backend.redis, MqSpec.Backend.kafka,
             Phase.DualConsume);
 
     /** The config the broker of {@code role} runs with: the file plus the role's env, through the broker's loader. */

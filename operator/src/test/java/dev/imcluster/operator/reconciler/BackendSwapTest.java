@@ -4,7 +4,7 @@ import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
-import dev.imcluster.operator.model.MigrationState;
+import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.testing.Examples;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -50,7 +50,7 @@ class BackendSwapTest {
 
     /** The role's Deployment finished rolling out what the current step renders. */
     private void rollOut(Role role) {
-        String hash = BrokerConfigRenderer.render(c, MigrationState.of(c.getStatus())).hash(role);
+        String hash = BrokerConfigRenderer.render(c, SwapState.of(c.getStatus())).hash(role);
         live.put(role, new DeploymentBuilder().withNewMetadata().withGeneration(2L).endMetadata()
                 .withNewSpec().withReplicas(2).withNewTemplate().withNewMetadata()
                 .addToAnnotations(BrokerConfigRenderer.CONFIG_HASH_ANNOTATION, hash).endMetadata().endTemplate()
@@ -139,7 +139,7 @@ class BackendSwapTest {
         assertThat(c.getStatus().backend.migration.from).isEqualTo("kafka");
         assertThat(c.getStatus().backend.migration.to).isEqualTo("redis");
         assertThat(phase()).isEqualTo("SwitchPublish");
-        MigrationState state = MigrationState.of(c.getStatus());
+        SwapState state = SwapState.of(c.getStatus());
         assertThat(state.logicBackend()).isEqualTo(MqSpec.Backend.redis);
         assertThat(state.jobPrevious()).isEqualTo(MqSpec.Backend.kafka); // job keeps consuming both
 
@@ -224,7 +224,7 @@ class BackendSwapTest {
         s = reconcile("t5");
         assertThat(phase()).isEqualTo("Drain");
         assertThat(c.getStatus().backend.migration.to).isEqualTo("nats");
-        assertThat(s.message()).contains("spec.mq.backend is now kafka: the migration to nats finishes first");
+        assertThat(s.message()).contains("spec.mq.backend is now kafka: the backend swap to nats finishes first");
         drain = new DrainProbe.Report(true, "ok");
         reconcile("t6");
         rollOut(Role.JOB);

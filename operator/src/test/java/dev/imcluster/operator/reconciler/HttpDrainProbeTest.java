@@ -9,7 +9,7 @@ import dev.imcluster.operator.api.v1alpha1.MqSpec.Backend;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.model.Labels;
-import dev.imcluster.operator.model.MigrationState;
+import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.testing.Examples;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -44,8 +44,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class HttpDrainProbeTest {
 
     private static final Duration TIMEOUT = Duration.ofMillis(700);
-    private static final MigrationState KAFKA_TO_NATS = new MigrationState(Backend.kafka, Backend.nats,
-            MigrationState.Phase.Drain);
+    private static final SwapState KAFKA_TO_NATS = new SwapState(Backend.kafka, Backend.nats,
+            SwapState.Phase.Drain);
     private static final String HASH = "new-hash";
     private static final AtomicInteger NS = new AtomicInteger();
 

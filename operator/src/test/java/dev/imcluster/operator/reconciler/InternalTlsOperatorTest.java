@@ -6,6 +6,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.TlsSpec;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.InternalCertificates;
+import dev.imcluster.operator.model.InternalTlsSecrets;
 import dev.imcluster.operator.model.Mounts;
 import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.model.X509Certificates;
@@ -72,7 +73,7 @@ class InternalTlsOperatorTest {
     }
 
     private static Map<String, String> pem(String ns, String name) {
-        return InternalCertificates.pemData(secret(ns, name));
+        return InternalTlsSecrets.pemData(secret(ns, name));
     }
 
     private static double rotations(String certificate, String reason) {
@@ -113,7 +114,7 @@ class InternalTlsOperatorTest {
             assertThat(s.getType()).isEqualTo("kubernetes.io/tls");
             assertThat(s.getMetadata().getOwnerReferences()).singleElement()
                     .satisfies(o -> assertThat(o.getName()).isEqualTo(name));
-            Map<String, String> data = InternalCertificates.pemData(s);
+            Map<String, String> data = InternalTlsSecrets.pemData(s);
             assertThat(data.get("ca.crt")).isEqualTo(ca.get("ca.crt"));
             assertThat(X509Certificates.signedBy(X509Certificates.parseCertificates(data.get("tls.crt")).get(0),
                     caCert)).isTrue();

@@ -1,5 +1,6 @@
 package dev.imcluster.operator.reconciler;
 
+import dev.imcluster.common.testing.Promtool;
 import dev.imcluster.operator.HttpEndpointsAccess;
 import dev.imcluster.operator.ImclusterOperator;
 import dev.imcluster.operator.OperatorSettings;
@@ -9,7 +10,6 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.testing.Examples;
-import dev.imcluster.operator.testing.Promtool;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

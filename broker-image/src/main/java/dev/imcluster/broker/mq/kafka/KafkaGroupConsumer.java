@@ -163,27 +163,8 @@ final class KafkaGroupConsumer implements Subscription, ConsumerRebalanceListene
         }
         pp.track(r.offset());
         long offset = r.offset();
-        dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-            @Override
-            public PushEnvelope envelope() {
-                return envelope;
-            }
-
-            @Override
-            public void ack() {
-                pp.complete(offset);
-            }
-
-            @Override
-            public boolean valid() {
-                return pp.owned();
-            }
-
-            @Override
-            public void released() {
-                // Not acked: the offset stays uncommitted, so the next owner of the partition reads it again.
-            }
-        });
+        // Released: not acked, so the offset stays uncommitted and the next owner of the partition reads it again.
+        dispatcher.dispatch(new KeyedDispatcher.Settled(envelope, () -> pp.complete(offset), null, null, pp::owned));
         return true;
     }
 

@@ -38,7 +38,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * NATS. In the default {@code jetstream} mode: a file-backed stream ({@code mq.nats.stream}, subject
+ * Over 300 lines: both NATS modes share one connection, the stream's setup and upkeep, publishing and decoding.
+ *
+ * <p>NATS. In the default {@code jetstream} mode: a file-backed stream ({@code mq.nats.stream}, subject
  * {@code mq.nats.subject}, limits retention with {@code maxAge}) created or updated at start; publish waits for
  * the JetStream ack and sets {@code Nats-Msg-Id} to the msg_id so JetStream drops a publisher's retries within its
  * duplicate window; each group is a durable pull consumer named after the group (explicit ack, {@code ackWait},

@@ -129,17 +129,8 @@ final class NatsPullConsumer implements Subscription {
                 continue;
             }
             replayed++;
-            dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-                @Override
-                public PushEnvelope envelope() {
-                    return envelope;
-                }
-
-                @Override
-                public void ack() {
-                    // settled by the durable's redelivery (see above)
-                }
-            });
+            // No callbacks: settled by the durable's redelivery (see above).
+            dispatcher.dispatch(new KeyedDispatcher.Settled(envelope, null, null, null, null));
         }
         if (replayed > 0) {
             bus.metrics.redelivered(replayed);
@@ -164,31 +155,19 @@ final class NatsPullConsumer implements Subscription {
             bus.metrics.redelivered();
         }
         held.add(msg);
-        dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-            @Override
-            public PushEnvelope envelope() {
-                return envelope;
-            }
-
-            @Override
-            public void ack() {
-                held.remove(msg);
-                msg.ack();
-            }
-
-            @Override
-            public void retrying(int attempt) {
-                msg.inProgress(); // we hold it (in order) while retrying: no redelivery to another replica
-            }
-
-            @Override
-            public void released() {
-                held.remove(msg);
-                if (bus.connected()) {
-                    msg.nak(); // give it back now rather than after ackWait
-                }
-            }
-        });
+        dispatcher.dispatch(new KeyedDispatcher.Settled(envelope,
+                () -> {
+                    held.remove(msg);
+                    msg.ack();
+                },
+                attempt -> msg.inProgress(), // we hold it (in order) while retrying: no redelivery elsewhere
+                () -> {
+                    held.remove(msg);
+                    if (bus.connected()) {
+                        msg.nak(); // give it back now rather than after ackWait
+                    }
+                },
+                null));
     }
 
     /** Measured now (consumer info), for the whole group: numPending + numAckPending. */

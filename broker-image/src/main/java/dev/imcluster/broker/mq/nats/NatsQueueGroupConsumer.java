@@ -27,21 +27,9 @@ final class NatsQueueGroupConsumer implements Subscription {
             if (envelope == null || !NatsJetStreamBus.reserve(dispatcher, () -> running)) {
                 return;
             }
-            dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-                @Override
-                public PushEnvelope envelope() {
-                    return envelope;
-                }
-
-                @Override
-                public void ack() {
-                }
-
-                @Override
-                public void released() {
-                    bus.metrics.dropped("core-nats-closed");
-                }
-            });
+            // Core NATS has nothing to acknowledge; a message released while closing is lost, and counted.
+            dispatcher.dispatch(new KeyedDispatcher.Settled(envelope, null, null,
+                    () -> bus.metrics.dropped("core-nats-closed"), null));
         });
         LOG.info("nats core queue group {} on {}: subscribed (at-most-once)", group, bus.settings.subject);
     }

@@ -281,23 +281,14 @@ final class RedisStreamConsumer implements Subscription {
         }
         String id = m.getId();
         held.add(id);
-        dispatcher.dispatch(new KeyedDispatcher.Delivery() {
-            @Override
-            public PushEnvelope envelope() {
-                return envelope;
-            }
-
-            @Override
-            public void ack() {
-                held.remove(id);
-                RedisStreamConsumer.this.ack(id);
-            }
-
-            @Override
-            public void released() {
-                held.remove(id); // stays pending: another replica XAUTOCLAIMs it after claimIdle
-            }
-        });
+        dispatcher.dispatch(new KeyedDispatcher.Settled(envelope,
+                () -> {
+                    held.remove(id);
+                    ack(id);
+                },
+                null,
+                () -> held.remove(id), // stays pending: another replica XAUTOCLAIMs it after claimIdle
+                null));
     }
 
     private void ack(String id) {

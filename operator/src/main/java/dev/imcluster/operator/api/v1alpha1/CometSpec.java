@@ -35,7 +35,7 @@ public class CometSpec extends RoleSpec {
             + "(a duration such as 20s).")
     @io.fabric8.generator.annotation.Pattern(Durations.PATTERN)
     @io.fabric8.generator.annotation.Size(max = Durations.MAX_LENGTH)
-    public String drainTimeout;
+    public String drainTimeout; // a published CRD field; the code calls this shutdown
 
     @JsonPropertyDescription("Rate and connection limits per client connection and per source address, applied by "
             + "every comet. Behind a load balancer, NodePort, ingress controller or proxy that does not keep client "

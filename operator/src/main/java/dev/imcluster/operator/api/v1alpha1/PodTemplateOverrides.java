@@ -52,7 +52,8 @@ public class PodTemplateOverrides {
 
     @JsonPropertyDescription("Extra environment variables of the main container, after the operator's. Names the "
             + "operator sets are refused (the broker's: POD_IP and every name starting with IMCLUSTER_, which would "
-            + "override the rendered config); JAVA_TOOL_OPTIONS replaces the operator's JVM flags. "
+            + "override the rendered config); JAVA_TOOL_OPTIONS replaces the operator's JVM flags and "
+            + "IMCLUSTER_LOG_FORMAT=text its JSON logs. "
             + EXPLAIN + "pod.spec.containers.env.")
     @io.fabric8.generator.annotation.Size(max = 256)
     public List<EnvVar> env;

@@ -1,6 +1,6 @@
 package dev.imcluster.operator.reconciler.dependent;
 
-import dev.imcluster.operator.model.InternalCertificates;
+import dev.imcluster.operator.model.InternalTlsSecrets;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -18,14 +18,14 @@ public final class InternalTlsSecretDependents {
     public static class Ca extends NamedDependent.Of<Secret> {
         public Ca() {
             super(Secret.class, Names::internalCa,
-                    (p, context) -> InternalCertificates.caSecret(p, ReconcileInputs.of(context).certificates()));
+                    (p, context) -> InternalTlsSecrets.caSecret(p, ReconcileInputs.of(context).certificates()));
         }
     }
 
     abstract static class RoleSecret extends NamedDependent.Of<Secret> {
         RoleSecret(Role role) {
             super(Secret.class, p -> Names.internalTls(p, role), (p, context) ->
-                    InternalCertificates.roleSecret(p, role, ReconcileInputs.of(context).certificates()));
+                    InternalTlsSecrets.roleSecret(p, role, ReconcileInputs.of(context).certificates()));
         }
     }
 

@@ -4,7 +4,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.model.InternalCertificates;
-import dev.imcluster.operator.model.MigrationState;
+import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.OperatorConfig;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
@@ -15,7 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
  * and workflow condition reads instead of the primary's status, the broker config rendered once for it, and the
  * internal certificates' plan (null unless the operator issues them).
  */
-public record ReconcileInputs(OperatorConfig operator, ApiCapabilities capabilities, MigrationState swap,
+public record ReconcileInputs(OperatorConfig operator, ApiCapabilities capabilities, SwapState swap,
                               BrokerConfigRenderer.Rendered config, InternalCertificates.Plan certificates) {
 
     private static final String KEY = ReconcileInputs.class.getName();

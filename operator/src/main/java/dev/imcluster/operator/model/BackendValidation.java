@@ -1,0 +1,119 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.imcluster.operator.model.SpecValidation.shorten;
+
+/** The spec's queue backend and Redis: required and exclusive settings, a swap's still-needed ones, host:port lists. */
+final class BackendValidation {
+    private BackendValidation() {
+    }
+
+    /** The queue backend's and the session Redis's settings: what each backend needs, and what excludes what. */
+    static void settings(PubSubCluster c, List<String> p) {
+        PubSubClusterSpec s = c.getSpec();
+        MqSpec mq = s.mq;
+        if (mq != null && mq.backend == MqSpec.Backend.kafka && !configured(MqSpec.Backend.kafka, mq)) {
+            p.add("spec.mq.kafka.bootstrapServers is required when spec.mq.backend is kafka");
+        }
+        if (mq != null && mq.backend == MqSpec.Backend.nats && !configured(MqSpec.Backend.nats, mq)) {
+            p.add("spec.mq.nats needs url, or managed: true, when spec.mq.backend is nats");
+        }
+        if (mq != null) {
+            stillNeeded(c, mq, p);
+        }
+        if (mq != null && mq.nats != null && mq.nats.url != null && mq.nats.isManaged()) {
+            p.add("spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
+        }
+        if (s.redis != null && s.redis.managed != null && s.redis.external != null) {
+            p.add("spec.redis.managed and spec.redis.external are mutually exclusive");
+        }
+        if (s.redis != null && s.redis.external != null
+                && (s.redis.external.address == null || s.redis.external.address.isBlank())) {
+            p.add("spec.redis.external.address is required");
+        }
+    }
+
+    /** Storage settings only shape a NATS the operator runs. */
+    static void natsStorage(MqSpec mq, List<String> p) {
+        if (mq != null && mq.nats != null && mq.nats.storage != null && !mq.nats.isManaged()) {
+            p.add("spec.mq.nats.storage is only for a managed NATS: set spec.mq.nats.managed: true or remove storage");
+        }
+    }
+
+    /**
+     * The backends the cluster still runs on (status.backend.active, and both ends of a swap in progress) keep their
+     * settings until a swap away from them is Complete: a spec that changes the backend and drops the old one's
+     * settings in one edit would leave the swap that edit starts nothing to drain. The CRD's transition rules on spec
+     * refuse the same edit on API servers that run CEL.
+     */
+    private static void stillNeeded(PubSubCluster c, MqSpec mq, List<String> p) {
+        SwapState swap = SwapState.of(c.getStatus());
+        MqSpec.Backend active = c.getStatus() == null || c.getStatus().backend == null ? null
+                : SwapState.backend(c.getStatus().backend.active);
+        Set<MqSpec.Backend> inUse = new java.util.LinkedHashSet<>();
+        if (active != null) {
+            inUse.add(active);
+        }
+        if (swap != null) {
+            inUse.add(swap.from());
+            inUse.add(swap.to());
+        }
+        String route = swap != null ? swap.from() + " -> " + swap.to() : active + " -> " + mq.backend;
+        for (MqSpec.Backend b : inUse) {
+            if (b != mq.backend && !configured(b, mq)) {
+                p.add("spec." + SETTINGS.get(b) + " is still needed until the backend swap away from " + b
+                        + " is Complete (swap " + route + ")");
+            }
+        }
+    }
+
+    /** The settings a backend needs, as the messages (and the CRD's CEL rules) name them. */
+    private static final Map<MqSpec.Backend, String> SETTINGS = Map.of(MqSpec.Backend.kafka,
+            "mq.kafka.bootstrapServers", MqSpec.Backend.nats, "mq.nats (url or managed: true)");
+
+    /** Whether the spec has what the backend needs to connect (redis needs nothing: it is the session Redis). */
+    private static boolean configured(MqSpec.Backend b, MqSpec mq) {
+        return switch (b) {
+            case kafka -> mq.kafka != null && mq.kafka.bootstrapServers != null && !mq.kafka.bootstrapServers.isBlank();
+            case nats -> mq.nats != null && (mq.nats.url != null || mq.nats.isManaged());
+            case redis -> true;
+        };
+    }
+
+    /** External host:port lists: the schema checks their shape, this their port range. */
+    static void addresses(PubSubClusterSpec s, List<String> p) {
+        if (s.redis != null && s.redis.external != null && s.redis.external.address != null) {
+            hostPort("spec.redis.external.address", s.redis.external.address, p);
+        }
+        if (s.mq != null && s.mq.kafka != null && s.mq.kafka.bootstrapServers != null) {
+            for (String a : s.mq.kafka.bootstrapServers.split(",", -1)) {
+                hostPort("spec.mq.kafka.bootstrapServers", a.trim(), p);
+            }
+        }
+    }
+
+    private static void hostPort(String at, String address, List<String> p) {
+        int colon = address.lastIndexOf(':');
+        String host = colon < 0 ? address : address.substring(0, colon);
+        if (colon < 0 || host.isEmpty() || host.chars().anyMatch(ch -> ch <= ' ')) {
+            p.add(at + ": '" + shorten(address) + "' is not host:port");
+            return;
+        }
+        int port;
+        try {
+            port = Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            p.add(at + ": '" + shorten(address) + "' needs a port between 1 and 65535");
+        }
+    }
+}
