@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.imcluster.broker.comet.GoimClient.ResumableStream;
+import dev.imcluster.broker.api.pubsub.HistoryRequest;
+import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.protocol.Op;
 import dev.imcluster.broker.runtime.RoleContext;
@@ -122,6 +124,12 @@ class GoimResumeEndToEndTest {
             expectedOps.add(operationOf(i));
             publish(room, operationOf(i), "missed-" + i);
         }
+        // job appends to history as it consumes, after the push was accepted: wait until all 320 are retained, so
+        // that the replay has to hold the 300 missed ones (otherwise the last few would come live, also in order).
+        PubSubServiceGrpc.PubSubServiceBlockingStub pubsub =
+                PubSubServiceGrpc.newBlockingStub(cluster.channel(cluster.comet(0).pubsubGrpcPort()));
+        await().atMost(WAIT).until(() -> pubsub.history(HistoryRequest.newBuilder().setTopic(room).build())
+                .getMessagesCount() >= before.size() + 300);
         GoimClient again = connect(transport, ""); // no room at Auth: RESUME joins it
         stream.resumeOn(again, 5);
         // Published while the recovery runs: they must follow the replay, none twice, none lost.

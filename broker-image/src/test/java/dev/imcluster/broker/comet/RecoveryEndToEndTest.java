@@ -118,6 +118,10 @@ class RecoveryEndToEndTest {
             missed.add("missed-" + i);
             publish("orders-1", "missed-" + i);
         }
+        // job appends to history as it consumes, after Publish returned: wait until all 320 are retained, so that
+        // the replay has to hold the 300 missed ones (otherwise the last few would come live, also in order).
+        await().atMost(WAIT).until(() -> viaLogic.history(HistoryRequest.newBuilder().setTopic("orders-1").build())
+                .getMessagesCount() >= before.size() + 300);
 
         SubscribeStream again = subscribe(SubscribeRequest.newBuilder().setTopic("orders-1").setSince(position(last))
                 .setRecover(true).build());
