@@ -52,6 +52,13 @@ class SharedIdempotencyTest {
             published.incrementAndGet();
             return slow;
         });
+        // Each replica claims the key on its own Redis connection, so the repeat must start only after the first
+        // claim won, or it may win the race itself (CI saw that once).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (published.get() == 0 && System.nanoTime() - deadline < 0) {
+            Thread.sleep(5);
+        }
+        assertThat(published).hasValue(1);
         // The repeat arrives on the other replica while the first publish is still in flight: it waits for it.
         CompletableFuture<PushService.Accepted> repeat = b.publish("orders", "k-1", () -> {
             published.incrementAndGet();
