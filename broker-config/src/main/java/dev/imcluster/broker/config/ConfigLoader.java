@@ -178,7 +178,11 @@ public final class ConfigLoader {
         }
     }
 
-    private static void merge(ObjectNode into, ObjectNode from) {
+    /**
+     * Layers {@code from} over {@code into} as the loader layers the file over the role defaults: objects key by key,
+     * anything else (a value, a list) replaces. The operator layers spec.config and spec.&lt;role&gt;.config so.
+     */
+    public static void merge(ObjectNode into, ObjectNode from) {
         from.fields().forEachRemaining(e -> {
             JsonNode existing = into.get(e.getKey());
             if (existing instanceof ObjectNode target && e.getValue() instanceof ObjectNode source) {
