@@ -178,9 +178,11 @@ public final class DeploymentModel {
         if (role != Role.COMET) {
             SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
                     .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
-            SecretRefs.kafkaAuth(c, swap).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
-                    .withNewValueFrom().withNewSecretKeyRef(MqSpec.KafkaAuth.USERNAME_KEY, name, false).endValueFrom().build()));
         }
+        // comet never uses the queue, but the broker checks the whole file at start, and there the SASL user name
+        // and mq.kafka.saslPasswordFile go together.
+        SecretRefs.kafkaAuth(c, swap).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
+                .withNewValueFrom().withNewSecretKeyRef(MqSpec.KafkaAuth.USERNAME_KEY, name, false).endValueFrom().build()));
         // A backend swap: job's mq.backend / mq.previous.backend differ from the shared file's.
         config.env(role).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
         return env;
