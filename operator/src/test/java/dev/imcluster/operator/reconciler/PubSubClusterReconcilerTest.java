@@ -347,6 +347,44 @@ class PubSubClusterReconcilerTest {
     }
 
     @Test
+    void aConfigKeyTheBrokerRefusesIsNamedAndChangesNothingAndAGoodOneRollsItsRoleOnly() {
+        String ns = "t-config-keys";
+        create(ns, "quickstart.yaml", c -> { });
+        awaitAllCreated(ns, "quickstart");
+        await().atMost(TIMEOUT).until(() -> conditionIs(ns, "quickstart", "SpecValid", "True"));
+        Map<String, String> before = resourceVersions(ns);
+
+        PubSubCluster after = editAndAwaitObserved(ns, "quickstart", c -> {
+            c.getSpec().config = Examples.config("mq: {maxInFlight: 512}");
+            c.getSpec().comet.config = Examples.config("comet: {protocol: {sendQueueSize: 0}}");
+        });
+        Condition valid = condition(after, "SpecValid");
+        assertThat(valid.getStatus()).isEqualTo("False");
+        assertThat(valid.getMessage())
+                .contains("spec.comet.config.comet.protocol.sendQueueSize: must be between 1 and 1048576, got 0");
+        await().atMost(TIMEOUT).until(() -> !events(ns, "InvalidSpec").isEmpty());
+        assertThat(events(ns, "InvalidSpec").get(0).getType()).isEqualTo("Warning");
+        assertThat(events(ns, "InvalidSpec").get(0).getMessage()).contains("spec.comet.config.comet.protocol.sendQueueSize");
+        assertThat(resourceVersions(ns)).isEqualTo(before);
+
+        String logicHash = hash(deployment(ns, "quickstart-logic"));
+        String cometHash = hash(deployment(ns, "quickstart-comet"));
+        editAndAwaitObserved(ns, "quickstart", c -> c.getSpec().comet.config =
+                Examples.config("comet: {protocol: {sendQueueSize: 4096}}"));
+        await().atMost(TIMEOUT).until(() -> conditionIs(ns, "quickstart", "SpecValid", "True"));
+        await().atMost(TIMEOUT).until(() -> !hash(deployment(ns, "quickstart-comet")).equals(cometHash));
+        var data = client.configMaps().inNamespace(ns).withName("quickstart-config").get().getData();
+        assertThat(data.get("comet.yaml")).contains("sendQueueSize: 4096").contains("maxInFlight: 512");
+        assertThat(data.get("broker.yaml")).contains("maxInFlight: 512").doesNotContain("sendQueueSize");
+        assertThat(deployment(ns, "quickstart-comet").getSpec().getTemplate().getSpec().getVolumes())
+                .anyMatch(v -> v.getConfigMap() != null && v.getConfigMap().getItems().get(0).getKey().equals("comet.yaml"));
+        // mq.maxInFlight (logic and job read it) rolled logic; comet's own keys did not
+        assertThat(hash(deployment(ns, "quickstart-logic"))).isNotEqualTo(logicHash)
+                .isEqualTo(BrokerConfigRenderer.render(cluster(ns, "quickstart").get()).hash(
+                        dev.imcluster.operator.model.Role.LOGIC));
+    }
+
+    @Test
     void aReferencedInternalTokenIsCheckedAndMountedInEveryRoleInsteadOfAGeneratedOne() {
         String missing = "t-token-missing";
         create(missing, "quickstart.yaml", c -> {
