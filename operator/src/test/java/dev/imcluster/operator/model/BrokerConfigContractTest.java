@@ -120,6 +120,9 @@ class BrokerConfigContractTest {
         assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ZERO);
         assertThat(config.comet.drainTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.comet.maxConnections).isEqualTo(200000);
+        assertThat(config.comet.protocol.sendQueueSize).as("spec.config").isEqualTo(2048);
+        assertThat(config.redis.commandTimeout).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.mq.maxInFlight).as("job's own, not in the shared file").isEqualTo(new MqConfig().maxInFlight);
         assertThat(config.delivery.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("live://*", 100, Duration.ofMinutes(5)),
                 org.assertj.core.groups.Tuple.tuple("chat://*", 1000, Duration.ofHours(1)));
