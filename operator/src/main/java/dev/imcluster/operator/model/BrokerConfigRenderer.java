@@ -90,6 +90,11 @@ public final class BrokerConfigRenderer {
 
     /** Renders for {@code swap} (null: no swap in progress, every role on spec.mq.backend). */
     public static Rendered render(PubSubCluster cluster, SwapState swap) {
+        return render(cluster, swap, true, true);
+    }
+
+    /** With {@code shared}: spec.config layered over the typed fields; with {@code own}: each spec.&lt;role&gt;.config. */
+    private static Rendered render(PubSubCluster cluster, SwapState swap, boolean shared, boolean own) {
         MqSpec.Backend specBackend = specBackend(cluster);
         MqSpec.Backend logicBackend = swap == null ? specBackend : swap.logicBackend();
         MqSpec.Backend jobBackend = swap == null ? specBackend : swap.jobBackend();
@@ -100,12 +105,15 @@ public final class BrokerConfigRenderer {
         if (jobPrevious != null) {
             sections.add(jobPrevious);
         }
-        Map<String, Object> tree = withConfig(tree(cluster, logicBackend, sections), cluster.getSpec().config);
+        Map<String, Object> tree = tree(cluster, logicBackend, sections);
+        if (shared) {
+            tree = withConfig(tree, cluster.getSpec().config);
+        }
         Map<Role, String> roleYaml = new EnumMap<>(Role.class);
         Map<Role, String> hashes = new EnumMap<>(Role.class);
         Map<Role, Map<String, String>> env = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
-            Map<String, Object> file = withConfig(tree, roleConfig(cluster.getSpec(), role));
+            Map<String, Object> file = own ? withConfig(tree, roleConfig(cluster.getSpec(), role)) : tree;
             if (file != tree) {
                 roleYaml.put(role, toYaml(file));
             }
@@ -143,23 +151,9 @@ public final class BrokerConfigRenderer {
      * The role's file in layers, each over the one before: what the typed fields render, then spec.config, then
      * spec.&lt;role&gt;.config; so that a key the broker refuses is blamed on the layer that brought it.
      */
-    static List<String> layers(PubSubCluster cluster, Role role) {
-        return List.of(render(withoutConfig(cluster, false)).yaml(role), render(withoutConfig(cluster, true)).yaml(role),
-                render(cluster).yaml(role));
-    }
-
-    /** A copy of the cluster without the roles' config, and without spec.config unless {@code keepShared}. */
-    private static PubSubCluster withoutConfig(PubSubCluster cluster, boolean keepShared) {
-        PubSubCluster copy = io.fabric8.kubernetes.client.utils.Serialization.clone(cluster);
-        if (!keepShared) {
-            copy.getSpec().config = null;
-        }
-        for (Role r : Role.values()) {
-            if (DeploymentModel.roleSpec(copy.getSpec(), r) != null) {
-                DeploymentModel.roleSpec(copy.getSpec(), r).config = null;
-            }
-        }
-        return copy;
+    static List<String> layers(PubSubCluster cluster, SwapState swap, Role role) {
+        return List.of(render(cluster, swap, false, false).yaml(role), render(cluster, swap, true, false).yaml(role),
+                render(cluster, swap, true, true).yaml(role));
     }
 
     /** spec.&lt;role&gt;.config, or null. */

@@ -50,7 +50,7 @@ final class ConfigValidation {
             }
             Map<String, String> env = DeploymentModel.configEnv(c, role, rendered, swap);
             Map<String, String> defaults = ConfigLoader.roleDefaults(role.id());
-            List<String> layers = BrokerConfigRenderer.layers(c, role);
+            List<String> layers = BrokerConfigRenderer.layers(c, swap, role);
             List<ConfigException.Problem> typed = problems(layers.get(0), env, defaults);
             List<ConfigException.Problem> withShared = problems(layers.get(1), env, defaults);
             List<ConfigException.Problem> withOwn = problems(layers.get(2), env, defaults);
