@@ -73,14 +73,14 @@ final class ConfigValidation {
     /** Reports the problems of {@code layer} that the layers under it do not have. */
     private static void blame(String field, Map<String, JsonNode> layer, List<ConfigException.Problem> with,
                               List<ConfigException.Problem> without, Set<String> found) {
-        List<String> set = new ArrayList<>();
-        leaves(layer, (path, value) -> set.add(String.join(".", path)));
+        List<String> given = new ArrayList<>();
+        leaves(layer, (path, value) -> given.add(String.join(".", path)));
         for (ConfigException.Problem problem : with) {
             if (without.contains(problem)) {
                 continue;
             }
             String key = problem.key();
-            boolean named = set.stream().anyMatch(k -> key.equals(k) || key.startsWith(k + ".")
+            boolean named = given.stream().anyMatch(k -> key.equals(k) || key.startsWith(k + ".")
                     || key.startsWith(k + "[") || k.startsWith(key + "."));
             found.add(named ? field + "." + key + ": " + problem.message()
                     : field + ": " + (key.isEmpty() ? "" : key + ": ") + problem.message());
@@ -119,7 +119,7 @@ final class ConfigValidation {
         });
     }
 
-    /** Every key a config sets: the path to each value that is not a non-empty object (a list is one value). */
+    /** Every key a config sets: the path to each value that is not an object (a list is one; {} sets nothing). */
     private static void leaves(Map<String, JsonNode> config, BiConsumer<List<String>, JsonNode> out) {
         if (config != null) {
             config.forEach((key, value) -> leaves(List.of(key), value, out));
