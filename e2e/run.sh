@@ -3,7 +3,7 @@
 # brings the cluster up (building/caching the binaries on first use), installs the chart, then runs every
 # check file in e2e/checks.d/ in name order. Idempotent: re-running reuses the cluster and upgrades the release.
 #
-# It builds what it needs first: `mvn -B -pl broker-image,operator -am -DskipTests package` when a jar is missing
+# It builds what it needs first: `mvn -B -pl broker-image,node-agent,operator -am -DskipTests package` when a jar is missing
 # or older than its sources. The operator runs as a local process with the chart's ServiceAccount (there is no
 # kubelet); it is started by the first check that needs it and stopped at the end, like the local brokers.
 #

@@ -53,13 +53,6 @@ ensure_pkgs() {
     || die "could not install ${need[*]}; by hand: $install"
 }
 
-# The node agent needs PyYAML: the python3 on the PATH when it has it, else Debian's python3 with python3-yaml.
-python_with_yaml() {
-  if python3 -c 'import yaml' >/dev/null 2>&1; then command -v python3; return; fi
-  ensure_pkgs /usr/bin/python3:python3 /usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml >&2
-  echo /usr/bin/python3
-}
-
 # Prints a free TCP port (bind 0 on the wildcard address and read it back): free on every local address, so also
 # for a server that binds 0.0.0.0 (the operator) while other sockets use ports on 127.0.0.N (the node agent's pods).
 free_port() {
@@ -153,10 +146,12 @@ jar_stale() {
     "$IMCLUSTER_ROOT/broker-config/pom.xml" "$IMCLUSTER_ROOT/broker-config/src/main" -newer "$jar" -type f -print -quit)" ]
 }
 
-# Builds the broker and operator jars when stale (the operator's runtime classpath file comes with its jar).
+# Builds the broker, operator and node agent jars when stale (the operator's runtime classpath file comes with its
+# jar), in one reactor build.
 build_jars() {
   local stale=() m
   jar_stale broker-image && stale+=(broker-image)
+  jar_stale node-agent && stale+=(node-agent)
   if jar_stale operator || [ ! -f "$IMCLUSTER_ROOT/operator/target/runtime-classpath.txt" ]; then stale+=(operator); fi
   [ ${#stale[@]} -eq 0 ] && return 0
   maven_package "$(IFS=,; echo "${stale[*]}")"

@@ -5,16 +5,17 @@
 # a client on each; back to 2, the drained clients reconnect and miss no message pushed after they reconnected; a
 # killed process is restarted; internal mutual TLS switched on in place rolls the roles onto the operator's
 # certificates and messages still flow; deleting the PubSubCluster stops every process.
-# Skipped when the broker jar is missing and E2E_NODE_AGENT_BUILD=0.
+# Skipped when the broker or node agent jar is missing and E2E_NODE_AGENT_BUILD=0. The agent's unit tests are JUnit
+# tests of the node-agent module (./mvnw -B -pl node-agent -am test).
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
+agent_jar="$E2E_ROOT/node-agent/target/imcluster-node-agent.jar"
 state="${IMCLUSTER_STATE:?}/node-agent"
 hosts="$state/hosts"
-if [ ! -f "$jar" ]; then
-  if [ "${E2E_NODE_AGENT_BUILD:-1}" = 0 ]; then echo "     (skipped: no broker jar)"; return 0; fi
-  maven_package broker-image
+if [ ! -f "$jar" ] || [ ! -f "$agent_jar" ]; then
+  if [ "${E2E_NODE_AGENT_BUILD:-1}" = 0 ]; then echo "     (skipped: no broker or node agent jar)"; return 0; fi
+  maven_package broker-image,node-agent
 fi
-t "node agent unit tests" "$(python_with_yaml)" -m unittest discover -s "$E2E_ROOT/hack/node-agent" -q
 rc=0; "$op" start || rc=$?
 if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
 t "the operator process starts" test $rc = 0

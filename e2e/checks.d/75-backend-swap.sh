@@ -13,7 +13,8 @@ op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-age
 jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
 state="${IMCLUSTER_STATE:?}/node-agent"
 hosts="$state/hosts"
-[ -f "$jar" ] || { echo "     (skipped: no broker jar)"; return 0; }
+[ -f "$jar" ] && [ -f "$E2E_ROOT/node-agent/target/imcluster-node-agent.jar" ] \
+  || { echo "     (skipped: no broker or node agent jar)"; return 0; }
 rc=0; "$op" start || rc=$?
 if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
 t "the operator process starts" test $rc = 0

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Starts/stops the local node agent (hack/node-agent/node_agent.py), a LOCAL/TEST TOOL that runs the imcluster
-# operator's pods as processes on the local control plane (hack/local-cluster.sh). See hack/node-agent/README.md.
+# Starts/stops the local node agent (the node-agent module, java -jar node-agent/target/imcluster-node-agent.jar), a
+# LOCAL/TEST TOOL that runs the imcluster operator's pods as processes on the local control plane
+# (hack/local-cluster.sh). See hack/node-agent/README.md.
 #
 # Usage: hack/node-agent/node-agent.sh start | stop | status | log | hosts
-# Env:   IMCLUSTER_STATE (the local cluster's state dir), KUBECONFIG, BROKER_JAR (broker-image/target/imcluster-broker.jar)
+# Env:   IMCLUSTER_STATE (the local cluster's state dir), KUBECONFIG, BROKER_JAR (broker-image/target/imcluster-broker.jar),
+#        NODE_AGENT_JAR (node-agent/target/imcluster-node-agent.jar)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=hack/lib.sh
@@ -13,6 +15,7 @@ cluster_state="$IMCLUSTER_STATE"
 state="$cluster_state/node-agent"
 [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$cluster_state/kubeconfig"
 jar="${BROKER_JAR:-$root/broker-image/target/imcluster-broker.jar}"
+agent_jar="${NODE_AGENT_JAR:-$root/node-agent/target/imcluster-node-agent.jar}"
 # Pod addresses: 127.0.0.N for the default state dir, 127.X.0.N (X from the state dir's path) for any other, so the
 # node agents of several local clusters on one machine (IMCLUSTER_STATE) never hand out the same address.
 if [ "$cluster_state" = "$IMCLUSTER_CACHE/cluster" ]; then
@@ -26,11 +29,13 @@ running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 start() {
   ensure_pkgs redis-server:redis-server nats-server:nats-server
   [ -f "$jar" ] || die "no broker jar at $jar (./mvnw -B -pl broker-image -am -DskipTests package)"
+  [ -f "$agent_jar" ] || die "no node agent jar at $agent_jar (./mvnw -B -pl node-agent -am -DskipTests package)"
   mkdir -p "$state"
   if running; then log "node agent already running (pid $(cat "$state/pid"))"; return 0; fi
   kill_leftovers
-  setsid "$(python_with_yaml)" "$root/hack/node-agent/node_agent.py" --kubeconfig "$KUBECONFIG" --state "$state" \
-    --broker-jar "$jar" --ip-base "$ip_base" >>"$state/agent.log" 2>&1 </dev/null &
+  # A small JVM: it only watches pods and Services and supervises processes.
+  setsid java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar "$agent_jar" --kubeconfig "$KUBECONFIG" \
+    --state "$state" --broker-jar "$jar" --ip-base "$ip_base" >>"$state/agent.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   wait_for 30 "$root/hack/node-agent/node-agent.sh" status >/dev/null 2>&1 \
     || { tail -20 "$state/agent.log" >&2; die "the node agent did not register its node"; }

@@ -36,4 +36,14 @@ class CommandLineTest {
         assertThat(run(err, "compare", "--only", "bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("--only").contains("history");
     }
+
+    @Test
+    void badSoakStepsAreRefusedAndEmptyMeansNone() {
+        StringWriter err = new StringWriter();
+        assertThat(run(err, "compare", "--soak", "abc")).isEqualTo(2);
+        assertThat(err.toString()).contains("--soak").contains("'abc'");
+        assertThat(dev.imcluster.bench.cli.CompareCommand.soakSteps("")).isEmpty();
+        assertThat(dev.imcluster.bench.cli.CompareCommand.soakSteps("none")).isEmpty();
+        assertThat(dev.imcluster.bench.cli.CompareCommand.soakSteps("10000, 50000")).containsExactly(10_000, 50_000);
+    }
 }

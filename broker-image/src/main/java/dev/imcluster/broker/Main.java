@@ -41,6 +41,10 @@ public final class Main {
     static final String DNS_CACHE_TTL = "networkaddress.cache.ttl";
 
     public static void main(String[] args) throws InterruptedException {
+        if (helpRequested(args)) {
+            System.out.println(USAGE);
+            return;
+        }
         // Before any Netty class loads; a -D given by the user wins.
         if (System.getProperty(LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
@@ -92,6 +96,11 @@ public final class Main {
             err.println("imcluster-broker: failed to start " + command.mode() + ": " + e);
             return new Launched(1, null, false);
         }
+    }
+
+    /** {@code -h} or {@code --help} anywhere: print the usage and start nothing. */
+    static boolean helpRequested(String[] args) {
+        return java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help"));
     }
 
     static Command parse(String[] args, Map<String, String> env) {

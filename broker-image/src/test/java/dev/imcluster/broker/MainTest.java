@@ -36,6 +36,13 @@ class MainTest {
     }
 
     @Test
+    void helpIsAskedForWithEitherFlagAnywhere() {
+        assertThat(Main.helpRequested(new String[] {"--help"})).isTrue();
+        assertThat(Main.helpRequested(new String[] {"comet", "-h"})).isTrue();
+        assertThat(Main.helpRequested(new String[] {"comet", "--config", "x.yaml"})).isFalse();
+    }
+
+    @Test
     void missingRoleExits2() {
         assertThat(Main.launch(new String[0], Map.of(), err).exitCode()).isEqualTo(2);
     }

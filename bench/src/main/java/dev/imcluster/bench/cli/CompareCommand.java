@@ -50,9 +50,10 @@ public final class CompareCommand implements Callable<Integer> {
             + "process and in Redis; no peers, soak or profile.")
     Only only;
 
-    @Option(names = "--soak", split = ",", description = "Soak steps; steps beyond the open-files limit are "
-            + "replaced by the largest that fits; empty to skip (default: 10000,50000).")
-    int[] soak = {10_000, 50_000};
+    @Option(names = "--soak", description = "Soak steps, comma-separated; steps beyond the open-files limit are "
+            + "replaced by the largest that fits; empty (--soak=) or none to skip (default: ${DEFAULT-VALUE}).")
+    String soakSteps = "10000,50000";
+    int[] soak;
 
     @Option(names = "--soak-hold", description = "Seconds each soak step is held (default ${DEFAULT-VALUE}).")
     int soakHold = 10;
@@ -88,6 +89,12 @@ public final class CompareCommand implements Callable<Integer> {
         if (!spec.commandLine().getParseResult().hasMatchedOption("--command-line")) {
             commandLine = "java -jar bench/target/imcluster-bench.jar "
                     + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        }
+        try {
+            soak = soakSteps(soakSteps);
+        } catch (NumberFormatException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--soak: expected connection counts like 10000,50000 (or none), got '" + soakSteps + "'");
         }
         if (historyOnly) {
             systems = MethodOptions.HISTORY;
@@ -211,5 +218,14 @@ public final class CompareCommand implements Callable<Integer> {
                 + "summarized from `%s` by `JfrSummary` (events of the measured window only).%n%n", profileSeconds,
                 w.rate, r.deliveriesPerSecond(), r.p99Ms(), jfr.getFileName())
                 + JfrSummary.summarize(jfr, 12, window[0]);
+    }
+
+    /** "10000,50000" as steps; blank or "none": no soak. */
+    public static int[] soakSteps(String steps) {
+        if (steps == null || steps.isBlank() || steps.trim().equalsIgnoreCase("none")) {
+            return new int[0];
+        }
+        return java.util.Arrays.stream(steps.split(",")).map(String::trim).filter(x -> !x.isEmpty())
+                .mapToInt(Integer::parseInt).toArray();
     }
 }

@@ -2,13 +2,10 @@ package dev.imcluster.bench.net;
 
 import dev.imcluster.bench.core.Deliveries;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,42 +13,21 @@ import java.util.concurrent.atomic.LongAdder;
  * connection, too many for a thousand subscribers): CONNECT, SUB one subject, answer PINGs, and report each MSG
  * payload in place. JetStream push consumers deliver to such a subject too.
  */
-public final class NatsSubscriberHandler extends ByteToMessageDecoder implements BenchClient {
+public final class NatsSubscriberHandler extends PeerSubscriberHandler {
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final String subject;
-    private final Deliveries deliveries;
-    private final LongAdder serverErrors;
-    private final CompletableFuture<Void> ready = new CompletableFuture<>();
-    private volatile ChannelHandlerContext ctx;
 
     public NatsSubscriberHandler(String subject, Deliveries deliveries, LongAdder serverErrors) {
+        super("NATS", deliveries, serverErrors);
         this.subject = subject;
-        this.deliveries = deliveries;
-        this.serverErrors = serverErrors;
     }
 
     @Override
-    public CompletableFuture<Void> ready() {
-        return ready;
-    }
-
-    @Override
-    public void close() {
-        ChannelHandlerContext c = ctx;
-        if (c != null) {
-            c.close();
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        this.ctx = ctx;
+    protected String hello() {
         // The PONG to this PING tells that the SUB is in place.
-        String hello = "CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1,\"name\":\"bench\"}\r\n"
+        return "CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1,\"name\":\"bench\"}\r\n"
                 + "SUB " + subject + " 1\r\nPING\r\n";
-        ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), hello));
-        super.channelActive(ctx);
     }
 
     @Override
@@ -99,16 +75,5 @@ public final class NatsSubscriberHandler extends ByteToMessageDecoder implements
             scale *= 10;
         }
         return value;
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        ready.completeExceptionally(new IllegalStateException("NATS connection closed before subscribing"));
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
     }
 }

@@ -2,52 +2,29 @@ package dev.imcluster.bench.net;
 
 import dev.imcluster.bench.core.Deliveries;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ByteProcessor;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A minimal Redis pub/sub subscriber (RESP2) on the bench's shared I/O threads: SUBSCRIBE one channel and report
  * each {@code message} push's payload in place, without building reply objects.
  */
-public final class RedisSubscriberHandler extends ByteToMessageDecoder implements BenchClient {
+public final class RedisSubscriberHandler extends PeerSubscriberHandler {
     private final String channel;
-    private final Deliveries deliveries;
-    private final LongAdder serverErrors;
-    private final CompletableFuture<Void> ready = new CompletableFuture<>();
-    private volatile ChannelHandlerContext ctx;
     /** Bounds of the elements of the array being parsed: offset and length of each bulk string. */
     private final int[] offsets = new int[3];
     private final int[] lengths = new int[3];
 
     public RedisSubscriberHandler(String channel, Deliveries deliveries, LongAdder serverErrors) {
+        super("Redis", deliveries, serverErrors);
         this.channel = channel;
-        this.deliveries = deliveries;
-        this.serverErrors = serverErrors;
     }
 
     @Override
-    public CompletableFuture<Void> ready() {
-        return ready;
-    }
-
-    @Override
-    public void close() {
-        ChannelHandlerContext c = ctx;
-        if (c != null) {
-            c.close();
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        this.ctx = ctx;
-        ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), "SUBSCRIBE " + channel + "\r\n"));
-        super.channelActive(ctx);
+    protected String hello() {
+        return "SUBSCRIBE " + channel + "\r\n";
     }
 
     @Override
@@ -123,16 +100,5 @@ public final class RedisSubscriberHandler extends ByteToMessageDecoder implement
             }
         }
         return negative ? -v : v;
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        ready.completeExceptionally(new IllegalStateException("Redis connection closed before subscribing"));
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
     }
 }

@@ -1,11 +1,5 @@
 package dev.imcluster.broker.demo;
 
-import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
-import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,26 +98,11 @@ public final class DemoClient {
         for (String target : grpc) {
             Receiver r = new Receiver("gRPC subscriber " + target);
             receivers.add(r);
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
-            closeables.add(channel::shutdownNow);
-            PubSubServiceGrpc.newStub(channel).subscribe(SubscribeRequest.newBuilder().setTopic(Demo.TOPIC).build(),
-                    new StreamObserver<>() {
-                        @Override
-                        public void onNext(SubscribeResponse value) {
-                            r.accept(value.getPayload().toStringUtf8(), run);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            if (!closing) {
-                                System.out.println("[" + r.name() + "] stream ended: " + t.getMessage());
-                            }
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                        }
-                    });
+            closeables.add(DemoGrpcSubscriber.subscribe(target, p -> r.accept(p, run), why -> {
+                if (!closing) {
+                    System.out.println("[" + r.name() + "] stream ended: " + why);
+                }
+            }));
         }
         // Subscriptions have no acknowledgement: publish warm-ups until every receiver got one.
         int warmups = 0;

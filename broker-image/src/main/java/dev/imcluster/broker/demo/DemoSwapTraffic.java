@@ -1,11 +1,5 @@
 package dev.imcluster.broker.demo;
 
-import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
-import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -218,28 +212,12 @@ public final class DemoSwapTraffic {
         for (String target : grpc) {
             Receiver r = new Receiver("gRPC subscriber " + target);
             receivers.add(r);
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
-            closeables.add(channel::shutdownNow);
-            PubSubServiceGrpc.newStub(channel).subscribe(SubscribeRequest.newBuilder().setTopic(Demo.TOPIC).build(),
-                    new StreamObserver<>() {
-                        @Override
-                        public void onNext(SubscribeResponse value) {
-                            r.accept(value.getPayload().toStringUtf8());
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            if (!closing) {
-                                r.ended = t.getMessage();
-                                System.out.println("[" + r.name + "] stream ended: " + t.getMessage());
-                            }
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            r.ended = "completed by the server";
-                        }
-                    });
+            closeables.add(DemoGrpcSubscriber.subscribe(target, r::accept, why -> {
+                if (!closing) {
+                    r.ended = why;
+                    System.out.println("[" + r.name + "] stream ended: " + why);
+                }
+            }));
         }
     }
 

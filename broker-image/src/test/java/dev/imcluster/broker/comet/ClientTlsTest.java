@@ -112,7 +112,7 @@ class ClientTlsTest {
                 tcp.auth(auth(1, "tls-tcp", "live://tls", 1000));
                 wss.auth(auth(2, "tls-ws", "live://tls", 1000));
                 ManagedChannel oldGrpc = grpcChannel(h.comet.pubsubGrpcPort(), a);
-                PubSubTest.Collector sub = new PubSubTest.Collector();
+                SubscribeStream sub = new SubscribeStream();
                 PubSubServiceGrpc.newStub(oldGrpc).subscribe(SubscribeRequest.newBuilder().setTopic("live://tls")
                         .build(), sub);
                 await().atMost(GoimClient.WAIT).until(() -> h.gauge("imcluster.comet.topic.subscribers") == 1);
@@ -125,7 +125,7 @@ class ClientTlsTest {
                 h.pushRoom("live://tls", CometHarness.message(1000, "after-rotation"));
                 assertThat(tcp.expectPushes(1).get(0).text()).isEqualTo("after-rotation");
                 assertThat(wss.expectPushes(1).get(0).text()).isEqualTo("after-rotation");
-                assertThat(sub.next()).isEqualTo("after-rotation");
+                assertThat(sub.nextPayload()).isEqualTo("after-rotation");
                 tcp.heartbeat();
                 wss.heartbeat();
 

@@ -4,28 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
+import dev.imcluster.broker.comet.GoimClient.ResumableStream;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.PublishResponse;
 import dev.imcluster.broker.api.pubsub.Recovery;
 import dev.imcluster.broker.api.pubsub.StreamPosition;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
-import dev.imcluster.broker.protocol.Op;
 import dev.imcluster.broker.testinfra.BrokerJvm;
-import dev.imcluster.broker.testinfra.KafkaCluster;
-import dev.imcluster.broker.testinfra.NatsServerProcess;
-import dev.imcluster.broker.testinfra.RedisServerProcess;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
+import dev.imcluster.broker.testinfra.QueueServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,11 +27,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,12 +37,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The delivery guarantees of the topic API (positions, history, recovery, dedupe) over real processes: logic,
@@ -70,240 +56,46 @@ class DeliveryGuaranteesTest {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final Path LOGS = Path.of("target", "delivery-logs");
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    static boolean runsOn(String backend) {
-        String only = System.getProperty("imcluster.delivery.backend", "");
-        return only.isEmpty() || backend.equals(only);
-    }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Kafka extends Cases {
-        private KafkaCluster kafka;
-
-        @Override
-        String backend() {
-            return "kafka";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            kafka = KafkaCluster.start();
-            return Map.of("mq.backend", "kafka",
-                    "mq.kafka.bootstrapServers", kafka.bootstrapServers(),
-                    "mq.kafka.partitions", 3,
-                    "mq.kafka.deliveryTimeout", "4s",
-                    // a restarted job's group membership settles after this (Kafka's minimum), not 45 s
-                    "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000"));
-        }
-
-        @Override
-        Map<String, Object> startOtherQueue(RedisServerProcess sessionRedis) {
-            return Map.of("mq.backend", "redis", "mq.redis.address", sessionRedis.address(),
-                    "mq.redis.claimIdle", "4s");
-        }
-
-        @Override
-        void closeQueues() {
-            if (kafka != null) {
-                kafka.close();
-            }
-        }
     }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Nats extends Cases {
-        private NatsServerProcess nats;
-
-        @Override
-        String backend() {
-            return "nats";
-        }
-
-
-        @Override
-        Map<String, Object> startQueue() {
-            nats = NatsServerProcess.launch();
-            return Map.of("mq.backend", "nats", "mq.nats.url", nats.url(), "mq.nats.ackWait", "4s",
-                    "mq.nats.maxDeliver", -1);
-        }
-
-        @Override
-        Map<String, Object> startOtherQueue(RedisServerProcess sessionRedis) {
-            return Map.of("mq.backend", "redis", "mq.redis.address", sessionRedis.address(),
-                    "mq.redis.claimIdle", "4s");
-        }
-
-        @Override
-        void closeQueues() {
-            if (nats != null) {
-                nats.close();
-            }
-        }
     }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Redis extends Cases {
-        private RedisServerProcess queueRedis;
-        private NatsServerProcess nats;
-
-        @Override
-        String backend() {
-            return "redis";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            queueRedis = RedisServerProcess.launch();
-            return Map.of("mq.backend", "redis", "mq.redis.address", queueRedis.address(),
-                    "mq.redis.claimIdle", "4s");
-        }
-
-
-        @Override
-        Map<String, Object> startOtherQueue(RedisServerProcess sessionRedis) {
-            nats = NatsServerProcess.launch();
-            return Map.of("mq.backend", "nats", "mq.nats.url", nats.url(), "mq.nats.ackWait", "4s",
-                    "mq.nats.maxDeliver", -1);
-        }
-
-        @Override
-        void closeQueues() {
-            if (nats != null) {
-                nats.close();
-            }
-            if (queueRedis != null) {
-                queueRedis.close();
-            }
-        }
     }
 
-    /** The cases every durable backend must pass; a nested class per backend supplies the queues. */
-    abstract static class Cases {
-        private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
-        private RedisServerProcess sessionRedis;
-        private Map<String, Object> common;
-        private Path logs;
-        private BrokerJvm logic;
-        private BrokerJvm cometA;
-        private BrokerJvm cometB;
-        private BrokerJvm job;
+    /** The cases every durable backend must pass; a nested class per backend names it. */
+    abstract static class Cases extends BackendCluster.PerBackend {
+        private BackendCluster cluster;
         private PubSubServiceGrpc.PubSubServiceFutureStub publisher;
-
-        abstract String backend();
-
-        /** Starts the queue server; returns the mq.* config that points at it. */
-        abstract Map<String, Object> startQueue();
-
-        /** Another backend's queue (for the swap case); returns its mq.* config. */
-        abstract Map<String, Object> startOtherQueue(RedisServerProcess sessionRedis);
-
-        abstract void closeQueues();
 
         @BeforeAll
         void startCluster() {
-            Assumptions.assumeTrue(runsOn(backend()), "-Dimcluster.delivery.backend="
+            Assumptions.assumeTrue(selectedBy("imcluster.delivery.backend"), "-Dimcluster.delivery.backend="
                     + System.getProperty("imcluster.delivery.backend") + " runs that backend only");
-            sessionRedis = RedisServerProcess.launch();
-            common = new HashMap<>();
-            common.put("redis.address", sessionRedis.address());
-            common.put("redis.commandTimeout", "2s");
-            // Every role reads it: history is kept where sessions are, so job appends to the same Redis.
-            common.put("logic.sessionStore", "redis");
-            common.put("mq.publishTimeout", "3s");
-            common.put("mq.retryBackoffMax", "1s");
-            common.put("delivery.history", List.of(
-                    Map.of("pattern", "orders-*", "size", 20000, "ttl", "10m"),
-                    Map.of("pattern", "tiny-*", "size", 10, "ttl", "10m")));
-            logs = LOGS.resolve(backend());
-
-            Map<String, Object> queue = startQueue();
-            logic = BrokerJvm.launch("logic", backend() + "-logic", logicConfig(queue, Map.of()), logs);
-            Map<String, Object> cometConfig = new HashMap<>(common);
-            cometConfig.put("comet.logicAddress", "127.0.0.1:" + logic.port("logic.grpc.port"));
-            cometConfig.put("comet.drainTimeout", "1s");
-            cometA = BrokerJvm.launch("comet", backend() + "-comet-a", cometConfig, logs);
-            cometB = BrokerJvm.launch("comet", backend() + "-comet-b", cometConfig, logs);
-            job = BrokerJvm.launch("job", backend() + "-job", jobConfig(queue), logs);
-            Stream.of(logic, cometA, cometB, job).forEach(BrokerJvm::awaitReady);
-            publisher = PubSubServiceGrpc.newFutureStub(channel(logic.port("logic.grpc.port")));
-        }
-
-        private Map<String, Object> logicConfig(Map<String, Object> queue, Map<String, Object> ports) {
-            Map<String, Object> config = new HashMap<>(common);
-            config.putAll(queue);
-            config.putAll(ports);
-            config.put("logic.auth.mode", "goim");
-            return config;
-        }
-
-        private Map<String, Object> jobConfig(Map<String, Object> queue) {
-            Map<String, Object> config = new HashMap<>(common);
-            config.putAll(queue);
-            config.put("job.roomBatch.maxDelay", "20ms");
-            config.put("job.comets.addresses", List.of(
-                    backend() + "-comet-a=127.0.0.1:" + cometA.port("comet.grpc.port"),
-                    backend() + "-comet-b=127.0.0.1:" + cometB.port("comet.grpc.port")));
-            return config;
+            cluster = BackendCluster.builder(backend(), LOGS)
+                    // Every role reads it: history is kept where sessions are, so job appends to the same Redis.
+                    .common("logic.sessionStore", "redis")
+                    .common("delivery.history", List.of(
+                            Map.of("pattern", "orders-*", "size", 20000, "ttl", "10m"),
+                            Map.of("pattern", "tiny-*", "size", 10, "ttl", "10m")))
+                    .start();
+            publisher = PubSubServiceGrpc.newFutureStub(cluster.channel(cluster.logic(), "logic.grpc.port"));
         }
 
         @AfterAll
         void stopCluster() {
-            for (AutoCloseable c : closeables) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // best effort
-                }
+            if (cluster != null) {
+                cluster.close();
             }
-            Stream.of(cometA, cometB, logic, job).filter(j -> j != null).forEach(BrokerJvm::stop);
-            if (sessionRedis != null) {
-                sessionRedis.close();
-            }
-            closeQueues();
-        }
-
-        private ManagedChannel channel(int port) {
-            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
-                    .maxInboundMessageSize(16 << 20).build();
-            closeables.add(0, channel::shutdownNow);
-            return channel;
         }
 
         // ---- subscribers ----
-
-        /** One Subscribe stream: every response in arrival order, and how the stream ended. */
-        private static final class Stream1 implements ClientResponseObserver<SubscribeRequest, SubscribeResponse> {
-            final BlockingQueue<SubscribeResponse> received = new LinkedBlockingQueue<>();
-            final CompletableFuture<Status> end = new CompletableFuture<>();
-            volatile ClientCallStreamObserver<SubscribeRequest> call;
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
-                call = requestStream;
-            }
-
-            @Override
-            public void onNext(SubscribeResponse value) {
-                received.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                end.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                end.complete(Status.OK);
-            }
-        }
 
         /**
          * A subscriber across its streams: what it received (payloads of published messages, in order) and its
@@ -314,7 +106,7 @@ class DeliveryGuaranteesTest {
             final String name;
             final List<SubscribeResponse> messages = new ArrayList<>();
             final List<Recovery> recoveries = new ArrayList<>();
-            Stream1 stream;
+            SubscribeStream stream;
             SubscribeResponse last;
 
             Subscriber(String name, String topic) {
@@ -328,11 +120,11 @@ class DeliveryGuaranteesTest {
                     request.setRecover(true).setSince(StreamPosition.newBuilder().setOffset(last.getOffset())
                             .setEpoch(last.getEpoch()));
                 }
-                stream = new Stream1();
-                PubSubServiceGrpc.newStub(channel(comet.port("comet.pubsubGrpc.port")))
+                stream = new SubscribeStream();
+                PubSubServiceGrpc.newStub(cluster.channel(comet, "comet.pubsubGrpc.port"))
                         .subscribe(request.build(), stream);
-                Stream1 s = stream;
-                closeables.add(0, () -> s.call.cancel("test end", null));
+                SubscribeStream s = stream;
+                cluster.closeAtEnd(() -> s.cancel("test end"));
             }
 
             /** The next response of the current stream (within the wait), null when the stream ended first. */
@@ -382,7 +174,7 @@ class DeliveryGuaranteesTest {
             }
 
             void cancel() {
-                stream.call.cancel("dropped by the test", null);
+                stream.cancel("dropped by the test");
             }
 
             List<String> payloads() {
@@ -430,75 +222,11 @@ class DeliveryGuaranteesTest {
         }
 
         /**
-         * A goim TCP client in a topic's room (a topic is a room), opted in to position marks (docs/GOIM-RESUME.md):
-         * what it received, each batch's mark checked as it comes, and the last mark, from which it resumes.
+         * A goim TCP client of {@code comet} in {@code room} ("" for none; a topic is a room), opted in to position
+         * marks (docs/GOIM-RESUME.md).
          */
-        private final class GoimSubscriber {
-            final String name;
-            final String topic;
-            final List<String> payloads = new ArrayList<>();
-            final List<JsonNode> resumeReplies = new ArrayList<>();
-            GoimClient client;
-            JsonNode lastMark;
-            private boolean markDue;
-
-            GoimSubscriber(String name, String topic) {
-                this.name = name;
-                this.topic = topic;
-            }
-
-            /** Connects with Auth in {@code room} ("" for none) and opts in to marks. */
-            void connect(BrokerJvm comet, String room) {
-                client = GoimClient.connect(Transport.TCP, comet.port("comet.tcp.port"));
-                closeables.add(0, client);
-                client.auth(CometHarness.auth(1, name + "-" + System.nanoTime(), room, 1000));
-                client.send(Op.POSITIONS, 0, "");
-                client.heartbeat(); // its reply comes after comet handled POSITIONS (one event loop, in order)
-            }
-
-            void resume(JsonNode mark) {
-                client.send(Op.RESUME, 9, "{\"room\":" + mark.get("room") + ",\"offset\":" + mark.get("offset")
-                        + ",\"epoch\":" + mark.get("epoch") + "}");
-            }
-
-            /** Takes one frame: a pushed message, a mark (checked: right after a batch, offsets growing) or a reply. */
-            void take() throws Exception {
-                GoimClient.Received r = client.next();
-                if (r.op() == Op.POSITION_MARK) {
-                    JsonNode mark = JSON.readTree(r.text());
-                    assertThat(markDue).as("%s: a mark follows a batch, never another mark", name).isTrue();
-                    assertThat(mark.get("room").asText()).isEqualTo(topic);
-                    if (lastMark != null && lastMark.get("epoch").equals(mark.get("epoch"))) {
-                        assertThat(Long.parseUnsignedLong(mark.get("offset").asText())).as("%s: marks grow", name)
-                                .isGreaterThan(Long.parseUnsignedLong(lastMark.get("offset").asText()));
-                    }
-                    lastMark = mark;
-                    markDue = false;
-                } else if (r.op() == Op.RESUME_REPLY) {
-                    resumeReplies.add(JSON.readTree(r.text()));
-                } else if (r.op() >= 1000) {
-                    payloads.add(r.text());
-                    markDue = true;
-                }
-            }
-
-            /** Takes frames until {@code count} messages are held and the last batch's mark came. */
-            void takeUntil(int count) throws Exception {
-                while (payloads.size() < count || markDue) {
-                    take();
-                }
-            }
-
-            /** Takes frames until the message {@code payload} and its mark came. */
-            void takeThrough(String payload) throws Exception {
-                do {
-                    take();
-                } while (payloads.isEmpty() || !payloads.get(payloads.size() - 1).equals(payload) || markDue);
-            }
-
-            boolean quiet() throws InterruptedException {
-                return client.frames.poll(500, TimeUnit.MILLISECONDS) == null;
-            }
+        private GoimClient goimClient(BrokerJvm comet, String name, String room) {
+            return cluster.client(comet, 1, name + "-" + System.nanoTime(), room, 1000).positions();
         }
 
         // ---- publishing ----
@@ -685,8 +413,8 @@ class DeliveryGuaranteesTest {
         @Order(1)
         void aSubscriberThatDroppedFor10SecondsRecoversExactlyWhatItMissedThenTheLiveStream() throws Exception {
             String topic = "orders-drop";
-            List<Subscriber> both = subscribedAll(topic, List.of(Map.entry("dropper", cometA),
-                    Map.entry("drop-watcher", cometB)));
+            List<Subscriber> both = subscribedAll(topic, List.of(Map.entry("dropper", cluster.cometA()),
+                    Map.entry("drop-watcher", cluster.cometB())));
             Subscriber s = both.get(0);
             Subscriber watcher = both.get(1);
             try (Publishing publishing = new Publishing(backend() + "-drop", List.of(topic), 11_000, 1000, 64)) {
@@ -697,7 +425,7 @@ class DeliveryGuaranteesTest {
                 SubscribeResponse droppedAt = s.last;
                 publishing.awaitAccepted(10_200); // 10,000 flow while it is away (10 s at this rate)
                 watcher.takeUntil(10_200); // and were fanned out, so they are in history
-                s.subscribe(cometA, true);
+                s.subscribe(cluster.cometA(), true);
                 publishing.finish(); // 800 more, live, during and after the resubscribe
                 assertThat(s.take()).isTrue();
                 assertThat(s.recoveries).hasSize(1);
@@ -726,36 +454,32 @@ class DeliveryGuaranteesTest {
         @Order(1)
         void aGoimClientAwayFor10SecondsResumesExactlyWhatItMissedThenTheLiveStream() throws Exception {
             String topic = "orders-goim";
-            GoimSubscriber s = new GoimSubscriber("goim-dropper", topic);
-            s.connect(cometA, topic);
+            ResumableStream s = new ResumableStream(topic, goimClient(cluster.cometA(), "goim-dropper", topic));
             await("goim client in the room").atMost(WAIT).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                     .until(() -> {
                         publishOnce(topic, "probe-goim-" + System.nanoTime());
-                        return !s.client.frames.isEmpty();
+                        return !s.client().frames.isEmpty();
                     });
-            Subscriber watcher = subscribed(cometB, "goim-watcher", topic);
+            Subscriber watcher = subscribed(cluster.cometB(), "goim-watcher", topic);
             String settled = "settled-goim-" + System.nanoTime();
             publishOnce(topic, settled);
             s.takeThrough(settled);
-            s.payloads.clear();
+            s.messages.clear();
             watcher.takeUntil(1);
             watcher.messages.clear();
             try (Publishing publishing = new Publishing(backend() + "-goim", List.of(topic), 11_000, 1000, 64)) {
                 publishing.start();
                 publishing.awaitAccepted(200);
                 s.takeUntil(100);
-                s.client.close();
-                JsonNode droppedAt = s.lastMark;
-                List<String> before = List.copyOf(s.payloads);
+                s.client().close();
+                JsonNode droppedAt = s.lastMark();
+                List<String> before = s.payloads();
                 publishing.awaitAccepted(10_200); // 10,000 flow while it is away (10 s at this rate)
                 watcher.takeUntil(10_200); // and were fanned out, so they are in history
-                s.connect(cometA, ""); // no room at Auth: RESUME joins it
-                s.resume(droppedAt);
+                // no room at Auth: RESUME joins it
+                s.resumeOn(goimClient(cluster.cometA(), "goim-dropper", ""), 9);
                 publishing.finish(); // 800 more, live, during and after the resume
-                while (s.resumeReplies.isEmpty()) {
-                    s.take();
-                }
-                JsonNode outcome = s.resumeReplies.get(0);
+                JsonNode outcome = s.takeResumeReply();
                 assertThat(outcome.get("recovered").asBoolean()).as(outcome.toString()).isTrue();
                 assertThat(outcome.get("replayed").asInt()).isGreaterThanOrEqualTo(10_000);
                 assertThat(outcome.get("epoch").asText()).isEqualTo(droppedAt.get("epoch").asText());
@@ -763,19 +487,19 @@ class DeliveryGuaranteesTest {
                 List<String> published = publishing.inOrder(topic, -1);
                 assertThat(before).as("before the drop").containsExactlyElementsOf(published.subList(0, before.size()));
                 List<String> expected = new ArrayList<>(before);
-                expected.addAll(publishing.inOrder(topic, Long.parseUnsignedLong(droppedAt.get("offset").asText())));
+                expected.addAll(publishing.inOrder(topic, ResumableStream.offset(droppedAt)));
                 assertThat(expected).containsExactlyElementsOf(published);
                 try {
                     s.takeUntil(expected.size());
                 } catch (AssertionError stalled) {
                     // compared below, with what is missing
                 }
-                assertThat(s.payloads).as("%s: %s", s.name, differences(expected, s.payloads))
+                assertThat(s.payloads()).as("goim-dropper: %s", differences(expected, s.payloads()))
                         .containsExactlyElementsOf(expected);
-                assertThat(s.quiet()).as("nothing after the last message's mark").isTrue();
+                assertThat(s.client().quiet()).as("nothing after the last message's mark").isTrue();
                 assertReceivedExactly(watcher, published);
                 System.out.printf("[%s] goim drop and resume: away for %d messages, %d replayed, %d received in all%n",
-                        backend(), expected.size() - before.size(), outcome.get("replayed").asInt(), s.payloads.size());
+                        backend(), expected.size() - before.size(), outcome.get("replayed").asInt(), s.messages.size());
             }
         }
 
@@ -783,8 +507,8 @@ class DeliveryGuaranteesTest {
         @Order(2)
         void aPositionOlderThanHistoryIsToldThenLiveMessagesFlow() throws Exception {
             String topic = "tiny-1";
-            List<Subscriber> both = subscribedAll(topic, List.of(Map.entry("tiny", cometB),
-                    Map.entry("tiny-watcher", cometA)));
+            List<Subscriber> both = subscribedAll(topic, List.of(Map.entry("tiny", cluster.cometB()),
+                    Map.entry("tiny-watcher", cluster.cometA())));
             Subscriber s = both.get(0);
             Subscriber watcher = both.get(1);
             publishOnce(topic, "tiny-seen");
@@ -796,7 +520,7 @@ class DeliveryGuaranteesTest {
             watcher.takeUntil(51); // all 50 fanned out (so in history) before the resubscribe
             SubscribeResponse missedFrom = s.last;
             s.messages.clear();
-            s.subscribe(cometB, true);
+            s.subscribe(cluster.cometB(), true);
             assertThat(s.take()).isTrue();
             Recovery outcome = s.recoveries.get(0);
             assertThat(outcome.getRecovered()).isFalse();
@@ -815,26 +539,26 @@ class DeliveryGuaranteesTest {
         @Order(3)
         void subscribersOfARestartedCometResubscribeAndRecoverEverythingPublishedMeanwhile() throws Exception {
             String topic = "orders-comet-restart";
-            List<Subscriber> all = subscribedAll(topic, List.of(Map.entry("moves-to-b", cometA),
-                    Map.entry("back-to-a", cometA), Map.entry("stays-on-b", cometB)));
+            List<Subscriber> all = subscribedAll(topic, List.of(Map.entry("moves-to-b", cluster.cometA()),
+                    Map.entry("back-to-a", cluster.cometA()), Map.entry("stays-on-b", cluster.cometB())));
             Subscriber toOther = all.get(0);
             Subscriber toSame = all.get(1);
             Subscriber stays = all.get(2);
             try (Publishing publishing = new Publishing(backend() + "-cr", List.of(topic), 3_000, 200, 16)) {
                 publishing.start();
                 publishing.awaitAccepted(200);
-                cometA.stop();
+                cluster.cometA().stop();
                 try {
                     for (Subscriber s : List.of(toOther, toSame)) {
                         s.takeUntilEnd();
                         assertThat(s.recoveries).isEmpty();
                     }
-                    toOther.subscribe(cometB, true);
+                    toOther.subscribe(cluster.cometB(), true);
                 } finally {
-                    cometA.start();
-                    cometA.awaitReady();
+                    cluster.cometA().start();
+                    cluster.cometA().awaitReady();
                 }
-                toSame.subscribe(cometA, true);
+                toSame.subscribe(cluster.cometA(), true);
                 publishing.finish();
                 List<String> published = publishing.inOrder(topic, null);
                 for (Subscriber s : List.of(toOther, toSame)) {
@@ -863,15 +587,15 @@ class DeliveryGuaranteesTest {
             List<String> topics = List.of("orders-load-0", "orders-load-1", "orders-load-2");
             List<Subscriber> subscribers = new ArrayList<>();
             for (String topic : topics) {
-                subscribers.addAll(subscribedAll(topic, List.of(Map.entry(topic + "-a", cometA),
-                        Map.entry(topic + "-b", cometB))));
+                subscribers.addAll(subscribedAll(topic, List.of(Map.entry(topic + "-a", cluster.cometA()),
+                        Map.entry(topic + "-b", cluster.cometB()))));
             }
             try (Publishing publishing = new Publishing(backend() + "-load", topics, Integer.MAX_VALUE, 0, 64)) {
                 publishing.start();
                 Thread.sleep(5_000);
-                job.kill();
+                cluster.job().kill();
                 int atKill = publishing.accepted.size();
-                job.start();
+                cluster.job().start();
                 Thread.sleep(5_000);
                 publishing.close();
                 publishing.finish();
@@ -879,7 +603,7 @@ class DeliveryGuaranteesTest {
                                 + "%d publish retries%n", backend(), publishing.accepted.size(),
                         (publishing.endedAt - publishing.startedAt) / 1e9, publishing.ratePerSecond(), atKill,
                         publishing.retries.get());
-                job.awaitReady();
+                cluster.job().awaitReady();
                 List<String> failures = new ArrayList<>();
                 for (Subscriber s : subscribers) {
                     List<String> expected = publishing.inOrder(s.topic, null);
@@ -902,28 +626,31 @@ class DeliveryGuaranteesTest {
         @Order(5)
         void afterABackendSwapAnOldEpochPositionIsToldEpochChanged() throws Exception {
             String topic = "orders-swap";
-            Subscriber s = subscribed(cometB, "swapper", topic);
+            Subscriber s = subscribed(cluster.cometB(), "swapper", topic);
             publishOnce(topic, "swap-before");
             s.takeUntil(1);
             s.cancel();
             String oldEpoch = s.last.getEpoch();
 
-            Map<String, Object> other = startOtherQueue(sessionRedis);
-            Map<String, Object> samePorts = Map.of("logic.grpc.port", logic.port("logic.grpc.port"),
-                    "logic.http.port", logic.port("logic.http.port"));
-            job.stop();
-            logic.stop();
-            logic = BrokerJvm.launch("logic", backend() + "-logic-swapped", logicConfig(other, samePorts), logs);
-            job = BrokerJvm.launch("job", backend() + "-job-swapped", jobConfig(other), logs);
-            Stream.of(logic, job).forEach(BrokerJvm::awaitReady);
-            publisher = PubSubServiceGrpc.newFutureStub(channel(logic.port("logic.grpc.port")));
+            QueueServer other = cluster.launchQueue(backend().equals("redis") ? "nats" : "redis");
+            Map<String, Object> swapped = new HashMap<>(other.config());
+            BrokerJvm oldLogic = cluster.logic();
+            swapped.put("logic.grpc.port", oldLogic.port("logic.grpc.port")); // where the comets call it
+            swapped.put("logic.http.port", oldLogic.port("logic.http.port"));
+            cluster.job().stop();
+            oldLogic.stop();
+            cluster.replaceLogic(cluster.launch("logic", backend() + "-logic-swapped", swapped));
+            cluster.replaceJob(cluster.launch("job", backend() + "-job-swapped", other.config()));
+            Stream.of(cluster.logic(), cluster.job()).forEach(BrokerJvm::awaitReady);
+            publisher = PubSubServiceGrpc.newFutureStub(cluster.channel(cluster.logic(), "logic.grpc.port"));
             await("comets reach the new logic").atMost(WAIT).pollInterval(Duration.ofMillis(200))
-                    .until(() -> cometA.readyz().statusCode() == 200 && cometB.readyz().statusCode() == 200);
-            Subscriber watcher = subscribed(cometA, "swap-watcher", topic);
+                    .until(() -> cluster.cometA().readyz().statusCode() == 200
+                            && cluster.cometB().readyz().statusCode() == 200);
+            Subscriber watcher = subscribed(cluster.cometA(), "swap-watcher", topic);
             assertThat(watcher.last.getEpoch()).as("the new backend's epoch").isNotEqualTo(oldEpoch);
 
             s.messages.clear();
-            s.subscribe(cometB, true);
+            s.subscribe(cluster.cometB(), true);
             assertThat(s.take()).isTrue();
             Recovery outcome = s.recoveries.get(0);
             assertThat(outcome.getRecovered()).isFalse();

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.imcluster.broker.testinfra.BrokerJvm;
-import dev.imcluster.broker.testinfra.KafkaCluster;
-import dev.imcluster.broker.testinfra.NatsServerProcess;
-import dev.imcluster.broker.testinfra.RedisServerProcess;
 import dev.imcluster.broker.testing.TestSupport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,16 +24,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Issue 10's fault tests over real processes: logic, two comets and one job, each a child JVM started as a pod
@@ -60,9 +52,7 @@ class FaultInjectionTest {
 
     /** The texts of the pushes a client has received since the last call, appended to {@code into}. */
     static List<String> drain(GoimClient c, List<String> into) {
-        List<GoimClient.Received> frames = new ArrayList<>();
-        c.frames.drainTo(frames);
-        frames.stream().filter(f -> f.op() >= 1000).map(GoimClient.Received::text).forEach(into::add);
+        into.addAll(c.drainPushes());
         return into;
     }
 
@@ -78,202 +68,43 @@ class FaultInjectionTest {
         return received.size() - new HashSet<>(received).size();
     }
 
-    static boolean runsEveryFault(String backend) {
-        String only = System.getProperty("imcluster.faults.backend", "");
-        return only.isEmpty() || backend.equals(only);
-    }
-
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Kafka extends Faults {
-        private KafkaCluster kafka;
-
-        @Override
-        String backend() {
-            return "kafka";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            kafka = KafkaCluster.start();
-            return Map.of("mq.backend", "kafka",
-                    "mq.kafka.bootstrapServers", kafka.bootstrapServers(),
-                    "mq.kafka.partitions", 3,
-                    "mq.kafka.deliveryTimeout", "4s",
-                    // a restarted job's group membership settles after this (Kafka's minimum), not 45 s
-                    "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000"));
-        }
-
-        @Override
-        void stopQueue() {
-            kafka.stopBroker();
-        }
-
-        @Override
-        void startQueueAgain() {
-            kafka.startBroker();
-        }
-
-        @Override
-        void closeQueue() {
-            if (kafka != null) {
-                kafka.close();
-            }
-        }
     }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Nats extends Faults {
-        private NatsServerProcess nats;
-
-        @Override
-        String backend() {
-            return "nats";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            nats = NatsServerProcess.launch();
-            return Map.of("mq.backend", "nats", "mq.nats.url", nats.url(), "mq.nats.ackWait", "4s",
-                    "mq.nats.maxDeliver", -1);
-        }
-
-        @Override
-        void stopQueue() {
-            nats.stop();
-        }
-
-        @Override
-        void startQueueAgain() {
-            nats.start();
-        }
-
-        @Override
-        void closeQueue() {
-            if (nats != null) {
-                nats.close();
-            }
-        }
     }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Redis extends Faults {
-        private RedisServerProcess queueRedis;
-
-        @Override
-        String backend() {
-            return "redis";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            queueRedis = RedisServerProcess.launch();
-            return Map.of("mq.backend", "redis", "mq.redis.address", queueRedis.address(),
-                    "mq.redis.claimIdle", "4s");
-        }
-
-        @Override
-        void stopQueue() {
-            queueRedis.stop();
-        }
-
-        @Override
-        void startQueueAgain() {
-            queueRedis.start();
-        }
-
-        @Override
-        void closeQueue() {
-            if (queueRedis != null) {
-                queueRedis.close();
-            }
-        }
     }
 
-    /** The faults every durable backend must survive; a nested class per backend supplies the queue. */
-    abstract static class Faults {
-        private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
-        private RedisServerProcess sessionRedis;
-        private BrokerJvm logic;
-        private BrokerJvm cometA;
-        private BrokerJvm cometB;
-        private BrokerJvm job;
-        private Map<String, Object> logicConfig;
-        private Path logs;
+    /** The faults every durable backend must survive; a nested class per backend names it. */
+    abstract static class Faults extends BackendCluster.PerBackend {
+        private BackendCluster cluster;
         /** Comets reach logic by this name, through {@link #hostsFile} (a Service name and its DNS record). */
         private String logicName;
         private Path hostsFile;
-        private volatile String push;
-
-        abstract String backend();
-
-        /** Starts the queue server; returns the mq.* config that points at it. */
-        abstract Map<String, Object> startQueue();
-
-        /** A graceful stop of the queue server (its data is kept, as on a pod restart). */
-        abstract void stopQueue();
-
-        abstract void startQueueAgain();
-
-        abstract void closeQueue();
 
         @BeforeAll
         void startCluster() {
-            Map<String, Object> common = new HashMap<>(startQueue());
-            sessionRedis = RedisServerProcess.launch();
-            common.put("redis.address", sessionRedis.address());
-            common.put("redis.commandTimeout", "2s");
-            common.put("mq.publishTimeout", "3s");
-            common.put("mq.retryBackoffMax", "1s");
-            logs = LOGS.resolve(backend());
-
-            logicConfig = new HashMap<>(common);
-            logicConfig.put("logic.sessionStore", "redis");
-            logicConfig.put("logic.auth.mode", "goim");
-            logic = BrokerJvm.launch("logic", backend() + "-logic", logicConfig, logs);
-
             logicName = "logic." + backend() + ".test";
-            hostsFile = logs.toAbsolutePath().resolve("hosts");
+            hostsFile = LOGS.resolve(backend()).toAbsolutePath().resolve("hosts");
             pointLogicNameAt("127.0.0.1");
-            Map<String, Object> cometConfig = new HashMap<>(common);
-            cometConfig.put("comet.logicAddress", logicName + ":" + logic.port("logic.grpc.port"));
-            cometConfig.put("comet.onlineReportInterval", "1s"); // a lost logic shows in readiness soon
-            cometConfig.put("comet.drainTimeout", "1s");
-            cometConfig.put("comet.protocol.sendQueueSize", 64); // a stalled client overflows soon
-            // The JVM's DNS cache stays at the broker's default (5 s), as in a pod.
-            List<String> resolveByHostsFile = List.of("-Djdk.net.hosts.file=" + hostsFile);
-            cometA = BrokerJvm.launch("comet", backend() + "-comet-a", cometConfig, logs, resolveByHostsFile);
-            cometB = BrokerJvm.launch("comet", backend() + "-comet-b", cometConfig, logs, resolveByHostsFile);
-
-            Map<String, Object> jobConfig = new HashMap<>(common);
-            jobConfig.put("job.roomBatch.maxDelay", "20ms");
-            jobConfig.put("job.comets.addresses", List.of(
-                    backend() + "-comet-a=127.0.0.1:" + cometA.port("comet.grpc.port"),
-                    backend() + "-comet-b=127.0.0.1:" + cometB.port("comet.grpc.port")));
-            job = BrokerJvm.launch("job", backend() + "-job", jobConfig, logs);
-            Stream.of(logic, cometA, cometB, job).forEach(BrokerJvm::awaitReady);
-            push = "http://127.0.0.1:" + logic.port("logic.http.port");
+            cluster = BackendCluster.builder(backend(), LOGS)
+                    .role("comet", "comet.onlineReportInterval", "1s") // a lost logic shows in readiness soon
+                    .role("comet", "comet.protocol.sendQueueSize", 64) // a stalled client overflows soon
+                    // The JVM's DNS cache stays at the broker's default (5 s), as in a pod.
+                    .cometsReachLogicAs(logicName, List.of("-Djdk.net.hosts.file=" + hostsFile))
+                    .start();
         }
 
         @AfterAll
         void stopCluster() {
-            for (AutoCloseable c : closeables) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // best effort
-                }
+            if (cluster != null) {
+                cluster.close();
             }
-            Stream.of(cometA, cometB, logic, job).filter(j -> j != null).forEach(BrokerJvm::stop);
-            if (sessionRedis != null) {
-                sessionRedis.close();
-            }
-            closeQueue();
         }
 
         /** Points the comets' name for logic at {@code ip}, as a Service's DNS record follows a new pod. */
@@ -290,20 +121,15 @@ class FaultInjectionTest {
         }
 
         private void assumeEveryFault() {
-            Assumptions.assumeTrue(runsEveryFault(backend()), "-Dimcluster.faults.backend limits this fault to "
-                    + System.getProperty("imcluster.faults.backend") + "; it runs on every backend without it");
+            Assumptions.assumeTrue(selectedBy("imcluster.faults.backend"),
+                    "-Dimcluster.faults.backend limits this fault to " + System.getProperty("imcluster.faults.backend")
+                            + "; it runs on every backend without it");
         }
 
         // ---- helpers ----
 
         private GoimClient client(BrokerJvm comet, long mid, String key, String room) {
-            GoimClient c = GoimClient.connect(Transport.TCP, comet.port("comet.tcp.port"));
-            closeables.add(c);
-            return c.auth(auth(mid, key, room, 1000));
-        }
-
-        private double cometMetric(BrokerJvm comet, String name, String... labels) {
-            return comet.running() ? comet.metric(name, labels) : 0;
+            return cluster.client(comet, mid, key, room, 1000);
         }
 
         // ---- faults ----
@@ -313,20 +139,21 @@ class FaultInjectionTest {
         void aStalledClientIsCutOffWhileTheOthersInItsRoomMissNothing() throws Exception {
             assumeEveryFault();
             String room = "slow";
-            GoimClient.Tcp stalled = new GoimClient.Tcp(cometA.port("comet.tcp.port"), 4096);
-            closeables.add(stalled);
+            GoimClient.Tcp stalled = new GoimClient.Tcp(cluster.cometA().port("comet.tcp.port"), 4096);
+            cluster.closeAtEnd(stalled);
             // Authenticate by hand: the stalled client never reads.
             stalled.sendBytes(GoimClient.frame(1, 7, 1, auth(1, "stalled", "live://" + room, 1000)
                     .getBytes(StandardCharsets.UTF_8)));
-            GoimClient onA = client(cometA, 2, "slow-reader-a", "live://" + room);
-            GoimClient onB = client(cometB, 3, "slow-reader-b", "live://" + room);
-            double slowBefore = cometA.metric("imcluster_comet_disconnects_total", "reason=\"slow_consumer\"");
+            GoimClient onA = client(cluster.cometA(), 2, "slow-reader-a", "live://" + room);
+            GoimClient onB = client(cluster.cometB(), 3, "slow-reader-b", "live://" + room);
+            double slowBefore = cluster.cometA().metric("imcluster_comet_disconnects_total",
+                    "reason=\"slow_consumer\"");
 
             String filler = ":" + "z".repeat(3000);
             try (PushStream stream = new PushStream(backend() + "-slow", n -> pushRoom(room, n), filler)) {
                 stream.start(Duration.ofMillis(5));
                 await("the stalled client is disconnected").atMost(WAIT).pollInterval(Duration.ofMillis(500))
-                        .until(() -> cometA.metric("imcluster_comet_disconnects_total",
+                        .until(() -> cluster.cometA().metric("imcluster_comet_disconnects_total",
                                 "reason=\"slow_consumer\"") > slowBefore);
                 int atCut = stream.acceptedCount();
                 stream.awaitAccepted(atCut + 100);
@@ -334,8 +161,8 @@ class FaultInjectionTest {
                 List<String> ids = stream.accepted();
                 List<String> gotA = awaitAll(onA, new ArrayList<>(), ids, "the reader on comet A");
                 List<String> gotB = awaitAll(onB, new ArrayList<>(), ids, "the reader on comet B");
-                double drops = cometA.metric("imcluster_comet_drops_total", "reason=\"slow_consumer\"")
-                        + cometA.metric("imcluster_comet_drops_total", "reason=\"closed\"");
+                double drops = cluster.cometA().metric("imcluster_comet_drops_total", "reason=\"slow_consumer\"")
+                        + cluster.cometA().metric("imcluster_comet_drops_total", "reason=\"closed\"");
                 System.out.printf("[%s] slow consumer: published %d (%d refused attempts), readers on A and B "
                                 + "received %d and %d distinct, drops counted on comet A %.0f%n", backend(),
                         ids.size(), stream.refused(), new HashSet<>(gotA).size(), new HashSet<>(gotB).size(), drops);
@@ -347,14 +174,14 @@ class FaultInjectionTest {
         @Order(2)
         void theSessionStoreRestartsMidStreamAndKeyPushesResumeWithNothingAcceptedLost() throws Exception {
             assumeEveryFault();
-            GoimClient target = client(cometA, 21, "restart-key", "live://sr");
+            GoimClient target = client(cluster.cometA(), 21, "restart-key", "live://sr");
             List<String> got = new ArrayList<>();
             try (PushStream stream = new PushStream(backend() + "-store", n -> pushKey("restart-key", n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                sessionRedis.stop();
+                cluster.sessionRedis().stop();
                 stream.awaitRefused(1); // key pushes need the store: refused (503) while it is down
-                sessionRedis.start();
+                cluster.sessionRedis().start();
                 // no manual action: the next accepted pushes come by themselves
                 stream.awaitAccepted(stream.acceptedCount() + 100);
                 stream.stop();
@@ -365,7 +192,7 @@ class FaultInjectionTest {
             }
             // and new clients connect again
             GoimClient fresh = await().atMost(WAIT).ignoreExceptions()
-                    .until(() -> client(cometB, 22, "after-restart", "live://sr"), c -> true);
+                    .until(() -> client(cluster.cometB(), 22, "after-restart", "live://sr"), c -> true);
             assertThat(fresh.heartbeat()).isPositive();
         }
 
@@ -374,16 +201,16 @@ class FaultInjectionTest {
         void theOnlyJobKilledMidStreamAndRestartedLosesNothing() throws Exception {
             assumeEveryFault();
             String room = "job-kill";
-            GoimClient onA = client(cometA, 31, "jk-a", "live://" + room);
-            GoimClient onB = client(cometB, 32, "jk-b", "live://" + room);
+            GoimClient onA = client(cluster.cometA(), 31, "jk-a", "live://" + room);
+            GoimClient onB = client(cluster.cometB(), 32, "jk-b", "live://" + room);
             try (PushStream stream = new PushStream(backend() + "-jobkill", n -> pushRoom(room, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(150);
-                job.kill(); // SIGKILL: nothing acknowledged after this, nothing handed over
+                cluster.job().kill(); // SIGKILL: nothing acknowledged after this, nothing handed over
                 int atKill = stream.acceptedCount();
                 stream.awaitAccepted(atKill + 100); // the queue keeps accepting with no job at all
-                job.start();
-                job.awaitReady();
+                cluster.job().start();
+                cluster.job().awaitReady();
                 stream.awaitAccepted(stream.acceptedCount() + 100);
                 stream.stop();
                 List<String> ids = stream.accepted();
@@ -399,14 +226,14 @@ class FaultInjectionTest {
         @Order(4)
         void theQueueServerRestartsMidStreamAndServiceResumesWithNothingAcceptedLost() throws Exception {
             String room = "queue-restart";
-            GoimClient onA = client(cometA, 41, "qr-a", "live://" + room);
-            GoimClient onB = client(cometB, 42, "qr-b", "live://" + room);
+            GoimClient onA = client(cluster.cometA(), 41, "qr-a", "live://" + room);
+            GoimClient onB = client(cluster.cometB(), 42, "qr-b", "live://" + room);
             try (PushStream stream = new PushStream(backend() + "-queue", n -> pushRoom(room, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                stopQueue();
+                cluster.queue().stop();
                 stream.awaitRefused(1); // the outage is seen: 503, never a 200 for a push that went nowhere
-                startQueueAgain();
+                cluster.queue().start();
                 stream.awaitAccepted(stream.acceptedCount() + 150);
                 stream.stop();
                 List<String> ids = stream.accepted();
@@ -416,7 +243,8 @@ class FaultInjectionTest {
                                 + "%d refused attempts retried%n", backend(), ids.size(), gotA.size(), gotB.size(),
                         duplicates(gotA), duplicates(gotB), stream.refused());
             }
-            await().atMost(WAIT).until(() -> logic.readyz().statusCode() == 200 && job.readyz().statusCode() == 200);
+            await().atMost(WAIT).until(() -> cluster.logic().readyz().statusCode() == 200
+                    && cluster.job().readyz().statusCode() == 200);
         }
 
         /**
@@ -433,14 +261,14 @@ class FaultInjectionTest {
             String room = "comet-kill";
             List<GoimClient> movers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                movers.add(client(cometA, 51 + i, "ck-" + i, "live://" + room));
+                movers.add(client(cluster.cometA(), 51 + i, "ck-" + i, "live://" + room));
             }
-            GoimClient stays = client(cometB, 60, "ck-stays", "live://" + room);
+            GoimClient stays = client(cluster.cometB(), 60, "ck-stays", "live://" + room);
             List<String> staysGot = new ArrayList<>();
             try (PushStream stream = new PushStream(backend() + "-cometkill", n -> pushRoom(room, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                cometA.kill();
+                cluster.cometA().kill();
                 long killedAt = System.nanoTime();
                 List<Long> reconnectedAt = new ArrayList<>();
                 List<GoimClient> moved = new ArrayList<>();
@@ -448,7 +276,7 @@ class FaultInjectionTest {
                     movers.get(i).awaitClosed();
                     int n = i;
                     moved.add(await().atMost(WAIT).ignoreExceptions()
-                            .until(() -> client(cometB, 51 + n, "ck-" + n, "live://" + room), c -> true));
+                            .until(() -> client(cluster.cometB(), 51 + n, "ck-" + n, "live://" + room), c -> true));
                     reconnectedAt.add(System.nanoTime());
                 }
                 stream.awaitAccepted(stream.acceptedCount() + 150);
@@ -468,14 +296,14 @@ class FaultInjectionTest {
                         backend(), all.size(), new HashSet<>(staysGot).size(), duplicates(staysGot),
                         (reconnectedAt.get(reconnectedAt.size() - 1) - killedAt) / 1_000_000, window);
             } finally {
-                cometA.start();
-                cometA.awaitReady();
+                cluster.cometA().start();
+                cluster.cometA().awaitReady();
             }
             // the job takes the restarted comet back: a new push reaches a client on it
-            GoimClient back = client(cometA, 70, "ck-back", "live://" + room);
+            GoimClient back = client(cluster.cometA(), 70, "ck-back", "live://" + room);
             await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).until(() -> {
                 pushRoom(room, "back");
-                return drain(back, new ArrayList<>()).contains("back");
+                return back.drainPushes().contains("back");
             });
         }
 
@@ -492,25 +320,23 @@ class FaultInjectionTest {
                 throws Exception {
             assumeEveryFault();
             String room = "logic-replaced";
-            GoimClient onA = client(cometA, 81, "lr-a", "live://" + room);
-            GoimClient onB = client(cometB, 82, "lr-b", "live://" + room);
-            double skippedBefore = job.metric("imcluster_job_comet_skipped_total");
+            GoimClient onA = client(cluster.cometA(), 81, "lr-a", "live://" + room);
+            GoimClient onB = client(cluster.cometB(), 82, "lr-b", "live://" + room);
+            double skippedBefore = cluster.job().metric("imcluster_job_comet_skipped_total");
             try (PushStream stream = new PushStream(backend() + "-logicswap", n -> pushRoom(room, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                Map<String, Object> replacementConfig = new HashMap<>(logicConfig);
-                replacementConfig.put("bindAddress", "127.0.0.2");
-                replacementConfig.put("logic.grpc.port", logic.port("logic.grpc.port"));
-                BrokerJvm replacement = BrokerJvm.launch("logic", backend() + "-logic-2", replacementConfig, logs)
-                        .awaitReady();
-                push = "http://127.0.0.2:" + replacement.port("logic.http.port");
-                logic.kill();
-                logic = replacement;
+                BrokerJvm old = cluster.logic();
+                BrokerJvm replacement = cluster.launch("logic", backend() + "-logic-2", Map.of(
+                        "bindAddress", "127.0.0.2", "logic.grpc.port", old.port("logic.grpc.port"))).awaitReady();
+                cluster.replaceLogic(replacement); // pushes go through it from now on
+                old.kill();
                 await("both comets unready: logic unreachable").atMost(WAIT).pollInterval(Duration.ofMillis(200))
-                        .until(() -> cometA.readyz().statusCode() != 200 && cometB.readyz().statusCode() != 200);
+                        .until(() -> cluster.cometA().readyz().statusCode() != 200
+                                && cluster.cometB().readyz().statusCode() != 200);
                 int atUnready = stream.acceptedCount();
                 stream.awaitAccepted(atUnready + 200);
-                assertThat(List.of(cometA.readyz().statusCode(), cometB.readyz().statusCode()))
+                assertThat(List.of(cluster.cometA().readyz().statusCode(), cluster.cometB().readyz().statusCode()))
                         .as("still unready: nothing told them where logic went").doesNotContain(200);
                 int acceptedWhileUnready = stream.acceptedCount() - atUnready;
 
@@ -518,14 +344,15 @@ class FaultInjectionTest {
                 long movedAt = System.nanoTime();
                 await("comets ready again, following logic's name").atMost(Duration.ofSeconds(15))
                         .pollInterval(Duration.ofMillis(200))
-                        .until(() -> cometA.readyz().statusCode() == 200 && cometB.readyz().statusCode() == 200);
+                        .until(() -> cluster.cometA().readyz().statusCode() == 200
+                                && cluster.cometB().readyz().statusCode() == 200);
                 long followedMs = (System.nanoTime() - movedAt) / 1_000_000;
                 stream.awaitAccepted(stream.acceptedCount() + 100);
                 stream.stop();
                 List<String> ids = stream.accepted();
                 List<String> gotA = awaitAll(onA, new ArrayList<>(), ids, "the client on comet A");
                 List<String> gotB = awaitAll(onB, new ArrayList<>(), ids, "the client on comet B");
-                assertThat(job.metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
+                assertThat(cluster.job().metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
                         .isEqualTo(skippedBefore);
                 System.out.printf("[%s] logic replaced behind its name: published %d (%d while both comets were "
                                 + "unready), each client received all of them (duplicates %d and %d); comets ready "
@@ -534,7 +361,7 @@ class FaultInjectionTest {
             }
             // and new clients are accepted again, through the new logic
             GoimClient fresh = await().atMost(WAIT).ignoreExceptions()
-                    .until(() -> client(cometA, 83, "lr-new", "live://" + room), c -> true);
+                    .until(() -> client(cluster.cometA(), 83, "lr-new", "live://" + room), c -> true);
             assertThat(fresh.heartbeat()).isPositive();
         }
 
@@ -548,41 +375,42 @@ class FaultInjectionTest {
         void aCometThatHangsKeepsItsClientsAndGetsEveryPushOnceItAnswersAgain() throws Exception {
             assumeEveryFault();
             String room = "comet-hang";
-            GoimClient onA = client(cometA, 91, "hang-a", "live://" + room);
-            GoimClient onB = client(cometB, 92, "hang-b", "live://" + room);
-            double skippedBefore = job.metric("imcluster_job_comet_skipped_total");
-            double failuresBefore = job.metric("imcluster_job_push_failures_total");
+            GoimClient onA = client(cluster.cometA(), 91, "hang-a", "live://" + room);
+            GoimClient onB = client(cluster.cometB(), 92, "hang-b", "live://" + room);
+            double skippedBefore = cluster.job().metric("imcluster_job_comet_skipped_total");
+            double failuresBefore = cluster.job().metric("imcluster_job_push_failures_total");
             try (PushStream stream = new PushStream(backend() + "-hang", n -> pushRoom(room, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                cometB.pause();
+                cluster.cometB().pause();
                 try {
                     await("job's calls to the hung comet time out").atMost(WAIT).pollInterval(Duration.ofMillis(500))
-                            .until(() -> job.metric("imcluster_job_push_failures_total") >= failuresBefore + 3);
+                            .until(() -> cluster.job().metric("imcluster_job_push_failures_total")
+                                    >= failuresBefore + 3);
                     Thread.sleep(5_000); // more timed-out attempts: the old breaker skipped the comet by now
                 } finally {
-                    cometB.resume();
+                    cluster.cometB().resume();
                 }
                 stream.awaitAccepted(stream.acceptedCount() + 100);
                 stream.stop();
                 List<String> ids = stream.accepted();
                 List<String> gotA = awaitAll(onA, new ArrayList<>(), ids, "the client on comet A");
                 List<String> gotB = awaitAll(onB, new ArrayList<>(), ids, "the client on the comet that hung");
-                assertThat(job.metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
+                assertThat(cluster.job().metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
                         .isEqualTo(skippedBefore);
                 System.out.printf("[%s] comet hung: published %d, %.0f calls to it failed and were redelivered; "
                                 + "both clients received all (duplicates %d and %d)%n", backend(), ids.size(),
-                        job.metric("imcluster_job_push_failures_total") - failuresBefore, duplicates(gotA),
+                        cluster.job().metric("imcluster_job_push_failures_total") - failuresBefore, duplicates(gotA),
                         duplicates(gotB));
             }
         }
 
         private int pushRoom(String room, String body) throws Exception {
-            return post(push + "/goim/push/room?operation=1000&type=live&room=" + room, body);
+            return post(cluster.pushUrl() + "/goim/push/room?operation=1000&type=live&room=" + room, body);
         }
 
         private int pushKey(String key, String body) throws Exception {
-            return post(push + "/goim/push/keys?operation=1000&keys=" + key, body);
+            return post(cluster.pushUrl() + "/goim/push/keys?operation=1000&keys=" + key, body);
         }
 
         private static int post(String url, String body) throws Exception {

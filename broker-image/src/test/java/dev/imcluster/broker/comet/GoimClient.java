@@ -3,6 +3,9 @@ package dev.imcluster.broker.comet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.imcluster.broker.protocol.Op;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -15,6 +18,7 @@ import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -24,17 +28,27 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A goim-protocol client written from the spec (16-byte big-endian header, then the body), over TCP or over
- * WebSocket binary messages (the JDK's client), as goim's own clients behave: on TCP a Raw push arrives as the
- * inner frames themselves, on WebSocket as one op 9 message holding them.
+ * The tests' goim-protocol client, written from the spec (16-byte big-endian header, then the body), over TCP or
+ * over WebSocket binary messages (the JDK's client), as goim's own clients behave: on TCP a Raw push arrives as the
+ * inner frames themselves, on WebSocket as one op 9 message holding them. Raw frames can be sent as they are (for
+ * malformed input), and imcluster's resume extension is read by {@link ResumableStream}.
  */
 abstract class GoimClient implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(20);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A frame as received. */
     record Received(int packLen, int headerLen, int ver, int op, int seq, byte[] body) {
         String text() {
             return new String(body, StandardCharsets.UTF_8);
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("op " + op + " body is not JSON: " + text(), e);
+            }
         }
 
         int intBody() {
@@ -50,6 +64,8 @@ abstract class GoimClient implements AutoCloseable {
 
     final BlockingQueue<Received> frames = new LinkedBlockingQueue<>();
     volatile boolean closed;
+    /** The inner frames of a Raw frame that {@link #nextUnwrapped} has not handed out yet. */
+    private final ArrayDeque<Received> unwrapped = new ArrayDeque<>();
 
     static GoimClient connect(Transport transport, int port) {
         return transport == Transport.TCP ? new Tcp(port).reading() : new Ws(port);
@@ -150,12 +166,137 @@ abstract class GoimClient implements AutoCloseable {
         }
     }
 
+    /** The next frame, a Raw frame's inner frames one by one (as an application sees them). */
+    Received nextUnwrapped() {
+        if (unwrapped.isEmpty()) {
+            Received r = next();
+            if (r.op() == Op.RAW) {
+                unwrapped.addAll(r.inner());
+            } else {
+                unwrapped.add(r);
+            }
+        }
+        return unwrapped.poll();
+    }
+
+    /** True when nothing more arrives within half a second. */
+    boolean quiet() throws InterruptedException {
+        return unwrapped.isEmpty() && frames.poll(500, TimeUnit.MILLISECONDS) == null;
+    }
+
+    /** The texts of the pushes (op >= 1000) received since the last call, Raw frames unwrapped. */
+    List<String> drainPushes() {
+        List<Received> received = new ArrayList<>(unwrapped);
+        unwrapped.clear();
+        List<Received> drained = new ArrayList<>();
+        frames.drainTo(drained);
+        drained.forEach(r -> received.addAll(r.op() == Op.RAW ? r.inner() : List.of(r)));
+        return received.stream().filter(r -> r.op() >= 1000).map(Received::text).toList();
+    }
+
+    /** Opts in to position marks (POSITIONS); returns once comet handled it (a heartbeat's reply comes after). */
+    GoimClient positions() {
+        send(Op.POSITIONS, 0, "");
+        heartbeat();
+        return this;
+    }
+
     void awaitClosed() {
         await().atMost(WAIT).until(() -> closed);
     }
 
     @Override
     public abstract void close();
+
+    /**
+     * What a client opted in to position marks received across its connections (docs/GOIM-RESUME.md): the pushed
+     * messages, each batch's mark checked as it comes (it follows a batch, never another mark; it is of the room;
+     * within an epoch it grows), RESUME's replies, and the last mark, from which it resumes on a new connection.
+     */
+    static final class ResumableStream {
+        final String room;
+        final List<Received> messages = new ArrayList<>();
+        final List<JsonNode> resumeReplies = new ArrayList<>();
+        private GoimClient client;
+        private JsonNode lastMark;
+        private boolean markDue;
+
+        ResumableStream(String room, GoimClient client) {
+            this.room = room;
+            this.client = client;
+        }
+
+        GoimClient client() {
+            return client;
+        }
+
+        JsonNode lastMark() {
+            return lastMark;
+        }
+
+        /** Sends RESUME (with {@code seq}) on {@code next} from the last mark; reads on from {@code next}. */
+        void resumeOn(GoimClient next, int seq) {
+            client = next;
+            client.send(Op.RESUME, seq, resumeBody(lastMark));
+        }
+
+        static String resumeBody(JsonNode mark) {
+            return "{\"room\":" + mark.get("room") + ",\"offset\":" + mark.get("offset") + ",\"epoch\":"
+                    + mark.get("epoch") + "}";
+        }
+
+        static long offset(JsonNode mark) {
+            return Long.parseUnsignedLong(mark.get("offset").asText());
+        }
+
+        /** Takes one frame (a Raw's inner frames one by one) into this record and returns it. */
+        Received take() {
+            Received r = client.nextUnwrapped();
+            if (r.op() == Op.POSITION_MARK) {
+                JsonNode mark = r.json();
+                assertThat(markDue).as("a mark follows a batch, never another mark: %s", mark).isTrue();
+                assertThat(mark.get("room").asText()).isEqualTo(room);
+                assertThat(mark.get("epoch").asText()).isNotEmpty();
+                if (lastMark != null && lastMark.get("epoch").equals(mark.get("epoch"))) {
+                    assertThat(offset(mark)).as("marks grow").isGreaterThan(offset(lastMark));
+                }
+                lastMark = mark;
+                markDue = false;
+            } else if (r.op() == Op.RESUME_REPLY) {
+                resumeReplies.add(r.json());
+            } else if (r.op() >= 1000) {
+                messages.add(r);
+                markDue = true;
+            }
+            return r;
+        }
+
+        /** Takes frames until {@code count} messages are held and the last batch's mark came. */
+        void takeUntil(int count) {
+            while (messages.size() < count || markDue) {
+                take();
+            }
+        }
+
+        /** Takes frames until the message {@code payload} and its mark came. */
+        void takeThrough(String payload) {
+            do {
+                take();
+            } while (messages.isEmpty() || !messages.get(messages.size() - 1).text().equals(payload) || markDue);
+        }
+
+        /** Takes frames until RESUME's reply came; returns it. */
+        JsonNode takeResumeReply() {
+            while (resumeReplies.isEmpty()) {
+                take();
+            }
+            return resumeReplies.get(0);
+        }
+
+        List<String> payloads() {
+            return messages.stream().map(Received::text).toList();
+        }
+    }
 
     static List<Received> parseAll(byte[] bytes) {
         List<Received> out = new ArrayList<>();

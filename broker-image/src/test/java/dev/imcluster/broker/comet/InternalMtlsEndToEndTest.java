@@ -335,7 +335,7 @@ class InternalMtlsEndToEndTest {
     @Test
     void certificatesAndTheCaRotateUnderTrafficWithNoRestartNoDroppedStreamNoLostMessage() throws Exception {
         ManagedChannel pubsub = plaintext(comet.pubsubGrpcPort());
-        PubSubTest.Collector stream = new PubSubTest.Collector();
+        SubscribeStream stream = new SubscribeStream();
         PubSubServiceGrpc.newStub(pubsub).subscribe(SubscribeRequest.newBuilder().setTopic("live://mtls").build(),
                 stream);
         await().atMost(WAIT).until(() -> cometCtx.meters().find("imcluster.comet.topic.subscribers").gauge()
@@ -374,7 +374,7 @@ class InternalMtlsEndToEndTest {
             List<String> goim = client.expectPushes(sent.size()).stream().map(GoimClient.Received::text).toList();
             assertThat(goim).isEqualTo(sent);
             for (String payload : sent) {
-                assertThat(stream.next()).isEqualTo(payload);
+                assertThat(stream.nextPayload()).isEqualTo(payload);
             }
             assertThat(stream.end).isNotDone();
             client.heartbeat();

@@ -116,13 +116,13 @@ class JwksEndToEndTest {
         return c == null ? 0 : c.count();
     }
 
-    private PubSubTest.Collector subscribe(String token) {
+    private SubscribeStream subscribe(String token) {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", comet.pubsubGrpcPort())
                 .usePlaintext().build();
         closeables.add(0, channel::shutdownNow);
         Metadata headers = new Metadata();
         headers.put(Bearer.AUTHORIZATION, "Bearer " + token);
-        PubSubTest.Collector collector = new PubSubTest.Collector();
+        SubscribeStream collector = new SubscribeStream();
         PubSubServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
                 .subscribe(SubscribeRequest.newBuilder().setTopic("live://jwks").build(), collector);
         return collector;

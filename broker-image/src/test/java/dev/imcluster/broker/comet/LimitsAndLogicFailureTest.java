@@ -41,7 +41,7 @@ class LimitsAndLogicFailureTest {
             try (GoimClient second = h.client(Transport.TCP)) {
                 second.awaitClosed();
             }
-            PubSubTest.Collector sub = new PubSubTest.Collector();
+            SubscribeStream sub = new SubscribeStream();
             h.pubsubAsync.subscribe(SubscribeRequest.newBuilder().setTopic("live://limit").build(), sub);
             assertThat(sub.end.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(h.counter("imcluster.comet.disconnects", "reason", "max_connections"))

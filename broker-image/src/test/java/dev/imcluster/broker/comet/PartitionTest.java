@@ -1,26 +1,20 @@
 package dev.imcluster.broker.comet;
 
-import static dev.imcluster.broker.comet.CometHarness.auth;
 import static dev.imcluster.broker.comet.FaultInjectionTest.awaitAll;
 import static dev.imcluster.broker.comet.FaultInjectionTest.duplicates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.imcluster.broker.testinfra.BrokerJvm;
-import dev.imcluster.broker.testinfra.RedisServerProcess;
 import dev.imcluster.broker.testinfra.TestNetwork;
 import dev.imcluster.broker.testinfra.TestNetwork.Host;
 import dev.imcluster.broker.testing.TestSupport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,18 +50,12 @@ class PartitionTest {
     private static final Duration HELD_AT_MOST = Duration.ofSeconds(10);
     private static final String UNREACHABLE_HOLD = "30s";
 
-    private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private TestNetwork net;
     private Host storeHost;
     private Host logicHost;
     private Host cometAHost;
     private Host jobHost;
-    private RedisServerProcess redis;
-    private BrokerJvm logic;
-    private BrokerJvm cometA;
-    private BrokerJvm cometB;
-    private BrokerJvm job;
-    private String push;
+    private BackendCluster cluster;
 
     @BeforeAll
     void startCluster() {
@@ -82,56 +70,20 @@ class PartitionTest {
         }
         logicHost = net.host("logic");
         cometAHost = net.host("comet-a");
-        Host cometBHost = net.host("comet-b");
         jobHost = net.host("job");
-        redis = RedisServerProcess.launchOn(storeHost);
-
-        Map<String, Object> common = new HashMap<>();
-        common.put("mq.backend", "redis");
-        common.put("mq.redis.address", redis.address());
-        common.put("mq.redis.claimIdle", "4s");
-        common.put("redis.address", redis.address());
-        common.put("redis.commandTimeout", "2s");
-        common.put("mq.publishTimeout", "3s");
-        common.put("mq.retryBackoffMax", "1s");
-
-        Map<String, Object> logicConfig = new HashMap<>(common);
-        logicConfig.put("logic.sessionStore", "redis");
-        logicConfig.put("logic.auth.mode", "goim");
-        logic = BrokerJvm.launchOn(logicHost, "logic", "partition-logic", logicConfig, LOGS);
-
-        Map<String, Object> cometConfig = new HashMap<>(common);
-        cometConfig.put("comet.logicAddress", logicHost.address() + ":" + logic.port("logic.grpc.port"));
-        cometConfig.put("comet.onlineReportInterval", "1s"); // a lost logic shows in readiness soon
-        cometConfig.put("comet.drainTimeout", "1s");
-        cometA = BrokerJvm.launchOn(cometAHost, "comet", "partition-comet-a", cometConfig, LOGS);
-        cometB = BrokerJvm.launchOn(cometBHost, "comet", "partition-comet-b", cometConfig, LOGS);
-
-        Map<String, Object> jobConfig = new HashMap<>(common);
-        jobConfig.put("job.roomBatch.maxDelay", "20ms");
-        jobConfig.put("job.pushTimeout", "2s");
-        // Longer than the comet-job cut held below, short enough to pass it in the last case.
-        jobConfig.put("job.comets.unreachableHold", UNREACHABLE_HOLD);
-        jobConfig.put("job.comets.addresses", List.of(
-                "partition-comet-a=" + cometAHost.address() + ":" + cometA.port("comet.grpc.port"),
-                "partition-comet-b=" + cometBHost.address() + ":" + cometB.port("comet.grpc.port")));
-        job = BrokerJvm.launchOn(jobHost, "job", "partition-job", jobConfig, LOGS);
-        Stream.of(logic, cometA, cometB, job).forEach(BrokerJvm::awaitReady);
-        push = "http://" + logicHost.address() + ":" + logic.port("logic.http.port");
+        cluster = BackendCluster.builder("redis", LOGS)
+                .onHosts(new BackendCluster.Hosts(storeHost, logicHost, cometAHost, net.host("comet-b"), jobHost))
+                .role("comet", "comet.onlineReportInterval", "1s") // a lost logic shows in readiness soon
+                .role("job", "job.pushTimeout", "2s")
+                // Longer than the comet-job cut held below, short enough to pass it in the last case.
+                .role("job", "job.comets.unreachableHold", UNREACHABLE_HOLD)
+                .start();
     }
 
     @AfterAll
     void stopCluster() {
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
-        Stream.of(cometA, cometB, logic, job).filter(j -> j != null).forEach(BrokerJvm::stop);
-        if (redis != null) {
-            redis.close();
+        if (cluster != null) {
+            cluster.close();
         }
         if (net != null) {
             net.close();
@@ -145,11 +97,12 @@ class PartitionTest {
     @Test
     @Order(1)
     void cometCutFromLogicTurnsUnreadyKeepsItsClientAndRecovers() throws Exception {
-        double skippedBefore = job.metric("imcluster_job_comet_skipped_total");
+        double skippedBefore = cluster.job().metric("imcluster_job_comet_skipped_total");
         partition("comet-logic", cometAHost, logicHost,
-                () -> cometA.readyz().statusCode() != 200 && cometB.readyz().statusCode() == 200,
-                () -> cometA.readyz().statusCode() == 200);
-        assertThat(job.metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
+                () -> cluster.cometA().readyz().statusCode() != 200
+                        && cluster.cometB().readyz().statusCode() == 200,
+                () -> cluster.cometA().readyz().statusCode() == 200);
+        assertThat(cluster.job().metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
                 .isEqualTo(skippedBefore);
     }
 
@@ -161,10 +114,11 @@ class PartitionTest {
     @Test
     @Order(2)
     void jobCutFromACometRetriesAndTheCometGetsEveryPushAfterwards() throws Exception {
-        double skippedBefore = job.metric("imcluster_job_comet_skipped_total");
-        partition("comet-job", cometAHost, jobHost, rising(() -> job.metric("imcluster_job_push_failures_total")),
+        double skippedBefore = cluster.job().metric("imcluster_job_comet_skipped_total");
+        partition("comet-job", cometAHost, jobHost,
+                rising(() -> cluster.job().metric("imcluster_job_push_failures_total")),
                 () -> true);
-        assertThat(job.metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
+        assertThat(cluster.job().metric("imcluster_job_comet_skipped_total")).as("messages skipped for a comet")
                 .isEqualTo(skippedBefore);
     }
 
@@ -176,8 +130,8 @@ class PartitionTest {
     @Order(3)
     void jobCutFromTheQueueShowsItDownAndCatchesUp() throws Exception {
         partition("job-queue", jobHost, storeHost,
-                () -> job.metric("imcluster_mq_up") == 0,
-                () -> job.metric("imcluster_mq_up") == 1);
+                () -> cluster.job().metric("imcluster_mq_up") == 0,
+                () -> cluster.job().metric("imcluster_mq_up") == 1);
     }
 
     /**
@@ -192,18 +146,18 @@ class PartitionTest {
     void jobCutFromACometPastTheHoldSkipsItAndCountsWhatItsClientMissed() throws Exception {
         String label = "comet-job-hold";
         String room = "partition-" + label;
-        GoimClient onA = client(cometA, 1, label + "-a", room);
-        GoimClient onB = client(cometB, 2, label + "-b", room);
+        GoimClient onA = client(cluster.cometA(), 1, label + "-a", room);
+        GoimClient onB = client(cluster.cometB(), 2, label + "-b", room);
         List<String> gotA = new ArrayList<>();
         List<String> gotB = new ArrayList<>();
-        double skippedBefore = job.metric("imcluster_job_comet_skipped_total");
+        double skippedBefore = cluster.job().metric("imcluster_job_comet_skipped_total");
         try (FaultInjectionTest.PushStream stream = pushStream(label, room)) {
             stream.start(Duration.ofMillis(10));
             stream.awaitAccepted(100);
             net.cut(cometAHost, jobHost);
             try {
                 await(label + ": comet A skipped, counted").atMost(WAIT).pollInterval(Duration.ofMillis(200))
-                        .until(() -> job.metric("imcluster_job_comet_skipped_total") > skippedBefore);
+                        .until(() -> cluster.job().metric("imcluster_job_comet_skipped_total") > skippedBefore);
                 stream.awaitAccepted(stream.acceptedCount() + 100);
             } finally {
                 net.heal(cometAHost, jobHost);
@@ -219,7 +173,7 @@ class PartitionTest {
             awaitAll(onA, gotA, ids.subList(ids.size() - 50, ids.size()), label + ": the client on comet A, at the end");
             List<String> missed = new ArrayList<>(ids);
             missed.removeAll(gotA);
-            double skipped = job.metric("imcluster_job_comet_skipped_total") - skippedBefore;
+            double skipped = cluster.job().metric("imcluster_job_comet_skipped_total") - skippedBefore;
             assertThat(missed).as(label + ": comet A's client missed the skipped pushes").isNotEmpty();
             assertThat(skipped).as(label + ": skipped for comet A, counted").isGreaterThanOrEqualTo(missed.size());
             assertThat(gotA).as(label + ": comet A's client got only accepted pushes").isSubsetOf(ids);
@@ -227,7 +181,7 @@ class PartitionTest {
             assertThat(duplicates(gotB)).as(label + ": duplicates on comet B").isZero();
             System.out.printf("[partition %s] published %d; comet B's client got all once; comet A's client missed "
                     + "%d, %.0f counted as skipped (%.0f of them as unreachable)%n", label, ids.size(), missed.size(),
-                    skipped, job.metric("imcluster_job_comet_skipped_total", "reason=\"unreachable\""));
+                    skipped, cluster.job().metric("imcluster_job_comet_skipped_total", "reason=\"unreachable\""));
         }
     }
 
@@ -240,8 +194,8 @@ class PartitionTest {
     private void partition(String label, Host a, Host b, BooleanSupplier shows, BooleanSupplier recovered)
             throws Exception {
         String room = "partition-" + label;
-        GoimClient onA = client(cometA, 1, label + "-a", room);
-        GoimClient onB = client(cometB, 2, label + "-b", room);
+        GoimClient onA = client(cluster.cometA(), 1, label + "-a", room);
+        GoimClient onB = client(cluster.cometB(), 2, label + "-b", room);
         List<String> gotA = new ArrayList<>();
         List<String> gotB = new ArrayList<>();
         try (FaultInjectionTest.PushStream stream = pushStream(label, room)) {
@@ -282,8 +236,8 @@ class PartitionTest {
 
     private FaultInjectionTest.PushStream pushStream(String label, String room) {
         return new FaultInjectionTest.PushStream(label,
-                body -> TestSupport.post(push + "/goim/push/room?operation=1000&type=live&room=" + room, body)
-                        .statusCode(), "");
+                body -> TestSupport.post(cluster.pushUrl() + "/goim/push/room?operation=1000&type=live&room="
+                        + room, body).statusCode(), "");
     }
 
     /** True each time {@code counter} has grown since the last check (the first compares with now). */
@@ -298,8 +252,6 @@ class PartitionTest {
     }
 
     private GoimClient client(BrokerJvm comet, long mid, String key, String room) {
-        GoimClient c = GoimClient.connect(comet.address(), comet.port("comet.tcp.port"));
-        closeables.add(c);
-        return c.auth(auth(mid, key, "live://" + room, 1000));
+        return cluster.client(comet, mid, key, "live://" + room, 1000);
     }
 }

@@ -15,28 +15,18 @@ import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.config.LogicConfig;
-import dev.imcluster.broker.history.HistoryStore;
-import dev.imcluster.broker.job.JobRole;
-import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.protocol.Op;
-import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.JwtTestTokens;
 import dev.imcluster.broker.security.Permissions;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,7 +34,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -70,14 +59,7 @@ class PermissionsEndToEndTest {
     @TempDir
     Path dir;
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final HistoryStore history = TestSupport.history();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-    private LogicRole logic;
-    private CometRole comet;
-    private RoleContext logicCtx;
-    private RoleContext cometCtx;
-    private String push;
+    private InProcessCluster cluster;
 
     private BrokerConfig config(boolean requirePermissions) throws Exception {
         BrokerConfig c = TestSupport.loopbackConfig();
@@ -85,54 +67,25 @@ class PermissionsEndToEndTest {
         c.logic.auth.mode = LogicConfig.AuthMode.jwt;
         c.logic.auth.hs256SecretFile = Files.write(dir.resolve("secret"), SECRET).toString();
         c.logic.auth.requirePermissions = requirePermissions;
-        DeliveryConfig.History h = new DeliveryConfig.History();
-        h.pattern = "*";
-        h.size = 100;
-        h.ttl = Duration.ofMinutes(5);
-        c.delivery.history = List.of(h);
+        c.delivery.history = List.of(TestSupport.historyPolicy("*", 100));
         return c;
     }
 
     private void start(boolean requirePermissions) throws Exception {
-        logicCtx = TestSupport.context(config(requirePermissions), "logic-1", bus, TestSupport.sessions(), history);
-        logic = new LogicRole(logicCtx);
-        logic.start();
-        closeables.add(logic);
-        push = "http://127.0.0.1:" + logic.httpPort();
-
-        BrokerConfig cometConfig = config(requirePermissions);
-        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        cometConfig.comet.drainTimeout = Duration.ofSeconds(2);
-        cometCtx = TestSupport.context(cometConfig, "comet-1", null, null, history);
-        comet = new CometRole(cometCtx);
-        comet.start();
-        closeables.add(0, comet);
-
-        BrokerConfig jobConfig = config(requirePermissions);
-        jobConfig.job.roomBatch.maxDelay = Duration.ofMillis(20);
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-1=127.0.0.1:" + comet.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null, history));
-        job.start();
-        closeables.add(job);
+        cluster = InProcessCluster.builder(() -> config(requirePermissions)).comets("comet-1")
+                .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20)).start();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        bus.close();
     }
 
     private static String jwt(String subject, String claim) throws Exception {
         return JwtTestTokens.hs256(SECRET, "{\"sub\":\"" + subject + "\",\"mid\":7,\"exp\":"
                 + (System.currentTimeMillis() / 1000 + 3600) + (claim.isEmpty() ? "" : "," + claim) + "}");
-    }
-
-    private ManagedChannel channel(int port) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        closeables.add(0, channel::shutdownNow);
-        return channel;
     }
 
     private static <S extends AbstractStub<S>> S bearer(S stub, String token) {
@@ -147,36 +100,28 @@ class PermissionsEndToEndTest {
 
     /** A room push through logic's HTTP API (internal token): {@code type://room}. */
     private void pushRoom(String type, String room, String body) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(push + "/goim/push/room?operation=1000&type=" + type
-                        + "&room=" + room)).timeout(WAIT).header("Authorization", "Bearer " + TOKEN)
+        HttpRequest r = HttpRequest.newBuilder(URI.create(cluster.pushUrl() + "/goim/push/room?operation=1000&type="
+                        + type + "&room=" + room)).timeout(WAIT).header("Authorization", "Bearer " + TOKEN)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         assertThat(TestSupport.HTTP.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
     }
 
-    private static double counter(MeterRegistry meters, String name, String... tags) {
-        Counter c = meters.find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
-    }
-
     private double cometDenied(String action) {
-        return counter(cometCtx.meters(), "imcluster.comet.permission.denied", "action", action);
+        return cluster.cometCounter("imcluster.comet.permission.denied", "action", action);
     }
 
     private double logicDenied(String action) {
-        return counter(logicCtx.meters(), "imcluster.logic.permission.denied", "action", action);
+        return cluster.logicCounter("imcluster.logic.permission.denied", "action", action);
     }
 
     /** The rooms with members on comet, from its internal Rooms call. */
     private java.util.Set<String> cometRooms() {
-        return bearer(CometGrpc.newBlockingStub(channel(comet.grpcPort())), TOKEN).rooms(RoomsReq.getDefaultInstance())
-                .getRoomsMap().keySet();
+        return bearer(CometGrpc.newBlockingStub(cluster.channel(cluster.comet(0).grpcPort())), TOKEN)
+                .rooms(RoomsReq.getDefaultInstance()).getRoomsMap().keySet();
     }
 
     private GoimClient goim(Transport transport) {
-        GoimClient client = GoimClient.connect(transport, transport == Transport.TCP ? comet.tcpPort()
-                : comet.websocketPort());
-        closeables.add(0, client);
-        return client;
+        return cluster.connect(transport, cluster.comet(0));
     }
 
     /** Sends Auth and returns its reply's body: empty when the room was joined (goim's reply). */
@@ -265,10 +210,10 @@ class PermissionsEndToEndTest {
     void grpcClientsSubscribePublishAndReadExactlyAsTheClaimSays() throws Exception {
         start(false);
         String token = jwt("u1", CLAIM);
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         var blocking = bearer(PubSubServiceGrpc.newBlockingStub(pubsub), token);
 
-        PubSubTest.Collector refusedSub = new PubSubTest.Collector();
+        SubscribeStream refusedSub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), token)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("chat://a").build(), refusedSub);
         Status refused = refusedSub.end.get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -277,7 +222,7 @@ class PermissionsEndToEndTest {
                 "imcluster.subscribe");
         assertThat(cometDenied("subscribe")).isEqualTo(1);
 
-        PubSubTest.Collector sub = new PubSubTest.Collector();
+        SubscribeStream sub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), token)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("live://x").build(), sub);
         await().atMost(WAIT).until(() -> cometRooms().contains("live://x"));
@@ -287,9 +232,9 @@ class PermissionsEndToEndTest {
         assertThat(blocking.publish(publish("chat://a", "yes")).getId()).isNotEmpty();
 
         // Internal callers (services with the internal token) are not restricted.
-        ManagedChannel logicGrpc = channel(logic.grpcPort());
+        ManagedChannel logicGrpc = cluster.channel(cluster.logic().grpcPort());
         bearer(PubSubServiceGrpc.newBlockingStub(logicGrpc), TOKEN).publish(publish("live://x", "from-service"));
-        assertThat(sub.next()).isEqualTo("from-service");
+        assertThat(sub.nextPayload()).isEqualTo("from-service");
 
         assertThat(blocking.history(HistoryRequest.newBuilder().setTopic("live://x").build()).getMessagesCount())
                 .isEqualTo(1);
@@ -318,7 +263,7 @@ class PermissionsEndToEndTest {
 
         // The subscription lived through all the refusals.
         bearer(PubSubServiceGrpc.newBlockingStub(logicGrpc), TOKEN).publish(publish("live://x", "still-here"));
-        assertThat(sub.next()).isEqualTo("still-here");
+        assertThat(sub.nextPayload()).isEqualTo("still-here");
         assertThat(sub.end).isNotDone();
     }
 
@@ -333,12 +278,12 @@ class PermissionsEndToEndTest {
         assertThat(cometRooms()).doesNotContain("live://1");
         client.heartbeat();
 
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         var blocking = bearer(PubSubServiceGrpc.newBlockingStub(pubsub), bare);
         assertDenied(refusal(() -> blocking.publish(publish("chat://a", "x"))), "publish", "chat://a");
         assertDenied(refusal(() -> blocking.history(HistoryRequest.newBuilder().setTopic("live://1").build())),
                 "history", "live://1");
-        PubSubTest.Collector sub = new PubSubTest.Collector();
+        SubscribeStream sub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), bare)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("live://1").build(), sub);
         assertThat(sub.end.get(WAIT.toSeconds(), TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
@@ -364,13 +309,13 @@ class PermissionsEndToEndTest {
         pushRoom("anything", "1", "hi");
         assertThat(client.expectPush().text()).isEqualTo("hi");
 
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
-        PubSubTest.Collector sub = new PubSubTest.Collector();
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
+        SubscribeStream sub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), bare)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("chat://z").build(), sub);
         await().atMost(WAIT).until(() -> cometRooms().contains("chat://z"));
         bearer(PubSubServiceGrpc.newBlockingStub(pubsub), bare).publish(publish("chat://z", "mine"));
-        assertThat(sub.next()).isEqualTo("mine");
+        assertThat(sub.nextPayload()).isEqualTo("mine");
         for (Permissions.Action a : Permissions.Action.values()) {
             assertThat(cometDenied(a.tag())).as(a.tag()).isZero();
         }
@@ -384,10 +329,10 @@ class PermissionsEndToEndTest {
         client.send(Op.AUTH, 1, "{\"room_id\":\"live://1\",\"token\":\"" + malformed + "\"}");
         client.awaitClosed();
         StatusRuntimeException e = refusal(() -> bearer(PubSubServiceGrpc.newBlockingStub(
-                channel(comet.pubsubGrpcPort())), malformed).publish(publish("chat://a", "x")));
+                cluster.channel(cluster.comet(0).pubsubGrpcPort())), malformed).publish(publish("chat://a", "x")));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(e.getStatus().getDescription()).startsWith("malformed:").contains("imcluster.subscribe");
-        assertThat(counter(logicCtx.meters(), "imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
-        assertThat(counter(cometCtx.meters(), "imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
+        assertThat(cluster.logicCounter("imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
+        assertThat(cluster.cometCounter("imcluster.auth.refused", "reason", "malformed")).isEqualTo(1);
     }
 }

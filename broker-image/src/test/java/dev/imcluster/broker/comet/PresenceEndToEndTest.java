@@ -15,19 +15,10 @@ import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.DeliveryConfig;
-import dev.imcluster.broker.history.HistoryStore;
-import dev.imcluster.broker.job.JobRole;
-import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.session.PresenceMember;
-import dev.imcluster.broker.session.memory.InMemorySessionStore;
 import dev.imcluster.broker.testing.TestSupport;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,10 +39,7 @@ class PresenceEndToEndTest {
     private static final Duration REPORT_INTERVAL = Duration.ofMillis(200);
     private static final String ROOM = "chat://1";
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final InMemorySessionStore sessions = TestSupport.sessions();
-    private final HistoryStore history = TestSupport.history();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InProcessCluster cluster;
     private CometRole cometA;
     private CometRole cometB;
     private PubSubServiceGrpc.PubSubServiceStub viaA;
@@ -72,52 +60,23 @@ class PresenceEndToEndTest {
 
     @BeforeEach
     void startCluster() throws Exception {
-        LogicRole logic = new LogicRole(TestSupport.context(config(), "logic-1", bus, sessions, history));
-        logic.start();
-        closeables.add(logic);
-        cometA = comet("comet-a", logic.grpcPort());
-        cometB = comet("comet-b", logic.grpcPort());
-        BrokerConfig jobConfig = config();
-        jobConfig.job.roomBatch.maxDelay = Duration.ofMillis(20);
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-a=127.0.0.1:" + cometA.grpcPort(),
-                "comet-b=127.0.0.1:" + cometB.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null, history));
-        job.start();
-        closeables.add(0, job);
-        viaA = PubSubServiceGrpc.newStub(channel(cometA.pubsubGrpcPort()));
-        viaB = PubSubServiceGrpc.newStub(channel(cometB.pubsubGrpcPort()));
-        blockingA = PubSubServiceGrpc.newBlockingStub(channel(cometA.pubsubGrpcPort()));
-        blockingB = PubSubServiceGrpc.newBlockingStub(channel(cometB.pubsubGrpcPort()));
-    }
-
-    private CometRole comet(String id, int logicPort) throws Exception {
-        BrokerConfig config = config();
-        config.comet.logicAddress = "127.0.0.1:" + logicPort;
-        CometRole comet = new CometRole(TestSupport.context(config, id, null, null, null));
-        comet.start();
-        closeables.add(0, comet);
-        return comet;
+        cluster = InProcessCluster.builder(PresenceEndToEndTest::config).comets("comet-a", "comet-b")
+                .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20)).start();
+        cometA = cluster.comet(0);
+        cometB = cluster.comet(1);
+        viaA = PubSubServiceGrpc.newStub(cluster.channel(cometA.pubsubGrpcPort()));
+        viaB = PubSubServiceGrpc.newStub(cluster.channel(cometB.pubsubGrpcPort()));
+        blockingA = PubSubServiceGrpc.newBlockingStub(cluster.channel(cometA.pubsubGrpcPort()));
+        blockingB = PubSubServiceGrpc.newBlockingStub(cluster.channel(cometB.pubsubGrpcPort()));
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        bus.close();
-    }
-
-    private ManagedChannel channel(int port) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        closeables.add(0, channel::shutdownNow);
-        return channel;
+        cluster.close();
     }
 
     private GoimClient goim(Transport transport, CometRole comet, long mid, String key, String room) {
-        GoimClient client = GoimClient.connect(transport, transport == Transport.TCP ? comet.tcpPort()
-                : comet.websocketPort());
-        closeables.add(0, client);
-        return client.auth("{\"mid\":" + mid + ",\"key\":\"" + key + "\",\"room_id\":\"" + room
+        return cluster.goim(transport, comet, "{\"mid\":" + mid + ",\"key\":\"" + key + "\",\"room_id\":\"" + room
                 + "\",\"accepts\":[1000]}");
     }
 
@@ -269,7 +228,8 @@ class PresenceEndToEndTest {
     @Test
     void membersOfACometThatStopsReportingVanishWithinTheTtl() throws InterruptedException {
         // What a comet that died leaves behind: members reported with the TTL of three intervals, never renewed.
-        sessions.addPresence(ROOM, List.of(new PresenceMember("k-ghost", 9, "comet-dead", System.currentTimeMillis())),
+        cluster.sessions.addPresence(ROOM,
+                List.of(new PresenceMember("k-ghost", 9, "comet-dead", System.currentTimeMillis())),
                 REPORT_INTERVAL.multipliedBy(RoomPresence.TTL_INTERVALS)).join();
         goim(Transport.TCP, cometA, 3, "k-carol", ROOM);
         await().atMost(WAIT).until(() -> members(blockingB.presence(PresenceRequest.newBuilder().setTopic(ROOM)

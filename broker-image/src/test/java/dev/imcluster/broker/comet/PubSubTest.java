@@ -10,11 +10,7 @@ import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -22,13 +18,9 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,37 +41,8 @@ class PubSubTest {
         h.close();
     }
 
-    /** Collects a Subscribe stream. */
-    static final class Collector implements StreamObserver<SubscribeResponse> {
-        final BlockingQueue<String> payloads = new LinkedBlockingQueue<>();
-        final AtomicInteger count = new AtomicInteger();
-        final CompletableFuture<Status> end = new CompletableFuture<>();
-
-        @Override
-        public void onNext(SubscribeResponse value) {
-            payloads.add(value.getPayload().toStringUtf8());
-            count.incrementAndGet();
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            end.complete(Status.fromThrowable(t));
-        }
-
-        @Override
-        public void onCompleted() {
-            end.complete(Status.OK);
-        }
-
-        String next() throws InterruptedException {
-            String p = payloads.poll(20, TimeUnit.SECONDS);
-            assertThat(p).as("payload within 20 s").isNotNull();
-            return p;
-        }
-    }
-
-    private Collector subscribe(PubSubServiceGrpc.PubSubServiceStub stub, String topic) {
-        Collector c = new Collector();
+    private SubscribeStream subscribe(PubSubServiceGrpc.PubSubServiceStub stub, String topic) {
+        SubscribeStream c = new SubscribeStream();
         double before = h.gauge("imcluster.comet.topic.subscribers");
         stub.subscribe(SubscribeRequest.newBuilder().setTopic(topic).build(), c);
         // Subscribed once comet counts one more subscriber (it joins the room before counting is visible).
@@ -92,10 +55,11 @@ class PubSubTest {
         String topic = "chat-shared";
         try (GoimClient goim = h.client(Transport.WEBSOCKET)) {
             goim.auth(auth(1, "shared", topic));
-            Collector sub = subscribe(h.pubsubAsync, topic);
+            SubscribeStream sub = subscribe(h.pubsubAsync, topic);
             h.pushRoom(topic, message(1000, "m1"), message(1000, "m2"));
             h.pushRoom(topic, message(1000, "m3"));
-            assertThat(List.of(sub.next(), sub.next(), sub.next())).containsExactly("m1", "m2", "m3");
+            assertThat(List.of(sub.nextPayload(), sub.nextPayload(), sub.nextPayload()))
+                    .containsExactly("m1", "m2", "m3");
             assertThat(goim.expectPushes(2)).extracting(GoimClient.Received::text).containsExactly("m1", "m2");
             assertThat(goim.expectPushes(1)).extracting(GoimClient.Received::text).containsExactly("m3");
             // Both count as online in the room.
@@ -115,7 +79,7 @@ class PubSubTest {
 
     @Test
     void anEmptyTopicIsRefused() {
-        Collector c = new Collector();
+        SubscribeStream c = new SubscribeStream();
         h.pubsubAsync.subscribe(SubscribeRequest.getDefaultInstance(), c);
         assertThat(c.end.join().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
@@ -132,20 +96,8 @@ class PubSubTest {
                 .usePlaintext().build();
         try (GoimClient goim = h.client(Transport.TCP)) {
             goim.auth(auth(1, "firehose-goim", topic));
-            // The slow subscriber asks for one message and never for more.
-            CompletableFuture<Status> slowEnd = new CompletableFuture<>();
-            ClientCall<SubscribeRequest, SubscribeResponse> slow =
-                    slowChannel.newCall(PubSubServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
-            slow.start(new ClientCall.Listener<>() {
-                @Override
-                public void onClose(Status status, Metadata trailers) {
-                    slowEnd.complete(status);
-                }
-            }, new Metadata());
-            slow.sendMessage(SubscribeRequest.newBuilder().setTopic(topic).build());
-            slow.halfClose();
-            slow.request(1);
-            Collector fast = subscribe(PubSubServiceGrpc.newStub(fastChannel), topic);
+            SubscribeStream.Stalled slow = new SubscribeStream.Stalled(slowChannel, topic);
+            SubscribeStream fast = subscribe(PubSubServiceGrpc.newStub(fastChannel), topic);
             await().atMost(GoimClient.WAIT).until(() -> h.job.rooms(
                     dev.imcluster.broker.api.internal.RoomsReq.getDefaultInstance()).getRoomsMap().containsKey(topic)
                     && h.gauge("imcluster.comet.topic.subscribers") >= 2);
@@ -164,15 +116,15 @@ class PubSubTest {
                 }
                 h.pushRoom(topic, batch);
                 for (int i = 0; i < batch.length; i++) {
-                    fastSeen.add(fast.next());
+                    fastSeen.add(fast.nextPayload());
                 }
                 for (GoimClient.Received r : goim.expectPushes(batch.length)) {
                     goimSeen.add(Integer.parseInt(r.text().substring(0, r.text().indexOf(':'))));
                 }
             }
             // grpc-java reports the end only once the client has read what was sent before it.
-            slow.request(Integer.MAX_VALUE);
-            assertThat(slowEnd.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            slow.readAll();
+            assertThat(slow.end.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(fastSeen).hasSize(pushed);
             for (int i = 0; i < pushed; i++) {
                 assertThat(fastSeen.get(i)).startsWith((i + 1) + ":");

@@ -9,17 +9,10 @@ import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.pubsub.PubSubServiceGrpc;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
-import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.testinfra.BrokerJvm;
-import dev.imcluster.broker.testinfra.KafkaCluster;
-import dev.imcluster.broker.testinfra.NatsServerProcess;
-import dev.imcluster.broker.testinfra.RedisServerProcess;
 import dev.imcluster.broker.testing.TestSupport;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,22 +22,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Issue 4 end to end: logic, two comets and two jobs, each a separate JVM started from the test classpath as a
@@ -60,216 +47,49 @@ class QueueBackendsEndToEndTest {
     private static final Path LOGS = Path.of("target", "e2e-logs");
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Kafka extends Scenarios {
-        private KafkaCluster kafka;
-
-        @Override
-        String backend() {
-            return "kafka";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            kafka = KafkaCluster.start();
-            return Map.of("mq.backend", "kafka",
-                    "mq.kafka.bootstrapServers", kafka.bootstrapServers(),
-                    "mq.kafka.partitions", 6,
-                    "mq.kafka.deliveryTimeout", "4s", // a publish during the outage fails within this
-                    // a killed job's partitions move to the other job after this (Kafka's minimum), not 45 s
-                    "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000"));
-        }
-
-        @Override
-        void stopQueue() {
-            kafka.stopBroker();
-        }
-
-        @Override
-        void restartQueue() {
-            kafka.startBroker();
-        }
-
-        @Override
-        void closeQueue() {
-            if (kafka != null) {
-                kafka.close();
-            }
-        }
     }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Nats extends Scenarios {
-        private NatsServerProcess nats;
-
-        @Override
-        String backend() {
-            return "nats";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            nats = NatsServerProcess.launch();
-            // a killed job's unacknowledged messages are redelivered after ackWait
-            return Map.of("mq.backend", "nats", "mq.nats.url", nats.url(), "mq.nats.ackWait", "4s",
-                    "mq.nats.maxDeliver", -1);
-        }
-
-        @Override
-        void stopQueue() {
-            nats.stop();
-        }
-
-        @Override
-        void restartQueue() {
-            nats.start();
-        }
-
-        @Override
-        void closeQueue() {
-            if (nats != null) {
-                nats.close();
-            }
-        }
     }
 
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class Redis extends Scenarios {
-        private RedisServerProcess queueRedis;
-
-        @Override
-        String backend() {
-            return "redis";
-        }
-
-        @Override
-        Map<String, Object> startQueue() {
-            queueRedis = RedisServerProcess.launch();
-            // a killed job's pending entries are claimed by the other job after claimIdle
-            return Map.of("mq.backend", "redis", "mq.redis.address", queueRedis.address(),
-                    "mq.redis.claimIdle", "4s");
-        }
-
-        @Override
-        void stopQueue() {
-            queueRedis.stop();
-        }
-
-        @Override
-        void restartQueue() {
-            queueRedis.start();
-        }
-
-        @Override
-        void closeQueue() {
-            if (queueRedis != null) {
-                queueRedis.close();
-            }
-        }
     }
 
-    /** The behaviour every backend must show; a nested class per backend supplies the queue. */
-    abstract static class Scenarios {
-        private final List<AutoCloseable> closeables = new ArrayList<>();
-        private RedisServerProcess sessionRedis;
-        private BrokerJvm logic;
-        private BrokerJvm cometA;
-        private BrokerJvm cometB;
-        /** The running jobs, and every job JVM (so a stopped one can come back). */
+    /** The behaviour every backend must show; a nested class per backend names it. */
+    abstract static class Scenarios extends BackendCluster.PerBackend {
+        private BackendCluster cluster;
+        /** The running jobs (a killed or stopped one leaves, and comes back from {@link BackendCluster#jobs}). */
         private final List<BrokerJvm> jobs = new ArrayList<>();
-        private final List<BrokerJvm> allJobs = new ArrayList<>();
-        private String push;
-
-        abstract String backend();
-
-        /** Starts the queue server; returns the mq.* config that points at it. */
-        abstract Map<String, Object> startQueue();
-
-        abstract void stopQueue();
-
-        abstract void restartQueue();
-
-        abstract void closeQueue();
 
         @BeforeAll
         void startCluster() {
-            Map<String, Object> common = new HashMap<>(startQueue());
-            sessionRedis = RedisServerProcess.launch();
-            common.put("redis.address", sessionRedis.address());
-            common.put("redis.commandTimeout", "2s");
-            common.put("mq.publishTimeout", "3s");
-            common.put("mq.retryBackoffMax", "2s"); // reconnects after the outage come quickly
-            Path logs = LOGS.resolve(backend());
-
-            Map<String, Object> logicConfig = new HashMap<>(common);
-            logicConfig.put("logic.sessionStore", "redis");
-            logicConfig.put("logic.auth.mode", "goim");
-            logic = BrokerJvm.launch("logic", backend() + "-logic", logicConfig, logs);
-
-            Map<String, Object> cometConfig = new HashMap<>(common);
-            cometConfig.put("comet.logicAddress", "127.0.0.1:" + logic.port("logic.grpc.port"));
-            cometConfig.put("comet.drainTimeout", "1s");
-            cometA = BrokerJvm.launch("comet", "comet-a", cometConfig, logs);
-            cometB = BrokerJvm.launch("comet", "comet-b", cometConfig, logs);
-
-            Map<String, Object> jobConfig = new HashMap<>(common);
-            jobConfig.put("job.roomBatch.maxDelay", "20ms");
-            jobConfig.put("job.comets.addresses", List.of(
-                    "comet-a=127.0.0.1:" + cometA.port("comet.grpc.port"),
-                    "comet-b=127.0.0.1:" + cometB.port("comet.grpc.port")));
-            jobs.add(BrokerJvm.launch("job", "job-1", jobConfig, logs));
-            jobs.add(BrokerJvm.launch("job", "job-2", jobConfig, logs));
-            allJobs.addAll(jobs);
-            Stream.concat(Stream.of(logic, cometA, cometB), jobs.stream()).forEach(BrokerJvm::awaitReady);
-            push = "http://127.0.0.1:" + logic.port("logic.http.port");
+            cluster = BackendCluster.builder(backend(), LOGS)
+                    .common("mq.kafka.partitions", 6) // a killed job's partitions move to the other one
+                    .common("mq.retryBackoffMax", "2s") // reconnects after the outage come quickly
+                    .jobs(2)
+                    .start();
+            jobs.addAll(cluster.jobs());
         }
 
         @AfterAll
         void stopCluster() {
-            for (AutoCloseable c : closeables) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // best effort
-                }
+            if (cluster != null) {
+                cluster.close();
             }
-            // Comets first (they drain their clients), then logic and the jobs, as a rollout would.
-            Stream.concat(Stream.of(cometA, cometB, logic), jobs.stream())
-                    .filter(j -> j != null).forEach(BrokerJvm::stop);
-            if (sessionRedis != null) {
-                sessionRedis.close();
-            }
-            closeQueue();
         }
 
         // ---- helpers ----
 
         private GoimClient tcpClient(BrokerJvm comet, long mid, String key, String room) {
-            GoimClient c = GoimClient.connect(Transport.TCP, comet.port("comet.tcp.port"));
-            closeables.add(c);
-            return c.auth(auth(mid, key, room, 1000, 1001));
-        }
-
-        private ManagedChannel channel(int port) {
-            ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-            closeables.add(ch::shutdownNow);
-            return ch;
+            return cluster.client(comet, mid, key, room, 1000, 1001);
         }
 
         private HttpResponse<String> pushRoom(String room, String body) throws Exception {
-            return TestSupport.post(push + "/goim/push/room?operation=1000&type=live&room=" + room, body);
-        }
-
-        /** The texts of the pushes (op >= 1000) a client has received since the last call. */
-        private static List<String> drain(GoimClient c) {
-            List<GoimClient.Received> frames = new ArrayList<>();
-            c.frames.drainTo(frames);
-            return frames.stream().filter(f -> f.op() >= 1000).map(GoimClient.Received::text).toList();
+            return TestSupport.post(cluster.pushUrl() + "/goim/push/room?operation=1000&type=live&room=" + room,
+                    body);
         }
 
         /** Pushes every client must see, awaited; the next pushes of each client are exactly these, in any order. */
@@ -277,29 +97,10 @@ class QueueBackendsEndToEndTest {
             for (GoimClient c : clients) {
                 List<String> got = new ArrayList<>();
                 await().atMost(WAIT).until(() -> {
-                    got.addAll(drain(c));
+                    got.addAll(c.drainPushes());
                     return got.size() >= expected.size();
                 });
                 assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
-            }
-        }
-
-        private static final class Subscriber implements StreamObserver<SubscribeResponse> {
-            final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-
-            @Override
-            public void onNext(SubscribeResponse value) {
-                received.add(value.getPayload().toStringUtf8());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                received.add("error: " + Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                received.add("completed");
             }
         }
 
@@ -312,29 +113,30 @@ class QueueBackendsEndToEndTest {
         @Test
         @Order(1)
         void roomTopicAndBroadcastPushesFanOutThroughJobToBothComets() throws Exception {
-            GoimClient onA = tcpClient(cometA, 101, "fan-a", "live://fan");
-            GoimClient onB = tcpClient(cometB, 102, "fan-b", "live://fan");
-            GoimClient elsewhere = tcpClient(cometB, 103, "fan-c", "live://other");
+            GoimClient onA = tcpClient(cluster.cometA(), 101, "fan-a", "live://fan");
+            GoimClient onB = tcpClient(cluster.cometB(), 102, "fan-b", "live://fan");
+            GoimClient elsewhere = tcpClient(cluster.cometB(), 103, "fan-c", "live://other");
 
             HttpResponse<String> room = pushRoom("fan", "room-1");
             assertThat(room.statusCode()).as(room.body()).isEqualTo(200);
             expectExactly(Set.of("room-1"), onA, onB);
 
             // A gRPC topic subscriber on comet B, fed by Publish on logic (a topic is a room).
-            Subscriber subscriber = new Subscriber();
-            PubSubServiceGrpc.newStub(channel(cometB.port("comet.pubsubGrpc.port")))
+            SubscribeStream subscriber = new SubscribeStream();
+            PubSubServiceGrpc.newStub(cluster.channel(cluster.cometB(), "comet.pubsubGrpc.port"))
                     .subscribe(SubscribeRequest.newBuilder().setTopic("news").build(), subscriber);
             PubSubServiceGrpc.PubSubServiceBlockingStub publisher = PubSubServiceGrpc.newBlockingStub(
-                    channel(logic.port("logic.grpc.port")));
+                    cluster.channel(cluster.logic(), "logic.grpc.port"));
             // The subscription registers asynchronously: publish until one arrives, then a unique one.
             await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).until(() -> {
                 publisher.withDeadlineAfter(30, TimeUnit.SECONDS).publish(publish("news", "warmup"));
-                return subscriber.received.contains("warmup");
+                return subscriber.holds("warmup");
             });
             publisher.withDeadlineAfter(30, TimeUnit.SECONDS).publish(publish("news", "topic-1"));
-            await().atMost(WAIT).until(() -> subscriber.received.contains("topic-1"));
+            await().atMost(WAIT).until(() -> subscriber.holds("topic-1"));
 
-            HttpResponse<String> all = TestSupport.post(push + "/goim/push/all?operation=1000", "to-all");
+            HttpResponse<String> all = TestSupport.post(cluster.pushUrl() + "/goim/push/all?operation=1000",
+                    "to-all");
             assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
             expectExactly(Set.of("to-all"), onA, onB, elsewhere); // "elsewhere" got no room push before
         }
@@ -342,13 +144,14 @@ class QueueBackendsEndToEndTest {
         @Test
         @Order(2)
         void keyAndMidPushesResolveThroughTheRedisSessionStore() throws Exception {
-            GoimClient alice = tcpClient(cometB, 201, "alice-phone", "live://k");
-            GoimClient bob = tcpClient(cometA, 202, "bob-web", "live://k");
+            GoimClient alice = tcpClient(cluster.cometB(), 201, "alice-phone", "live://k");
+            GoimClient bob = tcpClient(cluster.cometA(), 202, "bob-web", "live://k");
 
-            HttpResponse<String> keys = TestSupport.post(push + "/goim/push/keys?operation=1001&keys=alice-phone",
-                    "hi-alice");
+            HttpResponse<String> keys = TestSupport.post(
+                    cluster.pushUrl() + "/goim/push/keys?operation=1001&keys=alice-phone", "hi-alice");
             assertThat(keys.statusCode()).as(keys.body()).isEqualTo(200);
-            HttpResponse<String> mids = TestSupport.post(push + "/goim/push/mids?operation=1001&mids=202", "hi-bob");
+            HttpResponse<String> mids = TestSupport.post(cluster.pushUrl() + "/goim/push/mids?operation=1001&mids=202",
+                    "hi-bob");
             assertThat(mids.statusCode()).as(mids.body()).isEqualTo(200);
             assertThat(pushRoom("k", "to-both").statusCode()).isEqualTo(200);
             // Each got its own push and the room push, nothing else.
@@ -359,25 +162,24 @@ class QueueBackendsEndToEndTest {
         @Test
         @Order(3)
         void withTheSessionStoreDownConnectsFailClearlyWhileRoomPushesFlow() throws Exception {
-            GoimClient member = tcpClient(cometA, 301, "s-member", "live://s");
-            sessionRedis.stop();
+            GoimClient member = tcpClient(cluster.cometA(), 301, "s-member", "live://s");
+            cluster.sessionRedis().stop();
             try {
                 // Shown in /readyz, but logic stays ready: room pushes need no session.
-                await().atMost(WAIT).until(() -> logic.readyz().body().contains("session store unreachable"));
-                assertThat(logic.readyz().statusCode()).isEqualTo(200);
+                await().atMost(WAIT).until(() -> cluster.logic().readyz().body().contains("session store unreachable"));
+                assertThat(cluster.logic().readyz().statusCode()).isEqualTo(200);
 
-                GoimClient refused = GoimClient.connect(Transport.TCP, cometB.port("comet.tcp.port"));
-                closeables.add(refused);
+                GoimClient refused = cluster.connect(cluster.cometB());
                 refused.send(7, 1, auth(302, "s-new", "live://s", 1000));
                 refused.awaitClosed();
                 assertThat(refused.frames).as("no auth reply, no push").isEmpty();
-                assertThat(cometB.metric("imcluster_comet_auth_failures_total", "reason=\"unavailable\""))
+                assertThat(cluster.cometB().metric("imcluster_comet_auth_failures_total", "reason=\"unavailable\""))
                         .isPositive();
-                await().atMost(WAIT).until(() -> cometB.log().contains("session store unavailable"));
+                await().atMost(WAIT).until(() -> cluster.cometB().log().contains("session store unavailable"));
 
                 // A key push needs the store: refused with 503, never a 200 for a push that went nowhere.
-                HttpResponse<String> key = TestSupport.post(push + "/goim/push/keys?operation=1001&keys=s-member",
-                        "lost");
+                HttpResponse<String> key = TestSupport.post(
+                        cluster.pushUrl() + "/goim/push/keys?operation=1001&keys=s-member", "lost");
                 assertThat(key.statusCode()).as(key.body()).isEqualTo(503);
                 assertThat(key.body()).contains("not accepted");
 
@@ -386,11 +188,11 @@ class QueueBackendsEndToEndTest {
                 assertThat(room.statusCode()).as(room.body()).isEqualTo(200);
                 expectExactly(Set.of("while-store-down"), member);
             } finally {
-                sessionRedis.start();
+                cluster.sessionRedis().start();
             }
-            await().atMost(WAIT).until(() -> logic.readyz().statusCode() == 200);
+            await().atMost(WAIT).until(() -> cluster.logic().readyz().statusCode() == 200);
             GoimClient back = await().atMost(WAIT).ignoreExceptions()
-                    .until(() -> tcpClient(cometB, 303, "s-back", "live://s"), c -> true);
+                    .until(() -> tcpClient(cluster.cometB(), 303, "s-back", "live://s"), c -> true);
             assertThat(pushRoom("s", "store-back").statusCode()).isEqualTo(200);
             expectExactly(Set.of("store-back"), member, back);
         }
@@ -408,7 +210,7 @@ class QueueBackendsEndToEndTest {
         @Order(5)
         void aJobStoppedGracefullyMidStreamHandsItsWorkOver() throws Exception {
             if (jobs.size() < 2) { // the job killed before comes back and rejoins its group
-                BrokerJvm restarted = allJobs.stream().filter(j -> !jobs.contains(j)).findFirst().orElseThrow();
+                BrokerJvm restarted = cluster.jobs().stream().filter(j -> !jobs.contains(j)).findFirst().orElseThrow();
                 restarted.start();
                 jobs.add(restarted.awaitReady());
             }
@@ -432,8 +234,8 @@ class QueueBackendsEndToEndTest {
             Map<String, List<GoimClient>> members = new LinkedHashMap<>();
             int mid = firstMid;
             for (String room : rooms) {
-                members.put(room, List.of(tcpClient(cometA, ++mid, label + "-a-" + room, "live://" + room),
-                        tcpClient(cometB, ++mid, label + "-b-" + room, "live://" + room)));
+                members.put(room, List.of(tcpClient(cluster.cometA(), ++mid, label + "-a-" + room, "live://" + room),
+                        tcpClient(cluster.cometB(), ++mid, label + "-b-" + room, "live://" + room)));
             }
             Map<String, Set<String>> published = new ConcurrentHashMap<>();
             rooms.forEach(r -> published.put(r, ConcurrentHashMap.newKeySet()));
@@ -482,7 +284,7 @@ class QueueBackendsEndToEndTest {
                     List<String> got = new ArrayList<>();
                     delivered.put(c, got);
                     await().atMost(WAIT).until(() -> {
-                        got.addAll(drain(c));
+                        got.addAll(c.drainPushes());
                         return got.containsAll(published.get(room));
                     });
                 }
@@ -496,7 +298,7 @@ class QueueBackendsEndToEndTest {
                 for (GoimClient c : members.get(room)) {
                     List<String> got = delivered.get(c);
                     await().atMost(WAIT).until(() -> {
-                        got.addAll(drain(c));
+                        got.addAll(c.drainPushes());
                         return got.contains("last");
                     });
                     got.remove("last");
@@ -512,8 +314,8 @@ class QueueBackendsEndToEndTest {
         }
 
         private double dedupeHits() {
-            return cometA.metric("imcluster_comet_dedupe_hits_total")
-                    + cometB.metric("imcluster_comet_dedupe_hits_total");
+            return cluster.cometA().metric("imcluster_comet_dedupe_hits_total")
+                    + cluster.cometB().metric("imcluster_comet_dedupe_hits_total");
         }
 
         private static double consumed(BrokerJvm job) {
@@ -523,11 +325,11 @@ class QueueBackendsEndToEndTest {
         @Test
         @Order(6)
         void aQueueOutageGives503AndUnavailableThenRecoversOnItsOwn() throws Exception {
-            GoimClient member = tcpClient(cometB, 501, "outage", "live://o");
+            GoimClient member = tcpClient(cluster.cometB(), 501, "outage", "live://o");
             BrokerJvm job = jobs.get(0);
             Set<String> accepted = ConcurrentHashMap.newKeySet(); // pushes answered 200: they must arrive
             AtomicInteger attempt = new AtomicInteger();
-            stopQueue();
+            cluster.queue().stop();
             try {
                 await().atMost(WAIT).until(() -> {
                     String id = "during-outage-" + attempt.incrementAndGet();
@@ -542,21 +344,22 @@ class QueueBackendsEndToEndTest {
                 assertThat(refused.body()).contains("queue unavailable, message not accepted");
 
                 PubSubServiceGrpc.PubSubServiceBlockingStub publisher = PubSubServiceGrpc.newBlockingStub(
-                        channel(logic.port("logic.grpc.port"))).withDeadlineAfter(60, TimeUnit.SECONDS);
+                        cluster.channel(cluster.logic(), "logic.grpc.port")).withDeadlineAfter(60, TimeUnit.SECONDS);
                 assertThatThrownBy(() -> publisher.publish(publish("o-topic", "during-outage")))
                         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
                             assertThat(e.getStatus().getDescription()).contains("queue unavailable");
                         });
 
-                await().atMost(WAIT).until(() -> logic.readyz().statusCode() == 503
+                await().atMost(WAIT).until(() -> cluster.logic().readyz().statusCode() == 503
                         && job.readyz().statusCode() == 503);
-                assertThat(logic.readyz().body()).contains("logic.bus").contains("unreachable");
+                assertThat(cluster.logic().readyz().body()).contains("logic.bus").contains("unreachable");
                 assertThat(job.readyz().body()).contains("job.bus").contains("unreachable");
             } finally {
-                restartQueue();
+                cluster.queue().start();
             }
-            await().atMost(WAIT).until(() -> logic.readyz().statusCode() == 200 && job.readyz().statusCode() == 200);
+            await().atMost(WAIT).until(() -> cluster.logic().readyz().statusCode() == 200
+                    && job.readyz().statusCode() == 200);
             HttpResponse<String> after = pushRoom("o", "after-outage");
             assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
             accepted.add("after-outage");

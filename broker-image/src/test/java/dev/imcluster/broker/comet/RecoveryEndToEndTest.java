@@ -13,24 +13,13 @@ import dev.imcluster.broker.api.pubsub.StreamPosition;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeResponse;
 import dev.imcluster.broker.config.BrokerConfig;
-import dev.imcluster.broker.config.DeliveryConfig;
-import dev.imcluster.broker.history.HistoryStore;
-import dev.imcluster.broker.job.JobRole;
-import dev.imcluster.broker.logic.LogicRole;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.seed.PubSubServiceGrpc.PubSubServiceBlockingStub;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -46,9 +35,7 @@ class RecoveryEndToEndTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final HistoryStore history = TestSupport.history();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InProcessCluster cluster;
     private PubSubServiceGrpc.PubSubServiceBlockingStub viaLogic;
     private PubSubServiceGrpc.PubSubServiceStub viaComet;
     private int cometPort;
@@ -56,109 +43,44 @@ class RecoveryEndToEndTest {
 
     private static BrokerConfig config() {
         BrokerConfig config = TestSupport.loopbackConfig();
-        config.delivery.history = List.of(history("orders*", 1000), history("tiny*", 10));
+        config.delivery.history = List.of(TestSupport.historyPolicy("orders*", 1000),
+                TestSupport.historyPolicy("tiny*", 10));
         return config;
-    }
-
-    private static DeliveryConfig.History history(String pattern, int size) {
-        DeliveryConfig.History h = new DeliveryConfig.History();
-        h.pattern = pattern;
-        h.size = size;
-        h.ttl = Duration.ofMinutes(5);
-        return h;
     }
 
     @BeforeEach
     void startCluster() throws Exception {
-        LogicRole logic = new LogicRole(TestSupport.context(config(), "logic-1", bus, TestSupport.sessions(),
-                history));
-        logic.start();
-        closeables.add(logic);
-        logicPort = logic.grpcPort();
-        BrokerConfig cometConfig = config();
-        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        // Smaller than the replays below: a replay is paced by flow control, not bounded by the live queue.
-        cometConfig.comet.protocol.sendQueueSize = 64;
-        CometRole comet = new CometRole(TestSupport.context(cometConfig, "comet-a", null, null, null));
-        comet.start();
-        closeables.add(0, comet);
-        cometPort = comet.pubsubGrpcPort();
-        BrokerConfig jobConfig = config();
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-a=127.0.0.1:" + comet.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null, history));
-        job.start();
-        closeables.add(0, job);
-        viaLogic = PubSubServiceGrpc.newBlockingStub(channel(logicPort));
-        viaComet = PubSubServiceGrpc.newStub(channel(cometPort));
+        cluster = InProcessCluster.builder(RecoveryEndToEndTest::config)
+                // Smaller than the replays below: a replay is paced by flow control, not bounded by the live queue.
+                .comet(c -> c.comet.protocol.sendQueueSize = 64)
+                .start();
+        logicPort = cluster.logic().grpcPort();
+        cometPort = cluster.comet(0).pubsubGrpcPort();
+        viaLogic = PubSubServiceGrpc.newBlockingStub(cluster.channel(logicPort));
+        viaComet = PubSubServiceGrpc.newStub(cluster.channel(cometPort));
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        bus.close();
+        cluster.close();
     }
 
-    private ManagedChannel channel(int port) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        closeables.add(0, channel::shutdownNow);
-        return channel;
-    }
-
-    /** A Subscribe stream's responses, cancellable. */
-    private static final class Subscriber implements ClientResponseObserver<SubscribeRequest, SubscribeResponse> {
-        final BlockingQueue<SubscribeResponse> received = new LinkedBlockingQueue<>();
-        final CompletableFuture<Status> end = new CompletableFuture<>();
-        ClientCallStreamObserver<SubscribeRequest> call;
-
-        @Override
-        public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
-            call = requestStream;
-        }
-
-        @Override
-        public void onNext(SubscribeResponse value) {
-            received.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            end.complete(Status.fromThrowable(t));
-        }
-
-        @Override
-        public void onCompleted() {
-            end.complete(Status.OK);
-        }
-
-        SubscribeResponse next() throws InterruptedException {
-            SubscribeResponse r = received.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertThat(r).as("a message within %s", WAIT).isNotNull();
-            return r;
-        }
-
-        void cancel() {
-            call.cancel("test", null);
-        }
-    }
-
-    private Subscriber subscribe(SubscribeRequest request) {
-        Subscriber s = new Subscriber();
+    private SubscribeStream subscribe(SubscribeRequest request) {
+        SubscribeStream s = new SubscribeStream();
         viaComet.subscribe(request, s);
-        closeables.add(0, () -> s.call.cancel("test end", null));
+        cluster.closeAtEnd(() -> s.cancel("test end"));
         return s;
     }
 
     /** Subscribes and waits until a probe message published after it arrives (so it is in the room). */
-    private Subscriber subscribed(String topic) throws InterruptedException {
-        Subscriber s = subscribe(SubscribeRequest.newBuilder().setTopic(topic).build());
+    private SubscribeStream subscribed(String topic) throws InterruptedException {
+        SubscribeStream s = subscribe(SubscribeRequest.newBuilder().setTopic(topic).build());
         await().atMost(WAIT).until(() -> {
             publish(topic, "probe");
             return !s.received.isEmpty();
         });
         publish(topic, "ready"); // a room keeps its order: every probe comes before it
-        while (!s.next().getPayload().toStringUtf8().equals("ready")) {
+        while (!s.next(WAIT).getPayload().toStringUtf8().equals("ready")) {
             // a probe
         }
         return s;
@@ -175,14 +97,14 @@ class RecoveryEndToEndTest {
 
     @Test
     void aResubscriberGetsExactlyWhatItMissedInOrderThenTheLiveStream() throws Exception {
-        Subscriber first = subscribed("orders-1");
+        SubscribeStream first = subscribed("orders-1");
         List<PublishResponse> before = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             before.add(publish("orders-1", "before-" + i));
         }
         SubscribeResponse last = null;
         for (int i = 0; i < 20; i++) {
-            last = first.next();
+            last = first.next(WAIT);
             assertThat(last.getPayload().toStringUtf8()).isEqualTo("before-" + i);
             assertThat(last.getId()).isEqualTo(before.get(i).getId());
             assertThat(last.getOffset()).isEqualTo(before.get(i).getOffset());
@@ -190,14 +112,18 @@ class RecoveryEndToEndTest {
             assertThat(last.hasPublishTime()).isTrue();
             assertThat(last.getOperation()).as("Publish's goim operation (logic.topicOperation)").isEqualTo(1000);
         }
-        first.cancel();
+        first.cancel("test");
         List<String> missed = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             missed.add("missed-" + i);
             publish("orders-1", "missed-" + i);
         }
+        // job appends to history as it consumes, after Publish returned: wait until all 320 are retained, so that
+        // the replay has to hold the 300 missed ones (otherwise the last few would come live, also in order).
+        await().atMost(WAIT).until(() -> viaLogic.history(HistoryRequest.newBuilder().setTopic("orders-1").build())
+                .getMessagesCount() >= before.size() + 300);
 
-        Subscriber again = subscribe(SubscribeRequest.newBuilder().setTopic("orders-1").setSince(position(last))
+        SubscribeStream again = subscribe(SubscribeRequest.newBuilder().setTopic("orders-1").setSince(position(last))
                 .setRecover(true).build());
         // Live messages published while the recovery runs must follow the replay, none twice, none lost.
         List<String> live = new ArrayList<>();
@@ -205,7 +131,7 @@ class RecoveryEndToEndTest {
             live.add("live-" + i);
             publish("orders-1", "live-" + i);
         }
-        SubscribeResponse outcome = again.next();
+        SubscribeResponse outcome = again.next(WAIT);
         assertThat(outcome.hasRecovery()).isTrue();
         assertThat(outcome.getRecovery().getRecovered()).as(outcome.getRecovery().getReason()).isTrue();
         assertThat(outcome.getRecovery().getReplayed()).isBetween(300, 350);
@@ -213,7 +139,7 @@ class RecoveryEndToEndTest {
         expected.addAll(live);
         long previous = last.getOffset();
         for (String payload : expected) {
-            SubscribeResponse r = again.next();
+            SubscribeResponse r = again.next(WAIT);
             assertThat(r.getPayload().toStringUtf8()).isEqualTo(payload);
             assertThat(r.getOffset()).isGreaterThan(previous);
             previous = r.getOffset();
@@ -223,16 +149,16 @@ class RecoveryEndToEndTest {
 
     @Test
     void aPositionOlderThanHistoryIsToldNotSilentlySkipped() throws Exception {
-        Subscriber first = subscribed("tiny-1");
+        SubscribeStream first = subscribed("tiny-1");
         publish("tiny-1", "seen");
-        SubscribeResponse last = first.next();
-        first.cancel();
+        SubscribeResponse last = first.next(WAIT);
+        first.cancel("test");
         for (int i = 0; i < 30; i++) {
             publish("tiny-1", "gone-" + i);
         }
-        Subscriber again = subscribe(SubscribeRequest.newBuilder().setTopic("tiny-1").setSince(position(last))
+        SubscribeStream again = subscribe(SubscribeRequest.newBuilder().setTopic("tiny-1").setSince(position(last))
                 .setRecover(true).build());
-        SubscribeResponse outcome = again.next();
+        SubscribeResponse outcome = again.next(WAIT);
         assertThat(outcome.getRecovery().getRecovered()).isFalse();
         assertThat(outcome.getRecovery().getReason()).isEqualTo("position older than history");
         assertThat(outcome.getRecovery().getPosition().getEpoch()).isEqualTo(last.getEpoch());
@@ -246,12 +172,12 @@ class RecoveryEndToEndTest {
     @Test
     void anotherEpochAndATopicWithoutHistoryAreToldToo() throws Exception {
         publish("orders-2", "one");
-        Subscriber otherEpoch = subscribe(SubscribeRequest.newBuilder().setTopic("orders-2").setRecover(true)
+        SubscribeStream otherEpoch = subscribe(SubscribeRequest.newBuilder().setTopic("orders-2").setRecover(true)
                 .setSince(StreamPosition.newBuilder().setOffset(1).setEpoch("kafka:gone:0")).build());
-        assertThat(otherEpoch.next().getRecovery().getReason()).isEqualTo("epoch changed");
-        Subscriber noHistory = subscribe(SubscribeRequest.newBuilder().setTopic("plain").setRecover(true)
+        assertThat(otherEpoch.next(WAIT).getRecovery().getReason()).isEqualTo("epoch changed");
+        SubscribeStream noHistory = subscribe(SubscribeRequest.newBuilder().setTopic("plain").setRecover(true)
                 .setSince(StreamPosition.newBuilder().setOffset(1).setEpoch("memory:x")).build());
-        SubscribeResponse outcome = noHistory.next();
+        SubscribeResponse outcome = noHistory.next(WAIT);
         assertThat(outcome.getRecovery().getRecovered()).isFalse();
         assertThat(outcome.getRecovery().getReason()).startsWith("no history for this topic");
     }
@@ -262,7 +188,8 @@ class RecoveryEndToEndTest {
         for (int i = 0; i < 5; i++) {
             sent.add(publish("orders-3", "h-" + i));
         }
-        PubSubServiceGrpc.PubSubServiceBlockingStub onComet = PubSubServiceGrpc.newBlockingStub(channel(cometPort));
+        PubSubServiceGrpc.PubSubServiceBlockingStub onComet =
+                PubSubServiceGrpc.newBlockingStub(cluster.channel(cometPort));
         await().atMost(WAIT).until(() -> onComet.history(HistoryRequest.newBuilder().setTopic("orders-3").build())
                 .getMessagesCount() == 5);
         HistoryResponse after = onComet.history(HistoryRequest.newBuilder().setTopic("orders-3")
@@ -276,22 +203,22 @@ class RecoveryEndToEndTest {
 
     @Test
     void aRepeatedIdempotencyKeyIsDeliveredOnceAndHeadersArriveUnchanged() throws Exception {
-        Subscriber s = subscribed("orders-4");
+        SubscribeStream s = subscribed("orders-4");
         PublishRequest request = PublishRequest.newBuilder().setTopic("orders-4").setIdempotencyKey("order-42")
                 .putHeaders("trace", "abc").setPayload(ByteString.copyFromUtf8("once")).build();
         PublishResponse a = viaLogic.publish(request);
         PublishResponse b = viaLogic.publish(request);
         assertThat(b).isEqualTo(a);
         publish("orders-4", "next");
-        SubscribeResponse once = s.next();
+        SubscribeResponse once = s.next(WAIT);
         assertThat(once.getPayload().toStringUtf8()).isEqualTo("once");
         assertThat(once.getHeadersMap()).containsEntry("trace", "abc");
-        assertThat(s.next().getPayload().toStringUtf8()).isEqualTo("next");
+        assertThat(s.next(WAIT).getPayload().toStringUtf8()).isEqualTo("next");
     }
 
     @Test
     void aClientGeneratedFromTheSeedProtoStillPublishesAndSubscribes() throws Exception {
-        var seedComet = dev.imcluster.broker.seed.PubSubServiceGrpc.newStub(channel(cometPort));
+        var seedComet = dev.imcluster.broker.seed.PubSubServiceGrpc.newStub(cluster.channel(cometPort));
         BlockingQueue<String> got = new LinkedBlockingQueue<>();
         seedComet.subscribe(dev.imcluster.broker.seed.SubscribeRequest.newBuilder().setTopic("orders-5").build(),
                 new io.grpc.stub.StreamObserver<>() {
@@ -309,7 +236,7 @@ class RecoveryEndToEndTest {
                     }
                 });
         PubSubServiceBlockingStub seedLogic = dev.imcluster.broker.seed.PubSubServiceGrpc.newBlockingStub(
-                channel(logicPort));
+                cluster.channel(logicPort));
         await().atMost(WAIT).until(() -> {
             assertThat(seedLogic.publish(dev.imcluster.broker.seed.PublishRequest.newBuilder().setTopic("orders-5")
                     .setPayload(ByteString.copyFromUtf8("seed")).build())).isNotNull(); // an Empty to this client

@@ -14,16 +14,10 @@ import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.SubscribeRequest;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.LogicConfig;
-import dev.imcluster.broker.job.JobRole;
-import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.security.JwtTestTokens;
-import dev.imcluster.broker.mq.memory.InMemoryBus;
-import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.Bearer;
-import dev.imcluster.broker.session.memory.InMemorySessionStore;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -31,9 +25,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -41,8 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,14 +49,7 @@ class SecurityEndToEndTest {
     @TempDir
     Path dir;
 
-    private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
-    private final InMemorySessionStore sessions = TestSupport.sessions();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-    private LogicRole logic;
-    private CometRole comet;
-    private RoleContext logicCtx;
-    private RoleContext cometCtx;
-    private String push;
+    private InProcessCluster cluster;
 
     private BrokerConfig config() throws Exception {
         BrokerConfig c = TestSupport.loopbackConfig();
@@ -84,41 +66,13 @@ class SecurityEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        logicCtx = TestSupport.context(config(), "logic-1", bus, sessions);
-        logic = new LogicRole(logicCtx);
-        logic.start();
-        closeables.add(logic);
-        push = "http://127.0.0.1:" + logic.httpPort();
-
-        BrokerConfig cometConfig = config();
-        cometConfig.comet.logicAddress = "127.0.0.1:" + logic.grpcPort();
-        cometConfig.comet.onlineReportInterval = Duration.ofMillis(200);
-        cometConfig.comet.drainTimeout = Duration.ofSeconds(2);
-        cometCtx = TestSupport.context(cometConfig, "comet-1", null, null);
-        comet = new CometRole(cometCtx);
-        comet.start();
-        closeables.add(0, comet);
-
-        BrokerConfig jobConfig = config();
-        jobConfig.job.roomBatch.maxDelay = Duration.ofMillis(20);
-        jobConfig.job.comets.addresses = new ArrayList<>(List.of("comet-1=127.0.0.1:" + comet.grpcPort()));
-        JobRole job = new JobRole(TestSupport.context(jobConfig, "job-1", bus, null));
-        job.start();
-        closeables.add(job);
+        cluster = InProcessCluster.builder(this::config).comets("comet-1")
+                .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20)).start();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        bus.close();
-    }
-
-    private ManagedChannel channel(int port) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        closeables.add(0, channel::shutdownNow);
-        return channel;
+        cluster.close();
     }
 
     private static <S extends AbstractStub<S>> S bearer(S stub, String token) {
@@ -136,17 +90,13 @@ class SecurityEndToEndTest {
     }
 
     private HttpResponse<String> pushRoom(String authorization, String body) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(push + "/goim/push/room?operation=1000&type=live&room=sec"))
-                .timeout(WAIT).POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(cluster.pushUrl()
+                        + "/goim/push/room?operation=1000&type=live&room=sec")).timeout(WAIT)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (authorization != null) {
             r.header("Authorization", authorization);
         }
         return TestSupport.HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static double counter(MeterRegistry meters, String name, String... tags) {
-        Counter c = meters.find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
     }
 
     private static PublishRequest publish(String topic, String payload) {
@@ -163,12 +113,12 @@ class SecurityEndToEndTest {
         HttpResponse<String> wrong = pushRoom("Bearer not-the-token-0123456789", "x");
         assertThat(wrong.statusCode()).isEqualTo(401);
         assertThat(wrong.body()).contains("\"code\":-401").contains("not this cluster's internal token");
-        assertThat(counter(logicCtx.meters(), "imcluster.auth.rejected", "endpoint", "logic_http", "reason", "missing"))
+        assertThat(cluster.logicCounter("imcluster.auth.rejected", "endpoint", "logic_http", "reason", "missing"))
                 .isEqualTo(1);
-        assertThat(counter(logicCtx.meters(), "imcluster.auth.rejected", "endpoint", "logic_http", "reason", "invalid"))
+        assertThat(cluster.logicCounter("imcluster.auth.rejected", "endpoint", "logic_http", "reason", "invalid"))
                 .isEqualTo(1);
 
-        ManagedChannel cometInternal = channel(comet.grpcPort());
+        ManagedChannel cometInternal = cluster.channel(cluster.comet(0).grpcPort());
         assertThat(code(() -> CometGrpc.newBlockingStub(cometInternal).rooms(RoomsReq.getDefaultInstance())))
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         String clientJwt = jwt("u1");
@@ -176,14 +126,14 @@ class SecurityEndToEndTest {
                 .rooms(RoomsReq.getDefaultInstance()))).as("a client JWT is not the internal token")
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         HealthGrpc.newBlockingStub(cometInternal).check(HealthCheckRequest.getDefaultInstance()); // probes stay open
-        ManagedChannel logicGrpc = channel(logic.grpcPort());
+        ManagedChannel logicGrpc = cluster.channel(cluster.logic().grpcPort());
         assertThat(code(() -> LogicGrpc.newBlockingStub(logicGrpc).heartbeat(HeartbeatReq.getDefaultInstance())))
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
-        assertThat(counter(cometCtx.meters(), "imcluster.auth.rejected", "endpoint", "comet_grpc", "reason", "missing"))
+        assertThat(cluster.cometCounter("imcluster.auth.rejected", "endpoint", "comet_grpc", "reason", "missing"))
                 .isEqualTo(1);
 
         // comet -> logic (Connect) and job -> comet (BroadcastRoom) carry the token: a client gets the push.
-        try (GoimClient client = GoimClient.connect(Transport.TCP, comet.tcpPort())) {
+        try (GoimClient client = GoimClient.connect(Transport.TCP, cluster.comet(0).tcpPort())) {
             client.auth("{\"room_id\":\"live://sec\",\"accepts\":[1000],\"token\":\"" + jwt("u1") + "\"}");
             assertThat(pushRoom("Bearer " + TOKEN, "hello").statusCode()).isEqualTo(200);
             assertThat(client.expectPushes(1).get(0).text()).isEqualTo("hello");
@@ -192,8 +142,8 @@ class SecurityEndToEndTest {
 
     @Test
     void thePublicGrpcApiRequiresAClientJwtAndNeverEchoesIt() throws Exception {
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
-        PubSubTest.Collector anonymous = new PubSubTest.Collector();
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
+        SubscribeStream anonymous = new SubscribeStream();
         PubSubServiceGrpc.newStub(pubsub).subscribe(SubscribeRequest.newBuilder().setTopic("live://jwt").build(),
                 anonymous);
         Status refused = anonymous.end.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
@@ -205,29 +155,29 @@ class SecurityEndToEndTest {
                 () -> bearer(PubSubServiceGrpc.newBlockingStub(pubsub), expired).publish(publish("live://jwt", "x")));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(e.getStatus().getDescription()).isEqualTo("expired: JWT has expired").doesNotContain(expired);
-        assertThat(counter(cometCtx.meters(), "imcluster.auth.rejected", "endpoint", "comet_pubsub_grpc",
+        assertThat(cluster.cometCounter("imcluster.auth.rejected", "endpoint", "comet_pubsub_grpc",
                 "reason", "invalid")).isEqualTo(1);
 
         // A valid JWT subscribes; logic's own Publish accepts a client JWT too (and refuses none).
         String token = jwt("u2");
-        PubSubTest.Collector sub = new PubSubTest.Collector();
+        SubscribeStream sub = new SubscribeStream();
         bearer(PubSubServiceGrpc.newStub(pubsub), token)
                 .subscribe(SubscribeRequest.newBuilder().setTopic("live://jwt").build(), sub);
-        await().atMost(WAIT).until(() -> cometCtx.meters().find("imcluster.comet.topic.subscribers").gauge()
-                .value() == 1);
-        ManagedChannel logicGrpc = channel(logic.grpcPort());
+        await().atMost(WAIT).until(() -> cluster.cometContext(0).meters().find("imcluster.comet.topic.subscribers")
+                .gauge().value() == 1);
+        ManagedChannel logicGrpc = cluster.channel(cluster.logic().grpcPort());
         assertThat(code(() -> PubSubServiceGrpc.newBlockingStub(logicGrpc).publish(publish("live://jwt", "x"))))
                 .isEqualTo(Status.Code.UNAUTHENTICATED);
         bearer(PubSubServiceGrpc.newBlockingStub(logicGrpc), jwt("service")).publish(publish("live://jwt", "direct"));
-        assertThat(sub.next()).isEqualTo("direct");
+        assertThat(sub.nextPayload()).isEqualTo("direct");
         // Through comet: it checks the JWT and forwards to logic with the internal token.
         bearer(PubSubServiceGrpc.newBlockingStub(pubsub), token).publish(publish("live://jwt", "via-comet"));
-        assertThat(sub.next()).isEqualTo("via-comet");
+        assertThat(sub.nextPayload()).isEqualTo("via-comet");
     }
 
     @Test
     void publishersOverTheirRateAreRefusedClearlyAndCounted() throws Exception {
-        ManagedChannel pubsub = channel(comet.pubsubGrpcPort());
+        ManagedChannel pubsub = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         var alice = bearer(PubSubServiceGrpc.newBlockingStub(pubsub), jwt("alice"));
         alice.publish(publish("live://rate", "1"));
         alice.publish(publish("live://rate", "2"));
@@ -236,12 +186,12 @@ class SecurityEndToEndTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(e.getStatus().getDescription()).contains("comet.publishRateLimit");
         // The limit is per connection: another connection has its own.
-        ManagedChannel another = channel(comet.pubsubGrpcPort());
+        ManagedChannel another = cluster.channel(cluster.comet(0).pubsubGrpcPort());
         bearer(PubSubServiceGrpc.newBlockingStub(another), jwt("bob")).publish(publish("live://rate", "b"));
-        assertThat(counter(cometCtx.meters(), "imcluster.rate.limited", "endpoint", "comet")).isEqualTo(1);
+        assertThat(cluster.cometCounter("imcluster.rate.limited", "endpoint", "comet")).isEqualTo(1);
 
         // goim upstream frames (SendMsg) per connection: the reply says so and the connection stays.
-        try (GoimClient client = GoimClient.connect(Transport.TCP, comet.tcpPort())) {
+        try (GoimClient client = GoimClient.connect(Transport.TCP, cluster.comet(0).tcpPort())) {
             client.auth("{\"key\":\"k-rate\",\"room_id\":\"live://rate\",\"token\":\"" + jwt("carol") + "\"}");
             for (int seq = 1; seq <= 2; seq++) {
                 client.send(4, seq, "up");
@@ -253,7 +203,7 @@ class SecurityEndToEndTest {
             assertThat(limited.text()).contains("\"code\":429");
             client.heartbeat();
         }
-        assertThat(counter(cometCtx.meters(), "imcluster.rate.limited", "endpoint", "comet")).isEqualTo(2);
+        assertThat(cluster.cometCounter("imcluster.rate.limited", "endpoint", "comet")).isEqualTo(2);
 
         for (int i = 0; i < 3; i++) {
             assertThat(pushRoom("Bearer " + TOKEN, "m" + i).statusCode()).isEqualTo(200);
@@ -261,6 +211,6 @@ class SecurityEndToEndTest {
         HttpResponse<String> tooMany = pushRoom("Bearer " + TOKEN, "m3");
         assertThat(tooMany.statusCode()).isEqualTo(429);
         assertThat(tooMany.body()).contains("logic.pushRateLimit");
-        assertThat(counter(logicCtx.meters(), "imcluster.rate.limited", "endpoint", "logic")).isEqualTo(1);
+        assertThat(cluster.logicCounter("imcluster.rate.limited", "endpoint", "logic")).isEqualTo(1);
     }
 }

@@ -60,7 +60,7 @@ class SlowConsumerAndShutdownTest {
         try {
             GoimClient tcp = h.client(Transport.TCP).auth(auth(1, "drain-tcp", "live://drain"));
             GoimClient ws = h.client(Transport.WEBSOCKET).auth(auth(2, "drain-ws", "live://drain"));
-            PubSubTest.Collector sub = new PubSubTest.Collector();
+            SubscribeStream sub = new SubscribeStream();
             h.pubsubAsync.subscribe(SubscribeRequest.newBuilder().setTopic("live://drain").build(), sub);
             await().atMost(GoimClient.WAIT).until(() -> h.gauge("imcluster.comet.topic.subscribers") == 1);
 

@@ -96,17 +96,17 @@ class SourceAddressLimitsTest {
             ManagedChannel limited = channelFrom(LIMITED, h);
             ManagedChannel other = channelFrom(OTHER, h);
             try {
-                PubSubTest.Collector a = subscribe(h, PubSubServiceGrpc.newStub(limited), "t");
-                PubSubTest.Collector b = subscribe(h, PubSubServiceGrpc.newStub(limited), "t");
-                PubSubTest.Collector refused = new PubSubTest.Collector();
+                SubscribeStream a = subscribe(h, PubSubServiceGrpc.newStub(limited), "t");
+                SubscribeStream b = subscribe(h, PubSubServiceGrpc.newStub(limited), "t");
+                SubscribeStream refused = new SubscribeStream();
                 PubSubServiceGrpc.newStub(limited).subscribe(SubscribeRequest.newBuilder().setTopic("t").build(),
                         refused);
                 Status status = refused.end.get(20, TimeUnit.SECONDS);
                 assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
                 assertThat(status.getDescription()).contains("comet.connectRateLimit");
-                PubSubTest.Collector fromOther = subscribe(h, PubSubServiceGrpc.newStub(other), "t");
+                SubscribeStream fromOther = subscribe(h, PubSubServiceGrpc.newStub(other), "t");
                 h.pushRoom("t", CometHarness.message(1000, "m"));
-                assertThat(List.of(a.next(), b.next(), fromOther.next())).containsOnly("m");
+                assertThat(List.of(a.nextPayload(), b.nextPayload(), fromOther.nextPayload())).containsOnly("m");
                 assertThat(a.end).isNotDone();
             } finally {
                 limited.shutdownNow();
@@ -121,13 +121,13 @@ class SourceAddressLimitsTest {
         try (CometHarness h = new CometHarness(c -> c.comet.maxConnectionsPerAddress = 2)) {
             ManagedChannel limited = channelFrom(LIMITED, h);
             try (GoimClient tcp = tcpFrom(LIMITED, h).auth(auth(1, "one", "live://p"))) {
-                PubSubTest.Collector sub = subscribe(h, PubSubServiceGrpc.newStub(limited), "t");
+                SubscribeStream sub = subscribe(h, PubSubServiceGrpc.newStub(limited), "t");
                 try (Socket refusedTcp = socketFrom(LIMITED, h.comet.tcpPort());
                      Socket refusedWs = socketFrom(LIMITED, h.comet.websocketPort())) {
                     assertClosedByServer(refusedTcp);
                     assertThat(upgrade(refusedWs)).startsWith("HTTP/1.1 429");
                 }
-                PubSubTest.Collector refusedSub = new PubSubTest.Collector();
+                SubscribeStream refusedSub = new SubscribeStream();
                 PubSubServiceGrpc.newStub(limited).subscribe(SubscribeRequest.newBuilder().setTopic("t").build(),
                         refusedSub);
                 Status status = refusedSub.end.get(20, TimeUnit.SECONDS);
@@ -274,9 +274,9 @@ class SourceAddressLimitsTest {
                 }).build();
     }
 
-    private static PubSubTest.Collector subscribe(CometHarness h, PubSubServiceGrpc.PubSubServiceStub stub,
+    private static SubscribeStream subscribe(CometHarness h, PubSubServiceGrpc.PubSubServiceStub stub,
                                                   String topic) {
-        PubSubTest.Collector c = new PubSubTest.Collector();
+        SubscribeStream c = new SubscribeStream();
         double before = h.gauge("imcluster.comet.topic.subscribers");
         stub.subscribe(SubscribeRequest.newBuilder().setTopic(topic).build(), c);
         await().atMost(GoimClient.WAIT).until(() -> h.gauge("imcluster.comet.topic.subscribers") > before);

@@ -8,9 +8,6 @@ import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.mq.Position;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -40,8 +37,6 @@ class HistoryStoreContractTest {
     enum Kind { MEMORY, REDIS }
 
     private RedisServerProcess redis;
-    private RedisClient rawClient;
-    private StatefulRedisConnection<String, String> raw;
 
     private HistoryStore store;
     private SimpleMeterRegistry meters;
@@ -52,14 +47,10 @@ class HistoryStoreContractTest {
     @BeforeAll
     void startRedis() {
         redis = RedisServerProcess.launch();
-        rawClient = RedisClient.create(RedisURI.create("127.0.0.1", redis.port()));
-        raw = rawClient.connect();
     }
 
     @AfterAll
     void stopRedis() {
-        raw.close();
-        rawClient.shutdown();
         redis.close();
     }
 
@@ -69,7 +60,7 @@ class HistoryStoreContractTest {
             store.close();
             store = null;
         }
-        raw.sync().flushall();
+        redis.commands().flushall();
     }
 
     private HistoryStore open(Kind kind) {
@@ -268,8 +259,8 @@ class HistoryStoreContractTest {
         append("r", messages("e1", 1, 2, 3), short1s, 0, -1);
         if (kind == Kind.REDIS) {
             await("Redis expires the room's list").atMost(WAIT).pollInterval(Duration.ofMillis(50))
-                    .until(() -> raw.sync().exists("hist:{r}:log") == 0);
-            assertThat(raw.sync().exists("hist:{r}:meta")).isEqualTo(1);
+                    .until(() -> redis.commands().exists("hist:{r}:log") == 0);
+            assertThat(redis.commands().exists("hist:{r}:meta")).isEqualTo(1);
         } else {
             advance(Duration.ofSeconds(1).plusMillis(1));
         }

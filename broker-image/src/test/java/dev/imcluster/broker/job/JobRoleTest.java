@@ -51,6 +51,15 @@ class JobRoleTest {
         cometB.close();
     }
 
+    /** Comets found through the DNS name comets.test (resolved by a test's resolver), on comet A's port. */
+    private BrokerConfig dnsDiscovery() {
+        BrokerConfig config = config(20, Duration.ZERO);
+        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
+        config.job.comets.dnsName = "comets.test";
+        config.job.comets.port = cometA.port();
+        return config;
+    }
+
     private BrokerConfig config(int maxMessages, Duration maxDelay) {
         BrokerConfig config = TestSupport.loopbackConfig();
         config.job.roomBatch.maxMessages = maxMessages;
@@ -277,10 +286,7 @@ class JobRoleTest {
         Map<String, List<String>> records = new ConcurrentHashMap<>();
         // no record yet: a job pod that starts before its DNS answers
         HostResolver resolver = fromRecords(records);
-        BrokerConfig config = config(20, Duration.ZERO);
-        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
-        config.job.comets.dnsName = "comets.test";
-        config.job.comets.port = cometA.port();
+        BrokerConfig config = dnsDiscovery();
         startJob(config, resolver);
 
         room("live://1", "early");
@@ -301,10 +307,7 @@ class JobRoleTest {
                 "comets.test", List.of("127.0.0.1", "127.0.0.2"),
                 "comet-b.comets.test", List.of("127.0.0.2")));
         HostResolver resolver = fromRecords(records);
-        BrokerConfig config = config(20, Duration.ZERO);
-        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
-        config.job.comets.dnsName = "comets.test";
-        config.job.comets.port = cometA.port();
+        BrokerConfig config = dnsDiscovery();
         startJob(config, resolver);
 
         room("live://1", "both");
@@ -332,10 +335,7 @@ class JobRoleTest {
         cometB = sameSecondPort(); // on 127.0.0.2 with cometA's port
         Map<String, List<String>> records = new ConcurrentHashMap<>(Map.of(
                 "comets.test", List.of("127.0.0.1", "127.0.0.2")));
-        BrokerConfig config = config(20, Duration.ZERO);
-        config.job.comets.mode = JobConfig.DiscoveryMode.DNS;
-        config.job.comets.dnsName = "comets.test";
-        config.job.comets.port = cometA.port();
+        BrokerConfig config = dnsDiscovery();
         config.job.comets.unreachableHold = Duration.ofMinutes(5);
         startJob(config, fromRecords(records));
         cometB.failNext.set(Integer.MAX_VALUE);

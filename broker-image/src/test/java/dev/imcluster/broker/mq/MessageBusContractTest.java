@@ -10,9 +10,8 @@ import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.kafka.KafkaBus;
 import dev.imcluster.broker.mq.nats.NatsJetStreamBus;
 import dev.imcluster.broker.mq.redis.RedisStreamsBus;
-import dev.imcluster.broker.testinfra.KafkaCluster;
-import dev.imcluster.broker.testinfra.NatsServerProcess;
-import dev.imcluster.broker.testinfra.RedisServerProcess;
+import dev.imcluster.broker.testinfra.QueueServers;
+import dev.imcluster.broker.testing.TestSupport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -52,44 +51,26 @@ class MessageBusContractTest {
 
     enum Backend { KAFKA, NATS, REDIS }
 
-    private KafkaCluster kafka;
-    private NatsServerProcess nats;
-    private RedisServerProcess redis;
+    private QueueServers servers;
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(2);
 
     @BeforeAll
     void startServers() {
-        redis = RedisServerProcess.launch();
-        nats = NatsServerProcess.launch();
-        kafka = KafkaCluster.start();
+        servers = QueueServers.launch();
     }
 
     @AfterAll
     void stopServers() {
         timer.shutdownNow();
-        for (AutoCloseable c : new AutoCloseable[] {kafka, nats, redis}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        TestSupport.closeQuietly(servers);
     }
 
     @AfterEach
     void closeBuses() {
         List<AutoCloseable> all = new ArrayList<>(open);
         Collections.reverse(all);
-        for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
+        all.forEach(TestSupport::closeQuietly);
         open.clear();
     }
 
@@ -103,17 +84,17 @@ class MessageBusContractTest {
         c.mq.retryBackoffMax = Duration.ofMillis(500);
         c.mq.publishTimeout = Duration.ofSeconds(3);
         c.mq.closeTimeout = Duration.ofSeconds(1);
-        c.mq.kafka.bootstrapServers = kafka.bootstrapServers();
+        c.mq.kafka.bootstrapServers = servers.kafka.bootstrapServers();
         c.mq.kafka.topic = "contract-" + n;
         c.mq.kafka.partitions = 4;
         c.mq.kafka.deliveryTimeout = Duration.ofSeconds(30);
-        c.mq.nats.url = nats.url();
+        c.mq.nats.url = servers.nats.url();
         c.mq.nats.stream = "CONTRACT" + n;
         c.mq.nats.subject = "contract." + n;
         c.mq.nats.ackWait = Duration.ofSeconds(10);
         c.mq.redis.stream = "contract-" + n;
         c.mq.redis.claimIdle = Duration.ofSeconds(2);
-        c.redis.address = redis.address();
+        c.redis.address = servers.redis.address();
         c.redis.commandTimeout = Duration.ofSeconds(2);
         return c;
     }
@@ -246,7 +227,7 @@ class MessageBusContractTest {
     private void publishRaw(Backend backend, BrokerConfig config, byte[] bytes) {
         switch (backend) {
             case KAFKA -> {
-                Map<String, Object> props = Map.of("bootstrap.servers", kafka.bootstrapServers());
+                Map<String, Object> props = Map.of("bootstrap.servers", servers.kafka.bootstrapServers());
                 try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(props,
                         new org.apache.kafka.common.serialization.ByteArraySerializer(),
                         new org.apache.kafka.common.serialization.ByteArraySerializer())) {
@@ -258,7 +239,7 @@ class MessageBusContractTest {
             }
             case NATS -> {
                 try {
-                    io.nats.client.Connection c = io.nats.client.Nats.connect(nats.url());
+                    io.nats.client.Connection c = io.nats.client.Nats.connect(servers.nats.url());
                     try {
                         c.jetStream().publish(config.mq.nats.subject, bytes);
                     } finally {
@@ -270,7 +251,7 @@ class MessageBusContractTest {
             }
             case REDIS -> {
                 io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(
-                        io.lettuce.core.RedisURI.create("127.0.0.1", redis.port()));
+                        io.lettuce.core.RedisURI.create("127.0.0.1", servers.redis.port()));
                 try (var c = client.connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
                     c.sync().xadd(config.mq.redis.stream.getBytes(), Map.of("e".getBytes(), bytes));
                 } finally {
@@ -543,17 +524,17 @@ class MessageBusContractTest {
 
     private void stopServer(Backend backend) {
         switch (backend) {
-            case KAFKA -> kafka.stopBroker();
-            case NATS -> nats.stop();
-            case REDIS -> redis.stop();
+            case KAFKA -> servers.kafka.stopBroker();
+            case NATS -> servers.nats.stop();
+            case REDIS -> servers.redis.stop();
         }
     }
 
     private void startServer(Backend backend) {
         switch (backend) {
-            case KAFKA -> kafka.startBroker();
-            case NATS -> nats.start();
-            case REDIS -> redis.start();
+            case KAFKA -> servers.kafka.startBroker();
+            case NATS -> servers.nats.start();
+            case REDIS -> servers.redis.start();
         }
     }
 }

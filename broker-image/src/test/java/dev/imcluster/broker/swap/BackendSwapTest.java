@@ -16,9 +16,7 @@ import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.process.BrokerProcess;
 import dev.imcluster.broker.process.BrokerProcess.Mode;
-import dev.imcluster.broker.testinfra.KafkaCluster;
-import dev.imcluster.broker.testinfra.NatsServerProcess;
-import dev.imcluster.broker.testinfra.RedisServerProcess;
+import dev.imcluster.broker.testinfra.QueueServers;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -65,30 +63,24 @@ class BackendSwapTest {
     private static final AtomicInteger SEQ = new AtomicInteger();
     private static final String TOPIC = "swap";
 
-    private KafkaCluster kafka;
-    private NatsServerProcess nats;
-    private RedisServerProcess redis;
+    private QueueServers servers;
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     void startServers() {
-        redis = RedisServerProcess.launch();
-        nats = NatsServerProcess.launch();
-        kafka = KafkaCluster.start();
+        servers = QueueServers.launch();
     }
 
     @AfterAll
     void stopServers() {
-        for (AutoCloseable c : new AutoCloseable[] {kafka, nats, redis}) {
-            closeQuietly(c);
-        }
+        TestSupport.closeQuietly(servers);
     }
 
     @AfterEach
     void closeAll() {
         List<AutoCloseable> all = new ArrayList<>(open);
         Collections.reverse(all);
-        all.forEach(BackendSwapTest::closeQuietly);
+        all.forEach(TestSupport::closeQuietly);
         open.clear();
     }
 
@@ -179,17 +171,17 @@ class BackendSwapTest {
         c.mq.publishTimeout = Duration.ofSeconds(5);
         c.mq.retryBackoffMax = Duration.ofSeconds(1);
         // every backend's section is present, as the operator renders it during a swap
-        c.mq.kafka.bootstrapServers = kafka.bootstrapServers();
+        c.mq.kafka.bootstrapServers = servers.kafka.bootstrapServers();
         c.mq.kafka.topic = "swap-" + n;
         c.mq.kafka.partitions = 3;
-        c.mq.nats.url = nats.url();
+        c.mq.nats.url = servers.nats.url();
         c.mq.nats.stream = "SWAP" + n;
         c.mq.nats.subject = "swap." + n;
         c.mq.nats.ackWait = Duration.ofSeconds(10);
-        c.mq.redis.address = redis.address();
+        c.mq.redis.address = servers.redis.address();
         c.mq.redis.stream = "swap-" + n;
         c.mq.redis.claimIdle = Duration.ofSeconds(5);
-        c.redis.address = redis.address();
+        c.redis.address = servers.redis.address();
         c.job.group = "swap-job-" + n;
         c.job.roomBatch.maxDelay = Duration.ZERO;
         if (logicAddress != null) {
@@ -218,16 +210,6 @@ class BackendSwapTest {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         open.add(channel::shutdownNow);
         return channel;
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            if (c != null) {
-                c.close();
-            }
-        } catch (Exception e) {
-            log.debug("close", e);
-        }
     }
 
     private static final class Subscriber implements StreamObserver<SubscribeResponse> {

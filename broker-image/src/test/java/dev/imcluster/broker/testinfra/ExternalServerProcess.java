@@ -74,6 +74,17 @@ public abstract class ExternalServerProcess implements AutoCloseable {
     /** True once the server answers on its port. */
     protected abstract boolean ready(Socket socket) throws IOException;
 
+    /** Starts {@code server}; if it does not come up, its directory is removed and the failure thrown. */
+    protected static <T extends ExternalServerProcess> T started(T server) {
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
     public int port() {
         return port;
     }

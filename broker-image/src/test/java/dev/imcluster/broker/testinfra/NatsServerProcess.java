@@ -27,16 +27,6 @@ public final class NatsServerProcess extends ExternalServerProcess {
         return started(new NatsServerProcess(new String[] {certFile, keyFile, caFile}));
     }
 
-    private static NatsServerProcess started(NatsServerProcess p) {
-        try {
-            p.start();
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
-        }
-        return p;
-    }
-
     public String url() {
         return (tls == null ? "nats://" : "tls://") + "127.0.0.1:" + port;
     }

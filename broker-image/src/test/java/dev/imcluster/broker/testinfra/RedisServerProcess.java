@@ -1,5 +1,9 @@
 package dev.imcluster.broker.testinfra;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,6 +22,8 @@ public final class RedisServerProcess extends ExternalServerProcess {
     /** {cert, key, CA bundle} files when TLS is on, else null. */
     private final String[] tls;
     private final int tlsPort;
+    private RedisClient commandsClient;
+    private StatefulRedisConnection<String, String> commandsConnection;
 
     private RedisServerProcess(String password, String[] tls, TestNetwork.Host host) {
         super("redis", host);
@@ -52,16 +58,6 @@ public final class RedisServerProcess extends ExternalServerProcess {
         return started(new RedisServerProcess(password, null, null));
     }
 
-    private static RedisServerProcess started(RedisServerProcess p) {
-        try {
-            p.start();
-        } catch (RuntimeException e) {
-            p.close();
-            throw e;
-        }
-        return p;
-    }
-
     public static RedisServerProcess launch() {
         return launch(null);
     }
@@ -69,6 +65,30 @@ public final class RedisServerProcess extends ExternalServerProcess {
     /** host:port, the form of the {@code redis.address} config key. */
     public String address() {
         return bindAddress + ":" + port;
+    }
+
+    /**
+     * Commands straight to this server (no password), for what a test checks or clears behind a store's back; the
+     * connection closes with the server.
+     */
+    public synchronized RedisCommands<String, String> commands() {
+        if (commandsConnection == null) {
+            commandsClient = RedisClient.create(RedisURI.create(bindAddress, port));
+            commandsConnection = commandsClient.connect();
+        }
+        return commandsConnection.sync();
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (commandsConnection != null) {
+                commandsConnection.close();
+                commandsClient.shutdown();
+                commandsConnection = null;
+            }
+        }
+        super.close();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.imcluster.broker.testing;
 
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.ConfigLoader;
+import dev.imcluster.broker.config.DeliveryConfig;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.runtime.Health;
@@ -54,12 +55,33 @@ public final class TestSupport {
                 new dev.imcluster.broker.history.HistoryMetrics(new SimpleMeterRegistry()));
     }
 
+    /** A history policy: the last {@code size} messages of the topics matching {@code pattern}, for 5 minutes. */
+    public static DeliveryConfig.History historyPolicy(String pattern, int size) {
+        DeliveryConfig.History h = new DeliveryConfig.History();
+        h.pattern = pattern;
+        h.size = size;
+        h.ttl = Duration.ofMinutes(5);
+        return h;
+    }
+
     public static InMemoryBus bus(MeterRegistry meters) {
         return new InMemoryBus(meters);
     }
 
     public static InMemorySessionStore sessions() {
         return new InMemorySessionStore(Duration.ofMinutes(30));
+    }
+
+    /** Closes {@code closeable} (if any) at a test's end, best effort: the next one still closes. */
+    public static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // best effort
+        }
     }
 
     public static HttpResponse<String> get(String url) throws Exception {

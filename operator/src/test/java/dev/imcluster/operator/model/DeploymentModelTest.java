@@ -128,6 +128,9 @@ class DeploymentModelTest {
                 .anyMatch(v -> v.getSecret() != null && v.getSecret().getSecretName().equals("im-kafka"));
         assertThat(container(logic).getEnv()).anyMatch(e -> e.getName().equals(DeploymentModel.KAFKA_USERNAME_ENV)
                 && e.getValueFrom().getSecretKeyRef().getName().equals("im-kafka"));
+        // comet never uses the queue, but it checks the whole file at start: the SASL user name goes with the file.
+        assertThat(container(comet).getEnv()).anyMatch(e -> e.getName().equals(DeploymentModel.KAFKA_USERNAME_ENV)
+                && e.getValueFrom().getSecretKeyRef().getName().equals("im-kafka"));
         assertThat(container(logic).getEnv()).anyMatch(e -> e.getName().equals("IMCLUSTER_REDIS_PASSWORD")
                 && e.getValueFrom().getSecretKeyRef().getName().equals("im-redis"));
     }

@@ -7,9 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.session.PresenceMember;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,22 +28,16 @@ class RedisSessionStoreTest {
 
     private RedisServerProcess redis;
     private RedisServerProcess securedRedis;
-    private RedisClient rawClient;
-    private StatefulRedisConnection<String, String> raw;
     private RedisSessionStore store;
 
     @BeforeAll
     void start() {
         redis = RedisServerProcess.launch();
         securedRedis = RedisServerProcess.launch("s3cret-pass");
-        rawClient = RedisClient.create(RedisURI.create("127.0.0.1", redis.port()));
-        raw = rawClient.connect();
     }
 
     @AfterAll
     void stop() {
-        raw.close();
-        rawClient.shutdown();
         redis.close();
         securedRedis.close();
     }
@@ -57,7 +48,7 @@ class RedisSessionStoreTest {
             store.close();
             store = null;
         }
-        raw.sync().flushall();
+        redis.commands().flushall();
     }
 
     private BrokerConfig config(String address, Duration ttl) {
@@ -90,7 +81,7 @@ class RedisSessionStoreTest {
         assertThat(get(s.presence("chat://1"))).as("oldest join first, every server").containsExactly(a1, a2, b1);
         assertThat(get(s.presence("chat://2"))).containsExactly(a1);
         assertThat(get(s.presence("chat://none"))).isEmpty();
-        assertThat(raw.sync().pttl(RedisSessionStore.presenceKey("chat://1"))).as("the room's key expires")
+        assertThat(redis.commands().pttl(RedisSessionStore.presenceKey("chat://1"))).as("the room's key expires")
                 .isBetween(1L, 60_000L);
 
         assertThat(get(s.removePresence("chat://1", a2))).isTrue();
@@ -99,13 +90,14 @@ class RedisSessionStoreTest {
 
         // A member not reported again within its TTL is dropped; the others stay, and so does the key.
         get(s.addPresence("chat://1", List.of(b1), Duration.ofMillis(300)));
-        assertThat(raw.sync().pttl(RedisSessionStore.presenceKey("chat://1"))).as("a short TTL never shortens the key")
-                .isGreaterThan(1_000L);
+        assertThat(redis.commands().pttl(RedisSessionStore.presenceKey("chat://1")))
+                .as("a short TTL never shortens the key").isGreaterThan(1_000L);
         await().atMost(WAIT).until(() -> get(s.presence("chat://1")).equals(List.of(a1)));
-        assertThat(raw.sync().zcard(RedisSessionStore.presenceKey("chat://1"))).as("pruned on read").isEqualTo(1L);
+        assertThat(redis.commands().zcard(RedisSessionStore.presenceKey("chat://1"))).as("pruned on read")
+                .isEqualTo(1L);
 
         get(s.addPresence("chat://3", List.of(a1), Duration.ofMillis(300)));
-        await().atMost(WAIT).until(() -> raw.sync().exists(RedisSessionStore.presenceKey("chat://3")) == 0);
+        await().atMost(WAIT).until(() -> redis.commands().exists(RedisSessionStore.presenceKey("chat://3")) == 0);
     }
 
     @Test
@@ -115,10 +107,10 @@ class RedisSessionStoreTest {
         get(s.addMapping(7, "k2", "comet-b"));
         get(s.addMapping(0, "k3", "comet-a"));
 
-        assertThat(raw.sync().hgetall("mid_7")).isEqualTo(Map.of("k1", "comet-a", "k2", "comet-b"));
-        assertThat(raw.sync().get("key_k3")).isEqualTo("comet-a");
-        assertThat(raw.sync().exists("mid_0")).as("mid 0 stores only the key").isZero();
-        assertThat(raw.sync().ttl("key_k1")).isBetween(1L, 1800L);
+        assertThat(redis.commands().hgetall("mid_7")).isEqualTo(Map.of("k1", "comet-a", "k2", "comet-b"));
+        assertThat(redis.commands().get("key_k3")).isEqualTo("comet-a");
+        assertThat(redis.commands().exists("mid_0")).as("mid 0 stores only the key").isZero();
+        assertThat(redis.commands().ttl("key_k1")).isBetween(1L, 1800L);
 
         assertThat(get(s.serversByKeys(List.of("k1", "k2", "k3", "missing"))))
                 .isEqualTo(Map.of("k1", "comet-a", "k2", "comet-b", "k3", "comet-a"));
@@ -136,11 +128,11 @@ class RedisSessionStoreTest {
     void heartbeatsRenewTheTtlAndSilentSessionsExpire() throws Exception {
         RedisSessionStore s = open(Duration.ofSeconds(2));
         get(s.addMapping(9, "kx", "comet-a"));
-        raw.sync().expire("key_kx", 1);
-        raw.sync().expire("mid_9", 1);
+        redis.commands().expire("key_kx", 1);
+        redis.commands().expire("mid_9", 1);
         assertThat(get(s.expireMapping(9, "kx", "comet-a"))).as("renewed").isTrue();
-        assertThat(raw.sync().pttl("key_kx")).as("TTL back to the session TTL").isGreaterThan(1000L);
-        assertThat(raw.sync().pttl("mid_9")).isGreaterThan(1000L);
+        assertThat(redis.commands().pttl("key_kx")).as("TTL back to the session TTL").isGreaterThan(1000L);
+        assertThat(redis.commands().pttl("mid_9")).isGreaterThan(1000L);
 
         await("expired without heartbeats").atMost(WAIT)
                 .until(() -> get(s.serversByKeys(List.of("kx"))).isEmpty() && get(s.keysByMids(List.of(9L))).isEmpty());
@@ -156,7 +148,7 @@ class RedisSessionStoreTest {
         get(s.addServerOnline("comet-a", Map.of("room://1", 3, "room://2", 5)));
         get(s.addServerOnline("comet-b", Map.of("room://1", 1)));
         assertThat(get(s.serverOnline("comet-a"))).isEqualTo(Map.of("room://1", 3, "room://2", 5));
-        assertThat(raw.sync().hgetall("ol_comet-a")).isEqualTo(Map.of("room://1", "3", "room://2", "5"));
+        assertThat(redis.commands().hgetall("ol_comet-a")).isEqualTo(Map.of("room://1", "3", "room://2", "5"));
         assertThat(get(s.onlineServers())).containsExactlyInAnyOrder("comet-a", "comet-b");
 
         get(s.addServerOnline("comet-a", Map.of("room://2", 1)));

@@ -1,0 +1,69 @@
+package dev.imcluster.broker.testinfra;
+
+import java.util.Map;
+
+/**
+ * The queue server of one durable backend (in-JVM KRaft Kafka, nats-server -js or redis-server Streams), with the
+ * mq.* settings that point a broker role at it. Its timeouts are short, so that a killed job's work moves on within
+ * seconds: Kafka's group session (its minimum, not 45 s), JetStream's ackWait, Redis Streams' claimIdle.
+ */
+public final class QueueServer implements AutoCloseable {
+    private final Map<String, Object> config;
+    private final Runnable stop;
+    private final Runnable start;
+    private final AutoCloseable server;
+
+    private QueueServer(Map<String, Object> config, Runnable stop, Runnable start, AutoCloseable server) {
+        this.config = config;
+        this.stop = stop;
+        this.start = start;
+        this.server = server;
+    }
+
+    /** Starts the server of {@code backend}: kafka, nats or redis. */
+    public static QueueServer launch(String backend) {
+        return switch (backend) {
+            case "kafka" -> {
+                KafkaCluster kafka = KafkaCluster.start();
+                yield new QueueServer(Map.of("mq.backend", "kafka",
+                        "mq.kafka.bootstrapServers", kafka.bootstrapServers(),
+                        "mq.kafka.partitions", 3,
+                        "mq.kafka.deliveryTimeout", "4s", // a publish during an outage fails within this
+                        "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000")),
+                        kafka::stopBroker, kafka::startBroker, kafka);
+            }
+            case "nats" -> {
+                NatsServerProcess nats = NatsServerProcess.launch();
+                yield new QueueServer(Map.of("mq.backend", "nats", "mq.nats.url", nats.url(),
+                        "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats);
+            }
+            case "redis" -> redisStreams(RedisServerProcess.launch());
+            default -> throw new IllegalArgumentException("backend must be kafka, nats or redis, got " + backend);
+        };
+    }
+
+    /** Streams of a redis-server already running (on a test host, say); closing this closes it. */
+    public static QueueServer redisStreams(RedisServerProcess redis) {
+        return new QueueServer(Map.of("mq.backend", "redis", "mq.redis.address", redis.address(),
+                "mq.redis.claimIdle", "4s"), redis::stop, redis::start, redis);
+    }
+
+    /** The mq.* settings that point a role at this server. */
+    public Map<String, Object> config() {
+        return config;
+    }
+
+    /** A graceful stop (its data is kept, as on a pod restart); {@link #start} brings it back at the same address. */
+    public void stop() {
+        stop.run();
+    }
+
+    public void start() {
+        start.run();
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close();
+    }
+}

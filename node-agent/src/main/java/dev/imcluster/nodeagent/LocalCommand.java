@@ -1,0 +1,68 @@
+package dev.imcluster.nodeagent;
+
+import io.fabric8.kubernetes.api.model.Container;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The local process that stands in for a container's image: the broker image runs the local broker jar, the Redis
+ * image Debian's redis-server, the NATS image nats-server, each bound to the pod's address.
+ */
+final class LocalCommand {
+    static final String BROKER_JAR_IN_IMAGE = "/app/imcluster-broker.jar";
+
+    private final Path hostsFile;
+    private final Path brokerJar;
+    private final List<String> jvmOpts;
+
+    LocalCommand(Path hostsFile, Path brokerJar, List<String> jvmOpts) {
+        this.hostsFile = hostsFile;
+        this.brokerJar = brokerJar;
+        this.jvmOpts = jvmOpts;
+    }
+
+    /** The command line; may add to env. Fails for an image it cannot run locally. */
+    List<String> of(Container c, String ip, Map<String, String> env, PathRewriter rewriter) {
+        List<String> args = rewritten(c.getArgs(), rewriter);
+        List<String> cmd = rewritten(c.getCommand(), rewriter);
+        cmd.addAll(args);
+        String image = Objects.requireNonNullElse(c.getImage(), "");
+        boolean hasCommand = c.getCommand() != null && !c.getCommand().isEmpty();
+        List<String> out = new ArrayList<>();
+        if (cmd.contains(BROKER_JAR_IN_IMAGE) || image.contains("imcluster/broker") || image.contains("imcluster-broker")) {
+            env.put("IMCLUSTER__BINDADDRESS", ip);
+            // A 5 s name cache (the JVM's default is 30 s), so Service changes reach the brokers quickly.
+            out.addAll(List.of("java", "-Djdk.net.hosts.file=" + hostsFile, "-Dsun.net.inetaddr.ttl=5",
+                    "-Dsun.net.inetaddr.negative.ttl=1"));
+            out.addAll(jvmOpts);
+            out.addAll(List.of("-jar", brokerJar.toString()));
+            // java [opts] -jar /app/imcluster-broker.jar ROLE ...; else the image's own entrypoint takes the role.
+            int jar = cmd.indexOf(BROKER_JAR_IN_IMAGE);
+            out.addAll(jar >= 0 ? cmd.subList(jar + 1, cmd.size()) : args);
+            return out;
+        }
+        if ((!cmd.isEmpty() && cmd.get(0).equals("redis-server")) || (cmd.isEmpty() && image.contains("redis"))) {
+            out.addAll(cmd.isEmpty() ? List.of("redis-server") : cmd);
+            out.addAll(List.of("--bind", ip));
+            return out;
+        }
+        if (image.contains("nats") && !hasCommand) {
+            out.add("nats-server");
+            out.addAll(cmd);
+            out.addAll(List.of("-a", ip));
+            return out;
+        }
+        throw new IllegalArgumentException("cannot run image " + image + " with command " + cmd + " locally");
+    }
+
+    private static List<String> rewritten(List<String> values, PathRewriter rewriter) {
+        List<String> out = new ArrayList<>();
+        for (String v : Objects.requireNonNullElse(values, List.<String>of())) {
+            out.add(rewriter.rewrite(v));
+        }
+        return out;
+    }
+}

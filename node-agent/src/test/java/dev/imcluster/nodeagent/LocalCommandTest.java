@@ -1,0 +1,57 @@
+package dev.imcluster.nodeagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LocalCommandTest {
+    private final LocalCommand commands = new LocalCommand(Path.of("/st/hosts"), Path.of("/b/broker.jar"), List.of("-Xmx1m"));
+    private final PathRewriter rewriter = new PathRewriter(Map.of("/etc/imcluster", "/p/volumes/config"));
+
+    private static Container container(String image, List<String> command, List<String> args) {
+        return new ContainerBuilder().withName("c").withImage(image).withCommand(command).withArgs(args).build();
+    }
+
+    @Test
+    void theBrokerImageRunsTheLocalJarOnThePodAddress() {
+        Map<String, String> env = new HashMap<>();
+        List<String> cmd = commands.of(container("ghcr.io/x/imcluster/broker:1", List.of("java", "-Xmx64m", "-jar",
+                LocalCommand.BROKER_JAR_IN_IMAGE), List.of("comet", "--config", "/etc/imcluster/broker.yaml")),
+                "127.0.0.10", env, rewriter);
+        assertThat(cmd).containsExactly("java", "-Djdk.net.hosts.file=/st/hosts", "-Dsun.net.inetaddr.ttl=5",
+                "-Dsun.net.inetaddr.negative.ttl=1", "-Xmx1m", "-jar", "/b/broker.jar", "comet", "--config",
+                "/p/volumes/config/broker.yaml");
+        assertThat(env).containsEntry("IMCLUSTER__BINDADDRESS", "127.0.0.10");
+    }
+
+    @Test
+    void theBrokerImagesEntrypointTakesTheRoleAsArgument() {
+        List<String> cmd = commands.of(container("imcluster-broker:dev", null, List.of("logic")), "127.0.0.11",
+                new HashMap<>(), rewriter);
+        assertThat(cmd).endsWith("-jar", "/b/broker.jar", "logic");
+    }
+
+    @Test
+    void redisAndNatsBindThePodAddress() {
+        assertThat(commands.of(container("redis:7", null, null), "127.0.0.12", new HashMap<>(), rewriter))
+                .containsExactly("redis-server", "--bind", "127.0.0.12");
+        assertThat(commands.of(container("x", List.of("redis-server", "--appendonly", "yes"), null), "127.0.0.12",
+                new HashMap<>(), rewriter)).containsExactly("redis-server", "--appendonly", "yes", "--bind", "127.0.0.12");
+        assertThat(commands.of(container("nats:2.10", null, List.of("-js", "-sd", "/etc/imcluster/js")), "127.0.0.13",
+                new HashMap<>(), rewriter)).containsExactly("nats-server", "-js", "-sd", "/p/volumes/config/js", "-a",
+                "127.0.0.13");
+    }
+
+    @Test
+    void anUnknownImageIsRefused() {
+        assertThatThrownBy(() -> commands.of(container("busybox", List.of("sh"), null), "127.0.0.14", new HashMap<>(),
+                rewriter)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot run image busybox");
+    }
+}
