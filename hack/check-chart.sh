@@ -153,7 +153,7 @@ echo "promtool test rules: the certificate alerts fire within the threshold, not
 import pathlib, re, sys
 root = pathlib.Path(sys.argv[1])
 defined = set()
-for src in [f for m in ("broker-image", "operator", "common") for f in (root / m / "src/main/java").rglob("*.java")]:
+for src in [f for m in ("broker-image", "broker-config", "operator", "common") for f in (root / m / "src/main/java").rglob("*.java")]:
     for name in re.findall(r'"(imcluster[._][a-z0-9._]*)"', src.read_text()):
         defined.add(name.replace(".", "_"))
 used = set()

@@ -133,8 +133,8 @@ maven_package() {
     package "$@"
 }
 
-# A module's jar is stale when missing or older than its sources, those of common (which the broker and the operator
-# both depend on) or a pom.
+# A module's jar is stale when missing or older than its sources, those of common and broker-config (which the broker
+# and the operator both depend on) or a pom.
 jar_stale() {
   local module="$1" j jar=""
   for j in "$IMCLUSTER_ROOT/$module"/target/imcluster-*.jar; do
@@ -142,7 +142,8 @@ jar_stale() {
   done
   [ -z "$jar" ] && return 0
   [ -n "$(find "$IMCLUSTER_ROOT/pom.xml" "$IMCLUSTER_ROOT/$module/pom.xml" "$IMCLUSTER_ROOT/$module/src/main" \
-    "$IMCLUSTER_ROOT/common/pom.xml" "$IMCLUSTER_ROOT/common/src/main" -newer "$jar" -type f -print -quit)" ]
+    "$IMCLUSTER_ROOT/common/pom.xml" "$IMCLUSTER_ROOT/common/src/main" \
+    "$IMCLUSTER_ROOT/broker-config/pom.xml" "$IMCLUSTER_ROOT/broker-config/src/main" -newer "$jar" -type f -print -quit)" ]
 }
 
 # Builds the broker, operator and node agent jars when stale (the operator's runtime classpath file comes with its

@@ -3,6 +3,7 @@ package dev.imcluster.broker.process;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.comet.CometRole;
 import dev.imcluster.broker.config.ConfigException;
+import dev.imcluster.broker.config.ConfigLoader;
 import dev.imcluster.broker.config.JobConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.config.MqConfig;
@@ -56,16 +57,9 @@ public final class BrokerProcess implements AutoCloseable {
             throw new ConfigException("unknown role '" + name + "'; expected one of comet, logic, job, standalone");
         }
 
-        /** Config defaults of this mode, under the file and the environment (see ConfigLoader.load). */
+        /** Config defaults of this mode, under the file and the environment (see ConfigLoader.roleDefaults). */
         public Map<String, String> configDefaults() {
-            // standalone is for local use: goim's own clients, which send no token, must work out of the box.
-            // comet and job never authenticate (comet asks logic), so logic's key files must not be required there.
-            // standalone trusts goim's Auth JSON, so by default it listens on loopback only.
-            return switch (this) {
-                case logic -> Map.of();
-                case standalone -> Map.of("logic.auth.mode", "goim", "bindAddress", "127.0.0.1");
-                default -> Map.of("logic.auth.mode", "goim");
-            };
+            return ConfigLoader.roleDefaults(name());
         }
     }
 

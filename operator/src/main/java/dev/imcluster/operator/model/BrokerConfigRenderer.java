@@ -1,6 +1,10 @@
 package dev.imcluster.operator.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.imcluster.broker.config.ConfigLoader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -21,6 +25,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,6 +43,8 @@ public final class BrokerConfigRenderer {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<LinkedHashMap<String, Object>> PLAIN = new TypeReference<>() { };
 
     private BrokerConfigRenderer() {
     }
@@ -48,18 +55,26 @@ public final class BrokerConfigRenderer {
     public static final String MQ_PREVIOUS_ENV = "IMCLUSTER__MQ__PREVIOUS__BACKEND";
 
     /**
-     * The config text, the per-role hashes and per-role env overrides. The file is shared; during a backend swap
-     * job's backends differ from logic's, so job gets them as env overrides, and each hash covers the role's
-     * <em>effective</em> config (file + overrides, with only the queue sections it uses), so adding the new
-     * backend's section to the file rolls nobody by itself.
+     * The config text, the per-role hashes and per-role env overrides. The file is shared; a role with its own
+     * spec.&lt;role&gt;.config gets a file of its own ({@code roleYaml}: the shared one with that config merged over
+     * it). During a backend swap job's backends differ from logic's, so job gets them as env overrides, and each hash
+     * covers the role's <em>effective</em> config (file + overrides, with only the queue sections it uses), so adding
+     * the new backend's section to the file rolls nobody by itself.
      */
-    public record Rendered(String yaml, Map<Role, String> hashes, Map<Role, Map<String, String>> env) {
-        public Rendered(String yaml, Map<Role, String> hashes) {
-            this(yaml, hashes, Map.of());
-        }
-
+    public record Rendered(String yaml, Map<Role, String> roleYaml, Map<Role, String> hashes,
+                           Map<Role, Map<String, String>> env) {
         public String hash(Role role) {
             return hashes.get(role);
+        }
+
+        /** The ConfigMap key of the role's file: its own, or the shared {@link Mounts#CONFIG_KEY}. */
+        public String key(Role role) {
+            return roleYaml.containsKey(role) ? roleKey(role) : Mounts.CONFIG_KEY;
+        }
+
+        /** The text of the role's file. */
+        public String yaml(Role role) {
+            return roleYaml.getOrDefault(role, yaml);
         }
 
         /** Extra environment of the role's container (empty outside a backend swap). */
@@ -75,6 +90,11 @@ public final class BrokerConfigRenderer {
 
     /** Renders for {@code swap} (null: no swap in progress, every role on spec.mq.backend). */
     public static Rendered render(PubSubCluster cluster, SwapState swap) {
+        return render(cluster, swap, true, true);
+    }
+
+    /** With {@code shared}: spec.config layered over the typed fields; with {@code own}: each spec.&lt;role&gt;.config. */
+    private static Rendered render(PubSubCluster cluster, SwapState swap, boolean shared, boolean own) {
         MqSpec.Backend specBackend = specBackend(cluster);
         MqSpec.Backend logicBackend = swap == null ? specBackend : swap.logicBackend();
         MqSpec.Backend jobBackend = swap == null ? specBackend : swap.jobBackend();
@@ -86,16 +106,28 @@ public final class BrokerConfigRenderer {
             sections.add(jobPrevious);
         }
         Map<String, Object> tree = tree(cluster, logicBackend, sections);
+        if (shared) {
+            tree = withConfig(tree, cluster.getSpec().config);
+        }
+        Map<Role, String> roleYaml = new EnumMap<>(Role.class);
         Map<Role, String> hashes = new EnumMap<>(Role.class);
         Map<Role, Map<String, String>> env = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
+            Map<String, Object> file = own ? withConfig(tree, roleConfig(cluster.getSpec(), role)) : tree;
+            if (file != tree) {
+                roleYaml.put(role, toYaml(file));
+            }
             Map<String, Object> part = new LinkedHashMap<>();
             // An absent section is left out, so that a section added to a role rolls no cluster that does not set it.
-            role.configSections().stream().filter(k -> section(tree, k) != null)
-                    .forEach(k -> part.put(k, section(tree, k)));
+            for (String k : role.configSections()) {
+                Object section = section(file, k);
+                if (section != null) {
+                    part.put(k, section);
+                }
+            }
             if (part.containsKey("mq")) {
                 boolean job = role == Role.JOB;
-                part.put("mq", effectiveMq(tree, job ? jobBackend : logicBackend, job ? jobPrevious : null));
+                part.put("mq", effectiveMq(file, job ? jobBackend : logicBackend, job ? jobPrevious : null));
             }
             hashes.put(role, sha256(toYaml(part)));
         }
@@ -107,7 +139,37 @@ public final class BrokerConfigRenderer {
             }
             env.put(Role.JOB, jobEnv);
         }
-        return new Rendered(toYaml(tree), hashes, env);
+        return new Rendered(toYaml(tree), roleYaml, hashes, env);
+    }
+
+    /** The ConfigMap key of a role's own file. */
+    static String roleKey(Role role) {
+        return role.id() + ".yaml";
+    }
+
+    /**
+     * The role's file in layers, each over the one before: what the typed fields render, then spec.config, then
+     * spec.&lt;role&gt;.config; so that a key the broker refuses is blamed on the layer that brought it.
+     */
+    static List<String> layers(PubSubCluster cluster, SwapState swap, Role role) {
+        return List.of(render(cluster, swap, false, false).yaml(role), render(cluster, swap, true, false).yaml(role),
+                render(cluster, swap, true, true).yaml(role));
+    }
+
+    /** spec.&lt;role&gt;.config, or null. */
+    static Map<String, JsonNode> roleConfig(PubSubClusterSpec spec, Role role) {
+        var roleSpec = DeploymentModel.roleSpec(spec, role);
+        return roleSpec == null ? null : roleSpec.config;
+    }
+
+    /** {@code tree} with config keys layered over it as the broker layers its file ({@link ConfigLoader#merge}). */
+    private static Map<String, Object> withConfig(Map<String, Object> tree, Map<String, JsonNode> config) {
+        if (config == null || config.isEmpty()) {
+            return tree; // unchanged, to the byte: a cluster without config keys keeps its hashes
+        }
+        ObjectNode merged = JSON.valueToTree(tree);
+        ConfigLoader.merge(merged, JSON.valueToTree(config));
+        return JSON.convertValue(merged, PLAIN);
     }
 
     /** The subtree at a dotted path such as {@code logic.auth}, or null. */
@@ -125,7 +187,7 @@ public final class BrokerConfigRenderer {
         return mq == null || mq.backend == null ? MqSpec.Backend.redis : mq.backend;
     }
 
-    /** What one role reads of mq: its backend (and previous) and only those backends' sections. */
+    /** What one role reads of mq: its backend (and previous), only those backends' sections, and the common keys. */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> effectiveMq(Map<String, Object> tree, MqSpec.Backend backend,
                                                    MqSpec.Backend previous) {
@@ -139,6 +201,16 @@ public final class BrokerConfigRenderer {
         if (previous != null) {
             m.put(previous.name(), file.get(previous.name()));
         }
+        // spec.config's keys beside the backends' sections (mq.maxInFlight, ...): in the hash only when set.
+        java.util.Set<String> sectionsAndBackend = new java.util.HashSet<>(List.of("backend", "previous"));
+        for (MqSpec.Backend b : MqSpec.Backend.values()) {
+            sectionsAndBackend.add(b.name());
+        }
+        file.forEach((k, v) -> {
+            if (!sectionsAndBackend.contains(k)) {
+                m.put(k, v);
+            }
+        });
         return m;
     }
 

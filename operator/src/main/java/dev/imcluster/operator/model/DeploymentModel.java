@@ -1,5 +1,6 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.broker.config.ConfigLoader;
 import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PodTemplateOverrides;
@@ -84,7 +85,7 @@ public final class DeploymentModel {
                 .withSecurityContext(PodSecurity.podSecurityContext())
                 .withTerminationGracePeriodSeconds(role == Role.COMET ? 60L : 30L)
                 .withContainers(container(c, role, op, config, swap))
-                .withVolumes(volumes(c, role, swap))
+                .withVolumes(volumes(c, role, config, swap))
                 .withAffinity(o.affinity)
                 .withTolerations(o.tolerations)
                 .withNodeSelector(o.nodeSelector)
@@ -187,6 +188,21 @@ public final class DeploymentModel {
         return env;
     }
 
+    /**
+     * The broker's {@code IMCLUSTER__} environment overrides in the role's container, as the broker's loader reads
+     * them; a value from a Secret or the pod (the Kafka user name, the server id) stands in as a placeholder.
+     */
+    static Map<String, String> configEnv(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
+                                         SwapState swap) {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (EnvVar e : env(c, role, config, swap)) {
+            if (e.getName().startsWith(ConfigLoader.ENV_PREFIX)) {
+                overrides.put(e.getName(), e.getValue() != null ? e.getValue() : "from-the-pod");
+            }
+        }
+        return overrides;
+    }
+
     private static List<ContainerPort> ports(Role role) {
         List<ContainerPort> p = new ArrayList<>();
         switch (role) {
@@ -241,10 +257,11 @@ public final class DeploymentModel {
         return m;
     }
 
-    private static List<Volume> volumes(PubSubCluster c, Role role, SwapState swap) {
+    private static List<Volume> volumes(PubSubCluster c, Role role, BrokerConfigRenderer.Rendered config,
+                                        SwapState swap) {
         List<Volume> v = new ArrayList<>();
         v.add(new VolumeBuilder().withName("config").withNewConfigMap().withName(Names.config(c))
-                .addNewItem().withKey(Mounts.CONFIG_KEY).withPath(Mounts.CONFIG_KEY).endItem()
+                .addNewItem().withKey(config.key(role)).withPath(Mounts.CONFIG_KEY).endItem()
                 .endConfigMap().build());
         v.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(
                 new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endEmptyDir().build());

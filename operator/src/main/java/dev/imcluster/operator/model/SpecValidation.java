@@ -50,6 +50,10 @@ public final class SpecValidation {
         PodTemplateValidation.backendPods(s, p);
         ServiceValidation.serviceAndAccount(s, p);
         LimitValidation.limits(s, p);
+        ConfigValidation.keys(s, p);
+        if (p.isEmpty()) { // the broker's loader runs on the rendered config: only once the typed fields are sound
+            ConfigValidation.broker(c, p);
+        }
         return p;
     }
 

@@ -53,6 +53,47 @@ class BrokerConfigContractTest {
         assertThat(config.mq.backend.name()).isEqualTo(c.getSpec().mq.backend.name());
     }
 
+    /** As each pod starts: its role's file, the environment its container gets, the role's defaults. */
+    private static BrokerConfig load(PubSubCluster c, Role role) {
+        BrokerConfigRenderer.Rendered r = BrokerConfigRenderer.render(c);
+        return ConfigLoader.parse(r.yaml(role), DeploymentModel.configEnv(c, role, r, SwapState.of(c.getStatus())),
+                ConfigLoader.roleDefaults(role.id()));
+    }
+
+    @ParameterizedTest
+    @MethodSource("examples")
+    void everyRoleStartsWithTheFileAndEnvironmentItsPodGets(String example) {
+        PubSubCluster c = Examples.load(example);
+        for (Role role : Role.values()) {
+            assertThat(load(c, role).mq.backend.name()).as(role.id()).isEqualTo(c.getSpec().mq.backend.name());
+        }
+    }
+
+    @Test
+    void configKeysReachTheBrokerInTheirOrderOfLayers() {
+        PubSubCluster c = Examples.load("production.yaml");
+        c.getSpec().config = Examples.config("comet: {protocol: {sendQueueSize: 2048, maxBodySize: 8192}}\n"
+                + "mq: {maxInFlight: 512, kafka: {partitions: 24, properties: {compression.type: lz4}}}\n");
+        c.getSpec().comet.config = Examples.config("comet: {protocol: {sendQueueSize: 4096}}");
+        c.getSpec().job.config = Examples.config("mq: {maxInFlight: 4096}\njob: {pushTimeout: 3s}");
+        assertThat(SpecValidation.problems(c)).isEmpty();
+
+        CometConfig comet = load(c, Role.COMET).comet;
+        assertThat(comet.protocol.sendQueueSize).isEqualTo(4096);
+        assertThat(comet.protocol.maxBodySize).isEqualTo(8192);
+        assertThat(comet.maxConnections).as("typed field kept").isEqualTo(200000);
+        BrokerConfig logic = load(c, Role.LOGIC);
+        assertThat(logic.comet.protocol.sendQueueSize).isEqualTo(2048);
+        assertThat(logic.mq.maxInFlight).isEqualTo(512);
+        assertThat(logic.mq.kafka.partitions).isEqualTo(24);
+        assertThat(logic.mq.kafka.properties).containsEntry("compression.type", "lz4")
+                .containsEntry("security.protocol", "SASL_SSL");
+        BrokerConfig job = load(c, Role.JOB);
+        assertThat(job.mq.maxInFlight).isEqualTo(4096);
+        assertThat(job.job.pushTimeout).isEqualTo(Duration.ofSeconds(3));
+        assertThat(job.mq.kafka.bootstrapServers).isEqualTo("kafka-bootstrap.kafka.svc:9093");
+    }
+
     @Test
     void quickstartIsGoimAuthOnRedisStreamsWithTheManagedRedis() {
         BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(Examples.load("quickstart.yaml")).yaml(),
@@ -79,6 +120,9 @@ class BrokerConfigContractTest {
         assertThat(config.job.roomBatch.maxDelay).isEqualTo(Duration.ZERO);
         assertThat(config.comet.drainTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.comet.maxConnections).isEqualTo(200000);
+        assertThat(config.comet.protocol.sendQueueSize).as("spec.config").isEqualTo(2048);
+        assertThat(config.redis.commandTimeout).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.mq.maxInFlight).as("job's own, not in the shared file").isEqualTo(new MqConfig().maxInFlight);
         assertThat(config.delivery.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("live://*", 100, Duration.ofMinutes(5)),
                 org.assertj.core.groups.Tuple.tuple("chat://*", 1000, Duration.ofHours(1)));

@@ -240,4 +240,45 @@ class BrokerConfigRendererTest {
                     .isNotEqualTo(BrokerConfigRenderer.render(before).hash(role));
         }
     }
+
+    @Test
+    void configKeysLayerOverTheTypedFieldsAndARolesOverTheClusters() {
+        BrokerConfigRenderer.Rendered r = renderEdited(c -> {
+            c.getSpec().comet.maxConnections = 100;
+            c.getSpec().config = Examples.config("comet: {protocol: {sendQueueSize: 2048, maxBodySize: 8192}}");
+            c.getSpec().comet.config = Examples.config("comet: {protocol: {sendQueueSize: 4096}}");
+        });
+        assertThat(r.yaml()).contains("maxConnections: 100").contains("sendQueueSize: 2048").contains("maxBodySize: 8192");
+        assertThat(r.yaml(Role.COMET)).contains("maxConnections: 100").contains("sendQueueSize: 4096")
+                .contains("maxBodySize: 8192").doesNotContain("sendQueueSize: 2048");
+        assertThat(r.yaml(Role.LOGIC)).isEqualTo(r.yaml());
+        assertThat(r.roleYaml()).containsOnlyKeys(Role.COMET);
+        assertThat(r.key(Role.COMET)).isEqualTo("comet.yaml");
+        assertThat(r.key(Role.JOB)).isEqualTo(Mounts.CONFIG_KEY);
+    }
+
+    @Test
+    void withoutConfigKeysTheRenderingIsTheTypedOne() {
+        BrokerConfigRenderer.Rendered typed = BrokerConfigRenderer.render(BASE);
+        BrokerConfigRenderer.Rendered empty = renderEdited(c -> {
+            c.getSpec().config = java.util.Map.of();
+            c.getSpec().job.config = java.util.Map.of();
+        });
+        assertThat(empty).isEqualTo(typed);
+        assertThat(typed.roleYaml()).isEmpty();
+    }
+
+    @Test
+    void aConfigKeyRollsOnlyTheRolesThatReadIt() {
+        assertRolls(c -> c.getSpec().config = Examples.config("comet: {protocol: {sendQueueSize: 2048}}"),
+                Role.COMET);
+        assertRolls(c -> c.getSpec().config = Examples.config("mq: {maxInFlight: 512}"), Role.LOGIC, Role.JOB);
+        assertRolls(c -> c.getSpec().config = Examples.config("redis: {commandTimeout: 2s}"), Role.LOGIC, Role.JOB);
+        assertRolls(c -> c.getSpec().config = Examples.config("logic: {auth: {jwksRefreshInterval: 1m}}"),
+                Role.COMET, Role.LOGIC);
+        assertRolls(c -> c.getSpec().job.config = Examples.config("mq: {maxInFlight: 512}"), Role.JOB);
+        assertRolls(c -> c.getSpec().comet.config = Examples.config("comet: {buckets: 64}"), Role.COMET);
+        // the queue keys of a backend not in use are in the file, and roll nobody
+        assertRolls(c -> c.getSpec().config = Examples.config("mq: {kafka: {partitions: 6}}"));
+    }
 }

@@ -29,7 +29,25 @@ class ObjectModelsTest {
         BrokerConfigRenderer.Rendered r = BrokerConfigRenderer.render(QUICK);
         ConfigMap cm = ConfigMapModel.desired(QUICK, r);
         assertThat(cm.getMetadata().getName()).isEqualTo("quickstart-config");
-        assertThat(cm.getData()).containsEntry("broker.yaml", r.yaml());
+        assertThat(cm.getData()).containsEntry("broker.yaml", r.yaml()).hasSize(1);
+    }
+
+    @Test
+    void aRoleWithConfigKeysOfItsOwnMountsItsOwnFileAtTheSamePath() {
+        PubSubCluster c = Examples.copy(QUICK);
+        c.getSpec().job.config = Examples.config("job: {pushTimeout: 3s}");
+        BrokerConfigRenderer.Rendered r = BrokerConfigRenderer.render(c);
+        assertThat(ConfigMapModel.desired(c, r).getData()).containsOnlyKeys("broker.yaml", "job.yaml")
+                .containsEntry("job.yaml", r.yaml(Role.JOB));
+        for (Role role : Role.values()) {
+            var items = DeploymentModel.desired(c, role, r, OperatorConfig.defaults(), ApiCapabilities.current(), null)
+                    .getSpec().getTemplate().getSpec().getVolumes().stream().filter(v -> v.getName().equals("config"))
+                    .findFirst().orElseThrow().getConfigMap().getItems();
+            assertThat(items).as(role.id()).singleElement().satisfies(item -> {
+                assertThat(item.getKey()).isEqualTo(role == Role.JOB ? "job.yaml" : "broker.yaml");
+                assertThat(item.getPath()).isEqualTo(Mounts.CONFIG_KEY);
+            });
+        }
     }
 
     @Test

@@ -320,30 +320,65 @@ class PubSubClusterReconcilerTest {
         client.apps().statefulSets().inNamespace(ns).resource(s).updateStatus();
     }
 
-    @Test
-    void anInvalidSpecIsReportedAndTouchesNothing() {
-        String ns = "t-invalid";
+    /**
+     * Creates a quickstart cluster in {@code ns}, lets it settle, edits it into an invalid spec and asserts what that
+     * must do: SpecValid=False (InvalidSpec) and a Warning Event naming {@code problem}, and no owned object changed.
+     */
+    private static PubSubCluster assertEditRefused(String ns, Consumer<PubSubCluster> edit, String problem) {
         create(ns, "quickstart.yaml", c -> { });
         awaitAllCreated(ns, "quickstart");
         await().atMost(TIMEOUT).until(() -> conditionIs(ns, "quickstart", "SpecValid", "True"));
         Map<String, String> before = resourceVersions(ns);
 
-        PubSubCluster after = editAndAwaitObserved(ns, "quickstart", c -> {
-            c.getSpec().comet.replicas = 5;
-            c.getSpec().auth = new AuthSpec();
-            c.getSpec().auth.jwt = new AuthSpec.Jwt();
-            c.getSpec().auth.jwt.secretRef = new SecretKeyRef("no-such-jwt", null);
-        });
+        PubSubCluster after = editAndAwaitObserved(ns, "quickstart", edit);
 
         Condition valid = condition(after, "SpecValid");
         assertThat(valid.getStatus()).isEqualTo("False");
         assertThat(valid.getReason()).isEqualTo("InvalidSpec");
-        assertThat(valid.getMessage()).contains("spec.auth.jwt.secretRef: Secret 'no-such-jwt' does not exist");
-        assertThat(after.getStatus().phase).isEqualTo("Invalid");
+        assertThat(valid.getMessage()).contains(problem);
         await().atMost(TIMEOUT).until(() -> !events(ns, "InvalidSpec").isEmpty());
         assertThat(events(ns, "InvalidSpec").get(0).getType()).isEqualTo("Warning");
+        assertThat(events(ns, "InvalidSpec").get(0).getMessage()).contains(problem);
         assertThat(resourceVersions(ns)).isEqualTo(before);
+        return after;
+    }
+
+    @Test
+    void anInvalidSpecIsReportedAndTouchesNothing() {
+        String ns = "t-invalid";
+        PubSubCluster after = assertEditRefused(ns, c -> {
+            c.getSpec().comet.replicas = 5;
+            c.getSpec().auth = new AuthSpec();
+            c.getSpec().auth.jwt = new AuthSpec.Jwt();
+            c.getSpec().auth.jwt.secretRef = new SecretKeyRef("no-such-jwt", null);
+        }, "spec.auth.jwt.secretRef: Secret 'no-such-jwt' does not exist");
+        assertThat(after.getStatus().phase).isEqualTo("Invalid");
         assertThat(deployment(ns, "quickstart-comet").getSpec().getReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void aConfigKeyTheBrokerRefusesIsNamedAndChangesNothingAndAGoodOneRollsItsRoleOnly() {
+        String ns = "t-config-keys";
+        assertEditRefused(ns, c -> {
+            c.getSpec().config = Examples.config("mq: {maxInFlight: 512}");
+            c.getSpec().comet.config = Examples.config("comet: {protocol: {sendQueueSize: 0}}");
+        }, "spec.comet.config.comet.protocol.sendQueueSize: must be between 1 and 1048576, got 0");
+
+        String logicHash = hash(deployment(ns, "quickstart-logic"));
+        String cometHash = hash(deployment(ns, "quickstart-comet"));
+        editAndAwaitObserved(ns, "quickstart", c -> c.getSpec().comet.config =
+                Examples.config("comet: {protocol: {sendQueueSize: 4096}}"));
+        await().atMost(TIMEOUT).until(() -> conditionIs(ns, "quickstart", "SpecValid", "True"));
+        await().atMost(TIMEOUT).until(() -> !hash(deployment(ns, "quickstart-comet")).equals(cometHash));
+        var data = client.configMaps().inNamespace(ns).withName("quickstart-config").get().getData();
+        assertThat(data.get("comet.yaml")).contains("sendQueueSize: 4096").contains("maxInFlight: 512");
+        assertThat(data.get("broker.yaml")).contains("maxInFlight: 512").doesNotContain("sendQueueSize");
+        assertThat(deployment(ns, "quickstart-comet").getSpec().getTemplate().getSpec().getVolumes())
+                .anyMatch(v -> v.getConfigMap() != null && v.getConfigMap().getItems().get(0).getKey().equals("comet.yaml"));
+        // mq.maxInFlight (logic and job read it) rolled logic; comet's own keys did not
+        assertThat(hash(deployment(ns, "quickstart-logic"))).isNotEqualTo(logicHash)
+                .isEqualTo(BrokerConfigRenderer.render(cluster(ns, "quickstart").get()).hash(
+                        dev.imcluster.operator.model.Role.LOGIC));
     }
 
     @Test

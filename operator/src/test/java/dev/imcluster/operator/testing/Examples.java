@@ -49,6 +49,15 @@ public final class Examples {
         }
     }
 
+    /** Broker config keys (spec.config, spec.&lt;role&gt;.config) written as YAML. */
+    public static java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> config(String yaml) {
+        try {
+            return STRICT.readValue(yaml, new com.fasterxml.jackson.core.type.TypeReference<>() { });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A deep copy, to edit without touching the original. */
     public static PubSubCluster copy(PubSubCluster c) {
         try {

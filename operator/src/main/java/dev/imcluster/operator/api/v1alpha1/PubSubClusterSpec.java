@@ -42,6 +42,16 @@ public class PubSubClusterSpec {
             + "defaults: no history, dedupe window 5m of at most 4194304 ids.")
     public DeliverySpec delivery;
 
+    @JsonPropertyDescription("Broker config keys for every role, as in the broker's config file (the README's "
+            + "configuration reference), merged over what the operator renders from the typed fields; for example "
+            + "{comet: {protocol: {sendQueueSize: 2048}}, mq: {maxInFlight: 512}}. The operator checks the result with "
+            + "the broker's own loader before it applies anything: a key the broker does not know, or a value it "
+            + "would refuse at start, sets SpecValid False with the key named, and nothing changes. Keys the operator "
+            + "sets itself (listeners and ports, addresses, the queue backend, TLS and Secret file paths, serverId) "
+            + "and keys with a typed field are refused with the field to use. A change rolls only the roles that "
+            + "read the changed keys.")
+    public java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> config;
+
     @JsonPropertyDescription("The message queue between logic and job.")
     public MqSpec mq = new MqSpec();
 

@@ -28,6 +28,11 @@ public abstract class RoleSpec {
     @io.fabric8.generator.annotation.Max(Patterns.MAX_REPLICAS)
     public Integer maxUnavailable;
 
+    @JsonPropertyDescription("Broker config keys for this role's pods only, merged over spec.config, with the same "
+            + "checks; only keys of the sections the role reads: delivery and security for every role, comet and "
+            + "logic.auth for comet, logic, mq and redis for logic, job, mq and redis for job.")
+    public java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> config;
+
     /** The desired replicas; each role has its own default. */
     public abstract int desiredReplicas();
 

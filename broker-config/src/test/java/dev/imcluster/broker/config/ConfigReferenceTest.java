@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The README's configuration reference is generated from the config classes (keys and defaults by reflection,
  * meanings from their doc comments), so it cannot drift: this test fails when the README differs. Regenerate
- * with {@code mvn -pl broker-image -am test -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false
+ * with {@code mvn -pl broker-config -am test -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dimcluster.updateReadme=true}.
  */
 class ConfigReferenceTest {
@@ -65,7 +65,7 @@ class ConfigReferenceTest {
             Files.writeString(README, updated);
             return;
         }
-        assertThat(readme).as("README's config reference is stale; run mvn -pl broker-image -am test"
+        assertThat(readme).as("README's config reference is stale; run mvn -pl broker-config -am test"
                 + " -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false -Dimcluster.updateReadme=true").isEqualTo(updated);
     }
 

@@ -56,6 +56,40 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyUnknownKeyIsNamedAtOnceWithItsPath() {
+        String yaml = "comet:\n  protocol:\n    sendQueueSiz: 1\n  tcpp: {port: 1}\n"
+                + "delivery:\n  history:\n  - {pattern: '*', sizee: 3}\nnope: 1\n";
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, Map.of(), GOIM_AUTH))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigException.Problem::key)
+                        .containsExactly("comet.protocol.sendQueueSiz", "comet.tcpp", "delivery.history[0].sizee", "nope"))
+                .hasMessageContaining("comet.protocol.sendQueueSiz: unknown config key; known keys at that level: "
+                        + "handshakeTimeout, heartbeatTimeout, maxBodySize, sendQueueSize, sessionRenewMax, sessionRenewMin");
+    }
+
+    @Test
+    void validationProblemsCarryTheirKeys() {
+        assertThatThrownBy(() -> ConfigLoader.parse("comet:\n  protocol:\n    sendQueueSize: 0\n  buckets: 0\n",
+                Map.of(), GOIM_AUTH))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        new ConfigException.Problem("comet.buckets", "must be between 1 and 4096, got 0"),
+                        new ConfigException.Problem("comet.protocol.sendQueueSize", "must be between 1 and 1048576, got 0")));
+        assertThatThrownBy(() -> ConfigLoader.parse("job:\n  pushTimeout: soon\n", Map.of(), GOIM_AUTH))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigException.Problem::key).containsExactly("job.pushTimeout"));
+    }
+
+    @Test
+    void roleDefaultsLetCometAndJobStartWithoutLogicsKeys() {
+        assertThat(ConfigLoader.parse("", Map.of(), ConfigLoader.roleDefaults("comet")).logic.auth.mode)
+                .isEqualTo(LogicConfig.AuthMode.goim);
+        assertThat(ConfigLoader.parse("", Map.of(), ConfigLoader.roleDefaults("standalone")).bindAddress)
+                .isEqualTo("127.0.0.1");
+        assertThatThrownBy(() -> ConfigLoader.parse("", Map.of(), ConfigLoader.roleDefaults("logic")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("logic.auth.mode");
+    }
+
+    @Test
     void unknownKeyInEnvIsNamed() {
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("IMCLUSTER__JOB__ROOM_BATCH__MAX_MSGS", "3")))
                 .isInstanceOf(ConfigException.class)

@@ -12,7 +12,7 @@ final class ConfigValidator {
             "group.id", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
             "bootstrap.servers");
 
-    private final List<String> errors = new ArrayList<>();
+    private final List<ConfigException.Problem> errors = new ArrayList<>();
 
     private ConfigValidator() {
     }
@@ -131,7 +131,7 @@ final class ConfigValidator {
         v.positive("redis.commandTimeout", c.redis.commandTimeout);
 
         if (!v.errors.isEmpty()) {
-            throw new ConfigException("invalid configuration:\n  " + String.join("\n  ", v.errors));
+            throw new ConfigException("invalid configuration", v.errors, null);
         }
     }
 
@@ -210,7 +210,7 @@ final class ConfigValidator {
     }
 
     private void error(String key, String message) {
-        errors.add(key + ": " + message);
+        errors.add(new ConfigException.Problem(key, message));
     }
 
     private void listener(String key, Listener l) {

@@ -2,6 +2,7 @@ package dev.imcluster.broker.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -9,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -73,6 +74,21 @@ public final class ConfigLoader {
                 .build();
     }
 
+    /**
+     * Config defaults of a process mode (comet, logic, job, standalone), under the file and the environment. The
+     * broker starts each mode with these, and the operator validates each role's config with them.
+     */
+    public static Map<String, String> roleDefaults(String mode) {
+        // standalone is for local use: goim's own clients, which send no token, must work out of the box.
+        // comet and job never authenticate (comet asks logic), so logic's key files must not be required there.
+        // standalone trusts goim's Auth JSON, so by default it listens on loopback only.
+        return switch (mode) {
+            case "logic" -> Map.of();
+            case "standalone" -> Map.of("logic.auth.mode", "goim", "bindAddress", "127.0.0.1");
+            default -> Map.of("logic.auth.mode", "goim");
+        };
+    }
+
     /** Loads from an optional file plus the process environment. */
     public static BrokerConfig load(Path file, Map<String, String> env) {
         return load(file, env, Map.of());
@@ -100,6 +116,11 @@ public final class ConfigLoader {
         return parse(yaml, false, env, Map.of());
     }
 
+    /** Parses YAML text as {@link #parse(String, Map)} does, with role defaults under it (see {@link #roleDefaults}). */
+    public static BrokerConfig parse(String yaml, Map<String, String> env, Map<String, String> roleDefaults) {
+        return parse(yaml, false, env, roleDefaults);
+    }
+
     static BrokerConfig parse(String text, boolean properties, Map<String, String> env,
                               Map<String, String> roleDefaults) {
         ObjectNode tree = JSON.createObjectNode();
@@ -107,18 +128,45 @@ public final class ConfigLoader {
         merge(tree, readTree(text, properties));
         applyEnv(tree, env);
         BrokerConfig config;
+        UnknownKeys unknown = new UnknownKeys();
         try {
-            config = JSON.treeToValue(tree, BrokerConfig.class);
-        } catch (UnrecognizedPropertyException e) {
-            throw new ConfigException("unknown config key '" + path(e) + "'; known keys at that level: "
-                    + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
+            config = JSON.readerFor(BrokerConfig.class).withHandler(unknown).readValue(tree);
         } catch (JsonMappingException e) {
-            throw new ConfigException("bad value for config key '" + path(e) + "': " + e.getOriginalMessage(), e);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException("cannot parse config: " + e.getOriginalMessage(), e);
+            String key = path(e);
+            throw new ConfigException("", List.of(new ConfigException.Problem(key.isEmpty() ? "(top level)" : key,
+                    "bad value: " + e.getOriginalMessage())), e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot parse config: " + e.getMessage(), e);
+        }
+        if (!unknown.found.isEmpty()) {
+            throw new ConfigException(unknown.found.size() == 1 ? "" : "unknown config keys", unknown.found, null);
         }
         ConfigValidator.validate(config);
         return config;
+    }
+
+    /** Collects every unknown key of the file, so that one load names them all (not only the first). */
+    private static final class UnknownKeys extends DeserializationProblemHandler {
+        final List<ConfigException.Problem> found = new ArrayList<>();
+
+        @Override
+        public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p, JsonDeserializer<?> deserializer,
+                                             Object beanOrClass, String propertyName) throws IOException {
+            List<String> path = new ArrayList<>();
+            JsonStreamContext key = p.getParsingContext();
+            if (p.currentToken() != null && p.currentToken().isStructStart()) {
+                key = key.getParent(); // the unknown key's value is an object or a list: its context is opened
+            }
+            for (JsonStreamContext c = key; c != null && !c.inRoot(); c = c.getParent()) {
+                path.add(0, c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+            }
+            String known = deserializer.getKnownPropertyNames().stream().map(Object::toString).sorted()
+                    .collect(Collectors.joining(", "));
+            found.add(new ConfigException.Problem(String.join(".", path).replace(".[", "["),
+                    "unknown config key; known keys at that level: " + known));
+            p.skipChildren();
+            return true;
+        }
     }
 
     /** Renders a config as YAML (the form the operator writes and this loader reads). */
@@ -130,7 +178,11 @@ public final class ConfigLoader {
         }
     }
 
-    private static void merge(ObjectNode into, ObjectNode from) {
+    /**
+     * Layers {@code from} over {@code into} as the loader layers the file over the role defaults: objects key by key,
+     * anything else (a value, a list) replaces. The operator layers spec.config and spec.&lt;role&gt;.config so.
+     */
+    public static void merge(ObjectNode into, ObjectNode from) {
         from.fields().forEachRemaining(e -> {
             JsonNode existing = into.get(e.getKey());
             if (existing instanceof ObjectNode target && e.getValue() instanceof ObjectNode source) {
