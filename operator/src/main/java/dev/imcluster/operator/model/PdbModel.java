@@ -6,12 +6,15 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** A PodDisruptionBudget per role: policy/v1, or policy/v1beta1 on API servers before 1.21. */
 public final class PdbModel {
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
     private PdbModel() {
     }
 
@@ -29,17 +32,15 @@ public final class PdbModel {
         return m;
     }
 
+    /** The same budgets under policy/v1beta1: every field set here means the same in both versions. */
     public static Map<Role, io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget> v1beta1(PubSubCluster c) {
         Map<Role, io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget> m = new LinkedHashMap<>();
-        for (Role role : Role.values()) {
-            m.put(role, new io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudgetBuilder()
-                    .withMetadata(meta(c, role))
-                    .withNewSpec()
-                        .withMaxUnavailable(maxUnavailable(c, role))
-                        .withNewSelector().withMatchLabels(Labels.selector(c, role.id())).endSelector()
-                    .endSpec()
-                    .build());
-        }
+        v1(c).forEach((role, budget) -> {
+            var older = SERIALIZATION.convertValue(budget,
+                    io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget.class);
+            older.setApiVersion("policy/v1beta1");
+            m.put(role, older);
+        });
         return m;
     }
 

@@ -9,6 +9,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.MockClusterObjects;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -66,12 +67,7 @@ class BackendSwapOperatorTest {
     }
 
     private static PubSubCluster create(String ns, String example, Consumer<PubSubCluster> edit) {
-        PubSubCluster c = Examples.load(example);
-        c.getMetadata().setNamespace(ns);
-        c.getMetadata().setUid(null);
-        c.getMetadata().setGeneration(null);
-        edit.accept(c);
-        return client.resource(c).create();
+        return MockClusterObjects.create(client, ns, example, edit);
     }
 
     private static PubSubCluster get(String ns, String name) {

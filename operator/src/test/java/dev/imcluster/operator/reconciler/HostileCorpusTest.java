@@ -8,6 +8,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.MockClusterObjects;
 import dev.imcluster.operator.testing.HostileCorpus;
 import dev.imcluster.operator.testing.SchemaValidator;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -241,16 +242,7 @@ class HostileCorpusTest {
     }
 
     private static List<HasMetadata> allObjects(String ns) {
-        List<HasMetadata> all = new ArrayList<>();
-        all.addAll(client.configMaps().inNamespace(ns).list().getItems());
-        all.addAll(client.serviceAccounts().inNamespace(ns).list().getItems());
-        all.addAll(client.apps().deployments().inNamespace(ns).list().getItems());
-        all.addAll(client.services().inNamespace(ns).list().getItems());
-        all.addAll(client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems());
-        all.addAll(client.apps().statefulSets().inNamespace(ns).list().getItems());
-        all.addAll(client.secrets().inNamespace(ns).list().getItems());
-        all.addAll(client.network().v1().networkPolicies().inNamespace(ns).list().getItems());
-        return all;
+        return MockClusterObjects.ownedKinds(client, ns);
     }
 
     /** kind/name -> resourceVersion of the objects a cluster owns (by name prefix and owner reference). */

@@ -7,6 +7,7 @@ import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.OperatorConfig;
 import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.MockClusterObjects;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -32,14 +33,7 @@ class OperatorRestartTest {
     KubernetesClient client;
 
     private Map<String, String> versions(String ns) {
-        List<HasMetadata> all = new ArrayList<>();
-        all.addAll(client.configMaps().inNamespace(ns).list().getItems());
-        all.addAll(client.serviceAccounts().inNamespace(ns).list().getItems());
-        all.addAll(client.apps().deployments().inNamespace(ns).list().getItems());
-        all.addAll(client.services().inNamespace(ns).list().getItems());
-        all.addAll(client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems());
-        all.addAll(client.apps().statefulSets().inNamespace(ns).list().getItems());
-        all.addAll(client.secrets().inNamespace(ns).list().getItems());
+        List<HasMetadata> all = new ArrayList<>(MockClusterObjects.ownedKinds(client, ns));
         all.add(client.resources(PubSubCluster.class).inNamespace(ns).withName("quickstart").get());
         Map<String, String> m = new HashMap<>();
         all.forEach(o -> m.put(o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));

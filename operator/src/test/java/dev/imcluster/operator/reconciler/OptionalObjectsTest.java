@@ -10,6 +10,7 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.testing.Edits;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.MockClusterObjects;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -67,12 +68,7 @@ class OptionalObjectsTest {
     }
 
     private static PubSubCluster create(String ns, String example, java.util.function.Consumer<PubSubCluster> edit) {
-        PubSubCluster c = Examples.load(example);
-        c.getMetadata().setNamespace(ns);
-        c.getMetadata().setUid(null);
-        c.getMetadata().setGeneration(null);
-        edit.accept(c);
-        return client.resource(c).create();
+        return MockClusterObjects.create(client, ns, example, edit);
     }
 
     private static List<GenericKubernetesResource> serviceMonitors(String ns) {

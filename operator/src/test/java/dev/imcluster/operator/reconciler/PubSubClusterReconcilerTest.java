@@ -12,6 +12,7 @@ import dev.imcluster.operator.api.v1alpha1.SecretKeyRef;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.testing.Examples;
+import dev.imcluster.operator.testing.MockClusterObjects;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -71,12 +72,7 @@ class PubSubClusterReconcilerTest {
     // ---- helpers ----
 
     private static PubSubCluster create(String ns, String example, Consumer<PubSubCluster> edit) {
-        PubSubCluster c = Examples.load(example);
-        c.getMetadata().setNamespace(ns);
-        c.getMetadata().setUid(null);
-        c.getMetadata().setGeneration(null);
-        edit.accept(c);
-        return client.resource(c).create();
+        return MockClusterObjects.create(client, ns, example, edit);
     }
 
     private static Resource<PubSubCluster> cluster(String ns, String name) {
@@ -129,15 +125,7 @@ class PubSubClusterReconcilerTest {
     }
 
     private static List<HasMetadata> ownedObjects(String ns) {
-        List<HasMetadata> all = new ArrayList<>();
-        all.addAll(client.configMaps().inNamespace(ns).list().getItems());
-        all.addAll(client.serviceAccounts().inNamespace(ns).list().getItems());
-        all.addAll(client.apps().deployments().inNamespace(ns).list().getItems());
-        all.addAll(client.services().inNamespace(ns).list().getItems());
-        all.addAll(client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems());
-        all.addAll(client.apps().statefulSets().inNamespace(ns).list().getItems());
-        all.addAll(client.secrets().inNamespace(ns).list().getItems());
-        return all;
+        return MockClusterObjects.ownedKinds(client, ns);
     }
 
     private static Map<String, String> resourceVersions(String ns) {
