@@ -21,6 +21,11 @@ public final class ClusterOptions implements AutoCloseable {
             + "broker-image/target/imcluster-broker.jar here or in the parent directory).")
     Path brokerJar;
 
+    @Option(names = "--baseline-jar", description = "An earlier build's broker jar, for the baseline rows "
+            + "(--only baseline): the room and topic rows run on it too, in the same interleaved rounds "
+            + "(bench/regression.sh builds one from a git revision).")
+    Path baselineJar;
+
     @Option(names = "--broker-jvm-opts", description = "JVM options of the started broker, space-separated "
             + "(default: ${DEFAULT-VALUE}).")
     String brokerJvmOptions = "-Xms256m -Xmx1g -XX:+UseParallelGC";
@@ -66,7 +71,12 @@ public final class ClusterOptions implements AutoCloseable {
     @Option(names = "--io-threads", description = "The bench's Netty I/O threads (default ${DEFAULT-VALUE}).")
     int ioThreads = 2;
 
+    private static final String BASELINE = "baseline-broker";
+    private static final java.util.regex.Pattern UNKNOWN_KEY =
+            java.util.regex.Pattern.compile("unknown config key '([A-Za-z0-9_.]+)'");
+
     private BrokerChild broker;
+    private final List<String> baselineLeftOut = new ArrayList<>();
     private final Map<String, BrokerEndpoints> variants = new LinkedHashMap<>();
     private PeerServers.Nats natsServer;
     private PeerServers.Redis redisServer;
@@ -108,6 +118,39 @@ public final class ClusterOptions implements AutoCloseable {
         return b;
     }
 
+    /**
+     * The broker of the baseline rows: --baseline-jar with the same JVM options and --broker-set keys. A key the
+     * bench writes that the baseline refuses as unknown (it predates the key, e.g. comet.connectRateLimit) is left
+     * out and named in {@link #baselineLeftOut()}: the baseline then runs as it shipped.
+     */
+    public BrokerEndpoints baselineBroker() {
+        if (baselineJar == null || !Files.isRegularFile(baselineJar)) {
+            throw new IllegalArgumentException("the baseline rows need --baseline-jar=<an existing broker jar>, got "
+                    + baselineJar);
+        }
+        BrokerEndpoints b = variants.get(BASELINE);
+        while (b == null) {
+            Map<String, String> settings = new LinkedHashMap<>();
+            baselineLeftOut.forEach(key -> settings.put(key, null));
+            try {
+                b = startBroker(BASELINE, List.of(), settings, baselineJar).endpoints();
+            } catch (IllegalStateException e) {
+                java.util.regex.Matcher unknown = UNKNOWN_KEY.matcher(String.valueOf(e.getMessage()));
+                if (!unknown.find() || baselineLeftOut.contains(unknown.group(1)) || baselineLeftOut.size() > 8) {
+                    throw e;
+                }
+                baselineLeftOut.add(unknown.group(1));
+            }
+        }
+        variants.put(BASELINE, b);
+        return b;
+    }
+
+    /** Config keys the baseline broker refused as unknown, so left out of its file. */
+    public List<String> baselineLeftOut() {
+        return List.copyOf(baselineLeftOut);
+    }
+
     /** The variant brokers started so far, by name (the shared broker is {@code broker}). */
     public Map<String, BrokerEndpoints> startedBrokers() {
         Map<String, BrokerEndpoints> all = new LinkedHashMap<>();
@@ -125,6 +168,11 @@ public final class ClusterOptions implements AutoCloseable {
 
     /** As {@link #startBroker(String, List)}, with more config keys on top of --broker-set. */
     public BrokerChild startBroker(String name, List<String> moreJvmOptions, Map<String, String> moreSettings) {
+        return startBroker(name, moreJvmOptions, moreSettings, jar());
+    }
+
+    private BrokerChild startBroker(String name, List<String> moreJvmOptions, Map<String, String> moreSettings,
+                                    Path jar) {
         List<String> jvm = new ArrayList<>(Arrays.asList(brokerJvmOptions.trim().split("\\s+")));
         jvm.removeIf(String::isEmpty);
         jvm.addAll(moreJvmOptions);
@@ -137,7 +185,7 @@ public final class ClusterOptions implements AutoCloseable {
             settings.put(s.substring(0, eq), s.substring(eq + 1));
         }
         settings.putAll(moreSettings);
-        BrokerChild child = BrokerChild.start(jar(), jvm, settings, workDir.resolve(name));
+        BrokerChild child = BrokerChild.start(jar, jvm, settings, workDir.resolve(name));
         extra.add(child);
         return child;
     }

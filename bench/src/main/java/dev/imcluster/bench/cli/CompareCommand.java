@@ -39,15 +39,17 @@ public final class CompareCommand implements Callable<Integer> {
     Workload workload;
 
     @Option(names = "--doc", description = "The report to write (default ${DEFAULT-VALUE}); --only history "
-            + "writes BENCHMARKS-HISTORY.md next to it instead, and leaves it alone.")
+            + "writes BENCHMARKS-HISTORY.md next to it instead, --only baseline BENCHMARKS-BASELINE.md, and they "
+            + "leave it alone.")
     Path doc = Path.of("docs", "BENCHMARKS.md");
 
     /** Rows that can be run alone. */
-    enum Only { history }
+    enum Only { history, baseline }
 
     @Option(names = "--only", description = "Run only these rows and write only their section: ${COMPLETION-"
             + "CANDIDATES}. history: the room and topic rows with history off (the shipped default) and on, in "
-            + "process and in Redis; no peers, soak or profile.")
+            + "process and in Redis. baseline: the room and topic rows on this build and on --baseline-jar. "
+            + "No peers, soak or profile.")
     Only only;
 
     @Option(names = "--soak", description = "Soak steps, comma-separated; steps beyond the open-files limit are "
@@ -82,9 +84,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         workload.validate();
-        boolean historyOnly = only == Only.history;
-        if (historyOnly) {
-            doc = CompareReport.docDir(doc).resolve("BENCHMARKS-HISTORY.md");
+        if (only != null) {
+            doc = CompareReport.docDir(doc).resolve(only == Only.history ? "BENCHMARKS-HISTORY.md"
+                    : "BENCHMARKS-BASELINE.md");
         }
         if (!spec.commandLine().getParseResult().hasMatchedOption("--command-line")) {
             commandLine = "java -jar bench/target/imcluster-bench.jar "
@@ -96,8 +98,8 @@ public final class CompareCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--soak: expected connection counts like 10000,50000 (or none), got '" + soakSteps + "'");
         }
-        if (historyOnly) {
-            systems = MethodOptions.HISTORY;
+        if (only != null) {
+            systems = only == Only.history ? MethodOptions.HISTORY : MethodOptions.BASELINE;
             soak = new int[0];
             profileSeconds = 0;
         }
@@ -145,7 +147,9 @@ public final class CompareCommand implements Callable<Integer> {
         }
         CompareReport writer = new CompareReport(workload, method, cluster, commandLine, doc, operatorScale,
                 historyAppends);
-        String report = historyOnly ? writer.historyOnly(started, loadBefore, outcomes)
+        String report = only == Only.history ? writer.historyOnly(started, loadBefore, outcomes)
+                : only == Only.baseline ? writer.baselineOnly(started, loadBefore, outcomes, cluster.baselineJar,
+                        cluster.baselineLeftOut())
                 : writer.full(started, loadBefore, found, soakSteps, soakNote, profile);
         if (doc.getParent() != null) {
             Files.createDirectories(doc.getParent());

@@ -11,6 +11,8 @@ import dev.imcluster.bench.run.Soak;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -180,20 +182,6 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         if (on.isEmpty()) {
             return "";
         }
-        List<Rounds.Outcome> rows = new ArrayList<>();
-        List<Rounds.Outcome[]> pairs = new ArrayList<>();
-        for (Rounds.Outcome o : outcomes) {
-            if (isHistoryRow(o)) {
-                continue;
-            }
-            List<Rounds.Outcome> variants = on.stream()
-                    .filter(h -> MethodOptions.historyOffRow(h.subject().name()).equals(o.subject().name())).toList();
-            if (!variants.isEmpty()) {
-                rows.add(o);
-                rows.addAll(variants);
-                variants.forEach(v -> pairs.add(new Rounds.Outcome[] {v, o}));
-            }
-        }
         StringBuilder sb = new StringBuilder("## Cost of history\n\n");
         sb.append("Every message has a position (offset, epoch) from the queue whether or not history is on; "
                 + "history is opt-in per room pattern (`delivery.history`, none by default). The rows below run "
@@ -205,22 +193,8 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
                 + "that Redis too, so that row's cost includes them; its server CPU is the broker's plus "
                 + "redis-server's). Every row goes through the same interleaved rounds as the rest (same rounds "
                 + "each, peak search, then latency at half of each row's own median peak).\n\n");
-        sb.append("### Peak (open loop)\n\n").append(RoundsReport.peaks(rows));
-        sb.append("\n### At half of each row's own median peak\n\n").append(RoundsReport.halves(rows));
-        sb.append("\n### History ON against OFF (medians)\n\n")
-                .append("| Row | Deliveries/s at peak (ON/OFF) | Deliveries per server CPU-s at peak (ON/OFF) "
-                        + "| Deliveries per server CPU-s at half peak (ON/OFF) | p50 at half peak (ON/OFF) "
-                        + "| p99 at half peak (ON/OFF) |\n|---|---:|---:|---:|---:|---:|\n");
-        for (Rounds.Outcome[] p : pairs) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", p[0].subject().name(),
-                    ratio(p[0].atPeak(Result::deliveriesPerSecond), p[1].atPeak(Result::deliveriesPerSecond)),
-                    ratio(p[0].atPeak(Result::deliveriesPerServerCpuSecond),
-                            p[1].atPeak(Result::deliveriesPerServerCpuSecond)),
-                    ratio(p[0].atHalf(Result::deliveriesPerServerCpuSecond),
-                            p[1].atHalf(Result::deliveriesPerServerCpuSecond)),
-                    ratio(p[0].atHalf(Result::p50Ms), p[1].atHalf(Result::p50Ms)),
-                    ratio(p[0].atHalf(Result::p99Ms), p[1].atHalf(Result::p99Ms))));
-        }
+        sb.append(variantTables(outcomes, CompareReport::isHistoryRow, MethodOptions::historyOffRow,
+                "History ON against OFF", "ON/OFF", false));
         if (!historyAppends.isEmpty()) {
             sb.append("\nHistory appends counted by each broker at the end (`imcluster_history_appended_total`; the "
                     + "shared broker is the shipped default, so none): ").append(historyAppends).append(".\n");
@@ -232,15 +206,72 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         return off.median() <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", on.median() / off.median());
     }
 
-    /** The report of --only history: its own file, with the machine, the method and the history rows only. */
-    String historyOnly(Instant started, String loadBefore, List<Rounds.Outcome> outcomes)
-            throws Exception {
+    /**
+     * The rows set against the row each varies (the same workload), the peak and half-peak tables of both, and a
+     * table of median ratios: variant/base, or base/variant with {@code baseOverVariant}.
+     */
+    private static String variantTables(List<Rounds.Outcome> outcomes, Predicate<Rounds.Outcome> isVariant,
+                                        UnaryOperator<String> baseName, String title, String ratioLabel,
+                                        boolean baseOverVariant) {
+        List<Rounds.Outcome> variants = outcomes.stream().filter(isVariant).toList();
+        List<Rounds.Outcome> rows = new ArrayList<>();
+        List<Rounds.Outcome[]> pairs = new ArrayList<>();
+        for (Rounds.Outcome o : outcomes) {
+            if (isVariant.test(o)) {
+                continue;
+            }
+            List<Rounds.Outcome> mine = variants.stream()
+                    .filter(v -> baseName.apply(v.subject().name()).equals(o.subject().name())).toList();
+            if (!mine.isEmpty()) {
+                rows.add(o);
+                rows.addAll(mine);
+                mine.forEach(v -> pairs.add(baseOverVariant ? new Rounds.Outcome[] {o, v}
+                        : new Rounds.Outcome[] {v, o}));
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("### Peak (open loop)\n\n").append(RoundsReport.peaks(rows));
+        sb.append("\n### At half of each row's own median peak\n\n").append(RoundsReport.halves(rows));
+        sb.append("\n### ").append(title).append(" (medians)\n\n").append(String.format(Locale.ROOT,
+                "| Row | Deliveries/s at peak (%1$s) | Deliveries per server CPU-s at peak (%1$s) "
+                        + "| Deliveries per server CPU-s at half peak (%1$s) | p50 at half peak (%1$s) "
+                        + "| p99 at half peak (%1$s) |%n|---|---:|---:|---:|---:|---:|%n", ratioLabel));
+        for (Rounds.Outcome[] p : pairs) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", p[0].subject().name(),
+                    ratio(p[0].atPeak(Result::deliveriesPerSecond), p[1].atPeak(Result::deliveriesPerSecond)),
+                    ratio(p[0].atPeak(Result::deliveriesPerServerCpuSecond),
+                            p[1].atPeak(Result::deliveriesPerServerCpuSecond)),
+                    ratio(p[0].atHalf(Result::deliveriesPerServerCpuSecond),
+                            p[1].atHalf(Result::deliveriesPerServerCpuSecond)),
+                    ratio(p[0].atHalf(Result::p50Ms), p[1].atHalf(Result::p50Ms)),
+                    ratio(p[0].atHalf(Result::p99Ms), p[1].atHalf(Result::p99Ms))));
+        }
+        return sb.toString();
+    }
+
+    /** The report of --only baseline: this build's room and topic rows against the same rows on an earlier jar. */
+    String baselineOnly(Instant started, String loadBefore, List<Rounds.Outcome> outcomes, Path baselineJar,
+                        List<String> leftOut) throws Exception {
+        StringBuilder sb = new StringBuilder(header("# Benchmarks: this build against a baseline", started,
+                loadBefore, ", the room and topic rows on this build's broker jar and on `" + baselineJar
+                        + "`. Figures are never asserted in tests."));
+        sb.append(aloneMethod());
+        sb.append("## This build against the baseline\n\nBoth jars run with the shipped defaults (and the same "
+                + "`--broker-set` keys, if any), each its own broker process, in the same interleaved rounds. "
+                + "Ratios are this build over the baseline: above 1 is more deliveries (or, for latency, slower)."
+                + (leftOut.isEmpty() ? "" : " Keys the bench sets that the baseline does not know, so left out of "
+                        + "its file: `" + String.join("`, `", leftOut) + "`.") + "\n\n");
+        sb.append(variantTables(outcomes, o -> o.subject().name().endsWith(MethodOptions.ON_BASELINE),
+                name -> name.substring(0, name.length() - MethodOptions.ON_BASELINE.length()),
+                "This build against the baseline", "this/baseline", true));
+        return sb.append(aloneEnd(outcomes)).toString();
+    }
+
+    /** The method paragraph of a report of a few rows run alone. */
+    private String aloneMethod() {
         PeakSearch.Plan plan = method.plan();
         Workload w = workload;
-        StringBuilder sb = new StringBuilder(header("# Benchmarks: the cost of history", started, loadBefore,
-                ", the history rows of the comparison run alone; `bench/run-all.sh` runs the same rows in "
-                        + "docs/BENCHMARKS.md. Figures are never asserted in tests."));
-        sb.append(String.format(Locale.ROOT, "- %d subscribers in %d room(s), %d-byte messages, %d publisher "
+        return String.format(Locale.ROOT, "- %d subscribers in %d room(s), %d-byte messages, %d publisher "
                 + "threads (HTTP push on %d keep-alive connections). The method of docs/BENCHMARKS.md and "
                 + "bench/README.md: one unmeasured run at %.0f msg/s per row, then %d interleaved rounds of an "
                 + "open-loop peak search (steps of %.0f s after %.0f s warmup; sustained: no errors, at least "
@@ -249,13 +280,25 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
                 + "rounds with (min–max). Server CPU is utime + stime from /proc over the measured window.%n%n",
                 w.subscribers, w.rooms, w.size, w.publishers, w.httpConnections, plan.startRate(), method.rounds,
                 method.stepDuration, method.stepWarmup, plan.minRatio() * 100, plan.maxP99Ms(), method.rounds,
-                w.duration, w.warmup));
+                w.duration, w.warmup);
+    }
+
+    /** The steps and the kept notes that end a report of a few rows run alone. */
+    private String aloneEnd(List<Rounds.Outcome> outcomes) throws Exception {
+        return "\n## Peak-search steps\n\nOffered msg/s and the verdict of every step:\n\n"
+                + RoundsReport.traces(outcomes)
+                + "\n## Notes\n\n" + NOTES_START + '\n' + existingNotes() + NOTES_END + '\n';
+    }
+
+    /** The report of --only history: its own file, with the machine, the method and the history rows only. */
+    String historyOnly(Instant started, String loadBefore, List<Rounds.Outcome> outcomes)
+            throws Exception {
+        StringBuilder sb = new StringBuilder(header("# Benchmarks: the cost of history", started, loadBefore,
+                ", the history rows of the comparison run alone; `bench/run-all.sh` runs the same rows in "
+                        + "docs/BENCHMARKS.md. Figures are never asserted in tests."));
+        sb.append(aloneMethod());
         sb.append(historySection(outcomes));
-        sb.append("\n## Peak-search steps\n\nOffered msg/s and the verdict of every step:\n\n")
-                .append(RoundsReport.traces(outcomes));
-        sb.append("\n## Notes\n\n").append(NOTES_START).append('\n').append(existingNotes()).append(NOTES_END)
-                .append('\n');
-        return sb.toString();
+        return sb.append(aloneEnd(outcomes)).toString();
     }
 
     private static boolean isOurs(Rounds.Outcome o) {

@@ -31,6 +31,12 @@ final class MethodOptions {
     static final List<String> HISTORY = List.of("room", "room-history", "room-history-redis", "topic",
             "topic-history", "topic-history-redis");
 
+    /** How a baseline row's name ends: the same row on --baseline-jar. */
+    static final String ON_BASELINE = ", on the baseline jar (--baseline-jar)";
+
+    /** The rows of a regression check: room and topic on this build and on the baseline jar. */
+    static final List<String> BASELINE = List.of("room", "room-baseline", "topic", "topic-baseline");
+
     static final List<String> ALL = List.of("room", "topic", "topic-batched", "nats", "jetstream", "redis",
             "room-tuned", "key",
             "room-history", "topic-history", "room-history-redis", "topic-history-redis");
@@ -160,10 +166,14 @@ final class MethodOptions {
                         w -> s.topic(historyBroker(cluster, false), w));
                 case "topic-history-redis" -> new Rounds.Subject(historyRow(TOPIC, true), false,
                         w -> s.topic(historyBroker(cluster, true), w));
+                case "room-baseline" -> new Rounds.Subject(ROOM + ON_BASELINE, false,
+                        w -> s.room(cluster.baselineBroker(), w, Scenarios.Via.http));
+                case "topic-baseline" -> new Rounds.Subject(TOPIC + ON_BASELINE, false,
+                        w -> s.topic(cluster.baselineBroker(), w));
                 case "key" -> new Rounds.Subject("imcluster key push (HTTP, one client per push)", false,
                         w -> s.key(cluster.broker(), w));
                 default -> throw new IllegalArgumentException("unknown system '" + name + "'; expected one of "
-                        + ALL);
+                        + ALL + " or " + BASELINE);
             });
         }
         return out;

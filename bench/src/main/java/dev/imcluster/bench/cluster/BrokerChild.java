@@ -29,7 +29,7 @@ public final class BrokerChild extends ChildProcess {
     /**
      * @param jvmOptions options for the broker's JVM, e.g. -Xmx1g or -XX:StartFlightRecording=...
      * @param settings extra config keys (dotted path to value), added to the generated YAML config file (see
-     *     {@link #yaml})
+     *     {@link #yaml}); a null value leaves that key, and the keys below it, out
      */
     public static BrokerChild start(Path jar, List<String> jvmOptions, Map<String, String> settings, Path dir) {
         if (!Files.isRegularFile(jar)) {
@@ -52,6 +52,11 @@ public final class BrokerChild extends ChildProcess {
         // The bench opens thousands of connections from a few loopback addresses: no per-address connect limit.
         config.put("comet.connectRateLimit.rate", "0");
         config.putAll(settings);
+        settings.forEach((key, value) -> {
+            if (value == null) {
+                config.keySet().removeIf(k -> k.equals(key) || k.startsWith(key + "."));
+            }
+        });
         Path file = dir.resolve("broker.yaml");
         try {
             Files.createDirectories(dir);
