@@ -2,7 +2,7 @@
 # Static checks of the Helm chart: `helm lint --strict` in both RBAC modes with every optional object on,
 # values.schema.json rejecting bad values (wrong type, unknown enum value, unknown key) in `helm lint` and
 # `helm template` with a message naming the key, the rendered ServiceMonitor labels, logging switch and
-# `helm test` Pod, promtool on the rendered PrometheusRule, the dashboard's JSON, every values.yaml key documented
+# `helm test` Pod, promtool on the rendered PrometheusRule and its unit tests (hack/alert-tests), the dashboard's JSON, every values.yaml key documented
 # in the chart's README and its values table generated from values.yaml + values.schema.json
 # (hack/chart-readme.py --check), and the chart's CRDs equal to crds/ (skipped, with a note, while crds/ does not
 # exist). The RBAC rules themselves are checked against the operator's code by ChartRbacTest (operator module).
@@ -85,68 +85,24 @@ yaml.safe_dump({"groups": doc["spec"]["groups"]}, open(sys.argv[2], "w"))
 PY
 promtool check rules "$tmp/rules.yaml" >/dev/null
 echo "promtool check rules: clean"
-# The operator-down alert fires with no replica up, whether its series says 0 or is gone altogether.
-cat >"$tmp/operator-down.test.yaml" <<'TEST'
-rule_files: [rules.yaml]
-evaluation_interval: 1m
-tests:
-- interval: 1m
-  input_series:
-  - series: 'up{service="t-imcluster-operator-metrics", pod="a"}'
-    values: '1x5 0x10'
-  alert_rule_test:
-  - {eval_time: 4m, alertname: ImclusterOperatorDown, exp_alerts: []}
-  - eval_time: 15m
-    alertname: ImclusterOperatorDown
-    exp_alerts:
-    - exp_labels: {severity: critical, service: t-imcluster-operator-metrics}
-      exp_annotations: &down
-        summary: No imcluster operator replica is scraped as up.
-        description: 'No replica of t-imcluster-operator in default has been up for 5 minutes: PubSubClusters are not reconciled.'
-- interval: 1m
-  input_series:
-  - series: 'up{service="t-imcluster-operator-metrics", pod="a"}'
-    values: '1x5'
-  alert_rule_test:
-  - eval_time: 20m
-    alertname: ImclusterOperatorDown
-    exp_alerts: [{exp_labels: {severity: critical, service: t-imcluster-operator-metrics}, exp_annotations: *down}]
-TEST
-(cd "$tmp" && promtool test rules operator-down.test.yaml >/dev/null) \
-  || { (cd "$tmp" && promtool test rules operator-down.test.yaml) >&2 || true; die "the operator-down alert does not fire as it should"; }
-echo "promtool test rules: the operator-down alert fires when no replica is up or none is left"
-# A certificate 14 days and 1 hour from expiry: quiet at first, firing once under the threshold for an hour.
-cat >"$tmp/cert-expiry.test.yaml" <<'TEST'
-rule_files: [rules.yaml]
-evaluation_interval: 1m
-tests:
-- interval: 1m
-  input_series:
-  - series: 'imcluster_tls_certificate_not_after_seconds{namespace="n", pod="p", certificate="internal"}'
-    values: '1213200x200'
-  - series: 'imcluster_operator_certificate_expiry_seconds{namespace="n", cluster="c", certificate="comet"}'
-    values: '1213200x200'
-  alert_rule_test:
-  - {eval_time: 30m, alertname: ImclusterCertificateExpiresSoon, exp_alerts: []}
-  - {eval_time: 30m, alertname: ImclusterInternalCertificateNotRenewed, exp_alerts: []}
-  - eval_time: 3h
-    alertname: ImclusterCertificateExpiresSoon
-    exp_alerts:
-    - exp_labels: {severity: warning, namespace: n, pod: p, certificate: internal}
-      exp_annotations:
-        summary: A certificate in use by a broker role expires soon.
-        description: The internal certificate of p in n expires in 13d 22h 0m 0s.
-  - eval_time: 3h
-    alertname: ImclusterInternalCertificateNotRenewed
-    exp_alerts:
-    - exp_labels: {severity: critical, namespace: n, cluster: c, certificate: comet}
-      exp_annotations:
-        summary: The operator has not renewed an internal certificate.
-        description: "Internal certificate comet of PubSubCluster c in n expires in 13d 22h 0m 0s; check the operator's Events and logs."
-TEST
-(cd "$tmp" && promtool test rules cert-expiry.test.yaml >/dev/null) \
-  || { (cd "$tmp" && promtool test rules cert-expiry.test.yaml) >&2 || true; die "the certificate alerts do not fire as they should"; }
-echo "promtool test rules: the certificate alerts fire within the threshold, not before"
+# Every alert has promtool unit tests (hack/alert-tests): quiet before its condition lasted its `for`, firing after.
+cp "$here"/alert-tests/*.test.yaml "$tmp/"
+for t in "$here"/alert-tests/*.test.yaml; do
+  (cd "$tmp" && promtool test rules "$(basename "$t")" >/dev/null) \
+    || { (cd "$tmp" && promtool test rules "$(basename "$t")") >&2 || true; die "alerts do not fire as $t expects"; }
+done
+"$py" - "$tmp/rules.yaml" "$here"/alert-tests/*.test.yaml <<'PY'
+import sys, yaml
+alerts = {r["alert"] for g in yaml.safe_load(open(sys.argv[1]))["groups"] for r in g["rules"] if "alert" in r}
+fired, quiet = set(), set()
+for f in sys.argv[2:]:
+    for t in yaml.safe_load(open(f))["tests"]:
+        for a in t.get("alert_rule_test", []):
+            (fired if a.get("exp_alerts") else quiet).add(a["alertname"])
+missing = sorted(alerts - fired) + sorted(alerts - quiet)
+assert not missing, f"alerts without a firing and a quiet promtool test in hack/alert-tests: {missing}"
+PY
+echo "promtool test rules: every alert fires when its condition lasts, and not before (hack/alert-tests)"
 # Every imcluster metric the dashboard and the alerts query is one the broker or the operator registers (a query of
 # a name nothing exports shows an empty panel and an alert that never fires).
 "$py" - "$root" "$chart/files/dashboard.json" "$tmp/rules.yaml" <<'PY'

@@ -143,6 +143,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     private final Counter reconciles;
     private final Counter failures;
     private final CertificateRotation certificates;
+    private final SwapMetrics swapMetrics;
 
     public PubSubClusterReconciler(OperatorConfig operatorConfig, Supplier<ApiCapabilities> capabilities, Clock clock) {
         this(operatorConfig, capabilities, clock, new HttpDrainProbe(), new SimpleMeterRegistry());
@@ -159,6 +160,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         this.failures = Counter.builder("imcluster.operator.reconcile.failures")
                 .description("PubSubCluster reconciliations that failed (JOSDK retries them)").register(registry);
         this.certificates = new CertificateRotation(registry, clock);
+        this.swapMetrics = new SwapMetrics(registry);
     }
 
     @Override
@@ -204,6 +206,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         TransitionEvents.record(events, cluster,
                 cluster.getStatus() == null ? null : cluster.getStatus().conditions, next, swap.events());
         StatusPatch.ifChanged(cluster, next, context);
+        swapMetrics.record(cluster, next);
         if (certificatePlan != null) {
             certificates.announce(cluster, certificatePlan, events);
         }
