@@ -24,6 +24,13 @@ public final class CometConfig {
     public Duration onlineReportInterval = Duration.ofSeconds(10);
     /** On shutdown, how long to wait for clients to go before closing the rest. */
     public Duration drainTimeout = Duration.ofSeconds(20); // a published key; the code calls this shutdown
+    /**
+     * Lame duck: on shutdown, with more than reconnectSpreadAbove clients, comet closes them (so they reconnect to
+     * another comet) in ten waves spread over this window instead of all at once (capped at drainTimeout).
+     */
+    public Duration reconnectSpread = Duration.ofSeconds(10);
+    /** Up to this many clients are closed at once on shutdown; above it, spread over reconnectSpread. */
+    public int reconnectSpreadAbove = 1000;
     /** Maximum concurrent client connections (goim-protocol and gRPC subscribers); 0 means no limit. */
     public int maxConnections = 0;
     /** TLS on the client listeners (tcp, websocket, pubsubGrpc); off unless certFile is set. */

@@ -43,6 +43,8 @@ final class ConfigValidator {
         v.positive("comet.onlineReportInterval", c.comet.onlineReportInterval);
         v.positive("comet.logicResolveInterval", c.comet.logicResolveInterval);
         v.nonNegative("comet.drainTimeout", c.comet.drainTimeout);
+        v.nonNegative("comet.reconnectSpread", c.comet.reconnectSpread);
+        v.range("comet.reconnectSpreadAbove", c.comet.reconnectSpreadAbove, 0, Integer.MAX_VALUE);
         v.range("comet.maxConnections", c.comet.maxConnections, 0, Integer.MAX_VALUE);
         if (c.comet.tls.enabled() != (c.comet.tls.keyFile != null && !c.comet.tls.keyFile.isBlank())) {
             v.error("comet.tls", "comet.tls.certFile and comet.tls.keyFile go together");

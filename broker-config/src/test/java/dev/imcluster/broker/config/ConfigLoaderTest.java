@@ -124,6 +124,8 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("logic.http.port");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("IMCLUSTER__JOB__ROOM_BATCH__MAX_MESSAGES", "0")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("job.roomBatch.maxMessages");
+        assertThatThrownBy(() -> ConfigLoader.parse("comet:\n  reconnectSpread: -1s\n", Map.of(), GOIM_AUTH))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("comet.reconnectSpread");
     }
 
     @Test

@@ -39,15 +39,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ports set to 0 in the config bind free ports; {@link #tcpPort()} and friends return the bound ones.
  * {@link #close()} shuts comet down: it turns readiness and gRPC health to NOT_SERVING, stops accepting, ends topic
- * subscriptions with UNAVAILABLE and closes the goim clients (in waves when there are many) so they reconnect to
+ * subscriptions with UNAVAILABLE and closes the goim clients (in waves over comet.reconnectSpread when there are more
+ * than comet.reconnectSpreadAbove) so they reconnect to
  * another comet, waits up to {@code comet.drainTimeout} for them to go and for logic to record their departures,
  * then stops the internal gRPC server (job may push until then) and the event loops.
  */
 public final class CometRole implements Role {
     private static final Logger LOG = LoggerFactory.getLogger(CometRole.class);
     private static final String HEALTH_CHECK = "comet";
-    /** Above this many connections, shutdown closes them in waves. */
-    private static final int SPREAD_ABOVE = 1000;
+    /** How many waves a spread shutdown closes its clients in. */
+    private static final int SPREAD_WAVES = 10;
 
     private final RoleContext ctx;
     private final CometConfig config;
@@ -221,7 +222,7 @@ public final class CometRole implements Role {
         if (pubsub != null) {
             pubsub.endAll(Status.UNAVAILABLE.withDescription("comet is shutting down; subscribe again"));
         }
-        closeSpread(deadline);
+        closeSpread();
         comet.clients.close(); // and those still authenticating
         while (System.nanoTime() - deadline < 0
                 && (!comet.clients.isEmpty() || comet.pendingDisconnects.get() > 0)) {
@@ -243,19 +244,19 @@ public final class CometRole implements Role {
     }
 
     /**
-     * Closes the authenticated connections; many are closed in ten waves over the first half of comet.drainTimeout, so
-     * that their reconnects do not all hit the other comets at once.
+     * Closes the authenticated connections: more than comet.reconnectSpreadAbove in ten waves over
+     * comet.reconnectSpread, at most comet.drainTimeout (lame duck), so that their reconnects do not all hit the other comets at once.
      */
-    private void closeSpread(long deadline) {
+    private void closeSpread() {
         java.util.List<Connection> connections = new java.util.ArrayList<>();
         comet.buckets.forEachConnection(connections::add);
-        int waves = connections.size() > SPREAD_ABOVE ? 10 : 1;
-        long pause = (deadline - System.nanoTime()) / 2 / waves;
+        int waves = connections.size() > config.reconnectSpreadAbove ? Math.min(SPREAD_WAVES, connections.size()) : 1;
+        long pauseMillis = Math.min(config.reconnectSpread.toMillis(), config.drainTimeout.toMillis()) / waves;
         int perWave = (connections.size() + waves - 1) / waves;
         for (int i = 0; i < connections.size(); i++) {
             connections.get(i).close("drain"); // the published reason label of imcluster_comet_disconnects_total
-            if ((i + 1) % perWave == 0 && i + 1 < connections.size() && pause > 0) {
-                sleepQuietly(TimeUnit.NANOSECONDS.toMillis(pause));
+            if ((i + 1) % perWave == 0 && i + 1 < connections.size() && pauseMillis > 0) {
+                sleepQuietly(pauseMillis);
             }
         }
     }

@@ -76,4 +76,28 @@ class SlowConsumerAndShutdownTest {
             h.close();
         }
     }
+
+    @Test
+    void aLameDuckClosesItsClientsSpreadOverTheWindow() throws Exception {
+        CometHarness h = new CometHarness(c -> {
+            c.comet.reconnectSpread = Duration.ofSeconds(3);
+            c.comet.reconnectSpreadAbove = 0;
+        });
+        try {
+            java.util.List<GoimClient> clients = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                clients.add(h.client(Transport.TCP).auth(auth(10 + i, "spread-" + i, "live://spread")));
+            }
+            long start = System.nanoTime();
+            Thread closer = new Thread(h.comet::close);
+            closer.start();
+            // Three waves 1 s apart: the first client goes at once, the last only after both pauses.
+            await().atMost(GoimClient.WAIT).until(() -> clients.stream().allMatch(c -> c.closed));
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1900));
+            closer.join();
+            assertThat(h.counter("imcluster.comet.disconnects", "reason", "drain")).isEqualTo(3);
+        } finally {
+            h.close();
+        }
+    }
 }
