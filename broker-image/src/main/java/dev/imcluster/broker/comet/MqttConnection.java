@@ -525,7 +525,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
 
     private void refusePublish(MqttQoS qos, int packetId, String reason, MqttReasonCodes.PubAck code, String topic) {
         comet.metrics.mqttRefused(reason);
-        comet.limitLog.warn("refused an mqtt PUBLISH on {} from {}: {}", topic, who(), reason);
+        if (!"not_authorized".equals(reason) && !"logic_error".equals(reason)) {
+            // The permission gate and the logic call log their own.
+            comet.limitLog.warn("refused an mqtt PUBLISH on {} from {}: {}", topic, who(), reason);
+        }
         if (qos != MqttQoS.AT_LEAST_ONCE) {
             return; // QoS 0: dropped, counted
         }
