@@ -12,7 +12,7 @@ public final class CometConfig {
     public Listener pubsubGrpc = new Listener(3100);
     /**
      * MQTT 3.1.1 and 5 clients (off by default): the token in CONNECT's password, topic filters {@code room/<type>/<id>}
-     * and {@code topic/<name>} (docs/PROTOCOL.md). TLS with comet.tls, limits as the goim listeners.
+     * and {@code topic/<name>} (docs/MQTT.md). TLS with comet.tls, limits as the goim listeners.
      */
     public MqttListener mqtt = new MqttListener();
     /** logic's gRPC target, e.g. {@code logic:3119} or {@code dns:///logic.ns.svc:3119}. */

@@ -50,7 +50,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One MQTT 3.1.1 or 5 client (docs/PROTOCOL.md, "MQTT"): CONNECT first, its password being the token (or a goim
+ * One MQTT 3.1.1 or 5 client (docs/MQTT.md, "MQTT"): CONNECT first, its password being the token (or a goim
  * Auth JSON), authenticated through logic's Connect as goim's Auth is ({@link LogicSession}); then SUBSCRIBE and
  * UNSUBSCRIBE join and leave rooms ({@link MqttTopics}), PUBLISH goes to logic as a gRPC Publish does, with the same
  * permissions and rate limits, PINGREQ renews the session. Messages of its rooms reach it as QoS 0 PUBLISH packets.
@@ -359,7 +359,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
         MqttMessageBuilders.ConnAckBuilder ack = MqttMessageBuilders.connAck()
                 .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(false);
         if (version == MqttVersion.MQTT_5) {
-            // What this server does not do, so that a client never tries it (docs/PROTOCOL.md).
+            // What this server does not do, so that a client never tries it (docs/MQTT.md).
             ack.properties(p -> {
                 p.maximumQos((byte) 1).retainAvailable(false).wildcardSubscriptionAvailable(false)
                         .sharedSubscriptionAvailable(false).subscriptionIdentifiersAvailable(false)
@@ -416,7 +416,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             if (subscriptions.put(m.room(), filter) == null) {
                 bucket.join(m.room(), this);
             }
-            codes[i] = MqttQoS.AT_MOST_ONCE.value(); // deliveries are QoS 0 (docs/PROTOCOL.md)
+            codes[i] = MqttQoS.AT_MOST_ONCE.value(); // deliveries are QoS 0 (docs/MQTT.md)
         }
         channel.writeAndFlush(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false,
                 MqttQoS.AT_MOST_ONCE, false, 0), new MqttMessageIdAndPropertiesVariableHeader(
