@@ -81,6 +81,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
     private volatile int state = NEW;
     private volatile String closeReason;
     private boolean counted;
+    /** Set at CONNECT, before state becomes AUTHENTICATING; other threads read it only after reading state. */
     private MqttVersion version = MqttVersion.MQTT_3_1_1;
     private Bucket bucket;
     private Permissions permissions = Permissions.ALL;
@@ -156,7 +157,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
         if (channel == null) {
             return;
         }
-        if (reasonCode != null && version == MqttVersion.MQTT_5 && state == AUTHED) {
+        // state first: its volatile write on the event loop follows the version's
+        if (reasonCode != null && state == AUTHED && version == MqttVersion.MQTT_5) {
             channel.writeAndFlush(MqttMessageBuilders.disconnect().reasonCode(reasonCode.byteValue()).build())
                     .addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -258,9 +260,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
     }
 
     private void startConnect(MqttConnectMessage connect) {
-        state = AUTHENTICATING;
         version = MqttVersion.fromProtocolNameAndLevel(connect.variableHeader().name(),
                 (byte) connect.variableHeader().version());
+        state = AUTHENTICATING;
         int keepAlive = connect.variableHeader().keepAliveTimeSeconds();
         String clientId = connect.payload().clientIdentifier();
         byte[] password = connect.variableHeader().hasPassword() ? connect.payload().passwordInBytes() : new byte[0];

@@ -31,6 +31,9 @@ final class MqttClients {
         /** True while the client is connected. */
         boolean connected();
 
+        /** The reason code of a DISCONNECT the server sent (MQTT 5 only); completes only then. */
+        java.util.concurrent.CompletableFuture<Integer> serverDisconnect();
+
         @Override
         void close() throws Exception;
     }
@@ -119,6 +122,11 @@ final class MqttClients {
         }
 
         @Override
+        public java.util.concurrent.CompletableFuture<Integer> serverDisconnect() {
+            return new java.util.concurrent.CompletableFuture<>(); // 3.1.1 has no server DISCONNECT
+        }
+
+        @Override
         public void close() throws Exception {
             if (client.isConnected()) {
                 client.disconnect().waitForCompletion(WAIT_MS);
@@ -130,6 +138,8 @@ final class MqttClients {
     private static final class V5 implements Client {
         private final org.eclipse.paho.mqttv5.client.MqttAsyncClient client;
         private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+        private final java.util.concurrent.CompletableFuture<Integer> serverDisconnect =
+                new java.util.concurrent.CompletableFuture<>();
 
         V5(int port, String clientId, String token) throws Exception {
             client = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + port, clientId,
@@ -137,6 +147,9 @@ final class MqttClients {
             client.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
                 @Override
                 public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+                    if (response.getException() == null) {
+                        serverDisconnect.complete(response.getReturnCode());
+                    }
                 }
 
                 @Override
@@ -215,6 +228,11 @@ final class MqttClients {
         @Override
         public boolean connected() {
             return client.isConnected();
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Integer> serverDisconnect() {
+            return serverDisconnect;
         }
 
         @Override

@@ -69,7 +69,11 @@ class MqttEndToEndTest {
     }
 
     private void start() throws Exception {
-        cluster = InProcessCluster.builder(this::config).comets("comet-1")
+        start(c -> { });
+    }
+
+    private void start(java.util.function.Consumer<BrokerConfig> comet) throws Exception {
+        cluster = InProcessCluster.builder(this::config).comets("comet-1").comet(comet)
                 .job(c -> c.job.roomBatch.maxDelay = Duration.ofMillis(20)).start();
     }
 
@@ -237,6 +241,30 @@ class MqttEndToEndTest {
         assertThat(bystander.connected()).isTrue();
         pushRoom("live", "9", "unaffected");
         assertThat(bystander.next()).isEqualTo(new Received("room/live/9", "unaffected"));
+    }
+
+    @Test
+    void connectionLimitsApplyAndShutdownDisconnectsClients() throws Exception {
+        start(c -> c.comet.maxConnectionsPerAddress = 1);
+        Client client = mqtt(Version.V5, "only-one");
+        assertThat(client.subscribe("room/live/2")).isZero();
+
+        // A second connection from the same address: closed before anything is read.
+        try (Socket raw = new Socket("127.0.0.1", cluster.comet(0).mqttPort())) {
+            raw.setSoTimeout((int) WAIT.toMillis());
+            assertThat(raw.getInputStream().read()).as("closed").isEqualTo(-1);
+        }
+        assertThat(comet("imcluster.comet.connections.refused", "reason", "per_address_limit")).isEqualTo(1);
+        pushRoom("live", "2", "admitted");
+        assertThat(client.next()).isEqualTo(new Received("room/live/2", "admitted"));
+        assertThat(cluster.cometContext(0).meters().find("imcluster.comet.connections").tag("transport", "mqtt")
+                .gauge().value()).isEqualTo(1);
+
+        // Shutdown: MQTT 5 clients are told (DISCONNECT 0x8B, server shutting down) and counted as drained.
+        cluster.comet(0).close();
+        assertThat(client.serverDisconnect().get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+                .isEqualTo(0x8B);
+        assertThat(comet("imcluster.comet.disconnects", "reason", "drain")).isEqualTo(1);
     }
 
     /** A raw socket after an accepted MQTT CONNECT (3.1.1, or 5), with a valid token. */
