@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.SocketFactory;
 
 /** Eclipse Paho's MQTT 3.1.1 and MQTT 5 clients behind one small interface, for comet's MQTT tests. */
 final class MqttClients {
@@ -40,7 +41,17 @@ final class MqttClients {
 
     /** Connects with {@code token} in the password field; throws with CONNACK's refusal code as reason code. */
     static Client connect(Version version, int port, String clientId, String token) throws Exception {
-        return version == Version.V3 ? new V3(port, clientId, token) : new V5(port, clientId, token);
+        return connect(version, port, clientId, token, null);
+    }
+
+    /** Over TLS with {@code tls}'s sockets (no host name check: the test certificate names no host). */
+    static Client connect(Version version, int port, String clientId, String token, SocketFactory tls)
+            throws Exception {
+        return version == Version.V3 ? new V3(port, clientId, token, tls) : new V5(port, clientId, token, tls);
+    }
+
+    private static String uri(int port, SocketFactory tls) {
+        return (tls == null ? "tcp" : "ssl") + "://127.0.0.1:" + port;
     }
 
     /** The CONNACK refusal code a connect attempt failed with. */
@@ -58,8 +69,8 @@ final class MqttClients {
         private final org.eclipse.paho.client.mqttv3.MqttAsyncClient client;
         private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
 
-        V3(int port, String clientId, String token) throws Exception {
-            client = new org.eclipse.paho.client.mqttv3.MqttAsyncClient("tcp://127.0.0.1:" + port, clientId,
+        V3(int port, String clientId, String token, SocketFactory tls) throws Exception {
+            client = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(uri(port, tls), clientId,
                     new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
             client.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
                 @Override
@@ -83,6 +94,10 @@ final class MqttClients {
             options.setKeepAliveInterval(30);
             options.setUserName("user");
             options.setPassword(token.toCharArray());
+            if (tls != null) {
+                options.setSocketFactory(tls);
+                options.setHttpsHostnameVerificationEnabled(false);
+            }
             try {
                 client.connect(options).waitForCompletion(WAIT_MS);
             } catch (Exception e) {
@@ -141,8 +156,8 @@ final class MqttClients {
         private final java.util.concurrent.CompletableFuture<Integer> serverDisconnect =
                 new java.util.concurrent.CompletableFuture<>();
 
-        V5(int port, String clientId, String token) throws Exception {
-            client = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + port, clientId,
+        V5(int port, String clientId, String token, SocketFactory tls) throws Exception {
+            client = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(uri(port, tls), clientId,
                     new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
             client.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
                 @Override
@@ -181,6 +196,10 @@ final class MqttClients {
             options.setKeepAliveInterval(30);
             options.setUserName("user");
             options.setPassword(token.getBytes(StandardCharsets.UTF_8));
+            if (tls != null) {
+                options.setSocketFactory(tls);
+                options.setHttpsHostnameVerificationEnabled(false);
+            }
             try {
                 client.connect(options).waitForCompletion(WAIT_MS);
             } catch (Exception e) {

@@ -2,6 +2,7 @@ package dev.imcluster.broker.comet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchException;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
@@ -15,6 +16,7 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.LogicConfig;
 import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.JwtTestTokens;
+import dev.imcluster.broker.security.TestCerts;
 import dev.imcluster.broker.testing.TestSupport;
 import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
@@ -265,6 +267,28 @@ class MqttEndToEndTest {
         assertThat(client.serverDisconnect().get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
                 .isEqualTo(0x8B);
         assertThat(comet("imcluster.comet.disconnects", "reason", "drain")).isEqualTo(1);
+    }
+
+    @Test
+    void withClientTlsTheMqttPortSpeaksTlsOnly() throws Exception {
+        TestCerts cert = TestCerts.rsa(dir, "comet");
+        Path crt = Files.writeString(dir.resolve("tls.crt"), cert.certPem());
+        Path key = Files.writeString(dir.resolve("tls.key"), cert.keyPem());
+        start(c -> {
+            c.comet.tls.certFile = crt.toString();
+            c.comet.tls.keyFile = key.toString();
+        });
+        int port = cluster.comet(0).mqttPort();
+        Client client = cluster.closeAtEnd(MqttClients.connect(Version.V3, port, "secure", jwt("secure"),
+                TestCerts.trusting(cert.certificate()).getSocketFactory()));
+        assertThat(client.subscribe("room/live/3")).isZero();
+        pushRoom("live", "3", "over-tls");
+        assertThat(client.next()).isEqualTo(new Received("room/live/3", "over-tls"));
+
+        // A plaintext CONNECT: no CONNACK, closed, counted; the TLS client stays.
+        assertThat(catchThrowable(() -> connected(port, "plaintext", false)).getMessage()).contains("packet type");
+        await().atMost(WAIT).until(() -> comet("imcluster.comet.protocol.errors", "reason", "tls") == 1);
+        assertThat(client.connected()).isTrue();
     }
 
     /** A raw socket after an accepted MQTT CONNECT (3.1.1, or 5), with a valid token. */
