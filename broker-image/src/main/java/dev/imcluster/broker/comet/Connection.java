@@ -175,6 +175,11 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        String tls = TlsFailure.describe(cause);
+        if (tls != null) {
+            protocolError("tls", tls); // never cause.toString(): a plaintext record may hold the Auth token
+            return;
+        }
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof ProtocolException pe) {
                 protocolError(pe.reason(), pe.getMessage());

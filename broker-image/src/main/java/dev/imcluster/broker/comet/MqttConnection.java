@@ -168,8 +168,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (tlsFailure(cause)) {
-            protocolError("tls", cause.getMessage(), null); // no MQTT can reach a client that failed TLS
+        String tls = TlsFailure.describe(cause);
+        if (tls != null) {
+            protocolError("tls", tls, null); // no MQTT can reach a client that failed TLS
         } else if (cause instanceof DecoderException) {
             refuse(cause);
         } else if (cause instanceof IOException) {
@@ -179,16 +180,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
                     channel.remoteAddress(), cause.toString());
             close("error", null);
         }
-    }
-
-    /** A failed TLS handshake or a record that is not TLS (comet.tls), which the TLS handler raises as decoding errors. */
-    private static boolean tlsFailure(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException || t instanceof io.netty.handler.ssl.NotSslRecordException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** A packet the decoder refused: too large, an unsupported protocol version, or malformed. */
