@@ -176,7 +176,7 @@ class MqttEndToEndTest {
     }
 
     @Test
-    void badTokensMalformedAndOversizedPacketsAreRefusedAloneAndCounted() throws Exception {
+    void badTokensMalformedOversizedAndSilentClientsAreRefusedAloneAndCounted() throws Exception {
         start();
         Client bystander = mqtt(Version.V5, "bystander");
         assertThat(bystander.subscribe("room/live/9")).isZero();
@@ -239,6 +239,20 @@ class MqttEndToEndTest {
         }
         assertThat(comet("imcluster.comet.protocol.errors", "reason", "mqtt_malformed")).isEqualTo(2);
 
+        // A packet other than CONNECT first: closed.
+        try (Socket raw = new Socket("127.0.0.1", port)) {
+            raw.setSoTimeout((int) WAIT.toMillis());
+            raw.getOutputStream().write(new byte[] {(byte) 0xC0, 0}); // PINGREQ
+            assertThat(raw.getInputStream().read()).as("closed").isEqualTo(-1);
+        }
+        assertThat(comet("imcluster.comet.protocol.errors", "reason", "not_connect")).isEqualTo(1);
+
+        // Keep-alive 1 s and then silence: closed once 1.5 keep-alive periods passed.
+        try (Socket raw = connected(port, "raw-silent", false, 1)) {
+            assertThat(raw.getInputStream().read()).as("closed").isEqualTo(-1);
+        }
+        assertThat(comet("imcluster.comet.protocol.errors", "reason", "heartbeat_timeout")).isEqualTo(1);
+
         // The other connection never noticed.
         assertThat(bystander.connected()).isTrue();
         pushRoom("live", "9", "unaffected");
@@ -293,14 +307,18 @@ class MqttEndToEndTest {
 
     /** A raw socket after an accepted MQTT CONNECT (3.1.1, or 5), with a valid token. */
     private Socket connected(int port, String clientId, boolean v5) throws Exception {
+        return connected(port, clientId, v5, 60);
+    }
+
+    private Socket connected(int port, String clientId, boolean v5, int keepAliveSeconds) throws Exception {
         Socket raw = new Socket("127.0.0.1", port);
         raw.setSoTimeout((int) WAIT.toMillis());
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         writeString(body, "MQTT");
         body.write(v5 ? 5 : 4);
         body.write(0xC2); // user name, password, clean session
-        body.write(0);
-        body.write(60); // keep alive
+        body.write(keepAliveSeconds >> 8);
+        body.write(keepAliveSeconds & 0xFF);
         if (v5) {
             body.write(0); // no properties
         }
