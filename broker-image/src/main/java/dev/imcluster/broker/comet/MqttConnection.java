@@ -159,11 +159,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
         }
         // state first: its volatile write on the event loop follows the version's
         if (reasonCode != null && state == AUTHED && version == MqttVersion.MQTT_5) {
-            channel.writeAndFlush(MqttMessageBuilders.disconnect().reasonCode(reasonCode.byteValue()).build())
-                    .addListener(ChannelFutureListener.CLOSE);
-        } else {
-            channel.close();
+            // Written now if the socket takes it; never waited for, so a client that does not read is closed too.
+            channel.writeAndFlush(MqttMessageBuilders.disconnect().reasonCode(reasonCode.byteValue()).build());
         }
+        channel.close();
     }
 
     @Override
