@@ -1,7 +1,6 @@
 package dev.imcluster.broker.comet;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.internal.ConnectReply;
@@ -12,28 +11,20 @@ import dev.imcluster.broker.security.Bearer;
 import dev.imcluster.broker.security.Permissions;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
-import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
-import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttReasonCodes;
-import io.netty.handler.codec.mqtt.MqttSubAckMessage;
-import io.netty.handler.codec.mqtt.MqttSubAckPayload;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
@@ -50,7 +41,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One MQTT 3.1.1 or 5 client (docs/MQTT.md, "MQTT"): CONNECT first, its password being the token (or a goim
+ * Over 300 lines: MQTT's session state machine (CONNECT first, keep-alive, subscriptions, publishes in flight) shares
+ * its state on one event loop, as goim's {@link Connection} does; the packets it sends are built by
+ * {@link MqttPackets}, the topic mapping is {@link MqttTopics}, the calls to logic are its {@link LogicSession}.
+ *
+ * <p>One MQTT 3.1.1 or 5 client (docs/MQTT.md): CONNECT first, its password being the token (or a goim
  * Auth JSON), authenticated through logic's Connect as goim's Auth is ({@link LogicSession}); then SUBSCRIBE and
  * UNSUBSCRIBE join and leave rooms ({@link MqttTopics}), PUBLISH goes to logic as a gRPC Publish does, with the same
  * permissions and rate limits, PINGREQ renews the session. Messages of its rooms reach it as QoS 0 PUBLISH packets.
@@ -58,7 +53,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Threading: everything except {@link #deliver} and {@link #close} runs on the channel's event loop.
  */
 final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomMember {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int NEW = 0;
     private static final int AUTHENTICATING = 1;
     private static final int AUTHED = 2;
@@ -67,8 +61,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
     private static final int MAX_PENDING_DURING_AUTH = 16;
     /** Publishes to logic in flight before comet stops reading from this client. */
     private static final int MAX_PUBLISHES_IN_FLIGHT = 16;
-    /** MQTT 3.1.1's only SUBACK refusal (MQTT 5 says why, with its reason codes). */
-    private static final byte SUBACK_FAILURE_3 = (byte) 0x80;
 
     private final CometContext comet;
     private final LogicSession logic;
@@ -188,7 +180,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             protocolError("mqtt_packet_too_large", cause.getMessage(), MqttReasonCodes.Disconnect.PACKET_TOO_LARGE);
         } else if (reason instanceof MqttUnacceptableProtocolVersionException && state == NEW) {
             // CONNACK 0x01, in 3.1.1's encoding: the one every version understands.
-            connAck(MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION);
+            channel.writeAndFlush(MqttPackets.connAck(
+                    MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION));
             protocolError("mqtt_protocol_version", reason.getMessage(), null);
         } else {
             protocolError("mqtt_malformed", String.valueOf(reason.getMessage()),
@@ -268,36 +261,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
         int keepAlive = connect.variableHeader().keepAliveTimeSeconds();
         String clientId = connect.payload().clientIdentifier();
         byte[] password = connect.variableHeader().hasPassword() ? connect.payload().passwordInBytes() : new byte[0];
-        ObjectNode auth = authBody(password, clientId == null ? "" : clientId);
+        ObjectNode auth = MqttPackets.authBody(password, clientId == null ? "" : clientId);
         JsonNode token = auth.get("token");
         authorization = token == null || token.asText().isEmpty() ? null : Bearer.PREFIX + token.asText();
         byte[] body = auth.toString().getBytes(StandardCharsets.UTF_8);
         logic.connect("", ByteString.copyFrom(body), channel.remoteAddress())
                 .whenCompleteAsync((reply, err) -> onConnect(reply, err, keepAlive, clientId), channel.eventLoop());
-    }
-
-    /**
-     * The goim Auth body this CONNECT stands for: a password that is a JSON object is one already (mid, key,
-     * room_id, token, as goim clients send it); any other password is the token, with the client id as key.
-     */
-    static ObjectNode authBody(byte[] password, String clientId) {
-        if (password.length > 0 && password[0] == '{') {
-            try {
-                if (JSON.readTree(password) instanceof ObjectNode node) {
-                    return node;
-                }
-            } catch (IOException e) {
-                // not JSON after all: a token that starts with a brace, which logic will judge
-            }
-        }
-        ObjectNode node = JSON.createObjectNode();
-        if (!clientId.isEmpty()) {
-            node.put("key", clientId);
-        }
-        if (password.length > 0) {
-            node.put("token", new String(password, StandardCharsets.UTF_8));
-        }
-        return node;
     }
 
     private void onConnect(ConnectReply reply, Throwable err, int keepAlive, String clientId) {
@@ -307,7 +276,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
                 // Never log the token: only logic's status says why.
                 comet.authLog.warn("auth of mqtt connection from {} refused: logic Connect returned {}",
                         channel.remoteAddress(), LogicSession.describe(err));
-                connAck(refusalCode(Status.fromThrowable(err).getCode()));
+                channel.writeAndFlush(MqttPackets.connRefused(version, Status.fromThrowable(err).getCode()));
                 close("auth_failed", null);
             }
             return;
@@ -328,7 +297,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
         timeoutNanos = keepAlive > 0 ? TimeUnit.MILLISECONDS.toNanos(keepAlive * 1500L) : comet.heartbeatTimeoutNanos;
         lastPacketNanos = now;
         logic.renewFrom(now);
-        channel.writeAndFlush(connAccepted(clientId == null || clientId.isEmpty() ? logic.key() : null));
+        channel.writeAndFlush(MqttPackets.connAccepted(version, comet.config.mqtt.maxPacketSize,
+                clientId == null || clientId.isEmpty() ? logic.key() : null));
         ArrayDeque<MqttMessage> pending = pendingDuringAuth;
         pendingDuringAuth = null;
         if (pending != null) {
@@ -340,40 +310,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
                 }
             }
         }
-    }
-
-    /** logic's refusal as CONNACK's return code: bad credentials, not authorized, or logic unavailable. */
-    private MqttConnectReturnCode refusalCode(Status.Code code) {
-        boolean v5 = version == MqttVersion.MQTT_5;
-        return switch (code) {
-            case UNAUTHENTICATED, INVALID_ARGUMENT -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
-                    : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD;
-            case PERMISSION_DENIED -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
-                    : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
-            default -> v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
-                    : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
-        };
-    }
-
-    private void connAck(MqttConnectReturnCode code) {
-        channel.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).build());
-    }
-
-    private MqttConnAckMessage connAccepted(String assignedClientId) {
-        MqttMessageBuilders.ConnAckBuilder ack = MqttMessageBuilders.connAck()
-                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(false);
-        if (version == MqttVersion.MQTT_5) {
-            // What this server does not do, so that a client never tries it (docs/MQTT.md).
-            ack.properties(p -> {
-                p.maximumQos((byte) 1).retainAvailable(false).wildcardSubscriptionAvailable(false)
-                        .sharedSubscriptionAvailable(false).subscriptionIdentifiersAvailable(false)
-                        .maximumPacketSize(comet.config.mqtt.maxPacketSize).topicAliasMaximum(0);
-                if (assignedClientId != null) {
-                    p.assignedClientId(assignedClientId);
-                }
-            });
-        }
-        return ack.build();
     }
 
     private void operate(MqttMessage packet) {
@@ -405,16 +341,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             if (m.refusal() != null) {
                 comet.metrics.mqttRefused(m.refusal().tag);
                 comet.protocolLog.warn("refused mqtt filter {} of {}: {}", filter, who(), m.refusal().tag);
-                codes[i] = version != MqttVersion.MQTT_5 ? SUBACK_FAILURE_3
-                        : (m.refusal() == MqttTopics.Refusal.WILDCARD
-                        ? MqttReasonCodes.SubAck.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED
-                        : MqttReasonCodes.SubAck.TOPIC_FILTER_INVALID).byteValue() & 0xFF;
+                codes[i] = MqttPackets.subscribeRefused(version, m.refusal());
                 continue;
             }
             if (!comet.metrics.permissions.allows(permissions, Permissions.Action.SUBSCRIBE, m.room(), who())) {
                 comet.metrics.mqttRefused("not_authorized");
-                codes[i] = (version != MqttVersion.MQTT_5 ? SUBACK_FAILURE_3
-                        : MqttReasonCodes.SubAck.NOT_AUTHORIZED.byteValue()) & 0xFF;
+                codes[i] = MqttPackets.subscribeRefused(version, null);
                 continue;
             }
             if (subscriptions.put(m.room(), filter) == null) {
@@ -422,9 +354,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             }
             codes[i] = MqttQoS.AT_MOST_ONCE.value(); // deliveries are QoS 0 (docs/MQTT.md)
         }
-        channel.writeAndFlush(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false,
-                MqttQoS.AT_MOST_ONCE, false, 0), new MqttMessageIdAndPropertiesVariableHeader(
-                subscribe.variableHeader().messageId(), MqttProperties.NO_PROPERTIES), new MqttSubAckPayload(codes)));
+        channel.writeAndFlush(MqttPackets.subAck(subscribe.variableHeader().messageId(), codes));
     }
 
     private void unsubscribe(MqttUnsubscribeMessage unsubscribe) {
@@ -594,10 +524,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             ChannelFutureListener written = f -> unwritten.decrementAndGet();
             for (int i = 0; i < skip.length; i++) {
                 if (!skip[i]) {
-                    channel.write(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false,
-                            MqttQoS.AT_MOST_ONCE, false, 0), new MqttPublishVariableHeader(topic, 0),
-                            Unpooled.wrappedBuffer(messages.get(i).getBody().asReadOnlyByteBuffer())))
-                            .addListener(written);
+                    channel.write(MqttPackets.delivery(topic, messages.get(i).getBody())).addListener(written);
                 }
             }
             channel.flush();

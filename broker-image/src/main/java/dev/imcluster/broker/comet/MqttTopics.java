@@ -1,7 +1,7 @@
 package dev.imcluster.broker.comet;
 
 /**
- * How MQTT topic names and filters name comet's rooms (docs/MQTT.md, "MQTT"): {@code room/<type>/<id>} is goim's
+ * How MQTT topic names and filters name comet's rooms (docs/MQTT.md): {@code room/<type>/<id>} is goim's
  * room {@code <type>://<id>}, {@code topic/<name>} is the gRPC topic {@code <name>} (a topic is a room, so
  * {@code topic/live://1} and {@code room/live/1} are the same room). Rooms are matched exactly, so a filter with a
  * wildcard ({@code +}, {@code #}) is refused, and so is anything else ({@code $share/...}, other prefixes).
