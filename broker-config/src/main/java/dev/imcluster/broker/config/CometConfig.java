@@ -10,6 +10,11 @@ public final class CometConfig {
     public Listener grpc = new Listener(3109);
     /** Public gRPC (PubSubService: Subscribe, and Publish forwarded to logic) for clients. */
     public Listener pubsubGrpc = new Listener(3100);
+    /**
+     * MQTT 3.1.1 and 5 clients (off by default): the token in CONNECT's password, topic filters {@code room/<type>/<id>}
+     * and {@code topic/<name>} (docs/MQTT.md). TLS with comet.tls, limits as the goim listeners.
+     */
+    public MqttListener mqtt = new MqttListener();
     /** logic's gRPC target, e.g. {@code logic:3119} or {@code dns:///logic.ns.svc:3119}. */
     public String logicAddress = "localhost:3119";
     /**
@@ -76,6 +81,19 @@ public final class CometConfig {
 
         public WebSocketListener() {
             super(3102);
+        }
+    }
+
+    public static final class MqttListener extends Listener {
+        /**
+         * Largest MQTT packet accepted from a client, fixed header included (MQTT 5 clients are told it in CONNACK);
+         * a larger one is refused and its connection closed.
+         */
+        public int maxPacketSize = 8192;
+
+        public MqttListener() {
+            super(1883);
+            enabled = false;
         }
     }
 

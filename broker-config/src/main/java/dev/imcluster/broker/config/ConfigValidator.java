@@ -25,6 +25,8 @@ final class ConfigValidator {
         v.listener("comet.websocket", c.comet.websocket);
         v.listener("comet.grpc", c.comet.grpc);
         v.listener("comet.pubsubGrpc", c.comet.pubsubGrpc);
+        v.listener("comet.mqtt", c.comet.mqtt);
+        v.range("comet.mqtt.maxPacketSize", c.comet.mqtt.maxPacketSize, 64, 16 * 1024 * 1024);
         if (c.comet.websocket.path == null || !c.comet.websocket.path.startsWith("/")) {
             v.error("comet.websocket.path", "must start with '/'");
         }

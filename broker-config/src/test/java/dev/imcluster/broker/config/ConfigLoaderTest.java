@@ -129,6 +129,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void mqttIsOffUntilEnabledAndItsPacketLimitIsChecked() {
+        BrokerConfig c = ConfigLoader.load(null, Map.of(), GOIM_AUTH);
+        assertThat(c.comet.mqtt.enabled).isFalse();
+        assertThat(c.comet.mqtt.port).isEqualTo(1883);
+        assertThat(c.comet.mqtt.maxPacketSize).isEqualTo(8192);
+        BrokerConfig on = ConfigLoader.load(null, Map.of("IMCLUSTER__COMET__MQTT__ENABLED", "true",
+                "IMCLUSTER__COMET__MQTT__PORT", "8883"), GOIM_AUTH);
+        assertThat(on.comet.mqtt.enabled).isTrue();
+        assertThat(on.comet.mqtt.port).isEqualTo(8883);
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("IMCLUSTER__COMET__MQTT__MAX_PACKET_SIZE", "10"),
+                GOIM_AUTH)).isInstanceOf(ConfigException.class).hasMessageContaining("comet.mqtt.maxPacketSize");
+    }
+
+    @Test
     void envOverridesAreTypedAndWinOverTheFile() throws Exception {
         Path file = write("broker.yaml", "logic:\n  http:\n    port: 4000\njob:\n  pushTimeout: 2s\n");
         BrokerConfig c = ConfigLoader.load(file, Map.of(

@@ -31,6 +31,8 @@ final class CometContext {
     final SourceAddressLimits limits;
     /** Every open goim client connection, authenticated or not: closed together on shutdown. */
     final ChannelGroup clients = new DefaultChannelGroup("comet-clients", GlobalEventExecutor.INSTANCE);
+    /** Every open MQTT client connection (they are not in the buckets' connections): shutdown closes them. */
+    final java.util.Set<MqttConnection> mqttConnections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Disconnect calls to logic still running: shutdown waits for them. */
     final AtomicInteger pendingDisconnects = new AtomicInteger();
     final int maxBodySize;
@@ -94,6 +96,7 @@ final class CometContext {
     /** True when one more client (connection or subscriber) would exceed comet.maxConnections. */
     boolean atConnectionLimit() {
         int max = config.maxConnections;
-        return max > 0 && metrics.tcpConnections.get() + metrics.wsConnections.get() + metrics.subscribers.get() >= max;
+        return max > 0 && metrics.tcpConnections.get() + metrics.wsConnections.get() + metrics.mqttConnections.get()
+                + metrics.subscribers.get() >= max;
     }
 }

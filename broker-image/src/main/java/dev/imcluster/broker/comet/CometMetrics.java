@@ -22,6 +22,7 @@ final class CometMetrics {
     final AtomicInteger tcpConnections = new AtomicInteger();
     final AtomicInteger wsConnections = new AtomicInteger();
     final AtomicInteger subscribers = new AtomicInteger();
+    final AtomicInteger mqttConnections = new AtomicInteger();
     /** Frames and payloads queued inside comet for clients, not yet handed to the socket or gRPC. */
     final LongAdder queued = new LongAdder();
 
@@ -33,6 +34,7 @@ final class CometMetrics {
     final Counter outTcp;
     final Counter outWebSocket;
     final Counter outGrpc;
+    final Counter outMqtt;
     final Counter roomBatches;
     final Counter dedupeHits;
     final Counter dedupeEvicted;
@@ -55,15 +57,18 @@ final class CometMetrics {
     private final Map<String, Counter> logicErrors = new ConcurrentHashMap<>();
     private final Map<String, Counter> connectionsRefused = new ConcurrentHashMap<>();
     private final Map<String, Counter> publishesRefused = new ConcurrentHashMap<>();
+    private final Map<String, Counter> mqttRefusals = new ConcurrentHashMap<>();
 
     CometMetrics(MeterRegistry registry, Buckets buckets) {
         this.registry = registry;
         this.permissions = new PermissionGate("comet", registry);
         Gauge.builder("imcluster.comet.connections", tcpConnections, AtomicInteger::get)
-                .description("Open goim-protocol client connections").tag("transport", "tcp").register(registry);
+                .description("Open client connections: goim TCP and WebSocket, MQTT").tag("transport", "tcp").register(registry);
         Gauge.builder("imcluster.comet.connections", wsConnections, AtomicInteger::get)
-                .description("Open goim-protocol client connections").tag("transport", "websocket")
+                .description("Open client connections: goim TCP and WebSocket, MQTT").tag("transport", "websocket")
                 .register(registry);
+        Gauge.builder("imcluster.comet.connections", mqttConnections, AtomicInteger::get)
+                .description("Open client connections: goim TCP and WebSocket, MQTT").tag("transport", "mqtt").register(registry);
         Gauge.builder("imcluster.comet.topic.subscribers", subscribers, AtomicInteger::get)
                 .description("Open gRPC topic Subscribe streams").register(registry);
         Gauge.builder("imcluster.comet.rooms", buckets, Buckets::roomCount)
@@ -80,6 +85,7 @@ final class CometMetrics {
         outTcp = out("tcp");
         outWebSocket = out("websocket");
         outGrpc = out("grpc");
+        outMqtt = out("mqtt");
         roomBatches = Counter.builder("imcluster.comet.batches").description("Room batches (BroadcastRoom calls) fanned out")
                 .register(registry);
         dedupeHits = Counter.builder("imcluster.comet.dedupe.hits")
@@ -151,6 +157,15 @@ final class CometMetrics {
     void publishRefused(String reason) {
         tagged(publishesRefused, "imcluster.comet.publishes.refused", "reason", reason,
                 "Client messages refused by a publish rate limit (per connection or per address)").increment();
+    }
+
+    /**
+     * An MQTT client's SUBSCRIBE filter or PUBLISH refused (the connection stays): wildcard, topic_invalid,
+     * not_authorized, rate limits, qos (QoS 2), logic_error. Permission denials are also in permission_denied.
+     */
+    void mqttRefused(String reason) {
+        tagged(mqttRefusals, "imcluster.comet.mqtt.refused", "reason", reason,
+                "MQTT topic filters and publishes refused, by reason").increment();
     }
 
     void authFailure(String reason) {

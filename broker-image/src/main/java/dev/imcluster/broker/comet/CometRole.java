@@ -120,10 +120,10 @@ public final class CometRole implements Role {
         onlineReport = transports.workers().next().scheduleAtFixedRate(this::reportOnline, every, every,
                 TimeUnit.NANOSECONDS);
         started = true;
-        LOG.info("comet {} serving ({}): goim tcp {}, websocket {}{}, internal gRPC {}, pubsub gRPC {}, logic at {};"
-                        + " client TLS {}, client JWT {}, internal token {}, internal TLS {}",
-                ctx.serverId(), transports.name(), tcpPort(), websocketPort(), config.websocket.path, grpcPort(),
-                pubsubGrpcPort(), config.logicAddress, tls == null ? "off" : "on", jwt == null ? "off" : "on",
+        LOG.info("comet {} serving ({}): goim tcp {}, websocket {}{}, mqtt {}, internal gRPC {}, pubsub gRPC {},"
+                        + " logic at {}; client TLS {}, client JWT {}, internal token {}, internal TLS {}",
+                ctx.serverId(), transports.name(), tcpPort(), websocketPort(), config.websocket.path, mqttPort(),
+                grpcPort(), pubsubGrpcPort(), config.logicAddress, tls == null ? "off" : "on", jwt == null ? "off" : "on",
                 internalToken == null ? "off" : "on", internalTls == null ? "off" : "on");
     }
 
@@ -189,6 +189,11 @@ public final class CometRole implements Role {
         return listeners == null ? -1 : listeners.websocketPort();
     }
 
+    /** The MQTT listener's port; -1 unless comet.mqtt.enabled. */
+    public int mqttPort() {
+        return listeners == null ? -1 : listeners.mqttPort();
+    }
+
     public int grpcPort() {
         return internalGrpc == null ? -1 : internalGrpc.getPort();
     }
@@ -244,18 +249,22 @@ public final class CometRole implements Role {
     }
 
     /**
-     * Closes the authenticated connections: more than comet.reconnectSpreadAbove in ten waves over
-     * comet.reconnectSpread, at most comet.drainTimeout (lame duck), so that their reconnects do not all hit the other comets at once.
+     * Closes the authenticated connections (goim and MQTT): more than comet.reconnectSpreadAbove in ten waves over
+     * comet.reconnectSpread, at most comet.drainTimeout (lame duck), so that their reconnects do not all hit the
+     * other comets at once.
      */
     private void closeSpread() {
-        java.util.List<Connection> connections = new java.util.ArrayList<>();
-        comet.buckets.forEachConnection(connections::add);
-        int waves = connections.size() > config.reconnectSpreadAbove ? Math.min(SPREAD_WAVES, connections.size()) : 1;
+        java.util.List<Runnable> closes = new java.util.ArrayList<>();
+        // "drain": the published reason label of imcluster_comet_disconnects_total
+        comet.buckets.forEachConnection(c -> closes.add(() -> c.close("drain")));
+        comet.mqttConnections.forEach(c -> closes.add(() -> c.close("drain",
+                io.netty.handler.codec.mqtt.MqttReasonCodes.Disconnect.SERVER_SHUTTING_DOWN)));
+        int waves = closes.size() > config.reconnectSpreadAbove ? Math.min(SPREAD_WAVES, closes.size()) : 1;
         long pauseMillis = Math.min(config.reconnectSpread.toMillis(), config.drainTimeout.toMillis()) / waves;
-        int perWave = (connections.size() + waves - 1) / waves;
-        for (int i = 0; i < connections.size(); i++) {
-            connections.get(i).close("drain"); // the published reason label of imcluster_comet_disconnects_total
-            if ((i + 1) % perWave == 0 && i + 1 < connections.size() && pauseMillis > 0) {
+        int perWave = (closes.size() + waves - 1) / waves;
+        for (int i = 0; i < closes.size(); i++) {
+            closes.get(i).run();
+            if ((i + 1) % perWave == 0 && i + 1 < closes.size() && pauseMillis > 0) {
                 sleepQuietly(pauseMillis);
             }
         }

@@ -7,7 +7,6 @@ import dev.imcluster.broker.protocol.FrameCodec;
 import dev.imcluster.broker.protocol.Op;
 import dev.imcluster.broker.protocol.ProtocolException;
 import dev.imcluster.broker.security.Permissions;
-import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -176,6 +175,11 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        String tls = TlsFailure.describe(cause);
+        if (tls != null) {
+            protocolError("tls", tls); // never cause.toString(): a plaintext record may hold the Auth token
+            return;
+        }
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof ProtocolException pe) {
                 protocolError(pe.reason(), pe.getMessage());
@@ -282,9 +286,7 @@ final class Connection extends ChannelInboundHandlerAdapter implements RoomMembe
 
     private void onConnect(ConnectReply reply, Throwable err, int ver, int seq) {
         if (err != null) {
-            Status status = Status.fromThrowable(err);
-            String reason = status.getCode().name().toLowerCase(java.util.Locale.ROOT);
-            comet.metrics.authFailure(reason);
+            comet.metrics.authFailure(LogicSession.failureReason(err));
             if (state != CLOSED) {
                 // Never log the token: only logic's status says why.
                 comet.authLog.warn("auth of {} connection from {} refused: logic Connect returned {}", transport.tag,

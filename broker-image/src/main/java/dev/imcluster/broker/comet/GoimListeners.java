@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -29,13 +31,19 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
-/** The goim-protocol listeners: raw TCP, and WebSocket binary messages at the configured path. */
+/**
+ * The client listeners: goim's protocol over raw TCP and as WebSocket binary messages at the configured path, and
+ * MQTT 3.1.1 and 5 when comet.mqtt is enabled; all with the same limits and TLS.
+ */
 final class GoimListeners implements AutoCloseable {
+    /** MQTT 5's client id limit is the packet's; 256 characters is plenty for a connection key. */
+    private static final int MAX_MQTT_CLIENT_ID = 256;
     private final CometContext comet;
     private final Transports transports;
     private final String bindAddress;
     private Channel tcp;
     private Channel websocket;
+    private Channel mqtt;
     /** comet.tls: both listeners speak TLS only (TCP as TLS, WebSocket as wss). Null: plaintext. */
     private final SslContext tls;
 
@@ -52,7 +60,7 @@ final class GoimListeners implements AutoCloseable {
             tcp = bootstrap(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    if (!admitted(ch, Transport.TCP)) {
+                    if (!admitted(ch, Transport.TCP.tag)) {
                         ch.close(); // before TLS or any read
                         return;
                     }
@@ -77,7 +85,7 @@ final class GoimListeners implements AutoCloseable {
             websocket = bootstrap(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    boolean admitted = admitted(ch, Transport.WEBSOCKET);
+                    boolean admitted = admitted(ch, Transport.WEBSOCKET.tag);
                     addTls(ch);
                     if (!admitted) {
                         // HTTP 429 to the upgrade request, so that a browser client sees why and backs off.
@@ -100,13 +108,31 @@ final class GoimListeners implements AutoCloseable {
                 }
             }).bind(new InetSocketAddress(bindAddress, c.websocket.port)).sync().channel();
         }
+        if (c.mqtt.enabled) {
+            int maxPacket = c.mqtt.maxPacketSize;
+            mqtt = bootstrap(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    if (!admitted(ch, "mqtt")) {
+                        ch.close(); // before TLS or any read
+                        return;
+                    }
+                    addTls(ch);
+                    ch.pipeline()
+                            .addLast("limit", new MqttPacketLimit(maxPacket))
+                            .addLast("decoder", new MqttDecoder(maxPacket, MAX_MQTT_CLIENT_ID))
+                            .addLast("encoder", MqttEncoder.INSTANCE)
+                            .addLast("connection", new MqttConnection(comet));
+                }
+            }).bind(new InetSocketAddress(bindAddress, c.mqtt.port)).sync().channel();
+        }
     }
 
     /**
      * Checks the per-address limits for a new connection; an admitted one is released when it closes, a refused
      * one is counted (by the limits) and logged here.
      */
-    private boolean admitted(SocketChannel ch, Transport transport) {
+    private boolean admitted(SocketChannel ch, String transport) {
         java.net.SocketAddress remote = ch.remoteAddress();
         String refusal = comet.limits.admit(remote);
         if (refusal != null) {
@@ -160,6 +186,10 @@ final class GoimListeners implements AutoCloseable {
         return tcp == null ? -1 : ((InetSocketAddress) tcp.localAddress()).getPort();
     }
 
+    int mqttPort() {
+        return mqtt == null ? -1 : ((InetSocketAddress) mqtt.localAddress()).getPort();
+    }
+
     int websocketPort() {
         return websocket == null ? -1 : ((InetSocketAddress) websocket.localAddress()).getPort();
     }
@@ -172,6 +202,9 @@ final class GoimListeners implements AutoCloseable {
         }
         if (websocket != null) {
             websocket.close().syncUninterruptibly();
+        }
+        if (mqtt != null) {
+            mqtt.close().syncUninterruptibly();
         }
     }
 }

@@ -42,10 +42,15 @@ final class LogicSession {
 
     /** Asks logic to authenticate the Auth frame's body (the token). */
     CompletableFuture<ConnectReply> connect(String cookie, Frame auth, SocketAddress remote) {
+        return connect(cookie, ByteString.copyFrom(auth.body().nioBuffer()), remote);
+    }
+
+    /** Asks logic to authenticate an Auth body: goim's Auth frame's, or the one an MQTT CONNECT stands for. */
+    CompletableFuture<ConnectReply> connect(String cookie, ByteString authBody, SocketAddress remote) {
         ConnectReq req = ConnectReq.newBuilder()
                 .setServer(comet.serverId)
                 .setCookie(cookie)
-                .setToken(ByteString.copyFrom(auth.body().nioBuffer()))
+                .setToken(authBody)
                 .setRemoteAddr(String.valueOf(remote))
                 .build();
         return comet.logic.connect(req);
@@ -105,6 +110,11 @@ final class LogicSession {
                         comet.logicLog.warn("logic Disconnect failed for key {}: {}", key, describe(err));
                     }
                 });
+    }
+
+    /** A failed Connect as the reason label of imcluster_comet_auth_failures_total: its gRPC status code. */
+    static String failureReason(Throwable err) {
+        return Status.fromThrowable(err).getCode().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** A failed logic call for a log line: its gRPC status code and description. */
