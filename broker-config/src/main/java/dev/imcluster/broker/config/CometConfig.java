@@ -10,6 +10,8 @@ public final class CometConfig {
     public Listener grpc = new Listener(3109);
     /** Public gRPC (PubSubService: Subscribe, and Publish forwarded to logic) for clients. */
     public Listener pubsubGrpc = new Listener(3100);
+    /** MQTT 3.1.1 and 5 clients; off unless enabled. */
+    public Listener mqtt = new Listener(1883, false);
     /** logic's gRPC target, e.g. {@code logic:3119} or {@code dns:///logic.ns.svc:3119}. */
     public String logicAddress = "localhost:3119";
     /**

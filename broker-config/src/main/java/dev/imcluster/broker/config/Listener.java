@@ -11,4 +11,9 @@ public class Listener {
     public Listener(int port) {
         this.port = port;
     }
+
+    public Listener(int port, boolean enabled) {
+        this.port = port;
+        this.enabled = enabled;
+    }
 }
