@@ -48,6 +48,17 @@ public final class SecretRefs {
         return Optional.ofNullable(mq.kafka.authSecretRef.name);
     }
 
+    /** The MQTT credentials Secret's name, when mqtt is the backend (or takes part in a swap) and has auth. */
+    public static Optional<String> mqttAuth(PubSubCluster c, SwapState swap) {
+        MqSpec mq = c.getSpec().mq;
+        boolean mqttUsed = mq != null && (mq.backend == MqSpec.Backend.mqtt
+                || (swap != null && swap.involves(MqSpec.Backend.mqtt)));
+        if (!mqttUsed || mq.mqtt == null || mq.mqtt.authSecretRef == null) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(mq.mqtt.authSecretRef.name);
+    }
+
     /** The JWT key Secret, when auth.jwt is set. */
     public static Optional<Ref> jwt(PubSubCluster c) {
         AuthSpec auth = c.getSpec().auth;
@@ -90,6 +101,10 @@ public final class SecretRefs {
         kafkaAuth(c).ifPresent(name -> {
             refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.USERNAME_KEY));
             refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.PASSWORD_KEY));
+        });
+        mqttAuth(c, SwapState.of(c.getStatus())).ifPresent(name -> {
+            refs.add(new Ref("spec.mq.mqtt.authSecretRef", name, MqSpec.MqttAuth.USERNAME_KEY));
+            refs.add(new Ref("spec.mq.mqtt.authSecretRef", name, MqSpec.MqttAuth.PASSWORD_KEY));
         });
         jwt(c).ifPresent(refs::add);
         if (!generatedInternalToken(c)) {
