@@ -68,11 +68,7 @@ public final class MqttModel {
 
     /** {@link #runs(PubSubCluster)} for the swap state being rendered (null: none). */
     public static boolean runs(PubSubCluster c, SwapState swap) {
-        if (!managed(c)) {
-            return false;
-        }
-        return BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.mqtt
-                || (swap != null && swap.involves(MqSpec.Backend.mqtt));
+        return managed(c) && SwapState.uses(c, swap, MqSpec.Backend.mqtt);
     }
 
     /** The url logic and job connect to: the managed Service, or spec.mq.mqtt.url. */

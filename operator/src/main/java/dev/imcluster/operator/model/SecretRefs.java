@@ -39,10 +39,9 @@ public final class SecretRefs {
 
     /** {@link #kafkaAuth(PubSubCluster)} for the swap state being rendered (null: none). */
     public static Optional<String> kafkaAuth(PubSubCluster c, SwapState swap) {
-        MqSpec mq = c.getSpec().mq;
-        boolean kafkaUsed = mq != null && (mq.backend == MqSpec.Backend.kafka
-                || (swap != null && swap.involves(MqSpec.Backend.kafka))); // a swap from kafka still reads it
-        if (!kafkaUsed || mq.kafka == null || mq.kafka.authSecretRef == null) {
+        MqSpec mq = c.getSpec().mq; // a swap from kafka still reads it
+        if (mq == null || !SwapState.uses(c, swap, MqSpec.Backend.kafka) || mq.kafka == null
+                || mq.kafka.authSecretRef == null) {
             return Optional.empty();
         }
         return Optional.ofNullable(mq.kafka.authSecretRef.name);
@@ -51,9 +50,8 @@ public final class SecretRefs {
     /** The MQTT credentials Secret's name, when mqtt is the backend (or takes part in a swap) and has auth. */
     public static Optional<String> mqttAuth(PubSubCluster c, SwapState swap) {
         MqSpec mq = c.getSpec().mq;
-        boolean mqttUsed = mq != null && (mq.backend == MqSpec.Backend.mqtt
-                || (swap != null && swap.involves(MqSpec.Backend.mqtt)));
-        if (!mqttUsed || mq.mqtt == null || mq.mqtt.authSecretRef == null) {
+        if (mq == null || !SwapState.uses(c, swap, MqSpec.Backend.mqtt) || mq.mqtt == null
+                || mq.mqtt.authSecretRef == null) {
             return Optional.empty();
         }
         return Optional.ofNullable(mq.mqtt.authSecretRef.name);
