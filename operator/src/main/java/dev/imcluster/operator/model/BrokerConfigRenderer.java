@@ -252,7 +252,7 @@ public final class BrokerConfigRenderer {
         m.put("websocket", ordered("port", Ports.COMET_WS, "path", "/sub"));
         m.put("grpc", ordered("port", Ports.COMET_GRPC));
         m.put("pubsubGrpc", ordered("port", Ports.COMET_PUBSUB_GRPC));
-        if (comet != null && comet.mqttEnabled()) { // absent when off: the broker's default is off too
+        if (MqttModel.cometListener(cluster)) { // absent when off: the broker's default is off too
             m.put("mqtt", ordered("enabled", true, "port", Ports.MQTT));
         }
         m.put("logicAddress", Names.role(cluster, Role.LOGIC) + ":" + Ports.LOGIC_GRPC);

@@ -153,7 +153,7 @@ public final class DeploymentModel {
                 // Dockerfile's jar), so any broker image runs with just the role as its arguments.
                 .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
                 .withEnv(env(c, role, config, swap))
-                .withPorts(ports(role, spec.comet != null && spec.comet.mqttEnabled()))
+                .withPorts(ports(role, MqttModel.cometListener(c)))
                 .withResources(rs.resources)
                 .withVolumeMounts(mounts(c, role, swap))
                 .withReadinessProbe(probe("/readyz", 5, 3))

@@ -71,6 +71,11 @@ public final class MqttModel {
         return managed(c) && SwapState.uses(c, swap, MqSpec.Backend.mqtt);
     }
 
+    /** Whether comet's MQTT listener is on (spec.comet.mqtt.enabled): its port, Service port and ingress. */
+    public static boolean cometListener(PubSubCluster c) {
+        return c.getSpec().comet != null && c.getSpec().comet.mqttEnabled();
+    }
+
     /** The url logic and job connect to: the managed Service, or spec.mq.mqtt.url. */
     static String url(PubSubCluster c, MqSpec.MqttSpec m) {
         if (m != null && m.isManaged()) {

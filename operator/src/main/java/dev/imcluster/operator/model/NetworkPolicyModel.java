@@ -38,9 +38,8 @@ public final class NetworkPolicyModel {
         NetworkPolicyPeer comet = peer(Labels.selector(c, "comet"));
         NetworkPolicyPeer job = peer(Labels.selector(c, "job"));
         NetworkPolicyPeer logic = peer(Labels.selector(c, "logic"));
-        boolean mqttClients = c.getSpec().comet != null && c.getSpec().comet.mqttEnabled();
         m.put("comet", policy(c, "comet", List.of(
-                mqttClients ? open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.MQTT, Ports.ADMIN)
+                MqttModel.cometListener(c) ? open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.MQTT, Ports.ADMIN)
                         : open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.ADMIN),
                 from(List.of(job), Ports.COMET_GRPC))));
         m.put("logic", policy(c, "logic", List.of(

@@ -24,7 +24,7 @@ public final class ServiceModel {
                 ? spec.comet.service.annotations : null;
         List<ServicePort> ports = new java.util.ArrayList<>(List.of(port("tcp", Ports.COMET_TCP),
                 port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
-        if (spec.comet != null && spec.comet.mqttEnabled()) {
+        if (MqttModel.cometListener(c)) {
             ports.add(port("mqtt", Ports.MQTT));
         }
         Service s = service(c, Names.role(c, Role.COMET), "comet", Labels.selector(c, "comet"), annotations,
@@ -46,9 +46,13 @@ public final class ServiceModel {
      * a comet that already holds clients must keep receiving their messages.
      */
     public static Service cometHeadless(PubSubCluster c) {
+        List<ServicePort> ports = new java.util.ArrayList<>(List.of(port("internal-grpc", Ports.COMET_GRPC),
+                port("tcp", Ports.COMET_TCP), port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
+        if (MqttModel.cometListener(c)) {
+            ports.add(port("mqtt", Ports.MQTT));
+        }
         Service headless = service(c, Names.cometHeadless(c), "comet", Labels.selector(c, "comet"), null,
-                "ClusterIP", true, List.of(port("internal-grpc", Ports.COMET_GRPC), port("tcp", Ports.COMET_TCP),
-                        port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
+                "ClusterIP", true, ports);
         headless.getSpec().setPublishNotReadyAddresses(true);
         return headless;
     }

@@ -178,6 +178,9 @@ class MqttModelTest {
                     assertThat(p.getPort()).isEqualTo(1883);
                     assertThat(p.getProtocol()).isEqualTo("TCP");
                 });
+        assertThat(ServiceModel.cometHeadless(MANAGED).getSpec().getPorts()).anySatisfy(p ->
+                assertThat(p.getName()).isEqualTo("mqtt"));
+        assertThat(ServiceModel.cometHeadless(QUICK).getSpec().getPorts()).noneMatch(p -> p.getName().equals("mqtt"));
         var comet = DeploymentModel.desired(MANAGED, Role.COMET, on, OperatorConfig.defaults(),
                 ApiCapabilities.current(), null).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(comet.getPorts()).anySatisfy(p -> assertThat(p.getName()).isEqualTo("mqtt"));
