@@ -115,6 +115,8 @@ place.
   value: {{ .Values.managedImages.redis | quote }}
 - name: IMCLUSTER_NATS_IMAGE
   value: {{ .Values.managedImages.nats | quote }}
+- name: IMCLUSTER_MOSQUITTO_IMAGE
+  value: {{ .Values.managedImages.mosquitto | quote }}
 - name: IMCLUSTER_HTTP_PORT
   value: {{ .Values.httpPort | quote }}
 - name: IMCLUSTER_LEADER_ELECTION

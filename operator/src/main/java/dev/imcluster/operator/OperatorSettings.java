@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
  * @param httpPort           /metrics, /healthz, /readyz (IMCLUSTER_HTTP_PORT, default 8080; 0 picks a free port)
  * @param reconcileThreads   IMCLUSTER_RECONCILE_THREADS (default 10)
  * @param capabilitiesTtl    how long API discovery is cached (IMCLUSTER_CAPABILITIES_TTL_SECONDS, default 300)
- * @param model              images (IMCLUSTER_BROKER_IMAGE, IMCLUSTER_REDIS_IMAGE, IMCLUSTER_NATS_IMAGE)
+ * @param model              images (IMCLUSTER_BROKER_IMAGE, IMCLUSTER_REDIS_IMAGE, IMCLUSTER_NATS_IMAGE,
+ *                           IMCLUSTER_MOSQUITTO_IMAGE)
  */
 public record OperatorSettings(Set<String> namespaces, boolean serverSideApply, boolean leaderElection,
                                String leaseName, String leaseNamespace, int httpPort, int reconcileThreads,

@@ -11,6 +11,7 @@ public final class MqConfig {
     public Kafka kafka = new Kafka();
     public Nats nats = new Nats();
     public RedisStreams redis = new RedisStreams();
+    public Mqtt mqtt = new Mqtt();
     /**
      * Backend swap: job also consumes this backend (its settings come from the same kafka/nats/redis section),
      * with the same group and handler, until it is drained. logic ignores it. {@code none} outside a swap.
@@ -30,7 +31,7 @@ public final class MqConfig {
     /** On close, how long to wait for in-flight handlers before giving their messages back for redelivery. */
     public Duration closeTimeout = Duration.ofSeconds(10);
 
-    public enum Backend { memory, kafka, nats, redis }
+    public enum Backend { memory, kafka, nats, redis, mqtt }
 
     public static final class Previous {
         /**
@@ -45,7 +46,7 @@ public final class MqConfig {
         }
     }
 
-    public enum PreviousBackend { none, kafka, nats, redis }
+    public enum PreviousBackend { none, kafka, nats, redis, mqtt }
 
     public static final class Kafka {
         public String bootstrapServers;
@@ -101,5 +102,19 @@ public final class MqConfig {
         public long maxLength = 1_000_000;
         /** Entries pending longer than this on a dead consumer are reclaimed (XAUTOCLAIM). */
         public Duration claimIdle = Duration.ofSeconds(30);
+    }
+
+    /** An MQTT 3.1.1 or 5 broker (QoS 1, persistent sessions, shared subscriptions for job's group). */
+    public static final class Mqtt {
+        /** tcp://host:port, or ssl://host:port for TLS (with security.internalTls set, its CA and certificate). */
+        public String url = "tcp://localhost:1883";
+        /** 5, or 3 for MQTT 3.1.1. */
+        public int protocolVersion = 5;
+        public String topic = "goim/push";
+        public String clientIdPrefix = "imcluster";
+        public String username;
+        /** File holding the password, if any. */
+        public String passwordFile;
+        public Duration keepalive = Duration.ofSeconds(30);
     }
 }

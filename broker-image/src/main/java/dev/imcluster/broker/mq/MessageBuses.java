@@ -28,6 +28,8 @@ public final class MessageBuses {
             case kafka -> new KafkaBus(config, meters);
             case nats -> new NatsJetStreamBus(config, meters, internalTls);
             case redis -> new RedisStreamsBus(config, meters);
+            // The MQTT bus is built on another branch (issue #21); this one only needs the enum to compile.
+            case mqtt -> throw new IllegalArgumentException("mq.backend mqtt is not built into this broker");
         };
     }
 }

@@ -25,11 +25,17 @@ final class BackendValidation {
         if (mq != null && mq.backend == MqSpec.Backend.nats && !configured(MqSpec.Backend.nats, mq)) {
             p.add("spec.mq.nats needs url, or managed: true, when spec.mq.backend is nats");
         }
+        if (mq != null && mq.backend == MqSpec.Backend.mqtt && !configured(MqSpec.Backend.mqtt, mq)) {
+            p.add("spec.mq.mqtt needs url, or managed: true, when spec.mq.backend is mqtt");
+        }
         if (mq != null) {
             stillNeeded(c, mq, p);
         }
         if (mq != null && mq.nats != null && mq.nats.url != null && mq.nats.isManaged()) {
             p.add("spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
+        }
+        if (mq != null && mq.mqtt != null) {
+            mqtt(mq.mqtt, p);
         }
         if (s.redis != null && s.redis.managed != null && s.redis.external != null) {
             p.add("spec.redis.managed and spec.redis.external are mutually exclusive");
@@ -38,6 +44,43 @@ final class BackendValidation {
                 && (s.redis.external.address == null || s.redis.external.address.isBlank())) {
             p.add("spec.redis.external.address is required");
         }
+    }
+
+    /**
+     * What the schema checks too (so that a server without it, or an older CRD, still refuses it), and what it
+     * cannot: the url's port, and that the two managed-only fields come with managed.
+     */
+    private static void mqtt(MqSpec.MqttSpec m, List<String> p) {
+        if (m.url != null && m.isManaged()) {
+            p.add("spec.mq.mqtt.url and spec.mq.mqtt.managed are mutually exclusive");
+        }
+        if (m.url != null) {
+            mqttUrl(m.url, p);
+        }
+        if (m.protocolVersion != null && m.protocolVersion != 3 && m.protocolVersion != 5) {
+            p.add("spec.mq.mqtt.protocolVersion must be 5 or 3 (MQTT 3.1.1), got " + m.protocolVersion);
+        }
+        if (m.storage != null && !m.isManaged()) {
+            p.add("spec.mq.mqtt.storage is only for a managed Mosquitto: set spec.mq.mqtt.managed: true or remove "
+                    + "storage");
+        }
+    }
+
+    private static void mqttUrl(String url, List<String> p) {
+        if (!java.util.regex.Pattern.matches(MqSpec.MqttSpec.URL_PATTERN, url)) {
+            p.add("spec.mq.mqtt.url: '" + shorten(url) + "' must start with tcp:// (plain) or ssl:// (TLS)");
+            return;
+        }
+        String rest = url.substring(url.indexOf("://") + 3);
+        if (rest.endsWith("/")) {
+            rest = rest.substring(0, rest.length() - 1);
+        }
+        if (rest.contains("/") || rest.contains("@") || rest.contains("?")) {
+            p.add("spec.mq.mqtt.url: '" + shorten(url) + "' must be scheme://host:port, without user, path or query "
+                    + "(credentials go in spec.mq.mqtt.authSecretRef)");
+            return;
+        }
+        hostPort("spec.mq.mqtt.url", rest, p);
     }
 
     /** Storage settings only shape a NATS the operator runs. */
@@ -76,13 +119,15 @@ final class BackendValidation {
 
     /** The settings a backend needs, as the messages (and the CRD's CEL rules) name them. */
     private static final Map<MqSpec.Backend, String> SETTINGS = Map.of(MqSpec.Backend.kafka,
-            "mq.kafka.bootstrapServers", MqSpec.Backend.nats, "mq.nats (url or managed: true)");
+            "mq.kafka.bootstrapServers", MqSpec.Backend.nats, "mq.nats (url or managed: true)",
+            MqSpec.Backend.mqtt, "mq.mqtt (url or managed: true)");
 
     /** Whether the spec has what the backend needs to connect (redis needs nothing: it is the session Redis). */
     private static boolean configured(MqSpec.Backend b, MqSpec mq) {
         return switch (b) {
             case kafka -> mq.kafka != null && mq.kafka.bootstrapServers != null && !mq.kafka.bootstrapServers.isBlank();
             case nats -> mq.nats != null && (mq.nats.url != null || mq.nats.isManaged());
+            case mqtt -> mq.mqtt != null && (mq.mqtt.url != null || mq.mqtt.isManaged());
             case redis -> true;
         };
     }

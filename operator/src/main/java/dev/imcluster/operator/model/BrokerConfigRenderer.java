@@ -252,6 +252,9 @@ public final class BrokerConfigRenderer {
         m.put("websocket", ordered("port", Ports.COMET_WS, "path", "/sub"));
         m.put("grpc", ordered("port", Ports.COMET_GRPC));
         m.put("pubsubGrpc", ordered("port", Ports.COMET_PUBSUB_GRPC));
+        if (MqttModel.cometListener(cluster)) { // absent when off: the broker's default is off too
+            m.put("mqtt", ordered("enabled", true, "port", Ports.MQTT));
+        }
         m.put("logicAddress", Names.role(cluster, Role.LOGIC) + ":" + Ports.LOGIC_GRPC);
         if (comet != null && comet.maxConnections != null) {
             m.put("maxConnections", comet.maxConnections);
@@ -377,6 +380,7 @@ public final class BrokerConfigRenderer {
             switch (b) {
                 case kafka -> m.put("kafka", kafka(mq == null ? null : mq.kafka));
                 case nats -> m.put("nats", nats(cluster, mq == null ? null : mq.nats));
+                case mqtt -> m.put("mqtt", mqtt(cluster, mq == null ? null : mq.mqtt));
                 case redis -> {
                     Map<String, Object> r = new LinkedHashMap<>();
                     r.put("stream", MqSpec.RedisStreamSpec.streamOf(mq == null ? null : mq.redis));
@@ -418,6 +422,18 @@ public final class BrokerConfigRenderer {
         m.put("stream", n == null ? MqSpec.NatsSpec.DEFAULT_STREAM : n.streamOrDefault());
         m.put("subject", n == null ? MqSpec.NatsSpec.DEFAULT_SUBJECT : n.subjectOrDefault());
         m.put("mode", "jetstream");
+        return m;
+    }
+
+    private static Map<String, Object> mqtt(PubSubCluster cluster, MqSpec.MqttSpec q) {
+        MqSpec.MqttSpec s = q == null ? new MqSpec.MqttSpec() : q;
+        Map<String, Object> m = ordered("url", MqttModel.url(cluster, q), "protocolVersion", s.protocolVersionOrDefault(),
+                "topic", s.topicOrDefault(), "clientIdPrefix", s.clientIdPrefixOrDefault(),
+                "keepalive", s.keepaliveOrDefault());
+        if (s.authSecretRef != null) {
+            // The username comes from the Secret via the IMCLUSTER__MQ__MQTT__USERNAME env override.
+            m.put("passwordFile", Mounts.MQTT_DIR + "/" + MqSpec.MqttAuth.PASSWORD_KEY);
+        }
         return m;
     }
 

@@ -160,6 +160,8 @@ final class ConfigValidation {
         for (String listener : List.of("tcp", "websocket", "grpc", "pubsubGrpc")) {
             operator.accept("comet." + listener, "comet's Services and container ports use it");
         }
+        typed.accept("comet.mqtt.enabled", "spec.comet.mqtt.enabled");
+        operator.accept("comet.mqtt.port", "comet's Services and container ports use it");
         operator.accept("comet.logicAddress", "logic's Service");
         typed.accept("comet.maxConnections", "spec.comet.maxConnections");
         typed.accept("comet.drainTimeout", "spec.comet.drainTimeout");
@@ -204,6 +206,13 @@ final class ConfigValidation {
         typed.accept("mq.nats.url", "spec.mq.nats.url or spec.mq.nats.managed");
         typed.accept("mq.nats.stream", "spec.mq.nats.stream");
         typed.accept("mq.nats.subject", "spec.mq.nats.subject");
+        typed.accept("mq.mqtt.url", "spec.mq.mqtt.url or spec.mq.mqtt.managed");
+        typed.accept("mq.mqtt.protocolVersion", "spec.mq.mqtt.protocolVersion");
+        typed.accept("mq.mqtt.topic", "spec.mq.mqtt.topic");
+        typed.accept("mq.mqtt.clientIdPrefix", "spec.mq.mqtt.clientIdPrefix");
+        typed.accept("mq.mqtt.keepalive", "spec.mq.mqtt.keepalive");
+        typed.accept("mq.mqtt.username", "spec.mq.mqtt.authSecretRef");
+        typed.accept("mq.mqtt.passwordFile", "spec.mq.mqtt.authSecretRef");
         operator.accept("mq.redis.address", "the queue's streams live in spec.redis's Redis");
         typed.accept("mq.redis.stream", "spec.mq.redis.stream");
         typed.accept("redis.address", "spec.redis.external.address");

@@ -36,6 +36,7 @@ public final class DeploymentModel {
     public static final String CONTAINER = "broker";
     public static final String REDIS_PASSWORD_ENV = "IMCLUSTER_REDIS_PASSWORD";
     public static final String KAFKA_USERNAME_ENV = "IMCLUSTER__MQ__KAFKA__SASLUSERNAME";
+    public static final String MQTT_USERNAME_ENV = "IMCLUSTER__MQ__MQTT__USERNAME";
     public static final String SERVER_ID_ENV = "IMCLUSTER__SERVERID";
     static final long UID = 10001;
 
@@ -152,7 +153,7 @@ public final class DeploymentModel {
                 // Dockerfile's jar), so any broker image runs with just the role as its arguments.
                 .withArgs(role.id(), "--config", Mounts.CONFIG_FILE)
                 .withEnv(env(c, role, config, swap))
-                .withPorts(ports(role))
+                .withPorts(ports(role, MqttModel.cometListener(c)))
                 .withResources(rs.resources)
                 .withVolumeMounts(mounts(c, role, swap))
                 .withReadinessProbe(probe("/readyz", 5, 3))
@@ -183,6 +184,8 @@ public final class DeploymentModel {
         // and mq.kafka.saslPasswordFile go together.
         SecretRefs.kafkaAuth(c, swap).ifPresent(name -> env.add(new EnvVarBuilder().withName(KAFKA_USERNAME_ENV)
                 .withNewValueFrom().withNewSecretKeyRef(MqSpec.KafkaAuth.USERNAME_KEY, name, false).endValueFrom().build()));
+        SecretRefs.mqttAuth(c, swap).ifPresent(name -> env.add(new EnvVarBuilder().withName(MQTT_USERNAME_ENV)
+                .withNewValueFrom().withNewSecretKeyRef(MqSpec.MqttAuth.USERNAME_KEY, name, false).endValueFrom().build()));
         // A backend swap: job's mq.backend / mq.previous.backend differ from the shared file's.
         config.env(role).forEach((k, v) -> env.add(new EnvVarBuilder().withName(k).withValue(v).build()));
         return env;
@@ -203,7 +206,7 @@ public final class DeploymentModel {
         return overrides;
     }
 
-    private static List<ContainerPort> ports(Role role) {
+    private static List<ContainerPort> ports(Role role, boolean mqtt) {
         List<ContainerPort> p = new ArrayList<>();
         switch (role) {
             case COMET -> {
@@ -211,6 +214,9 @@ public final class DeploymentModel {
                 p.add(port("websocket", Ports.COMET_WS));
                 p.add(port("grpc", Ports.COMET_PUBSUB_GRPC));
                 p.add(port("internal-grpc", Ports.COMET_GRPC));
+                if (mqtt) {
+                    p.add(port("mqtt", Ports.MQTT));
+                }
             }
             case LOGIC -> {
                 p.add(port("http", Ports.LOGIC_HTTP));
@@ -247,6 +253,9 @@ public final class DeploymentModel {
         if (role != Role.COMET && SecretRefs.kafkaAuth(c, swap).isPresent()) {
             m.add(new VolumeMountBuilder().withName("kafka").withMountPath(Mounts.KAFKA_DIR).withReadOnly(true).build());
         }
+        if (role != Role.COMET && SecretRefs.mqttAuth(c, swap).isPresent()) {
+            m.add(new VolumeMountBuilder().withName("mqtt").withMountPath(Mounts.MQTT_DIR).withReadOnly(true).build());
+        }
         if (role == Role.COMET && c.getSpec().tls != null && c.getSpec().tls.hasClientCertificate()) {
             m.add(new VolumeMountBuilder().withName("tls").withMountPath(Mounts.TLS_DIR).withReadOnly(true).build());
         }
@@ -271,6 +280,7 @@ public final class DeploymentModel {
         }
         if (role != Role.COMET) {
             SecretRefs.kafkaAuth(c, swap).ifPresent(name -> v.add(secretVolume("kafka", name)));
+            SecretRefs.mqttAuth(c, swap).ifPresent(name -> v.add(secretVolume("mqtt", name)));
         }
         if (role == Role.COMET && c.getSpec().tls != null && c.getSpec().tls.hasClientCertificate()) {
             v.add(secretVolume("tls", c.getSpec().tls.secretName));

@@ -17,16 +17,19 @@ public final class Labels {
     /** Label selector of the operator's informers: only objects it made. */
     public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + OPERATOR;
 
+    /** The components that are not broker roles: the backends the operator runs. */
+    static final java.util.Set<String> MANAGED_BACKENDS = java.util.Set.of("redis", "nats", "mqtt");
+
     private Labels() {
     }
 
     /**
      * Labels that select the pods of one component; immutable once a Deployment exists. Broker roles have name
-     * imcluster; the managed redis and nats have their own name, so that {@link #cluster} selects broker pods only.
+     * imcluster; the managed backends (redis, nats, mqtt: Mosquitto) have their own name, so that {@link #cluster} selects broker pods only.
      */
     public static Map<String, String> selector(PubSubCluster c, String component) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(NAME, component.equals("redis") || component.equals("nats") ? component : APP);
+        m.put(NAME, MANAGED_BACKENDS.contains(component) ? component : APP);
         m.put(INSTANCE, c.getMetadata().getName());
         m.put(COMPONENT, component);
         return m;
@@ -39,7 +42,7 @@ public final class Labels {
         return m;
     }
 
-    /** Selects every broker pod (any role) of the cluster, not redis or nats. */
+    /** Selects every broker pod (any role) of the cluster, not the managed backends. */
     public static Map<String, String> cluster(PubSubCluster c) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(NAME, APP);

@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The one-replica StatefulSet every managed backend (Redis, NATS) runs in: named and labelled after its component,
+ * The one-replica StatefulSet every managed backend (Redis, NATS, Mosquitto) runs in: named and labelled after its component,
  * restricted pod security, and a {@code data} volume at {@code /data} that is a PVC of {@code storage}, or an
  * emptyDir when no storage is set. The backend's model supplies only its container and extra volumes.
  */

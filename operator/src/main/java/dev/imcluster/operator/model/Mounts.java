@@ -9,6 +9,7 @@ public final class Mounts {
     public static final String SECRETS_DIR = "/var/run/secrets/imcluster";
     public static final String AUTH_DIR = SECRETS_DIR + "/auth";
     public static final String KAFKA_DIR = SECRETS_DIR + "/kafka";
+    public static final String MQTT_DIR = SECRETS_DIR + "/mqtt";
     public static final String TLS_DIR = SECRETS_DIR + "/tls";
     /** The internal token Secret, in every role. */
     public static final String INTERNAL_TOKEN_DIR = SECRETS_DIR + "/internal";

@@ -32,11 +32,7 @@ public final class NatsModel {
 
     /** {@link #runs(PubSubCluster)} for the swap state being rendered (null: none). */
     public static boolean runs(PubSubCluster c, SwapState swap) {
-        if (!managed(c)) {
-            return false;
-        }
-        return BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.nats
-                || (swap != null && swap.involves(MqSpec.Backend.nats));
+        return managed(c) && SwapState.uses(c, swap, MqSpec.Backend.nats);
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {

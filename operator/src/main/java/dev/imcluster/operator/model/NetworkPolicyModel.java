@@ -32,14 +32,15 @@ public final class NetworkPolicyModel {
         return desired(c, SwapState.of(c.getStatus()));
     }
 
-    /** The policies for the swap state being rendered (null: none): NATS keeps its policy while it takes part. */
+    /** The policies for the swap state being rendered (null: none): NATS and Mosquitto keep theirs while they take part. */
     public static Map<String, NetworkPolicy> desired(PubSubCluster c, SwapState swap) {
         Map<String, NetworkPolicy> m = new LinkedHashMap<>();
         NetworkPolicyPeer comet = peer(Labels.selector(c, "comet"));
         NetworkPolicyPeer job = peer(Labels.selector(c, "job"));
         NetworkPolicyPeer logic = peer(Labels.selector(c, "logic"));
         m.put("comet", policy(c, "comet", List.of(
-                open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.ADMIN),
+                MqttModel.cometListener(c) ? open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.MQTT, Ports.ADMIN)
+                        : open(Ports.COMET_TCP, Ports.COMET_WS, Ports.COMET_PUBSUB_GRPC, Ports.ADMIN),
                 from(List.of(job), Ports.COMET_GRPC))));
         m.put("logic", policy(c, "logic", List.of(
                 from(List.of(comet), Ports.LOGIC_GRPC),
@@ -51,6 +52,9 @@ public final class NetworkPolicyModel {
         }
         if (NatsModel.runs(c, swap)) {
             m.put("nats", policy(c, "nats", List.of(from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR))));
+        }
+        if (MqttModel.runs(c, swap)) {
+            m.put("mqtt", policy(c, "mqtt", List.of(from(List.of(logic, job), Ports.MQTT))));
         }
         return m;
     }

@@ -20,21 +20,23 @@ import java.util.Set;
 
 /**
  * The pod-level overrides of {@link PodTemplateOverrides} that every pod the operator makes takes the same way
- * (broker roles, managed Redis, managed NATS): image pull secrets, env, envFrom, volumes and mounts, init and
+ * (broker roles, managed Redis, NATS and Mosquitto): image pull secrets, env, envFrom, volumes and mounts, init and
  * sidecar containers, and the security contexts, which replace the operator's field by field. Placement, labels and
  * annotations are applied by each model. What the operator itself needs (its volumes, mount paths and env) is
  * reserved, and {@link SpecValidation} refuses a spec that would collide with it.
  */
 public final class PodOverrides {
     /** Volumes of the broker pods (present or not: a spec change may add them later). */
-    public static final Set<String> BROKER_VOLUMES = Set.of("config", "tmp", "internal-token", "auth", "kafka", "tls");
+    public static final Set<String> BROKER_VOLUMES = Set.of("config", "tmp", "internal-token", "auth", "kafka", "mqtt", "tls");
     public static final Set<String> REDIS_VOLUMES = Set.of("conf", ManagedStatefulSet.DATA);
     public static final Set<String> NATS_VOLUMES = Set.of(ManagedStatefulSet.DATA);
+    public static final Set<String> MQTT_VOLUMES = Set.of(ManagedStatefulSet.DATA, MqttModel.RUN);
     /** Mount paths the operator uses: a user mount may not take them, nor any path below them. */
     public static final List<String> BROKER_PATHS = List.of(Mounts.CONFIG_DIR, Mounts.TMP_DIR, Mounts.SECRETS_DIR,
             "/app");
     public static final List<String> REDIS_PATHS = List.of("/etc/redis", ManagedStatefulSet.DATA_PATH);
     public static final List<String> NATS_PATHS = List.of(ManagedStatefulSet.DATA_PATH);
+    public static final List<String> MQTT_PATHS = List.of(ManagedStatefulSet.DATA_PATH, MqttModel.RUN_PATH);
     /** Env of the broker container the user may not set: these carry the rendered config and identity. */
     public static final String RESERVED_ENV_PREFIX = "IMCLUSTER_";
     public static final Set<String> RESERVED_ENV = Set.of("POD_IP");
@@ -145,6 +147,9 @@ public final class PodOverrides {
         }
         if (NatsModel.managed(c)) {
             templates.put("spec.mq.nats.podTemplate", c.getSpec().mq.nats.podTemplate);
+        }
+        if (MqttModel.managed(c)) {
+            templates.put("spec.mq.mqtt.podTemplate", c.getSpec().mq.mqtt.podTemplate);
         }
         List<String> w = new ArrayList<>();
         templates.forEach((at, o) -> {

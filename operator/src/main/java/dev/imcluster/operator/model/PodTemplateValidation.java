@@ -50,7 +50,7 @@ final class PodTemplateValidation {
         PodKnobValidation.knobs(at0, t, main, reservedVolumes, reservedPaths, broker, p);
     }
 
-    /** The managed Redis and NATS pod templates. */
+    /** The managed Redis, NATS and Mosquitto pod templates. */
     static void backendPods(PubSubClusterSpec s, List<String> p) {
         if (s.redis != null && s.redis.managed != null && s.redis.managed.podTemplate != null) {
             podTemplate("spec.redis.managed.podTemplate", s.redis.managed.podTemplate, "redis",
@@ -63,6 +63,15 @@ final class PodTemplateValidation {
             } else {
                 podTemplate("spec.mq.nats.podTemplate", s.mq.nats.podTemplate, "nats", PodOverrides.NATS_VOLUMES,
                         PodOverrides.NATS_PATHS, false, p);
+            }
+        }
+        if (s.mq != null && s.mq.mqtt != null && s.mq.mqtt.podTemplate != null) {
+            if (!s.mq.mqtt.isManaged()) {
+                p.add("spec.mq.mqtt.podTemplate is only for a managed Mosquitto: set spec.mq.mqtt.managed: true or "
+                        + "remove podTemplate");
+            } else {
+                podTemplate("spec.mq.mqtt.podTemplate", s.mq.mqtt.podTemplate, "mosquitto", PodOverrides.MQTT_VOLUMES,
+                        PodOverrides.MQTT_PATHS, false, p);
             }
         }
     }

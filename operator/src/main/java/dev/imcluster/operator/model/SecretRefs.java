@@ -39,13 +39,22 @@ public final class SecretRefs {
 
     /** {@link #kafkaAuth(PubSubCluster)} for the swap state being rendered (null: none). */
     public static Optional<String> kafkaAuth(PubSubCluster c, SwapState swap) {
-        MqSpec mq = c.getSpec().mq;
-        boolean kafkaUsed = mq != null && (mq.backend == MqSpec.Backend.kafka
-                || (swap != null && swap.involves(MqSpec.Backend.kafka))); // a swap from kafka still reads it
-        if (!kafkaUsed || mq.kafka == null || mq.kafka.authSecretRef == null) {
+        MqSpec mq = c.getSpec().mq; // a swap from kafka still reads it
+        if (mq == null || !SwapState.uses(c, swap, MqSpec.Backend.kafka) || mq.kafka == null
+                || mq.kafka.authSecretRef == null) {
             return Optional.empty();
         }
         return Optional.ofNullable(mq.kafka.authSecretRef.name);
+    }
+
+    /** The MQTT credentials Secret's name, when mqtt is the backend (or takes part in a swap) and has auth. */
+    public static Optional<String> mqttAuth(PubSubCluster c, SwapState swap) {
+        MqSpec mq = c.getSpec().mq;
+        if (mq == null || !SwapState.uses(c, swap, MqSpec.Backend.mqtt) || mq.mqtt == null
+                || mq.mqtt.authSecretRef == null) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(mq.mqtt.authSecretRef.name);
     }
 
     /** The JWT key Secret, when auth.jwt is set. */
@@ -90,6 +99,10 @@ public final class SecretRefs {
         kafkaAuth(c).ifPresent(name -> {
             refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.USERNAME_KEY));
             refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.PASSWORD_KEY));
+        });
+        mqttAuth(c, SwapState.of(c.getStatus())).ifPresent(name -> {
+            refs.add(new Ref("spec.mq.mqtt.authSecretRef", name, MqSpec.MqttAuth.USERNAME_KEY));
+            refs.add(new Ref("spec.mq.mqtt.authSecretRef", name, MqSpec.MqttAuth.PASSWORD_KEY));
         });
         jwt(c).ifPresent(refs::add);
         if (!generatedInternalToken(c)) {

@@ -17,15 +17,18 @@ public final class ServiceModel {
     private ServiceModel() {
     }
 
-    /** Client-facing comet: goim TCP, WebSocket and the client gRPC API. */
+    /** Client-facing comet: goim TCP, WebSocket, the client gRPC API, and MQTT when enabled. */
     public static Service cometExternal(PubSubCluster c) {
         PubSubClusterSpec spec = c.getSpec();
         Map<String, String> annotations = spec.comet != null && spec.comet.service != null
                 ? spec.comet.service.annotations : null;
+        List<ServicePort> ports = new java.util.ArrayList<>(List.of(port("tcp", Ports.COMET_TCP),
+                port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
+        if (MqttModel.cometListener(c)) {
+            ports.add(port("mqtt", Ports.MQTT));
+        }
         Service s = service(c, Names.role(c, Role.COMET), "comet", Labels.selector(c, "comet"), annotations,
-                cometServiceType(spec).name(), false,
-                List.of(port("tcp", Ports.COMET_TCP), port("websocket", Ports.COMET_WS),
-                        port("grpc", Ports.COMET_PUBSUB_GRPC)));
+                cometServiceType(spec).name(), false, ports);
         CometSpec.ServiceSpec ss = spec.comet == null ? null : spec.comet.service;
         if (ss != null) {
             s.getSpec().setExternalTrafficPolicy(ss.externalTrafficPolicy == null ? null
@@ -43,9 +46,13 @@ public final class ServiceModel {
      * a comet that already holds clients must keep receiving their messages.
      */
     public static Service cometHeadless(PubSubCluster c) {
+        List<ServicePort> ports = new java.util.ArrayList<>(List.of(port("internal-grpc", Ports.COMET_GRPC),
+                port("tcp", Ports.COMET_TCP), port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
+        if (MqttModel.cometListener(c)) {
+            ports.add(port("mqtt", Ports.MQTT));
+        }
         Service headless = service(c, Names.cometHeadless(c), "comet", Labels.selector(c, "comet"), null,
-                "ClusterIP", true, List.of(port("internal-grpc", Ports.COMET_GRPC), port("tcp", Ports.COMET_TCP),
-                        port("websocket", Ports.COMET_WS), port("grpc", Ports.COMET_PUBSUB_GRPC)));
+                "ClusterIP", true, ports);
         headless.getSpec().setPublishNotReadyAddresses(true);
         return headless;
     }
@@ -70,6 +77,11 @@ public final class ServiceModel {
     public static Service nats(PubSubCluster c) {
         return service(c, Names.nats(c), "nats", Labels.selector(c, "nats"), null, "ClusterIP", false,
                 List.of(port("client", Ports.NATS), port("monitor", Ports.NATS_MONITOR)));
+    }
+
+    public static Service mqtt(PubSubCluster c) {
+        return service(c, Names.mqtt(c), "mqtt", Labels.selector(c, "mqtt"), null, "ClusterIP", false,
+                List.of(port("mqtt", Ports.MQTT)));
     }
 
     public static CometSpec.ServiceType cometServiceType(PubSubClusterSpec spec) {

@@ -1,6 +1,7 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 
 /**
@@ -94,6 +95,14 @@ public record SwapState(MqSpec.Backend from, MqSpec.Backend to, Phase phase) {
     /** job's mq.previous.backend, or null once the old backend is drained. */
     public MqSpec.Backend jobPrevious() {
         return phase == Phase.Finalize ? null : from;
+    }
+
+    /**
+     * Whether the cluster uses backend {@code b} for the swap state being rendered (null: none): it is spec.mq.backend,
+     * or takes part in the swap, whose old backend stays in use until the swap is Complete.
+     */
+    public static boolean uses(PubSubCluster c, SwapState swap, MqSpec.Backend b) {
+        return BrokerConfigRenderer.specBackend(c) == b || (swap != null && swap.involves(b));
     }
 
     /** Whether {@code b} takes part (its managed objects stay until the swap is Complete). */

@@ -3,6 +3,7 @@ package dev.imcluster.operator.reconciler;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.Names;
+import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.NetworkPolicyModel;
 import dev.imcluster.operator.model.RedisModel;
@@ -82,6 +83,10 @@ final class OwnershipGuard {
         if (NatsModel.runs(c)) {
             t.add(new Target(StatefulSet.class, Names.nats(c)));
             t.add(new Target(Service.class, Names.nats(c)));
+        }
+        if (MqttModel.runs(c)) {
+            t.add(new Target(StatefulSet.class, Names.mqtt(c)));
+            t.add(new Target(Service.class, Names.mqtt(c)));
         }
         if (c.getSpec().networkPolicy != null && c.getSpec().networkPolicy.isEnabled()) {
             NetworkPolicyModel.desired(c).values()

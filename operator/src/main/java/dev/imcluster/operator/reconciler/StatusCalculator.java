@@ -10,6 +10,7 @@ import dev.imcluster.operator.model.DeploymentModel;
 import dev.imcluster.operator.model.PodOverrides;
 import dev.imcluster.operator.model.EndpointsModel;
 import dev.imcluster.operator.model.Names;
+import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
 import dev.imcluster.operator.model.Role;
@@ -36,9 +37,14 @@ final class StatusCalculator {
 
     /** The live objects status is derived from. */
     record Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats,
-                    String cometExternalHost) {
+                    String cometExternalHost, Optional<StatefulSet> mqtt) {
         Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats) {
             this(deployments, redis, nats, null);
+        }
+
+        Observed(Map<Role, Deployment> deployments, Optional<StatefulSet> redis, Optional<StatefulSet> nats,
+                 String cometExternalHost) {
+            this(deployments, redis, nats, cometExternalHost, Optional.empty());
         }
 
         /** What the reconciler's informers hold for this cluster. */
@@ -57,7 +63,8 @@ final class StatusCalculator {
             Service cometService = context.getSecondaryResources(Service.class).stream()
                     .filter(s -> Names.role(c, Role.COMET).equals(s.getMetadata().getName())).findFirst().orElse(null);
             return new Observed(deployments, Optional.ofNullable(sets.get(Names.redis(c))),
-                    Optional.ofNullable(sets.get(Names.nats(c))), EndpointsModel.loadBalancerHost(cometService));
+                    Optional.ofNullable(sets.get(Names.nats(c))), EndpointsModel.loadBalancerHost(cometService),
+                    Optional.ofNullable(sets.get(Names.mqtt(c))));
         }
     }
 
@@ -223,8 +230,12 @@ final class StatusCalculator {
         if (NatsModel.runs(c, swap.state())) {
             statefulSetReady(observed.nats(), "managed NATS", waiting);
         }
+        if (MqttModel.runs(c, swap.state())) {
+            statefulSetReady(observed.mqtt(), "managed Mosquitto", waiting);
+        }
         boolean external = !RedisModel.managed(c) || desired == MqSpec.Backend.kafka
-                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c, swap.state()));
+                || (desired == MqSpec.Backend.nats && !NatsModel.runs(c, swap.state()))
+                || (desired == MqSpec.Backend.mqtt && !MqttModel.runs(c, swap.state()));
         if (!waiting.isEmpty()) {
             cs.set(BACKEND_READY, false, "ManagedBackendNotReady", String.join(", ", waiting) + " not ready.");
         } else if (external && !brokersReady) {

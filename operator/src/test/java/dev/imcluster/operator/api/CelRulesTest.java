@@ -70,6 +70,10 @@ class CelRulesTest {
             "mq.kafka.bootstrapServers is still needed until the backend swap away from kafka is Complete";
     static final String NATS_STILL_NEEDED =
             "mq.nats (url or managed: true) is still needed until the backend swap away from nats is Complete";
+    static final String MQTT_EXCLUSIVE = "mq.mqtt.url and mq.mqtt.managed are mutually exclusive";
+    static final String MQTT_REQUIRED = "mq.mqtt needs url, or managed: true, when mq.backend is mqtt";
+    static final String MQTT_STILL_NEEDED =
+            "mq.mqtt (url or managed: true) is still needed until the backend swap away from mqtt is Complete";
 
     static final String PATTERN_TWICE =
             "delivery.history lists a pattern more than once (the first would always win)";
@@ -94,6 +98,8 @@ class CelRulesTest {
     static final String KAFKA = "mq: {backend: kafka, kafka: {bootstrapServers: 'kafka-0:9092,kafka-1:9092'}}";
     static final String NATS_URL = "mq: {backend: nats, nats: {url: 'nats://nats:4222'}}";
     static final String NATS_MANAGED = "mq: {backend: nats, nats: {managed: true}}";
+    static final String MQTT_URL = "mq: {backend: mqtt, mqtt: {url: 'ssl://mqtt.example:8883'}}";
+    static final String MQTT_MANAGED = "mq: {backend: mqtt, mqtt: {managed: true}}";
 
     static List<Case> cases() {
         return List.of(
@@ -110,6 +116,13 @@ class CelRulesTest {
                 create("kafka without bootstrapServers", "mq: {backend: kafka, kafka: {topic: t}}", KAFKA_REQUIRED),
                 create("kafka without settings", "mq: {backend: kafka}", KAFKA_REQUIRED),
                 create("kafka settings kept on redis", "mq: {backend: redis, kafka: {topic: t}}"),
+                create("mqtt by url", MQTT_URL),
+                create("mqtt managed", MQTT_MANAGED),
+                create("mqtt url and managed", "mq: {backend: mqtt, mqtt: {url: 'tcp://m:1883', managed: true}}",
+                        MQTT_EXCLUSIVE),
+                create("mqtt without settings", "mq: {backend: mqtt}", MQTT_REQUIRED),
+                create("mqtt managed false only", "mq: {backend: mqtt, mqtt: {managed: false, topic: t}}",
+                        MQTT_REQUIRED),
                 create("nats by url", NATS_URL),
                 create("nats managed", NATS_MANAGED),
                 create("nats url with managed false", "mq: {backend: nats, nats: {url: 'nats://n:4222', managed: false}}"),
@@ -198,6 +211,14 @@ class CelRulesTest {
                         + " 'k:9092'}, nats: {managed: true}}"),
                 edit("nats to kafka dropping nats", NATS_URL, KAFKA, NATS_STILL_NEEDED),
                 edit("redis to kafka", "{}", KAFKA),
+                edit("nats to mqtt keeping nats", NATS_MANAGED, "mq: {backend: mqtt, mqtt: {managed: true},"
+                        + " nats: {managed: true}}"),
+                edit("nats to mqtt dropping nats", NATS_MANAGED, MQTT_MANAGED, NATS_STILL_NEEDED),
+                edit("mqtt to kafka keeping mqtt", MQTT_URL, "mq: {backend: kafka, kafka: {bootstrapServers:"
+                        + " 'k:9092'}, mqtt: {url: 'tcp://m:1883'}}"),
+                edit("mqtt to redis dropping mqtt", MQTT_MANAGED, "mq: {backend: redis}", MQTT_STILL_NEEDED),
+                edit("mqtt to redis turning managed off", MQTT_MANAGED, "mq: {mqtt: {managed: false}}",
+                        MQTT_STILL_NEEDED),
                 edit("redis to nats without settings", "mq: {backend: redis}", "mq: {backend: nats}", NATS_REQUIRED),
                 edit("unrelated edit of a kafka cluster", KAFKA, KAFKA + ", redis: {managed: {storage: 2Gi}}"));
     }

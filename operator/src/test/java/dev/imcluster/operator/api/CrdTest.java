@@ -132,6 +132,22 @@ class CrdTest {
     }
 
     @Test
+    void schemaRejectsMqttUrlsTopicsAndVersionsTheBrokerCannotUse() throws IOException {
+        JsonNode schema = Examples.STRICT.readTree(committed().toFile())
+                .at("/spec/versions/0/schema/openAPIV3Schema");
+        JsonNode bad = Examples.STRICT.readTree("""
+                spec:
+                  mq: {backend: mqtt, mqtt: {url: 'mqtt://m:1883', protocolVersion: 6, topic: 'goim/#',
+                       clientIdPrefix: 'a b'}}
+                """);
+        assertThat(SchemaValidator.validate(schema, bad)).containsExactlyInAnyOrder(
+                ".spec.mq.mqtt.url: 'mqtt://m:1883' does not match ^(tcp|ssl)://[^\\s]+$",
+                ".spec.mq.mqtt.protocolVersion: 6 is above the maximum 5.0",
+                ".spec.mq.mqtt.topic: 'goim/#' does not match ^[^$#+\\s][^#+\\s]*$",
+                ".spec.mq.mqtt.clientIdPrefix: 'a b' does not match ^[A-Za-z0-9_-]+$");
+    }
+
+    @Test
     void schemaRejectsUnknownFieldsBadEnumsAndBounds() throws IOException {
         JsonNode schema = Examples.STRICT.readTree(committed().toFile())
                 .at("/spec/versions/0/schema/openAPIV3Schema");
@@ -144,7 +160,7 @@ class CrdTest {
         assertThat(SchemaValidator.validate(schema, bad)).containsExactlyInAnyOrder(
                 ".spec.comet.replicas: -1 is below the minimum 0.0",
                 ".spec.comet.replicaz: unknown field",
-                ".spec.mq.backend: \"rabbitmq\" is not one of [\"kafka\",\"nats\",\"redis\"]",
+                ".spec.mq.backend: \"rabbitmq\" is not one of [\"kafka\",\"mqtt\",\"nats\",\"redis\"]",
                 ".spec.job.roomBatch.maxMessages: 0 is below the minimum 1.0",
                 ".spec.job.roomBatch.maxDelay: 'soon' does not match ^([0-9]+(ms|s|m|h))+$");
     }

@@ -90,6 +90,12 @@ class ConfigValidationTest {
                 .containsExactly("spec.config.comet.tls: replaces comet.tls.certFile, set spec.tls.secretName instead");
         assertThat(SpecValidation.problems(quickstart("delivery: {presence: ['*']}", null, null)))
                 .containsExactly("spec.config.delivery.presence: set spec.delivery instead");
+        assertThat(SpecValidation.problems(quickstart("mq: {mqtt: {url: 'tcp://m:1883', passwordFile: /p}}\n"
+                + "comet: {mqtt: {enabled: true, port: 1884}}", null, null))).containsExactlyInAnyOrder(
+                "spec.config.comet.mqtt.enabled: set spec.comet.mqtt.enabled instead",
+                "spec.config.comet.mqtt.port: set by the operator: comet's Services and container ports use it",
+                "spec.config.mq.mqtt.url: set spec.mq.mqtt.url or spec.mq.mqtt.managed instead",
+                "spec.config.mq.mqtt.passwordFile: set spec.mq.mqtt.authSecretRef instead");
     }
 
     @Test

@@ -175,7 +175,7 @@ class PodTemplateKnobsTest {
                 """);
         assertThat(SpecValidation.problems(c)).containsExactly(
                 "spec.job.podTemplate.volumes[0].name 'tmp' is a volume of the operator's (auth, config, "
-                        + "internal-token, kafka, tls, tmp are taken): choose another name",
+                        + "internal-token, kafka, mqtt, tls, tmp are taken): choose another name",
                 "spec.job.podTemplate.volumes[2].name 'mine' is listed more than once",
                 "spec.job.podTemplate.volumes[3].name 'Bad_Name' is not a valid volume name (a DNS-1123 label)",
                 "spec.job.podTemplate.volumes[4] has no volume source (such as configMap, secret, emptyDir, "

@@ -194,6 +194,48 @@ class BackendSwapOperatorTest {
     }
 
     @Test
+    void aSwapFromManagedNatsToManagedMqttRunsMosquittoFromDualConsumeAndRemovesNatsAtTheEnd() {
+        String ns = "swap-mqtt";
+        create(ns, "nats.yaml", c -> { });
+        String name = Examples.load("nats.yaml").getMetadata().getName();
+        await().atMost(TIMEOUT).until(() -> hash(ns, name + "-job") != null && hash(ns, name + "-logic") != null
+                && "nats".equals(get(ns, name).getStatus() == null ? null : get(ns, name).getStatus().backend.active));
+        rolledOut(ns, name + "-job");
+        rolledOut(ns, name + "-logic");
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName(name + "-mqtt").get()).isNull();
+
+        edit(ns, name, c -> {
+            c.getSpec().mq.backend = MqSpec.Backend.mqtt;
+            c.getSpec().mq.mqtt = new MqSpec.MqttSpec();
+            c.getSpec().mq.mqtt.managed = true;
+        });
+
+        awaitPhase(ns, name, "DualConsume");
+        await().atMost(TIMEOUT).until(() -> "nats".equals(mqEnv(ns, name + "-job").get("IMCLUSTER__MQ__PREVIOUS__BACKEND")));
+        assertThat(mqEnv(ns, name + "-job")).containsEntry("IMCLUSTER__MQ__BACKEND", "mqtt");
+        await().atMost(TIMEOUT).until(() -> client.apps().statefulSets().inNamespace(ns).withName(name + "-mqtt").get() != null
+                && client.services().inNamespace(ns).withName(name + "-mqtt").get() != null);
+        assertThat(client.configMaps().inNamespace(ns).withName(name + "-config").get().getData().get("broker.yaml"))
+                .contains("url: tcp://" + name + "-mqtt:1883", "url: nats://" + name + "-nats:4222");
+
+        rolledOut(ns, name + "-job");
+        awaitPhase(ns, name, "SwitchPublish");
+        rolledOut(ns, name + "-logic");
+        awaitPhase(ns, name, "Drain");
+        drained.put(ns, true);
+        awaitPhase(ns, name, "Finalize");
+        await().atMost(TIMEOUT).until(() -> mqEnv(ns, name + "-job").isEmpty());
+        rolledOut(ns, name + "-job");
+        awaitPhase(ns, name, "Complete");
+        await().atMost(TIMEOUT).until(() ->
+                client.apps().statefulSets().inNamespace(ns).withName(name + "-nats").get() == null);
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName(name + "-mqtt").get()).isNotNull();
+        assertThat(get(ns, name).getStatus().backend.active).isEqualTo("mqtt");
+        assertThat(client.configMaps().inNamespace(ns).withName(name + "-config").get().getData().get("broker.yaml"))
+                .contains("backend: mqtt").doesNotContain("url: nats://");
+    }
+
+    @Test
     void aRevertDuringDualConsumeCancelsTheSwapAndJobGoesBackToTheOldBackendAlone() {
         String ns = "swap-cancel";
         create(ns, "quickstart.yaml", c -> { });

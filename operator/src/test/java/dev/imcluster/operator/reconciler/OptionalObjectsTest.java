@@ -100,6 +100,54 @@ class OptionalObjectsTest {
     }
 
     @Test
+    void managedMqttGetsMosquittoAServiceAPolicyAndCometsMqttPort() {
+        String ns = "o-mqtt";
+        client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("im-mqtt").endMetadata()
+                .addToStringData("username", "im").addToStringData("password", "not-a-real-one").build()).create();
+        create(ns, "mqtt.yaml", c -> {
+            c.getSpec().networkPolicy = new NetworkPolicySpec();
+            c.getSpec().networkPolicy.enabled = true;
+        });
+        await().atMost(TIMEOUT).until(() -> client.apps().statefulSets().inNamespace(ns).withName("mqtt-im-mqtt").get() != null
+                && client.services().inNamespace(ns).withName("mqtt-im-mqtt").get() != null
+                && client.network().v1().networkPolicies().inNamespace(ns).withName("mqtt-im-mqtt").get() != null);
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName("mqtt-im-nats").get()).isNull();
+        assertThat(client.configMaps().inNamespace(ns).withName("mqtt-im-config").get().getData().get("broker.yaml"))
+                .contains("url: tcp://mqtt-im-mqtt:1883", "passwordFile: /var/run/secrets/imcluster/mqtt/password");
+        await().atMost(TIMEOUT).until(() -> client.services().inNamespace(ns).withName("mqtt-im-comet").get() != null);
+        assertThat(client.services().inNamespace(ns).withName("mqtt-im-comet").get().getSpec().getPorts())
+                .anySatisfy(p -> assertThat(p.getName()).isEqualTo("mqtt"));
+    }
+
+    @Test
+    void anExternalMqttBrokerGetsNoMosquittoAndAMissingSecretStopsTheCluster() {
+        String ns = "o-mqtt-ext";
+        create(ns, "quickstart.yaml", c -> {
+            c.getSpec().mq.backend = dev.imcluster.operator.api.v1alpha1.MqSpec.Backend.mqtt;
+            c.getSpec().mq.mqtt = new dev.imcluster.operator.api.v1alpha1.MqSpec.MqttSpec();
+            c.getSpec().mq.mqtt.url = "ssl://mqtt.example:8883";
+        });
+        await().atMost(TIMEOUT).until(() -> client.configMaps().inNamespace(ns).withName("quickstart-config").get() != null);
+        assertThat(client.configMaps().inNamespace(ns).withName("quickstart-config").get().getData().get("broker.yaml"))
+                .contains("url: ssl://mqtt.example:8883", "protocolVersion: 5");
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName("quickstart-mqtt").get()).isNull();
+
+        Edits.edit(client.resources(PubSubCluster.class).inNamespace(ns).withName("quickstart"), c -> {
+            c.getSpec().mq.mqtt.authSecretRef = new dev.imcluster.operator.api.v1alpha1.MqSpec.MqttAuth();
+            c.getSpec().mq.mqtt.authSecretRef.name = "absent-mqtt";
+            return c;
+        });
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(java.util.Optional.ofNullable(client
+                .resources(PubSubCluster.class).inNamespace(ns).withName("quickstart").get().getStatus())
+                .map(s -> s.conditions).orElse(List.of())).anySatisfy(cond -> {
+                    assertThat(cond.getType()).isEqualTo("SpecValid");
+                    assertThat(cond.getStatus()).isEqualTo("False");
+                    assertThat(cond.getMessage()).contains("spec.mq.mqtt.authSecretRef: Secret 'absent-mqtt' does not exist");
+                }));
+    }
+
+    @Test
     void networkPoliciesComeAndGoWithTheOption() {
         String ns = "o-netpol";
         create(ns, "quickstart.yaml", c -> {

@@ -143,6 +143,34 @@ class StatusCalculatorTest {
     }
 
     @Test
+    void aManagedMosquittoIsWaitedForAndAnExternalMqttBrokerIsJudgedByItsUsers() {
+        PubSubCluster managed = Examples.load("mqtt.yaml");
+        Map<Role, Deployment> ready = new EnumMap<>(Role.class);
+        for (Role role : Role.values()) {
+            ready.put(role, deployment(2, 2, 1, 1));
+        }
+        PubSubClusterStatus waiting = StatusCalculator.next(managed, new StatusCalculator.Observed(ready,
+                Optional.of(readySet()), Optional.empty(), null, Optional.empty()), StatusCalculator.Gate.open(),
+                List.of(), T0);
+        assertThat(cond(waiting, "BackendReady").getStatus()).isEqualTo("False");
+        assertThat(cond(waiting, "BackendReady").getMessage()).contains("managed Mosquitto not ready");
+        PubSubClusterStatus up = StatusCalculator.next(managed, new StatusCalculator.Observed(ready,
+                Optional.of(readySet()), Optional.empty(), null, Optional.of(readySet())), StatusCalculator.Gate.open(),
+                List.of(), T0);
+        assertThat(cond(up, "BackendReady").getStatus()).isEqualTo("True");
+        assertThat(cond(up, "BackendReady").getReason()).isEqualTo("ManagedBackendReady");
+        assertThat(up.backend.active).isEqualTo("mqtt");
+
+        PubSubCluster external = Examples.copy(managed);
+        external.getSpec().mq.mqtt.managed = null;
+        external.getSpec().mq.mqtt.storage = null;
+        external.getSpec().mq.mqtt.url = "tcp://mqtt:1883";
+        PubSubClusterStatus s = StatusCalculator.next(external, observed(deployment(2, 2, 1, 1),
+                deployment(2, 0, 1, 1), deployment(2, 2, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(cond(s, "BackendReady").getStatus()).isEqualTo("Unknown");
+    }
+
+    @Test
     void theSwapStepDecidesTheBackendStatusAndTheMigratingCondition() {
         PubSubCluster c = Examples.load("kafka.yaml");
         PubSubClusterStatus before = new PubSubClusterStatus();

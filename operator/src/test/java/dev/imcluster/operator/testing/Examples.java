@@ -15,7 +15,7 @@ import java.util.UUID;
 
 /** The repository's examples/ and crds/, read strictly. */
 public final class Examples {
-    public static final List<String> NAMES = List.of("quickstart.yaml", "kafka.yaml", "nats.yaml", "production.yaml");
+    public static final List<String> NAMES = List.of("quickstart.yaml", "kafka.yaml", "nats.yaml", "mqtt.yaml", "production.yaml");
     /** Unknown fields fail, as a structural schema without x-kubernetes-preserve-unknown-fields prunes them. */
     public static final ObjectMapper STRICT = JsonMapper.builder(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

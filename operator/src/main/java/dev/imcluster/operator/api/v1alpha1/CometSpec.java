@@ -42,6 +42,22 @@ public class CometSpec extends RoleSpec {
             + "addresses, every client shares its address: leave the per-address limits off there.")
     public Limits limits;
 
+    @JsonPropertyDescription("MQTT 3.1.1 and 5 clients on port 1883 (comet's Service port 'mqtt').")
+    public Mqtt mqtt;
+
+    /** Whether comet's MQTT listener is on. */
+    public boolean mqttEnabled() {
+        return mqtt != null && Boolean.TRUE.equals(mqtt.enabled);
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Mqtt {
+        @JsonPropertyDescription("Open comet's MQTT listener (port 1883) and the Service port and NetworkPolicy "
+                + "ingress for it.")
+        @Default("false")
+        public Boolean enabled;
+    }
+
     @Override
     public int desiredReplicas() {
         return replicas == null ? DEFAULT_REPLICAS : replicas;

@@ -13,6 +13,8 @@ import io.fabric8.generator.annotation.ValidationRule;
         message = "mq.kafka.bootstrapServers is required when mq.backend is kafka")
 @ValidationRule(value = "self.backend != 'nats' || (has(self.nats) && (has(self.nats.url) || (has(self.nats.managed) && self.nats.managed)))",
         message = "mq.nats needs url, or managed: true, when mq.backend is nats")
+@ValidationRule(value = "self.backend != 'mqtt' || (has(self.mqtt) && (has(self.mqtt.url) || (has(self.mqtt.managed) && self.mqtt.managed)))",
+        message = "mq.mqtt needs url, or managed: true, when mq.backend is mqtt")
 public class MqSpec {
 
     @JsonPropertyDescription("The active queue backend. Changing it migrates the cluster to the new backend.")
@@ -28,7 +30,11 @@ public class MqSpec {
     @JsonPropertyDescription("Redis Streams settings; the stream lives in the session Redis.")
     public RedisStreamSpec redis;
 
-    public enum Backend { redis, kafka, nats }
+    @JsonPropertyDescription("MQTT settings: an external MQTT 3.1.1 or 5 broker (url) or a Mosquitto the operator "
+            + "runs (managed).")
+    public MqttSpec mqtt;
+
+    public enum Backend { redis, kafka, nats, mqtt }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class KafkaSpec {
@@ -156,5 +162,101 @@ public class MqSpec {
         public static String streamOf(RedisStreamSpec spec) {
             return spec == null || spec.stream == null ? DEFAULT_STREAM : spec.stream;
         }
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "!(has(self.url) && has(self.managed) && self.managed)",
+            message = "mq.mqtt.url and mq.mqtt.managed are mutually exclusive")
+    public static class MqttSpec {
+        public static final String DEFAULT_TOPIC = "goim/push";
+        public static final String DEFAULT_CLIENT_ID_PREFIX = "imcluster";
+        public static final int DEFAULT_PROTOCOL_VERSION = 5;
+        public static final String DEFAULT_KEEPALIVE = "30s";
+        /** The URL schemes the broker reads: tcp:// plain, ssl:// TLS. */
+        public static final String URL_PATTERN = "^(tcp|ssl)://[^\\s]+$";
+
+        @JsonPropertyDescription("URL of an external MQTT 3.1.1 or 5 broker: tcp://host:port, or ssl://host:port for "
+                + "TLS (with spec.tls.internal, the internal CA and the role's certificate are used).")
+        @Pattern(URL_PATTERN)
+        @Size(max = 2048)
+        public String url;
+
+        @JsonPropertyDescription("Run a Mosquitto broker for this cluster (plain MQTT on port 1883 inside the "
+                + "cluster, reachable only by logic and job when NetworkPolicies are on).")
+        public Boolean managed;
+
+        @JsonPropertyDescription("MQTT protocol version: 5, or 3 for MQTT 3.1.1 (job's shared subscription then "
+                + "relies on the broker's own $share support).")
+        @Default("5")
+        @io.fabric8.generator.annotation.Min(3)
+        @io.fabric8.generator.annotation.Max(5)
+        public Integer protocolVersion;
+
+        @JsonPropertyDescription("Topic of push messages (no wildcards, not starting with $).")
+        @Default(DEFAULT_TOPIC)
+        @Pattern("^[^$#+\\s][^#+\\s]*$")
+        @Size(max = 1024)
+        public String topic;
+
+        @JsonPropertyDescription("Prefix of the MQTT client ids of logic and job pods.")
+        @Default(DEFAULT_CLIENT_ID_PREFIX)
+        @Pattern("^[A-Za-z0-9_-]+$")
+        @Size(max = 64)
+        public String clientIdPrefix;
+
+        @JsonPropertyDescription("MQTT keepalive (a duration such as 30s).")
+        @Default(DEFAULT_KEEPALIVE)
+        @Pattern(Durations.PATTERN)
+        @Size(max = Durations.MAX_LENGTH)
+        public String keepalive;
+
+        @JsonPropertyDescription("Username and password: a Secret with keys '" + MqttAuth.USERNAME_KEY + "' and '"
+                + MqttAuth.PASSWORD_KEY + "'. With managed: true, the Mosquitto accepts only this user.")
+        public MqttAuth authSecretRef;
+
+        @JsonPropertyDescription("Storage of the managed Mosquitto's persistence (a PersistentVolumeClaim size such "
+                + "as 1Gi); an emptyDir when unset.")
+        @Pattern(Patterns.QUANTITY)
+        @Size(max = 64)
+        public String storage;
+
+        @JsonPropertyDescription("Overrides merged into the managed Mosquitto pod template (placement, labels and "
+                + "annotations, image pull secrets, env, volumes, extra containers, security contexts); only with "
+                + "managed: true.")
+        public PodTemplateOverrides podTemplate;
+
+        public boolean isManaged() {
+            return Boolean.TRUE.equals(managed);
+        }
+
+        public int protocolVersionOrDefault() {
+            return protocolVersion == null ? DEFAULT_PROTOCOL_VERSION : protocolVersion;
+        }
+
+        public String topicOrDefault() {
+            return topic == null ? DEFAULT_TOPIC : topic;
+        }
+
+        public String clientIdPrefixOrDefault() {
+            return clientIdPrefix == null ? DEFAULT_CLIENT_ID_PREFIX : clientIdPrefix;
+        }
+
+        public String keepaliveOrDefault() {
+            return keepalive == null ? DEFAULT_KEEPALIVE : keepalive;
+        }
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class MqttAuth {
+        /** The keys of the credentials Secret (Kafka's SASL Secret uses the same two). */
+        public static final String USERNAME_KEY = KafkaAuth.USERNAME_KEY;
+        public static final String PASSWORD_KEY = KafkaAuth.PASSWORD_KEY;
+
+        @JsonPropertyDescription("Name of the Secret (keys '" + USERNAME_KEY + "' and '" + PASSWORD_KEY + "') in the "
+                + "cluster's namespace.")
+        @io.fabric8.generator.annotation.Required
+        @Pattern(Patterns.DNS_SUBDOMAIN)
+        @Size(max = Patterns.NAME_MAX)
+        public String name;
     }
 }

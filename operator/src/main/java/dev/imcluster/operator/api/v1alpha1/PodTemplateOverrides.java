@@ -66,7 +66,8 @@ public class PodTemplateOverrides {
 
     @JsonPropertyDescription("Extra pod volumes (core/v1 Volume objects, kept as written and validated by the API "
             + "server with the pod). Names the operator uses are refused: config, tmp, internal-token, auth, kafka, "
-            + "tls in broker pods; conf and data in Redis; data in NATS. " + EXPLAIN + "pod.spec.volumes.")
+            + "mqtt, tls in broker pods; conf and data in Redis; data in NATS; data and run in Mosquitto. " + EXPLAIN
+            + "pod.spec.volumes.")
     @SchemaFrom(type = EmbeddedObjects.class)
     public List<Volume> volumes;
 

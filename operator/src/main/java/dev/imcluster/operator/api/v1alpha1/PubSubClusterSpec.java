@@ -7,7 +7,7 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /**
- * The desired cluster. The transition rules (oldSelf) refuse an edit that swaps the backend away from kafka or nats
+ * The desired cluster. The transition rules (oldSelf) refuse an edit that swaps the backend away from kafka, nats or mqtt
  * and drops that backend's settings at once: the swap it starts still drains the old backend. On spec, not on mq,
  * so that removing mq altogether is judged too. SpecValidation refuses the same from status.backend.active.
  */
@@ -18,6 +18,9 @@ import io.fabric8.generator.annotation.ValidationRule;
 @ValidationRule(value = "!has(oldSelf.mq) || oldSelf.mq.backend != 'nats' || (has(self.mq) && (self.mq.backend == 'nats'"
         + " || (has(self.mq.nats) && (has(self.mq.nats.url) || (has(self.mq.nats.managed) && self.mq.nats.managed)))))",
         message = "mq.nats (url or managed: true) is still needed until the backend swap away from nats is Complete")
+@ValidationRule(value = "!has(oldSelf.mq) || oldSelf.mq.backend != 'mqtt' || (has(self.mq) && (self.mq.backend == 'mqtt'"
+        + " || (has(self.mq.mqtt) && (has(self.mq.mqtt.url) || (has(self.mq.mqtt.managed) && self.mq.mqtt.managed)))))",
+        message = "mq.mqtt (url or managed: true) is still needed until the backend swap away from mqtt is Complete")
 public class PubSubClusterSpec {
 
     @JsonPropertyDescription("Broker image (comet, logic and job run the same image). Default: the operator's "

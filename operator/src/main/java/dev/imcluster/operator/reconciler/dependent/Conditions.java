@@ -1,6 +1,7 @@
 package dev.imcluster.operator.reconciler.dependent;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
 import dev.imcluster.operator.model.SecretRefs;
@@ -34,6 +35,14 @@ public final class Conditions {
         @Override
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
             return NatsModel.runs(p, ReconcileInputs.of(c).swap());
+        }
+    }
+
+    /** The operator runs Mosquitto (for the swap state this reconciliation renders). */
+    public static class ManagedMqtt implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return MqttModel.runs(p, ReconcileInputs.of(c).swap());
         }
     }
 

@@ -78,4 +78,10 @@ public final class ServiceDependents {
             super(Names::nats, ServiceModel::nats);
         }
     }
+
+    public static class Mqtt extends ServiceDependent {
+        public Mqtt() {
+            super(Names::mqtt, ServiceModel::mqtt);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package dev.imcluster.operator.reconciler.dependent;
 
+import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.RedisModel;
@@ -28,6 +29,14 @@ public final class StatefulSetDependents {
         public Nats() {
             super(StatefulSet.class, Names::nats,
                     (p, c) -> NatsModel.statefulSet(p, ReconcileInputs.of(c).operator()));
+        }
+    }
+
+    @KubernetesDependent(matcher = Matcher.class)
+    public static class Mqtt extends NamedDependent.Of<StatefulSet> {
+        public Mqtt() {
+            super(StatefulSet.class, Names::mqtt,
+                    (p, c) -> MqttModel.statefulSet(p, ReconcileInputs.of(c).operator()));
         }
     }
 }
