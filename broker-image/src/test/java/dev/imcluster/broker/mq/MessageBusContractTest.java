@@ -8,6 +8,7 @@ import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.kafka.KafkaBus;
+import dev.imcluster.broker.mq.mqtt.MqttBus;
 import dev.imcluster.broker.mq.nats.NatsJetStreamBus;
 import dev.imcluster.broker.mq.redis.RedisStreamsBus;
 import dev.imcluster.broker.testinfra.QueueServers;
@@ -49,7 +50,7 @@ class MessageBusContractTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final AtomicInteger SEQ = new AtomicInteger();
 
-    enum Backend { KAFKA, NATS, REDIS }
+    enum Backend { KAFKA, NATS, REDIS, MQTT }
 
     private QueueServers servers;
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
@@ -94,6 +95,8 @@ class MessageBusContractTest {
         c.mq.nats.ackWait = Duration.ofSeconds(10);
         c.mq.redis.stream = "contract-" + n;
         c.mq.redis.claimIdle = Duration.ofSeconds(2);
+        c.mq.mqtt.url = servers.mosquitto.url();
+        c.mq.mqtt.topic = "contract/" + n;
         c.redis.address = servers.redis.address();
         c.redis.commandTimeout = Duration.ofSeconds(2);
         return c;
@@ -109,6 +112,11 @@ class MessageBusContractTest {
             case KAFKA -> new KafkaBus(config, meters);
             case NATS -> new NatsJetStreamBus(config, meters);
             case REDIS -> new RedisStreamsBus(config, meters);
+            case MQTT -> {
+                // Each bus is a process of its own: an MQTT group member's session is named after its serverId.
+                config.serverId = "test-" + SEQ.incrementAndGet();
+                yield new MqttBus(config, meters, null);
+            }
         };
         open.add(bus);
         await("bus healthy").atMost(WAIT).until(bus::healthy);
@@ -245,6 +253,18 @@ class MessageBusContractTest {
                     } finally {
                         c.close();
                     }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            case MQTT -> {
+                try {
+                    var client = new org.eclipse.paho.mqttv5.client.MqttClient(servers.mosquitto.url(), "raw-"
+                            + SEQ.incrementAndGet(), new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+                    client.connect();
+                    client.publish(config.mq.mqtt.topic, bytes, 1, false);
+                    client.disconnect();
+                    client.close();
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -527,6 +547,7 @@ class MessageBusContractTest {
             case KAFKA -> servers.kafka.stopBroker();
             case NATS -> servers.nats.stop();
             case REDIS -> servers.redis.stop();
+            case MQTT -> servers.mosquitto.stop();
         }
     }
 
@@ -535,6 +556,7 @@ class MessageBusContractTest {
             case KAFKA -> servers.kafka.startBroker();
             case NATS -> servers.nats.start();
             case REDIS -> servers.redis.start();
+            case MQTT -> servers.mosquitto.start();
         }
     }
 }
