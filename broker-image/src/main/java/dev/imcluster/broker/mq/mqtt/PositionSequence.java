@@ -63,19 +63,33 @@ abstract class PositionSequence implements AutoCloseable {
                 + "return {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2])}";
         private final String topic;
         private final String[] keys;
-        private final LazyRedisConnection<String, String> connection;
+        private final BrokerConfig config;
+        /** Opened by the first publish: a job process, which only consumes, never needs it. */
+        private LazyRedisConnection<String, String> connection;
+        private boolean closed;
 
         Shared(BrokerConfig config) {
+            this.config = config;
             this.topic = config.mq.mqtt.topic;
             this.keys = new String[] {"mqtt:{" + topic + "}:epoch", "mqtt:{" + topic + "}:seq"};
-            this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls,
-                    null), StringCodec.UTF8, "position Redis " + config.redis.address + " (mqtt topic " + topic + ")");
+        }
+
+        private synchronized LazyRedisConnection<String, String> connection() {
+            if (closed) {
+                throw new IllegalStateException("closed");
+            }
+            if (connection == null) {
+                connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls,
+                        null), StringCodec.UTF8, "position Redis " + config.redis.address + " (mqtt topic " + topic
+                        + ")");
+            }
+            return connection;
         }
 
         @Override
         CompletableFuture<Position> next() {
             try {
-                return connection.get().async().<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, nonce())
+                return connection().get().async().<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, nonce())
                         .toCompletableFuture()
                         .thenApply(r -> new Position((Long) r.get(1), "mqtt:" + topic + ":" + r.get(0)));
             } catch (RuntimeException e) {
@@ -84,8 +98,11 @@ abstract class PositionSequence implements AutoCloseable {
         }
 
         @Override
-        public void close() {
-            connection.close();
+        public synchronized void close() {
+            closed = true;
+            if (connection != null) {
+                connection.close();
+            }
         }
 
         @Override
