@@ -50,7 +50,8 @@ class MessageBusContractTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final AtomicInteger SEQ = new AtomicInteger();
 
-    enum Backend { KAFKA, NATS, REDIS, MQTT }
+    /** MQTT is MQTT 5; MQTT_311 the same bus over MQTT 3.1.1. */
+    enum Backend { KAFKA, NATS, REDIS, MQTT, MQTT_311 }
 
     private QueueServers servers;
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
@@ -79,7 +80,9 @@ class MessageBusContractTest {
         int n = SEQ.incrementAndGet();
         BrokerConfig c = new BrokerConfig();
         c.serverId = "test-" + n;
-        c.mq.backend = MqConfig.Backend.valueOf(backend.name().toLowerCase());
+        c.mq.backend = backend == Backend.MQTT_311 ? MqConfig.Backend.mqtt
+                : MqConfig.Backend.valueOf(backend.name().toLowerCase());
+        c.mq.mqtt.protocolVersion = backend == Backend.MQTT_311 ? 3 : 5;
         c.mq.maxInFlight = 64;
         c.mq.retryBackoff = Duration.ofMillis(50);
         c.mq.retryBackoffMax = Duration.ofMillis(500);
@@ -112,7 +115,7 @@ class MessageBusContractTest {
             case KAFKA -> new KafkaBus(config, meters);
             case NATS -> new NatsJetStreamBus(config, meters);
             case REDIS -> new RedisStreamsBus(config, meters);
-            case MQTT -> {
+            case MQTT, MQTT_311 -> {
                 // Each bus is a process of its own: an MQTT group member's session is named after its serverId.
                 config.serverId = "test-" + SEQ.incrementAndGet();
                 yield new MqttBus(config, meters, null);
@@ -257,7 +260,7 @@ class MessageBusContractTest {
                     throw new IllegalStateException(e);
                 }
             }
-            case MQTT -> {
+            case MQTT, MQTT_311 -> {
                 try {
                     var client = new org.eclipse.paho.mqttv5.client.MqttClient(servers.mosquitto.url(), "raw-"
                             + SEQ.incrementAndGet(), new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
@@ -547,7 +550,7 @@ class MessageBusContractTest {
             case KAFKA -> servers.kafka.stopBroker();
             case NATS -> servers.nats.stop();
             case REDIS -> servers.redis.stop();
-            case MQTT -> servers.mosquitto.stop();
+            case MQTT, MQTT_311 -> servers.mosquitto.stop();
         }
     }
 
@@ -556,7 +559,7 @@ class MessageBusContractTest {
             case KAFKA -> servers.kafka.startBroker();
             case NATS -> servers.nats.start();
             case REDIS -> servers.redis.start();
-            case MQTT -> servers.mosquitto.start();
+            case MQTT, MQTT_311 -> servers.mosquitto.start();
         }
     }
 }
