@@ -214,9 +214,9 @@ final class ConfigValidator {
                 if (set(c.mq.mqtt.passwordFile) && !set(c.mq.mqtt.username)) {
                     v.error("mq.mqtt.passwordFile", "needs mq.mqtt.username (MQTT 3.1.1 sends no password alone)");
                 }
-                v.positive("mq.mqtt.keepalive", c.mq.mqtt.keepalive);
-                if (c.mq.mqtt.keepalive != null && c.mq.mqtt.keepalive.toSeconds() > 65535) {
-                    v.error("mq.mqtt.keepalive", "must be at most 65535s");
+                if (c.mq.mqtt.keepalive == null || c.mq.mqtt.keepalive.toSeconds() < 1
+                        || c.mq.mqtt.keepalive.toSeconds() > 65535) {
+                    v.error("mq.mqtt.keepalive", "must be between 1s and 65535s (MQTT counts whole seconds)");
                 }
                 v.positive("mq.mqtt.sessionExpiry", c.mq.mqtt.sessionExpiry);
             }

@@ -119,12 +119,16 @@ public final class MqConfig {
         public int protocolVersion = 5;
         /** The topic every message is published to. */
         public String topic = "goim/push";
-        /** Client ids are this, the group or {@code pub}, and the member (serverId). */
+        /**
+         * Client ids start with it: {@code <prefix>-<group>-<serverId>} for job's members (a persistent session each),
+         * {@code <prefix>-pub-<serverId>-<random>} for publishers.
+         */
         public String clientIdPrefix = "imcluster";
-        /** Optional; goes with passwordFile. */
+        /** Optional user name sent in CONNECT. */
         public String username;
-        /** Optional file holding the password. */
+        /** Optional file holding the password (needs username), read at start. */
         public String passwordFile;
+        /** MQTT keep alive: the broker drops a client silent for 1.5 times this (whole seconds, at most 65535s). */
         public Duration keepalive = Duration.ofSeconds(30);
         /**
          * How long the broker keeps a job member's session (its subscription and the messages queued for it)
