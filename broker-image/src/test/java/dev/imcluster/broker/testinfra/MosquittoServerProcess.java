@@ -21,22 +21,12 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
         0x00};
     private static final int CONNACK = 0x20;
 
+    private final Path conf;
+
     private MosquittoServerProcess() {
         super("mosquitto");
-    }
-
-    public static MosquittoServerProcess launch() {
-        return started(new MosquittoServerProcess());
-    }
-
-    /** The {@code mq.mqtt.url} of this server. */
-    public String url() {
-        return "tcp://" + bindAddress + ":" + port;
-    }
-
-    @Override
-    protected List<String> command() {
-        Path conf = dir.resolve("mosquitto.conf");
+        // Written once: command() is called again while the server reads it, and a rewrite would truncate it.
+        conf = dir.resolve("mosquitto.conf");
         try {
             Files.writeString(conf, String.join("\n",
                     "listener " + port + " " + bindAddress,
@@ -51,6 +41,19 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    public static MosquittoServerProcess launch() {
+        return started(new MosquittoServerProcess());
+    }
+
+    /** The {@code mq.mqtt.url} of this server. */
+    public String url() {
+        return "tcp://" + bindAddress + ":" + port;
+    }
+
+    @Override
+    protected List<String> command() {
         return List.of(BINARY, "-c", conf.toString());
     }
 

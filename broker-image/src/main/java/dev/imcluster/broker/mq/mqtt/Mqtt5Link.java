@@ -23,6 +23,8 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 final class Mqtt5Link extends MqttLink {
     /** DISCONNECT reason: a client with the same id connected. */
     private static final int SESSION_TAKEN_OVER = 0x8E;
+    /** PUBACK reason: accepted, but no subscription matched (the message went nowhere). */
+    private static final int NO_MATCHING_SUBSCRIBERS = 0x10;
     private final MqttAsyncClient client;
     private volatile int sendWindow = 1;
 
@@ -129,7 +131,7 @@ final class Mqtt5Link extends MqttLink {
         MqttMessage message = new MqttMessage(payload);
         message.setQos(1);
         try {
-            return settle("publish", listener -> client.publish(topic, message, null, listener));
+            return settle("publish", true, listener -> client.publish(topic, message, null, listener));
         } catch (MqttException | RuntimeException e) {
             return failed(e);
         }
@@ -138,7 +140,7 @@ final class Mqtt5Link extends MqttLink {
     @Override
     CompletableFuture<Void> subscribe(String filter) {
         try {
-            return settle("subscribe", listener -> client.subscribe(new MqttSubscription[] {
+            return settle("subscribe", false, listener -> client.subscribe(new MqttSubscription[] {
                     new MqttSubscription(filter, 1)}, null, listener, new MqttProperties()));
         } catch (MqttException | RuntimeException e) {
             return failed(e);
@@ -148,7 +150,7 @@ final class Mqtt5Link extends MqttLink {
     @Override
     CompletableFuture<Void> unsubscribe(String filter) {
         try {
-            return settle("unsubscribe", listener -> client.unsubscribe(new String[] {filter}, null, listener,
+            return settle("unsubscribe", false, listener -> client.unsubscribe(new String[] {filter}, null, listener,
                     new MqttProperties()));
         } catch (MqttException | RuntimeException e) {
             return failed(e);
@@ -190,8 +192,11 @@ final class Mqtt5Link extends MqttLink {
         IMqttToken start(MqttActionListener listener) throws MqttException;
     }
 
-    /** Runs a Paho call and completes when its acknowledgement came with success reason codes (below 0x80). */
-    private static CompletableFuture<Void> settle(String what, Call call) throws MqttException {
+    /**
+     * Runs a Paho call and completes when its acknowledgement came with success reason codes (below 0x80); a
+     * publish must also have reached a subscription ({@code delivered}).
+     */
+    private static CompletableFuture<Void> settle(String what, boolean delivered, Call call) throws MqttException {
         CompletableFuture<Void> result = new CompletableFuture<>();
         call.start(new MqttActionListener() {
             @Override
@@ -199,6 +204,12 @@ final class Mqtt5Link extends MqttLink {
                 int[] codes = token.getReasonCodes();
                 if (codes != null) {
                     for (int code : codes) {
+                        if (code == NO_MATCHING_SUBSCRIBERS && delivered) {
+                            // Stored for no one: a success to MQTT, a loss to us (job's group is not subscribed).
+                            result.completeExceptionally(new IllegalStateException(
+                                    "no subscription takes the topic (job's group has not subscribed yet)"));
+                            return;
+                        }
                         if (code >= 0x80) {
                             result.completeExceptionally(new IllegalStateException(
                                     "the broker refused the " + what + ": reason code 0x" + Integer.toHexString(code)));
