@@ -22,29 +22,47 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
     private static final int CONNACK = 0x20;
 
     private final Path conf;
+    private final int tlsPort;
 
-    private MosquittoServerProcess() {
+    /** With {@code tls} ({cert, key, CA bundle} files), a second listener: TLS only, client certificates required. */
+    private MosquittoServerProcess(String[] tls) {
         super("mosquitto");
-        // Written once: command() is called again while the server reads it, and a rewrite would truncate it.
-        conf = dir.resolve("mosquitto.conf");
+        List<String> lines = new java.util.ArrayList<>(List.of(
+                "listener " + port + " " + bindAddress, // plain: the readiness probe's, and the tests' without TLS
+                "allow_anonymous true",
+                "persistence true",
+                "persistence_location " + dir + "/",
+                "max_queued_messages 0", // no limit: the tests count every message
+                "max_inflight_messages 64", // what a 3.1.1 member may hold (MQTT 5 clients say their own)
+                "user root", // stay the user that started it (as root it would switch to mosquitto)
+                "log_dest stdout"));
         try {
-            Files.writeString(conf, String.join("\n",
-                    "listener " + port + " " + bindAddress,
-                    "allow_anonymous true",
-                    "persistence true",
-                    "persistence_location " + dir + "/",
-                    "max_queued_messages 0", // no limit: the tests count every message
-                    "max_inflight_messages 64", // what a 3.1.1 member may hold (MQTT 5 clients say their own)
-                    "user root", // stay the user that started it (as root it would switch to mosquitto)
-                    "log_dest stdout",
-                    ""));
+            tlsPort = tls == null ? -1 : freePort();
+            if (tls != null) {
+                // Settings after a listener line are that listener's.
+                lines.addAll(List.of("listener " + tlsPort + " " + bindAddress, "certfile " + tls[0],
+                        "keyfile " + tls[1], "cafile " + tls[2], "require_certificate true"));
+            }
+            conf = dir.resolve("mosquitto.conf");
+            // Written once: command() is called again while the server reads it, and a rewrite would truncate it.
+            Files.writeString(conf, String.join("\n", lines) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     public static MosquittoServerProcess launch() {
-        return started(new MosquittoServerProcess());
+        return started(new MosquittoServerProcess(null));
+    }
+
+    /** With a TLS listener too, whose certificate names {@code localhost}; see {@link #tlsUrl}. */
+    public static MosquittoServerProcess launchTls(String certFile, String keyFile, String caFile) {
+        return started(new MosquittoServerProcess(new String[] {certFile, keyFile, caFile}));
+    }
+
+    /** The {@code mq.mqtt.url} of the TLS listener. */
+    public String tlsUrl() {
+        return "ssl://localhost:" + tlsPort;
     }
 
     /** The {@code mq.mqtt.url} of this server. */
