@@ -116,7 +116,8 @@ class MessageBusContractTest {
             case NATS -> new NatsJetStreamBus(config, meters);
             case REDIS -> new RedisStreamsBus(config, meters);
             case MQTT, MQTT_311 -> {
-                // Each bus is a process of its own: an MQTT group member's session is named after its serverId.
+                // Each bus is a process of its own: an MQTT group member's session is named after its serverId,
+                // which the bus reads when it is made.
                 config.serverId = "test-" + SEQ.incrementAndGet();
                 yield new MqttBus(config, meters, null);
             }

@@ -21,8 +21,6 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /** {@link MqttLink} over Paho's MQTT 5 client: session expiry, receive maximum and reason codes. */
 final class Mqtt5Link extends MqttLink {
-    /** DISCONNECT reason: a client with the same id connected. */
-    private static final int SESSION_TAKEN_OVER = 0x8E;
     /** PUBACK reason: accepted, but no subscription matched (the message went nowhere). */
     private static final int NO_MATCHING_SUBSCRIBERS = 0x10;
     private final MqttAsyncClient client;
@@ -41,11 +39,6 @@ final class Mqtt5Link extends MqttLink {
         client.setCallback(new MqttCallback() {
             @Override
             public void disconnected(MqttDisconnectResponse response) {
-                if (response.getReturnCode() == SESSION_TAKEN_OVER) {
-                    retry(new IllegalStateException("another client connected with client id " + session.clientId()
-                            + " and took this session over: every job member needs its own serverId"));
-                    return;
-                }
                 retry(response.getException() != null ? response.getException()
                         : new IllegalStateException("disconnected by the broker: reason 0x"
                                 + Integer.toHexString(response.getReturnCode())));

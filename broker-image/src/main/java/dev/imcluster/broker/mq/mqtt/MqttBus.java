@@ -49,6 +49,11 @@ public final class MqttBus implements MessageBus {
     private final MqttLink publisher;
     private final PositionSequence positions;
     private final CopyOnWriteArrayList<MqttGroupConsumer> subscriptions = new CopyOnWriteArrayList<>();
+    /** This process in its group members' client ids: serverId, stable across restarts (see MqttGroupConsumer). */
+    private final String member;
+    /** Subscriptions per group, so that a second one of a group in this process gets a client id of its own. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> members =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Publishes in order, waiting for a slot; guarded by itself. */
     private final ArrayDeque<Outgoing> waiting = new ArrayDeque<>();
     /** Publishes sent and waiting for their PUBACK; guarded by {@link #waiting}. */
@@ -64,6 +69,8 @@ public final class MqttBus implements MessageBus {
         this.metrics = new BusMetrics(meters, name(), this::healthy);
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
         this.tls = tls;
+        this.member = config.serverId == null || config.serverId.isBlank() ? BusSupport.consumerName(config)
+                : config.serverId;
         this.scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "mqtt-bus");
             t.setDaemon(true);
@@ -182,9 +189,16 @@ public final class MqttBus implements MessageBus {
                 "mqtt queue unavailable: not connected to " + settings.url)));
     }
 
+    /** The client id of a member of {@code group} in this process: the first keeps the same one across restarts. */
+    private String clientId(String group) {
+        int n = members.computeIfAbsent(group, g -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+        return (settings.clientIdPrefix + "-" + group + "-" + member + (n == 1 ? "" : "-" + n))
+                .replaceAll("[^A-Za-z0-9_-]", "_");
+    }
+
     @Override
     public Subscription subscribe(String group, EnvelopeHandler handler) {
-        MqttGroupConsumer consumer = new MqttGroupConsumer(this, group, handler);
+        MqttGroupConsumer consumer = new MqttGroupConsumer(this, group, clientId(group), handler);
         subscriptions.add(consumer);
         consumer.start();
         return consumer;

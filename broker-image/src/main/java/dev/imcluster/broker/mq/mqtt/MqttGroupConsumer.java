@@ -2,7 +2,6 @@ package dev.imcluster.broker.mq.mqtt;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.imcluster.broker.api.internal.PushEnvelope;
-import dev.imcluster.broker.mq.BusSupport;
 import dev.imcluster.broker.mq.KeyedDispatcher;
 import dev.imcluster.broker.mq.MessageBus.EnvelopeHandler;
 import dev.imcluster.broker.mq.MessageBus.Subscription;
@@ -47,13 +46,11 @@ final class MqttGroupConsumer implements Subscription {
     private volatile boolean handOnFailed;
     private volatile long lastArrival = System.nanoTime() - QUIET.toNanos();
 
-    MqttGroupConsumer(MqttBus bus, String group, EnvelopeHandler handler) {
+    MqttGroupConsumer(MqttBus bus, String group, String clientId, EnvelopeHandler handler) {
         this.bus = bus;
         this.group = group;
         this.filter = "$share/" + group + "/" + bus.settings.topic;
-        String serverId = bus.config.serverId;
-        String member = serverId == null || serverId.isBlank() ? BusSupport.consumerName(bus.config) : serverId;
-        this.clientId = (bus.settings.clientIdPrefix + "-" + group + "-" + member).replaceAll("[^A-Za-z0-9_-]", "_");
+        this.clientId = clientId;
         this.dispatcher = new KeyedDispatcher("mqtt-" + group, handler, bus.metrics, bus.backoff,
                 bus.config.mq.maxInFlight, bus.metrics.inFlight(group));
         this.lag = bus.metrics.lag(group);
