@@ -125,7 +125,7 @@ final class ConfigValidator {
             if (previous == c.mq.backend) {
                 v.error("mq.previous.backend", "must differ from mq.backend (" + previous + "); set none outside a swap");
             } else if (c.mq.backend == MqConfig.Backend.memory) {
-                v.error("mq.previous.backend", "a backend swap needs mq.backend kafka, nats or redis");
+                v.error("mq.previous.backend", "a backend swap needs mq.backend kafka, nats, redis or mqtt");
             } else {
                 v.backendSection(c, previous);
             }
@@ -196,6 +196,33 @@ final class ConfigValidator {
                 v.notBlank("mq.redis.stream", c.mq.redis.stream);
                 v.range("mq.redis.maxLength", c.mq.redis.maxLength, 1, Long.MAX_VALUE);
                 v.positive("mq.redis.claimIdle", c.mq.redis.claimIdle);
+            }
+            case mqtt -> {
+                v.notBlank("mq.mqtt.url", c.mq.mqtt.url);
+                if (set(c.mq.mqtt.url) && !c.mq.mqtt.url.startsWith("tcp://") && !c.mq.mqtt.url.startsWith("ssl://")) {
+                    v.error("mq.mqtt.url", "must start with tcp:// or ssl://, got '" + c.mq.mqtt.url + "'");
+                }
+                if (c.mq.mqtt.protocolVersion != 3 && c.mq.mqtt.protocolVersion != 5) {
+                    v.error("mq.mqtt.protocolVersion", "must be 5 (MQTT 5) or 3 (MQTT 3.1.1), got "
+                            + c.mq.mqtt.protocolVersion);
+                }
+                v.notBlank("mq.mqtt.topic", c.mq.mqtt.topic);
+                if (set(c.mq.mqtt.topic) && (c.mq.mqtt.topic.contains("+") || c.mq.mqtt.topic.contains("#")
+                        || c.mq.mqtt.topic.startsWith("$"))) {
+                    v.error("mq.mqtt.topic", "must be a plain topic name (no + or #, not starting with $)");
+                }
+                v.notBlank("mq.mqtt.clientIdPrefix", c.mq.mqtt.clientIdPrefix);
+                if (set(c.mq.mqtt.clientIdPrefix) && !c.mq.mqtt.clientIdPrefix.matches("[A-Za-z0-9_-]+")) {
+                    v.error("mq.mqtt.clientIdPrefix", "only letters, digits, '_' and '-'");
+                }
+                if (set(c.mq.mqtt.passwordFile) && !set(c.mq.mqtt.username)) {
+                    v.error("mq.mqtt.passwordFile", "needs mq.mqtt.username (MQTT 3.1.1 sends no password alone)");
+                }
+                if (c.mq.mqtt.keepalive == null || c.mq.mqtt.keepalive.toSeconds() < 1
+                        || c.mq.mqtt.keepalive.toSeconds() > 65535) {
+                    v.error("mq.mqtt.keepalive", "must be between 1s and 65535s (MQTT counts whole seconds)");
+                }
+                v.positive("mq.mqtt.sessionExpiry", c.mq.mqtt.sessionExpiry);
             }
             case memory -> { }
         }

@@ -6,14 +6,14 @@ import java.util.Map;
 
 /** The queue between logic and job. */
 public final class MqConfig {
-    /** {@code memory} only where logic and job share a JVM (standalone); otherwise kafka, nats or redis. */
+    /** {@code memory} only where logic and job share a JVM (standalone); otherwise kafka, nats, redis or mqtt. */
     public Backend backend = Backend.memory;
     public Kafka kafka = new Kafka();
     public Nats nats = new Nats();
     public RedisStreams redis = new RedisStreams();
     public Mqtt mqtt = new Mqtt();
     /**
-     * Backend swap: job also consumes this backend (its settings come from the same kafka/nats/redis section),
+     * Backend swap: job also consumes this backend (its settings come from the same kafka/nats/redis/mqtt section),
      * with the same group and handler, until it is drained. logic ignores it. {@code none} outside a swap.
      */
     public Previous previous = new Previous();
@@ -35,8 +35,8 @@ public final class MqConfig {
 
     public static final class Previous {
         /**
-         * During a backend swap, job also consumes this backend (none, kafka, nats or redis; never mq.backend) from
-         * its kafka/nats/redis section, until GET /migration on the admin port says it is drained.
+         * During a backend swap, job also consumes this backend (none, kafka, nats, redis or mqtt; never mq.backend)
+         * from its kafka/nats/redis/mqtt section, until GET /migration on the admin port says it is drained.
          */
         public PreviousBackend backend = PreviousBackend.none;
 
@@ -104,17 +104,36 @@ public final class MqConfig {
         public Duration claimIdle = Duration.ofSeconds(30);
     }
 
-    /** An MQTT 3.1.1 or 5 broker (QoS 1, persistent sessions, shared subscriptions for job's group). */
+    /**
+     * An MQTT 3.1.1 or 5 broker (Mosquitto, EMQX, HiveMQ, ...): QoS 1, a persistent session per job member and a
+     * shared subscription ({@code $share/<group>/<topic>}) for job's group. MQTT has no sequence of its own: the
+     * publisher stamps each message's position (see docs/DELIVERY.md).
+     */
     public static final class Mqtt {
-        /** tcp://host:port, or ssl://host:port for TLS (with security.internalTls set, its CA and certificate). */
+        /**
+         * tcp://host:port, or ssl://host:port for TLS (with security.internalTls set, its CA bundle checks the
+         * server and its certificate is the client certificate).
+         */
         public String url = "tcp://localhost:1883";
-        /** 5, or 3 for MQTT 3.1.1. */
+        /** 5 (MQTT 5) or 3 (MQTT 3.1.1). */
         public int protocolVersion = 5;
+        /** The topic every message is published to. */
         public String topic = "goim/push";
+        /**
+         * Client ids start with it: {@code <prefix>-<group>-<serverId>} for job's members (a persistent session each),
+         * {@code <prefix>-pub-<serverId>-<random>} for publishers.
+         */
         public String clientIdPrefix = "imcluster";
+        /** Optional user name sent in CONNECT. */
         public String username;
-        /** File holding the password, if any. */
+        /** Optional file holding the password (needs username), read at start. */
         public String passwordFile;
+        /** MQTT keep alive: the broker drops a client silent for 1.5 times this (whole seconds, at most 65535s). */
         public Duration keepalive = Duration.ofSeconds(30);
+        /**
+         * How long the broker keeps a job member's session (its subscription and the messages queued for it)
+         * while that member is away: a member that restarts within it, under the same serverId, gets them.
+         */
+        public Duration sessionExpiry = Duration.ofHours(1);
     }
 }

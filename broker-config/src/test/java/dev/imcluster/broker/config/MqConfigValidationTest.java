@@ -98,4 +98,46 @@ class MqConfigValidationTest {
         assertThatThrownBy(() -> ConfigLoader.parse("mq: {backend: redis, previous: {backend: memory}}", GOIM))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("mq.previous.backend");
     }
+
+    @Test
+    void mqttLoadsWithItsDefaultsAndBadValuesNameTheirKey() {
+        BrokerConfig c = ConfigLoader.parse("""
+                mq:
+                  backend: mqtt
+                  previous:
+                    backend: redis
+                  mqtt:
+                    url: ssl://mqtt:8883
+                    protocolVersion: 3
+                """, GOIM);
+        assertThat(c.mq.mqtt.topic).isEqualTo("goim/push");
+        assertThat(c.mq.mqtt.clientIdPrefix).isEqualTo("imcluster");
+        assertThat(c.mq.mqtt.keepalive).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.mq.previous.asBackend()).isEqualTo(MqConfig.Backend.redis);
+        assertThat(ConfigLoader.parse("""
+                mq:
+                  backend: nats
+                  previous:
+                    backend: mqtt
+                """, GOIM).mq.previous.asBackend()).isEqualTo(MqConfig.Backend.mqtt);
+
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                mq:
+                  backend: mqtt
+                  mqtt:
+                    url: mqtt://broker:1883
+                    protocolVersion: 4
+                    topic: goim/#
+                    clientIdPrefix: "im cluster"
+                    passwordFile: /p
+                    keepalive: 0s
+                """, GOIM))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mq.mqtt.url: must start with tcp:// or ssl://")
+                .hasMessageContaining("mq.mqtt.protocolVersion")
+                .hasMessageContaining("mq.mqtt.topic")
+                .hasMessageContaining("mq.mqtt.clientIdPrefix")
+                .hasMessageContaining("mq.mqtt.passwordFile: needs mq.mqtt.username")
+                .hasMessageContaining("mq.mqtt.keepalive");
+    }
 }

@@ -5,12 +5,12 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The queue between logic (publishes) and job (consumes as a group). Implementations: in-memory (one JVM),
- * Kafka, NATS JetStream and Redis Streams. Delivery is at-least-once: a message is redelivered until its
+ * Kafka, NATS JetStream, Redis Streams and MQTT. Delivery is at-least-once: a message is redelivered until its
  * handler's future completes normally, so handlers must tolerate repeats (comets drop repeated msg ids).
  */
 public interface MessageBus extends AutoCloseable {
 
-    /** Backend name as in the config: memory, kafka, nats, redis. */
+    /** Backend name as in the config: memory, kafka, nats, redis, mqtt. */
     String name();
 
     /**

@@ -3,6 +3,7 @@ package dev.imcluster.broker.mq;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.mq.kafka.KafkaBus;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
+import dev.imcluster.broker.mq.mqtt.MqttBus;
 import dev.imcluster.broker.mq.nats.NatsJetStreamBus;
 import dev.imcluster.broker.mq.redis.RedisStreamsBus;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,7 +20,7 @@ public final class MessageBuses {
 
     /**
      * The bus of {@code backend}, from its section of {@code config.mq} (a swap's previous backend, for one);
-     * {@code internalTls} is the internal TLS context for NATS (Redis and Kafka read the files themselves).
+     * {@code internalTls} is the internal TLS context for NATS and MQTT (Redis and Kafka read the files themselves).
      */
     public static MessageBus create(BrokerConfig config, dev.imcluster.broker.config.MqConfig.Backend backend,
                                     MeterRegistry meters, SSLContext internalTls) {
@@ -28,8 +29,7 @@ public final class MessageBuses {
             case kafka -> new KafkaBus(config, meters);
             case nats -> new NatsJetStreamBus(config, meters, internalTls);
             case redis -> new RedisStreamsBus(config, meters);
-            // The MQTT bus is built on another branch (issue #21); this one only needs the enum to compile.
-            case mqtt -> throw new IllegalArgumentException("mq.backend mqtt is not built into this broker");
+            case mqtt -> new MqttBus(config, meters, internalTls);
         };
     }
 }

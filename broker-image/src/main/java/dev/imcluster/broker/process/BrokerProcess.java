@@ -86,7 +86,7 @@ public final class BrokerProcess implements AutoCloseable {
         if ((mode == Mode.logic || mode == Mode.job) && config.mq.backend == MqConfig.Backend.memory) {
             // Only standalone has logic and job in one JVM; alone, one side would publish or wait forever.
             throw new ConfigException("mq.backend: 'memory' only connects logic and job inside one process (standalone);"
-                    + " the " + mode + " role needs mq.backend kafka, nats or redis");
+                    + " the " + mode + " role needs mq.backend kafka, nats, redis or mqtt");
         }
         if (mode == Mode.logic && config.logic.sessionStore == LogicConfig.SessionStoreKind.memory) {
             log.warn("logic.sessionStore is memory: sessions are not shared with other logic replicas; use redis"

@@ -69,6 +69,10 @@ class DeliveryGuaranteesTest {
     class Redis extends Cases {
     }
 
+    @Nested
+    class Mqtt extends Cases {
+    }
+
     /** The cases every durable backend must pass; a nested class per backend names it. */
     abstract static class Cases extends BackendCluster.PerBackend {
         private BackendCluster cluster;

@@ -8,6 +8,7 @@ import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.kafka.KafkaBus;
+import dev.imcluster.broker.mq.mqtt.MqttBus;
 import dev.imcluster.broker.mq.nats.NatsJetStreamBus;
 import dev.imcluster.broker.mq.redis.RedisStreamsBus;
 import dev.imcluster.broker.testinfra.QueueServers;
@@ -49,7 +50,8 @@ class MessageBusContractTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final AtomicInteger SEQ = new AtomicInteger();
 
-    enum Backend { KAFKA, NATS, REDIS }
+    /** MQTT is MQTT 5; MQTT_311 the same bus over MQTT 3.1.1. */
+    enum Backend { KAFKA, NATS, REDIS, MQTT, MQTT_311 }
 
     private QueueServers servers;
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
@@ -78,7 +80,9 @@ class MessageBusContractTest {
         int n = SEQ.incrementAndGet();
         BrokerConfig c = new BrokerConfig();
         c.serverId = "test-" + n;
-        c.mq.backend = MqConfig.Backend.valueOf(backend.name().toLowerCase());
+        c.mq.backend = backend == Backend.MQTT_311 ? MqConfig.Backend.mqtt
+                : MqConfig.Backend.valueOf(backend.name().toLowerCase());
+        c.mq.mqtt.protocolVersion = backend == Backend.MQTT_311 ? 3 : 5;
         c.mq.maxInFlight = 64;
         c.mq.retryBackoff = Duration.ofMillis(50);
         c.mq.retryBackoffMax = Duration.ofMillis(500);
@@ -94,6 +98,8 @@ class MessageBusContractTest {
         c.mq.nats.ackWait = Duration.ofSeconds(10);
         c.mq.redis.stream = "contract-" + n;
         c.mq.redis.claimIdle = Duration.ofSeconds(2);
+        c.mq.mqtt.url = servers.mosquitto.url();
+        c.mq.mqtt.topic = "contract/" + n;
         c.redis.address = servers.redis.address();
         c.redis.commandTimeout = Duration.ofSeconds(2);
         return c;
@@ -109,6 +115,12 @@ class MessageBusContractTest {
             case KAFKA -> new KafkaBus(config, meters);
             case NATS -> new NatsJetStreamBus(config, meters);
             case REDIS -> new RedisStreamsBus(config, meters);
+            case MQTT, MQTT_311 -> {
+                // Each bus is a process of its own: an MQTT group member's session is named after its serverId,
+                // which the bus reads when it is made.
+                config.serverId = "test-" + SEQ.incrementAndGet();
+                yield new MqttBus(config, meters, null);
+            }
         };
         open.add(bus);
         await("bus healthy").atMost(WAIT).until(bus::healthy);
@@ -245,6 +257,18 @@ class MessageBusContractTest {
                     } finally {
                         c.close();
                     }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            case MQTT, MQTT_311 -> {
+                try {
+                    var client = new org.eclipse.paho.mqttv5.client.MqttClient(servers.mosquitto.url(), "raw-"
+                            + SEQ.incrementAndGet(), new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+                    client.connect();
+                    client.publish(config.mq.mqtt.topic, bytes, 1, false);
+                    client.disconnect();
+                    client.close();
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -527,6 +551,7 @@ class MessageBusContractTest {
             case KAFKA -> servers.kafka.stopBroker();
             case NATS -> servers.nats.stop();
             case REDIS -> servers.redis.stop();
+            case MQTT, MQTT_311 -> servers.mosquitto.stop();
         }
     }
 
@@ -535,6 +560,7 @@ class MessageBusContractTest {
             case KAFKA -> servers.kafka.startBroker();
             case NATS -> servers.nats.start();
             case REDIS -> servers.redis.start();
+            case MQTT, MQTT_311 -> servers.mosquitto.start();
         }
     }
 }

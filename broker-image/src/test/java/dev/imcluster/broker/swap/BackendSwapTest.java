@@ -47,12 +47,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Issue 8's zero-loss swap, at the process level: comet, logic and job run as separate {@link BrokerProcess}es over
- * real Kafka, NATS JetStream and Redis Streams, and the swap is done exactly as the operator does it, by config:
- * job2 (backend B, previous A) replaces job1 (A); logic2 (B) replaces logic1 (A); job2's GET /migration is polled
- * until drained; job3 (B, no previous) replaces job2. A publisher runs at a steady rate the whole time, retrying a
+ * real Kafka, NATS JetStream, Redis Streams and Mosquitto (MQTT), and the swap is done exactly as the operator does
+ * it, by config: job2 (backend B, previous A) replaces job1 (A); logic2 (B) replaces logic1 (A); job2's GET /migration
+ * is polled until drained; job3 (B, no previous) replaces job2. A publisher runs at a steady rate the whole time, retrying a
  * failed publish (same payload) on another logic, as a client behind a Service would. Every payload whose publish
  * succeeded must reach the comet subscriber exactly once: distinct payloads published == distinct payloads delivered,
- * and no payload reaches the subscriber twice (comet dedupes redeliveries by msg_id). All 6 directed pairs run.
+ * and no payload reaches the subscriber twice (comet dedupes redeliveries by msg_id). All 6 directed pairs of the first
+ * three run, and MQTT in each direction.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BackendSwapTest {
@@ -85,7 +86,8 @@ class BackendSwapTest {
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource({"kafka, nats", "nats, kafka", "nats, redis", "redis, nats", "redis, kafka", "kafka, redis"})
+    @CsvSource({"kafka, nats", "nats, kafka", "nats, redis", "redis, nats", "redis, kafka", "kafka, redis", "redis, mqtt",
+        "mqtt, nats"})
     void swapUnderSteadyTrafficLosesNothing(MqConfig.Backend from, MqConfig.Backend to) throws Exception {
         int n = SEQ.incrementAndGet();
         BrokerProcess logic1 = start(Mode.logic, config(n, from, null, null));
@@ -181,6 +183,8 @@ class BackendSwapTest {
         c.mq.redis.address = servers.redis.address();
         c.mq.redis.stream = "swap-" + n;
         c.mq.redis.claimIdle = Duration.ofSeconds(5);
+        c.mq.mqtt.url = servers.mosquitto.url();
+        c.mq.mqtt.topic = "swap/" + n;
         c.redis.address = servers.redis.address();
         c.job.group = "swap-job-" + n;
         c.job.roomBatch.maxDelay = Duration.ZERO;

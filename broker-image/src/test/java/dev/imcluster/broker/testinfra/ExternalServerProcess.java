@@ -71,6 +71,11 @@ public abstract class ExternalServerProcess implements AutoCloseable {
 
     protected abstract List<String> command();
 
+    /** The Debian package of the binary: by default the binary's name. */
+    protected String packageName() {
+        return Path.of(command().get(0)).getFileName().toString();
+    }
+
     /** True once the server answers on its port. */
     protected abstract boolean ready(Socket socket) throws IOException;
 
@@ -111,9 +116,8 @@ public abstract class ExternalServerProcess implements AutoCloseable {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
                     .start();
         } catch (IOException e) {
-            // The binaries are named as their Debian packages.
             throw new IllegalStateException("cannot start " + command().get(0) + ": " + e.getMessage()
-                    + "; install it with: sudo apt-get install " + command().get(0) + " (or run hack/test.sh)", e);
+                    + "; install it with: sudo apt-get install " + packageName() + " (or run hack/test.sh)", e);
         }
         Process started = process;
         try {

@@ -3,9 +3,10 @@ package dev.imcluster.broker.testinfra;
 import java.util.Map;
 
 /**
- * The queue server of one durable backend (in-JVM KRaft Kafka, nats-server -js or redis-server Streams), with the
- * mq.* settings that point a broker role at it. Its timeouts are short, so that a killed job's work moves on within
- * seconds: Kafka's group session (its minimum, not 45 s), JetStream's ackWait, Redis Streams' claimIdle.
+ * The queue server of one durable backend (in-JVM KRaft Kafka, nats-server -js, redis-server Streams or mosquitto),
+ * with the mq.* settings that point a broker role at it. Its timeouts are short, so that a killed job's work moves on
+ * within seconds: Kafka's group session (its minimum, not 45 s), JetStream's ackWait, Redis Streams' claimIdle (MQTT
+ * has none: a restarted job member resumes its own session).
  */
 public final class QueueServer implements AutoCloseable {
     private final Map<String, Object> config;
@@ -20,7 +21,7 @@ public final class QueueServer implements AutoCloseable {
         this.server = server;
     }
 
-    /** Starts the server of {@code backend}: kafka, nats or redis. */
+    /** Starts the server of {@code backend}: kafka, nats, redis or mqtt. */
     public static QueueServer launch(String backend) {
         return switch (backend) {
             case "kafka" -> {
@@ -38,7 +39,12 @@ public final class QueueServer implements AutoCloseable {
                         "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats);
             }
             case "redis" -> redisStreams(RedisServerProcess.launch());
-            default -> throw new IllegalArgumentException("backend must be kafka, nats or redis, got " + backend);
+            case "mqtt" -> {
+                MosquittoServerProcess mosquitto = MosquittoServerProcess.launch();
+                yield new QueueServer(Map.of("mq.backend", "mqtt", "mq.mqtt.url", mosquitto.url()), mosquitto::stop,
+                        mosquitto::start, mosquitto);
+            }
+            default -> throw new IllegalArgumentException("backend must be kafka, nats, redis or mqtt, got " + backend);
         };
     }
 

@@ -38,11 +38,11 @@ class BrokerConfigContractTest {
     @MethodSource("examples")
     void brokerAcceptsTheConfigRenderedForEveryExample(String example) {
         PubSubCluster c = Examples.load(example);
-        String yaml = BrokerConfigRenderer.render(c).yaml();
+        BrokerConfigRenderer.Rendered rendered = BrokerConfigRenderer.render(c);
 
-        // as in the pod: the SASL user name comes from the Secret through this env override
-        BrokerConfig config = ConfigLoader.parse(yaml, SecretRefs.kafkaAuth(c).isPresent()
-                ? Map.of("IMCLUSTER__MQ__KAFKA__SASLUSERNAME", "user") : Map.of());
+        // as in the pod: user names (Kafka SASL, MQTT) come from Secrets through env overrides
+        BrokerConfig config = ConfigLoader.parse(rendered.yaml(),
+                DeploymentModel.configEnv(c, Role.COMET, rendered, SwapState.of(c.getStatus())));
 
         assertThat(config.bindAddress).isEqualTo("0.0.0.0");
         assertThat(config.admin.port).isEqualTo(Ports.ADMIN);

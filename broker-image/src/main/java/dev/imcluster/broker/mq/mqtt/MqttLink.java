@@ -1,0 +1,163 @@
+package dev.imcluster.broker.mq.mqtt;
+
+import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.broker.logging.RateLimitedLog;
+import dev.imcluster.broker.mq.Backoff;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection to the MQTT broker, over Paho's MQTT 5 ({@link Mqtt5Link}) or 3.1.1 ({@link Mqtt3Link})
+ * client as {@code mq.mqtt.protocolVersion} says. It connects in the background and reconnects with backoff after
+ * any loss (Paho's own reconnect only starts after a first success); received QoS 1 messages are acknowledged by the
+ * caller ({@link #ack}), so a message is PUBACKed only once handled.
+ */
+abstract class MqttLink implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MqttLink.class);
+
+    /** What the owner of a link hears from it. */
+    interface Listener {
+        /** Connected (again); {@code sessionPresent}: the broker kept this client's session. */
+        void connected(boolean sessionPresent);
+
+        /** A QoS 1 message of a subscription; acknowledge it with {@link #ack} once handled. */
+        void message(int id, byte[] payload, boolean duplicate);
+    }
+
+    /** How a link connects: a persistent session (job's members) or a clean one (publishers). */
+    record Session(String clientId, boolean persistent, int receiveMaximum) {
+    }
+
+    protected final MqConfig.Mqtt settings;
+    protected final Session session;
+    protected final SSLContext tls;
+    protected final Listener listener;
+    protected final Duration connectTimeout;
+    private final Backoff backoff;
+    private final ScheduledExecutorService scheduler;
+    private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    private int failures;
+    private volatile boolean closed;
+
+    MqttLink(MqConfig.Mqtt settings, Session session, SSLContext tls, Listener listener, Duration connectTimeout,
+             Backoff backoff, ScheduledExecutorService scheduler) {
+        this.settings = settings;
+        this.session = session;
+        this.tls = tls != null && settings.url.startsWith("ssl://") ? tls : null;
+        this.listener = listener;
+        this.connectTimeout = connectTimeout;
+        this.backoff = backoff;
+        this.scheduler = scheduler;
+    }
+
+    static MqttLink create(MqConfig.Mqtt settings, Session session, SSLContext tls, Listener listener,
+                           Duration connectTimeout, Backoff backoff, ScheduledExecutorService scheduler) {
+        return settings.protocolVersion == 3
+                ? new Mqtt3Link(settings, session, tls, listener, connectTimeout, backoff, scheduler)
+                : new Mqtt5Link(settings, session, tls, listener, connectTimeout, backoff, scheduler);
+    }
+
+    /** Starts connecting; returns at once (the broker may not be up yet). */
+    void start() {
+        scheduler.execute(this::attempt);
+    }
+
+    private void attempt() {
+        if (closed || connected()) {
+            return;
+        }
+        connectOnce().whenComplete((sessionPresent, error) -> {
+            if (error == null) {
+                if (failures > 0) {
+                    LOG.info("mqtt {}: {} connected again", settings.url, session.clientId());
+                }
+                failures = 0;
+                listener.connected(sessionPresent);
+            } else {
+                retry(error);
+            }
+        });
+    }
+
+    /** The connection was lost (or a connect failed): try again after a backoff. */
+    protected void retry(Throwable cause) {
+        if (closed) {
+            return;
+        }
+        failures++;
+        Duration delay = backoff.delay(failures);
+        stateLog.warn("mqtt {}: {} not connected ({}); retrying in {} ms", settings.url, session.clientId(),
+                String.valueOf(cause), delay.toMillis());
+        try {
+            scheduler.schedule(this::attempt, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
+        }
+    }
+
+    protected boolean closed() {
+        return closed;
+    }
+
+    /** The password of {@code mq.mqtt.passwordFile}, or null. */
+    protected char[] password() {
+        if (settings.passwordFile == null || settings.passwordFile.isBlank()) {
+            return null;
+        }
+        try {
+            return Files.readString(Path.of(settings.passwordFile)).strip().toCharArray();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read mq.mqtt.passwordFile " + settings.passwordFile + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    protected int connectTimeoutSeconds() {
+        return (int) Math.max(1, connectTimeout.toSeconds());
+    }
+
+    /** One connect; completes with the CONNACK's session-present flag. */
+    protected abstract CompletableFuture<Boolean> connectOnce();
+
+    abstract boolean connected();
+
+    /** Publishes that may wait for PUBACK at once (the broker's receive maximum). */
+    abstract int sendWindow();
+
+    /** A QoS 1 publish; completes on PUBACK, fails on a refusal or a lost connection. */
+    abstract CompletableFuture<Void> publish(String topic, byte[] payload);
+
+    /** A QoS 1 subscription; completes on a SUBACK that granted it. */
+    abstract CompletableFuture<Void> subscribe(String filter);
+
+    abstract CompletableFuture<Void> unsubscribe(String filter);
+
+    /** PUBACKs a received message. */
+    abstract void ack(int id);
+
+    /** Disconnects; with {@code endSession} the broker also drops this client's session and what it queued. */
+    void close(boolean endSession) {
+        closed = true;
+        disconnect(endSession);
+    }
+
+    protected abstract void disconnect(boolean endSession);
+
+    @Override
+    public void close() {
+        close(false);
+    }
+
+    /** A failed future from a Paho call that threw. */
+    protected static <T> CompletableFuture<T> failed(Throwable t) {
+        return CompletableFuture.failedFuture(t);
+    }
+}

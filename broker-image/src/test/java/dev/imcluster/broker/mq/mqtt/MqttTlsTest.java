@@ -1,0 +1,82 @@
+package dev.imcluster.broker.mq.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.broker.mq.Position;
+import dev.imcluster.broker.security.InternalTls;
+import dev.imcluster.broker.security.TestCerts;
+import dev.imcluster.broker.testinfra.MosquittoServerProcess;
+import dev.imcluster.broker.testing.TestSupport;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** MQTT over ssl:// with security.internalTls: the role trusts the cluster's CA and presents its certificate. */
+class MqttTlsTest {
+    @TempDir
+    Path dir;
+
+    private String write(String name, String pem) throws Exception {
+        return Files.writeString(dir.resolve(name), pem).toString();
+    }
+
+    @Test
+    void aBrokerThatRequiresClientCertificatesOfTheClustersCaCarriesTheRolesMessages() throws Exception {
+        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
+        TestCerts server = ca.issue(dir, "mosquitto", null, 2, "localhost");
+        TestCerts role = ca.issue(dir, "job", null, 2, "demo.default.imcluster.internal");
+        String caFile = write("ca.crt", ca.certPem());
+        try (MosquittoServerProcess mosquitto = MosquittoServerProcess.launchTls(write("mqtt.crt", server.certPem()),
+                write("mqtt.key", server.keyPem()), caFile)) {
+            BrokerConfig config = TestSupport.loopbackConfig();
+            config.serverId = "job-tls";
+            config.mq.backend = MqConfig.Backend.mqtt;
+            config.mq.mqtt.url = mosquitto.tlsUrl();
+            config.security.internalTls.certFile = write("tls.crt", role.certPem());
+            config.security.internalTls.keyFile = write("tls.key", role.keyPem());
+            config.security.internalTls.caFile = caFile;
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            try (InternalTls tls = InternalTls.start(config.security.internalTls, meters);
+                 MqttBus bus = new MqttBus(config, meters, tls.jdkContext())) {
+                await().atMost(Duration.ofSeconds(30)).until(bus::healthy);
+                Set<String> handled = ConcurrentHashMap.newKeySet();
+                bus.subscribe("tls", e -> {
+                    handled.add(e.getMsgId());
+                    return CompletableFuture.completedFuture(null);
+                });
+                PushEnvelope e = PushEnvelope.newBuilder().setType(PushEnvelope.Type.ROOM).setRoom("r")
+                        .setMsg(ByteString.copyFromUtf8("m")).setMsgId(UUID.randomUUID().toString()).build();
+                Position position = bus.publish(e).get(30, TimeUnit.SECONDS);
+                assertThat(position.known()).isTrue();
+                await().atMost(Duration.ofSeconds(30)).until(() -> handled.contains(e.getMsgId()));
+            }
+            // Trusting the CA is not enough: the broker wants a client certificate.
+            MqttConnectionOptions trustOnly = new MqttConnectionOptions();
+            trustOnly.setSocketFactory(TestCerts.trusting(ca.certificate()).getSocketFactory());
+            trustOnly.setConnectionTimeout(5);
+            MqttClient client = new MqttClient(mosquitto.tlsUrl(), "trust-only", new MemoryPersistence());
+            try {
+                assertThatThrownBy(() -> client.connect(trustOnly)).isInstanceOf(Exception.class);
+            } finally {
+                client.close(true);
+            }
+        }
+    }
+}
