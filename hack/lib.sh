@@ -158,7 +158,7 @@ build_jars() {
 }
 
 # Pids of the processes that run the local cluster in state directory $1: etcd, the control plane, the operator, the
-# node agent and its pods (java, redis-server, nats-server). Each names a path in that directory in its command line
+# node agent and its pods (java, redis-server, nats-server, mosquitto). Each names a path in that directory in its command line
 # (etcd's data, the API server's certificates, the agent's --state), its working directory (a pod's) or, for the
 # operator, its KUBECONFIG. Other processes (a shell or an editor there) are never listed, nor this script's own.
 state_processes() {
@@ -167,7 +167,7 @@ state_processes() {
     pid="${p#/proc/}"
     [ "$pid" = $$ ] && continue
     comm="$(cat "$p/comm" 2>/dev/null)" || continue
-    case "$comm" in etcd|kube-apiserver|kube-controller|kube-controller-manager|python3|python*|java|redis-server|nats-server) ;;
+    case "$comm" in etcd|kube-apiserver|kube-controller|kube-controller-manager|python3|python*|java|redis-server|nats-server|mosquitto) ;;
       *) continue ;; esac
     if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qF -- "$dir" \
         || [[ "$(readlink "$p/cwd" 2>/dev/null)/" == "$dir"* ]] \

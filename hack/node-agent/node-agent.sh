@@ -27,7 +27,8 @@ fi
 running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
 
 start() {
-  ensure_pkgs redis-server:redis-server nats-server:nats-server
+  ensure_pkgs redis-server:redis-server nats-server:nats-server /usr/sbin/mosquitto:mosquitto
+  (service mosquitto stop || true) >/dev/null 2>&1  # the package's own broker; pods run their own
   [ -f "$jar" ] || die "no broker jar at $jar (./mvnw -B -pl broker-image -am -DskipTests package)"
   [ -f "$agent_jar" ] || die "no node agent jar at $agent_jar (./mvnw -B -pl node-agent -am -DskipTests package)"
   mkdir -p "$state"

@@ -9,10 +9,13 @@ import java.util.Objects;
 
 /**
  * The local process that stands in for a container's image: the broker image runs the local broker jar, the Redis
- * image Debian's redis-server, the NATS image nats-server, each bound to the pod's address.
+ * image Debian's redis-server, the NATS image nats-server, the Mosquitto image its own start script with Debian's
+ * mosquitto, each bound to the pod's address.
  */
 final class LocalCommand {
     static final String BROKER_JAR_IN_IMAGE = "/app/imcluster-broker.jar";
+    /** The managed Mosquitto's mosquitto.conf, which its start script writes (operator's MqttModel). */
+    static final String MOSQUITTO_CONF_ENV = "MOSQUITTO_CONF";
 
     private final Path hostsFile;
     private final Path brokerJar;
@@ -53,6 +56,14 @@ final class LocalCommand {
             out.add("nats-server");
             out.addAll(cmd);
             out.addAll(List.of("-a", ip));
+            return out;
+        }
+        if (image.contains("mosquitto") && hasCommand) {
+            // Its listener on the pod's address only (comet's MQTT listener takes the same port on its own), and
+            // no drop to a 'mosquitto' user: this agent's user owns the pod's directories.
+            env.computeIfPresent(MOSQUITTO_CONF_ENV, (k, conf) -> conf.replaceAll("(?m)^listener (\\d+)$",
+                    "listener $1 " + ip) + "\nuser " + System.getProperty("user.name"));
+            out.addAll(cmd);
             return out;
         }
         throw new IllegalArgumentException("cannot run image " + image + " with command " + cmd + " locally");

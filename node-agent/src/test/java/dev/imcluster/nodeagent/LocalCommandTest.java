@@ -50,6 +50,16 @@ class LocalCommandTest {
     }
 
     @Test
+    void mosquittoRunsItsStartScriptListeningOnThePodAddressOnly() {
+        java.util.Map<String, String> env = new HashMap<>(java.util.Map.of(LocalCommand.MOSQUITTO_CONF_ENV,
+                "listener 1883\npersistence true"));
+        assertThat(commands.of(container("eclipse-mosquitto:2.0", List.of("sh", "-c", "exec mosquitto -c x"), null),
+                "127.0.0.15", env, rewriter)).containsExactly("sh", "-c", "exec mosquitto -c x");
+        assertThat(env.get(LocalCommand.MOSQUITTO_CONF_ENV)).startsWith("listener 1883 127.0.0.15\npersistence true\n")
+                .contains("user " + System.getProperty("user.name"));
+    }
+
+    @Test
     void anUnknownImageIsRefused() {
         assertThatThrownBy(() -> commands.of(container("busybox", List.of("sh"), null), "127.0.0.14", new HashMap<>(),
                 rewriter)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot run image busybox");
