@@ -15,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A user of a running cluster, for the quickstart and e2e:
  * {@code java -cp imcluster-broker.jar dev.imcluster.broker.demo.DemoClient --push http://LOGIC:3111
- * --ws ws://COMET:3102/sub [--ws ...] --grpc COMET:3100 [--grpc ...] [--messages N] [--timeout SECONDS]}.
- * It connects goim WebSocket clients and gRPC topic subscribers to room {@link Demo#TOPIC}, publishes N messages
+ * --ws ws://COMET:3102/sub [--ws ...] --grpc COMET:3100 [--grpc ...] --mqtt tcp://COMET:1883 [--mqtt ...]
+ * [--messages N] [--timeout SECONDS]}.
+ * It connects goim WebSocket clients, gRPC topic subscribers and MQTT clients to room {@link Demo#TOPIC}, publishes N messages
  * through logic's HTTP push API (with {@code IMCLUSTER_PUSH_TOKEN} as its bearer token when set), and exits 0 when every receiver got all of them (1 otherwise).
  */
 public final class DemoClient {
@@ -45,6 +46,7 @@ public final class DemoClient {
         String push = null;
         List<String> ws = new ArrayList<>();
         List<String> grpc = new ArrayList<>();
+        List<String> mqtt = new ArrayList<>();
         int messages = 5;
         long timeoutSeconds = 60;
         for (int i = 0; i < args.length; i++) {
@@ -53,31 +55,33 @@ public final class DemoClient {
                 case "--push" -> push = value;
                 case "--ws" -> ws.add(value);
                 case "--grpc" -> grpc.add(value);
+                case "--mqtt" -> mqtt.add(value);
                 case "--messages" -> messages = Integer.parseInt(value);
                 case "--timeout" -> timeoutSeconds = Long.parseLong(value);
                 default -> {
                     System.err.println("unknown argument " + args[i] + "\nusage: DemoClient --push URL --ws URL... "
-                            + "--grpc HOST:PORT... [--messages N] [--timeout SECONDS]");
+                            + "--grpc HOST:PORT... --mqtt tcp://HOST:PORT... [--messages N] [--timeout SECONDS]");
                     System.exit(2);
                 }
             }
             i++;
         }
-        if (push == null || ws.isEmpty() && grpc.isEmpty()) {
-            System.err.println("DemoClient needs --push and at least one --ws or --grpc");
+        if (push == null || ws.isEmpty() && grpc.isEmpty() && mqtt.isEmpty()) {
+            System.err.println("DemoClient needs --push and at least one --ws, --grpc or --mqtt");
             System.exit(2);
         }
         DemoClient client = new DemoClient();
         boolean ok;
         try {
-            ok = client.run(push, ws, grpc, messages, System.nanoTime() + timeoutSeconds * 1_000_000_000L);
+            ok = client.run(push, ws, grpc, mqtt, messages, System.nanoTime() + timeoutSeconds * 1_000_000_000L);
         } finally {
             client.close();
         }
         System.exit(ok ? 0 : 1);
     }
 
-    boolean run(String push, List<String> ws, List<String> grpc, int messages, long deadline) throws Exception {
+    boolean run(String push, List<String> ws, List<String> grpc, List<String> mqtt, int messages, long deadline)
+            throws Exception {
         int mid = 1000;
         for (String url : ws) {
             Receiver r = new Receiver("websocket " + url);
@@ -103,6 +107,12 @@ public final class DemoClient {
                     System.out.println("[" + r.name() + "] stream ended: " + why);
                 }
             }));
+        }
+        for (String url : mqtt) {
+            Receiver r = new Receiver("MQTT client " + url);
+            receivers.add(r);
+            closeables.add(DemoMqttSubscriber.subscribe(url, "demo-" + run + "-" + mid, "{\"mid\":" + (mid++)
+                    + ",\"room_id\":\"" + Demo.TOPIC + "\",\"platform\":\"mqtt\"}", p -> r.accept(p, run)));
         }
         // Subscriptions have no acknowledgement: publish warm-ups until every receiver got one.
         int warmups = 0;
