@@ -5,11 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.imcluster.bench.core.Deliveries;
 import dev.imcluster.bench.core.Payloads;
 import dev.imcluster.bench.net.GoimClientHandler;
+import dev.imcluster.bench.net.MqttSubscriberHandler;
 import dev.imcluster.bench.net.NatsSubscriberHandler;
 import dev.imcluster.bench.net.RedisSubscriberHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttSubAckPayload;
+import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
@@ -95,5 +109,59 @@ class ClientDecodersTest {
         }
         assertThat(d.all()).isEqualTo(2);
         assertThat(d.measured()).isEqualTo(2);
+    }
+
+    /** A packet as comet's MQTT codec writes it. */
+    static byte[] mqttBytes(MqttMessage packet) {
+        EmbeddedChannel encoder = new EmbeddedChannel(MqttEncoder.INSTANCE);
+        encoder.writeOutbound(packet);
+        return bytesOf(encoder.readOutbound());
+    }
+
+    @Test
+    void mqttPublishPayloadsAreReportedOnceSubscribed() {
+        Deliveries d = new Deliveries();
+        MqttSubscriberHandler.Stats stats = new MqttSubscriberHandler.Stats();
+        MqttSubscriberHandler h = new MqttSubscriberHandler("k1", 1, "room/live/r-0", d, stats);
+        EmbeddedChannel ch = new EmbeddedChannel(h);
+        EmbeddedChannel server = new EmbeddedChannel(new MqttDecoder());
+        server.writeInbound((ByteBuf) ch.readOutbound());
+        MqttConnectMessage connect = server.readInbound();
+        assertThat(connect.payload().clientIdentifier()).isEqualTo("k1");
+        assertThat(new String(connect.payload().passwordInBytes(), StandardCharsets.UTF_8))
+                .isEqualTo("{\"mid\":1,\"key\":\"k1\",\"platform\":\"bench\"}");
+        feedByteByByte(ch, mqttBytes(MqttMessageBuilders.connAck()
+                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).build()));
+        server.writeInbound((ByteBuf) ch.readOutbound());
+        MqttSubscribeMessage subscribe = server.readInbound();
+        assertThat(subscribe.payload().topicSubscriptions().get(0).topicName()).isEqualTo("room/live/r-0");
+        assertThat(h.ready()).isNotDone();
+        feedByteByByte(ch, mqttBytes(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false,
+                MqttQoS.AT_MOST_ONCE, false, 0), MqttMessageIdVariableHeader.from(1), new MqttSubAckPayload(0))));
+        assertThat(h.ready()).isDone();
+        for (int i = 0; i < 2; i++) {
+            feedByteByByte(ch, mqttBytes(MqttMessageBuilders.publish().topicName("room/live/r-0")
+                    .qos(MqttQoS.AT_MOST_ONCE).payload(Unpooled.wrappedBuffer(MSG)).build()));
+        }
+        assertThat(d.all()).isEqualTo(2);
+        assertThat(d.measured()).isEqualTo(2);
+        assertThat(d.malformed()).isZero();
+        assertThat(stats.protocolErrors.sum()).isZero();
+        h.close();
+        assertThat(stats.closedUnexpectedly.sum()).isZero();
+    }
+
+    @Test
+    void mqttRefusedSubscriptionFailsTheConnect() {
+        MqttSubscriberHandler.Stats stats = new MqttSubscriberHandler.Stats();
+        MqttSubscriberHandler h = new MqttSubscriberHandler("k1", 1, "room/live/+", new Deliveries(), stats);
+        EmbeddedChannel ch = new EmbeddedChannel(h);
+        feedByteByByte(ch, mqttBytes(MqttMessageBuilders.connAck()
+                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).build()));
+        feedByteByByte(ch, mqttBytes(new MqttSubAckMessage(new MqttFixedHeader(MqttMessageType.SUBACK, false,
+                MqttQoS.AT_MOST_ONCE, false, 0), MqttMessageIdVariableHeader.from(1), new MqttSubAckPayload(0x80))));
+        assertThat(h.ready()).isCompletedExceptionally();
+        assertThat(ch.isActive()).isFalse();
+        assertThat(stats.closedUnexpectedly.sum()).isZero();
     }
 }

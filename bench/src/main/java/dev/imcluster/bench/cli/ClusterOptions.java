@@ -85,7 +85,8 @@ public final class ClusterOptions implements AutoCloseable {
     /** The imcluster to drive, starting it on first use. */
     public BrokerEndpoints broker() {
         if (external) {
-            return new BrokerEndpoints(host, logicHttp, logicGrpc, cometTcp, cometPubSub, cometAdmin, brokerPid, -1);
+            return new BrokerEndpoints(host, logicHttp, logicGrpc, cometTcp, cometPubSub, cometAdmin, -1, brokerPid,
+                    -1);
         }
         if (broker == null) {
             broker = startBroker("broker", List.of());

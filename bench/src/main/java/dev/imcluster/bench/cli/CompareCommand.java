@@ -68,7 +68,8 @@ public final class CompareCommand implements Callable<Integer> {
     MethodOptions method;
 
     @Option(names = "--systems", split = ",", description = "Systems, in the order each round runs them "
-            + "(default: room, topic, topic-batched, nats, jetstream, redis, room-tuned, key and the four history rows).")
+            + "(default: room, room-mqtt, topic, topic-batched, nats, jetstream, redis, room-tuned, key and the four "
+            + "history rows).")
     List<String> systems = MethodOptions.ALL;
 
     @Option(names = "--operator-scale", description = "The operator-scale section to include (written by "

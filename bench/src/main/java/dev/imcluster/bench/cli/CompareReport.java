@@ -58,7 +58,9 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
                         + "TCP clients (op 7 Auth, op 9 Raw batches) for imcluster rooms and key pushes, gRPC "
                         + "`Subscribe` streams for imcluster topics, NATS core-protocol clients on nats-server (one "
                         + "subject per room; for JetStream a file-backed stream and one durable push consumer per "
-                        + "subscriber, no acks), RESP SUBSCRIBE clients on Redis (one channel per room).%n",
+                        + "subscriber, no acks), RESP SUBSCRIBE clients on Redis (one channel per room); the row "
+                        + "with MQTT subscribers has MQTT 3.1.1 clients of comet's MQTT listener instead, each "
+                        + "subscribed to `room/live/<room>` at QoS 0 (its broker: `comet.mqtt.enabled: true`).%n",
                 w.subscribers, w.rooms, w.size));
         sb.append("- Each publish path is fixed before the run and is its own row: imcluster rooms are pushed with "
                 + "HTTP `/goim/push/room`, topics with gRPC `Publish`; nats-server with jnats, Redis with lettuce. "

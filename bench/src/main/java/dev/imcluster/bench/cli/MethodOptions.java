@@ -1,5 +1,6 @@
 package dev.imcluster.bench.cli;
 
+import dev.imcluster.bench.cluster.BrokerChild;
 import dev.imcluster.bench.cluster.BrokerEndpoints;
 import dev.imcluster.bench.core.Workload;
 import dev.imcluster.bench.run.PeakSearch;
@@ -19,6 +20,9 @@ final class MethodOptions {
     /** The room row's name: HTTP push, shipped defaults. */
     static final String ROOM = "imcluster room (HTTP push)";
 
+    /** The room row's fan-out to MQTT clients of comet's MQTT listener instead of goim TCP clients. */
+    static final String ROOM_MQTT = ROOM + ", MQTT subscribers";
+
     /** The topic row's name: gRPC Publish to gRPC Subscribe streams, shipped defaults. */
     static final String TOPIC = "imcluster topic (gRPC Publish)";
     /** What the "topic-batched" row's subscribers ask for: up to this many waiting messages per response. */
@@ -37,7 +41,7 @@ final class MethodOptions {
     /** The rows of a regression check: room and topic on this build and on the baseline jar. */
     static final List<String> BASELINE = List.of("room", "room-baseline", "topic", "topic-baseline");
 
-    static final List<String> ALL = List.of("room", "topic", "topic-batched", "nats", "jetstream", "redis",
+    static final List<String> ALL = List.of("room", "room-mqtt", "topic", "topic-batched", "nats", "jetstream", "redis",
             "room-tuned", "key",
             "room-history", "topic-history", "room-history-redis", "topic-history-redis");
 
@@ -140,7 +144,8 @@ final class MethodOptions {
      * The named systems. Each publish path is chosen here, before any run, and is its own row: rooms are pushed
      * with HTTP /goim/push/room (goim's room push API), topics with gRPC Publish. Every imcluster row runs with
      * the shipped defaults except "room-tuned" ({@code job.roomBatch.maxMessages: 200}, labelled as not the default) and
-     * the history rows ({@code delivery.history} for every room, in process or in Redis, labelled so).
+     * the history rows ({@code delivery.history} for every room, in process or in Redis, labelled so); "room-mqtt"
+     * adds comet's MQTT listener ({@code comet.mqtt.enabled}), off by default, for its subscribers.
      */
     static List<Rounds.Subject> subjects(List<String> names, ClusterOptions cluster, Scenarios s) {
         List<Rounds.Subject> out = new ArrayList<>();
@@ -148,6 +153,8 @@ final class MethodOptions {
             out.add(switch (name) {
                 case "room" -> new Rounds.Subject(ROOM, true,
                         w -> s.room(cluster.broker(), w, Scenarios.Via.http));
+                case "room-mqtt" -> new Rounds.Subject(ROOM_MQTT, false, w -> s.roomMqtt(cluster.variantBroker(
+                        "mqtt-broker", Map.of(BrokerChild.MQTT_ENABLED, "true"), false), w));
                 case "topic" -> new Rounds.Subject(TOPIC, true,
                         w -> s.topic(cluster.broker(), w));
                 case "topic-batched" -> new Rounds.Subject(TOPIC + ", Subscribe max_batch=" + TOPIC_MAX_BATCH

@@ -27,8 +27,9 @@ final class PeersCommand implements Callable<Integer> {
     @Mixin
     MethodOptions method;
 
-    @Option(names = "--systems", split = ",", description = "Any of room, topic, topic-batched, nats, jetstream, redis, "
-            + "room-tuned, key, in the order each round runs them (default: room, topic, nats, jetstream, redis).")
+    @Option(names = "--systems", split = ",", description = "Any of room, room-mqtt, topic, "
+            + "topic-batched, nats, jetstream, redis, room-tuned, key, in the order each round runs them (default: "
+            + "room, topic, nats, jetstream, redis).")
     List<String> systems = List.of("room", "topic", "nats", "jetstream", "redis");
 
     @Option(names = "--out", description = "Also write the tables to this file (default ${DEFAULT-VALUE}).")

@@ -19,6 +19,9 @@ import java.util.Map;
  * adaptive room batches, {@code job.roomBatch.maxDelay: 0s}) for everything but the ports and what the caller sets.
  */
 public final class BrokerChild extends ChildProcess {
+    /** The setting that turns comet's MQTT listener on; given "true", the broker also gets a free comet.mqtt.port. */
+    public static final String MQTT_ENABLED = "comet.mqtt.enabled";
+
     private final BrokerEndpoints endpoints;
 
     private BrokerChild(List<String> command, Path dir, BrokerEndpoints ports) {
@@ -52,6 +55,12 @@ public final class BrokerChild extends ChildProcess {
         // The bench opens thousands of connections from a few loopback addresses: no per-address connect limit.
         config.put("comet.connectRateLimit.rate", "0");
         config.putAll(settings);
+        // comet's MQTT listener only when asked: older jars (and the other rows) never see the key.
+        int mqtt = -1;
+        if ("true".equals(settings.get(MQTT_ENABLED))) {
+            mqtt = freePort();
+            config.put("comet.mqtt.port", String.valueOf(mqtt));
+        }
         settings.forEach((key, value) -> {
             if (value == null) {
                 config.keySet().removeIf(k -> k.equals(key) || k.startsWith(key + "."));
@@ -69,7 +78,7 @@ public final class BrokerChild extends ChildProcess {
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar.toString(), "standalone", "--config", file.toString()));
         BrokerChild child = new BrokerChild(command, dir,
-                new BrokerEndpoints("127.0.0.1", http, grpc, tcp, pubsub, admin, -1, -1));
+                new BrokerEndpoints("127.0.0.1", http, grpc, tcp, pubsub, admin, mqtt, -1, -1));
         try {
             child.awaitReady(() -> readyz(admin), Duration.ofSeconds(90));
         } catch (RuntimeException e) {
@@ -145,7 +154,7 @@ public final class BrokerChild extends ChildProcess {
     public BrokerEndpoints endpoints() {
         BrokerEndpoints e = endpoints;
         return new BrokerEndpoints(e.host(), e.logicHttp(), e.logicGrpc(), e.cometTcp(), e.cometPubSub(),
-                e.cometAdmin(), pid(), -1);
+                e.cometAdmin(), e.cometMqtt(), pid(), -1);
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

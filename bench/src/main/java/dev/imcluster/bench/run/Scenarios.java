@@ -9,6 +9,7 @@ import dev.imcluster.bench.net.BenchClient;
 import dev.imcluster.bench.net.ClientLoop;
 import dev.imcluster.bench.net.Connector;
 import dev.imcluster.bench.net.GoimClientHandler;
+import dev.imcluster.bench.net.MqttSubscriberHandler;
 import dev.imcluster.bench.net.NatsSubscriberHandler;
 import dev.imcluster.bench.net.RedisSubscriberHandler;
 import dev.imcluster.bench.pub.GrpcPublisher;
@@ -78,16 +79,47 @@ public final class Scenarios {
         List<GoimClientHandler> clients = Connector.connect(loop, new InetSocketAddress(b.host(), b.cometTcp()), 0,
                 w.subscribers, i -> new GoimClientHandler(i + 1, null, "live://" + run + "-" + (i % w.rooms),
                         OPERATION, 30_000, d, stats), CONNECT_CONCURRENCY, CONNECT_TIMEOUT);
+        try {
+            return withClientErrors(roomPush(b, w, via, run, d), stats);
+        } finally {
+            clients.forEach(BenchClient::close);
+        }
+    }
+
+    /**
+     * The same room broadcast to S MQTT clients of comet's MQTT listener (the broker must have it on), each
+     * subscribed at QoS 0 to {@code room/live/<room>}, the goim room {@code live://<room>}; pushed through HTTP.
+     */
+    public Result roomMqtt(BrokerEndpoints b, Workload w) throws InterruptedException {
+        w.validate();
+        if (b.cometMqtt() <= 0) {
+            throw new IllegalArgumentException("the broker has no MQTT listener (comet.mqtt.enabled)");
+        }
+        String run = runId();
+        Deliveries d = new Deliveries();
+        MqttSubscriberHandler.Stats stats = new MqttSubscriberHandler.Stats();
+        List<MqttSubscriberHandler> clients = Connector.connect(loop,
+                new InetSocketAddress(b.host(), b.cometMqtt()), 0, w.subscribers,
+                i -> new MqttSubscriberHandler(run + "-m" + i, i + 1, "room/live/" + run + "-" + (i % w.rooms), d,
+                        stats), CONNECT_CONCURRENCY, CONNECT_TIMEOUT);
+        try {
+            return withClientErrors(roomPush(b, w, Via.http, run, d), stats.closedUnexpectedly.sum(),
+                    stats.protocolErrors.sum());
+        } finally {
+            clients.forEach(BenchClient::close);
+        }
+    }
+
+    /** Pushes to the rooms {@code live://<run>-<i>} through gRPC Publish or HTTP, its subscribers reporting to d. */
+    private Result roomPush(BrokerEndpoints b, Workload w, Via via, String run, Deliveries d)
+            throws InterruptedException {
         try (Publisher publisher = via == Via.grpc
                 ? new GrpcPublisher(loop, b.host(), b.logicGrpc(), w.publishers, w.rooms,
                         i -> "live://" + run + "-" + i)
                 : new HttpPushPublisher(loop, b.host(), b.logicHttp(), w.httpConnections,
                         w.rooms, i -> "/goim/push/room?operation=" + OPERATION + "&type=live&room=" + run + "-" + i,
                         "HTTP /goim/push/room")) {
-            Result r = fanout("room", "imcluster", w, w.membersPerRoom(), d, b.serverPids()).run(publisher);
-            return withClientErrors(r, stats);
-        } finally {
-            clients.forEach(BenchClient::close);
+            return fanout("room", "imcluster", w, w.membersPerRoom(), d, b.serverPids()).run(publisher);
         }
     }
 
@@ -251,8 +283,10 @@ public final class Scenarios {
     }
 
     private static Result withClientErrors(Result r, GoimClientHandler.Stats stats) {
-        long closed = stats.closedUnexpectedly.sum();
-        long bad = stats.protocolErrors.sum();
+        return withClientErrors(r, stats.closedUnexpectedly.sum(), stats.protocolErrors.sum());
+    }
+
+    private static Result withClientErrors(Result r, long closed, long bad) {
         if (closed == 0 && bad == 0) {
             return r;
         }
