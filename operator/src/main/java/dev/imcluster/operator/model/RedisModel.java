@@ -15,8 +15,12 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
-/** A managed Redis: one-replica StatefulSet, Service, and a password Secret generated once. */
+/**
+ * A managed Redis: one-replica StatefulSet, Service, and a password Secret generated once. With spec.tls.internal
+ * it serves TLS only, to clients with a certificate of the cluster's CA, and still asks for the password.
+ */
 public final class RedisModel {
     public static final String CONF_KEY = "redis.conf";
     static final long UID = 999; // the redis user of the official image
@@ -54,10 +58,27 @@ public final class RedisModel {
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {
+        return statefulSet(c, op, null);
+    }
+
+    /**
+     * @param certificate the server certificate's Secret data (PEM by key) when the operator issues it: its hash
+     *                    rolls the pod on a rotation, since Redis reads its TLS files only at start
+     */
+    public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op, Map<String, String> certificate) {
         RedisSpec.Managed m = c.getSpec().redis == null ? null : c.getSpec().redis.managed;
         String storage = m == null ? null : m.storage;
-        List<String> args = new ArrayList<>(List.of("/etc/redis/" + CONF_KEY, "--dir", "/data", "--port",
-                String.valueOf(Ports.REDIS)));
+        boolean tls = ManagedBackend.withTls(c).contains(ManagedBackend.REDIS);
+        List<String> args = new ArrayList<>(List.of("/etc/redis/" + CONF_KEY, "--dir", "/data"));
+        if (tls) { // TLS only, and only for clients with a certificate of the cluster's CA (every role has one)
+            args.addAll(List.of("--port", "0", "--tls-port", String.valueOf(Ports.REDIS),
+                    "--tls-cert-file", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_CERT),
+                    "--tls-key-file", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
+                    "--tls-ca-cert-file", ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT),
+                    "--tls-auth-clients", "yes"));
+        } else {
+            args.addAll(List.of("--port", String.valueOf(Ports.REDIS)));
+        }
         if (storage != null) {
             args.addAll(List.of("--appendonly", "yes"));
         } else {
@@ -65,7 +86,7 @@ public final class RedisModel {
         }
         Volume conf = new VolumeBuilder().withName("conf").withNewSecret().withSecretName(Names.redisPassword(c))
                 .addNewItem().withKey(CONF_KEY).withPath(CONF_KEY).endItem().withDefaultMode(0440).endSecret().build();
-        Container redis = new ContainerBuilder()
+        ContainerBuilder redis = new ContainerBuilder()
                 .withName("redis")
                 .withImage(op.redisImage())
                 .withCommand("redis-server")
@@ -74,9 +95,14 @@ public final class RedisModel {
                 .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString("redis"))
                     .endTcpSocket().withPeriodSeconds(5).endReadinessProbe()
                 .withLivenessProbe(ManagedStatefulSet.tcpLiveness("redis"))
-                .addNewVolumeMount().withName("conf").withMountPath("/etc/redis").withReadOnly(true).endVolumeMount()
-                .build();
-        return ManagedStatefulSet.of(c, Names.redis(c), "redis", UID, storage, redis, List.of(conf),
+                .addNewVolumeMount().withName("conf").withMountPath("/etc/redis").withReadOnly(true).endVolumeMount();
+        List<Volume> volumes = new ArrayList<>(List.of(conf));
+        if (tls) {
+            redis.addToVolumeMounts(ManagedStatefulSet.tlsMount());
+            volumes.add(ManagedStatefulSet.tlsVolume(c, ManagedBackend.REDIS));
+        }
+        StatefulSet s = ManagedStatefulSet.of(c, Names.redis(c), "redis", UID, storage, redis.build(), volumes,
                 m == null ? null : m.podTemplate);
+        return tls ? ManagedStatefulSet.withCertificateHash(s, certificate) : s;
     }
 }

@@ -3,6 +3,7 @@ package dev.imcluster.operator.reconciler;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.InternalCertificates;
 import dev.imcluster.operator.model.InternalTlsSecrets;
+import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -57,8 +58,12 @@ final class CertificateRotation {
         for (Role role : Role.values()) {
             roles.put(role, InternalTlsSecrets.pemData(read(client, ns, Names.internalTls(c, role))));
         }
+        Map<ManagedBackend, Map<String, String>> backends = new EnumMap<>(ManagedBackend.class);
+        for (ManagedBackend backend : ManagedBackend.withTls(c)) {
+            backends.put(backend, InternalTlsSecrets.pemData(read(client, ns, Names.internalTls(c, backend))));
+        }
         return InternalCertificates.plan(c, InternalTlsSecrets.pemData(read(client, ns, Names.internalCa(c))), roles,
-                clock.instant(), RANDOM);
+                backends, clock.instant(), RANDOM);
     }
 
     private static Secret read(KubernetesClient client, String ns, String name) {
@@ -69,12 +74,14 @@ final class CertificateRotation {
     void announce(PubSubCluster c, InternalCertificates.Plan plan, EventRecorder events) {
         for (InternalCertificates.Rotation r : plan.rotations()) {
             Counter.builder("imcluster.operator.certificate.rotations")
-                    .description("Internal certificates issued by the operator, by certificate (ca or a role) and"
+                    .description("Internal certificates issued by the operator, by certificate (ca, a role, redis"
+                            + " or nats) and"
                             + " reason (issued, expiring, ca_rotated, names_changed)")
                     .tag("certificate", r.certificate()).tag("reason", r.reason().tag())
                     .register(registry).increment();
-            String what = r.certificate().equals("ca") ? "the internal CA" : "the " + r.certificate()
-                    + " role's internal certificate";
+            String what = r.certificate().equals("ca") ? "the internal CA"
+                    : isBackend(r.certificate()) ? "the managed " + r.certificate() + "'s server certificate"
+                    : "the " + r.certificate() + " role's internal certificate";
             events.normal(c, r.reason() == InternalCertificates.Reason.ISSUED ? "CertificateIssued"
                     : "CertificateRotated", "Issued " + what + " (" + r.reason().tag() + "), valid until "
                     + r.notAfter());
@@ -89,6 +96,15 @@ final class CertificateRotation {
                             .tag("certificate", certificate).register(registry);
                     return value;
                 }).set(notAfter.getEpochSecond()));
+    }
+
+    private static boolean isBackend(String certificate) {
+        for (ManagedBackend b : ManagedBackend.values()) {
+            if (b.id().equals(certificate)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How long until the plan may change (at least {@link #MIN_RECHECK}). */

@@ -121,6 +121,12 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
         @Dependent(name = "job-internal-tls", type = InternalTlsSecretDependents.Job.class,
                 reconcilePrecondition = Conditions.OwnInternalCa.class,
                 useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "redis-internal-tls", type = InternalTlsSecretDependents.Redis.class,
+                reconcilePrecondition = Conditions.RedisInternalTls.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "nats-internal-tls", type = InternalTlsSecretDependents.Nats.class,
+                reconcilePrecondition = Conditions.NatsInternalTls.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
 })
 public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     public static final String NAME = "pubsubcluster";

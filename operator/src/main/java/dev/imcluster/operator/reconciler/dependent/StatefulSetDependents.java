@@ -1,10 +1,16 @@
 package dev.imcluster.operator.reconciler.dependent;
 
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.InternalCertificates;
+import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.RedisModel;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+
+import java.util.Map;
 
 /** The managed backends' StatefulSets, sharing the reconciler's StatefulSet informer. */
 public final class StatefulSetDependents {
@@ -19,7 +25,8 @@ public final class StatefulSetDependents {
     public static class Redis extends NamedDependent.Of<StatefulSet> {
         public Redis() {
             super(StatefulSet.class, Names::redis,
-                    (p, c) -> RedisModel.statefulSet(p, ReconcileInputs.of(c).operator()));
+                    (p, c) -> RedisModel.statefulSet(p, ReconcileInputs.of(c).operator(),
+                            certificate(c, ManagedBackend.REDIS)));
         }
     }
 
@@ -27,7 +34,14 @@ public final class StatefulSetDependents {
     public static class Nats extends NamedDependent.Of<StatefulSet> {
         public Nats() {
             super(StatefulSet.class, Names::nats,
-                    (p, c) -> NatsModel.statefulSet(p, ReconcileInputs.of(c).operator()));
+                    (p, c) -> NatsModel.statefulSet(p, ReconcileInputs.of(c).operator(),
+                            certificate(c, ManagedBackend.NATS)));
         }
+    }
+
+    /** The backend's certificate as this reconciliation writes it; null when the operator issues none. */
+    private static Map<String, String> certificate(Context<PubSubCluster> c, ManagedBackend backend) {
+        InternalCertificates.Plan plan = ReconcileInputs.of(c).certificates();
+        return plan == null ? null : plan.backends().get(backend);
     }
 }
