@@ -15,6 +15,9 @@ public enum ManagedBackend {
     REDIS("redis", Names::redis, RedisModel::managed),
     NATS("nats", Names::nats, NatsModel::managed);
 
+    /** On the pod template of a backend serving TLS: a hash of its certificate and CA bundle. */
+    public static final String CERTIFICATE_HASH_ANNOTATION = "pubsub.imcluster.dev/certificate-hash";
+
     private final String id;
     private final Function<PubSubCluster, String> service;
     private final Predicate<PubSubCluster> managed;

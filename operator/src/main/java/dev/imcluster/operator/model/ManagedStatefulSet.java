@@ -33,8 +33,6 @@ final class ManagedStatefulSet {
     static final String DATA_PATH = "/data";
     static final String TLS = "tls";
     static final String TLS_PATH = "/etc/imcluster-tls";
-    /** On the pod template of a backend serving TLS: a hash of its certificate and CA bundle. */
-    public static final String CERTIFICATE_HASH_ANNOTATION = "pubsub.imcluster.dev/certificate-hash";
 
     private ManagedStatefulSet() {
     }
@@ -125,7 +123,7 @@ final class ManagedStatefulSet {
             Map<String, String> annotations = meta.getAnnotations() == null ? new LinkedHashMap<>()
                     : new LinkedHashMap<>(meta.getAnnotations());
             meta.setAnnotations(annotations);
-            annotations.put(CERTIFICATE_HASH_ANNOTATION,
+            annotations.put(ManagedBackend.CERTIFICATE_HASH_ANNOTATION,
                     BrokerConfigRenderer.sha256(certificate.get(InternalCertificates.TLS_CERT) + "\n"
                             + certificate.get(InternalCertificates.CA_CERT)));
         }

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class CertificateRotation {
     /** The earliest a planned check is scheduled: a plan that is due now was just applied. */
     static final Duration MIN_RECHECK = Duration.ofSeconds(5);
+    static final Duration CERT_MANAGER_RECHECK = Duration.ofHours(1);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MeterRegistry registry;
@@ -105,6 +106,16 @@ final class CertificateRotation {
             }
         }
         return false;
+    }
+
+    /**
+     * How often to look at cert-manager's backend Secrets: a quarter of renewBefore (its renewed certificate then
+     * reaches the backend with three quarters of that margin left), at most an hour.
+     */
+    static Duration certManagerRecheck(PubSubCluster c) {
+        Duration quarter = InternalCertificates.Settings.of(c).renewBefore().dividedBy(4);
+        Duration d = quarter.compareTo(CERT_MANAGER_RECHECK) > 0 ? CERT_MANAGER_RECHECK : quarter;
+        return d.compareTo(MIN_RECHECK) < 0 ? MIN_RECHECK : d;
     }
 
     /** How long until the plan may change (at least {@link #MIN_RECHECK}). */

@@ -4,6 +4,8 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
+import dev.imcluster.operator.model.CertManagerModel;
+import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.Labels;
 import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.OperatorConfig;
@@ -229,6 +231,11 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         if (certificatePlan != null) { // renewals are due at a time no watched object signals
             Duration renew = certificates.recheck(certificatePlan);
             recheck = recheck == null || renew.compareTo(recheck) < 0 ? renew : recheck;
+        } else if (gate.isOpen() && CertManagerModel.wanted(cluster) && !ManagedBackend.withTls(cluster).isEmpty()) {
+            // cert-manager renews the backends' Secrets unseen (they have no owner reference): look at them again
+            // in time to roll the backend well before its old certificate expires.
+            Duration look = CertificateRotation.certManagerRecheck(cluster);
+            recheck = recheck == null || look.compareTo(recheck) < 0 ? look : recheck;
         }
         if (recheck != null) {
             control.rescheduleAfter(recheck);

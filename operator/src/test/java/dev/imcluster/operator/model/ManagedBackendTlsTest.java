@@ -58,7 +58,7 @@ class ManagedBackendTlsTest {
 
     private static String hash(StatefulSet s) {
         Map<String, String> a = s.getSpec().getTemplate().getMetadata().getAnnotations();
-        return a == null ? null : a.get(ManagedStatefulSet.CERTIFICATE_HASH_ANNOTATION);
+        return a == null ? null : a.get(ManagedBackend.CERTIFICATE_HASH_ANNOTATION);
     }
 
     @Test
