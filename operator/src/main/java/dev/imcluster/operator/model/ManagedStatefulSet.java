@@ -114,8 +114,9 @@ final class ManagedStatefulSet {
     }
 
     /**
-     * Rolls the backend's pod when its certificate or CA bundle changes: Redis and NATS read them only at start.
-     * {@code certificate} is the Secret's PEM data as the operator writes it (null: not known, no annotation).
+     * Rolls the backend's pod when its certificate or the CA it trusts first changes: Redis and NATS read them only
+     * at start. The bundle's first CA is the current one; an old CA leaving the bundle at its expiry rolls nothing.
+     * {@code certificate} is the Secret's PEM data (null: not known, no annotation).
      */
     static StatefulSet withCertificateHash(StatefulSet s, Map<String, String> certificate) {
         if (certificate != null) {
@@ -123,9 +124,11 @@ final class ManagedStatefulSet {
             Map<String, String> annotations = meta.getAnnotations() == null ? new LinkedHashMap<>()
                     : new LinkedHashMap<>(meta.getAnnotations());
             meta.setAnnotations(annotations);
+            List<java.security.cert.X509Certificate> cas =
+                    X509Certificates.parseCertificates(certificate.get(InternalCertificates.CA_CERT));
             annotations.put(ManagedBackend.CERTIFICATE_HASH_ANNOTATION,
                     BrokerConfigRenderer.sha256(certificate.get(InternalCertificates.TLS_CERT) + "\n"
-                            + certificate.get(InternalCertificates.CA_CERT)));
+                            + (cas.isEmpty() ? "" : X509Certificates.pem(cas.get(0)))));
         }
         return s;
     }

@@ -1,6 +1,7 @@
 package dev.imcluster.operator.reconciler;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.CertManagerModel;
 import dev.imcluster.operator.model.InternalCertificates;
 import dev.imcluster.operator.model.InternalTlsSecrets;
 import dev.imcluster.operator.model.ManagedBackend;
@@ -65,6 +66,28 @@ final class CertificateRotation {
         }
         return InternalCertificates.plan(c, InternalTlsSecrets.pemData(read(client, ns, Names.internalCa(c))), roles,
                 backends, clock.instant(), RANDOM);
+    }
+
+    /**
+     * Each managed backend's certificate (PEM by key) as this reconciliation leaves it: from {@code plan} with the
+     * operator's own CA, as cert-manager wrote it with an issuerRef (only once it holds a certificate).
+     */
+    static Map<ManagedBackend, Map<String, String>> backendCertificates(PubSubCluster c, InternalCertificates.Plan plan,
+                                                                       KubernetesClient client) {
+        if (plan != null) {
+            return plan.backends();
+        }
+        Map<ManagedBackend, Map<String, String>> certs = new EnumMap<>(ManagedBackend.class);
+        if (CertManagerModel.wanted(c)) {
+            for (ManagedBackend backend : ManagedBackend.withTls(c)) {
+                Map<String, String> pem = InternalTlsSecrets.pemData(read(client, c.getMetadata().getNamespace(),
+                        Names.internalTls(c, backend)));
+                if (pem.containsKey(InternalCertificates.TLS_CERT)) {
+                    certs.put(backend, pem);
+                }
+            }
+        }
+        return certs;
     }
 
     private static Secret read(KubernetesClient client, String ns, String name) {

@@ -255,8 +255,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         BackendSwap.Step swap = BackendSwap.advance(cluster,
                 StatusCalculator.Observed.from(cluster, context).deployments(),
                 (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now(), render);
-        new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state()),
-                certificates.plan(cluster, context.getClient())).putInto(context);
+        InternalCertificates.Plan plan = certificates.plan(cluster, context.getClient());
+        new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state()), plan,
+                CertificateRotation.backendCertificates(cluster, plan, context.getClient())).putInto(context);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
         ServiceMonitorSync.reconcile(cluster, context.getClient(), caps, operatorConfig.serviceMonitorLabels());
         CertManagerSync.reconcile(cluster, context.getClient(), caps);

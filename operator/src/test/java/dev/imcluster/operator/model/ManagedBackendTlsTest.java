@@ -84,6 +84,15 @@ class ManagedBackendTlsTest {
         assertThat(hash(rotated)).isNotEqualTo(hash(s));
         assertThat(hash(RedisModel.statefulSet(c, OperatorConfig.defaults(),
                 plan.backends().get(ManagedBackend.REDIS)))).as("the same certificate, the same pod").isEqualTo(hash(s));
+        // A CA rotation: the new CA first in the bundle rolls it; the old one leaving the bundle does not.
+        Map<String, String> data = plan.backends().get(ManagedBackend.REDIS);
+        String otherCa = plan(c).ca().get(InternalCertificates.CA_CERT);
+        Map<String, String> newCaFirst = new java.util.HashMap<>(data);
+        newCaFirst.put(InternalCertificates.CA_CERT, otherCa + data.get(InternalCertificates.CA_CERT));
+        assertThat(hash(RedisModel.statefulSet(c, OperatorConfig.defaults(), newCaFirst))).isNotEqualTo(hash(s));
+        Map<String, String> oldCaBehind = new java.util.HashMap<>(data);
+        oldCaBehind.put(InternalCertificates.CA_CERT, data.get(InternalCertificates.CA_CERT) + otherCa);
+        assertThat(hash(RedisModel.statefulSet(c, OperatorConfig.defaults(), oldCaBehind))).isEqualTo(hash(s));
     }
 
     @Test

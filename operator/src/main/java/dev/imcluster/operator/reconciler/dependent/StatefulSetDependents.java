@@ -1,9 +1,6 @@
 package dev.imcluster.operator.reconciler.dependent;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import dev.imcluster.operator.model.CertManagerModel;
-import dev.imcluster.operator.model.InternalCertificates;
-import dev.imcluster.operator.model.InternalTlsSecrets;
 import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.Names;
@@ -41,21 +38,8 @@ public final class StatefulSetDependents {
         }
     }
 
-    /**
-     * The backend's certificate: as this reconciliation writes it (own CA), or as cert-manager wrote it (its
-     * Secret, not owned by the cluster, so read here; absent until cert-manager issued it); null without TLS.
-     */
+    /** The backend's certificate (PEM by key) as this reconciliation knows it; null without TLS. */
     private static Map<String, String> certificate(Context<PubSubCluster> c, ManagedBackend backend) {
-        InternalCertificates.Plan plan = ReconcileInputs.of(c).certificates();
-        if (plan != null) {
-            return plan.backends().get(backend);
-        }
-        PubSubCluster p = c.getPrimaryResource();
-        if (!CertManagerModel.wanted(p) || !ManagedBackend.withTls(p).contains(backend)) {
-            return null;
-        }
-        Map<String, String> pem = InternalTlsSecrets.pemData(c.getClient().secrets()
-                .inNamespace(p.getMetadata().getNamespace()).withName(Names.internalTls(p, backend)).get());
-        return pem.containsKey(InternalCertificates.TLS_CERT) ? pem : null;
+        return ReconcileInputs.of(c).backendCertificates().get(backend);
     }
 }
