@@ -1,0 +1,138 @@
+package dev.imcluster.operator.model;
+
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.api.v1alpha1.TlsSpec;
+import dev.imcluster.operator.testing.Examples;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A real redis-server (the Debian package) started with the arguments the operator renders for the managed Redis
+ * with internal TLS, and the certificates of the operator's own {@link InternalCertificates}: a role's certificate
+ * gets in (with the password), no certificate or plaintext does not. The pod's paths are mapped to a temporary
+ * directory. The client is redis-cli: the broker's lettuce client also checks the host name, which here is
+ * 127.0.0.1 and not the Service's name in the certificate (its mutual TLS is broker-image's RedisClients tests).
+ */
+class ManagedRedisTlsProcessTest {
+    private static final String PASSWORD = "test-password-0123456789";
+    private Process redis;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (redis != null) {
+            redis.destroy();
+            if (!redis.waitFor(10, TimeUnit.SECONDS)) {
+                redis.destroyForcibly();
+            }
+        }
+    }
+
+    private static boolean installed(String command) {
+        return Files.isExecutable(Path.of("/usr/bin", command));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** redis-cli's reply to PING on {@code port} with these extra arguments (its error text if refused). */
+    private static String ping(int port, Path dir, List<String> extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", String.valueOf(port),
+                "--no-auth-warning", "-a", PASSWORD));
+        cmd.addAll(extra);
+        cmd.add("PING");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("cli.out").toFile())
+                .start();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return "timeout";
+        }
+        return Files.readString(dir.resolve("cli.out")).trim();
+    }
+
+    @Test
+    void theRenderedTlsSettingsAdmitARoleCertificateAndNothingElse(@TempDir Path dir) throws Exception {
+        assumeTrue(installed("redis-server") && installed("redis-cli"), "redis-server and redis-cli are installed");
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().tls = new TlsSpec();
+        c.getSpec().tls.internal = new TlsSpec.Internal();
+        c.getSpec().tls.internal.enabled = true;
+        InternalCertificates.Plan plan = InternalCertificates.plan(c, Map.of(), Map.of(), Map.of(), Instant.now(),
+                new SecureRandom());
+
+        // The pod's files: the backend's Secret at its mount, the password's redis.conf, the data directory.
+        Path tls = Files.createDirectory(dir.resolve("tls"));
+        plan.backends().get(ManagedBackend.REDIS).forEach((k, v) -> write(tls.resolve(k), v));
+        Path conf = Files.createDirectory(dir.resolve("conf"));
+        write(conf.resolve(RedisModel.CONF_KEY), "requirepass " + PASSWORD + "\n");
+        Path data = Files.createDirectory(dir.resolve("data"));
+        Path logic = Files.createDirectory(dir.resolve("logic"));
+        plan.roles().get(Role.LOGIC).forEach((k, v) -> write(logic.resolve(k), v));
+
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of("redis-server"));
+        for (String arg : RedisModel.statefulSet(c, OperatorConfig.defaults(), plan.backends()
+                .get(ManagedBackend.REDIS)).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
+            cmd.add(arg.replace(ManagedStatefulSet.TLS_PATH, tls.toString())
+                    .replace("/etc/redis", conf.toString())
+                    .replace(ManagedStatefulSet.DATA_PATH, data.toString())
+                    .replace(String.valueOf(Ports.REDIS), String.valueOf(port)));
+        }
+        cmd.addAll(List.of("--bind", "127.0.0.1", "--daemonize", "no"));
+        redis = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
+                .start();
+
+        List<String> withRoleCertificate = List.of("--tls", "--cacert", logic.resolve("ca.crt").toString(),
+                "--cert", logic.resolve("tls.crt").toString(), "--key", logic.resolve("tls.key").toString());
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> "PONG".equals(ping(port, dir, withRoleCertificate)) || !redis.isAlive());
+        assertThat(redis.isAlive()).as("redis-server accepts the rendered arguments: %s",
+                Files.readString(dir.resolve("redis.log"))).isTrue();
+        assertThat(ping(port, dir, withRoleCertificate)).isEqualTo("PONG");
+
+        assertThat(ping(port, dir, List.of("--tls", "--cacert", logic.resolve("ca.crt").toString())))
+                .as("TLS without a client certificate").isNotEqualTo("PONG");
+        assertThat(ping(port, dir, List.of())).as("plaintext").isNotEqualTo("PONG");
+        Process p = new ProcessBuilder(concat(List.of("redis-cli", "-h", "127.0.0.1", "-p", String.valueOf(port)),
+                withRoleCertificate, List.of("GET", "k"))).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("nopw.out").toFile()).start();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(dir.resolve("nopw.out"))).as("the password is still asked for")
+                .contains("NOAUTH");
+    }
+
+    private static List<String> concat(List<String> a, List<String> b, List<String> c) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        all.addAll(c);
+        return all;
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Files.writeString(file, text, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
