@@ -3,15 +3,12 @@ package dev.imcluster.operator.model;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.ConfigLoader;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import dev.imcluster.operator.api.v1alpha1.TlsSpec;
 import dev.imcluster.operator.testing.Examples;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import org.junit.jupiter.api.Test;
 
-import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -27,17 +24,11 @@ class ManagedBackendTlsTest {
 
     /** The NATS example (managed NATS and managed Redis), with internal TLS on or off. */
     private static PubSubCluster nats(boolean internalTls) {
-        PubSubCluster c = Examples.load("nats.yaml");
-        if (internalTls) {
-            c.getSpec().tls = new TlsSpec();
-            c.getSpec().tls.internal = new TlsSpec.Internal();
-            c.getSpec().tls.internal.enabled = true;
-        }
-        return c;
+        return internalTls ? BackendProcesses.withInternalTls("nats.yaml") : Examples.load("nats.yaml");
     }
 
     private static InternalCertificates.Plan plan(PubSubCluster c) {
-        return InternalCertificates.plan(c, Map.of(), Map.of(), Map.of(), Instant.now(), new SecureRandom());
+        return BackendProcesses.plan(c);
     }
 
     private static Container container(StatefulSet s) {

@@ -3,8 +3,6 @@ package dev.imcluster.operator.model;
 import dev.imcluster.broker.config.SecurityConfig;
 import dev.imcluster.broker.security.InternalTls;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import dev.imcluster.operator.api.v1alpha1.TlsSpec;
-import dev.imcluster.operator.testing.Examples;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
@@ -15,19 +13,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -48,18 +41,7 @@ class ManagedNatsTlsProcessTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (nats != null) {
-            nats.destroy();
-            if (!nats.waitFor(10, TimeUnit.SECONDS)) {
-                nats.destroyForcibly();
-            }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        BackendProcesses.stop(nats);
     }
 
     private static Connection connect(int port, SSLContext context) throws Exception {
@@ -71,28 +53,20 @@ class ManagedNatsTlsProcessTest {
     void theRenderedTlsSettingsAdmitTheBrokersContextAndRefuseAClientWithoutCertificate(@TempDir Path dir)
             throws Exception {
         assumeTrue(Files.isExecutable(NATS_SERVER), "nats-server is installed");
-        PubSubCluster c = Examples.load("nats.yaml");
-        c.getSpec().tls = new TlsSpec();
-        c.getSpec().tls.internal = new TlsSpec.Internal();
-        c.getSpec().tls.internal.enabled = true;
-        InternalCertificates.Plan plan = InternalCertificates.plan(c, Map.of(), Map.of(), Map.of(), Instant.now(),
-                new SecureRandom());
-        Path tls = Files.createDirectory(dir.resolve("tls"));
-        plan.backends().get(ManagedBackend.NATS).forEach((k, v) -> write(tls.resolve(k), v));
-        Path job = Files.createDirectory(dir.resolve("job"));
-        plan.roles().get(Role.JOB).forEach((k, v) -> write(job.resolve(k), v));
-        Path data = Files.createDirectory(dir.resolve("data"));
+        PubSubCluster c = BackendProcesses.withInternalTls("nats.yaml");
+        InternalCertificates.Plan plan = BackendProcesses.plan(c);
+        Path tls = BackendProcesses.directory(dir, "tls", plan.backends().get(ManagedBackend.NATS));
+        Path job = BackendProcesses.directory(dir, "job", plan.roles().get(Role.JOB));
+        Path data = BackendProcesses.directory(dir, "data", Map.of());
 
-        int port = freePort();
-        int monitor = freePort();
+        int port = BackendProcesses.freePort();
+        int monitor = BackendProcesses.freePort();
         List<String> cmd = new ArrayList<>(List.of(NATS_SERVER.toString()));
-        for (String arg : NatsModel.statefulSet(c, OperatorConfig.defaults(), plan.backends().get(ManagedBackend.NATS))
-                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
-            cmd.add(arg.replace(ManagedStatefulSet.TLS_PATH, tls.toString())
-                    .replace(ManagedStatefulSet.DATA_PATH, data.toString())
-                    .replace(String.valueOf(Ports.NATS_MONITOR), String.valueOf(monitor))
-                    .replace(String.valueOf(Ports.NATS), String.valueOf(port)));
-        }
+        cmd.addAll(BackendProcesses.local(NatsModel.statefulSet(c, OperatorConfig.defaults(), plan.backends()
+                .get(ManagedBackend.NATS)).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs(),
+                BackendProcesses.replacements(ManagedStatefulSet.TLS_PATH, tls.toString(),
+                        ManagedStatefulSet.DATA_PATH, data.toString(), String.valueOf(Ports.NATS_MONITOR),
+                        String.valueOf(monitor), String.valueOf(Ports.NATS), String.valueOf(port))));
         cmd.addAll(List.of("-a", "127.0.0.1"));
         nats = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("nats.log").toFile())
                 .start();
@@ -140,11 +114,4 @@ class ManagedNatsTlsProcessTest {
         }
     }
 
-    private static void write(Path file, String text) {
-        try {
-            Files.writeString(file, text, StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }

@@ -1,20 +1,13 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import dev.imcluster.operator.api.v1alpha1.TlsSpec;
-import dev.imcluster.operator.testing.Examples;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,22 +30,11 @@ class ManagedRedisTlsProcessTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (redis != null) {
-            redis.destroy();
-            if (!redis.waitFor(10, TimeUnit.SECONDS)) {
-                redis.destroyForcibly();
-            }
-        }
+        BackendProcesses.stop(redis);
     }
 
     private static boolean installed(String command) {
         return Files.isExecutable(Path.of("/usr/bin", command));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     /** redis-cli's reply to PING on {@code port} with these extra arguments (its error text if refused). */
@@ -73,31 +55,22 @@ class ManagedRedisTlsProcessTest {
     @Test
     void theRenderedTlsSettingsAdmitARoleCertificateAndNothingElse(@TempDir Path dir) throws Exception {
         assumeTrue(installed("redis-server") && installed("redis-cli"), "redis-server and redis-cli are installed");
-        PubSubCluster c = Examples.load("quickstart.yaml");
-        c.getSpec().tls = new TlsSpec();
-        c.getSpec().tls.internal = new TlsSpec.Internal();
-        c.getSpec().tls.internal.enabled = true;
-        InternalCertificates.Plan plan = InternalCertificates.plan(c, Map.of(), Map.of(), Map.of(), Instant.now(),
-                new SecureRandom());
-
+        PubSubCluster c = BackendProcesses.withInternalTls("quickstart.yaml");
+        InternalCertificates.Plan plan = BackendProcesses.plan(c);
         // The pod's files: the backend's Secret at its mount, the password's redis.conf, the data directory.
-        Path tls = Files.createDirectory(dir.resolve("tls"));
-        plan.backends().get(ManagedBackend.REDIS).forEach((k, v) -> write(tls.resolve(k), v));
-        Path conf = Files.createDirectory(dir.resolve("conf"));
-        write(conf.resolve(RedisModel.CONF_KEY), "requirepass " + PASSWORD + "\n");
-        Path data = Files.createDirectory(dir.resolve("data"));
-        Path logic = Files.createDirectory(dir.resolve("logic"));
-        plan.roles().get(Role.LOGIC).forEach((k, v) -> write(logic.resolve(k), v));
+        Path tls = BackendProcesses.directory(dir, "tls", plan.backends().get(ManagedBackend.REDIS));
+        Path conf = BackendProcesses.directory(dir, "conf", Map.of(RedisModel.CONF_KEY,
+                "requirepass " + PASSWORD + "\n"));
+        Path data = BackendProcesses.directory(dir, "data", Map.of());
+        Path logic = BackendProcesses.directory(dir, "logic", plan.roles().get(Role.LOGIC));
 
-        int port = freePort();
+        int port = BackendProcesses.freePort();
         List<String> cmd = new ArrayList<>(List.of("redis-server"));
-        for (String arg : RedisModel.statefulSet(c, OperatorConfig.defaults(), plan.backends()
-                .get(ManagedBackend.REDIS)).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
-            cmd.add(arg.replace(ManagedStatefulSet.TLS_PATH, tls.toString())
-                    .replace("/etc/redis", conf.toString())
-                    .replace(ManagedStatefulSet.DATA_PATH, data.toString())
-                    .replace(String.valueOf(Ports.REDIS), String.valueOf(port)));
-        }
+        cmd.addAll(BackendProcesses.local(RedisModel.statefulSet(c, OperatorConfig.defaults(), plan.backends()
+                .get(ManagedBackend.REDIS)).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs(),
+                BackendProcesses.replacements(ManagedStatefulSet.TLS_PATH, tls.toString(), "/etc/redis", conf.toString(),
+                        ManagedStatefulSet.DATA_PATH, data.toString(), String.valueOf(Ports.REDIS),
+                        String.valueOf(port))));
         cmd.addAll(List.of("--bind", "127.0.0.1", "--daemonize", "no"));
         redis = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
                 .start();
@@ -128,11 +101,4 @@ class ManagedRedisTlsProcessTest {
         return all;
     }
 
-    private static void write(Path file, String text) {
-        try {
-            Files.writeString(file, text, StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }
