@@ -70,7 +70,8 @@ public final class NatsModel {
                 .withPorts(DeploymentModel.port("client", Ports.NATS), DeploymentModel.port("monitor", Ports.NATS_MONITOR))
                 .withNewReadinessProbe().withNewHttpGet().withPath("/healthz?js-enabled-only=true")
                     .withPort(new IntOrString("monitor")).endHttpGet().withPeriodSeconds(5).endReadinessProbe()
-                .withLivenessProbe(ManagedStatefulSet.tcpLiveness("client"));
+                // Over TLS a bare TCP connect on the client port is logged as a failed handshake: probe monitoring.
+                .withLivenessProbe(ManagedStatefulSet.tcpLiveness(tls ? "monitor" : "client"));
         List<Volume> volumes = new ArrayList<>();
         if (tls) {
             nats.addToVolumeMounts(ManagedStatefulSet.tlsMount());

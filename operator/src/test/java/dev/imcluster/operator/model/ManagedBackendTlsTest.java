@@ -65,8 +65,12 @@ class ManagedBackendTlsTest {
         mountsItsCertificate(s, "nats-im-redis-internal-tls");
         assertThat(container(s).getPorts()).singleElement()
                 .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(Ports.REDIS));
-        assertThat(container(s).getReadinessProbe().getTcpSocket()).as("a TCP probe needs no certificate")
-                .isNotNull();
+        // Probed over TLS with its own certificate: a bare TCP probe is a failed handshake in Redis's log.
+        for (var probe : List.of(container(s).getReadinessProbe(), container(s).getLivenessProbe())) {
+            assertThat(probe.getTcpSocket()).isNull();
+            assertThat(String.join(" ", probe.getExec().getCommand())).startsWith("redis-cli --tls")
+                    .contains("--cert " + TLS_DIR + "/tls.crt", "-p 6379", "PING").doesNotContain("-a ");
+        }
         assertThat(hash(s)).isNotBlank();
 
         // Another certificate (a rotation), or another CA bundle: another hash, so the pod rolls.
@@ -97,6 +101,8 @@ class ManagedBackendTlsTest {
         mountsItsCertificate(s, "nats-im-nats-internal-tls");
         assertThat(container(s).getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("monitor");
         assertThat(container(s).getReadinessProbe().getHttpGet().getScheme()).isNotEqualTo("HTTPS");
+        assertThat(container(s).getLivenessProbe().getTcpSocket().getPort().getStrVal())
+                .as("a TCP connect to the TLS port is a failed handshake in its log").isEqualTo("monitor");
         assertThat(hash(s)).isNotBlank();
         assertThat(s.getSpec().getVolumeClaimTemplates()).as("the data volume is untouched").hasSize(1);
     }
@@ -137,6 +143,8 @@ class ManagedBackendTlsTest {
         assertThat(String.join(" ", container(redis).getArgs())).contains("--port 6379").doesNotContain("tls");
         StatefulSet nats = NatsModel.statefulSet(c, OperatorConfig.defaults());
         assertThat(String.join(" ", container(nats).getArgs())).doesNotContain("tls");
+        assertThat(container(redis).getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("redis");
+        assertThat(container(nats).getLivenessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("client");
         for (StatefulSet s : List.of(redis, nats)) {
             assertThat(hash(s)).isNull();
             assertThat(container(s).getVolumeMounts()).noneSatisfy(m -> assertThat(m.getMountPath()).isEqualTo(TLS_DIR));

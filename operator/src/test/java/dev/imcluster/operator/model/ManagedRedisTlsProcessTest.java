@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A real redis-server (the Debian package) started with the arguments the operator renders for the managed Redis
  * with internal TLS, and the certificates of the operator's own {@link InternalCertificates}: a role's certificate
  * gets in (with the password), no certificate or plaintext does not. The pod's paths are mapped to a temporary
- * directory. The client is redis-cli: the broker's lettuce client also checks the host name, which here is
+ * directory. The pod's exec probes pass against it. The client is redis-cli: the broker's lettuce client also checks the host name, which here is
  * 127.0.0.1 and not the Service's name in the certificate (its mutual TLS is broker-image's RedisClients tests).
  */
 class ManagedRedisTlsProcessTest {
@@ -82,6 +82,18 @@ class ManagedRedisTlsProcessTest {
         assertThat(redis.isAlive()).as("redis-server accepts the rendered arguments: %s",
                 Files.readString(dir.resolve("redis.log"))).isTrue();
         assertThat(ping(port, dir, withRoleCertificate)).isEqualTo("PONG");
+
+        // The pod's probes, as rendered: redis-cli over TLS with Redis's own certificate.
+        var container = RedisModel.statefulSet(c, OperatorConfig.defaults(), plan.backends().get(ManagedBackend.REDIS))
+                .getSpec().getTemplate().getSpec().getContainers().get(0);
+        for (var probe : List.of(container.getReadinessProbe(), container.getLivenessProbe())) {
+            Process check = new ProcessBuilder(BackendProcesses.local(probe.getExec().getCommand(),
+                    BackendProcesses.replacements(ManagedStatefulSet.TLS_PATH, tls.toString(),
+                            String.valueOf(Ports.REDIS), String.valueOf(port))))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("probe.out").toFile()).start();
+            assertThat(check.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(check.exitValue()).as("probe: %s", Files.readString(dir.resolve("probe.out"))).isZero();
+        }
 
         assertThat(ping(port, dir, List.of("--tls", "--cacert", logic.resolve("ca.crt").toString())))
                 .as("TLS without a client certificate").isNotEqualTo("PONG");
