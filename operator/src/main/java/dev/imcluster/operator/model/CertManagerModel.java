@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A cert-manager Certificate per role (and per managed backend, {@link ManagedBackend#withTls}) when spec.tls.internal names an issuerRef, built untyped (cert-manager's
- * CRDs may not exist): the same Secret name, DNS names, lifetime and renewal as the operator's own CA would give,
- * an ECDSA P-256 key in PKCS#8 (what Kafka needs too), rotated with each renewal. cert-manager writes tls.crt,
- * tls.key and ca.crt (the issuing CA, for CA issuers) and renews them; the roles reload them from the volume.
+ * A cert-manager Certificate per role (and per managed backend, {@link ManagedBackend#withTls}) when
+ * spec.tls.internal names an issuerRef, built untyped (cert-manager's CRDs may not exist): the same Secret name, DNS
+ * names, lifetime and renewal as the operator's own CA would give, an ECDSA P-256 key in PKCS#8 (what Kafka needs
+ * too), rotated with each renewal. cert-manager writes tls.crt, tls.key and ca.crt (the issuing CA, for CA issuers)
+ * and renews them; the roles reload them from the volume, the backends roll (their pod template's certificate hash).
  */
 public final class CertManagerModel {
     public static final String GROUP = "cert-manager.io";

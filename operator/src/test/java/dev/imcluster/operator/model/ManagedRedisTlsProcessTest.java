@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A real redis-server (the Debian package) started with the arguments the operator renders for the managed Redis
  * with internal TLS, and the certificates of the operator's own {@link InternalCertificates}: a role's certificate
  * gets in (with the password), no certificate or plaintext does not. The pod's paths are mapped to a temporary
- * directory. The pod's exec probes pass against it. The client is redis-cli: the broker's lettuce client also checks the host name, which here is
- * 127.0.0.1 and not the Service's name in the certificate (its mutual TLS is broker-image's RedisClients tests).
+ * directory. The pod's exec probes pass against it. The client is redis-cli: the broker's lettuce client also
+ * checks the host name, which here is 127.0.0.1 and not the Service's name in the certificate (its mutual TLS is
+ * broker-image's RedisClients tests).
  */
 class ManagedRedisTlsProcessTest {
     private static final String PASSWORD = "test-password-0123456789";

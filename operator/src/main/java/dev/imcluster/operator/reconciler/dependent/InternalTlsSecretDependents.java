@@ -7,10 +7,11 @@ import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.Secret;
 
 /**
- * The Secrets of spec.tls.internal: the cluster's CA, each role's certificate and each managed backend's, as the reconciliation's
- * certificate plan ({@link ReconcileInputs#certificates()}, computed once from the Secrets as they are) says.
- * Updated in place on a rotation: the roles reload them from their volumes, with no restart; a managed backend's
- * pod is rolled by the certificate hash on its pod template ({@link dev.imcluster.operator.model.ManagedStatefulSet}).
+ * The Secrets of spec.tls.internal: the cluster's CA, each role's certificate and each managed backend's, as the
+ * reconciliation's certificate plan ({@link ReconcileInputs#certificates()}, computed once from the Secrets as they
+ * are) says. Updated in place on a rotation: the roles reload them from their volumes, with no restart; a managed
+ * backend's pod is rolled by the certificate hash on its pod template
+ * ({@link dev.imcluster.operator.model.ManagedBackend#CERTIFICATE_HASH_ANNOTATION}).
  */
 public final class InternalTlsSecretDependents {
     private InternalTlsSecretDependents() {
