@@ -2,7 +2,6 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.RedisSpec;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Probe;
