@@ -4,7 +4,8 @@
 # WebSocket clients and a gRPC topic subscriber; comet scaled 2 -> 4 runs 4 comet processes and a broadcast reaches
 # a client on each; back to 2, the drained clients reconnect and miss no message pushed after they reconnected; a
 # killed process is restarted; internal mutual TLS switched on in place rolls the roles onto the operator's
-# certificates and messages still flow; deleting the PubSubCluster stops every process.
+# certificates and the managed Redis onto TLS only (client certificates required), and messages still flow (the
+# quickstart's queue and sessions are that Redis); deleting the PubSubCluster stops every process.
 # Skipped when the broker or node agent jar is missing and E2E_NODE_AGENT_BUILD=0. The agent's unit tests are JUnit
 # tests of the node-agent module (./mvnw -B -pl node-agent -am test).
 op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
@@ -93,6 +94,13 @@ for role in comet logic job; do
     "kubectl -n $ns get deploy $psc-$role -o jsonpath='{.spec.template.spec.volumes[*].name}' | grep -qw internal-tls"
   t "internal TLS: $role rolled out onto its certificate" kubectl -n $ns rollout status deployment/$psc-$role --timeout=300s
 done
+t "internal TLS: the managed Redis's server certificate is issued" eventually 60 bash -c \
+  "kubectl -n $ns get secret $psc-redis-internal-tls >/dev/null 2>&1"
+t "internal TLS: the managed Redis rolled onto its certificate" kubectl -n $ns rollout status statefulset/$psc-redis --timeout=300s
+t "internal TLS: the managed Redis runs TLS only, client certificates required" eventually 60 bash -c \
+  "pgrep -af 'redis-server .*$state/pods/${ns}_$psc-redis-0' | grep -- '--port 0 --tls-port 6379' | grep -q -- '--tls-auth-clients yes'"
+t "internal TLS: the roles dial the managed Redis over TLS" bash -c \
+  "kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}' | grep -A1 'address: $psc-redis:6379' | grep -q 'tls: true'"
 t "internal TLS: Ready=True again" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
 internal_cert_in_use() { local ip port
   port=$(kubectl -n $ns get deploy $psc-$1 -o jsonpath='{.spec.template.spec.containers[0].ports[?(@.name=="admin")].containerPort}')

@@ -416,7 +416,8 @@ public final class BrokerConfigRenderer {
     private static Map<String, Object> nats(PubSubCluster cluster, MqSpec.NatsSpec n) {
         Map<String, Object> m = new LinkedHashMap<>();
         String url = n != null && n.isManaged()
-                ? "nats://" + Names.nats(cluster) + ":" + Ports.NATS
+                ? (ManagedBackend.withTls(cluster).contains(ManagedBackend.NATS) ? "tls://" : "nats://")
+                        + Names.nats(cluster) + ":" + Ports.NATS
                 : n == null ? null : n.url;
         m.put("url", url);
         m.put("stream", n == null ? MqSpec.NatsSpec.DEFAULT_STREAM : n.streamOrDefault());
@@ -447,7 +448,8 @@ public final class BrokerConfigRenderer {
             m.put("tls", Boolean.TRUE.equals(redis.external.tls));
         } else {
             m.put("address", Names.redis(cluster) + ":" + Ports.REDIS);
-            m.put("tls", false);
+            // With internal TLS the managed Redis speaks TLS only; the roles present their certificate to it.
+            m.put("tls", ManagedBackend.withTls(cluster).contains(ManagedBackend.REDIS));
         }
         // The password, when there is one, comes from the IMCLUSTER_REDIS_PASSWORD env var (a Secret).
         return m;

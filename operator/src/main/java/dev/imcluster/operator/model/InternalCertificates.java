@@ -23,12 +23,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The operator's own CA per cluster and a certificate per role ({@code spec.tls.internal}), as a pure decision
+ * The operator's own CA per cluster, a certificate per role and a server certificate per managed backend
+ * ({@code spec.tls.internal}, {@link ManagedBackend}), as a pure decision
  * from the Secrets as they are and the time: what each Secret must hold now, which certificates were (re)issued
  * and why, and when to look again.
  *
  * <ul>
- *   <li>A role's certificate is reissued when it is missing or unreadable, within {@code renewBefore} of its
+ *   <li>A role's (or backend's) certificate is reissued when it is missing or unreadable, within {@code renewBefore} of its
  *       expiry, names other DNS names than it should, or was signed by a CA that is gone.</li>
  *   <li>The CA (valid {@value #CA_LIFETIMES} certificate lifetimes) is replaced when less than one certificate
  *       lifetime plus {@code renewBefore} is left, so every certificate it signed can live out its life. The old
@@ -80,15 +81,17 @@ public final class InternalCertificates {
         }
     }
 
-    /** One certificate issued by this plan: {@code "ca"} or a role's id. */
+    /** One certificate issued by this plan: {@code "ca"}, a role's or a managed backend's id. */
     public record Rotation(String certificate, Reason reason, Instant notAfter) {
     }
 
     /**
-     * What the Secrets must hold (PEM text by key; the CA's, and each role's), the certificates issued, the expiry
-     * of each certificate in use ({@code "ca"} and role ids) and when the plan may change next.
+     * What the Secrets must hold (PEM text by key; the CA's, each role's, and each managed backend's that serves
+     * TLS, see {@link ManagedBackend#withTls}), the certificates issued, the expiry of each certificate in use
+     * ({@code "ca"}, role and backend ids) and when the plan may change next.
      */
-    public record Plan(Map<String, String> ca, Map<Role, Map<String, String>> roles, List<Rotation> rotations,
+    public record Plan(Map<String, String> ca, Map<Role, Map<String, String>> roles,
+                       Map<ManagedBackend, Map<String, String>> backends, List<Rotation> rotations,
                        Map<String, Instant> notAfter, Instant nextCheck) {
     }
 
@@ -150,11 +153,23 @@ public final class InternalCertificates {
     }
 
     /**
-     * The plan for cluster {@code c} at {@code now}, from the current CA Secret's and role Secrets' data (PEM text
-     * by key; empty maps for absent Secrets).
+     * The DNS names of a managed backend's server certificate: its Service's names. Not {@link #serverName}: a
+     * backend is no role, and the roles dial it by its Service's name. Its StatefulSet's Service is not headless,
+     * so its pods have no names of their own.
+     */
+    public static List<String> dnsNames(PubSubCluster c, ManagedBackend backend) {
+        String svc = backend.service(c);
+        String ns = c.getMetadata().getNamespace();
+        return List.of(svc, svc + "." + ns, svc + "." + ns + ".svc");
+    }
+
+    /**
+     * The plan for cluster {@code c} at {@code now}, from the current CA Secret's, role Secrets' and backend
+     * Secrets' data (PEM text by key; empty maps for absent Secrets).
      */
     public static Plan plan(PubSubCluster c, Map<String, String> currentCa, Map<Role, Map<String, String>> currentRoles,
-                            Instant now, SecureRandom random) {
+                            Map<ManagedBackend, Map<String, String>> currentBackends, Instant now,
+                            SecureRandom random) {
         Settings settings = Settings.of(c);
         List<Rotation> rotations = new ArrayList<>();
         List<Instant> checks = new ArrayList<>();
@@ -201,12 +216,31 @@ public final class InternalCertificates {
         // Certificates of a new CA only once every role has had the time to trust it.
         Instant caSettled = ca.certificate().getNotBefore().toInstant().plus(BACKDATE).plus(PROPAGATION);
 
+        Leaves leaves = new Leaves(ca, previous, bundle, caSettled, caNotAfter, settings, now, random, rotations,
+                checks, notAfter);
         Map<Role, Map<String, String>> roles = new EnumMap<>(Role.class);
         for (Role role : Role.values()) {
-            Map<String, String> current = currentRoles.getOrDefault(role, Map.of());
+            roles.put(role, leaves.issue(role.id(), Names.role(c, role), dnsNames(c, role),
+                    currentRoles.getOrDefault(role, Map.of())));
+        }
+        Map<ManagedBackend, Map<String, String>> backends = new EnumMap<>(ManagedBackend.class);
+        for (ManagedBackend backend : ManagedBackend.withTls(c)) {
+            backends.put(backend, leaves.issue(backend.id(), backend.service(c), dnsNames(c, backend),
+                    currentBackends.getOrDefault(backend, Map.of())));
+        }
+        Instant next = checks.stream().min(Instant::compareTo).orElseThrow();
+        return new Plan(caData, roles, backends, rotations, notAfter, next);
+    }
+
+    /** Issues (or keeps) the leaf certificates of one CA, recording rotations, expiries and the next check. */
+    private record Leaves(X509Certificates.Issued ca, X509Certificate previous, String bundle, Instant caSettled,
+                          Instant caNotAfter, Settings settings, Instant now, SecureRandom random,
+                          List<Rotation> rotations, List<Instant> checks, Map<String, Instant> notAfter) {
+
+        /** The Secret data of certificate {@code id} (a role's or a backend's), from what it holds now. */
+        Map<String, String> issue(String id, String commonName, List<String> names, Map<String, String> current) {
             X509Certificate leaf = first(current.get(TLS_CERT));
             PrivateKey key = X509Certificates.parseKey(current.get(TLS_KEY));
-            List<String> names = dnsNames(c, role);
             Reason reason = null;
             if (leaf == null || key == null || !KeyPairs.matches(key, leaf.getPublicKey())) {
                 reason = Reason.ISSUED;
@@ -227,26 +261,24 @@ public final class InternalCertificates {
             String keyPem;
             if (reason != null) {
                 Instant end = now.plus(settings.lifetime());
-                X509Certificates.Issued issued = X509Certificates.leaf(ca, Names.role(c, role), names,
+                X509Certificates.Issued issued = X509Certificates.leaf(ca, commonName, names,
                         now.minus(BACKDATE), end.isAfter(caNotAfter) ? caNotAfter : end, random);
                 leaf = issued.certificate();
                 certPem = issued.certificatePem();
                 keyPem = issued.keyPem();
-                rotations.add(new Rotation(role.id(), reason, leaf.getNotAfter().toInstant()));
+                rotations.add(new Rotation(id, reason, leaf.getNotAfter().toInstant()));
             } else {
                 certPem = current.get(TLS_CERT);
                 keyPem = current.get(TLS_KEY);
             }
-            notAfter.put(role.id(), leaf.getNotAfter().toInstant());
+            notAfter.put(id, leaf.getNotAfter().toInstant());
             checks.add(leaf.getNotAfter().toInstant().minus(settings.renewBefore()));
             Map<String, String> data = new LinkedHashMap<>();
             data.put(TLS_CERT, certPem);
             data.put(TLS_KEY, keyPem);
             data.put(CA_CERT, bundle);
-            roles.put(role, data);
+            return data;
         }
-        Instant next = checks.stream().min(Instant::compareTo).orElseThrow();
-        return new Plan(caData, roles, rotations, notAfter, next);
     }
 
     private static X509Certificate first(String pem) {

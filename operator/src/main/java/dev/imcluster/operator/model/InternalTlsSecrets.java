@@ -24,6 +24,11 @@ public final class InternalTlsSecrets {
         return secret(c, Names.internalTls(c, role), "kubernetes.io/tls", plan.roles().get(role));
     }
 
+    /** A managed backend's Secret of {@code plan}: kubernetes.io/tls with the CA bundle beside. */
+    public static Secret backendSecret(PubSubCluster c, ManagedBackend backend, InternalCertificates.Plan plan) {
+        return secret(c, Names.internalTls(c, backend), "kubernetes.io/tls", plan.backends().get(backend));
+    }
+
     /** The PEM text of a Secret's data, by key (empty for an absent Secret). */
     public static Map<String, String> pemData(Secret secret) {
         Map<String, String> pem = new LinkedHashMap<>();

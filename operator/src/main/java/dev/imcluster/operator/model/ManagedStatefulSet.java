@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 
@@ -29,6 +31,8 @@ import java.util.Map;
 final class ManagedStatefulSet {
     static final String DATA = "data";
     static final String DATA_PATH = "/data";
+    static final String TLS = "tls";
+    static final String TLS_PATH = "/etc/imcluster-tls";
 
     private ManagedStatefulSet() {
     }
@@ -89,6 +93,44 @@ final class ManagedStatefulSet {
                     .endTemplate()
                 .endSpec()
                 .build();
+    }
+
+    /**
+     * With spec.tls.internal: the backend's server certificate ({@link Names#internalTls(PubSubCluster,
+     * ManagedBackend)}: tls.crt, tls.key, ca.crt) in a read-only volume at {@link #TLS_PATH}.
+     */
+    static Volume tlsVolume(PubSubCluster c, ManagedBackend backend) {
+        return new VolumeBuilder().withName(TLS).withNewSecret().withSecretName(Names.internalTls(c, backend))
+                .withDefaultMode(0440).endSecret().build();
+    }
+
+    static VolumeMount tlsMount() {
+        return new VolumeMountBuilder().withName(TLS).withMountPath(TLS_PATH).withReadOnly(true).build();
+    }
+
+    /** A file of the TLS volume: {@link InternalCertificates#TLS_CERT}, TLS_KEY or CA_CERT. */
+    static String tlsFile(String key) {
+        return TLS_PATH + "/" + key;
+    }
+
+    /**
+     * Rolls the backend's pod when its certificate or the CA it trusts first changes: Redis and NATS read them only
+     * at start. The bundle's first CA is the current one; an old CA leaving the bundle at its expiry rolls nothing.
+     * {@code certificate} is the Secret's PEM data (null: not known, no annotation).
+     */
+    static StatefulSet withCertificateHash(StatefulSet s, Map<String, String> certificate) {
+        if (certificate != null) {
+            var meta = s.getSpec().getTemplate().getMetadata();
+            Map<String, String> annotations = meta.getAnnotations() == null ? new LinkedHashMap<>()
+                    : new LinkedHashMap<>(meta.getAnnotations());
+            meta.setAnnotations(annotations);
+            List<java.security.cert.X509Certificate> cas =
+                    X509Certificates.parseCertificates(certificate.get(InternalCertificates.CA_CERT));
+            annotations.put(ManagedBackend.CERTIFICATE_HASH_ANNOTATION,
+                    BrokerConfigRenderer.sha256(certificate.get(InternalCertificates.TLS_CERT) + "\n"
+                            + (cas.isEmpty() ? "" : X509Certificates.pem(cas.get(0)))));
+        }
+        return s;
     }
 
     /** Both backends' liveness: the named port accepts TCP, checked every 10 s, restarted after a minute. */

@@ -63,6 +63,11 @@ public final class Names {
         return role(c, role) + "-internal-tls";
     }
 
+    /** A managed backend's TLS server certificate (tls.crt, tls.key, ca.crt), with spec.tls.internal. */
+    public static String internalTls(PubSubCluster c, ManagedBackend backend) {
+        return backend.service(c) + "-internal-tls";
+    }
+
     public static String nats(PubSubCluster c) {
         return c.getMetadata().getName() + "-nats";
     }

@@ -2,14 +2,19 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
-/** A managed NATS server with JetStream ({@code -js}): one-replica StatefulSet and Service. */
+/**
+ * A managed NATS server with JetStream ({@code -js}): one-replica StatefulSet and Service. With spec.tls.internal
+ * its client port serves TLS only, to clients with a certificate of the cluster's CA ({@code --tlsverify}).
+ */
 public final class NatsModel {
     static final long UID = 1000;
 
@@ -36,16 +41,40 @@ public final class NatsModel {
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {
-        Container nats = new ContainerBuilder()
+        return statefulSet(c, op, null);
+    }
+
+    /**
+     * @param certificate the server certificate's Secret data (PEM by key) when the operator issues it: its hash
+     *                    rolls the pod on a rotation (nats-server re-reads certificates only on a config reload,
+     *                    which nothing outside its pod can signal)
+     */
+    public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op, Map<String, String> certificate) {
+        boolean tls = ManagedBackend.withTls(c).contains(ManagedBackend.NATS);
+        List<String> args = new ArrayList<>(List.of("-js", "-sd", "/data", "-p", String.valueOf(Ports.NATS),
+                "-m", String.valueOf(Ports.NATS_MONITOR)));
+        if (tls) { // the client port speaks TLS only and requires a client certificate; monitoring stays http
+            args.addAll(List.of("--tlsverify",
+                    "--tlscert", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_CERT),
+                    "--tlskey", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
+                    "--tlscacert", ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT)));
+        }
+        ContainerBuilder nats = new ContainerBuilder()
                 .withName("nats")
                 .withImage(op.natsImage())
-                .withArgs("-js", "-sd", "/data", "-p", String.valueOf(Ports.NATS), "-m", String.valueOf(Ports.NATS_MONITOR))
+                .withArgs(args)
                 .withPorts(DeploymentModel.port("client", Ports.NATS), DeploymentModel.port("monitor", Ports.NATS_MONITOR))
                 .withNewReadinessProbe().withNewHttpGet().withPath("/healthz?js-enabled-only=true")
                     .withPort(new IntOrString("monitor")).endHttpGet().withPeriodSeconds(5).endReadinessProbe()
-                .withLivenessProbe(ManagedStatefulSet.tcpLiveness("client"))
-                .build();
-        return ManagedStatefulSet.of(c, Names.nats(c), "nats", UID, c.getSpec().mq.nats.storage, nats, List.of(),
-                c.getSpec().mq.nats.podTemplate);
+                // Over TLS a bare TCP connect on the client port is logged as a failed handshake: probe monitoring.
+                .withLivenessProbe(ManagedStatefulSet.tcpLiveness(tls ? "monitor" : "client"));
+        List<Volume> volumes = new ArrayList<>();
+        if (tls) {
+            nats.addToVolumeMounts(ManagedStatefulSet.tlsMount());
+            volumes.add(ManagedStatefulSet.tlsVolume(c, ManagedBackend.NATS));
+        }
+        StatefulSet s = ManagedStatefulSet.of(c, Names.nats(c), "nats", UID, c.getSpec().mq.nats.storage,
+                nats.build(), volumes, c.getSpec().mq.nats.podTemplate);
+        return tls ? ManagedStatefulSet.withCertificateHash(s, certificate) : s;
     }
 }

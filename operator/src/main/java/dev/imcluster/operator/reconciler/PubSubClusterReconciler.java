@@ -4,6 +4,8 @@ import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
+import dev.imcluster.operator.model.CertManagerModel;
+import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.Labels;
 import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.OperatorConfig;
@@ -127,6 +129,12 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
         @Dependent(name = "job-internal-tls", type = InternalTlsSecretDependents.Job.class,
                 reconcilePrecondition = Conditions.OwnInternalCa.class,
                 useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "redis-internal-tls", type = InternalTlsSecretDependents.Redis.class,
+                reconcilePrecondition = Conditions.RedisInternalTls.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "nats-internal-tls", type = InternalTlsSecretDependents.Nats.class,
+                reconcilePrecondition = Conditions.NatsInternalTls.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
 })
 public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     public static final String NAME = "pubsubcluster";
@@ -229,6 +237,11 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         if (certificatePlan != null) { // renewals are due at a time no watched object signals
             Duration renew = certificates.recheck(certificatePlan);
             recheck = recheck == null || renew.compareTo(recheck) < 0 ? renew : recheck;
+        } else if (gate.isOpen() && CertManagerModel.wanted(cluster) && !ManagedBackend.withTls(cluster).isEmpty()) {
+            // cert-manager renews the backends' Secrets unseen (they have no owner reference): look at them again
+            // in time to roll the backend well before its old certificate expires.
+            Duration look = CertificateRotation.certManagerRecheck(cluster);
+            recheck = recheck == null || look.compareTo(recheck) < 0 ? look : recheck;
         }
         if (recheck != null) {
             control.rescheduleAfter(recheck);
@@ -248,8 +261,9 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         BackendSwap.Step swap = BackendSwap.advance(cluster,
                 StatusCalculator.Observed.from(cluster, context).deployments(),
                 (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now(), render);
-        new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state()),
-                certificates.plan(cluster, context.getClient())).putInto(context);
+        InternalCertificates.Plan plan = certificates.plan(cluster, context.getClient());
+        new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state()), plan,
+                CertificateRotation.backendCertificates(cluster, plan, context.getClient())).putInto(context);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
         ServiceMonitorSync.reconcile(cluster, context.getClient(), caps, operatorConfig.serviceMonitorLabels());
         CertManagerSync.reconcile(cluster, context.getClient(), caps);

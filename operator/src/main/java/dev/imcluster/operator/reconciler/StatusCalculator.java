@@ -96,7 +96,33 @@ final class StatusCalculator {
             w.add("spec.tls.internal.issuerRef names a cert-manager issuer but the cert-manager.io/v1 Certificate CRD "
                     + "is not installed: no internal certificates are issued and the pods wait for their Secrets.");
         }
+        w.addAll(externalBackendsInPlaintext(c));
         w.addAll(PodOverrides.restrictedWarnings(c));
+        return w;
+    }
+
+    /**
+     * With internal TLS, the backends it does not cover: the operator configures TLS on its managed Redis and NATS
+     * only; an external one is reached as its spec says, which the user may not expect.
+     */
+    static List<String> externalBackendsInPlaintext(PubSubCluster c) {
+        List<String> w = new ArrayList<>();
+        if (c.getSpec().tls == null || !c.getSpec().tls.internalEnabled()) {
+            return w;
+        }
+        var redis = c.getSpec().redis;
+        if (redis != null && redis.external != null && !Boolean.TRUE.equals(redis.external.tls)
+                && (redis.external.address == null || !redis.external.address.startsWith("rediss://"))) {
+            w.add("spec.tls.internal covers the managed Redis and NATS only: the external Redis is reached without "
+                    + "TLS (set spec.redis.external.tls if it serves TLS with a certificate of the cluster's CA).");
+        }
+        var mq = c.getSpec().mq;
+        if (mq != null && mq.nats != null && !mq.nats.isManaged() && mq.nats.url != null
+                && !mq.nats.url.startsWith("tls://")
+                && dev.imcluster.operator.model.BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.nats) {
+            w.add("spec.tls.internal covers the managed Redis and NATS only: the external NATS is reached without "
+                    + "TLS (use a tls:// URL if it serves TLS with a certificate of the cluster's CA).");
+        }
         return w;
     }
 

@@ -52,7 +52,8 @@ class InternalCertificatesTest {
 
     private Plan plan(Plan before) {
         return InternalCertificates.plan(C, before == null ? Map.of() : before.ca(),
-                before == null ? Map.of() : before.roles(), clock.instant(), RANDOM);
+                before == null ? Map.of() : before.roles(), before == null ? Map.of() : before.backends(),
+                clock.instant(), RANDOM);
     }
 
     private static X509Certificate cert(String pem) {
@@ -87,12 +88,16 @@ class InternalCertificatesTest {
     void aNewClusterGetsACaAndOneCertificatePerRoleThatChainToIt() throws Exception {
         // The real time: the JDK's trust manager checks validity against it.
         clock = Clock.systemUTC();
+        Instant before = clock.instant();
         Plan p = plan(null);
-        assertThat(rotated(p)).containsExactly("ca:issued", "comet:issued", "logic:issued", "job:issued");
+        Instant after = clock.instant();
+        assertThat(rotated(p)).containsExactly("ca:issued", "comet:issued", "logic:issued", "job:issued",
+                "redis:issued");
         X509Certificate ca = cert(p.ca().get(InternalCertificates.CA_CERT));
         assertThat(ca.getBasicConstraints()).isGreaterThanOrEqualTo(0);
-        assertThat(ca.getNotAfter().toInstant()).isEqualTo(clock.instant().plus(LIFETIME.multipliedBy(4))
-                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        // Issued at some instant of the call (the real clock may pass a second boundary meanwhile).
+        assertThat(ca.getNotAfter().toInstant()).isBetween(before.plus(LIFETIME.multipliedBy(4))
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS), after.plus(LIFETIME.multipliedBy(4)));
         assertThat(X509Certificates.parseKey(p.ca().get(InternalCertificates.CA_KEY))).isNotNull();
         for (Role role : Role.values()) {
             X509Certificate leaf = leaf(p, role);
@@ -140,6 +145,7 @@ class InternalCertificatesTest {
         assertThat(again.rotations()).isEmpty();
         assertThat(again.ca()).isEqualTo(first.ca());
         assertThat(again.roles()).isEqualTo(first.roles());
+        assertThat(again.backends()).isEqualTo(first.backends());
     }
 
     @Test
@@ -149,7 +155,8 @@ class InternalCertificatesTest {
         assertThat(plan(first).rotations()).isEmpty();
         advance(Duration.ofSeconds(2));
         Plan renewed = plan(first);
-        assertThat(rotated(renewed)).containsExactly("comet:expiring", "logic:expiring", "job:expiring");
+        assertThat(rotated(renewed)).containsExactly("comet:expiring", "logic:expiring", "job:expiring",
+                "redis:expiring");
         assertThat(renewed.ca()).isEqualTo(first.ca());
         assertThat(leaf(renewed, Role.LOGIC).getNotAfter().toInstant())
                 .isAfter(leaf(first, Role.LOGIC).getNotAfter().toInstant());
@@ -175,6 +182,8 @@ class InternalCertificatesTest {
                     .containsExactly(newCa, oldCa);
             assertThat(X509Certificates.signedBy(leaf(p, role), oldCa)).as(role.id()).isTrue();
         }
+        assertThat(X509Certificates.parseCertificates(p.backends().get(ManagedBackend.REDIS)
+                .get(InternalCertificates.CA_CERT))).containsExactly(newCa, oldCa);
         Instant settled = clock.instant().plus(InternalCertificates.PROPAGATION);
         assertThat(p.nextCheck()).isBeforeOrEqualTo(settled);
         // 2. Once every role has had the time to reload the bundle, the certificates switch to the new CA.
@@ -182,7 +191,8 @@ class InternalCertificatesTest {
         assertThat(plan(p).rotations()).isEmpty();
         advance(Duration.between(clock.instant(), settled));
         p = plan(p);
-        assertThat(rotated(p)).containsExactly("comet:ca_rotated", "logic:ca_rotated", "job:ca_rotated");
+        assertThat(rotated(p)).containsExactly("comet:ca_rotated", "logic:ca_rotated", "job:ca_rotated",
+                "redis:ca_rotated");
         for (Role role : Role.values()) {
             assertThat(X509Certificates.signedBy(leaf(p, role), newCa)).isTrue();
         }
@@ -198,13 +208,43 @@ class InternalCertificatesTest {
     @Test
     void aCertificateOfAVanishedCaOrAnUnreadableSecretIsReplacedAtOnce() {
         Plan p = plan(null);
-        Plan other = InternalCertificates.plan(C, Map.of(), Map.of(), clock.instant(), RANDOM);
+        Plan other = InternalCertificates.plan(C, Map.of(), Map.of(), Map.of(), clock.instant(), RANDOM);
         // The CA Secret was deleted and recreated: no overlap is possible, so the roles switch now.
-        Plan replaced = InternalCertificates.plan(C, other.ca(), p.roles(), clock.instant(), RANDOM);
-        assertThat(rotated(replaced)).containsExactly("comet:ca_rotated", "logic:ca_rotated", "job:ca_rotated");
+        Plan replaced = InternalCertificates.plan(C, other.ca(), p.roles(), p.backends(), clock.instant(), RANDOM);
+        assertThat(rotated(replaced)).containsExactly("comet:ca_rotated", "logic:ca_rotated", "job:ca_rotated",
+                "redis:ca_rotated");
         Plan broken = InternalCertificates.plan(C, p.ca(), Map.of(Role.COMET, Map.of("tls.crt", "garbage")),
-                clock.instant(), RANDOM);
+                p.backends(), clock.instant(), RANDOM);
         assertThat(broken.rotations()).extracting(Rotation::reason).containsOnly(Reason.ISSUED);
+    }
+
+    @Test
+    void theManagedBackendsGetAServerCertificateOfTheSameCaNamedAfterTheirService() throws Exception {
+        clock = Clock.systemUTC();
+        PubSubCluster nats = Examples.load("nats.yaml");
+        nats.getSpec().tls = C.getSpec().tls;
+        assertThat(nats.getSpec().mq.nats.isManaged()).as("the example runs its NATS").isTrue();
+        Plan p = InternalCertificates.plan(nats, Map.of(), Map.of(), Map.of(), clock.instant(), RANDOM);
+        String ns = nats.getMetadata().getNamespace();
+        String name = nats.getMetadata().getName();
+        assertThat(p.backends()).containsOnlyKeys(ManagedBackend.withTls(nats));
+        for (ManagedBackend backend : p.backends().keySet()) {
+            Map<String, String> data = p.backends().get(backend);
+            X509Certificate leaf = cert(data.get(InternalCertificates.TLS_CERT));
+            assertThat(X509Certificates.signedBy(leaf, cert(p.ca().get(InternalCertificates.CA_CERT)))).isTrue();
+            assertThat(data.get(InternalCertificates.CA_CERT)).isEqualTo(p.ca().get(InternalCertificates.CA_CERT));
+            assertThat(leaf.getExtendedKeyUsage()).contains("1.3.6.1.5.5.7.3.1");
+            String svc = name + "-" + backend.id();
+            assertThat(leaf.getSubjectAlternativeNames().stream().map(san -> (String) san.get(1)))
+                    .as("not the roles' shared name").containsExactlyInAnyOrder(svc, svc + "." + ns,
+                            svc + "." + ns + ".svc");
+            assertThat(p.notAfter()).containsKey(backend.id());
+        }
+        assertThat(p.backends()).containsKey(ManagedBackend.NATS);
+        assertThat(rotated(p)).contains("nats:issued");
+
+        PubSubCluster plain = Examples.load("nats.yaml");
+        assertThat(ManagedBackend.withTls(plain)).as("no internal TLS, no backend TLS").isEmpty();
     }
 
     @Test

@@ -187,4 +187,27 @@ class StatusCalculatorTest {
         assertThat(cond(s, "Migrating").getStatus()).isEqualTo("True");
         assertThat(cond(s, "Migrating").getReason()).isEqualTo("DualConsume");
     }
+
+    @Test
+    void withInternalTlsAnExternalBackendWithoutTlsIsAWarning() {
+        PubSubCluster production = Examples.load("production.yaml"); // internal TLS, external Redis without TLS
+        assertThat(production.getSpec().tls.internalEnabled()).isTrue();
+        assertThat(StatusCalculator.externalBackendsInPlaintext(production)).singleElement().asString()
+                .contains("external Redis is reached without TLS", "spec.redis.external.tls");
+        production.getSpec().redis.external.tls = true;
+        assertThat(StatusCalculator.externalBackendsInPlaintext(production)).isEmpty();
+
+        PubSubCluster nats = Examples.load("nats.yaml");
+        nats.getSpec().tls = production.getSpec().tls;
+        assertThat(StatusCalculator.externalBackendsInPlaintext(nats)).as("managed: covered").isEmpty();
+        nats.getSpec().mq.nats.managed = null;
+        nats.getSpec().mq.nats.url = "nats://nats.shared:4222";
+        assertThat(StatusCalculator.externalBackendsInPlaintext(nats)).singleElement().asString()
+                .contains("external NATS is reached without TLS");
+        nats.getSpec().mq.nats.url = "tls://nats.shared:4222";
+        assertThat(StatusCalculator.externalBackendsInPlaintext(nats)).isEmpty();
+        nats.getSpec().tls = null;
+        nats.getSpec().mq.nats.url = "nats://nats.shared:4222";
+        assertThat(StatusCalculator.externalBackendsInPlaintext(nats)).as("no internal TLS, nothing to say").isEmpty();
+    }
 }

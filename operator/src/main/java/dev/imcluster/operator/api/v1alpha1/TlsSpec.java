@@ -20,9 +20,10 @@ public class TlsSpec {
     @io.fabric8.generator.annotation.Size(max = Patterns.NAME_MAX)
     public String secretName;
 
-    @JsonPropertyDescription("Mutual TLS on every internal hop (comet to logic, job to comet): a CA per cluster and "
-            + "a certificate per role, rotated before expiry with no restart; the internal token stays as a second "
-            + "factor. See docs/SECURITY.md.")
+    @JsonPropertyDescription("Mutual TLS on every internal hop (comet to logic, job to comet, the roles to the "
+            + "managed Redis and NATS): a CA per cluster, a certificate per role, rotated before expiry with no "
+            + "restart, and a server certificate for the managed Redis and NATS, whose pods roll when it is "
+            + "renewed; the internal token stays as a second factor. See docs/SECURITY.md.")
     public Internal internal;
 
     /** Whether comet's client ports speak TLS. */
@@ -39,8 +40,10 @@ public class TlsSpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Internal {
-        @JsonPropertyDescription("Turn internal mutual TLS on: Secret <cluster>-internal-ca (the cluster's CA) and "
-                + "<cluster>-<role>-internal-tls per role (tls.crt, tls.key, ca.crt), mounted in the role's pods.")
+        @JsonPropertyDescription("Turn internal mutual TLS on: Secret <cluster>-internal-ca (the cluster's CA), "
+                + "<cluster>-<role>-internal-tls per role and <cluster>-redis-internal-tls / "
+                + "<cluster>-nats-internal-tls for the managed backends (tls.crt, tls.key, ca.crt), mounted in "
+                + "their pods.")
         public Boolean enabled;
 
         @JsonPropertyDescription("How long a role's certificate is valid (a duration such as 2160h, 90 days). The "
@@ -58,7 +61,8 @@ public class TlsSpec {
         public String renewBefore;
 
         @JsonPropertyDescription("A cert-manager Issuer or ClusterIssuer that signs the roles' certificates instead "
-                + "of the operator's own CA: the operator then creates a cert-manager Certificate per role, and "
+                + "of the operator's own CA: the operator then creates a cert-manager Certificate per role (and per "
+                + "managed backend), and "
                 + "cert-manager writes and renews the Secrets (its ca.crt must hold the issuing CA).")
         public IssuerRef issuerRef;
     }

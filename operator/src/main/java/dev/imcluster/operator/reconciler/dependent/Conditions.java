@@ -1,6 +1,7 @@
 package dev.imcluster.operator.reconciler.dependent;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.RedisModel;
@@ -52,6 +53,27 @@ public final class Conditions {
         public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
             return ReconcileInputs.of(c).certificates() != null;
         }
+    }
+
+    /** The operator issues the managed Redis's server certificate (own CA, managed Redis). */
+    public static class RedisInternalTls implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return issues(c, ManagedBackend.REDIS);
+        }
+    }
+
+    /** The operator issues the managed NATS's server certificate (own CA, managed NATS). */
+    public static class NatsInternalTls implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return issues(c, ManagedBackend.NATS);
+        }
+    }
+
+    private static boolean issues(Context<PubSubCluster> c, ManagedBackend backend) {
+        var plan = ReconcileInputs.of(c).certificates();
+        return plan != null && plan.backends().containsKey(backend);
     }
 
     public static class NetworkPolicyEnabled implements Condition<Object, PubSubCluster> {

@@ -1,11 +1,16 @@
 package dev.imcluster.operator.reconciler.dependent;
 
+import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
+import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.RedisModel;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+
+import java.util.Map;
 
 /** The managed backends' StatefulSets, sharing the reconciler's StatefulSet informer. */
 public final class StatefulSetDependents {
@@ -20,7 +25,8 @@ public final class StatefulSetDependents {
     public static class Redis extends NamedDependent.Of<StatefulSet> {
         public Redis() {
             super(StatefulSet.class, Names::redis,
-                    (p, c) -> RedisModel.statefulSet(p, ReconcileInputs.of(c).operator()));
+                    (p, c) -> RedisModel.statefulSet(p, ReconcileInputs.of(c).operator(),
+                            certificate(c, ManagedBackend.REDIS)));
         }
     }
 
@@ -28,7 +34,8 @@ public final class StatefulSetDependents {
     public static class Nats extends NamedDependent.Of<StatefulSet> {
         public Nats() {
             super(StatefulSet.class, Names::nats,
-                    (p, c) -> NatsModel.statefulSet(p, ReconcileInputs.of(c).operator()));
+                    (p, c) -> NatsModel.statefulSet(p, ReconcileInputs.of(c).operator(),
+                            certificate(c, ManagedBackend.NATS)));
         }
     }
 
@@ -38,5 +45,10 @@ public final class StatefulSetDependents {
             super(StatefulSet.class, Names::mqtt,
                     (p, c) -> MqttModel.statefulSet(p, ReconcileInputs.of(c).operator()));
         }
+    }
+
+    /** The backend's certificate (PEM by key) as this reconciliation knows it; null without TLS. */
+    private static Map<String, String> certificate(Context<PubSubCluster> c, ManagedBackend backend) {
+        return ReconcileInputs.of(c).backendCertificates().get(backend);
     }
 }
