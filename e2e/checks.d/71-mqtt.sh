@@ -1,0 +1,58 @@
+# MQTT end to end on the local control plane, every pod a real process (the node agent, as in 70-node-agent): a
+# PubSubCluster with mq.backend mqtt on the Mosquitto the operator runs (one user from a Secret) and comet's MQTT
+# listener on. Messages pushed through logic's HTTP API travel through Mosquitto to job, and reach MQTT 5 clients,
+# goim WebSocket clients and a gRPC subscriber on both comets; deleting the cluster stops every process.
+op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
+jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
+state="${IMCLUSTER_STATE:?}/node-agent"
+hosts="$state/hosts"
+[ -f "$jar" ] && [ -f "$E2E_ROOT/node-agent/target/imcluster-node-agent.jar" ] \
+  || { echo "     (skipped: no broker or node agent jar)"; return 0; }
+rc=0; "$op" start || rc=$?
+if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
+t "the operator process starts" test $rc = 0
+t "the node agent starts and its node is Ready" "$agent" start
+[ $rc = 0 ] || return 0
+
+ns=e2e-mqtt psc=mqtt-e2e  # not the example's name: the local node's hosts file maps short Service names across namespaces
+kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n $ns create secret generic im-mqtt --from-literal=username=im \
+  --from-literal=password="$(openssl rand -hex 16)" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
+apiVersion: pubsub.imcluster.dev/v1alpha1
+kind: PubSubCluster
+metadata:
+  name: $psc
+spec:
+  comet: {replicas: 2, mqtt: {enabled: true}}
+  logic: {replicas: 1}
+  job: {replicas: 1}
+  mq:
+    backend: mqtt
+    mqtt: {managed: true, authSecretRef: {name: im-mqtt}}
+  redis: {managed: {}}
+YAML
+
+ready_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
+  -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}'; }
+processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*/pid; do
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
+demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN
+  local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" --messages 10 \
+    --timeout 120) ip
+  for ip in $(ready_pods comet); do args+=(--mqtt "tcp://$ip:1883" --ws "ws://$ip:3102/sub"); done
+  java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"; }
+
+t "the cluster on managed MQTT reaches Ready=True" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
+t "the managed Mosquitto pod runs as a mosquitto process" eventually 30 bash -c \
+  "pgrep -f 'mosquitto -c .*$state/pods/${ns}_$psc-mqtt-0' >/dev/null"
+t "comet's Service exposes the MQTT port" equals 1883 jp "svc/$psc-comet" '{.spec.ports[?(@.name=="mqtt")].port}' -n $ns
+t "pushes travel through Mosquitto and reach MQTT clients, goim WebSocket clients and a gRPC subscriber on both comets" demo
+
+kubectl -n $ns delete psc $psc --wait=false >/dev/null
+t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
+t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
+"$agent" stop
+"$op" stop
+kubectl delete namespace $ns --wait=false >/dev/null
