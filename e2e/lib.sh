@@ -105,3 +105,20 @@ fake_pods_ready() {
 operator_log_lacks() {
   "$op" log | awk -v re="$1" 'tolower($0) ~ re { if (n++ < 3) print substr($0, 1, 700) } END { exit n > 0 }'
 }
+
+# For a check whose pods run as real processes (as in 70-node-agent): sets op, agent, jar, state and hosts, starts
+# the operator process and the node agent, and fails (the check then returns) when a jar is missing or the
+# operator has nothing to run yet, or either did not start.
+local_node_up() {
+  op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
+  jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
+  state="${IMCLUSTER_STATE:?}/node-agent"
+  hosts="$state/hosts"
+  [ -f "$jar" ] && [ -f "$E2E_ROOT/node-agent/target/imcluster-node-agent.jar" ] \
+    || { echo "     (skipped: no broker or node agent jar)"; return 1; }
+  local rc=0; "$op" start || rc=$?
+  if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 1; fi
+  t "the operator process starts" test $rc = 0
+  t "the node agent starts and its node is Ready" "$agent" start
+  [ $rc = 0 ]
+}

@@ -2,17 +2,7 @@
 # PubSubCluster with mq.backend mqtt on the Mosquitto the operator runs (one user from a Secret) and comet's MQTT
 # listener on. Messages pushed through logic's HTTP API travel through Mosquitto to job, and reach MQTT 5 clients,
 # goim WebSocket clients and a gRPC subscriber on both comets; deleting the cluster stops every process.
-op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
-jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
-state="${IMCLUSTER_STATE:?}/node-agent"
-hosts="$state/hosts"
-[ -f "$jar" ] && [ -f "$E2E_ROOT/node-agent/target/imcluster-node-agent.jar" ] \
-  || { echo "     (skipped: no broker or node agent jar)"; return 0; }
-rc=0; "$op" start || rc=$?
-if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
-t "the operator process starts" test $rc = 0
-t "the node agent starts and its node is Ready" "$agent" start
-[ $rc = 0 ] || return 0
+local_node_up || return 0
 
 ns=e2e-mqtt psc=mqtt-e2e  # not the example's name: the local node's hosts file maps short Service names across namespaces
 kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null

@@ -9,17 +9,7 @@
 # field back cancels it.
 # Then a swap back to redis is reverted once logic publishes to redis: it reverses and drains redis. At the end, every
 # acknowledged push reached every receiver on every comet: published == delivered, zero lost.
-op="$E2E_ROOT/e2e/operator-process.sh" agent="$E2E_ROOT/hack/node-agent/node-agent.sh"
-jar="$E2E_ROOT/broker-image/target/imcluster-broker.jar"
-state="${IMCLUSTER_STATE:?}/node-agent"
-hosts="$state/hosts"
-[ -f "$jar" ] && [ -f "$E2E_ROOT/node-agent/target/imcluster-node-agent.jar" ] \
-  || { echo "     (skipped: no broker or node agent jar)"; return 0; }
-rc=0; "$op" start || rc=$?
-if [ $rc = 3 ]; then echo "     (skipped: the operator module has nothing to run yet)"; return 0; fi
-t "the operator process starts" test $rc = 0
-t "the node agent starts and its node is Ready" "$agent" start
-[ $rc = 0 ] || return 0
+local_node_up || return 0
 
 ns=e2e-swap psc=swap
 work="$(mktemp -d)"
