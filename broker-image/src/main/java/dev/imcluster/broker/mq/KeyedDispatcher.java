@@ -242,14 +242,16 @@ public final class KeyedDispatcher implements AutoCloseable {
     }
 
     private void invoke(Pending p) {
+        // Listed before the check, so a close that starts meanwhile sees it and releases it.
+        outstanding.add(p);
         if (closed || !p.delivery.valid()) {
+            outstanding.remove(p);
             finish(p, false);
             if (p.attempt > 1) {
                 retryNext(p.key);
             }
             return;
         }
-        outstanding.add(p);
         CompletableFuture<Void> result;
         try {
             result = handler.handle(p.delivery.envelope());

@@ -29,6 +29,12 @@ final class MqttGroupConsumer implements Subscription {
     private static final Logger LOG = LoggerFactory.getLogger(MqttBus.class);
     /** With nothing arriving for this long and nothing held, the broker has nothing more for this member. */
     private static final Duration QUIET = Duration.ofMillis(500);
+    /**
+     * A closing member ends its session only this long after its last hand-on was acknowledged: each PUBACK frees a
+     * receive-maximum slot, and the broker then sends what it still queues for this session. Ending it sooner would
+     * drop that.
+     */
+    private static final Duration HAND_ON_QUIET = Duration.ofSeconds(1);
 
     private final MqttBus bus;
     private final String group;
@@ -44,7 +50,10 @@ final class MqttGroupConsumer implements Subscription {
     private volatile boolean subscribed;
     private volatile boolean closing;
     private volatile boolean handOnFailed;
-    private volatile long lastArrival = System.nanoTime() - QUIET.toNanos();
+    /** Set when a close stopped waiting for hand-ons: nothing was handed on or arrived for mq.publishTimeout. */
+    private volatile boolean stalled;
+    /** When a message last arrived, or a hand-on was last acknowledged. */
+    private volatile long lastActivity = System.nanoTime() - QUIET.toNanos();
 
     MqttGroupConsumer(MqttBus bus, String group, String clientId, EnvelopeHandler handler) {
         this.bus = bus;
@@ -116,7 +125,7 @@ final class MqttGroupConsumer implements Subscription {
     }
 
     private void onMessage(int id, byte[] payload, boolean duplicate) {
-        lastArrival = System.nanoTime();
+        lastActivity = System.nanoTime();
         int received = generation.get();
         Runnable ack = () -> {
             if (generation.get() == received) {
@@ -155,17 +164,38 @@ final class MqttGroupConsumer implements Subscription {
         dispatcher.dispatch(new KeyedDispatcher.Settled(envelope, ack, null, () -> handOn(envelope, ack), null));
     }
 
-    /** Publishes a held message again for the other members, then acknowledges it; on failure it stays ours. */
+    /**
+     * Publishes a held message again for the other members, then acknowledges it. A failed copy is tried again while
+     * the close still makes progress; what is left when it stalls stays in this member's session.
+     */
     private void handOn(PushEnvelope envelope, Runnable ack) {
         handingOn.incrementAndGet();
+        handOn(envelope, ack, 1);
+    }
+
+    private void handOn(PushEnvelope envelope, Runnable ack, int attempt) {
         bus.republish(envelope).whenComplete((position, error) -> {
             if (error == null) {
                 ack.run();
-            } else {
-                handOnFailed = true;
-                bus.stateLog.warn("mqtt {}: {} could not hand on msg_id {} ({}); it stays in this member's session",
-                        bus.settings.url, clientId, envelope.getMsgId(), error.toString());
+                lastActivity = System.nanoTime();
+                handingOn.decrementAndGet();
+                return;
             }
+            if (!stalled && link.connected()) {
+                Duration delay = bus.backoff.delay(attempt);
+                bus.stateLog.warn("mqtt {}: {} could not hand on msg_id {} ({}); trying again in {} ms",
+                        bus.settings.url, clientId, envelope.getMsgId(), error.toString(), delay.toMillis());
+                try {
+                    bus.scheduler.schedule(() -> handOn(envelope, ack, attempt + 1), delay.toMillis(),
+                            TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // the bus is closing: give up below
+                }
+            }
+            handOnFailed = true;
+            bus.stateLog.warn("mqtt {}: {} could not hand on msg_id {} ({}); it stays in this member's session",
+                    bus.settings.url, clientId, envelope.getMsgId(), error.toString());
             handingOn.decrementAndGet();
         });
     }
@@ -181,7 +211,7 @@ final class MqttGroupConsumer implements Subscription {
             return OptionalLong.empty();
         }
         long held = dispatcher.inFlight() + handingOn.get();
-        if (held == 0 && System.nanoTime() - lastArrival < QUIET.toNanos()) {
+        if (held == 0 && System.nanoTime() - lastActivity < QUIET.toNanos()) {
             held = 1;
         }
         lag.set(held);
@@ -205,11 +235,16 @@ final class MqttGroupConsumer implements Subscription {
         }
         // Handlers get closeTimeout to finish; what is left is handed on, and so is what the broker still sends.
         dispatcher.close(bus.config.mq.closeTimeout);
-        long stalled = bus.config.mq.publishTimeout.toNanos();
+        lastActivity = System.nanoTime(); // what the dispatcher held is being handed on from now
+        long stall = bus.config.mq.publishTimeout.toNanos();
         try {
             while (true) {
-                long since = System.nanoTime() - lastArrival;
-                if (handingOn.get() == 0 && since >= QUIET.toNanos() || since >= stalled) {
+                long since = System.nanoTime() - lastActivity;
+                if (handingOn.get() == 0 && since >= HAND_ON_QUIET.toNanos()) {
+                    break;
+                }
+                if (since >= stall) {
+                    stalled = true;
                     break;
                 }
                 Thread.sleep(20);
