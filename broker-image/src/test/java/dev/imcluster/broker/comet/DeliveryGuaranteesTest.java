@@ -588,23 +588,47 @@ class DeliveryGuaranteesTest {
         @Test
         @Order(4)
         void theJobKilledUnderLoadAndRestartedEverySubscriberGetsEveryMessageOnceInOrder() throws Exception {
-            List<String> topics = List.of("orders-load-0", "orders-load-1", "orders-load-2");
+            jobKilledUnderLoad("orders-load", "restarted", () -> cluster.job().start());
+        }
+
+        /**
+         * The same, but the job that takes over has another serverId: a pod replaced on another node. It takes over
+         * what the dead one held, first (MQTT: it adopts the dead member's session before it consumes its own).
+         */
+        @Test
+        @Order(4)
+        void theJobKilledUnderLoadAndReplacedUnderAnotherNameEverySubscriberGetsEveryMessageOnceInOrder()
+                throws Exception {
+            jobKilledUnderLoad("orders-moved", "replaced under another name", () -> {
+                cluster.replaceJob(cluster.launch("job", backend() + "-job-elsewhere", Map.of()));
+                cluster.job().awaitReady();
+            });
+        }
+
+        @FunctionalInterface
+        private interface Step {
+            void run() throws Exception;
+        }
+
+        private void jobKilledUnderLoad(String topicPrefix, String how, Step takeOver) throws Exception {
+            List<String> topics = List.of(topicPrefix + "-0", topicPrefix + "-1", topicPrefix + "-2");
             List<Subscriber> subscribers = new ArrayList<>();
             for (String topic : topics) {
                 subscribers.addAll(subscribedAll(topic, List.of(Map.entry(topic + "-a", cluster.cometA()),
                         Map.entry(topic + "-b", cluster.cometB()))));
             }
-            try (Publishing publishing = new Publishing(backend() + "-load", topics, Integer.MAX_VALUE, 0, 64)) {
+            try (Publishing publishing = new Publishing(backend() + "-" + topicPrefix, topics, Integer.MAX_VALUE, 0,
+                    64)) {
                 publishing.start();
                 Thread.sleep(5_000);
                 cluster.job().kill();
                 int atKill = publishing.accepted.size();
-                cluster.job().start();
+                takeOver.run();
                 Thread.sleep(5_000);
                 publishing.close();
                 publishing.finish();
-                System.out.printf("[%s] job killed under load: %d published in %.1f s (%.0f/s), %d at the kill, "
-                                + "%d publish retries%n", backend(), publishing.accepted.size(),
+                System.out.printf("[%s] job killed under load and %s: %d published in %.1f s (%.0f/s), %d at the "
+                                + "kill, %d publish retries%n", backend(), how, publishing.accepted.size(),
                         (publishing.endedAt - publishing.startedAt) / 1e9, publishing.ratePerSecond(), atKill,
                         publishing.retries.get());
                 cluster.job().awaitReady();

@@ -45,7 +45,7 @@ final class Mqtt3Link extends MqttLink {
 
             @Override
             public void messageArrived(String topic, MqttMessage message) {
-                listener.message(message.getId(), message.getPayload(), message.isDuplicate());
+                listener.message(topic, message.getId(), message.getPayload(), message.isDuplicate());
             }
 
             @Override
@@ -71,6 +71,9 @@ final class Mqtt3Link extends MqttLink {
         }
         if (tls != null) {
             o.setSocketFactory(tls.getSocketFactory());
+        }
+        if (session.will() != null) {
+            o.setWill(session.will().topic(), session.will().payload(), 1, true);
         }
         return o;
     }
@@ -110,6 +113,18 @@ final class Mqtt3Link extends MqttLink {
     CompletableFuture<Void> publish(String topic, byte[] payload) {
         MqttMessage message = new MqttMessage(payload);
         message.setQos(1);
+        try {
+            return settle("publish", listener -> client.publish(topic, message, null, listener));
+        } catch (MqttException | RuntimeException e) {
+            return failed(e);
+        }
+    }
+
+    @Override
+    CompletableFuture<Void> publishRetained(String topic, byte[] payload) {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(1);
+        message.setRetained(true);
         try {
             return settle("publish", listener -> client.publish(topic, message, null, listener));
         } catch (MqttException | RuntimeException e) {
@@ -164,6 +179,20 @@ final class Mqtt3Link extends MqttLink {
             client.close(true);
         } catch (MqttException | RuntimeException e) {
             // closing anyway
+        }
+    }
+
+    @Override
+    protected void dropConnection() {
+        try {
+            client.disconnectForcibly(0, connectTimeout.toMillis(), false);
+        } catch (MqttException | RuntimeException e) {
+            // dropping anyway
+        }
+        try {
+            client.close(true);
+        } catch (MqttException | RuntimeException e) {
+            // dropping anyway
         }
     }
 

@@ -51,7 +51,7 @@ final class Mqtt5Link extends MqttLink {
 
             @Override
             public void messageArrived(String topic, MqttMessage message) {
-                listener.message(message.getId(), message.getPayload(), message.isDuplicate());
+                listener.message(topic, message.getId(), message.getPayload(), message.isDuplicate());
             }
 
             @Override
@@ -86,6 +86,12 @@ final class Mqtt5Link extends MqttLink {
         }
         if (tls != null) {
             o.setSocketFactory(tls.getSocketFactory());
+        }
+        if (session.will() != null) {
+            MqttMessage will = new MqttMessage(session.will().payload());
+            will.setQos(1);
+            will.setRetained(true);
+            o.setWill(session.will().topic(), will);
         }
         CompletableFuture<Boolean> result = new CompletableFuture<>();
         try {
@@ -125,6 +131,18 @@ final class Mqtt5Link extends MqttLink {
         message.setQos(1);
         try {
             return settle("publish", true, listener -> client.publish(topic, message, null, listener));
+        } catch (MqttException | RuntimeException e) {
+            return failed(e);
+        }
+    }
+
+    @Override
+    CompletableFuture<Void> publishRetained(String topic, byte[] payload) {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(1);
+        message.setRetained(true);
+        try {
+            return settle("publish", false, listener -> client.publish(topic, message, null, listener));
         } catch (MqttException | RuntimeException e) {
             return failed(e);
         }
@@ -177,6 +195,20 @@ final class Mqtt5Link extends MqttLink {
             client.close(true);
         } catch (MqttException | RuntimeException e) {
             // closing anyway
+        }
+    }
+
+    @Override
+    protected void dropConnection() {
+        try {
+            client.disconnectForcibly(0, connectTimeout.toMillis(), false);
+        } catch (MqttException | RuntimeException e) {
+            // dropping anyway
+        }
+        try {
+            client.close(true);
+        } catch (MqttException | RuntimeException e) {
+            // dropping anyway
         }
     }
 

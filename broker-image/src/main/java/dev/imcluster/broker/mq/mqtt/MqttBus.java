@@ -46,6 +46,8 @@ public final class MqttBus implements MessageBus {
     final SSLContext tls;
     final ScheduledExecutorService scheduler;
     final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    /** Sessions of members gone without closing that a member of this process took over and ended. */
+    final io.micrometer.core.instrument.Counter adopted;
     private final MqttLink publisher;
     private final PositionSequence positions;
     private final CopyOnWriteArrayList<MqttGroupConsumer> subscriptions = new CopyOnWriteArrayList<>();
@@ -68,6 +70,10 @@ public final class MqttBus implements MessageBus {
         this.settings = config.mq.mqtt;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
+        this.adopted = io.micrometer.core.instrument.Counter.builder("imcluster.mq.mqtt.sessions.adopted")
+                .description("Sessions of job members gone without closing that a member here took over: it "
+                        + "handled what they held and ended them")
+                .register(meters);
         this.tls = tls;
         this.member = config.serverId == null || config.serverId.isBlank() ? BusSupport.consumerName(config)
                 : config.serverId;
@@ -86,7 +92,7 @@ public final class MqttBus implements MessageBus {
                     }
 
                     @Override
-                    public void message(int id, byte[] payload, boolean duplicate) {
+                    public void message(String topic, int id, byte[] payload, boolean duplicate) {
                         // never subscribes
                     }
                 });
@@ -160,6 +166,16 @@ public final class MqttBus implements MessageBus {
             }
         });
         pump();
+    }
+
+    /** A retained marker (empty: deleted); completes on PUBACK. */
+    CompletableFuture<Void> publishRetained(String topic, byte[] payload) {
+        if (closed || !publisher.connected()) {
+            return CompletableFuture.failedFuture(new BusUnavailableException("mqtt queue unavailable: not "
+                    + "connected to " + settings.url));
+        }
+        return publisher.publishRetained(topic, payload).orTimeout(config.mq.publishTimeout.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** Sends waiting publishes, in order, while the broker's receive maximum has room. */

@@ -29,11 +29,25 @@ abstract class MqttLink implements AutoCloseable {
         void connected(boolean sessionPresent);
 
         /** A QoS 1 message of a subscription; acknowledge it with {@link #ack} once handled. */
-        void message(int id, byte[] payload, boolean duplicate);
+        void message(String topic, int id, byte[] payload, boolean duplicate);
+
+        /** The connection was lost and, as its {@link Session} asked, is not made again. */
+        default void lost(Throwable cause) {
+        }
     }
 
-    /** How a link connects: a persistent session (job's members) or a clean one (publishers). */
-    record Session(String clientId, boolean persistent, int receiveMaximum) {
+    /**
+     * How a link connects: a persistent session (job's members) or a clean one (publishers); the will the broker
+     * publishes (retained, QoS 1) if the connection ends without DISCONNECT, or null; and whether a lost connection
+     * is made again (an adopted session's is not: its owner may be back).
+     */
+    record Session(String clientId, boolean persistent, int receiveMaximum, Will will, boolean reconnect) {
+        Session(String clientId, boolean persistent, int receiveMaximum) {
+            this(clientId, persistent, receiveMaximum, null, true);
+        }
+    }
+
+    record Will(String topic, byte[] payload) {
     }
 
     protected final MqConfig.Mqtt settings;
@@ -92,6 +106,11 @@ abstract class MqttLink implements AutoCloseable {
         if (closed) {
             return;
         }
+        if (!session.reconnect()) {
+            closed = true;
+            listener.lost(cause);
+            return;
+        }
         failures++;
         Duration delay = backoff.delay(failures);
         stateLog.warn("mqtt {}: {} not connected ({}); retrying in {} ms", settings.url, session.clientId(),
@@ -135,6 +154,9 @@ abstract class MqttLink implements AutoCloseable {
     /** A QoS 1 publish; completes on PUBACK, fails on a refusal or a lost connection. */
     abstract CompletableFuture<Void> publish(String topic, byte[] payload);
 
+    /** A retained QoS 1 publish (empty: deletes the retained message); completes on PUBACK, subscribers or not. */
+    abstract CompletableFuture<Void> publishRetained(String topic, byte[] payload);
+
     /** A QoS 1 subscription; completes on a SUBACK that granted it. */
     abstract CompletableFuture<Void> subscribe(String filter);
 
@@ -150,6 +172,14 @@ abstract class MqttLink implements AutoCloseable {
     }
 
     protected abstract void disconnect(boolean endSession);
+
+    /** Ends the connection without DISCONNECT, as a crash does: the broker publishes the will and keeps the session. */
+    void drop() {
+        closed = true;
+        dropConnection();
+    }
+
+    protected abstract void dropConnection();
 
     @Override
     public void close() {

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What only the MQTT bus has (the shared contract is MessageBusContractTest): positions that several publishers take
@@ -109,5 +111,140 @@ class MqttBusTest {
         } finally {
             bus.close();
         }
+    }
+
+    private static PushEnvelope keyed(String key, int seq) {
+        return PushEnvelope.newBuilder().setType(PushEnvelope.Type.PUSH).addKeys(key).setOperation(1000)
+                .setMsg(ByteString.copyFromUtf8(Integer.toString(seq))).setMsgId(key + "-" + seq).build();
+    }
+
+    private static void publishAll(MqttBus publisher, List<PushEnvelope> batch) {
+        batch.stream().map(publisher::publish).toList()
+                .forEach(f -> f.orTimeout(30, TimeUnit.SECONDS).join());
+    }
+
+    /**
+     * A member that crashes while holding messages, with more queued for its session, and whose replacement starts
+     * under another name (a pod replaced on another node): the replacement adopts the gone member's session before
+     * it consumes, so it handles all of it, each key in publish order, then its own messages; the session ends.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {5, 3})
+    void aMemberThatStartsUnderAnotherNameAdoptsTheSessionOfOneGoneWithoutClosing(int protocolVersion) {
+        String topic = "adopt-start/" + SEQ.incrementAndGet();
+        List<MqttBus> buses = new ArrayList<>();
+        try {
+            MqttBus publisher = bus(buses, topic, protocolVersion);
+            MqttBus gone = bus(buses, topic, protocolVersion);
+            java.util.Set<String> takenByGone = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            MqttGroupConsumer dying = (MqttGroupConsumer) gone.subscribe("adopt", e -> {
+                takenByGone.add(e.getMsgId());
+                return new CompletableFuture<>(); // holds them
+            });
+            List<PushEnvelope> before = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                before.add(keyed("k" + (i % 4), i));
+            }
+            publishAll(publisher, before);
+            await().atMost(Duration.ofSeconds(30)).until(() -> takenByGone.size() == 16);
+            dying.crash();
+            // Published while no member is connected: queued in the gone member's session.
+            List<PushEnvelope> meanwhile = new ArrayList<>();
+            for (int i = 200; i < 300; i++) {
+                meanwhile.add(keyed("k" + (i % 4), i));
+            }
+            publishAll(publisher, meanwhile);
+
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            MqttBus replacement = bus(buses, topic, protocolVersion, meters);
+            java.util.Map<String, List<Integer>> handled = new java.util.concurrent.ConcurrentHashMap<>();
+            replacement.subscribe("adopt", e -> {
+                handled.computeIfAbsent(e.getKeys(0), k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                        .add(Integer.parseInt(e.getMsg().toStringUtf8()));
+                return CompletableFuture.completedFuture(null);
+            });
+            List<PushEnvelope> after = new ArrayList<>();
+            for (int i = 300; i < 400; i++) {
+                after.add(keyed("k" + (i % 4), i));
+            }
+            publishAll(publisher, after);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> handled.values().stream().mapToInt(List::size).sum()
+                    >= 400);
+            for (int k = 0; k < 4; k++) {
+                List<Integer> expected = new ArrayList<>();
+                for (int i = k; i < 400; i += 4) {
+                    expected.add(i);
+                }
+                assertThat(handled.get("k" + k)).as("key k%d: every message once, in publish order", k)
+                        .containsExactlyElementsOf(expected);
+            }
+            await("the gone member's session adopted and ended").atMost(Duration.ofSeconds(30))
+                    .until(() -> meters.counter("imcluster.mq.mqtt.sessions.adopted").count() == 1.0);
+        } finally {
+            buses.forEach(TestSupport::closeQuietly);
+        }
+    }
+
+    /**
+     * Two live members; one crashes holding messages: the other adopts its session at once and handles what it held
+     * and what was queued for it, while new messages keep flowing to it.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {5, 3})
+    void aLiveMemberAdoptsTheSessionOfOneThatCrashed(int protocolVersion) {
+        String topic = "adopt-live/" + SEQ.incrementAndGet();
+        List<MqttBus> buses = new ArrayList<>();
+        try {
+            MqttBus publisher = bus(buses, topic, protocolVersion);
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            MqttBus survivor = bus(buses, topic, protocolVersion, meters);
+            java.util.Map<String, AtomicInteger> handled = new java.util.concurrent.ConcurrentHashMap<>();
+            survivor.subscribe("adopt", e -> {
+                handled.computeIfAbsent(e.getMsgId(), k -> new AtomicInteger()).incrementAndGet();
+                return CompletableFuture.completedFuture(null);
+            });
+            MqttBus gone = bus(buses, topic, protocolVersion);
+            java.util.Set<String> takenByGone = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            MqttGroupConsumer dying = (MqttGroupConsumer) gone.subscribe("adopt", e -> {
+                takenByGone.add(e.getMsgId());
+                return new CompletableFuture<>();
+            });
+            List<PushEnvelope> batch = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                batch.add(keyed("k" + (i % 8), i));
+            }
+            publishAll(publisher, batch);
+            await().atMost(Duration.ofSeconds(30)).until(() -> takenByGone.size() == 16);
+            dying.crash();
+            List<PushEnvelope> more = new ArrayList<>();
+            for (int i = 300; i < 400; i++) {
+                more.add(keyed("k" + (i % 8), i));
+            }
+            publishAll(publisher, more);
+
+            List<String> published = java.util.stream.Stream.concat(batch.stream(), more.stream())
+                    .map(PushEnvelope::getMsgId).toList();
+            await().atMost(Duration.ofSeconds(60)).until(() -> handled.keySet().containsAll(published));
+            assertThat(handled.keySet()).containsExactlyInAnyOrderElementsOf(published);
+            await("the gone member's session adopted and ended").atMost(Duration.ofSeconds(30))
+                    .until(() -> meters.counter("imcluster.mq.mqtt.sessions.adopted").count() == 1.0);
+        } finally {
+            buses.forEach(TestSupport::closeQuietly);
+        }
+    }
+
+    private MqttBus bus(List<MqttBus> buses, String topic, int protocolVersion) {
+        return bus(buses, topic, protocolVersion, new SimpleMeterRegistry());
+    }
+
+    private MqttBus bus(List<MqttBus> buses, String topic, int protocolVersion, SimpleMeterRegistry meters) {
+        BrokerConfig c = config(topic);
+        c.mq.mqtt.protocolVersion = protocolVersion;
+        c.mq.maxInFlight = 16;
+        MqttBus bus = new MqttBus(c, meters, null);
+        buses.add(bus);
+        await().atMost(Duration.ofSeconds(30)).until(bus::healthy);
+        return bus;
     }
 }
