@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import dev.imcluster.broker.api.internal.ConnectReply;
-import dev.imcluster.broker.api.internal.RoomMessage;
 import dev.imcluster.broker.api.pubsub.PublishRequest;
 import dev.imcluster.broker.api.pubsub.PublishResponse;
 import dev.imcluster.broker.security.Bearer;
@@ -12,7 +11,7 @@ import dev.imcluster.broker.security.Permissions;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -515,19 +514,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             }
             return 0;
         }
-        List<RoomMessage> messages = batch.messages;
-        boolean[] skip = new boolean[messages.size()];
-        for (int i = 0; i < skip.length; i++) {
-            skip[i] = batch.presenceEvent(i);
-        }
+        ByteBuf packets = batch.mqttDeliveries(topic, version == MqttVersion.MQTT_5);
         channel.eventLoop().execute(() -> {
-            ChannelFutureListener written = f -> unwritten.decrementAndGet();
-            for (int i = 0; i < skip.length; i++) {
-                if (!skip[i]) {
-                    channel.write(MqttPackets.delivery(topic, messages.get(i).getBody())).addListener(written);
-                }
-            }
-            channel.flush();
+            channel.writeAndFlush(packets).addListener(f -> unwritten.addAndGet(-n));
             comet.metrics.outMqtt.increment(n);
         });
         return 0;

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
@@ -12,8 +13,6 @@ import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
-import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttReasonCodes;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
@@ -21,6 +20,7 @@ import io.netty.handler.codec.mqtt.MqttSubAckPayload;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /** What {@link MqttConnection} sends, per protocol version, and the goim Auth body a CONNECT stands for. */
 final class MqttPackets {
@@ -106,9 +106,49 @@ final class MqttPackets {
                 new MqttSubAckPayload(codes));
     }
 
-    /** A room message to a client: QoS 0, its payload a view of the message body (no copy). */
-    static MqttPublishMessage delivery(String topic, ByteString body) {
-        return new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false,
-                0), new MqttPublishVariableHeader(topic, 0), Unpooled.wrappedBuffer(body.asReadOnlyByteBuffer()));
+    /**
+     * Room messages as QoS 0 PUBLISH packets on {@code topic}, concatenated in one buffer: the bytes are the same for
+     * every member that joined the room by that name, so a room batch encodes them once and each member gets a view.
+     * QoS 0 carries no packet id; MQTT 5 adds an empty property list.
+     */
+    static ByteBuf deliveries(ByteBufAllocator alloc, String topic, boolean v5, List<ByteString> bodies) {
+        byte[] name = topic.getBytes(StandardCharsets.UTF_8);
+        int size = 0;
+        for (ByteString body : bodies) {
+            int remaining = remainingLength(name, v5, body);
+            size += 1 + varIntSize(remaining) + remaining;
+        }
+        ByteBuf out = alloc.directBuffer(size);
+        for (ByteString body : bodies) {
+            out.writeByte(MqttMessageType.PUBLISH.value() << 4); // no DUP, QoS 0, no RETAIN
+            writeVarInt(out, remainingLength(name, v5, body));
+            out.writeShort(name.length).writeBytes(name);
+            if (v5) {
+                out.writeByte(0); // property length
+            }
+            out.writeBytes(body.asReadOnlyByteBuffer());
+        }
+        return out;
+    }
+
+    private static int remainingLength(byte[] name, boolean v5, ByteString body) {
+        return 2 + name.length + (v5 ? 1 : 0) + body.size();
+    }
+
+    private static int varIntSize(int value) {
+        int n = 1;
+        while (value >= 128) {
+            value >>>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    private static void writeVarInt(ByteBuf out, int value) {
+        do {
+            int digit = value & 0x7F;
+            value >>>= 7;
+            out.writeByte(value > 0 ? digit | 0x80 : digit);
+        } while (value > 0);
     }
 }

@@ -12,7 +12,9 @@ import io.netty.buffer.ByteBufAllocator;
 import dev.imcluster.broker.history.Publications;
 import dev.imcluster.broker.session.Presence;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
@@ -20,7 +22,8 @@ import java.util.function.ToIntFunction;
  * The messages of one BroadcastRoom call, encoded ONCE as a single Raw (op 9) frame whose body holds one frame
  * per message (op = the message's operation). Every goim member gets a derived view of the same buffer; gRPC
  * subscribers get each message with its id, position, publish time and headers; goim members that opted in to
- * positions also get one POSITION_MARK frame, encoded once on first use. Presence events (see {@link Presence})
+ * positions also get one POSITION_MARK frame, and MQTT members one buffer of PUBLISH packets per topic name, each
+ * encoded once on first use. Presence events (see {@link Presence})
  * are left out of the Raw frame: only gRPC subscribers that asked for them get them.
  */
 final class RoomBatch {
@@ -38,6 +41,8 @@ final class RoomBatch {
     /** The position of the last message, built once for all members that opted in (single fan-out thread). */
     private SharedFrame positionMark;
     private boolean positionMarkBuilt;
+    /** The client messages as MQTT PUBLISH packets, by topic name and version, built once each on first use. */
+    private Map<String, ByteBuf> mqttDeliveries;
 
     private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, boolean[] presenceEvents,
                       int clientMessages, ByteBufAllocator alloc) {
@@ -98,9 +103,29 @@ final class RoomBatch {
         return positionMark;
     }
 
+    /** A retained view of the client messages as QoS 0 PUBLISH packets on {@code topic} (MQTT 5 or 3.1.1). */
+    ByteBuf mqttDeliveries(String topic, boolean v5) {
+        if (mqttDeliveries == null) {
+            mqttDeliveries = new HashMap<>(2);
+        }
+        ByteBuf packets = mqttDeliveries.computeIfAbsent((v5 ? "5:" : "3:") + topic, k -> {
+            List<ByteString> bodies = new ArrayList<>(clientMessages);
+            for (int i = 0; i < messages.size(); i++) {
+                if (!presenceEvents[i]) {
+                    bodies.add(messages.get(i).getBody());
+                }
+            }
+            return MqttPackets.deliveries(alloc, topic, v5, bodies);
+        });
+        return packets.retainedDuplicate();
+    }
+
     /** After the fan-out: every member holds its own views. */
     void release() {
         raw.release();
+        if (mqttDeliveries != null) {
+            mqttDeliveries.values().forEach(ByteBuf::release);
+        }
         if (positionMark != null) {
             positionMark.release();
         }
