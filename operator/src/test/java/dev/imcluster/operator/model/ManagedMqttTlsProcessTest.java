@@ -1,6 +1,5 @@
 package dev.imcluster.operator.model;
 
-import dev.imcluster.broker.config.SecurityConfig;
 import dev.imcluster.broker.security.InternalTls;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import io.fabric8.kubernetes.api.model.Container;
@@ -18,13 +17,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -149,25 +146,14 @@ class ManagedMqttTlsProcessTest {
         assertThat(Files.readString(run.resolve("passwd"))).as("hashed by mosquitto_passwd")
                 .startsWith(USER + ":$").doesNotContain(PASSWORD);
 
-        SecurityConfig.InternalTlsConfig files = new SecurityConfig.InternalTlsConfig();
-        files.certFile = job.resolve("tls.crt").toString();
-        files.keyFile = job.resolve("tls.key").toString();
-        files.caFile = job.resolve("ca.crt").toString();
-        try (InternalTls internal = InternalTls.start(files, new SimpleMeterRegistry())) {
+        try (InternalTls internal = InternalTls.start(BackendProcesses.internalTls(job), new SimpleMeterRegistry())) {
             connect(port, "job-0", options(internal.jdkContext(), PASSWORD));
             assertThatThrownBy(() -> connect(port, "job-no-password", options(internal.jdkContext(), null)))
                     .as("a certificate does not replace the password").isInstanceOf(Exception.class);
         }
 
         // Trusts the CA but presents no certificate.
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", X509Certificates.parseCertificates(Files.readString(job.resolve("ca.crt")))
-                .get(0));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext noCertificate = SSLContext.getInstance("TLS");
-        noCertificate.init(null, tmf.getTrustManagers(), null);
+        SSLContext noCertificate = BackendProcesses.trustingOnly(job.resolve(InternalCertificates.CA_CERT));
         assertThatThrownBy(() -> connect(port, "trust-only", options(noCertificate, PASSWORD)))
                 .as("no client certificate, no connection").isInstanceOf(Exception.class);
     }
