@@ -123,7 +123,7 @@ public final class MqttModel {
                     "keyfile " + ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
                     "cafile " + ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT),
                     "require_certificate true",
-                    "tls_version tlsv1.2")); // the minimum
+                    "tls_version tlsv1.2")); // the minimum (Mosquitto 2; in 1.6 the only version)
         }
         lines.addAll(List.of(
                 "persistence true",
