@@ -14,7 +14,8 @@ cd "$root"
 
 what="${1:-all}"
 case "$what" in all|--unit|--e2e) ;; *) echo "usage: $0 [--unit | --e2e]" >&2; exit 2 ;; esac
-ensure_pkgs redis-server:redis-server nats-server:nats-server /usr/sbin/mosquitto:mosquitto promtool:prometheus \
+ensure_pkgs redis-server:redis-server nats-server:nats-server /usr/sbin/mosquitto:mosquitto \
+  mosquitto_sub:mosquitto-clients promtool:prometheus \
   ss:iproute2
 # The tests start their own servers on free loopback ports; the packages' own services are not needed.
 if [ "$(id -u)" -eq 0 ]; then

@@ -57,6 +57,13 @@ class LocalCommandTest {
                 "127.0.0.15", env, rewriter)).containsExactly("sh", "-c", "exec mosquitto -c x");
         assertThat(env.get(LocalCommand.MOSQUITTO_CONF_ENV)).startsWith("listener 1883 127.0.0.15\npersistence true\n")
                 .contains("user " + System.getProperty("user.name"));
+
+        // With spec.tls.internal the listener's TLS settings follow it (their paths rewritten with the env's values).
+        env.put(LocalCommand.MOSQUITTO_CONF_ENV, "listener 1883\ncertfile /v/tls/tls.crt\nrequire_certificate true");
+        commands.of(container("eclipse-mosquitto:2.0", List.of("sh", "-c", "exec mosquitto -c x"), null),
+                "127.0.0.15", env, rewriter);
+        assertThat(env.get(LocalCommand.MOSQUITTO_CONF_ENV))
+                .startsWith("listener 1883 127.0.0.15\ncertfile /v/tls/tls.crt\nrequire_certificate true\n");
     }
 
     @Test

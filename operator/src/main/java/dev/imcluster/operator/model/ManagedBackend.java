@@ -13,7 +13,8 @@ import java.util.function.Predicate;
  */
 public enum ManagedBackend {
     REDIS("redis", Names::redis, RedisModel::managed),
-    NATS("nats", Names::nats, NatsModel::managed);
+    NATS("nats", Names::nats, NatsModel::managed),
+    MQTT("mqtt", Names::mqtt, MqttModel::managed);
 
     /** On the pod template of a backend serving TLS: a hash of its certificate and CA bundle. */
     public static final String CERTIFICATE_HASH_ANNOTATION = "pubsub.imcluster.dev/certificate-hash";
@@ -38,7 +39,10 @@ public enum ManagedBackend {
         return service.apply(c);
     }
 
-    /** Whether the spec asks the operator to run it (NATS: even before or after a swap makes it the backend). */
+    /**
+     * Whether the spec asks the operator to run it (NATS, Mosquitto: even before or after a swap makes it the
+     * backend).
+     */
     public boolean managed(PubSubCluster c) {
         return managed.test(c);
     }

@@ -114,8 +114,9 @@ final class ManagedStatefulSet {
     }
 
     /**
-     * Rolls the backend's pod when its certificate or the CA it trusts first changes: Redis and NATS read them only
-     * at start. The bundle's first CA is the current one; an old CA leaving the bundle at its expiry rolls nothing.
+     * Rolls the backend's pod when its certificate or the CA it trusts first changes: Redis, NATS and Mosquitto
+     * read them only at start. The bundle's first CA is the current one; an old CA leaving the bundle at its expiry
+     * rolls nothing.
      * {@code certificate} is the Secret's PEM data (null: not known, no annotation).
      */
     static StatefulSet withCertificateHash(StatefulSet s, Map<String, String> certificate) {
@@ -133,7 +134,20 @@ final class ManagedStatefulSet {
         return s;
     }
 
-    /** Both backends' liveness: the named port accepts TCP, checked every 10 s, restarted after a minute. */
+    /** A probe that runs {@code command} in the container, for a backend probed over TLS with its own certificate. */
+    static Probe tlsExec(List<String> command, int periodSeconds, int failureThreshold) {
+        return new ProbeBuilder().withNewExec().withCommand(command).endExec()
+                .withPeriodSeconds(periodSeconds).withTimeoutSeconds(3).withFailureThreshold(failureThreshold)
+                .build();
+    }
+
+    /** A backend's readiness without TLS: the named port accepts TCP, checked every 5 s. */
+    static Probe tcpReadiness(String port) {
+        return new ProbeBuilder().withNewTcpSocket().withPort(new IntOrString(port)).endTcpSocket()
+                .withPeriodSeconds(5).build();
+    }
+
+    /** The backends' liveness: the named port accepts TCP, checked every 10 s, restarted after a minute. */
     static Probe tcpLiveness(String port) {
         return new ProbeBuilder().withNewTcpSocket().withPort(new IntOrString(port)).endTcpSocket()
                 .withPeriodSeconds(10).withFailureThreshold(6).build();

@@ -2,16 +2,17 @@ package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
-import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,6 +20,8 @@ import java.util.Optional;
  * container's environment and is written to a scratch volume at start, so a change rolls the pod with no ConfigMap
  * hash to keep. With spec.mq.mqtt.authSecretRef the password file is hashed in the pod by Mosquitto's own
  * {@code mosquitto_passwd -U} (PBKDF2-SHA512, a fresh salt at each start): the operator never reads the Secret.
+ * With spec.tls.internal its listener serves TLS only (1.2 or later), to clients with a certificate of the cluster's
+ * CA, and still asks for the password when there is one.
  */
 public final class MqttModel {
     static final long UID = 1883; // the mosquitto user of the official image
@@ -52,7 +55,28 @@ public final class MqttModel {
             "unset " + PASSWORD_ENV,
             "exec mosquitto -c " + RUN_PATH + "/mosquitto.conf");
 
+    /** mosquitto_sub's exit code when the CONNACK (MQTT 3.1.1) says not authorised. */
+    static final int NOT_AUTHORISED = 5;
+
     private MqttModel() {
+    }
+
+    /**
+     * A probe over TLS with the pod's own certificate: a bare TCP connect to the TLS listener makes Mosquitto log an
+     * OpenSSL error each time. mosquitto_sub exits 0 once subscribed, or {@link #NOT_AUTHORISED} when a user is set
+     * (the probe has no password: it stays out of the probe's arguments); any other code is a failed connection,
+     * handshake or timeout. It dials loopback, which is not a name in the certificate: {@code --insecure} skips only
+     * the host name check, the chain is still checked.
+     */
+    private static Probe tlsPing(int periodSeconds, int failureThreshold) {
+        String sub = String.join(" ", "mosquitto_sub", "-h", "127.0.0.1", "-p", String.valueOf(Ports.MQTT),
+                "-V", "mqttv311", "--insecure",
+                "--cafile", ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT),
+                "--cert", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_CERT),
+                "--key", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
+                "-W", "2", "-E", "-t", "probe");
+        return ManagedStatefulSet.tlsExec(List.of("sh", "-c",
+                sub + "; rc=$?; [ $rc -eq 0 ] || [ $rc -eq " + NOT_AUTHORISED + " ]"), periodSeconds, failureThreshold);
     }
 
     /** True when spec.mq.mqtt.managed is set. */
@@ -76,10 +100,15 @@ public final class MqttModel {
         return c.getSpec().comet != null && c.getSpec().comet.mqttEnabled();
     }
 
-    /** The url logic and job connect to: the managed Service, or spec.mq.mqtt.url. */
+    /** Whether the managed Mosquitto serves TLS: spec.tls.internal on. */
+    static boolean tls(PubSubCluster c) {
+        return ManagedBackend.withTls(c).contains(ManagedBackend.MQTT);
+    }
+
+    /** The url logic and job connect to: the managed Service (ssl:// with internal TLS), or spec.mq.mqtt.url. */
     static String url(PubSubCluster c, MqSpec.MqttSpec m) {
         if (m != null && m.isManaged()) {
-            return "tcp://" + Names.mqtt(c) + ":" + Ports.MQTT;
+            return (tls(c) ? "ssl://" : "tcp://") + Names.mqtt(c) + ":" + Ports.MQTT;
         }
         return m == null ? null : m.url;
     }
@@ -87,8 +116,16 @@ public final class MqttModel {
     /** The managed Mosquitto's mosquitto.conf. */
     static String conf(PubSubCluster c) {
         boolean auth = c.getSpec().mq.mqtt.authSecretRef != null;
-        List<String> lines = new ArrayList<>(List.of(
-                "listener " + Ports.MQTT,
+        List<String> lines = new ArrayList<>(List.of("listener " + Ports.MQTT));
+        if (tls(c)) { // the settings after a listener line are that listener's: TLS only, a client certificate required
+            lines.addAll(List.of(
+                    "certfile " + ManagedStatefulSet.tlsFile(InternalCertificates.TLS_CERT),
+                    "keyfile " + ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
+                    "cafile " + ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT),
+                    "require_certificate true",
+                    "tls_version tlsv1.2")); // the minimum (Mosquitto 2; in 1.6 the only version)
+        }
+        lines.addAll(List.of(
                 "persistence true",
                 "persistence_location " + ManagedStatefulSet.DATA_PATH + "/",
                 "autosave_interval " + AUTOSAVE_SECONDS,
@@ -109,26 +146,40 @@ public final class MqttModel {
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {
+        return statefulSet(c, op, null);
+    }
+
+    /**
+     * @param certificate the server certificate's Secret data (PEM by key) when the operator issues it: its hash
+     *                    rolls the pod on a rotation, since Mosquitto reads its TLS files only at start
+     */
+    public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op, Map<String, String> certificate) {
         MqSpec.MqttSpec m = c.getSpec().mq.mqtt;
+        boolean tls = tls(c);
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(CONF_ENV).withValue(conf(c)).build());
         Optional.ofNullable(m.authSecretRef).ifPresent(a -> {
             env.add(secretEnv(USERNAME_ENV, a.name, MqSpec.MqttAuth.USERNAME_KEY));
             env.add(secretEnv(PASSWORD_ENV, a.name, MqSpec.MqttAuth.PASSWORD_KEY));
         });
-        Container mosquitto = new ContainerBuilder()
+        ContainerBuilder mosquitto = new ContainerBuilder()
                 .withName("mosquitto")
                 .withImage(op.mosquittoImage())
                 .withCommand("sh", "-c", START)
                 .withEnv(env)
                 .withPorts(DeploymentModel.port("mqtt", Ports.MQTT))
-                .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString("mqtt"))
-                    .endTcpSocket().withPeriodSeconds(5).endReadinessProbe()
-                .withLivenessProbe(ManagedStatefulSet.tcpLiveness("mqtt"))
-                .addNewVolumeMount().withName(RUN).withMountPath(RUN_PATH).endVolumeMount()
-                .build();
-        return ManagedStatefulSet.of(c, Names.mqtt(c), "mqtt", UID, m.storage, mosquitto,
-                List.of(new VolumeBuilder().withName(RUN).withNewEmptyDir().endEmptyDir().build()), m.podTemplate);
+                .withReadinessProbe(tls ? tlsPing(5, 3) : ManagedStatefulSet.tcpReadiness("mqtt"))
+                .withLivenessProbe(tls ? tlsPing(10, 6) : ManagedStatefulSet.tcpLiveness("mqtt"))
+                .addNewVolumeMount().withName(RUN).withMountPath(RUN_PATH).endVolumeMount();
+        List<Volume> volumes = new ArrayList<>(List.of(
+                new VolumeBuilder().withName(RUN).withNewEmptyDir().endEmptyDir().build()));
+        if (tls) {
+            mosquitto.addToVolumeMounts(ManagedStatefulSet.tlsMount());
+            volumes.add(ManagedStatefulSet.tlsVolume(c, ManagedBackend.MQTT));
+        }
+        StatefulSet s = ManagedStatefulSet.of(c, Names.mqtt(c), "mqtt", UID, m.storage, mosquitto.build(), volumes,
+                m.podTemplate);
+        return tls ? ManagedStatefulSet.withCertificateHash(s, certificate) : s;
     }
 
     private static EnvVar secretEnv(String name, String secret, String key) {

@@ -3,9 +3,7 @@ package dev.imcluster.operator.model;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.RedisSpec;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
-import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Probe;
-import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -64,13 +62,11 @@ public final class RedisModel {
      * the probe) and non-zero when the connection or the handshake fails.
      */
     private static Probe tlsPing(int periodSeconds, int failureThreshold) {
-        return new ProbeBuilder().withNewExec().withCommand("redis-cli", "--tls",
-                        "--cert", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_CERT),
-                        "--key", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
-                        "--cacert", ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT),
-                        "-h", "127.0.0.1", "-p", String.valueOf(Ports.REDIS), "PING").endExec()
-                .withPeriodSeconds(periodSeconds).withTimeoutSeconds(3).withFailureThreshold(failureThreshold)
-                .build();
+        return ManagedStatefulSet.tlsExec(List.of("redis-cli", "--tls",
+                "--cert", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_CERT),
+                "--key", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
+                "--cacert", ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT),
+                "-h", "127.0.0.1", "-p", String.valueOf(Ports.REDIS), "PING"), periodSeconds, failureThreshold);
     }
 
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {
@@ -108,8 +104,7 @@ public final class RedisModel {
                 .withCommand("redis-server")
                 .withArgs(args)
                 .withPorts(DeploymentModel.port("redis", Ports.REDIS))
-                .withReadinessProbe(tls ? tlsPing(5, 3) : new ProbeBuilder().withNewTcpSocket()
-                        .withPort(new IntOrString("redis")).endTcpSocket().withPeriodSeconds(5).build())
+                .withReadinessProbe(tls ? tlsPing(5, 3) : ManagedStatefulSet.tcpReadiness("redis"))
                 .withLivenessProbe(tls ? tlsPing(10, 6) : ManagedStatefulSet.tcpLiveness("redis"))
                 .addNewVolumeMount().withName("conf").withMountPath("/etc/redis").withReadOnly(true).endVolumeMount();
         List<Volume> volumes = new ArrayList<>(List.of(conf));

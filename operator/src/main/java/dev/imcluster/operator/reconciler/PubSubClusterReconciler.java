@@ -135,6 +135,9 @@ import static dev.imcluster.operator.reconciler.ConditionTypes.*;
         @Dependent(name = "nats-internal-tls", type = InternalTlsSecretDependents.Nats.class,
                 reconcilePrecondition = Conditions.NatsInternalTls.class,
                 useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
+        @Dependent(name = "mqtt-internal-tls", type = InternalTlsSecretDependents.Mqtt.class,
+                reconcilePrecondition = Conditions.MqttInternalTls.class,
+                useEventSourceWithName = EventSourceNames.INTERNAL_TLS_SECRETS),
 })
 public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     public static final String NAME = "pubsubcluster";

@@ -102,8 +102,8 @@ final class StatusCalculator {
     }
 
     /**
-     * With internal TLS, the backends it does not cover: the operator configures TLS on its managed Redis and NATS
-     * only; an external one is reached as its spec says, which the user may not expect.
+     * With internal TLS, the backends it does not cover: the operator configures TLS on its managed Redis, NATS and
+     * Mosquitto only; an external one is reached as its spec says, which the user may not expect.
      */
     static List<String> externalBackendsInPlaintext(PubSubCluster c) {
         List<String> w = new ArrayList<>();
@@ -113,17 +113,28 @@ final class StatusCalculator {
         var redis = c.getSpec().redis;
         if (redis != null && redis.external != null && !Boolean.TRUE.equals(redis.external.tls)
                 && (redis.external.address == null || !redis.external.address.startsWith("rediss://"))) {
-            w.add("spec.tls.internal covers the managed Redis and NATS only: the external Redis is reached without "
-                    + "TLS (set spec.redis.external.tls if it serves TLS with a certificate of the cluster's CA).");
+            w.add(INTERNAL_TLS_COVERS + "the external Redis is reached without TLS (set spec.redis.external.tls if it "
+                    + "serves TLS with a certificate of the cluster's CA).");
         }
         var mq = c.getSpec().mq;
-        if (mq != null && mq.nats != null && !mq.nats.isManaged() && mq.nats.url != null
-                && !mq.nats.url.startsWith("tls://")
-                && dev.imcluster.operator.model.BrokerConfigRenderer.specBackend(c) == MqSpec.Backend.nats) {
-            w.add("spec.tls.internal covers the managed Redis and NATS only: the external NATS is reached without "
-                    + "TLS (use a tls:// URL if it serves TLS with a certificate of the cluster's CA).");
+        MqSpec.Backend backend = dev.imcluster.operator.model.BrokerConfigRenderer.specBackend(c);
+        if (mq != null && backend == MqSpec.Backend.nats && mq.nats != null && !mq.nats.isManaged()) {
+            externalUrlInPlaintext(w, "NATS", mq.nats.url, "tls://");
+        }
+        if (mq != null && backend == MqSpec.Backend.mqtt && mq.mqtt != null && !mq.mqtt.isManaged()) {
+            externalUrlInPlaintext(w, "MQTT broker", mq.mqtt.url, "ssl://");
         }
         return w;
+    }
+
+    private static final String INTERNAL_TLS_COVERS =
+            "spec.tls.internal covers the managed Redis, NATS and Mosquitto only: ";
+
+    private static void externalUrlInPlaintext(List<String> w, String backend, String url, String tlsScheme) {
+        if (url != null && !url.startsWith(tlsScheme)) {
+            w.add(INTERNAL_TLS_COVERS + "the external " + backend + " is reached without TLS (use a " + tlsScheme
+                    + " URL if it serves TLS with a certificate of the cluster's CA).");
+        }
     }
 
     private StatusCalculator() {

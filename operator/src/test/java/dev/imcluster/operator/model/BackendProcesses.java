@@ -1,5 +1,6 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.broker.config.SecurityConfig;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.TlsSpec;
 import dev.imcluster.operator.testing.Examples;
@@ -10,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * For the tests that run a managed backend's server (the Debian package) as the operator renders it: an example
@@ -76,6 +80,27 @@ final class BackendProcesses {
             m.put(pairs[i], pairs[i + 1]);
         }
         return m;
+    }
+
+    /** The broker's internal TLS settings for a role whose certificate Secret was written to {@code dir}. */
+    static SecurityConfig.InternalTlsConfig internalTls(Path dir) {
+        SecurityConfig.InternalTlsConfig files = new SecurityConfig.InternalTlsConfig();
+        files.certFile = dir.resolve(InternalCertificates.TLS_CERT).toString();
+        files.keyFile = dir.resolve(InternalCertificates.TLS_KEY).toString();
+        files.caFile = dir.resolve(InternalCertificates.CA_CERT).toString();
+        return files;
+    }
+
+    /** A client context that trusts the first CA of {@code caFile} and presents no certificate. */
+    static SSLContext trustingOnly(Path caFile) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", X509Certificates.parseCertificates(Files.readString(caFile)).get(0));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
     }
 
     /** Stops a server this test started. */

@@ -15,7 +15,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The managed Redis and NATS with spec.tls.internal: TLS only with a server certificate of the cluster's CA
+ * The managed Redis, NATS and Mosquitto with spec.tls.internal: TLS only with a server certificate of the cluster's CA
  * mounted from their Secret, client certificates required, a certificate hash that rolls the pod, and the roles'
  * config pointing at them over TLS; nothing of it without internal TLS.
  */
@@ -25,6 +25,11 @@ class ManagedBackendTlsTest {
     /** The NATS example (managed NATS and managed Redis), with internal TLS on or off. */
     private static PubSubCluster nats(boolean internalTls) {
         return internalTls ? BackendProcesses.withInternalTls("nats.yaml") : Examples.load("nats.yaml");
+    }
+
+    /** The MQTT example (managed Mosquitto with a user, managed Redis), with internal TLS on. */
+    private static PubSubCluster mqtt() {
+        return BackendProcesses.withInternalTls("mqtt.yaml");
     }
 
     private static InternalCertificates.Plan plan(PubSubCluster c) {
@@ -108,15 +113,55 @@ class ManagedBackendTlsTest {
     }
 
     @Test
-    void theBackendSecretsHoldTheCertificateAndTheBundle() {
-        PubSubCluster c = nats(true);
+    void managedMosquittoServesTlsOnlyToClientsWithACertificateOfTheClusterAndKeepsItsUser() {
+        PubSubCluster c = mqtt();
+        assertThat(ManagedBackend.withTls(c)).containsExactlyInAnyOrder(ManagedBackend.REDIS, ManagedBackend.MQTT);
         InternalCertificates.Plan plan = plan(c);
-        for (ManagedBackend backend : ManagedBackend.values()) {
-            Secret s = InternalTlsSecrets.backendSecret(c, backend, plan);
-            assertThat(s.getMetadata().getName()).isEqualTo("nats-im-" + backend.id() + "-internal-tls");
-            assertThat(s.getType()).isEqualTo("kubernetes.io/tls");
-            assertThat(InternalTlsSecrets.pemData(s)).containsOnlyKeys("tls.crt", "tls.key", "ca.crt")
-                    .isEqualTo(plan.backends().get(backend));
+        StatefulSet s = MqttModel.statefulSet(c, OperatorConfig.defaults(), plan.backends().get(ManagedBackend.MQTT));
+        List<String> conf = MqttModelTest.env(container(s), MqttModel.CONF_ENV).lines().toList();
+        // The TLS settings follow the listener line: they are that listener's, so the one port speaks TLS only.
+        assertThat(conf.subList(0, 6)).containsExactly("listener 1883", "certfile " + TLS_DIR + "/tls.crt",
+                "keyfile " + TLS_DIR + "/tls.key", "cafile " + TLS_DIR + "/ca.crt", "require_certificate true",
+                "tls_version tlsv1.2");
+        assertThat(conf).contains("allow_anonymous false", "password_file /run/mosquitto/passwd")
+                .doesNotContain("use_identity_as_username true");
+        mountsItsCertificate(s, "mqtt-im-mqtt-internal-tls");
+        // Probed over TLS with its own certificate: a bare TCP probe is a failed handshake in Mosquitto's log.
+        for (var probe : List.of(container(s).getReadinessProbe(), container(s).getLivenessProbe())) {
+            assertThat(probe.getTcpSocket()).isNull();
+            assertThat(String.join(" ", probe.getExec().getCommand())).contains("mosquitto_sub",
+                    "--cert " + TLS_DIR + "/tls.crt", "-p 1883").doesNotContain("-P ", "-u ");
+        }
+        assertThat(container(s).getPorts()).singleElement()
+                .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(Ports.MQTT));
+        assertThat(hash(s)).isNotBlank();
+        assertThat(hash(MqttModel.statefulSet(c, OperatorConfig.defaults(), plan(c).backends()
+                .get(ManagedBackend.MQTT)))).as("a rotated certificate rolls the pod").isNotEqualTo(hash(s));
+        assertThat(s.getSpec().getVolumeClaimTemplates()).as("the data volume is untouched").hasSize(1);
+
+        BrokerConfigRenderer.Rendered r = BrokerConfigRenderer.render(c);
+        for (Role role : List.of(Role.LOGIC, Role.JOB)) {
+            BrokerConfig config = MqttModelTest.effective(r, role);
+            // ssl:// makes the broker's MQTT client use the internal TLS context: the CA and the role's certificate.
+            assertThat(config.mq.mqtt.url).as(role.id()).isEqualTo("ssl://mqtt-im-mqtt:1883");
+            assertThat(config.mq.mqtt.passwordFile).isEqualTo(Mounts.MQTT_DIR + "/password");
+            assertThat(config.security.internalTls.enabled()).isTrue();
+        }
+    }
+
+    @Test
+    void theBackendSecretsHoldTheCertificateAndTheBundle() {
+        for (PubSubCluster c : List.of(nats(true), mqtt())) {
+            InternalCertificates.Plan plan = plan(c);
+            assertThat(plan.backends()).isNotEmpty();
+            for (ManagedBackend backend : ManagedBackend.withTls(c)) {
+                Secret s = InternalTlsSecrets.backendSecret(c, backend, plan);
+                assertThat(s.getMetadata().getName())
+                        .isEqualTo(c.getMetadata().getName() + "-" + backend.id() + "-internal-tls");
+                assertThat(s.getType()).isEqualTo("kubernetes.io/tls");
+                assertThat(InternalTlsSecrets.pemData(s)).containsOnlyKeys("tls.crt", "tls.key", "ca.crt")
+                        .isEqualTo(plan.backends().get(backend));
+            }
         }
     }
 
@@ -151,6 +196,12 @@ class ManagedBackendTlsTest {
         }
         String yaml = BrokerConfigRenderer.render(c).yaml();
         assertThat(yaml).contains("url: nats://nats-im-nats:4222", "tls: false");
+        PubSubCluster plainMqtt = Examples.load("mqtt.yaml");
+        StatefulSet mosquitto = MqttModel.statefulSet(plainMqtt, OperatorConfig.defaults());
+        assertThat(MqttModelTest.env(container(mosquitto), MqttModel.CONF_ENV)).doesNotContain("certfile", "cafile");
+        assertThat(hash(mosquitto)).isNull();
+        assertThat(container(mosquitto).getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("mqtt");
+        assertThat(BrokerConfigRenderer.render(plainMqtt).yaml()).contains("url: tcp://mqtt-im-mqtt:1883");
 
         // An external Redis keeps what its spec says, internal TLS or not.
         PubSubCluster external = Examples.load("production.yaml");

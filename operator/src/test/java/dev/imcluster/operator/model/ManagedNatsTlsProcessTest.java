@@ -1,6 +1,5 @@
 package dev.imcluster.operator.model;
 
-import dev.imcluster.broker.config.SecurityConfig;
 import dev.imcluster.broker.security.InternalTls;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -16,13 +15,11 @@ import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -76,25 +73,14 @@ class ManagedNatsTlsProcessTest {
         assertThat(nats.isAlive()).as("nats-server accepts the rendered arguments: %s",
                 Files.readString(dir.resolve("nats.log"))).isTrue();
 
-        SecurityConfig.InternalTlsConfig files = new SecurityConfig.InternalTlsConfig();
-        files.certFile = job.resolve("tls.crt").toString();
-        files.keyFile = job.resolve("tls.key").toString();
-        files.caFile = job.resolve("ca.crt").toString();
-        try (InternalTls internal = InternalTls.start(files, new SimpleMeterRegistry());
+        try (InternalTls internal = InternalTls.start(BackendProcesses.internalTls(job), new SimpleMeterRegistry());
              Connection connection = connect(port, internal.jdkContext())) {
             assertThat(connection.getStatus()).isEqualTo(Connection.Status.CONNECTED);
             connection.flush(Duration.ofSeconds(5));
         }
 
         // Trusts the CA but presents no certificate.
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", X509Certificates.parseCertificates(Files.readString(job.resolve("ca.crt")))
-                .get(0));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext noCertificate = SSLContext.getInstance("TLS");
-        noCertificate.init(null, tmf.getTrustManagers(), null);
+        SSLContext noCertificate = BackendProcesses.trustingOnly(job.resolve(InternalCertificates.CA_CERT));
         assertThatThrownBy(() -> {
             try (Connection refused = connect(port, noCertificate)) {
                 refused.flush(Duration.ofSeconds(5));

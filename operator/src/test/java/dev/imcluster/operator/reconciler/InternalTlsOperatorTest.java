@@ -211,7 +211,7 @@ class InternalTlsOperatorTest {
                 && statefulSet(ns, name + "-nats") != null);
         X509Certificate caCert = X509Certificates.parseCertificates(pem(ns, name + "-internal-ca").get("ca.crt"))
                 .get(0);
-        for (ManagedBackend backend : ManagedBackend.values()) {
+        for (ManagedBackend backend : ManagedBackend.withTls(c)) {
             Secret s = secret(ns, name + "-" + backend.id() + "-internal-tls");
             assertThat(s.getType()).isEqualTo("kubernetes.io/tls");
             assertThat(s.getMetadata().getOwnerReferences()).singleElement()
@@ -259,6 +259,36 @@ class InternalTlsOperatorTest {
                 && secret(ns, name + "-nats-internal-tls") == null);
         assertThat(client.configMaps().inNamespace(ns).withName(name + "-config").get().getData().get("broker.yaml"))
                 .contains("url: nats://" + name + "-nats:4222", "address: " + name + "-redis:6379\n  tls: false");
+    }
+
+    @Test
+    void theManagedMosquittoServesTlsWithACertificateOfTheClusterCaAndTheRolesDialSsl() {
+        String ns = "tls-mqtt";
+        PubSubCluster c = Examples.load("mqtt.yaml");
+        c.getMetadata().setNamespace(ns);
+        c.getMetadata().setUid(null);
+        c.getSpec().tls = withInternalTls(ns).getSpec().tls;
+        client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+                .withName(c.getSpec().mq.mqtt.authSecretRef.name).withNamespace(ns).endMetadata()
+                .addToStringData("username", "im").addToStringData("password", "test-password").build()).create();
+        client.resource(c).create();
+        String name = c.getMetadata().getName();
+
+        await().atMost(TIMEOUT).until(() -> secret(ns, name + "-mqtt-internal-tls") != null
+                && statefulSet(ns, name + "-mqtt") != null && certificateHash(statefulSet(ns, name + "-mqtt")) != null);
+        X509Certificate caCert = X509Certificates.parseCertificates(pem(ns, name + "-internal-ca").get("ca.crt"))
+                .get(0);
+        Map<String, String> data = pem(ns, name + "-mqtt-internal-tls");
+        assertThat(X509Certificates.signedBy(X509Certificates.parseCertificates(data.get("tls.crt")).get(0),
+                caCert)).isTrue();
+        StatefulSet ss = statefulSet(ns, name + "-mqtt");
+        assertThat(ss.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v -> assertThat(
+                v.getSecret() == null ? null : v.getSecret().getSecretName()).isEqualTo(name + "-mqtt-internal-tls"));
+        assertThat(ss.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+                .anySatisfy(e -> assertThat(e.getValue()).contains("require_certificate true"));
+        assertThat(client.configMaps().inNamespace(ns).withName(name + "-config").get().getData().get("broker.yaml"))
+                .contains("url: ssl://" + name + "-mqtt:1883");
+        await().atMost(TIMEOUT).until(() -> rotations("mqtt", "issued") >= 1);
     }
 
     @Test

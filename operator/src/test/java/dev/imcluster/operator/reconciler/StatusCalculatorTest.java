@@ -209,5 +209,15 @@ class StatusCalculatorTest {
         nats.getSpec().tls = null;
         nats.getSpec().mq.nats.url = "nats://nats.shared:4222";
         assertThat(StatusCalculator.externalBackendsInPlaintext(nats)).as("no internal TLS, nothing to say").isEmpty();
+
+        PubSubCluster mqtt = Examples.load("mqtt.yaml");
+        mqtt.getSpec().tls = production.getSpec().tls;
+        assertThat(StatusCalculator.externalBackendsInPlaintext(mqtt)).as("managed: covered").isEmpty();
+        mqtt.getSpec().mq.mqtt.managed = null;
+        mqtt.getSpec().mq.mqtt.url = "tcp://mosquitto.shared:1883";
+        assertThat(StatusCalculator.externalBackendsInPlaintext(mqtt)).singleElement().asString()
+                .contains("external MQTT broker is reached without TLS", "ssl://");
+        mqtt.getSpec().mq.mqtt.url = "ssl://mosquitto.shared:8883";
+        assertThat(StatusCalculator.externalBackendsInPlaintext(mqtt)).isEmpty();
     }
 }

@@ -21,8 +21,8 @@ public class TlsSpec {
     public String secretName;
 
     @JsonPropertyDescription("Mutual TLS on every internal hop (comet to logic, job to comet, the roles to the "
-            + "managed Redis and NATS): a CA per cluster, a certificate per role, rotated before expiry with no "
-            + "restart, and a server certificate for the managed Redis and NATS, whose pods roll when it is "
+            + "managed Redis, NATS and Mosquitto): a CA per cluster, a certificate per role, rotated before expiry "
+            + "with no restart, and a server certificate for each managed backend, whose pod rolls when it is "
             + "renewed; the internal token stays as a second factor. See docs/SECURITY.md.")
     public Internal internal;
 
@@ -42,8 +42,8 @@ public class TlsSpec {
     public static class Internal {
         @JsonPropertyDescription("Turn internal mutual TLS on: Secret <cluster>-internal-ca (the cluster's CA), "
                 + "<cluster>-<role>-internal-tls per role and <cluster>-redis-internal-tls / "
-                + "<cluster>-nats-internal-tls for the managed backends (tls.crt, tls.key, ca.crt), mounted in "
-                + "their pods.")
+                + "<cluster>-nats-internal-tls / <cluster>-mqtt-internal-tls for the managed backends (tls.crt, "
+                + "tls.key, ca.crt), mounted in their pods.")
         public Boolean enabled;
 
         @JsonPropertyDescription("How long a role's certificate is valid (a duration such as 2160h, 90 days). The "

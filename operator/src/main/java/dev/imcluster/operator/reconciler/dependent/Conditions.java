@@ -71,6 +71,14 @@ public final class Conditions {
         }
     }
 
+    /** The operator issues the managed Mosquitto's server certificate (own CA, managed Mosquitto). */
+    public static class MqttInternalTls implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return issues(c, ManagedBackend.MQTT);
+        }
+    }
+
     private static boolean issues(Context<PubSubCluster> c, ManagedBackend backend) {
         var plan = ReconcileInputs.of(c).certificates();
         return plan != null && plan.backends().containsKey(backend);

@@ -73,4 +73,11 @@ public final class InternalTlsSecretDependents {
             super(ManagedBackend.NATS);
         }
     }
+
+    /** {@code <cluster>-mqtt-internal-tls}: the managed Mosquitto's server certificate. */
+    public static class Mqtt extends BackendSecret {
+        public Mqtt() {
+            super(ManagedBackend.MQTT);
+        }
+    }
 }

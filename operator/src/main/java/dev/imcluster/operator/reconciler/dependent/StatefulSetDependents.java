@@ -43,7 +43,8 @@ public final class StatefulSetDependents {
     public static class Mqtt extends NamedDependent.Of<StatefulSet> {
         public Mqtt() {
             super(StatefulSet.class, Names::mqtt,
-                    (p, c) -> MqttModel.statefulSet(p, ReconcileInputs.of(c).operator()));
+                    (p, c) -> MqttModel.statefulSet(p, ReconcileInputs.of(c).operator(),
+                            certificate(c, ManagedBackend.MQTT)));
         }
     }
 
