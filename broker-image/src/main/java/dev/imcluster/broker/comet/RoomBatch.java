@@ -41,8 +41,9 @@ final class RoomBatch {
     /** The position of the last message, built once for all members that opted in (single fan-out thread). */
     private SharedFrame positionMark;
     private boolean positionMarkBuilt;
-    /** The client messages as MQTT PUBLISH packets, by topic name and version, built once each on first use. */
-    private Map<String, ByteBuf> mqttDeliveries;
+    /** The client messages as MQTT PUBLISH packets by topic name, per version, built once each on first use. */
+    private Map<String, ByteBuf> mqtt5Deliveries;
+    private Map<String, ByteBuf> mqtt3Deliveries;
 
     private RoomBatch(String room, SharedFrame raw, List<RoomMessage> messages, boolean[] presenceEvents,
                       int clientMessages, ByteBufAllocator alloc) {
@@ -105,26 +106,38 @@ final class RoomBatch {
 
     /** A retained view of the client messages as QoS 0 PUBLISH packets on {@code topic} (MQTT 5 or 3.1.1). */
     ByteBuf mqttDeliveries(String topic, boolean v5) {
-        if (mqttDeliveries == null) {
-            mqttDeliveries = new HashMap<>(2);
+        // Keyed by the topic alone (no per-member key string): this runs once per MQTT member of the room.
+        Map<String, ByteBuf> byTopic = v5 ? mqtt5Deliveries : mqtt3Deliveries;
+        if (byTopic == null) {
+            byTopic = new HashMap<>(2);
+            if (v5) {
+                mqtt5Deliveries = byTopic;
+            } else {
+                mqtt3Deliveries = byTopic;
+            }
         }
-        ByteBuf packets = mqttDeliveries.computeIfAbsent((v5 ? "5:" : "3:") + topic, k -> {
+        ByteBuf packets = byTopic.get(topic);
+        if (packets == null) {
             List<ByteString> bodies = new ArrayList<>(clientMessages);
             for (int i = 0; i < messages.size(); i++) {
                 if (!presenceEvents[i]) {
                     bodies.add(messages.get(i).getBody());
                 }
             }
-            return MqttPackets.deliveries(alloc, topic, v5, bodies);
-        });
+            packets = MqttPackets.deliveries(alloc, topic, v5, bodies);
+            byTopic.put(topic, packets);
+        }
         return packets.retainedDuplicate();
     }
 
     /** After the fan-out: every member holds its own views. */
     void release() {
         raw.release();
-        if (mqttDeliveries != null) {
-            mqttDeliveries.values().forEach(ByteBuf::release);
+        if (mqtt5Deliveries != null) {
+            mqtt5Deliveries.values().forEach(ByteBuf::release);
+        }
+        if (mqtt3Deliveries != null) {
+            mqtt3Deliveries.values().forEach(ByteBuf::release);
         }
         if (positionMark != null) {
             positionMark.release();
