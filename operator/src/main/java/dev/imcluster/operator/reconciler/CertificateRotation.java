@@ -10,8 +10,8 @@ import dev.imcluster.operator.model.Role;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -19,8 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The internal certificates of a cluster whose spec.tls.internal the operator serves with its own CA: reads the
@@ -38,10 +36,11 @@ final class CertificateRotation {
 
     private final MeterRegistry registry;
     private final Clock clock;
-    private final Map<String, AtomicLong> expiries = new ConcurrentHashMap<>();
+    private final ClusterGauges gauges;
 
-    CertificateRotation(MeterRegistry registry, Clock clock) {
+    CertificateRotation(MeterRegistry registry, ClusterGauges gauges, Clock clock) {
         this.registry = registry;
+        this.gauges = gauges;
         this.clock = clock;
     }
 
@@ -110,16 +109,9 @@ final class CertificateRotation {
                     : "CertificateRotated", "Issued " + what + " (" + r.reason().tag() + "), valid until "
                     + r.notAfter());
         }
-        plan.notAfter().forEach((certificate, notAfter) -> expiries.computeIfAbsent(
-                c.getMetadata().getNamespace() + "/" + c.getMetadata().getName() + "/" + certificate, k -> {
-                    AtomicLong value = new AtomicLong();
-                    Gauge.builder("imcluster.operator.certificate.expiry", value, AtomicLong::get)
-                            .description("Expiry (Unix time) of each internal certificate the operator issued")
-                            .baseUnit("seconds")
-                            .tag("namespace", c.getMetadata().getNamespace()).tag("cluster", c.getMetadata().getName())
-                            .tag("certificate", certificate).register(registry);
-                    return value;
-                }).set(notAfter.getEpochSecond()));
+        plan.notAfter().forEach((certificate, notAfter) -> gauges.value(c, "imcluster.operator.certificate.expiry",
+                "Expiry (Unix time) of each internal certificate the operator issued", "seconds",
+                Tag.of("certificate", certificate)).set(notAfter.getEpochSecond()));
     }
 
     private static boolean isBackend(String certificate) {

@@ -53,6 +53,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -147,6 +150,13 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     static final Duration SWAP_POLL = Duration.ofSeconds(5);
     /** While any swap phase is in progress: a safety net besides Deployment events. */
     static final Duration SWAP_RECHECK = Duration.ofSeconds(30);
+    /** How soon a deleted cluster's gauges leave /metrics (without a finalizer, nothing calls us on delete). */
+    static final Duration GAUGE_SWEEP = Duration.ofSeconds(30);
+    private static final ScheduledExecutorService GAUGE_SWEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cluster-gauge-sweep");
+        t.setDaemon(true);
+        return t;
+    });
     private static final Logger LOG = LoggerFactory.getLogger(PubSubClusterReconciler.class);
 
     private final OperatorConfig operatorConfig;
@@ -161,6 +171,7 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
     private final Counter failures;
     private final CertificateRotation certificates;
     private final SwapMetrics swapMetrics;
+    private final ClusterGauges gauges;
 
     public PubSubClusterReconciler(OperatorConfig operatorConfig, Supplier<ApiCapabilities> capabilities, Clock clock) {
         this(operatorConfig, capabilities, clock, new HttpDrainProbe(), new SimpleMeterRegistry());
@@ -176,12 +187,16 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
                 .description("PubSubCluster reconciliations started").register(registry);
         this.failures = Counter.builder("imcluster.operator.reconcile.failures")
                 .description("PubSubCluster reconciliations that failed (JOSDK retries them)").register(registry);
-        this.certificates = new CertificateRotation(registry, clock);
-        this.swapMetrics = new SwapMetrics(registry);
+        this.gauges = new ClusterGauges(registry);
+        this.certificates = new CertificateRotation(registry, gauges, clock);
+        this.swapMetrics = new SwapMetrics(gauges);
     }
 
     @Override
     public List<EventSource<?, PubSubCluster>> prepareEventSources(EventSourceContext<PubSubCluster> context) {
+        var clusters = context.getPrimaryCache();
+        GAUGE_SWEEPER.scheduleWithFixedDelay(() -> gauges.retainOnly(clusters::contains), GAUGE_SWEEP.toSeconds(),
+                GAUGE_SWEEP.toSeconds(), TimeUnit.SECONDS);
         return List.of(
                 informer(context, Deployment.class, EventSourceNames.DEPLOYMENTS),
                 informer(context, Service.class, EventSourceNames.SERVICES),

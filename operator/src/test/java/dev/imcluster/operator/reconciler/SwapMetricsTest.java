@@ -22,7 +22,7 @@ class SwapMetricsTest {
     @Test
     void aRunningPhaseShowsWhenItStartedAndAnEndedOrAbsentSwapShowsZero() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        SwapMetrics metrics = new SwapMetrics(registry);
+        SwapMetrics metrics = new SwapMetrics(new ClusterGauges(registry));
         PubSubCluster c = Examples.load("quickstart.yaml");
         metrics.record(c, swapIn("Drain", "2026-12-06T10:00:00Z")); // 1,796,551,200 s
         assertThat(registry.get("imcluster.operator.swap.phase.started").tag("cluster", "quickstart")
