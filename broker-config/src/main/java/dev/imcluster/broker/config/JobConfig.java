@@ -16,7 +16,10 @@ public final class JobConfig {
     public Duration pushTimeout = Duration.ofSeconds(5);
 
     public static final class RoomBatch {
-        /** Up to this many messages go into one Raw frame (goim: 20). */
+        /**
+         * Up to this many messages go into one batch (goim: 20). With maxDelay 0, the batches that waited behind a
+         * room's send go out together as its next call, up to 256 messages and 256 KiB.
+         */
         public int maxMessages = 20;
         /**
          * 0 (the default) batches adaptively: a message for an idle room goes out at once, and messages arriving

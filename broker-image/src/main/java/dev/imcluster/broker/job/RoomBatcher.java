@@ -28,9 +28,21 @@ import java.util.function.Function;
  * by the comets (the bus acknowledges it then), or fails with the batch. A room with nothing to do for
  * {@code idleTimeout} is forgotten.
  * <p>{@code maxDelay = 0} batches adaptively: a message for an idle room goes out at once, and what arrives while
- * a room's batch is being sent goes out as the next batch (up to {@code maxMessages}) as soon as that send ends.
+ * a room's batch is being sent goes out as the next call as soon as that send ends: all of it, in order, up to
+ * {@link #ADAPTIVE_CALL_MESSAGES} messages and {@link #ADAPTIVE_CALL_BYTES} (whole batches of {@code maxMessages}), since each call costs every comet one write
+ * per connection, so a backlog sent in batches of {@code maxMessages} would cap a busy room at the writes it pays.
  */
 final class RoomBatcher implements AutoCloseable {
+    /**
+     * Adaptive mode: batches waiting behind a send go out in one call while it stays under this many serialized
+     * bytes, far below comet's 4 MiB gRPC request limit...
+     */
+    static final int ADAPTIVE_CALL_BYTES = 256 * 1024;
+    /**
+     * ...and this many messages: a quarter of comet's default send queue ({@code comet.protocol.sendQueueSize},
+     * 1024), which counts messages for gRPC and MQTT subscribers, so one call never fills a subscriber's queue.
+     */
+    static final int ADAPTIVE_CALL_MESSAGES = 256;
 
     private final int maxMessages;
     private final long maxDelayNanos;
@@ -98,6 +110,18 @@ final class RoomBatcher implements AutoCloseable {
     private record Pending(RoomMessage message, CompletableFuture<Void> done) {
     }
 
+    private static boolean fits(List<Pending> call, long callBytes, List<Pending> next) {
+        return call.size() + next.size() <= ADAPTIVE_CALL_MESSAGES && callBytes + bytes(next) <= ADAPTIVE_CALL_BYTES;
+    }
+
+    private static long bytes(List<Pending> batch) {
+        long n = 0;
+        for (Pending p : batch) {
+            n += p.message().getSerializedSize();
+        }
+        return n;
+    }
+
     /** One room's open batch, the full batches waiting behind the one in flight, and its timer. */
     private final class Room {
         final String id;
@@ -152,7 +176,7 @@ final class RoomBatcher implements AutoCloseable {
             if (sending || ready.isEmpty()) {
                 return;
             }
-            List<Pending> batch = ready.poll();
+            List<Pending> batch = maxDelayNanos == 0 ? withWaiting(ready.poll()) : ready.poll();
             sending = true;
             BroadcastRoomReq.Builder req = BroadcastRoomReq.newBuilder().setRoomId(id);
             batch.forEach(p -> req.addMessages(p.message()));
@@ -184,6 +208,24 @@ final class RoomBatcher implements AutoCloseable {
                     }
                 }
             });
+        }
+
+        /**
+         * Adaptive mode: {@code first} and the batches behind it, then the open one, while the call stays under
+         * {@link #ADAPTIVE_CALL_BYTES}. A sealed batch belongs to the room alone, so it grows in place.
+         */
+        private List<Pending> withWaiting(List<Pending> first) {
+            long bytes = bytes(first);
+            while (!ready.isEmpty() && fits(first, bytes, ready.peek())) {
+                List<Pending> next = ready.poll();
+                bytes += bytes(next);
+                first.addAll(next);
+            }
+            if (ready.isEmpty() && !open.isEmpty() && fits(first, bytes, open)) {
+                first.addAll(open);
+                open = new ArrayList<>();
+            }
+            return first;
         }
 
         synchronized boolean idleSince(long now) {

@@ -83,7 +83,6 @@ class RoomBatcherTest {
     void aRoomQuietForMaxDelayAgainSendsAtOnce() throws Exception {
         Duration maxDelay = Duration.ofMillis(300);
         start(20, maxDelay);
-        long beforeFirst = System.nanoTime(); // the first batch is sealed after this
         add("live://1", "m1").join();
         Thread.sleep(maxDelay.toMillis() + 100); // the room goes quiet
         CompletableFuture<Void> again = add("live://1", "m2");
@@ -106,5 +105,54 @@ class RoomBatcherTest {
         gate.complete(null);
         await().atMost(Duration.ofSeconds(30)).until(last::isDone);
         assertThat(sent).containsExactly(List.of("m1"), List.of("m2", "m3"));
+    }
+
+    /** Gates the first send until {@code gate} completes; later sends complete at once. */
+    private void startGated(int maxMessages, CompletableFuture<Void> gate) {
+        batcher = new RoomBatcher(maxMessages, Duration.ZERO, Duration.ofMinutes(5), timer, req -> {
+            sent.add(req.getMessagesList().stream().map(m -> m.getBody().toStringUtf8().substring(0, 2)).toList());
+            return sent.size() == 1 ? gate : CompletableFuture.completedFuture(null);
+        }, new SimpleMeterRegistry());
+    }
+
+    @Test
+    void zeroMaxDelaySendsEverythingThatWaitedBehindASendInOneCallInOrder() {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        startGated(2, gate);
+        add("live://1", "m1");
+        List<CompletableFuture<Void>> waiting = List.of("m2", "m3", "m4", "m5", "m6").stream()
+                .map(body -> add("live://1", body)).toList(); // two full batches of 2, and m6 open
+        gate.complete(null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().allMatch(CompletableFuture::isDone));
+        assertThat(sent).containsExactly(List.of("m1"), List.of("m2", "m3", "m4", "m5", "m6"));
+    }
+
+    @Test
+    void zeroMaxDelayKeepsACallUnderItsMessageBudget() {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        startGated(RoomBatcher.ADAPTIVE_CALL_MESSAGES / 2, gate);
+        add("live://1", "m0");
+        List<CompletableFuture<Void>> waiting = new java.util.ArrayList<>();
+        for (int i = 0; i < RoomBatcher.ADAPTIVE_CALL_MESSAGES * 2; i++) {
+            waiting.add(add("live://1", "x" + i));
+        }
+        gate.complete(null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().allMatch(CompletableFuture::isDone));
+        assertThat(sent).extracting(List::size).containsExactly(1, RoomBatcher.ADAPTIVE_CALL_MESSAGES,
+                RoomBatcher.ADAPTIVE_CALL_MESSAGES);
+    }
+
+    @Test
+    void zeroMaxDelayKeepsACallUnderItsByteBudget() {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        startGated(1, gate);
+        // Id and body both hold it, so a message is about 2/5 of the budget: two fit in a call, three do not.
+        String padding = "x".repeat(RoomBatcher.ADAPTIVE_CALL_BYTES / 5);
+        add("live://1", "m1" + padding);
+        List<CompletableFuture<Void>> waiting = List.of("m2", "m3", "m4", "m5", "m6").stream()
+                .map(body -> add("live://1", body + padding)).toList();
+        gate.complete(null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().allMatch(CompletableFuture::isDone));
+        assertThat(sent).containsExactly(List.of("m1"), List.of("m2", "m3"), List.of("m4", "m5"), List.of("m6"));
     }
 }

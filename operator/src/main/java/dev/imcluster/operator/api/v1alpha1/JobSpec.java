@@ -31,7 +31,7 @@ public class JobSpec extends RoleSpec {
         public static final int DEFAULT_MAX_MESSAGES = 20;
         public static final String DEFAULT_MAX_DELAY = "0s";
 
-        @JsonPropertyDescription("Up to this many messages go into one frame.")
+        @JsonPropertyDescription("Up to this many messages go into one batch (goim: 20). With maxDelay 0s, the batches that waited behind a room's send go out together as its next call, up to 256 messages and 256 KiB.")
         @Min(1)
         @Max(10000)
         @Default("" + DEFAULT_MAX_MESSAGES)
