@@ -107,7 +107,10 @@ public final class CometConfig {
         /** How often a live connection's session is renewed in logic (goim: random 10 to 30 min). */
         public Duration sessionRenewMin = Duration.ofMinutes(10);
         public Duration sessionRenewMax = Duration.ofMinutes(30);
-        /** Frames queued per connection before the client is disconnected as too slow (goim: 1024). */
+        /**
+         * Frames queued per connection before the client is disconnected as too slow (goim: 1024); for gRPC and MQTT
+         * subscribers, messages still queued when the next room batch arrives.
+         */
         public int sendQueueSize = 1024;
     }
 }

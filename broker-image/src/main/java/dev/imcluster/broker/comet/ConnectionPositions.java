@@ -98,8 +98,8 @@ final class ConnectionPositions {
     }
 
     private void hold(Resuming r, List<RoomMessage> messages) {
-        if (r.held.size() + messages.size() > comet.sendQueueSize) {
-            // The client would be as far behind as a slow consumer: treated as one.
+        if (r.held.size() >= comet.sendQueueSize) {
+            // The client is as far behind as a slow consumer: treated as one. Checked per batch, as live queues are.
             comet.metrics.dropSlowConsumer.increment(r.held.size() + messages.size());
             r.held.clear();
             connection.slowConsumer();

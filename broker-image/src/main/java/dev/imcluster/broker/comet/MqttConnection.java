@@ -495,7 +495,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
 
     /**
      * A room batch as one QoS 0 PUBLISH per message (presence events left out), named by the filter that joined the
-     * room. More than sendQueueSize unwritten disconnects the client as a slow consumer, as goim's.
+     * room. A client with sendQueueSize or more messages still unwritten when a batch arrives is disconnected as a
+     * slow consumer, as goim's; the bound is checked per batch, so one large batch never counts as slowness.
      */
     @Override
     public int deliver(RoomBatch batch) {
@@ -504,8 +505,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
         if (topic == null || n == 0 || state == CLOSED) {
             return 0;
         }
-        if (unwritten.addAndGet(n) > comet.sendQueueSize) {
-            unwritten.addAndGet(-n);
+        if (unwritten.get() >= comet.sendQueueSize) {
             comet.metrics.dropSlowConsumer.increment(n);
             if (closeReason == null) {
                 comet.slowLog.warn("disconnecting slow {}: more than {} messages waiting to be sent", who(),
@@ -514,6 +514,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter implements RoomM
             }
             return 0;
         }
+        unwritten.addAndGet(n);
         ByteBuf packets = batch.mqttDeliveries(topic, version == MqttVersion.MQTT_5);
         channel.eventLoop().execute(() -> {
             channel.writeAndFlush(packets).addListener(f -> unwritten.addAndGet(-n));

@@ -109,14 +109,11 @@ final class TopicSubscriber implements RoomMember {
         // counted against sendQueueSize: a replay may be far longer than the live queue may grow.
         replaying.add(SubscribeResponse.newBuilder().setRecovery(replay.outcome()).build().toByteArray());
         replay.messages.forEach(m -> replaying.add(m.toByteArray()));
-        boolean room = true;
-        for (int i = 0; room && i < held.size(); i++) {
-            Held h = held.get(i);
+        // Held was bounded as the live queue is (per batch), and the queue is empty while recovering.
+        for (Held h : held) {
             if (!notAfterSeam(h.message())) {
-                room = offer(h.encoded());
-                if (room) {
-                    comet.metrics.queued.increment();
-                }
+                queue(h.encoded());
+                comet.metrics.queued.increment();
             }
         }
         held = null;
@@ -142,8 +139,16 @@ final class TopicSubscriber implements RoomMember {
         return queued;
     }
 
-    /** Returns the messages queued (not held), for the caller's queue-depth gauge. */
+    /**
+     * Returns the messages queued (not held), for the caller's queue-depth gauge. The bound is checked once per
+     * batch: a subscriber with {@code capacity} or more messages still waiting when a batch arrives is too slow,
+     * while one batch larger than the room left is queued whole (job's batches are bounded in size).
+     */
     private int enqueue(RoomBatch batch, boolean hold) {
+        if ((hold ? held.size() : size.get()) >= capacity) {
+            overflow(presenceEvents ? batch.messages.size() : batch.clientMessages);
+            return 0;
+        }
         List<byte[]> encoded = batch.encodedResponses();
         HistoryReplay replay = seam;
         int queued = 0;
@@ -155,14 +160,9 @@ final class TopicSubscriber implements RoomMember {
                 continue;
             }
             if (hold) {
-                if (held.size() >= capacity) {
-                    overflow();
-                    return queued;
-                }
                 held.add(new Held(batch.messages.get(i), encoded.get(i)));
-            } else if (!offer(encoded.get(i))) {
-                return queued;
             } else {
+                queue(encoded.get(i));
                 queued++;
             }
         }
@@ -182,25 +182,19 @@ final class TopicSubscriber implements RoomMember {
         return false;
     }
 
-    /**
-     * Queues one serialized response; false (and the stream ended) when the queue is full. The caller adds it to
-     * the queue-depth gauge.
-     */
-    private boolean offer(byte[] response) {
-        if (size.incrementAndGet() > capacity) {
-            size.decrementAndGet();
-            overflow();
-            return false;
-        }
+    /** Queues one serialized response; the caller checked the bound and adds it to the queue-depth gauge. */
+    private void queue(byte[] response) {
+        size.incrementAndGet();
         queue.offer(response);
-        return true;
     }
 
-    private void overflow() {
-        comet.metrics.dropSubscriberOverflow.increment();
-        comet.slowLog.warn("ending slow gRPC subscriber of topic {}: more than {} messages queued", topic, capacity);
-        end(Status.RESOURCE_EXHAUSTED.withDescription(
-                "subscriber too slow: more than " + capacity + " messages queued for topic " + topic));
+    /** Ends the stream as too slow; {@code lost}: the messages of the arriving batch it will not get. */
+    private void overflow(int lost) {
+        comet.metrics.dropSubscriberOverflow.increment(lost);
+        comet.slowLog.warn("ending slow gRPC subscriber of topic {}: {} or more messages still queued when the next"
+                + " batch arrived", topic, capacity);
+        end(Status.RESOURCE_EXHAUSTED.withDescription("subscriber too slow: " + capacity
+                + " or more messages still queued for topic " + topic + " when the next batch arrived"));
     }
 
     /** Ends the stream with this status (overflow, shutdown); the first end wins. Any thread. */

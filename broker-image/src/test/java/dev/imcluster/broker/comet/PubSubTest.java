@@ -67,6 +67,24 @@ class PubSubTest {
         }
     }
 
+    /** The send queue bounds what waits when a batch arrives: one batch longer than it is no sign of slowness. */
+    @Test
+    void aBatchLongerThanTheSendQueueReachesASubscriberWhole() throws Exception {
+        String topic = "one-big-batch";
+        SubscribeStream sub = subscribe(h.pubsubAsync, topic);
+        double overflows = h.counter("imcluster.comet.drops", "reason", "subscriber_overflow");
+        RoomMessage[] batch = new RoomMessage[32 * 3]; // sendQueueSize is 32 here
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = message(1000, "m" + i);
+        }
+        h.pushRoom(topic, batch);
+        for (int i = 0; i < batch.length; i++) {
+            assertThat(sub.nextPayload()).isEqualTo("m" + i);
+        }
+        assertThat(h.counter("imcluster.comet.drops", "reason", "subscriber_overflow")).isEqualTo(overflows);
+        assertThat(sub.end).isNotDone();
+    }
+
     @Test
     void publishIsForwardedToLogic() throws Exception {
         h.pubsub.publish(PublishRequest.newBuilder().setTopic("orders")
