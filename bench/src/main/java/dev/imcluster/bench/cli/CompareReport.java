@@ -65,7 +65,7 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         sb.append("- Each publish path is fixed before the run and is its own row: imcluster rooms are pushed with "
                 + "HTTP `/goim/push/room`, topics with gRPC `Publish`; nats-server with jnats, Redis with lettuce. "
                 + "The broker runs with its shipped defaults (e.g. adaptive room batches, `job.roomBatch.maxDelay: "
-                + "0s`, of up to 20 messages); the one row with `job.roomBatch.maxMessages=200` says so in its name "
+                + "0s`: what waits behind a room's send goes as one call of up to 256 messages); the one row with `job.roomBatch.maxMessages=200` says so in its name "
                 + "and is not the default.\n");
         sb.append(String.format(Locale.ROOT, "- Same treatment for every system: one unmeasured run at %.0f msg/s "
                 + "each, then %d rounds, interleaved (A B C D A B C D ...): in each round every system gets an "
