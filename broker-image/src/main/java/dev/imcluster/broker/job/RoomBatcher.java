@@ -29,8 +29,9 @@ import java.util.function.Function;
  * {@code idleTimeout} is forgotten.
  * <p>{@code maxDelay = 0} batches adaptively: a message for an idle room goes out at once, and what arrives while
  * a room's batch is being sent goes out as the next call as soon as that send ends: all of it, in order, up to
- * {@link #ADAPTIVE_CALL_MESSAGES} messages and {@link #ADAPTIVE_CALL_BYTES} (whole batches of {@code maxMessages}), since each call costs every comet one write
- * per connection, so a backlog sent in batches of {@code maxMessages} would cap a busy room at the writes it pays.
+ * {@link #ADAPTIVE_CALL_MESSAGES} messages and {@link #ADAPTIVE_CALL_BYTES} (whole batches of {@code maxMessages}),
+ * since each call costs every comet one write per connection, so a backlog sent in batches of {@code maxMessages}
+ * would cap a busy room at the writes it pays.
  */
 final class RoomBatcher implements AutoCloseable {
     /**
@@ -110,8 +111,8 @@ final class RoomBatcher implements AutoCloseable {
     private record Pending(RoomMessage message, CompletableFuture<Void> done) {
     }
 
-    private static boolean fits(List<Pending> call, long callBytes, List<Pending> next) {
-        return call.size() + next.size() <= ADAPTIVE_CALL_MESSAGES && callBytes + bytes(next) <= ADAPTIVE_CALL_BYTES;
+    private static boolean fits(List<Pending> call, long callBytes, List<Pending> next, long nextBytes) {
+        return call.size() + next.size() <= ADAPTIVE_CALL_MESSAGES && callBytes + nextBytes <= ADAPTIVE_CALL_BYTES;
     }
 
     private static long bytes(List<Pending> batch) {
@@ -211,17 +212,23 @@ final class RoomBatcher implements AutoCloseable {
         }
 
         /**
-         * Adaptive mode: {@code first} and the batches behind it, then the open one, while the call stays under
-         * {@link #ADAPTIVE_CALL_BYTES}. A sealed batch belongs to the room alone, so it grows in place.
+         * Adaptive mode: {@code first} and the batches behind it, then the open one, while the call stays within
+         * {@link #ADAPTIVE_CALL_MESSAGES} and {@link #ADAPTIVE_CALL_BYTES}. A sealed batch belongs to the room alone, so it grows in place.
          */
         private List<Pending> withWaiting(List<Pending> first) {
-            long bytes = bytes(first);
-            while (!ready.isEmpty() && fits(first, bytes, ready.peek())) {
-                List<Pending> next = ready.poll();
-                bytes += bytes(next);
-                first.addAll(next);
+            if (ready.isEmpty() && open.isEmpty()) {
+                return first; // the common case at low rates: nothing waited
             }
-            if (ready.isEmpty() && !open.isEmpty() && fits(first, bytes, open)) {
+            long bytes = bytes(first);
+            while (!ready.isEmpty()) {
+                long more = bytes(ready.peek());
+                if (!fits(first, bytes, ready.peek(), more)) {
+                    return first;
+                }
+                first.addAll(ready.poll());
+                bytes += more;
+            }
+            if (!open.isEmpty() && fits(first, bytes, open, bytes(open))) {
                 first.addAll(open);
                 open = new ArrayList<>();
             }

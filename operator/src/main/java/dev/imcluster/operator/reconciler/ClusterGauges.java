@@ -33,26 +33,24 @@ final class ClusterGauges {
      */
     AtomicLong value(PubSubCluster c, String name, String description, String baseUnit, Tag... extra) {
         ResourceID cluster = ResourceID.fromResource(c);
-        Tags tags = Tags.of(extra).and(Tags.of(Tag.of("name", name)));
-        return byCluster.computeIfAbsent(cluster, k -> new ConcurrentHashMap<>()).computeIfAbsent(tags, k -> {
+        Tags tags = Tags.of(extra);
+        Map<Tags, Series> series = byCluster.computeIfAbsent(cluster, k -> new ConcurrentHashMap<>());
+        return series.computeIfAbsent(tags.and("name", name), k -> {
             AtomicLong value = new AtomicLong();
             Gauge gauge = Gauge.builder(name, value, AtomicLong::get).description(description).baseUnit(baseUnit)
                     .tag("namespace", cluster.getNamespace().orElse("")).tag("cluster", cluster.getName())
-                    .tags(Tags.of(extra)).register(registry);
+                    .tags(tags).register(registry);
             return new Series(gauge, value);
         }).value();
     }
 
     /** Removes every series of the clusters for which {@code exists} is false. */
     void retainOnly(Predicate<ResourceID> exists) {
-        byCluster.keySet().removeIf(cluster -> {
-            if (exists.test(cluster)) {
+        byCluster.entrySet().removeIf(cluster -> {
+            if (exists.test(cluster.getKey())) {
                 return false;
             }
-            Map<Tags, Series> series = byCluster.get(cluster);
-            if (series != null) {
-                series.values().forEach(s -> registry.remove(s.gauge()));
-            }
+            cluster.getValue().values().forEach(s -> registry.remove(s.gauge()));
             return true;
         });
     }
