@@ -3,6 +3,7 @@ package dev.imcluster.broker.comet;
 import static dev.imcluster.broker.comet.CometHarness.auth;
 
 import dev.imcluster.broker.testinfra.BrokerJvm;
+import dev.imcluster.broker.testinfra.NatsServerProcess;
 import dev.imcluster.broker.testinfra.QueueServer;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
 import dev.imcluster.broker.testinfra.TestNetwork.Host;
@@ -25,12 +26,15 @@ import org.junit.jupiter.api.TestMethodOrder;
  * logic, comets A and B and job(s), each a child JVM started as a pod would run it ({@link BrokerJvm}), over one
  * backend's queue server ({@link QueueServer}) and a Redis session store of their own (so the store can fail
  * alone). The end-to-end, fault and delivery tests share it; each keeps only its scenarios. Clients and channels
- * made through it are closed with it. On test hosts ({@link Hosts}), each role runs on its own and one redis-server
- * is the queue and the session store.
+ * made through it are closed with it. On test hosts ({@link Hosts}), each role runs on its own, and the stores on
+ * one more: the session store's redis-server, which is the queue too on redis, and nats-server beside it on nats.
  */
 final class BackendCluster implements AutoCloseable {
 
-    /** A test host per role, and one for the redis-server that is both the queue and the session store. */
+    /**
+     * A test host per role, and one for the stores: the session store's redis-server, which is the queue too on
+     * redis, and on nats the nats-server beside it.
+     */
     record Hosts(Host store, Host logic, Host cometA, Host cometB, Host job) {
     }
 
@@ -114,10 +118,13 @@ final class BackendCluster implements AutoCloseable {
             return this;
         }
 
-        /** Each role on its test host, over Redis Streams (the backend must be redis) on the store host. */
+        /**
+         * Each role on its test host, the queue on the store host: Redis Streams or JetStream. Kafka runs in this
+         * JVM (the test kit binds localhost only), so it cannot be put on a test host.
+         */
         Builder onHosts(Hosts hosts) {
-            if (!backend.equals("redis")) {
-                throw new IllegalArgumentException("on test hosts the queue is redis, not " + backend);
+            if (!backend.equals("redis") && !backend.equals("nats")) {
+                throw new IllegalArgumentException("on test hosts the queue is redis or nats, not " + backend);
             }
             this.hosts = hosts;
             return this;
@@ -143,7 +150,8 @@ final class BackendCluster implements AutoCloseable {
             sessionRedis = RedisServerProcess.launch();
         } else {
             sessionRedis = RedisServerProcess.launchOn(hosts.store());
-            queues.add(QueueServer.redisStreams(sessionRedis));
+            queues.add(backend.equals("nats") ? QueueServer.jetStream(NatsServerProcess.launchOn(hosts.store()))
+                    : QueueServer.redisStreams(sessionRedis));
         }
         QueueServer queue = queues.get(0);
         Map<String, Object> common = new HashMap<>(queue.config());

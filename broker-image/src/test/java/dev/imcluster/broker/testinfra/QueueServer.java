@@ -33,11 +33,7 @@ public final class QueueServer implements AutoCloseable {
                         "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000")),
                         kafka::stopBroker, kafka::startBroker, kafka);
             }
-            case "nats" -> {
-                NatsServerProcess nats = NatsServerProcess.launch();
-                yield new QueueServer(Map.of("mq.backend", "nats", "mq.nats.url", nats.url(),
-                        "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats);
-            }
+            case "nats" -> jetStream(NatsServerProcess.launch());
             case "redis" -> redisStreams(RedisServerProcess.launch());
             case "mqtt" -> {
                 MosquittoServerProcess mosquitto = MosquittoServerProcess.launch();
@@ -46,6 +42,12 @@ public final class QueueServer implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException("backend must be kafka, nats, redis or mqtt, got " + backend);
         };
+    }
+
+    /** JetStream of a nats-server already running (on a test host, say); closing this closes it. */
+    public static QueueServer jetStream(NatsServerProcess nats) {
+        return new QueueServer(Map.of("mq.backend", "nats", "mq.nats.url", nats.url(),
+                "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats);
     }
 
     /** Streams of a redis-server already running (on a test host, say); closing this closes it. */

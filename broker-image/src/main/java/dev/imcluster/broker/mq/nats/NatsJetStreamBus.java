@@ -61,6 +61,11 @@ public final class NatsJetStreamBus implements MessageBus {
     final Backoff backoff;
     final Connection connection;
     final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    /** How often the client pings nats-server (jnats's default: 2 minutes). */
+    static final Duration PING_INTERVAL = Duration.ofSeconds(5);
+    /** Unanswered pings after which the connection is stale: a silent cut shows within about 3 intervals. */
+    static final int MAX_PINGS_OUT = 2;
+
     private final boolean core;
     private final JetStream js;
     private final ScheduledExecutorService scheduler;
@@ -95,6 +100,10 @@ public final class NatsJetStreamBus implements MessageBus {
                 .connectionName("imcluster-" + BusSupport.consumerName(config))
                 .maxReconnects(-1)
                 .reconnectWait(Duration.ofMillis(500))
+                // A silent cut (packets lost, no reset) ends the connection as stale after MAX_PINGS_OUT unanswered
+                // pings, so it shows (imcluster_mq_up 0) and reconnects within seconds, not jnats's minutes.
+                .pingInterval(PING_INTERVAL)
+                .maxPingsOut(MAX_PINGS_OUT)
                 .connectionTimeout(config.mq.publishTimeout)
                 .connectionListener(this::onConnectionEvent)
                 .errorListener(new ErrorListener() {
