@@ -145,6 +145,22 @@ public abstract class ExternalServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills the server at once (SIGKILL, as {@code kill -9} or an OOM kill would): it writes nothing more and
+     * flushes nothing; what its directory holds is what it had written so far.
+     */
+    public synchronized void kill() {
+        if (process == null) {
+            return;
+        }
+        try {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
     /** Stops the server (SIGTERM, then SIGKILL after 10 s); data in its directory is kept. */
     public synchronized void stop() {
         if (process == null) {

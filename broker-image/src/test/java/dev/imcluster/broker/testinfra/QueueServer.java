@@ -12,12 +12,16 @@ public final class QueueServer implements AutoCloseable {
     private final Map<String, Object> config;
     private final Runnable stop;
     private final Runnable start;
+    /** SIGKILL of the server's process; null for Kafka, which runs in this JVM. */
+    private final Runnable kill;
     private final AutoCloseable server;
 
-    private QueueServer(Map<String, Object> config, Runnable stop, Runnable start, AutoCloseable server) {
+    private QueueServer(Map<String, Object> config, Runnable stop, Runnable start, Runnable kill,
+                        AutoCloseable server) {
         this.config = config;
         this.stop = stop;
         this.start = start;
+        this.kill = kill;
         this.server = server;
     }
 
@@ -31,14 +35,14 @@ public final class QueueServer implements AutoCloseable {
                         "mq.kafka.partitions", 3,
                         "mq.kafka.deliveryTimeout", "4s", // a publish during an outage fails within this
                         "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000")),
-                        kafka::stopBroker, kafka::startBroker, kafka);
+                        kafka::stopBroker, kafka::startBroker, null, kafka);
             }
             case "nats" -> jetStream(NatsServerProcess.launch());
             case "redis" -> redisStreams(RedisServerProcess.launch());
             case "mqtt" -> {
                 MosquittoServerProcess mosquitto = MosquittoServerProcess.launch();
                 yield new QueueServer(Map.of("mq.backend", "mqtt", "mq.mqtt.url", mosquitto.url()), mosquitto::stop,
-                        mosquitto::start, mosquitto);
+                        mosquitto::start, mosquitto::kill, mosquitto);
             }
             default -> throw new IllegalArgumentException("backend must be kafka, nats, redis or mqtt, got " + backend);
         };
@@ -47,13 +51,13 @@ public final class QueueServer implements AutoCloseable {
     /** JetStream of a nats-server already running (on a test host, say); closing this closes it. */
     public static QueueServer jetStream(NatsServerProcess nats) {
         return new QueueServer(Map.of("mq.backend", "nats", "mq.nats.url", nats.url(),
-                "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats);
+                "mq.nats.ackWait", "4s", "mq.nats.maxDeliver", -1), nats::stop, nats::start, nats::kill, nats);
     }
 
     /** Streams of a redis-server already running (on a test host, say); closing this closes it. */
     public static QueueServer redisStreams(RedisServerProcess redis) {
         return new QueueServer(Map.of("mq.backend", "redis", "mq.redis.address", redis.address(),
-                "mq.redis.claimIdle", "4s"), redis::stop, redis::start, redis);
+                "mq.redis.claimIdle", "4s"), redis::stop, redis::start, redis::kill, redis);
     }
 
     /** The mq.* settings that point a role at this server. */
@@ -68,6 +72,17 @@ public final class QueueServer implements AutoCloseable {
 
     public void start() {
         start.run();
+    }
+
+    /**
+     * SIGKILL of the server's process ({@link #start} brings it back on its data). Kafka runs in this JVM as the
+     * test kit's KRaft node, so it has no process of its own to kill: this throws for it.
+     */
+    public void kill() {
+        if (kill == null) {
+            throw new UnsupportedOperationException("the in-JVM Kafka has no process of its own to SIGKILL");
+        }
+        kill.run();
     }
 
     @Override
