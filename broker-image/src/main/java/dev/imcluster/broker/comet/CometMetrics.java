@@ -105,6 +105,13 @@ final class CometMetrics {
                 .register(registry);
         presenceJoins = presenceChanges(registry, "join");
         presenceLeaves = presenceChanges(registry, "leave");
+        // At 0 from the start, so that the dashboard's panel has series before the first refusal.
+        for (MqttTopics.Refusal refusal : MqttTopics.Refusal.values()) {
+            mqttRefusalCounter(refusal.tag);
+        }
+        for (String reason : new String[] {"not_authorized", "logic_error", "qos"}) {
+            mqttRefusalCounter(reason);
+        }
         deliveryLatency = Timer.builder("imcluster.comet.delivery.latency")
                 .description("From the publisher's published_at to comet handing the message to its clients")
                 .publishPercentileHistogram()
@@ -164,8 +171,12 @@ final class CometMetrics {
      * not_authorized, rate limits, qos (QoS 2), logic_error. Permission denials are also in permission_denied.
      */
     void mqttRefused(String reason) {
-        tagged(mqttRefusals, "imcluster.comet.mqtt.refused", "reason", reason,
-                "MQTT topic filters and publishes refused, by reason").increment();
+        mqttRefusalCounter(reason).increment();
+    }
+
+    private Counter mqttRefusalCounter(String reason) {
+        return tagged(mqttRefusals, "imcluster.comet.mqtt.refused", "reason", reason,
+                "MQTT topic filters and publishes refused, by reason");
     }
 
     void authFailure(String reason) {

@@ -73,9 +73,25 @@ public final class BusMetrics {
 
     /** A message the bus could not hand to the handler at all (for example undecodable bytes); it is acked. */
     public void dropped(String reason) {
+        dropped(reason, 1);
+    }
+
+    /**
+     * Registers the drop counters of these reasons at 0, so that a dashboard shows the series (at 0) before the first
+     * drop: a counter that appears only with its first increment reads as "no data", and as an unknown metric to
+     * a rate() until then.
+     */
+    public void expectDrops(String... reasons) {
+        for (String reason : reasons) {
+            dropped(reason, 0);
+        }
+    }
+
+    /** {@code messages} dropped at once, for one reason (the in-memory queue's unacknowledged ones at close). */
+    public void dropped(String reason, long messages) {
         dropped.computeIfAbsent(reason, r -> Counter.builder("imcluster.mq.dropped")
                 .description("Messages dropped by the bus (acknowledged without handling)")
-                .tags("backend", backend, "reason", r).register(registry)).increment();
+                .tags("backend", backend, "reason", r).register(registry)).increment(messages);
     }
 
     /** The group's lag as last measured by the backend; -1 until known. */

@@ -113,7 +113,7 @@ class JobRoleTest {
     }
 
     private double pending() {
-        return busMeters.get("imcluster_bus_pending").gauge().value();
+        return busMeters.get("imcluster.mq.lag").gauge().value();
     }
 
     private double metric(String name) {

@@ -89,6 +89,7 @@ public final class KafkaBus implements MessageBus {
         this.config = config;
         this.settings = config.mq.kafka;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
+        metrics.expectDrops("undecodable");
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
         this.common = commonProperties();
         this.producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());

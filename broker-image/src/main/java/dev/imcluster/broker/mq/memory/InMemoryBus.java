@@ -2,12 +2,11 @@ package dev.imcluster.broker.mq.memory;
 
 import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.mq.Position;
+import dev.imcluster.broker.mq.BusMetrics;
 import dev.imcluster.broker.mq.BusUnavailableException;
 import dev.imcluster.broker.mq.Envelopes;
 import dev.imcluster.broker.mq.MessageBus;
 import dev.imcluster.broker.logging.RateLimitedLog;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -30,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *       as a Kafka or JetStream consumer does, so a handler can batch;</li>
  *   <li>a failed future redelivers that message after an exponential backoff, until it succeeds;</li>
  *   <li>bounded: at most {@code capacity} unacknowledged messages per group; publish fails with
- *       {@link BusUnavailableException} beyond that, counted in {@code imcluster_bus_publish_rejected_total}.</li>
+ *       {@link BusUnavailableException} beyond that, counted in {@code imcluster_mq_publish_failures_total}.</li>
  * </ul>
  * Messages published before any group exists wait (within the same bound) for the first group to subscribe,
  * as a new consumer group of a durable log would read them from the start.
@@ -49,9 +48,8 @@ public final class InMemoryBus implements MessageBus {
     final ScheduledExecutorService executor;
     private final Map<String, InMemoryGroup> groups = new LinkedHashMap<>();
     private final ArrayDeque<PushEnvelope> backlog = new ArrayDeque<>();
-    private final Counter published;
-    private final Counter rejected;
-    final Counter redelivered;
+    /** The meters every backend has (imcluster_mq_*): lag is a group's unacknowledged messages, exact here. */
+    final BusMetrics metrics;
     final RateLimitedLog retryLog = new RateLimitedLog(log, 10, java.util.concurrent.TimeUnit.SECONDS);
     volatile boolean closed;
     private volatile boolean available = true;
@@ -71,14 +69,8 @@ public final class InMemoryBus implements MessageBus {
                     t.setDaemon(true);
                     return t;
                 });
-        this.published = Counter.builder("imcluster_bus_published").tag("backend", name())
-                .description("Messages accepted by the queue").register(meters);
-        this.rejected = Counter.builder("imcluster_bus_publish_rejected").tag("backend", name())
-                .description("Publishes refused because the queue was full or unavailable").register(meters);
-        this.redelivered = Counter.builder("imcluster_bus_redelivered").tag("backend", name())
-                .description("Messages delivered again after their handler failed").register(meters);
-        Gauge.builder("imcluster_bus_pending", this, InMemoryBus::pending).tag("backend", name())
-                .description("Messages published but not yet acknowledged (largest group)").register(meters);
+        this.metrics = new BusMetrics(meters, name(), this::healthy);
+        metrics.expectDrops("closed");
     }
 
     @Override
@@ -94,7 +86,7 @@ public final class InMemoryBus implements MessageBus {
     @Override
     public CompletableFuture<Position> publish(PushEnvelope envelope) {
         if (closed || !available) {
-            rejected.increment();
+            metrics.publishFailed();
             return CompletableFuture.failedFuture(new BusUnavailableException(
                     closed ? "the in-memory queue is closed" : "the in-memory queue is unavailable"));
         }
@@ -118,12 +110,12 @@ public final class InMemoryBus implements MessageBus {
                 }
             }
         }
-        published.increment();
+        metrics.published();
         return CompletableFuture.completedFuture(position);
     }
 
     private CompletableFuture<Position> reject() {
-        rejected.increment();
+        metrics.publishFailed();
         return CompletableFuture.failedFuture(new BusUnavailableException(
                 "the in-memory queue is full (" + capacity + " unacknowledged messages)"));
     }
@@ -165,9 +157,10 @@ public final class InMemoryBus implements MessageBus {
         executor.shutdownNow();
         long lost = pending();
         if (lost > 0) {
-            // The queue lives in this process: what no member acknowledged goes with it (imcluster_bus_pending
-            // showed it until now; docs/DELIVERY.md states the bound).
+            // The queue lives in this process: what no member acknowledged goes with it (imcluster_mq_lag showed
+            // it until now; docs/DELIVERY.md states the bound).
             log.warn("in-memory queue closed with {} unacknowledged messages; they are lost", lost);
+            metrics.dropped("closed", lost);
         }
     }
 

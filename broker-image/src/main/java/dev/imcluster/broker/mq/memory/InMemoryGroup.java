@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One consumer group of the {@link InMemoryBus}: its partitions and the members they are spread over. Each
@@ -19,11 +19,17 @@ final class InMemoryGroup {
     final String name;
     final Partition[] partitions = new Partition[InMemoryBus.PARTITIONS];
     final List<Member> members = new ArrayList<>();
-    final AtomicInteger pending = new AtomicInteger();
+    /** Published to the group and not acknowledged yet: the group's lag (imcluster_mq_lag). */
+    final AtomicLong pending;
+    /** Handed to a member and not acknowledged yet (imcluster_mq_in_flight). */
+    final AtomicLong inFlight;
 
     InMemoryGroup(InMemoryBus bus, String name) {
         this.bus = bus;
         this.name = name;
+        this.pending = bus.metrics.lag(name);
+        this.pending.set(0);
+        this.inFlight = bus.metrics.inFlight(name);
         for (int i = 0; i < InMemoryBus.PARTITIONS; i++) {
             partitions[i] = new Partition(this, i);
         }
@@ -136,6 +142,8 @@ final class InMemoryGroup {
 
         private void deliver(Member owner, Delivery d) {
             d.attempts++;
+            bus.metrics.consumed();
+            group.inFlight.incrementAndGet();
             CompletableFuture<Void> result;
             try {
                 result = owner.handler.handle(d.envelope);
@@ -151,7 +159,9 @@ final class InMemoryGroup {
                 synchronized (this) {
                     inFlight--;
                 }
+                group.inFlight.decrementAndGet();
                 if (error == null) {
+                    bus.metrics.acked();
                     group.pending.decrementAndGet();
                     schedule();
                 } else {
@@ -161,7 +171,7 @@ final class InMemoryGroup {
         }
 
         private void retryLater(Delivery d, Throwable error) {
-            bus.redelivered.increment();
+            bus.metrics.redelivered();
             long backoff = Math.min(InMemoryBus.MAX_BACKOFF.toMillis(),
                     InMemoryBus.MIN_BACKOFF.toMillis() << Math.min(d.attempts - 1, 16));
             bus.retryLog.warn("group " + group.name + ": message " + d.envelope.getMsgId() + " failed (attempt "

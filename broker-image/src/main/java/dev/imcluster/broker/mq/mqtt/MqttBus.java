@@ -69,6 +69,7 @@ public final class MqttBus implements MessageBus {
         this.config = config;
         this.settings = config.mq.mqtt;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
+        metrics.expectDrops("undecodable");
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
         this.adopted = io.micrometer.core.instrument.Counter.builder("imcluster.mq.mqtt.sessions.adopted")
                 .description("Sessions of job members gone without closing that a member here took over: it "

@@ -89,6 +89,7 @@ public final class NatsJetStreamBus implements MessageBus {
         this.settings = config.mq.nats;
         this.core = settings.mode == MqConfig.NatsMode.core;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
+        metrics.expectDrops(core ? new String[] {"undecodable", "core-nats-closed"} : new String[] {"undecodable"});
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "nats-bus-maintenance");

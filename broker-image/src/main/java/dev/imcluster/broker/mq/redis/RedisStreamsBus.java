@@ -63,6 +63,7 @@ public final class RedisStreamsBus implements MessageBus {
         String address = settings.address == null || settings.address.isBlank() ? config.redis.address
                 : settings.address;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
+        metrics.expectDrops("undecodable");
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
         this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, settings.address), CODEC,
                 "queue Redis " + address + " (stream " + stream + ")");

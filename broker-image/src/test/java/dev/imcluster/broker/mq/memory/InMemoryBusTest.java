@@ -87,7 +87,7 @@ class InMemoryBusTest {
         bus.publish(room("r", 1)).join();
         await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() == 1);
         assertThat(attempts.get()).isEqualTo(4);
-        assertThat(meters.counter("imcluster_bus_redelivered", "backend", "memory").count()).isEqualTo(3);
+        assertThat(meters.counter("imcluster.mq.redelivered", "backend", "memory").count()).isEqualTo(3);
     }
 
     @Test
@@ -117,7 +117,7 @@ class InMemoryBusTest {
         assertThat(sixth).isCompletedExceptionally();
         assertThat(sixth.handle((v, e) -> e).join()).isInstanceOf(BusUnavailableException.class)
                 .hasMessageContaining("full");
-        assertThat(meters.counter("imcluster_bus_publish_rejected", "backend", "memory").count()).isEqualTo(1);
+        assertThat(meters.counter("imcluster.mq.publish.failures", "backend", "memory").count()).isEqualTo(1);
     }
 
     @Test
