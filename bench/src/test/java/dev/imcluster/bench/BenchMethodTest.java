@@ -26,6 +26,43 @@ class BenchMethodTest {
                 .containsExactly("A", "B", "C", "D", "A", "B", "C", "D", "A", "B", "C", "D");
     }
 
+    /**
+     * After the peaks and the half-peak runs, every compared system runs at one common rate (half the lowest median
+     * peak among them) and every system at the idle rate; a system reported alone gets no common-rate runs.
+     */
+    @Test
+    void latencyRunsAtOneCommonRateAndIdleAfterTheHalfPeakRuns() throws Exception {
+        PeakSearch.Plan plan = new PeakSearch.Plan(100, 2, 1, 6, 0.97, 100);
+        java.util.Map<String, List<Double>> offered = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.function.Function<String, Rounds.Runner> system = name -> w -> {
+            offered.computeIfAbsent(name, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(w.rate);
+            return fake(w.rate, name.equals("slow") ? 400 : 1600, 5);
+        };
+        List<Rounds.Subject> subjects = List.of(new Rounds.Subject("fast", true, system.apply("fast")),
+                new Rounds.Subject("slow", true, system.apply("slow")),
+                new Rounds.Subject("alone", false, system.apply("alone")));
+        dev.imcluster.bench.core.Workload w = new dev.imcluster.bench.core.Workload();
+        List<Rounds.Outcome> outcomes = new Rounds(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
+                .run(subjects, 2, plan, w, w);
+        Rounds.Outcome fast = outcomes.get(0);
+        Rounds.Outcome slow = outcomes.get(1);
+        Rounds.Outcome alone = outcomes.get(2);
+        assertThat(slow.halfRate()).isLessThan(fast.halfRate());
+        assertThat(fast.sameRate()).isEqualTo(slow.halfRate());
+        assertThat(slow.sameRate()).isEqualTo(slow.halfRate());
+        assertThat(fast.sames()).hasSize(2).allSatisfy(r -> assertThat(r.targetRate()).isEqualTo(slow.halfRate()));
+        assertThat(alone.sames()).isEmpty();
+        assertThat(alone.sameRate()).isZero();
+        for (Rounds.Outcome o : outcomes) {
+            assertThat(o.idles()).hasSize(2)
+                    .allSatisfy(r -> assertThat(r.targetRate()).isEqualTo(Rounds.IDLE_RATE));
+        }
+        // the idle runs come last, after the common-rate ones
+        List<Double> fastRates = offered.get("fast");
+        assertThat(fastRates.subList(fastRates.size() - 4, fastRates.size()))
+                .containsExactly(slow.halfRate(), slow.halfRate(), Rounds.IDLE_RATE, Rounds.IDLE_RATE);
+    }
+
     @Test
     void spreadIsMedianMinMax() {
         assertThat(Spread.of(5, 1, 3)).isEqualTo(new Spread(3, 1, 5));

@@ -70,8 +70,10 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         sb.append(String.format(Locale.ROOT, "- Same treatment for every system: one unmeasured run at %.0f msg/s "
                 + "each, then %d rounds, interleaved (A B C D A B C D ...): in each round every system gets an "
                 + "open-loop peak search, then, after all rounds, %d interleaved latency runs at half of each "
-                + "system's own median peak. Figures are the median over the rounds with (min–max).%n",
-                plan.startRate(), method.rounds, method.rounds));
+                + "system's own median peak, %d at one rate for every compared system (half the lowest median peak "
+                + "among them) and %d at %.0f msg/s (one message at a time). Figures are the median over the rounds "
+                + "with (min–max).%n",
+                plan.startRate(), method.rounds, method.rounds, method.rounds, method.rounds, Rounds.IDLE_RATE));
         sb.append(String.format(Locale.ROOT, "- Peak search (open loop: publishers are paced to the offered rate "
                 + "and never wait for deliveries): steps of %.0f s measured after %.0f s warmup. A step is sustained "
                 + "when it had no errors, published at least %.0f%% of the offered rate, delivered at least %.0f%% "
@@ -98,6 +100,7 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
                 .filter(o -> !o.subject().compared() && !isHistoryRow(o)).toList();
         sb.append("## imcluster and peers\n\n### Peak (open loop)\n\n").append(RoundsReport.peaks(compared));
         sb.append("\n### At half of each system's own median peak\n\n").append(RoundsReport.halves(compared));
+        sb.append(sameAndIdle(compared));
         List<Rounds.Outcome> peers = compared.stream().filter(o -> !isOurs(o)).toList();
         sb.append("\n### Ratios (medians)\n\n");
         for (Rounds.Outcome ours : compared) {
@@ -112,6 +115,11 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         if (!others.isEmpty()) {
             sb.append("\n## Other imcluster rows\n\n").append(RoundsReport.peaks(others)).append('\n')
                     .append(RoundsReport.halves(others));
+            String idle = RoundsReport.idles(others);
+            if (!idle.isEmpty()) {
+                sb.append("\nOne message at a time (").append(String.format(Locale.ROOT, "%.0f", Rounds.IDLE_RATE))
+                        .append(" msg/s):\n\n").append(idle);
+            }
         }
         String history = historySection(outcomes);
         if (!history.isEmpty()) {
@@ -234,6 +242,11 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         StringBuilder sb = new StringBuilder();
         sb.append("### Peak (open loop)\n\n").append(RoundsReport.peaks(rows));
         sb.append("\n### At half of each row's own median peak\n\n").append(RoundsReport.halves(rows));
+        String idle = RoundsReport.idles(rows);
+        if (!idle.isEmpty()) {
+            sb.append("\n### One message at a time (").append(String.format(Locale.ROOT, "%.0f", Rounds.IDLE_RATE))
+                    .append(" msg/s)\n\n").append(idle);
+        }
         sb.append("\n### ").append(title).append(" (medians)\n\n").append(String.format(Locale.ROOT,
                 "| Row | Deliveries/s at peak (%1$s) | Deliveries per server CPU-s at peak (%1$s) "
                         + "| Deliveries per server CPU-s at half peak (%1$s) | p50 at half peak (%1$s) "
@@ -278,11 +291,12 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
                 + "bench/README.md: one unmeasured run at %.0f msg/s per row, then %d interleaved rounds of an "
                 + "open-loop peak search (steps of %.0f s after %.0f s warmup; sustained: no errors, at least "
                 + "%.0f%% published and delivered, p99 at most %.0f ms), then %d interleaved latency runs at half "
-                + "of each row's own median peak (%.0f s after %.0f s warmup). Figures are the median over the "
-                + "rounds with (min–max). Server CPU is utime + stime from /proc over the measured window.%n%n",
+                + "of each row's own median peak and %d at %.0f msg/s, one message at a time (%.0f s after "
+                + "%.0f s warmup). Figures are the median over the rounds with (min–max). Server CPU is utime + "
+                + "stime from /proc over the measured window.%n%n",
                 w.subscribers, w.rooms, w.size, w.publishers, w.httpConnections, plan.startRate(), method.rounds,
                 method.stepDuration, method.stepWarmup, plan.minRatio() * 100, plan.maxP99Ms(), method.rounds,
-                w.duration, w.warmup);
+                method.rounds, Rounds.IDLE_RATE, w.duration, w.warmup);
     }
 
     /** The steps and the kept notes that end a report of a few rows run alone. */
@@ -363,5 +377,23 @@ record CompareReport(Workload workload, MethodOptions method, ClusterOptions clu
         int a = old.indexOf(NOTES_START);
         int b = old.indexOf(NOTES_END);
         return a < 0 || b < a ? "" : old.substring(a + NOTES_START.length() + 1, b);
+    }
+
+    /** The common-rate and idle latency sections of the compared systems (empty for phases that did not run). */
+    static String sameAndIdle(List<Rounds.Outcome> compared) {
+        StringBuilder sb = new StringBuilder();
+        String same = RoundsReport.sames(compared);
+        if (!same.isEmpty()) {
+            sb.append("\n### At one rate for every system\n\nHalf the lowest median peak among the systems, so "
+                    + "each carries the same load; the fair row for comparing latency:\n\n").append(same);
+        }
+        String idle = RoundsReport.idles(compared);
+        if (!idle.isEmpty()) {
+            sb.append("\n### One message at a time\n\n").append(String.format(Locale.ROOT, "%.0f", Rounds.IDLE_RATE))
+                    .append(" msg/s to the same subscribers: each message is delivered long before the next is "
+                            + "sent, so this is what an occasional push costs (issue 15's idle target: p99 at most "
+                            + "5 ms):\n\n").append(idle);
+        }
+        return sb.toString();
     }
 }

@@ -58,7 +58,8 @@ final class PeersCommand implements Callable<Integer> {
     static String render(List<Rounds.Outcome> outcomes) {
         StringBuilder sb = new StringBuilder("Peak (open loop), median (min–max) of the rounds:\n\n")
                 .append(RoundsReport.peaks(outcomes))
-                .append("\nAt half of each system's own median peak:\n\n").append(RoundsReport.halves(outcomes));
+                .append("\nAt half of each system's own median peak:\n\n").append(RoundsReport.halves(outcomes))
+                .append(CompareReport.sameAndIdle(outcomes.stream().filter(o -> o.subject().compared()).toList()));
         List<Rounds.Outcome> compared = outcomes.stream().filter(o -> o.subject().compared()).toList();
         List<Rounds.Outcome> peers = compared.stream().filter(o -> !o.subject().name().startsWith("imcluster"))
                 .toList();

@@ -13,7 +13,9 @@ import java.util.function.ToDoubleFunction;
 /**
  * The same treatment for every system: each gets one unmeasured run at the start rate, then {@code rounds} open-loop
  * peak searches and {@code rounds} latency runs at half of its own median peak, interleaved (A B C D A B C D ...),
- * so a drift of the shared machine's load touches every system alike.
+ * so a drift of the shared machine's load touches every system alike. Two more latency phases compare like with
+ * like: {@code rounds} runs of every compared system at one common rate (half the lowest median peak among them),
+ * and {@code rounds} runs at {@link #IDLE_RATE}, one message at a time (what an occasional push costs).
  */
 public final class Rounds {
     /** Runs a system once with a workload (its rate is the offered rate). */
@@ -25,8 +27,19 @@ public final class Rounds {
     public record Subject(String name, boolean compared, Runner runner) {
     }
 
-    /** What the rounds found for one subject. */
-    public record Outcome(Subject subject, List<PeakSearch.Peak> peaks, double halfRate, List<Result> halves) {
+    /** The offered rate of the idle phase: a message every 50 ms, each delivered long before the next is sent. */
+    public static final double IDLE_RATE = 20;
+
+    /**
+     * What the rounds found for one subject: {@code sames} at {@code sameRate} (compared subjects only; 0 and empty
+     * otherwise) and {@code idles} at {@link #IDLE_RATE}.
+     */
+    public record Outcome(Subject subject, List<PeakSearch.Peak> peaks, double halfRate, List<Result> halves,
+                          double sameRate, List<Result> sames, List<Result> idles) {
+        public Outcome(Subject subject, List<PeakSearch.Peak> peaks, double halfRate, List<Result> halves) {
+            this(subject, peaks, halfRate, halves, 0, List.of(), List.of());
+        }
+
         public Spread peakRate() {
             return spread(peaks, PeakSearch.Peak::rate);
         }
@@ -38,6 +51,14 @@ public final class Rounds {
 
         public Spread atHalf(ToDoubleFunction<Result> figure) {
             return spread(halves, figure);
+        }
+
+        public Spread atSame(ToDoubleFunction<Result> figure) {
+            return spread(sames, figure);
+        }
+
+        public Spread atIdle(ToDoubleFunction<Result> figure) {
+            return spread(idles, figure);
         }
 
         private static <T> Spread spread(List<T> items, ToDoubleFunction<T> f) {
@@ -62,8 +83,9 @@ public final class Rounds {
 
     /**
      * @param step the workload of a peak-search step (its rate is set per step)
-     * @param latency the workload of a latency run (its rate is set to half the subject's median peak); null for
-     *     peaks only (no latency runs: the outcomes' halves are empty)
+     * @param latency the workload of a latency run (its rate is set to half the subject's median peak, to the common
+     *     rate, and to {@link #IDLE_RATE}); null for peaks only (no latency runs: the outcomes' halves, sames and
+     *     idles are empty)
      */
     public List<Outcome> run(List<Subject> subjects, int rounds, PeakSearch.Plan plan, Workload step,
                              Workload latency) throws Exception {
@@ -92,9 +114,27 @@ public final class Rounds {
             progress.println("== half peak " + (n++ / subjects.size() + 1) + "/" + rounds + ": " + s.name());
             halves.computeIfAbsent(s, k -> new ArrayList<>()).add(attempt(s, latency.withRate(halfRates.get(s))));
         }
+        // One rate for every compared system: half the lowest median peak among them, so each runs the same load.
+        double sameRate = subjects.stream().filter(Subject::compared).mapToDouble(halfRates::get).min().orElse(0);
+        Map<Subject, List<Result>> sames = new LinkedHashMap<>();
+        List<Subject> compared = subjects.stream().filter(Subject::compared).toList();
+        n = 0;
+        for (Subject s : latency == null || sameRate <= 0 ? List.<Subject>of() : interleave(compared, rounds)) {
+            progress.println("== same rate " + (n++ / compared.size() + 1) + "/" + rounds + ": " + s.name() + " at "
+                    + sameRate + " msg/s");
+            sames.computeIfAbsent(s, k -> new ArrayList<>()).add(attempt(s, latency.withRate(sameRate)));
+        }
+        Map<Subject, List<Result>> idles = new LinkedHashMap<>();
+        n = 0;
+        for (Subject s : latency == null ? List.<Subject>of() : interleave(subjects, rounds)) {
+            progress.println("== idle " + (n++ / subjects.size() + 1) + "/" + rounds + ": " + s.name());
+            idles.computeIfAbsent(s, k -> new ArrayList<>()).add(attempt(s, latency.withRate(IDLE_RATE)));
+        }
         List<Outcome> out = new ArrayList<>();
         for (Subject s : subjects) {
-            out.add(new Outcome(s, peaks.get(s), halfRates.get(s), halves.getOrDefault(s, List.of())));
+            boolean same = sames.containsKey(s);
+            out.add(new Outcome(s, peaks.get(s), halfRates.get(s), halves.getOrDefault(s, List.of()),
+                    same ? sameRate : 0, sames.getOrDefault(s, List.of()), idles.getOrDefault(s, List.of())));
         }
         return out;
     }

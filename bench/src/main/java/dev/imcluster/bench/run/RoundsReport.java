@@ -28,36 +28,65 @@ public final class RoundsReport {
 
     /** Latency per system at half of its own median peak. */
     public static String halves(List<Rounds.Outcome> outcomes) {
+        return latency(outcomes, Rounds.Outcome::halves, o -> String.format(Locale.ROOT, "%.0f%s", o.halfRate(),
+                o.peakRate().median() <= 0 ? " (no sustained peak: half the start rate)" : ""));
+    }
+
+    /** Latency of every compared system at the one common rate; empty when the rounds ran none. */
+    public static String sames(List<Rounds.Outcome> outcomes) {
+        List<Rounds.Outcome> ran = outcomes.stream().filter(o -> !o.sames().isEmpty()).toList();
+        return ran.isEmpty() ? "" : latency(ran, Rounds.Outcome::sames,
+                o -> String.format(Locale.ROOT, "%.0f", o.sameRate()));
+    }
+
+    /** Latency per system at {@link Rounds#IDLE_RATE}, one message at a time; empty when the rounds ran none. */
+    public static String idles(List<Rounds.Outcome> outcomes) {
+        List<Rounds.Outcome> ran = outcomes.stream().filter(o -> !o.idles().isEmpty()).toList();
+        return ran.isEmpty() ? "" : latency(ran, Rounds.Outcome::idles,
+                o -> String.format(Locale.ROOT, "%.0f", Rounds.IDLE_RATE));
+    }
+
+    private static String latency(List<Rounds.Outcome> outcomes,
+                                  java.util.function.Function<Rounds.Outcome, List<Result>> runs,
+                                  java.util.function.Function<Rounds.Outcome, String> rate) {
         StringBuilder sb = new StringBuilder("| System | Rate msg/s | Deliveries/s | p50 ms | p99 ms | p99.9 ms "
                 + "| max ms | Deliveries per server CPU-s | Server CPU (cores) | Bench CPU (cores) | Drops | Errors |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Rounds.Outcome o : outcomes) {
-            long drops = o.halves().stream().mapToLong(Result::drops).sum();
-            long errors = o.halves().stream().mapToLong(Result::errors).sum();
-            boolean noPeak = o.peakRate().median() <= 0;
-            sb.append(String.format(Locale.ROOT, "| %s | %.0f%s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |%n",
-                    o.subject().name(), o.halfRate(), noPeak ? " (no sustained peak: half the start rate)" : "",
-                    o.atHalf(Result::deliveriesPerSecond).format("%.0f"), o.atHalf(Result::p50Ms).format("%.2f"),
-                    o.atHalf(Result::p99Ms).format("%.2f"), o.atHalf(Result::p999Ms).format("%.2f"),
-                    o.atHalf(Result::maxMs).format("%.1f"),
-                    o.atHalf(Result::deliveriesPerServerCpuSecond).format("%.0f"),
-                    o.atHalf(Result::serverCores).format("%.2f"), o.atHalf(Result::benchCores).format("%.2f"),
+            List<Result> results = runs.apply(o);
+            java.util.function.Function<java.util.function.ToDoubleFunction<Result>, Spread> of =
+                    f -> Spread.of(results.stream().mapToDouble(f).toArray());
+            long drops = results.stream().mapToLong(Result::drops).sum();
+            long errors = results.stream().mapToLong(Result::errors).sum();
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |%n",
+                    o.subject().name(), rate.apply(o),
+                    of.apply(Result::deliveriesPerSecond).format("%.0f"), of.apply(Result::p50Ms).format("%.2f"),
+                    of.apply(Result::p99Ms).format("%.2f"), of.apply(Result::p999Ms).format("%.2f"),
+                    of.apply(Result::maxMs).format("%.1f"),
+                    of.apply(Result::deliveriesPerServerCpuSecond).format("%.0f"),
+                    of.apply(Result::serverCores).format("%.2f"), of.apply(Result::benchCores).format("%.2f"),
                     drops, errors));
         }
         return sb.toString();
     }
 
-    /** {@code ours} over each peer, by medians: peak deliveries/s, deliveries per CPU-s, p99 at half peak. */
+    /**
+     * {@code ours} over each peer, by medians: peak deliveries/s, deliveries per CPU-s, p99 at half peak, at the
+     * common rate and idle (n/a where a phase did not run).
+     */
     public static String ratios(Rounds.Outcome ours, List<Rounds.Outcome> peers) {
         StringBuilder sb = new StringBuilder("| " + ours.subject().name() + " against | Deliveries/s at peak "
-                + "| Deliveries per server CPU-s at peak | p99 at half peak (lower is better) |\n"
-                + "|---|---:|---:|---:|\n");
+                + "| Deliveries per server CPU-s at peak | p99 at half peak (lower is better) "
+                + "| p99 at the same rate (lower is better) | p99 idle (lower is better) |\n"
+                + "|---|---:|---:|---:|---:|---:|\n");
         for (Rounds.Outcome p : peers) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", p.subject().name(),
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", p.subject().name(),
                     ratio(ours.atPeak(Result::deliveriesPerSecond), p.atPeak(Result::deliveriesPerSecond)),
                     ratio(ours.atPeak(Result::deliveriesPerServerCpuSecond),
                             p.atPeak(Result::deliveriesPerServerCpuSecond)),
-                    ratio(ours.atHalf(Result::p99Ms), p.atHalf(Result::p99Ms))));
+                    ratio(ours.atHalf(Result::p99Ms), p.atHalf(Result::p99Ms)),
+                    ratio(ours.atSame(Result::p99Ms), p.atSame(Result::p99Ms)),
+                    ratio(ours.atIdle(Result::p99Ms), p.atIdle(Result::p99Ms))));
         }
         return sb.toString();
     }
