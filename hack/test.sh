@@ -24,6 +24,9 @@ fi
 
 t0=$SECONDS
 if [ "$what" != --e2e ]; then
+  # kubectl and helm into $TOOLS_BIN_DIR (cached after the first time): ChartRbacTest renders the chart with helm.
+  "$root/hack/k8s-binaries.sh" tools
+  export TOOLS_BIN_DIR
   log "unit and integration tests: ./mvnw -B verify"
   ./mvnw -B verify
   log "unit and integration tests passed in $(human_time $((SECONDS - t0)))"

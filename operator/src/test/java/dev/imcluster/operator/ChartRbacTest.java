@@ -316,21 +316,38 @@ class ChartRbacTest {
     // ---------------------------------------------------------------------------------------------------------
     // Helpers
 
+    /**
+     * helm where the project's scripts install it (hack/lib.sh's {@code TOOLS_BIN_DIR}: {@code $IMCLUSTER_CACHE/bin},
+     * by default {@code ${XDG_CACHE_HOME:-~/.cache}/imcluster/bin}; hack/test.sh fetches it there first), else on
+     * the PATH.
+     */
     static Path helm() {
-        Path cached = Path.of(System.getProperty("user.home"), ".cache/imcluster/bin/helm");
-        if (Files.isExecutable(cached)) {
-            return cached;
+        List<Path> dirs = new ArrayList<>();
+        String tools = System.getenv("TOOLS_BIN_DIR");
+        String cache = System.getenv("IMCLUSTER_CACHE");
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (tools != null && !tools.isBlank()) {
+            dirs.add(Path.of(tools));
         }
+        if (cache != null && !cache.isBlank()) {
+            dirs.add(Path.of(cache, "bin"));
+        }
+        dirs.add(xdg != null && !xdg.isBlank() ? Path.of(xdg, "imcluster", "bin")
+                : Path.of(System.getProperty("user.home"), ".cache", "imcluster", "bin"));
+        String cacheDirs = dirs.toString();
         String path = System.getenv("PATH");
         if (path != null) {
             for (String dir : path.split(File.pathSeparator)) {
-                if (Files.isExecutable(Path.of(dir, "helm"))) {
-                    return Path.of(dir, "helm");
-                }
+                dirs.add(Path.of(dir));
             }
         }
-        throw new AssertionError("helm not found (neither ~/.cache/imcluster/bin/helm nor on the PATH): ChartRbacTest "
-                + "renders the chart with `helm template`; install it with hack/k8s-binaries.sh tools");
+        for (Path dir : dirs) {
+            if (Files.isExecutable(dir.resolve("helm"))) {
+                return dir.resolve("helm");
+            }
+        }
+        throw new AssertionError("helm not found in " + cacheDirs + " nor on the PATH: ChartRbacTest renders the chart "
+                + "with `helm template`; install it with hack/k8s-binaries.sh tools (hack/test.sh does)");
     }
 
     static List<JsonNode> render(String... args) throws Exception {
