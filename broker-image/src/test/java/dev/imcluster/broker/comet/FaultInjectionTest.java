@@ -96,29 +96,12 @@ class FaultInjectionTest {
         @Test
         @Order(8)
         void theQueueServerKilledMidStreamAndRestartedLosesNothingAndNoClientSeesARepeat() throws Exception {
-            String room = "queue-kill";
-            GoimClient onA = client(cluster.cometA(), 81, "qk-a", "live://" + room);
-            GoimClient onB = client(cluster.cometB(), 82, "qk-b", "live://" + room);
-            try (PushStream stream = new PushStream(backend() + "-queuekill", n -> pushRoom(room, n), "")) {
-                stream.start(Duration.ofMillis(10));
-                stream.awaitAccepted(100);
-                cluster.queue().kill();
-                stream.awaitRefused(1); // the outage is seen: 503, never a 200 for a push that went nowhere
-                cluster.queue().start();
-                stream.awaitAccepted(stream.acceptedCount() + 150);
-                stream.stop();
-                List<String> ids = stream.accepted();
-                List<String> gotA = awaitAll(onA, new ArrayList<>(), ids, "the client on comet A");
-                List<String> gotB = awaitAll(onB, new ArrayList<>(), ids, "the client on comet B");
-                assertThat(duplicates(gotA)).as(backend() + ": repeats on comet A").isZero();
-                assertThat(duplicates(gotB)).as(backend() + ": repeats on comet B").isZero();
-                assertThat(gotA).as(backend() + ": comet A's client got only accepted pushes").isSubsetOf(ids);
-                System.out.printf("[%s] queue SIGKILL: published %d, delivered %d and %d (no repeats), %d refused "
-                                + "attempts retried%n", backend(), ids.size(), gotA.size(), gotB.size(),
-                        stream.refused());
-            }
-            await().atMost(WAIT).until(() -> cluster.logic().readyz().statusCode() == 200
-                    && cluster.job().readyz().statusCode() == 200);
+            QueueOutage o = queueOutage("queue-kill", 81, () -> cluster.queue().kill());
+            assertThat(duplicates(o.gotA())).as(backend() + ": repeats on comet A").isZero();
+            assertThat(duplicates(o.gotB())).as(backend() + ": repeats on comet B").isZero();
+            assertThat(o.gotA()).as(backend() + ": comet A's client got only accepted pushes").isSubsetOf(o.ids());
+            System.out.printf("[%s] queue SIGKILL: published %d, delivered %d and %d (no repeats), %d refused "
+                    + "attempts retried%n", backend(), o.ids().size(), o.gotA().size(), o.gotB().size(), o.refused());
         }
     }
 
@@ -267,26 +250,41 @@ class FaultInjectionTest {
         @Test
         @Order(4)
         void theQueueServerRestartsMidStreamAndServiceResumesWithNothingAcceptedLost() throws Exception {
-            String room = "queue-restart";
-            GoimClient onA = client(cluster.cometA(), 41, "qr-a", "live://" + room);
-            GoimClient onB = client(cluster.cometB(), 42, "qr-b", "live://" + room);
-            try (PushStream stream = new PushStream(backend() + "-queue", n -> pushRoom(room, n), "")) {
+            QueueOutage o = queueOutage("queue-restart", 41, () -> cluster.queue().stop());
+            System.out.printf("[%s] queue restart: published %d, delivered %d and %d (duplicates %d and %d), "
+                            + "%d refused attempts retried%n", backend(), o.ids().size(), o.gotA().size(),
+                    o.gotB().size(), duplicates(o.gotA()), duplicates(o.gotB()), o.refused());
+        }
+
+        /** What both clients of a queue outage received: every accepted push, awaited. */
+        record QueueOutage(List<String> ids, List<String> gotA, List<String> gotB, long refused) {
+        }
+
+        /**
+         * A push stream to {@code room} with a client on each comet ({@code mid} and the next); {@code down} takes
+         * the queue server away mid-stream, the outage must show as refusals (503, never a 200 for a push that went
+         * nowhere), the server starts again, and both clients must receive every accepted push; then logic and job
+         * are ready again.
+         */
+        QueueOutage queueOutage(String room, long mid, Runnable down) throws Exception {
+            GoimClient onA = client(cluster.cometA(), mid, room + "-a", "live://" + room);
+            GoimClient onB = client(cluster.cometB(), mid + 1, room + "-b", "live://" + room);
+            QueueOutage outage;
+            try (PushStream stream = new PushStream(backend() + "-" + room, n -> pushRoom(room, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                cluster.queue().stop();
-                stream.awaitRefused(1); // the outage is seen: 503, never a 200 for a push that went nowhere
+                down.run();
+                stream.awaitRefused(1);
                 cluster.queue().start();
                 stream.awaitAccepted(stream.acceptedCount() + 150);
                 stream.stop();
                 List<String> ids = stream.accepted();
-                List<String> gotA = awaitAll(onA, new ArrayList<>(), ids, "the client on comet A");
-                List<String> gotB = awaitAll(onB, new ArrayList<>(), ids, "the client on comet B");
-                System.out.printf("[%s] queue restart: published %d, delivered %d and %d (duplicates %d and %d), "
-                                + "%d refused attempts retried%n", backend(), ids.size(), gotA.size(), gotB.size(),
-                        duplicates(gotA), duplicates(gotB), stream.refused());
+                outage = new QueueOutage(ids, awaitAll(onA, new ArrayList<>(), ids, "the client on comet A"),
+                        awaitAll(onB, new ArrayList<>(), ids, "the client on comet B"), stream.refused());
             }
             await().atMost(WAIT).until(() -> cluster.logic().readyz().statusCode() == 200
                     && cluster.job().readyz().statusCode() == 200);
+            return outage;
         }
 
         /**
