@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: every test. Installs the Debian packages the tests run for real (redis-server, nats-server,
 # mosquitto, prometheus for promtool; as root, through sudo, or naming the apt-get line), then runs the unit and
-# integration tests (`./mvnw -B verify`: real Redis, NATS, Mosquitto and an in-JVM Kafka) and the end-to-end checks
+# integration tests (`./mvnw -B verify`: real Redis, NATS, Mosquitto and KRaft Kafka) and the end-to-end checks
 # on a fresh local control plane (`e2e/run.sh --fresh --down`, which stops every process it started, even after a failure).
 # The last line is e2e's "N passed, N failed"; the exit code is non-zero when anything failed.
 #

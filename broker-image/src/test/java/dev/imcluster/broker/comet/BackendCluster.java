@@ -3,6 +3,7 @@ package dev.imcluster.broker.comet;
 import static dev.imcluster.broker.comet.CometHarness.auth;
 
 import dev.imcluster.broker.testinfra.BrokerJvm;
+import dev.imcluster.broker.testinfra.KafkaServerProcess;
 import dev.imcluster.broker.testinfra.NatsServerProcess;
 import dev.imcluster.broker.testinfra.QueueServer;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
@@ -27,13 +28,14 @@ import org.junit.jupiter.api.TestMethodOrder;
  * backend's queue server ({@link QueueServer}) and a Redis session store of their own (so the store can fail
  * alone). The end-to-end, fault and delivery tests share it; each keeps only its scenarios. Clients and channels
  * made through it are closed with it. On test hosts ({@link Hosts}), each role runs on its own, and the stores on
- * one more: the session store's redis-server, which is the queue too on redis, and nats-server beside it on nats.
+ * one more: the session store's redis-server, which is the queue too on redis, and nats-server or the Kafka node
+ * beside it on nats and kafka.
  */
 final class BackendCluster implements AutoCloseable {
 
     /**
      * A test host per role, and one for the stores: the session store's redis-server, which is the queue too on
-     * redis, and on nats the nats-server beside it.
+     * redis, and on nats and kafka the nats-server or the Kafka node beside it.
      */
     record Hosts(Host store, Host logic, Host cometA, Host cometB, Host job) {
     }
@@ -118,13 +120,10 @@ final class BackendCluster implements AutoCloseable {
             return this;
         }
 
-        /**
-         * Each role on its test host, the queue on the store host: Redis Streams or JetStream. Kafka runs in this
-         * JVM (the test kit binds localhost only), so it cannot be put on a test host.
-         */
+        /** Each role on its test host, the queue on the store host: Redis Streams, JetStream or Kafka. */
         Builder onHosts(Hosts hosts) {
-            if (!backend.equals("redis") && !backend.equals("nats")) {
-                throw new IllegalArgumentException("on test hosts the queue is redis or nats, not " + backend);
+            if (!List.of("redis", "nats", "kafka").contains(backend)) {
+                throw new IllegalArgumentException("on test hosts the queue is redis, nats or kafka, not " + backend);
             }
             this.hosts = hosts;
             return this;
@@ -150,8 +149,11 @@ final class BackendCluster implements AutoCloseable {
             sessionRedis = RedisServerProcess.launch();
         } else {
             sessionRedis = RedisServerProcess.launchOn(hosts.store());
-            queues.add(backend.equals("nats") ? QueueServer.jetStream(NatsServerProcess.launchOn(hosts.store()))
-                    : QueueServer.redisStreams(sessionRedis));
+            queues.add(switch (backend) {
+                case "nats" -> QueueServer.jetStream(NatsServerProcess.launchOn(hosts.store()));
+                case "kafka" -> QueueServer.kafka(KafkaServerProcess.launchOn(hosts.store()));
+                default -> QueueServer.redisStreams(sessionRedis);
+            });
         }
         QueueServer queue = queues.get(0);
         Map<String, Object> common = new HashMap<>(queue.config());

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The delivery guarantees of the topic API (positions, history, recovery, dedupe) over real processes: logic,
- * two comets and one job, each a child JVM ({@link BrokerJvm}), over each durable queue (in-JVM KRaft Kafka,
+ * two comets and one job, each a child JVM ({@link BrokerJvm}), over each durable queue (a KRaft Kafka node,
  * nats-server -js, redis-server Streams), with sessions and history in a real Redis ({@code logic.sessionStore:
  * redis}), so history outlives every role's restart. Publishers are gRPC Publish calls on logic (retried with the
  * same idempotency key when they fail), subscribers gRPC Subscribe streams on the comets; a room's order is its

@@ -23,14 +23,13 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Network partitions between the roles (issue 19), over each backend that can run on a test host: Redis Streams and
- * JetStream (Kafka runs in the test JVM, see {@link BackendCluster.Builder#onHosts}). Each role runs on a test host of
- * its own, a network namespace on a private bridge ({@link TestNetwork}, 10.213.0.0/24, no route off the machine):
- * the stores (redis-server as the session store, and the queue: the same redis-server, or nats-server -js beside
- * it), logic, comets A and B, and job. The test JVM is on the bridge, pushing through
- * logic and holding one goim client per comet. Each case cuts one link silently (packets lost, as a broken cable
- * or a partitioned switch), checks that the fault shows while it lasts, heals it, and asserts that every push logic
- * accepted reaches both clients, once; a comet-job cut past {@code job.comets.unreachableHold} instead loses what
+ * Network partitions between the roles (issue 19), over each durable backend: Redis Streams, JetStream and Kafka. Each
+ * role runs on a test host of its own, a network namespace on a private bridge ({@link TestNetwork}, 10.213.0.0/24,
+ * no route off the machine): the stores (redis-server as the session store, and the queue: the same redis-server, or
+ * nats-server -js or a KRaft Kafka node beside it), logic, comets A and B, and job. The test JVM is on the bridge,
+ * pushing through logic and holding one goim client per comet. Each case cuts one link silently (packets lost, as a
+ * broken cable or a partitioned switch), checks that the fault shows while it lasts, heals it, and asserts that every
+ * push logic accepted reaches both clients, once; a comet-job cut past {@code job.comets.unreachableHold} instead loses what
  * comet A's client missed, and counts it. Comet B is never cut: it shows that a fault on A's links holds nothing
  * back from the others.
  *
@@ -47,6 +46,10 @@ class PartitionTest {
     private static final int HELD = 800;
     private static final Duration HELD_AT_MOST = Duration.ofSeconds(10);
     private static final String UNREACHABLE_HOLD = "30s";
+
+    @Nested
+    class Kafka extends Partitions {
+    }
 
     @Nested
     class Nats extends Partitions {

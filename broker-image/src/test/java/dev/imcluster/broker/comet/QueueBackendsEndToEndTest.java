@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue 4 end to end: logic, two comets and two jobs, each a separate JVM started from the test classpath as a
- * pod would run it, over a real queue (one nested class per backend: in-JVM KRaft Kafka, nats-server -js,
+ * pod would run it, over a real queue (one nested class per backend: a KRaft Kafka node, nats-server -js,
  * redis-server Streams) and a real Redis session store (its own redis-server, so the session store can fail
  * alone). Clients are goim TCP clients and gRPC subscribers; every payload carries a unique id, so published
  * and delivered are compared exactly. The processes live for the whole nested class; the methods run in order,

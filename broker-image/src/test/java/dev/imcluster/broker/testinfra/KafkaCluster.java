@@ -7,7 +7,8 @@ import org.apache.kafka.common.test.TestKitNodes;
 /**
  * An in-JVM KRaft Kafka: one node in combined mode (broker and controller) from kafka-test-common-runtime. The
  * broker can be shut down and started again: the test kit pre-binds its listener port and binds the same port
- * on restart, so clients reconnect to the same address (outage tests).
+ * on restart, so clients reconnect to the same address (outage tests). The fault tests over broker roles use
+ * {@link KafkaServerProcess} instead: a process of its own, on any address.
  */
 public final class KafkaCluster implements AutoCloseable {
     private final KafkaClusterTestKit kit;

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Debian's mosquitto (MQTT 3.1.1 and 5) on a free loopback port, anonymous, its sessions persisted in a temp dir (so a
- * stop and start keeps them, as a broker pod restart with a volume would), no limit on queued messages.
+ * stop and start keeps them, as a broker pod restart with a volume would; a SIGKILL loses what came since the last
+ * snapshot), no limit on queued messages.
  */
 public final class MosquittoServerProcess extends ExternalServerProcess {
     /** Where Debian's package puts it (/usr/sbin is not on every user's PATH). */
@@ -20,6 +21,12 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
     private static final byte[] CONNECT = {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3c, 0x00,
         0x00};
     private static final int CONNACK = 0x20;
+
+    /**
+     * Seconds between persistence snapshots, as the operator's managed Mosquitto saves: a graceful stop saves, a
+     * crash loses what came since the last snapshot.
+     */
+    public static final int AUTOSAVE_SECONDS = 5;
 
     private final Path conf;
     private final int tlsPort;
@@ -32,6 +39,7 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
                 "allow_anonymous true",
                 "persistence true",
                 "persistence_location " + dir + "/",
+                "autosave_interval " + AUTOSAVE_SECONDS,
                 "max_queued_messages 0", // no limit: the tests count every message
                 "max_inflight_messages 64", // what a 3.1.1 member may hold (MQTT 5 clients say their own)
                 "user root", // stay the user that started it (as root it would switch to mosquitto)

@@ -3,16 +3,16 @@ package dev.imcluster.broker.testinfra;
 import java.util.Map;
 
 /**
- * The queue server of one durable backend (in-JVM KRaft Kafka, nats-server -js, redis-server Streams or mosquitto),
- * with the mq.* settings that point a broker role at it. Its timeouts are short, so that a killed job's work moves on
- * within seconds: Kafka's group session (its minimum, not 45 s), JetStream's ackWait, Redis Streams' claimIdle (MQTT
- * has none: a restarted job member resumes its own session).
+ * The queue server of one durable backend, a process of its own (a KRaft Kafka node, nats-server -js, redis-server
+ * Streams or mosquitto), with the mq.* settings that point a broker role at it. Its timeouts are short, so that a
+ * killed job's work moves on within seconds: Kafka's group session (its minimum, not 45 s), JetStream's ackWait,
+ * Redis Streams' claimIdle (MQTT has none: a restarted job member resumes its own session).
  */
 public final class QueueServer implements AutoCloseable {
     private final Map<String, Object> config;
     private final Runnable stop;
     private final Runnable start;
-    /** SIGKILL of the server's process; null for Kafka, which runs in this JVM. */
+    /** SIGKILL of the server's process. */
     private final Runnable kill;
     private final AutoCloseable server;
 
@@ -28,15 +28,7 @@ public final class QueueServer implements AutoCloseable {
     /** Starts the server of {@code backend}: kafka, nats, redis or mqtt. */
     public static QueueServer launch(String backend) {
         return switch (backend) {
-            case "kafka" -> {
-                KafkaCluster kafka = KafkaCluster.start();
-                yield new QueueServer(Map.of("mq.backend", "kafka",
-                        "mq.kafka.bootstrapServers", kafka.bootstrapServers(),
-                        "mq.kafka.partitions", 3,
-                        "mq.kafka.deliveryTimeout", "4s", // a publish during an outage fails within this
-                        "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000")),
-                        kafka::stopBroker, kafka::startBroker, null, kafka);
-            }
+            case "kafka" -> kafka(KafkaServerProcess.launch());
             case "nats" -> jetStream(NatsServerProcess.launch());
             case "redis" -> redisStreams(RedisServerProcess.launch());
             case "mqtt" -> {
@@ -46,6 +38,16 @@ public final class QueueServer implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException("backend must be kafka, nats, redis or mqtt, got " + backend);
         };
+    }
+
+    /** Kafka on a KRaft node already running (on a test host, say); closing this closes it. */
+    public static QueueServer kafka(KafkaServerProcess kafka) {
+        return new QueueServer(Map.of("mq.backend", "kafka",
+                "mq.kafka.bootstrapServers", kafka.bootstrapServers(),
+                "mq.kafka.partitions", 3,
+                "mq.kafka.deliveryTimeout", "4s", // a publish during an outage fails within this
+                "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000")),
+                kafka::stop, kafka::start, kafka::kill, kafka);
     }
 
     /** JetStream of a nats-server already running (on a test host, say); closing this closes it. */
@@ -74,14 +76,8 @@ public final class QueueServer implements AutoCloseable {
         start.run();
     }
 
-    /**
-     * SIGKILL of the server's process ({@link #start} brings it back on its data). Kafka runs in this JVM as the
-     * test kit's KRaft node, so it has no process of its own to kill: this throws for it.
-     */
+    /** SIGKILL of the server's process ({@link #start} brings it back on its data). */
     public void kill() {
-        if (kill == null) {
-            throw new UnsupportedOperationException("the in-JVM Kafka has no process of its own to SIGKILL");
-        }
         kill.run();
     }
 

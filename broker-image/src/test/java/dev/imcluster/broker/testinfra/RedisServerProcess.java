@@ -14,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Debian's redis-server on a free loopback port (or a test host's address), append-only persistence in a temp dir (so a restart keeps the
- * data, as a real deployment would), optionally with requirepass.
+ * Debian's redis-server on a free loopback port (or a test host's address), append-only persistence in a temp dir
+ * (so a restart keeps the data, as a real deployment would), optionally with requirepass.
  */
 public final class RedisServerProcess extends ExternalServerProcess {
     private final String password;
