@@ -183,6 +183,15 @@ final class Mqtt3Link extends MqttLink {
     }
 
     @Override
+    protected void abandonConnect() {
+        try {
+            client.disconnectForcibly(0, 0, false);
+        } catch (MqttException | RuntimeException e) {
+            // the next connect reports what is wrong
+        }
+    }
+
+    @Override
     protected void dropConnection() {
         try {
             client.disconnectForcibly(0, connectTimeout.toMillis(), false);

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +59,9 @@ abstract class MqttLink implements AutoCloseable {
     private final Backoff backoff;
     private final ScheduledExecutorService scheduler;
     private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
+    private static final Duration FIRST_CONNACK_DEADLINE = Duration.ofSeconds(2);
     private int failures;
+    private int connackTimeouts;
     private volatile boolean closed;
 
     MqttLink(MqConfig.Mqtt settings, Session session, SSLContext tls, Listener listener, Duration connectTimeout,
@@ -88,18 +91,40 @@ abstract class MqttLink implements AutoCloseable {
         if (closed || connected()) {
             return;
         }
-        connectOnce().whenComplete((sessionPresent, error) -> {
+        Duration deadline = connackDeadline();
+        connectOnce().orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS).whenComplete((sessionPresent, error) -> {
             if (error == null) {
                 if (failures > 0) {
                     LOG.info("mqtt {}: {} connected again", settings.url, session.clientId());
                 }
                 failures = 0;
+                connackTimeouts = 0;
                 listener.connected(sessionPresent);
+            } else if (error instanceof TimeoutException) {
+                connackTimeouts++;
+                abandonConnect();
+                retry(new TimeoutException("no CONNACK within " + deadline.toMillis() + " ms"));
             } else {
                 retry(error);
             }
         });
     }
+
+    /**
+     * How long a connect may take, CONNACK included. Paho's connection timeout covers the TCP connect only, and it
+     * waits for CONNACK forever: a broker that accepts and never answers (Mosquitto restarted on its data left a
+     * persistent session's first reconnect unanswered in the fault tests; a half-open path) would hold the link until
+     * the broker drops it after 1.5 keep-alives. A CONNACK comes within milliseconds, so the first attempt waits 2 s;
+     * each attempt that gets none doubles it, up to twice the connect timeout, so a slow broker is still reached.
+     */
+    Duration connackDeadline() {
+        Duration longest = Duration.ofSeconds(2L * connectTimeoutSeconds());
+        Duration deadline = FIRST_CONNACK_DEADLINE.multipliedBy(1L << Math.min(connackTimeouts, 6));
+        return deadline.compareTo(longest) < 0 ? deadline : longest;
+    }
+
+    /** Ends a connect attempt that got no CONNACK, so that the client can connect again. */
+    protected abstract void abandonConnect();
 
     /** The connection was lost (or a connect failed): try again after a backoff. */
     protected void retry(Throwable cause) {
