@@ -66,6 +66,8 @@ operator_url() { echo "http://127.0.0.1:$(cat "${IMCLUSTER_STATE:?}/operator-$E2
 condition() { kubectl -n "$1" get psc "$2" -o "jsonpath={.status.conditions[?(@.type==\"$3\")].status}"; }
 # condition_is NS PSC TYPE STATUS
 condition_is() { equals "$4" condition "$1" "$2" "$3"; }
+# condition_reason NS PSC TYPE   prints the reason of a PubSubCluster's condition.
+condition_reason() { kubectl -n "$1" get psc "$2" -o "jsonpath={.status.conditions[?(@.type==\"$3\")].reason}"; }
 
 # owned NS PSC KIND/NAME   the object exists with a controller owner reference to the PubSubCluster (by uid).
 owned() {
@@ -94,10 +96,16 @@ owned_objects() {
 fake_pods_ready() {
   local p
   for p in $(kubectl -n "$1" get pods -o name); do
-    kubectl -n "$1" patch "$p" --subresource=status --type=merge -p '{"status":{"phase":"Running","conditions":[
-      {"type":"PodScheduled","status":"True"},{"type":"Initialized","status":"True"},
-      {"type":"ContainersReady","status":"True"},{"type":"Ready","status":"True"}]}}' >/dev/null || return 1
+    fake_pod_ready "$1" "$p" True || return 1
   done
+}
+
+# fake_pod_ready NS POD True|False   marks one pod Running, Ready or not, as the kubelet does when its readiness
+# probe passes or fails.
+fake_pod_ready() {
+  kubectl -n "$1" patch "$2" --subresource=status --type=merge -p '{"status":{"phase":"Running","conditions":[
+    {"type":"PodScheduled","status":"True"},{"type":"Initialized","status":"True"},
+    {"type":"ContainersReady","status":"'"$3"'"},{"type":"Ready","status":"'"$3"'"}]}}' >/dev/null
 }
 
 # operator_log_lacks REGEX   no line of the operator's log matches REGEX (an awk regex, case-insensitive);

@@ -14,3 +14,21 @@ t "BackendReady=True (the managed Redis StatefulSet is ready)" eventually 30 con
 t "phase Running" eventually 30 equals Running jp psc/$psc '{.status.phase}' -n $ns
 t "kubectl get psc shows READY True and 1/1 per role" eventually 30 bash -c \
   "kubectl -n $ns get psc $psc -o wide --no-headers | grep -Eq '^$psc +[0-9a-z]+ +redis +1/1 +True +1/1 +1/1 +[A-Za-z]+\$'"
+
+# A comet cut from logic fails its readiness probe (PartitionTest shows its /readyz turn 503 through a cut link), and
+# the kubelet marks the pod NotReady. Here that is done through the status subresource; the cluster must report a
+# fault (Degraded, the role and its count, a Warning Event), not a rollout, and recover when the pod is ready again.
+comet_pod="$(kubectl -n $ns get pods -l app.kubernetes.io/instance=$psc,app.kubernetes.io/component=comet -o name | head -1)"
+t "the comet pod turns NotReady (a failing readiness probe)" fake_pod_ready $ns "$comet_pod" False
+t "Ready=False" eventually 60 condition_is $ns $psc Ready False
+t "Degraded=True, reason PodsNotReady" eventually 30 equals PodsNotReady condition_reason $ns $psc Degraded
+t "the Degraded message names the role and its count" bash -c \
+  "kubectl -n $ns get psc $psc -o jsonpath='{.status.conditions[?(@.type==\"Degraded\")].message}' | grep -q 'comet 0/1 ready'"
+t "Progressing=False (nothing is rolling out)" condition_is $ns $psc Progressing False
+t "phase Degraded" eventually 30 equals Degraded jp psc/$psc '{.status.phase}' -n $ns
+t "a Warning PhaseChanged Event" eventually 30 bash -c \
+  "kubectl -n $ns get events --field-selector involvedObject.name=$psc,reason=PhaseChanged,type=Warning -o name | grep -q ."
+t "the comet pod is ready again" fake_pod_ready $ns "$comet_pod" True
+t "Ready=True and Degraded=False again" eventually 60 bash -c \
+  "[ \"\$(kubectl -n $ns get psc $psc -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}/{.status.conditions[?(@.type==\"Degraded\")].status}')\" = True/False ]"
+t "phase Running again" eventually 30 equals Running jp psc/$psc '{.status.phase}' -n $ns

@@ -34,6 +34,26 @@ final class Rollouts {
         return observedLatest && updated >= desired && ready >= desired;
     }
 
+    /**
+     * Every pod runs the latest template and the Deployment controller completed that rollout
+     * ({@code NewReplicaSetAvailable}), yet some pods are not ready now: they turned unready (a failing readiness
+     * probe, as a comet cut from logic has) or are being replaced. Not a rollout: nothing is progressing.
+     */
+    static boolean unreadyAfterRollout(Deployment d) {
+        if (d == null || d.getStatus() == null || d.getStatus().getConditions() == null || rolledOut(d)) {
+            return false;
+        }
+        var st = d.getStatus();
+        int desired = roleStatus(d).replicas;
+        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
+        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
+        int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+        int total = st.getReplicas() == null ? 0 : st.getReplicas();
+        boolean completed = st.getConditions().stream().anyMatch(c -> "Progressing".equals(c.getType())
+                && "True".equals(c.getStatus()) && "NewReplicaSetAvailable".equals(c.getReason()));
+        return observedLatest && completed && updated >= desired && total <= desired;
+    }
+
     /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */
     static boolean rolledOutWith(Deployment d, String hash) {
         if (!carries(d, hash) || !rolledOut(d)) {

@@ -155,17 +155,20 @@ final class StatusCalculator {
 
         Map<Role, RoleStatus> roles = new EnumMap<>(Role.class);
         List<String> notReady = new ArrayList<>();
-        boolean allReady = true;
+        List<String> rollingOut = new ArrayList<>();
+        List<String> unready = new ArrayList<>(); // rolled out, then pods turned unready
         for (Role role : Role.values()) {
             Deployment d = observed.deployments().get(role);
             RoleStatus rs = Rollouts.roleStatus(d);
             rs.image = runningImage(d, role, old);
             roles.put(role, rs);
             if (!Rollouts.rolledOut(d)) {
-                allReady = false;
-                notReady.add(role.id() + " " + (d == null ? "not created" : rs.ready + " ready"));
+                String what = role.id() + " " + (d == null ? "not created" : rs.ready + " ready");
+                notReady.add(what);
+                (Rollouts.unreadyAfterRollout(d) ? unready : rollingOut).add(what);
             }
         }
+        boolean allReady = notReady.isEmpty();
         s.comet = roles.get(Role.COMET);
         s.logic = roles.get(Role.LOGIC);
         s.job = roles.get(Role.JOB);
@@ -186,23 +189,31 @@ final class StatusCalculator {
             cs.set(PROGRESSING, false, "InvalidSpec", "Waiting for a valid spec.");
         } else if (paused) {
             cs.set(PROGRESSING, false, "Paused", "Reconciliation is paused.");
-        } else if (allReady) {
-            cs.set(PROGRESSING, false, "Complete", "Every role runs the desired spec.");
+        } else if (rollingOut.isEmpty()) {
+            cs.set(PROGRESSING, false, "Complete", "Every role runs the desired spec"
+                    + (allReady ? "." : "; some pods are not ready (see Degraded)."));
         } else {
-            cs.set(PROGRESSING, true, "RollingOut", "Rolling out: " + String.join(", ", notReady) + ".");
+            cs.set(PROGRESSING, true, "RollingOut", "Rolling out: " + String.join(", ", rollingOut) + ".");
         }
 
         List<String> failures = failures(observed);
+        String unreadyMessage = unready.isEmpty() ? "" : "Pods turned unready after their rollout completed: "
+                + String.join(", ", unready) + ". An unready comet takes no new clients and its connected clients "
+                + "keep receiving; a pod's /readyz names the dependency it cannot reach.";
         if (!failures.isEmpty()) {
-            cs.set(DEGRADED, true, "RolloutFailing", String.join("; ", failures));
+            cs.set(DEGRADED, true, "RolloutFailing", String.join("; ", failures)
+                    + (unready.isEmpty() ? "" : ". " + unreadyMessage));
+        } else if (!unready.isEmpty()) {
+            cs.set(DEGRADED, true, "PodsNotReady", unreadyMessage);
         } else {
             cs.set(DEGRADED, false, "AsExpected", "No role reports a failure.");
         }
+        boolean degraded = !failures.isEmpty() || !unready.isEmpty();
 
         backend(c, s, cs, observed, roles, swap);
 
         s.conditions = cs.build();
-        s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : !failures.isEmpty() ? PHASE_DEGRADED
+        s.phase = !specValid ? PHASE_INVALID : paused ? PHASE_PAUSED : degraded ? PHASE_DEGRADED
                 : allReady ? PHASE_RUNNING : PHASE_PENDING;
         s.endpoints = EndpointsModel.of(c, observed.cometExternalHost());
         s.clientAuth = EndpointsModel.clientAuth(c);

@@ -115,6 +115,52 @@ class StatusCalculatorTest {
         assertThat(s.comet.ready).isEqualTo("1/2");
     }
 
+    private static Deployment withProgress(Deployment d, String reason) {
+        d.getStatus().setConditions(List.of(new DeploymentConditionBuilder().withType("Progressing")
+                .withStatus("True").withReason(reason).build()));
+        return d;
+    }
+
+    /**
+     * A comet cut from logic fails its readiness probe after its rollout completed: that is a fault (Degraded, with
+     * the role and its count), not a rollout in progress, and it clears when the pod is ready again.
+     */
+    @Test
+    void podsThatTurnUnreadyAfterTheirRolloutAreDegradedNotRollingOut() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        Deployment unready = withProgress(deployment(2, 1, 1, 1), "NewReplicaSetAvailable");
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(unready, deployment(1, 1, 1, 1),
+                deployment(1, 1, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(cond(s, "Ready").getStatus()).isEqualTo("False");
+        assertThat(cond(s, "Ready").getMessage()).isEqualTo("comet 1/2 ready.");
+        assertThat(cond(s, "Progressing").getStatus()).isEqualTo("False");
+        assertThat(cond(s, "Progressing").getReason()).isEqualTo("Complete");
+        assertThat(cond(s, "Degraded").getStatus()).isEqualTo("True");
+        assertThat(cond(s, "Degraded").getReason()).isEqualTo("PodsNotReady");
+        assertThat(cond(s, "Degraded").getMessage()).contains("after their rollout completed: comet 1/2 ready");
+        assertThat(s.phase).isEqualTo("Degraded");
+
+        c.setStatus(s);
+        PubSubClusterStatus healed = StatusCalculator.next(c, observed(withProgress(deployment(2, 2, 1, 1),
+                "NewReplicaSetAvailable"), deployment(1, 1, 1, 1), deployment(1, 1, 1, 1)),
+                StatusCalculator.Gate.open(), List.of(), T1);
+        assertThat(cond(healed, "Degraded").getStatus()).isEqualTo("False");
+        assertThat(healed.phase).isEqualTo("Running");
+    }
+
+    /** New pods of a scale-up or a new template are a rollout in progress, not a fault. */
+    @Test
+    void podsNotReadyYetDuringARolloutArePendingNotDegraded() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(withProgress(deployment(3, 2, 2, 2),
+                "ReplicaSetUpdated"), deployment(1, 1, 1, 1), deployment(1, 1, 1, 1)), StatusCalculator.Gate.open(),
+                List.of(), T0);
+        assertThat(cond(s, "Progressing").getStatus()).isEqualTo("True");
+        assertThat(cond(s, "Progressing").getMessage()).isEqualTo("Rolling out: comet 2/3 ready.");
+        assertThat(cond(s, "Degraded").getStatus()).isEqualTo("False");
+        assertThat(s.phase).isEqualTo("Pending");
+    }
+
     @Test
     void invalidAndPausedAreReportedWithTheirCause() {
         PubSubCluster c = Examples.load("quickstart.yaml");
