@@ -128,8 +128,12 @@ public final class MqConfig {
         public String username;
         /** Optional file holding the password (needs username), read at start. */
         public String passwordFile;
-        /** MQTT keep alive: the broker drops a client silent for 1.5 times this (whole seconds, at most 65535s). */
-        public Duration keepalive = Duration.ofSeconds(30);
+        /**
+         * MQTT keep alive: the broker drops a client silent for 1.5 times this, and the client takes the connection
+         * for lost when a ping gets no answer within about this much more (whole seconds, at most 65535s). Short, so
+         * that a cut link to the broker shows within about 20 s (PartitionTest), not a minute.
+         */
+        public Duration keepalive = Duration.ofSeconds(10);
         /**
          * How long the broker keeps a job member's session (its subscription and the messages queued for it)
          * while that member is away: a member that restarts within it, under the same serverId, gets them.

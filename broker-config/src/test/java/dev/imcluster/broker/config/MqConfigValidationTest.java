@@ -112,7 +112,7 @@ class MqConfigValidationTest {
                 """, GOIM);
         assertThat(c.mq.mqtt.topic).isEqualTo("goim/push");
         assertThat(c.mq.mqtt.clientIdPrefix).isEqualTo("imcluster");
-        assertThat(c.mq.mqtt.keepalive).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.mq.mqtt.keepalive).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.mq.previous.asBackend()).isEqualTo(MqConfig.Backend.redis);
         assertThat(ConfigLoader.parse("""
                 mq:

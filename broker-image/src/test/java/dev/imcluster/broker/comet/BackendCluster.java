@@ -4,6 +4,7 @@ import static dev.imcluster.broker.comet.CometHarness.auth;
 
 import dev.imcluster.broker.testinfra.BrokerJvm;
 import dev.imcluster.broker.testinfra.KafkaServerProcess;
+import dev.imcluster.broker.testinfra.MosquittoServerProcess;
 import dev.imcluster.broker.testinfra.NatsServerProcess;
 import dev.imcluster.broker.testinfra.QueueServer;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
@@ -28,14 +29,14 @@ import org.junit.jupiter.api.TestMethodOrder;
  * backend's queue server ({@link QueueServer}) and a Redis session store of their own (so the store can fail
  * alone). The end-to-end, fault and delivery tests share it; each keeps only its scenarios. Clients and channels
  * made through it are closed with it. On test hosts ({@link Hosts}), each role runs on its own, and the stores on
- * one more: the session store's redis-server, which is the queue too on redis, and nats-server or the Kafka node
- * beside it on nats and kafka.
+ * one more: the session store's redis-server, which is the queue too on redis, and beside it nats-server, the Kafka
+ * node or Mosquitto on the other backends.
  */
 final class BackendCluster implements AutoCloseable {
 
     /**
      * A test host per role, and one for the stores: the session store's redis-server, which is the queue too on
-     * redis, and on nats and kafka the nats-server or the Kafka node beside it.
+     * redis, and beside it nats-server, the Kafka node or Mosquitto on the other backends.
      */
     record Hosts(Host store, Host logic, Host cometA, Host cometB, Host job) {
     }
@@ -120,10 +121,11 @@ final class BackendCluster implements AutoCloseable {
             return this;
         }
 
-        /** Each role on its test host, the queue on the store host: Redis Streams, JetStream or Kafka. */
+        /** Each role on its test host, the queue on the store host: Redis Streams, JetStream, Kafka or Mosquitto. */
         Builder onHosts(Hosts hosts) {
-            if (!List.of("redis", "nats", "kafka").contains(backend)) {
-                throw new IllegalArgumentException("on test hosts the queue is redis, nats or kafka, not " + backend);
+            if (!List.of("redis", "nats", "kafka", "mqtt").contains(backend)) {
+                throw new IllegalArgumentException("on test hosts the queue is redis, nats, kafka or mqtt, not "
+                        + backend);
             }
             this.hosts = hosts;
             return this;
@@ -152,6 +154,7 @@ final class BackendCluster implements AutoCloseable {
             queues.add(switch (backend) {
                 case "nats" -> QueueServer.jetStream(NatsServerProcess.launchOn(hosts.store()));
                 case "kafka" -> QueueServer.kafka(KafkaServerProcess.launchOn(hosts.store()));
+                case "mqtt" -> QueueServer.mqtt(MosquittoServerProcess.launchOn(hosts.store()));
                 default -> QueueServer.redisStreams(sessionRedis);
             });
         }

@@ -23,15 +23,15 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Network partitions between the roles (issue 19), over each durable backend: Redis Streams, JetStream and Kafka. Each
- * role runs on a test host of its own, a network namespace on a private bridge ({@link TestNetwork}, 10.213.0.0/24,
- * no route off the machine): the stores (redis-server as the session store, and the queue: the same redis-server, or
- * nats-server -js or a KRaft Kafka node beside it), logic, comets A and B, and job. The test JVM is on the bridge,
- * pushing through logic and holding one goim client per comet. Each case cuts one link silently (packets lost, as a
- * broken cable or a partitioned switch), checks that the fault shows while it lasts, heals it, and asserts that every
- * push logic accepted reaches both clients, once; a comet-job cut past {@code job.comets.unreachableHold} instead loses what
- * comet A's client missed, and counts it. Comet B is never cut: it shows that a fault on A's links holds nothing
- * back from the others.
+ * Network partitions between the roles (issue 19), over each durable backend: Redis Streams, JetStream, Kafka and
+ * MQTT. Each role runs on a test host of its own, a network namespace on a private bridge ({@link TestNetwork},
+ * 10.213.0.0/24, no route off the machine): the stores (redis-server as the session store, and the queue: the same
+ * redis-server, or nats-server -js, a KRaft Kafka node or Mosquitto beside it), logic, comets A and B, and job. The
+ * test JVM is on the bridge, pushing through logic and holding one goim client per comet. Each case cuts one link
+ * silently (packets lost, as a broken cable or a partitioned switch), checks that the fault shows while it lasts,
+ * heals it, and asserts that every push logic accepted reaches both clients, once; a comet-job cut past
+ * {@code job.comets.unreachableHold} instead loses what comet A's client missed, and counts it. Comet B is never cut:
+ * it shows that a fault on A's links holds nothing back from the others.
  *
  * <p>Needs root (CAP_NET_ADMIN) and iproute2: it fails in CI ({@code CI=true}) without them, and is skipped
  * elsewhere, saying why.
@@ -49,6 +49,10 @@ class PartitionTest {
 
     @Nested
     class Kafka extends Partitions {
+    }
+
+    @Nested
+    class Mqtt extends Partitions {
     }
 
     @Nested

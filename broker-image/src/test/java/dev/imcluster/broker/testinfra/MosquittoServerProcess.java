@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Debian's mosquitto (MQTT 3.1.1 and 5) on a free loopback port, anonymous, its sessions persisted in a temp dir (so a
- * stop and start keeps them, as a broker pod restart with a volume would; a SIGKILL loses what came since the last
- * snapshot), no limit on queued messages.
+ * Debian's mosquitto (MQTT 3.1.1 and 5) on a free loopback port (or a test host's address), anonymous, its sessions
+ * persisted in a temp dir (so a stop and start keeps them, as a broker pod restart with a volume would; a SIGKILL
+ * loses what came since the last snapshot), no limit on queued messages.
  */
 public final class MosquittoServerProcess extends ExternalServerProcess {
     /** Where Debian's package puts it (/usr/sbin is not on every user's PATH). */
@@ -32,8 +32,8 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
     private final int tlsPort;
 
     /** With {@code tls} ({cert, key, CA bundle} files), a second listener: TLS only, client certificates required. */
-    private MosquittoServerProcess(String[] tls) {
-        super("mosquitto");
+    private MosquittoServerProcess(String[] tls, TestNetwork.Host host) {
+        super("mosquitto", host);
         List<String> lines = new java.util.ArrayList<>(List.of(
                 "listener " + port + " " + bindAddress, // plain: the readiness probe's, and the tests' without TLS
                 "allow_anonymous true",
@@ -60,12 +60,17 @@ public final class MosquittoServerProcess extends ExternalServerProcess {
     }
 
     public static MosquittoServerProcess launch() {
-        return started(new MosquittoServerProcess(null));
+        return started(new MosquittoServerProcess(null, null));
+    }
+
+    /** On a test host, at its address. */
+    public static MosquittoServerProcess launchOn(TestNetwork.Host host) {
+        return started(new MosquittoServerProcess(null, host));
     }
 
     /** With a TLS listener too, whose certificate names {@code localhost}; see {@link #tlsUrl}. */
     public static MosquittoServerProcess launchTls(String certFile, String keyFile, String caFile) {
-        return started(new MosquittoServerProcess(new String[] {certFile, keyFile, caFile}));
+        return started(new MosquittoServerProcess(new String[] {certFile, keyFile, caFile}, null));
     }
 
     /** The {@code mq.mqtt.url} of the TLS listener. */

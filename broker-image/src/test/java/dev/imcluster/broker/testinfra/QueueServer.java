@@ -31,11 +31,7 @@ public final class QueueServer implements AutoCloseable {
             case "kafka" -> kafka(KafkaServerProcess.launch());
             case "nats" -> jetStream(NatsServerProcess.launch());
             case "redis" -> redisStreams(RedisServerProcess.launch());
-            case "mqtt" -> {
-                MosquittoServerProcess mosquitto = MosquittoServerProcess.launch();
-                yield new QueueServer(Map.of("mq.backend", "mqtt", "mq.mqtt.url", mosquitto.url()), mosquitto::stop,
-                        mosquitto::start, mosquitto::kill, mosquitto);
-            }
+            case "mqtt" -> mqtt(MosquittoServerProcess.launch());
             default -> throw new IllegalArgumentException("backend must be kafka, nats, redis or mqtt, got " + backend);
         };
     }
@@ -48,6 +44,12 @@ public final class QueueServer implements AutoCloseable {
                 "mq.kafka.deliveryTimeout", "4s", // a publish during an outage fails within this
                 "mq.kafka.properties", Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000")),
                 kafka::stop, kafka::start, kafka::kill, kafka);
+    }
+
+    /** Mosquitto already running (on a test host, say); closing this closes it. */
+    public static QueueServer mqtt(MosquittoServerProcess mosquitto) {
+        return new QueueServer(Map.of("mq.backend", "mqtt", "mq.mqtt.url", mosquitto.url()), mosquitto::stop,
+                mosquitto::start, mosquitto::kill, mosquitto);
     }
 
     /** JetStream of a nats-server already running (on a test host, say); closing this closes it. */

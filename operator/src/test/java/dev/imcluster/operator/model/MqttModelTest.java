@@ -119,7 +119,7 @@ class MqttModelTest {
             assertThat(mq.mqtt.protocolVersion).isEqualTo(5);
             assertThat(mq.mqtt.topic).isEqualTo("goim/push");
             assertThat(mq.mqtt.clientIdPrefix).isEqualTo("imcluster");
-            assertThat(mq.mqtt.keepalive).hasSeconds(30);
+            assertThat(mq.mqtt.keepalive).hasSeconds(10);
             assertThat(mq.mqtt.username).isEqualTo("from-the-secret");
             assertThat(mq.mqtt.passwordFile).isEqualTo(Mounts.MQTT_DIR + "/password");
 
