@@ -37,10 +37,10 @@ import org.junit.jupiter.api.Test;
  * would run it ({@link BrokerJvm}), over each durable queue (a KRaft Kafka node, nats-server -js, redis-server
  * Streams, mosquitto) and a real Redis session store. A steady stream of pushes, each a unique id, runs while a fault
  * is injected; a push that logic refuses is retried with the same id, as a client behind a Service would, so
- * "published" is every id logic accepted (HTTP 200). The faults: a slow consumer, the session store's restart,
- * a SIGKILL of the only job (then its restart), the queue server's restart and its SIGKILL, a SIGKILL of a comet
- * whose clients reconnect to the other comet, logic replaced at a new address behind the name the comets use (a hosts
- * file as its DNS record), and a comet that hangs (SIGSTOP) with its clients connected.
+ * "published" is every id logic accepted (HTTP 200). The faults: a slow consumer, the session store's restart and
+ * its SIGKILL, a SIGKILL of the only job (then its restart), the queue server's restart and its SIGKILL, a SIGKILL of
+ * a comet whose clients reconnect to the other comet, logic replaced at a new address behind the name the comets use
+ * (a hosts file as its DNS record), and a comet that hangs (SIGSTOP) with its clients connected.
  *
  * <p>Every fault runs on every backend, in CI too.
  * {@code -Dimcluster.faults.backend=nats} (or kafka, redis, mqtt) runs the faults other than the queue server's restart
@@ -189,25 +189,48 @@ class FaultInjectionTest {
         @Order(2)
         void theSessionStoreRestartsMidStreamAndKeyPushesResumeWithNothingAcceptedLost() throws Exception {
             assumeEveryFault();
-            GoimClient target = client(cluster.cometA(), 21, "restart-key", "live://sr");
+            sessionStoreOutage("restart", 21, () -> cluster.sessionRedis().stop());
+        }
+
+        /**
+         * The session store's redis-server is SIGKILLed (no shutdown save) and started on its append-only file: the
+         * sessions written before the kill are there again, so key pushes to the connected client resume by
+         * themselves and reach it, with no client action.
+         */
+        @Test
+        @Order(9)
+        void theSessionStoreKilledMidStreamAndRestartedKeepsItsSessionsAndKeyPushesResume() throws Exception {
+            assumeEveryFault();
+            sessionStoreOutage("kill", 23, () -> cluster.sessionRedis().kill());
+        }
+
+        /**
+         * A key push stream to a client on comet A; {@code down} takes the session store away mid-stream: key pushes
+         * are refused (503) while it is down, resume once it is started again, and every accepted one arrives, once;
+         * then a new client connects.
+         */
+        private void sessionStoreOutage(String label, long mid, Runnable down) throws Exception {
+            String key = label + "-key";
+            GoimClient target = client(cluster.cometA(), mid, key, "live://sr");
             List<String> got = new ArrayList<>();
-            try (PushStream stream = new PushStream(backend() + "-store", n -> pushKey("restart-key", n), "")) {
+            try (PushStream stream = new PushStream(backend() + "-store-" + label, n -> pushKey(key, n), "")) {
                 stream.start(Duration.ofMillis(10));
                 stream.awaitAccepted(100);
-                cluster.sessionRedis().stop();
+                down.run();
                 stream.awaitRefused(1); // key pushes need the store: refused (503) while it is down
                 cluster.sessionRedis().start();
                 // no manual action: the next accepted pushes come by themselves
                 stream.awaitAccepted(stream.acceptedCount() + 100);
                 stream.stop();
                 awaitAll(target, got, stream.accepted(), "the key's client");
-                System.out.printf("[%s] session store restart: published %d, delivered %d (%d duplicates), "
-                                + "%d refused attempts retried%n", backend(), stream.acceptedCount(), got.size(),
+                assertThat(duplicates(got)).as(backend() + ": repeats at the key's client").isZero();
+                System.out.printf("[%s] session store %s: published %d, delivered %d (%d duplicates), "
+                                + "%d refused attempts retried%n", backend(), label, stream.acceptedCount(), got.size(),
                         duplicates(got), stream.refused());
             }
             // and new clients connect again
             GoimClient fresh = await().atMost(WAIT).ignoreExceptions()
-                    .until(() -> client(cluster.cometB(), 22, "after-restart", "live://sr"), c -> true);
+                    .until(() -> client(cluster.cometB(), mid + 1, "after-" + label, "live://sr"), c -> true);
             assertThat(fresh.heartbeat()).isPositive();
         }
 
