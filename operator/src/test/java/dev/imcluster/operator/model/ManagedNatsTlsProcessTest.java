@@ -1,5 +1,6 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.common.testing.RequiredTools;
 import dev.imcluster.broker.security.InternalTls;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -24,7 +25,6 @@ import javax.net.ssl.SSLContext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real nats-server (the Debian package) started with the arguments the operator renders for the managed NATS
@@ -49,7 +49,7 @@ class ManagedNatsTlsProcessTest {
     @Test
     void theRenderedTlsSettingsAdmitTheBrokersContextAndRefuseAClientWithoutCertificate(@TempDir Path dir)
             throws Exception {
-        assumeTrue(Files.isExecutable(NATS_SERVER), "nats-server is installed");
+        RequiredTools.requireExecutable(NATS_SERVER, "nats-server");
         PubSubCluster c = BackendProcesses.withInternalTls("nats.yaml");
         InternalCertificates.Plan plan = BackendProcesses.plan(c);
         Path tls = BackendProcesses.directory(dir, "tls", plan.backends().get(ManagedBackend.NATS));

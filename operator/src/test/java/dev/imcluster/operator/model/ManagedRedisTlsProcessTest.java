@@ -1,5 +1,6 @@
 package dev.imcluster.operator.model;
 
+import dev.imcluster.common.testing.RequiredTools;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real redis-server (the Debian package) started with the arguments the operator renders for the managed Redis
@@ -32,10 +32,6 @@ class ManagedRedisTlsProcessTest {
     @AfterEach
     void stop() throws InterruptedException {
         BackendProcesses.stop(redis);
-    }
-
-    private static boolean installed(String command) {
-        return Files.isExecutable(Path.of("/usr/bin", command));
     }
 
     /** redis-cli's reply to PING on {@code port} with these extra arguments (its error text if refused). */
@@ -55,7 +51,8 @@ class ManagedRedisTlsProcessTest {
 
     @Test
     void theRenderedTlsSettingsAdmitARoleCertificateAndNothingElse(@TempDir Path dir) throws Exception {
-        assumeTrue(installed("redis-server") && installed("redis-cli"), "redis-server and redis-cli are installed");
+        RequiredTools.requireExecutable(Path.of("/usr/bin/redis-server"), "redis-server");
+        RequiredTools.requireExecutable(Path.of("/usr/bin/redis-cli"), "redis-tools");
         PubSubCluster c = BackendProcesses.withInternalTls("quickstart.yaml");
         InternalCertificates.Plan plan = BackendProcesses.plan(c);
         // The pod's files: the backend's Secret at its mount, the password's redis.conf, the data directory.
