@@ -3,19 +3,27 @@
 #   1. `promtool check metrics` on each endpoint's exposition (lint: names, HELP, TYPE, units);
 #   2. a short scrape by Debian's prometheus, with a generated scrape config (one job per URL, like the
 #      chart's prometheus.io/* annotations and ServiceMonitor: plain HTTP, the URL's path), asserting through
-#      its HTTP API that every target is up.
+#      its HTTP API that every target is up;
+#   3. with --expect-data FILE, that each query of FILE returns data (a dashboard panel that would read
+#      "No data" fails). FILE has one "label<TAB>PromQL" per line.
 # Prometheus runs on a free loopback port with a throw-away TSDB and is stopped at the end.
 #
-# Usage: hack/prometheus-check.sh [--no-lint] URL...   e.g. http://127.0.0.1:9090/metrics
-# Env:   PROMETHEUS_CHECK_TIMEOUT (seconds to wait for the targets to be up, default 60)
+# Usage: hack/prometheus-check.sh [--no-lint] [--expect-data FILE] URL...   e.g. http://127.0.0.1:9090/metrics
+# Env:   PROMETHEUS_CHECK_TIMEOUT (seconds to wait for the targets to be up, and for each query's data, default 60)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=hack/lib.sh
 . "$here/lib.sh"
 
-lint=1
-[ "${1:-}" = "--no-lint" ] && { lint=0; shift; }
-[ $# -gt 0 ] || die "usage: $0 [--no-lint] URL..."
+lint=1 queries=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-lint) lint=0; shift ;;
+    --expect-data) queries="${2:?--expect-data needs a file}"; shift 2 ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || die "usage: $0 [--no-lint] [--expect-data FILE] URL..."
 ensure_pkgs prometheus:prometheus promtool:prometheus curl:curl python3:python3
 
 work="$(mktemp -d)"
@@ -88,6 +96,23 @@ curl -fsS "$api/query" --data-urlencode 'query=scrape_samples_scraped' | python3
 import json, sys
 for r in json.load(sys.stdin)["data"]["result"]:
     print("     ", r["metric"].get("url"), "samples:", r["value"][1])'
+
+# Each expected query returns at least one series (polled: rates need two scrapes).
+# has_data QUERY   true when QUERY returns a series.
+has_data() {
+  curl -fsS "$api/query" --data-urlencode "query=$1" \
+    | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin)["data"]["result"] else 1)'
+}
+if [ -n "$queries" ]; then
+  while IFS=$'\t' read -r label query; do
+    [ -n "$query" ] || continue
+    if wait_for "${PROMETHEUS_CHECK_TIMEOUT:-60}" has_data "$query"; then
+      echo "PASS data $label"; passed=$((passed + 1))
+    else
+      echo "FAIL data $label: no series for $query"; failed=$((failed + 1))
+    fi
+  done <"$queries"
+fi
 
 echo "prometheus-check: $passed passed, $failed failed"
 [ $failed -eq 0 ]
