@@ -62,6 +62,13 @@ op="$E2E_ROOT/e2e/operator-process.sh"
 ensure_operator() { "$op" status >/dev/null 2>&1 || "$op" start; }
 operator_url() { echo "http://127.0.0.1:$(cat "${IMCLUSTER_STATE:?}/operator-$E2E_RELEASE/port")$1"; }
 
+# serving_pod_ips NS PSC ROLE   the addresses of a role's pods that are ready and not going away: a pod being
+# deleted (a rollout's old one, draining) stays ready until it goes, and refuses new clients meanwhile.
+serving_pod_ips() {
+  kubectl -n "$1" get pods -l "app.kubernetes.io/instance=$2,app.kubernetes.io/component=$3" -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.metadata.deletionTimestamp}{" "}{.status.podIP}{"\n"}{end}' \
+    | awk '/^ / { print $1 }'
+}
+
 # condition NS PSC TYPE   prints the status of a PubSubCluster's condition.
 condition() { kubectl -n "$1" get psc "$2" -o "jsonpath={.status.conditions[?(@.type==\"$3\")].status}"; }
 # condition_is NS PSC TYPE STATUS

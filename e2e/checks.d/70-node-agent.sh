@@ -27,8 +27,7 @@ ns=e2e-node-agent psc=quickstart
 kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n $ns apply --server-side -f "$E2E_ROOT/examples/quickstart.yaml" >/dev/null
 
-ready_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
-  -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}'; }
+ready_pods() { serving_pod_ips $ns $psc "$1"; }
 # Live pod processes of this namespace, from the agent's pid files.
 processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*"${1:-}"*/pid; do
   [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }

@@ -1,7 +1,8 @@
 # MQTT end to end on the local control plane, every pod a real process (the node agent, as in 70-node-agent): a
 # PubSubCluster with mq.backend mqtt on the Mosquitto the operator runs (one user from a Secret) and comet's MQTT
 # listener on. Messages pushed through logic's HTTP API travel through Mosquitto to job, and reach MQTT 5 clients,
-# goim WebSocket clients and a gRPC subscriber on both comets; deleting the cluster stops every process.
+# goim WebSocket clients and a gRPC subscriber on both comets, then again with internal mutual TLS switched on
+# (Mosquitto serving TLS only from the cluster's CA); deleting the cluster stops every process.
 local_node_up || return 0
 
 ns=e2e-mqtt psc=mqtt-e2e  # not the example's name: the local node's hosts file maps short Service names across namespaces
@@ -23,8 +24,7 @@ spec:
   redis: {managed: {}}
 YAML
 
-ready_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
-  -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}'; }
+ready_pods() { serving_pod_ips $ns $psc "$1"; }
 processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*/pid; do
   [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
 push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
@@ -39,6 +39,24 @@ t "the managed Mosquitto pod runs as a mosquitto process" eventually 30 bash -c 
   "pgrep -f 'mosquitto -c .*$state/pods/${ns}_$psc-mqtt-0' >/dev/null"
 t "comet's Service exposes the MQTT port" equals 1883 jp "svc/$psc-comet" '{.spec.ports[?(@.name=="mqtt")].port}' -n $ns
 t "pushes travel through Mosquitto and reach MQTT clients, goim WebSocket clients and a gRPC subscriber on both comets" demo
+
+# Internal mutual TLS switched on in place: Mosquitto gets a certificate of the cluster's CA and serves TLS only, with
+# client certificates and the password required; logic and job dial it over ssl:// with their role certificates, and
+# pushes still travel through it to every kind of client.
+kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"tls":{"internal":{"enabled":true}}}}' >/dev/null
+t "internal TLS: Mosquitto's server certificate is issued" eventually 60 bash -c \
+  "kubectl -n $ns get secret $psc-mqtt-internal-tls >/dev/null 2>&1"
+t "internal TLS: Mosquitto's conf requires client certificates" eventually 60 bash -c \
+  "kubectl -n $ns get sts $psc-mqtt -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name==\"MOSQUITTO_CONF\")].value}' | grep -q 'require_certificate true'"
+t "internal TLS: the managed Mosquitto rolled onto its certificate" \
+  kubectl -n $ns rollout status statefulset/$psc-mqtt --timeout=300s
+t "internal TLS: logic and job dial Mosquitto over ssl://" bash -c \
+  "kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}' | grep -q 'url: ssl://$psc-mqtt:1883'"
+for role in comet logic job; do
+  t "internal TLS: $role rolled out onto its certificate" kubectl -n $ns rollout status deployment/$psc-$role --timeout=300s
+done
+t "internal TLS: Ready=True again" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
+t "internal TLS: pushes travel through Mosquitto over mTLS and reach every kind of client on both comets" demo
 
 kubectl -n $ns delete psc $psc --wait=false >/dev/null
 t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
