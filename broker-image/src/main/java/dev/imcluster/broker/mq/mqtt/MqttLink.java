@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 abstract class MqttLink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MqttLink.class);
+    /** How long the first connect waits for CONNACK; see {@link #connackDeadline}. */
+    private static final Duration FIRST_CONNACK_DEADLINE = Duration.ofSeconds(2);
 
     /** What the owner of a link hears from it. */
     interface Listener {
@@ -59,7 +61,6 @@ abstract class MqttLink implements AutoCloseable {
     private final Backoff backoff;
     private final ScheduledExecutorService scheduler;
     private final RateLimitedLog stateLog = new RateLimitedLog(LOG, 30, TimeUnit.SECONDS);
-    private static final Duration FIRST_CONNACK_DEADLINE = Duration.ofSeconds(2);
     private int failures;
     private int connackTimeouts;
     private volatile boolean closed;

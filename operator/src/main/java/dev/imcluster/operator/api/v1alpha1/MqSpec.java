@@ -204,7 +204,8 @@ public class MqSpec {
         @Size(max = 64)
         public String clientIdPrefix;
 
-        @JsonPropertyDescription("MQTT keepalive (a duration such as 10s): a cut link to the broker shows within about twice this.")
+        @JsonPropertyDescription("MQTT keepalive (a duration such as 10s): a cut link to the broker shows within "
+                + "about twice this.")
         @Default(DEFAULT_KEEPALIVE)
         @Pattern(Durations.PATTERN)
         @Size(max = Durations.MAX_LENGTH)
