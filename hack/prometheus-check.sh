@@ -19,7 +19,8 @@ lint=1 queries=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-lint) lint=0; shift ;;
-    --expect-data) queries="${2:?--expect-data needs a file}"; shift 2 ;;
+    --expect-data) queries="${2:?--expect-data needs a file}"; shift 2
+      [ -r "$queries" ] || die "--expect-data: cannot read $queries" ;;
     *) break ;;
   esac
 done

@@ -19,8 +19,11 @@ root="$(cd "$here/.." && pwd)"
 
 version="${1:-}"
 images=1
-[ "${2:-}" = "--no-images" ] && images=0
-[ $# -le 2 ] || die "usage: $0 VERSION [--no-images]"
+case "$#:${2:-}" in
+  1:) ;;
+  2:--no-images) images=0 ;;
+  *) die "usage: $0 VERSION [--no-images]" ;;
+esac
 # SemVer 2, as Helm requires of a chart version.
 [[ "$version" =~ ^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$ ]] \
   || die "VERSION must be a SemVer version such as 0.1.0 or 1.2.0-rc.1, got '$version'"

@@ -115,7 +115,7 @@ public final class KafkaServerProcess extends ExternalServerProcess {
 
     @Override
     protected String packageName() {
-        return "the JDK"; // the node runs from the test classpath, which has Kafka's jars
+        return "openjdk-17-jdk-headless"; // the node is this JVM's java, on the test classpath (Kafka's jars)
     }
 
     /** The port accepts; {@link #start} then waits until the broker answers metadata requests. */

@@ -27,11 +27,16 @@ final class Rollouts {
         }
         int desired = roleStatus(d).replicas;
         var st = d.getStatus();
-        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
-        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
         int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
         int ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
-        return observedLatest && updated >= desired && ready >= desired;
+        return observedLatest(d) && updated >= desired && ready >= desired;
+    }
+
+    /** The Deployment controller has seen the Deployment's latest generation (status non-null). */
+    private static boolean observedLatest(Deployment d) {
+        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
+        Long observed = d.getStatus().getObservedGeneration();
+        return observed != null && observed >= gen;
     }
 
     /**
@@ -45,13 +50,11 @@ final class Rollouts {
         }
         var st = d.getStatus();
         int desired = roleStatus(d).replicas;
-        long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
-        boolean observedLatest = st.getObservedGeneration() != null && st.getObservedGeneration() >= gen;
         int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
         int total = st.getReplicas() == null ? 0 : st.getReplicas();
         boolean completed = st.getConditions().stream().anyMatch(c -> "Progressing".equals(c.getType())
                 && "True".equals(c.getStatus()) && "NewReplicaSetAvailable".equals(c.getReason()));
-        return observedLatest && completed && updated >= desired && total <= desired;
+        return observedLatest(d) && completed && updated >= desired && total <= desired;
     }
 
     /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */
