@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 final class PodRunner {
     private static final Logger LOG = LoggerFactory.getLogger(PodRunner.class);
     private static final long TICK_MILLIS = 500;
+    /** How often mounted ConfigMaps and Secrets are re-read (the kubelet's sync is about a minute). */
+    static final Duration VOLUME_REFRESH = Duration.ofSeconds(10);
 
     /** What every runner shares: the API, the node, the address pool, how to build a command. */
     record Context(io.fabric8.kubernetes.client.KubernetesClient client, String node, Path podsDir, IpPool ips,
@@ -59,6 +61,9 @@ final class PodRunner {
     private volatile Map<String, Object> waiting;
     private volatile Map<String, Object> lastState = Map.of();
     private volatile int restarts;
+    // The running process's volumes and path rewriting: used by the runner's thread only.
+    private PodVolumes volumes;
+    private PathRewriter rewriter;
 
     PodRunner(Context ctx, Pod pod) {
         this.ctx = ctx;
@@ -154,9 +159,10 @@ final class PodRunner {
     }
 
     private void startProcess() throws IOException {
-        Map<String, String> mounts = new PodVolumes(pod, container, dir, source).mounts();
-        PathRewriter rewriter = new PathRewriter(mounts);
-        new PodVolumes(pod, container, dir, source).write(mounts, rewriter);
+        volumes = new PodVolumes(pod, container, dir, source);
+        Map<String, String> mounts = volumes.mounts();
+        rewriter = new PathRewriter(mounts);
+        volumes.write(mounts, rewriter);
         Map<String, String> env = new PodEnvironment(pod, container, ip, ctx.node(), source).build(dir, rewriter);
         List<String> cmd = ctx.commands().of(container, ip, env, rewriter);
         Path log = dir.resolve(container.getName() + ".log");
@@ -178,6 +184,7 @@ final class PodRunner {
         long now = System.nanoTime();
         long nextReady = now + seconds(rp == null ? null : rp.getInitialDelaySeconds(), 0);
         long nextLive = now + seconds(lp == null ? null : lp.getInitialDelaySeconds(), 0);
+        long nextRefresh = now + VOLUME_REFRESH.toNanos();
         int readyFailures = 0;
         int liveFailures = 0;
         boolean wasReady = false;
@@ -190,6 +197,10 @@ final class PodRunner {
                 return null;
             }
             long t = System.nanoTime();
+            if (t - nextRefresh >= 0) {
+                nextRefresh = t + VOLUME_REFRESH.toNanos();
+                refreshVolumes();
+            }
             if (rp == null) {
                 setReady(true);
             } else if (t - nextReady >= 0) {
@@ -224,6 +235,17 @@ final class PodRunner {
                     }
                 }
             }
+        }
+    }
+
+    private void refreshVolumes() {
+        try {
+            List<String> changed = volumes.refresh(rewriter);
+            if (!changed.isEmpty()) {
+                LOG.info("{}/{}: volumes updated: {}", ns, name, changed);
+            }
+        } catch (Exception e) { // the kubelet keeps the last contents too
+            LOG.warn("{}/{}: cannot refresh its volumes, keeping their last contents: {}", ns, name, e.toString());
         }
     }
 

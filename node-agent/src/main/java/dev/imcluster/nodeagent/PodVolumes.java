@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * A pod's volumes as directories under {@code <pod dir>/volumes/<volume>}: ConfigMap and Secret volumes written
- * there (with {@code items}), every other kind (emptyDir, PVC, projected tokens) a plain directory.
+ * there (with {@code items}, swapped atomically by {@link AtomicVolume}, and kept up to date by {@link #refresh}),
+ * every other kind (emptyDir, PVC, projected tokens) a plain directory.
  */
 final class PodVolumes {
     private final Pod pod;
@@ -46,20 +47,43 @@ final class PodVolumes {
         return mounts;
     }
 
-    /** Creates the mounts' directories and writes the ConfigMap and Secret files, ConfigMaps' paths rewritten. */
+    /**
+     * Creates the mounts' directories and writes the ConfigMap and Secret files (replacing what an earlier process of
+     * the pod left), ConfigMaps' paths rewritten.
+     */
     void write(Map<String, String> mounts, PathRewriter rewriter) throws IOException {
         for (String local : mounts.values()) {
             Files.createDirectories(Path.of(local));
         }
+        for (Map.Entry<Path, Map<String, byte[]>> v : projected(rewriter).entrySet()) {
+            AtomicVolume.reset(v.getKey(), v.getValue());
+        }
+    }
+
+    /**
+     * Re-reads the ConfigMaps and Secrets and swaps in each volume whose contents changed, as the kubelet updates a
+     * running pod's volumes (a rotated certificate reaches the process without a restart); the names of those that
+     * did.
+     */
+    List<String> refresh(PathRewriter rewriter) throws IOException {
+        List<String> changed = new java.util.ArrayList<>();
+        for (Map.Entry<Path, Map<String, byte[]>> v : projected(rewriter).entrySet()) {
+            if (AtomicVolume.publish(v.getKey(), v.getValue())) {
+                changed.add(v.getKey().getFileName().toString());
+            }
+        }
+        return changed;
+    }
+
+    /** Each mounted ConfigMap or Secret volume's directory and its files (with {@code items} applied). */
+    private Map<Path, Map<String, byte[]>> projected(PathRewriter rewriter) {
         Set<String> used = volumeMounts().stream().map(VolumeMount::getName).collect(Collectors.toSet());
         String ns = pod.getMetadata().getNamespace();
-        List<Volume> volumes = Objects.requireNonNullElse(pod.getSpec().getVolumes(), List.of());
-        for (Volume vol : volumes) {
+        Map<Path, Map<String, byte[]>> projected = new LinkedHashMap<>();
+        for (Volume vol : Objects.requireNonNullElse(pod.getSpec().getVolumes(), List.<Volume>of())) {
             if (!used.contains(vol.getName())) {
                 continue;
             }
-            Path target = dir.resolve(vol.getName());
-            Files.createDirectories(target);
             Map<String, byte[]> files;
             List<KeyToPath> items;
             boolean rewrite;
@@ -83,16 +107,13 @@ final class PodVolumes {
                 }
                 files = selected;
             }
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                byte[] data = f.getValue();
-                if (rewrite) {
-                    data = rewriter.rewrite(new String(data, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
-                }
-                Path file = target.resolve(f.getKey());
-                Files.createDirectories(file.getParent());
-                Files.write(file, data);
-            }
+            Map<String, byte[]> out = new LinkedHashMap<>();
+            files.forEach((name, data) -> out.put(name, rewrite
+                    ? rewriter.rewrite(new String(data, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)
+                    : data));
+            projected.put(dir.resolve(vol.getName()), out);
         }
+        return projected;
     }
 
     private List<VolumeMount> volumeMounts() {

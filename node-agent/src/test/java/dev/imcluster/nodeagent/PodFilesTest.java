@@ -88,6 +88,32 @@ class PodFilesTest {
     }
 
     @Test
+    void aChangedSecretIsSwappedInWholeAndAnUnchangedOneIsLeftAlone() throws Exception {
+        Pod pod = pod();
+        PodVolumes volumes = new PodVolumes(pod, pod.getSpec().getContainers().get(0), dir, new ConfigSource(client));
+        Map<String, String> mounts = volumes.mounts();
+        PathRewriter rewriter = new PathRewriter(mounts);
+        Files.createDirectories(dir.resolve("volumes/auth"));
+        Files.writeString(dir.resolve("volumes/auth/stale"), "from an earlier process of the pod");
+        volumes.write(mounts, rewriter);
+        assertThat(dir.resolve("volumes/auth/stale")).doesNotExist();
+        assertThat(volumes.refresh(rewriter)).isEmpty();
+        Path before = dir.resolve("volumes/auth/..data").toRealPath();
+
+        client.secrets().inNamespace("ns").withName("auth").edit(s -> new SecretBuilder(s).withData(Map.of(
+                "secret", b64("rotated"), "added", b64("new key"))).build());
+        assertThat(volumes.refresh(rewriter)).containsExactly("auth");
+        assertThat(Files.readString(dir.resolve("volumes/auth/secret"))).isEqualTo("rotated");
+        assertThat(Files.readString(dir.resolve("volumes/auth/added"))).isEqualTo("new key");
+        assertThat(dir.resolve("volumes/auth/token")).doesNotExist(); // a key that is gone
+        assertThat(Files.isSymbolicLink(dir.resolve("volumes/auth/secret"))).isTrue();
+        assertThat(before).doesNotExist(); // the previous version is removed once the link moved
+        assertThat(volumes.refresh(rewriter)).isEmpty();
+        assertThat(Files.readString(dir.resolve("volumes/config/broker.yaml")))
+                .contains(dir.resolve("volumes/auth/secret").toString());
+    }
+
+    @Test
     void theEnvironmentResolvesReferencesAndRewritesPaths() {
         Pod pod = pod();
         PodVolumes volumes = new PodVolumes(pod, pod.getSpec().getContainers().get(0), dir, new ConfigSource(client));
