@@ -1,6 +1,9 @@
 package dev.imcluster.nodeagent;
 
 import io.fabric8.kubernetes.api.model.Container;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +19,7 @@ final class LocalCommand {
     static final String BROKER_JAR_IN_IMAGE = "/app/imcluster-broker.jar";
     /** The managed Mosquitto's mosquitto.conf, which its start script writes (operator's MqttModel). */
     static final String MOSQUITTO_CONF_ENV = "MOSQUITTO_CONF";
+    static final int NEGATIVE_TTL_SECONDS = 1;
 
     private final Path hostsFile;
     private final Path brokerJar;
@@ -37,9 +41,12 @@ final class LocalCommand {
         List<String> out = new ArrayList<>();
         if (cmd.contains(BROKER_JAR_IN_IMAGE) || image.contains("imcluster/broker") || image.contains("imcluster-broker")) {
             env.put("IMCLUSTER__BINDADDRESS", ip);
-            // A 5 s name cache (the JVM's default is 30 s), so Service changes reach the brokers quickly.
+            // A 5 s name cache (the JVM's default is 30 s) and a 1 s cache of failed lookups, so Service changes
+            // reach the brokers quickly: a Service name is missing from the hosts file while none of its pods is
+            // ready, and the JVM would otherwise keep that failure 10 s (java.security's
+            // networkaddress.cache.negative.ttl, which overrides -Dsun.net.inetaddr.negative.ttl).
             out.addAll(List.of("java", "-Djdk.net.hosts.file=" + hostsFile, "-Dsun.net.inetaddr.ttl=5",
-                    "-Dsun.net.inetaddr.negative.ttl=1"));
+                    "-Djava.security.properties=" + dnsCachePolicy()));
             out.addAll(jvmOpts);
             out.addAll(List.of("-jar", brokerJar.toString()));
             // java [opts] -jar /app/imcluster-broker.jar ROLE ...; else the image's own entrypoint takes the role.
@@ -67,6 +74,19 @@ final class LocalCommand {
             return out;
         }
         throw new IllegalArgumentException("cannot run image " + image + " with command " + cmd + " locally");
+    }
+
+    /** The security properties file that sets the JVMs' cache of failed name lookups, written once beside the hosts file. */
+    private Path dnsCachePolicy() {
+        Path file = hostsFile.resolveSibling("dns-cache.security");
+        if (!Files.exists(file)) {
+            try {
+                Files.writeString(file, "networkaddress.cache.negative.ttl=" + NEGATIVE_TTL_SECONDS + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file, e);
+            }
+        }
+        return file;
     }
 
     private static List<String> rewritten(List<String> values, PathRewriter rewriter) {

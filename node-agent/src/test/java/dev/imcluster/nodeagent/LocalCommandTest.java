@@ -10,9 +10,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LocalCommandTest {
-    private final LocalCommand commands = new LocalCommand(Path.of("/st/hosts"), Path.of("/b/broker.jar"), List.of("-Xmx1m"));
+    @TempDir
+    static Path state;
+    private final LocalCommand commands = new LocalCommand(state.resolve("hosts"), Path.of("/b/broker.jar"),
+            List.of("-Xmx1m"));
     private final PathRewriter rewriter = new PathRewriter(Map.of("/etc/imcluster", "/p/volumes/config"));
 
     private static Container container(String image, List<String> command, List<String> args) {
@@ -25,10 +29,12 @@ class LocalCommandTest {
         List<String> cmd = commands.of(container("ghcr.io/x/imcluster/broker:1", List.of("java", "-Xmx64m", "-jar",
                 LocalCommand.BROKER_JAR_IN_IMAGE), List.of("comet", "--config", "/etc/imcluster/broker.yaml")),
                 "127.0.0.10", env, rewriter);
-        assertThat(cmd).containsExactly("java", "-Djdk.net.hosts.file=/st/hosts", "-Dsun.net.inetaddr.ttl=5",
-                "-Dsun.net.inetaddr.negative.ttl=1", "-Xmx1m", "-jar", "/b/broker.jar", "comet", "--config",
+        assertThat(cmd).containsExactly("java", "-Djdk.net.hosts.file=" + state.resolve("hosts"),
+                "-Dsun.net.inetaddr.ttl=5", "-Djava.security.properties=" + state.resolve("dns-cache.security"), "-Xmx1m", "-jar", "/b/broker.jar", "comet", "--config",
                 "/p/volumes/config/broker.yaml");
         assertThat(env).containsEntry("IMCLUSTER__BINDADDRESS", "127.0.0.10");
+        // java.security's own 10 s cache of failed lookups would hide a Service's pods for that long.
+        assertThat(state.resolve("dns-cache.security")).hasContent("networkaddress.cache.negative.ttl=1");
     }
 
     @Test
