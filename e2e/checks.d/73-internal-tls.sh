@@ -1,0 +1,140 @@
+# Internal mutual TLS over its whole life on the local control plane, every pod a real process (the node agent, as in
+# 70-node-agent, which refreshes mounted Secrets as a kubelet does): a PubSubCluster on the managed NATS (JetStream on
+# a PVC) created with spec.tls.internal on and a 6-minute certificate lifetime (renewed 5 minutes before expiry, so
+# about every minute). It becomes Ready with nats-server serving TLS only. Under steady traffic to a goim WebSocket
+# client and a gRPC subscriber on each comet, the certificates are renewed at least twice: every role reloads its new
+# certificate with no restart, no client is dropped and every acknowledged push arrives (the managed NATS and Redis
+# roll onto their renewed certificates meanwhile). Then internal TLS is switched off in place: server-side apply on
+# the real API server removes the certificate volumes, mounts and TLS arguments, and messages flow in plaintext.
+local_node_up || return 0
+
+ns=e2e-internal-tls psc=mtls  # not another check's name: the hosts file maps short Service names across namespaces
+work="$(mktemp -d)"
+kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
+apiVersion: pubsub.imcluster.dev/v1alpha1
+kind: PubSubCluster
+metadata:
+  name: $psc
+spec:
+  comet: {replicas: 2}
+  logic: {replicas: 1}
+  job: {replicas: 1}
+  mq:
+    backend: nats
+    nats: {managed: true, storage: 1Gi}
+  redis: {managed: {}}
+  tls:
+    internal: {enabled: true, certificateLifetime: 6m, renewBefore: 5m}
+YAML
+
+ready_pods() { serving_pod_ips $ns $psc "$1"; }
+processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*/pid; do
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
+demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN
+  local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" --messages 10 \
+    --timeout 120) ip
+  for ip in $(ready_pods comet); do args+=(--ws "ws://$ip:3102/sub"); done
+  java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"; }
+config() { kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}'; }
+nats_args() { pgrep -af "nats-server .*$state/pods/${ns}_$psc-nats-0"; }
+
+t "a cluster created with internal TLS on managed NATS reaches Ready=True" \
+  kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
+t "the managed NATS serves TLS only and requires client certificates (--tlsverify)" eventually 30 bash -c \
+  "pgrep -af 'nats-server .*$state/pods/${ns}_$psc-nats-0' | grep -q -- '--tlsverify'"
+t "the roles dial the managed NATS over TLS" bash -c \
+  "kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}' | grep -q 'tls://$psc-nats:4222'"
+t "JetStream's data is a PVC (storage 1Gi)" equals 1Gi \
+  jp "sts/$psc-nats" '{.spec.volumeClaimTemplates[0].spec.resources.requests.storage}' -n $ns
+t "pushes travel through NATS over mTLS and reach goim WebSocket clients and a gRPC subscriber" demo
+
+# --- Rotation under traffic ---------------------------------------------------------------------------------------
+role_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component in (comet,logic,job)" \
+  -o jsonpath='{range .items[*]}{.metadata.name}/{.metadata.uid}/{.status.containerStatuses[0].restartCount}{"\n"}{end}' | sort; }
+pods_before="$(role_pods)"
+nats_uid_before="$(jp pod/$psc-nats-0 '{.metadata.uid}' -n $ns)"
+receivers=()
+for ip in $(ready_pods comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:3100"); done
+IMCLUSTER_PUSH_TOKEN="$(push_token)" \
+java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
+  "${receivers[@]}" --stop-file "$work/stop" --rate 20 >"$work/traffic.log" 2>&1 &
+traffic=$!
+t "traffic flows: every receiver on both comets gets a warm-up push" \
+  eventually 150 grep -q '^publishing at' "$work/traffic.log"
+
+# Each distinct certificate the comet role's Secret held, sampled every 2 s.
+cert_of() { kubectl -n $ns get secret "$psc-$1-internal-tls" -o jsonpath='{.data.tls\.crt}' | sha256sum | cut -c1-16; }
+seen_certs() { [ -f "$work/certs" ] && sort -u "$work/certs" | wc -l || echo 0; }
+renewed_twice() { cert_of comet >>"$work/certs"; [ "$(seen_certs)" -ge 3 ]; }
+t "the comet certificate is renewed twice under traffic (lifetime 6m, renewBefore 5m)" \
+  eventually 330 renewed_twice
+t "each renewal is announced: CertificateRotated Events with reason expiring" bash -c \
+  "[ \$(kubectl -n $ns get events --field-selector involvedObject.name=$psc,reason=CertificateRotated -o jsonpath='{range .items[*]}{.message}{\"\\n\"}{end}' | grep -c 'comet role.*(expiring)') -ge 2 ]"
+t "the operator counts them: imcluster_operator_certificate_rotations_total{certificate=comet,reason=expiring} >= 2" \
+  bash -c "curl -fsS '$(operator_url /metrics)' | awk '/^imcluster_operator_certificate_rotations_total\\{/ && /certificate=\"comet\"/ && /reason=\"expiring\"/ { n += \$NF } END { exit !(n >= 2) }'"
+# The certificate a role's pods serve: the notAfter of its Secret, as each pod's metrics report it.
+secret_not_after() { kubectl -n $ns get secret "$psc-$1-internal-tls" -o jsonpath='{.data.tls\.crt}' | base64 -d \
+  | openssl x509 -noout -enddate | cut -d= -f2 | xargs -I{} date -u -d {} +%s; }
+serves_current() { local want ip port got
+  want="$(secret_not_after "$1")"
+  port=$(kubectl -n $ns get deploy $psc-$1 -o jsonpath='{.spec.template.spec.containers[0].ports[?(@.name=="admin")].containerPort}')
+  for ip in $(ready_pods "$1"); do
+    got="$(curl -fsS "http://$ip:$port/metrics" | awk '/^imcluster_tls_certificate_not_after_seconds\{/ && /certificate="internal"/ { printf "%d", $NF }')"
+    [ "$got" = "$want" ] || { echo "$1 pod $ip serves notAfter $got, its Secret holds $want"; return 1; }
+  done; }
+for role in comet logic job; do
+  t "every $role pod serves its renewed certificate, reloaded from the updated volume" eventually 90 serves_current $role
+done
+reloads() { local ip port n
+  port=$(kubectl -n $ns get deploy $psc-$1 -o jsonpath='{.spec.template.spec.containers[0].ports[?(@.name=="admin")].containerPort}')
+  for ip in $(ready_pods "$1"); do
+    n="$(curl -fsS "http://$ip:$port/metrics" | awk '/^imcluster_tls_reloads_total\{/ && /certificate="internal"/ && /result="success"/ { printf "%d", $NF }')"
+    [ "${n:-0}" -ge 2 ] || { echo "$1 pod $ip reloaded ${n:-0} times"; return 1; }
+  done; }
+for role in comet logic job; do
+  t "every $role pod reloaded its certificate at least twice (imcluster_tls_reloads_total)" reloads $role
+done
+t "no role pod restarted or was replaced: same pods, same restart counts" equals "$pods_before" role_pods
+t "the managed NATS rolled onto its renewed certificate (a new pod)" bash -c \
+  "[ \"\$(kubectl -n $ns get pod $psc-nats-0 -o jsonpath='{.metadata.uid}')\" != '$nats_uid_before' ]"
+t "the cluster is Ready after the renewals" eventually 180 condition_is $ns $psc Ready True
+
+touch "$work/stop"
+trc=0; wait $traffic || trc=$?
+t "zero lost across the renewals: every acknowledged push reached every receiver on both comets" test $trc = 0
+t "no client was dropped: no WebSocket closed and no gRPC stream ended" bash -c \
+  "! grep -E '^\\[' '$work/traffic.log' | grep -v '] authenticated' | grep -q ."
+grep -E '^(final|OK|MISS|FAIL|ALL|LOST)' "$work/traffic.log" | sed 's/^/     | /'
+[ $trc = 0 ] || { tail -30 "$work/traffic.log"; cp "$work/traffic.log" "$state/internal-tls-traffic.log" 2>/dev/null
+  echo "     (traffic.log kept as $state/internal-tls-traffic.log)"; }
+
+# --- Internal TLS switched off --------------------------------------------------------------------------------------
+# The spec loses tls altogether (a merge patch with null); the operator's server-side apply leaves out the volumes,
+# mounts and arguments, and the API server removes the fields it owned.
+t "kubectl patch psc: spec.tls removed" kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"tls":null}}'
+for role in comet logic job; do
+  t "TLS off: $role's pod template no longer mounts a certificate" eventually 60 bash -c \
+    "! kubectl -n $ns get deploy $psc-$role -o jsonpath='{.spec.template.spec.volumes[*].name} {.spec.template.spec.containers[0].volumeMounts[*].name}' | grep -qw internal-tls"
+  t "TLS off: $role rolled out" kubectl -n $ns rollout status deployment/$psc-$role --timeout=300s
+done
+t "TLS off: the config has no internal TLS and dials NATS in plaintext" eventually 60 bash -c \
+  "c=\"\$(kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}')\"; ! grep -q 'internalTls' <<<\"\$c\" && grep -q 'nats://$psc-nats:4222' <<<\"\$c\""
+t "TLS off: the managed NATS's template has no TLS arguments or certificate volume" eventually 60 bash -c \
+  "! kubectl -n $ns get sts $psc-nats -o jsonpath='{.spec.template.spec.containers[0].args} {.spec.template.spec.volumes[*].name}' | grep -qE 'tlsverify|internal-tls'"
+t "TLS off: the managed NATS rolled" kubectl -n $ns rollout status statefulset/$psc-nats --timeout=300s
+t "TLS off: the managed NATS runs without TLS" eventually 60 bash -c \
+  "pgrep -af 'nats-server .*$state/pods/${ns}_$psc-nats-0' | grep -qv -- '--tls'"
+t "TLS off: the managed Redis rolled back to plaintext" kubectl -n $ns rollout status statefulset/$psc-redis --timeout=300s
+t "TLS off: Ready=True" eventually 180 condition_is $ns $psc Ready True
+t "TLS off: pushes reach goim WebSocket clients and a gRPC subscriber in plaintext" demo
+
+kubectl -n $ns delete psc $psc --wait=false >/dev/null
+t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
+t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
+"$agent" stop
+"$op" stop
+kubectl delete namespace $ns --wait=false >/dev/null
+rm -rf "$work"
