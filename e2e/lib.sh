@@ -137,3 +137,28 @@ local_node_up() {
   t "the node agent starts and its node is Ready" "$agent" start
   [ $rc = 0 ]
 }
+
+# The helpers below are for checks on the local node (after local_node_up), with ns and psc naming the cluster.
+# processes [PART]   live pod processes of $ns, from the agent's pid files (only pods whose name contains PART).
+processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*"${1:-}"*/pid; do
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+# push_token   the cluster's internal token (a generated Secret), which guards logic's push API.
+push_token() { kubectl -n "$ns" get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
+# demo [ARGS...]   DemoClient: messages pushed through logic's Service must reach a goim WebSocket client on each
+# serving comet and a gRPC subscriber through comet's Service; ARGS are added (e.g. --messages 10).
+demo() {
+  local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" --timeout 120) ip
+  for ip in $(serving_pod_ips "$ns" "$psc" comet); do args+=(--ws "ws://$ip:3102/sub"); done
+  IMCLUSTER_PUSH_TOKEN="$(push_token)" java -Djdk.net.hosts.file="$hosts" -cp "$jar" \
+    dev.imcluster.broker.demo.DemoClient "${args[@]}" "$@"
+}
+# local_node_down   deletes the cluster and checks that its pods and processes go, then stops the node agent and the
+# operator process and deletes the namespace.
+local_node_down() {
+  kubectl -n "$ns" delete psc "$psc" --wait=false >/dev/null
+  t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
+  t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
+  "$agent" stop
+  "$op" stop
+  kubectl delete namespace "$ns" --wait=false >/dev/null
+}

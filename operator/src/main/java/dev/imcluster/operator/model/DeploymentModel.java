@@ -141,13 +141,19 @@ public final class DeploymentModel {
         };
     }
 
+    /** The broker image the cluster wants: spec.image, else the operator's. */
+    public static String image(PubSubCluster c, OperatorConfig op) {
+        String image = c.getSpec().image;
+        return image != null && !image.isBlank() ? image : op.brokerImage();
+    }
+
     private static Container container(PubSubCluster c, Role role, OperatorConfig op,
                                        BrokerConfigRenderer.Rendered config, SwapState swap) {
         PubSubClusterSpec spec = c.getSpec();
         RoleSpec rs = roleSpec(spec, role);
         return new ContainerBuilder()
                 .withName(CONTAINER)
-                .withImage(spec.image != null && !spec.image.isBlank() ? spec.image : op.brokerImage())
+                .withImage(image(c, op))
                 .withImagePullPolicy(spec.imagePullPolicy == null ? null : spec.imagePullPolicy.name())
                 // No command: the image's own entrypoint starts the broker (Jib's classpath launcher, the
                 // Dockerfile's jar), so any broker image runs with just the role as its arguments.

@@ -5,10 +5,12 @@ import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.model.CertManagerModel;
+import dev.imcluster.operator.model.DeploymentModel;
 import dev.imcluster.operator.model.ManagedBackend;
 import dev.imcluster.operator.model.Labels;
 import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.OperatorConfig;
+import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.reconciler.dependent.ConfigMapDependent;
 import dev.imcluster.operator.reconciler.dependent.Conditions;
 import dev.imcluster.operator.reconciler.dependent.EventSourceNames;
@@ -276,12 +278,13 @@ public class PubSubClusterReconciler implements Reconciler<PubSubCluster> {
         Map<SwapState, BrokerConfigRenderer.Rendered> rendered = new HashMap<>();
         Function<SwapState, BrokerConfigRenderer.Rendered> render =
                 state -> rendered.computeIfAbsent(state, s -> BrokerConfigRenderer.render(cluster, s));
-        BackendSwap.Step swap = BackendSwap.advance(cluster,
-                StatusCalculator.Observed.from(cluster, context).deployments(),
+        Map<Role, Deployment> live = StatusCalculator.Observed.from(cluster, context).deployments();
+        BackendSwap.Step swap = BackendSwap.advance(cluster, live,
                 (state, logicHash) -> drainProbe.check(context.getClient(), cluster, state, logicHash), now(), render);
         InternalCertificates.Plan plan = certificates.plan(cluster, context.getClient());
         new ReconcileInputs(operatorConfig, caps, swap.state(), render.apply(swap.state()), plan,
-                CertificateRotation.backendCertificates(cluster, plan, context.getClient())).putInto(context);
+                CertificateRotation.backendCertificates(cluster, plan, context.getClient()),
+                ImageRollout.images(DeploymentModel.image(cluster, operatorConfig), live)).putInto(context);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
         ServiceMonitorSync.reconcile(cluster, context.getClient(), caps, operatorConfig.serviceMonitorLabels());
         CertManagerSync.reconcile(cluster, context.getClient(), caps);

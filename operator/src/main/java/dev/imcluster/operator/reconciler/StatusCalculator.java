@@ -6,7 +6,6 @@ import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus.RoleStatus;
 import dev.imcluster.operator.api.v1alpha1.MetricsSpec;
 import dev.imcluster.operator.model.ApiCapabilities;
-import dev.imcluster.operator.model.DeploymentModel;
 import dev.imcluster.operator.model.PodOverrides;
 import dev.imcluster.operator.model.EndpointsModel;
 import dev.imcluster.operator.model.Names;
@@ -161,11 +160,26 @@ final class StatusCalculator {
             Deployment d = observed.deployments().get(role);
             RoleStatus rs = Rollouts.roleStatus(d);
             rs.image = runningImage(d, role, old);
+            rs.version = ImageRollout.version(rs.image);
             roles.put(role, rs);
             if (!Rollouts.rolledOut(d)) {
                 String what = role.id() + " " + (d == null ? "not created" : rs.ready + " ready");
                 notReady.add(what);
                 (Rollouts.unreadyAfterRollout(d) ? unready : rollingOut).add(what);
+            }
+        }
+        // A new broker image reaches logic first: the roles after it are held at their image until it runs it.
+        String newest = ImageRollout.image(observed.deployments().get(ImageRollout.ORDER.get(0)));
+        Role blocker = newest == null ? null : ImageRollout.waitingFor(newest, observed.deployments());
+        for (Role role : ImageRollout.ORDER) {
+            String image = ImageRollout.image(observed.deployments().get(role));
+            if (blocker != null && image != null && !image.equals(newest)
+                    && Rollouts.rolledOut(observed.deployments().get(role))
+                    && ImageRollout.ORDER.indexOf(role) >= ImageRollout.ORDER.indexOf(blocker)) {
+                String what = role == blocker ? role.id() + " is next to run " + newest
+                        : role.id() + " waits for " + blocker.id() + " to run " + newest;
+                notReady.add(what);
+                rollingOut.add(what);
             }
         }
         boolean allReady = notReady.isEmpty();
@@ -232,16 +246,8 @@ final class StatusCalculator {
             case JOB -> old.job;
         };
         String previous = before == null ? null : before.image;
-        if (d == null || d.getSpec() == null || d.getSpec().getTemplate() == null
-                || d.getSpec().getTemplate().getSpec() == null) {
-            return previous;
-        }
-        String template = d.getSpec().getTemplate().getSpec().getContainers().stream()
-                .filter(c -> DeploymentModel.CONTAINER.equals(c.getName())).map(c -> c.getImage())
-                .findFirst().orElse(null);
-        Integer running = d.getStatus() == null ? null : d.getStatus().getReplicas();
-        boolean onlyNewPods = running == null || running <= Rollouts.roleStatus(d).replicas;
-        return template != null && Rollouts.rolledOut(d) && onlyNewPods ? template : previous;
+        String template = ImageRollout.image(d);
+        return template != null && ImageRollout.runs(d, template) ? template : previous;
     }
 
     private static List<String> failures(Observed observed) {

@@ -101,6 +101,28 @@ class StatusCalculatorTest {
         assertThat(done.logic.image).isEqualTo("b:2");
     }
 
+    /** While logic rolls to a new image, comet and job are held at theirs, and the status says so. */
+    @Test
+    void rolesHeldForANewImageAreNotReadyAndSayWhatTheyWaitFor() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        Deployment old = withImage(deployment(1, 1, 1, 1), "imcluster/broker:0.1.0");
+        PubSubClusterStatus before = StatusCalculator.next(c, observed(old, old, old), StatusCalculator.Gate.open(),
+                List.of(), T0);
+        assertThat(cond(before, "Ready").getStatus()).isEqualTo("True");
+        assertThat(before.comet.version).isEqualTo("0.1.0");
+
+        c.setStatus(before);
+        PubSubClusterStatus logicRolled = StatusCalculator.next(c, observed(old,
+                withImage(deployment(1, 1, 2, 2), "imcluster/broker:0.2.0"), old), StatusCalculator.Gate.open(),
+                List.of(), T1);
+        assertThat(cond(logicRolled, "Ready").getStatus()).isEqualTo("False");
+        assertThat(cond(logicRolled, "Progressing").getMessage())
+                .contains("comet is next to run imcluster/broker:0.2.0")
+                .contains("job waits for comet to run imcluster/broker:0.2.0");
+        assertThat(logicRolled.logic.version).isEqualTo("0.2.0");
+        assertThat(logicRolled.comet.version).isEqualTo("0.1.0");
+    }
+
     @Test
     void aStuckRolloutIsDegraded() {
         PubSubCluster c = Examples.load("quickstart.yaml");

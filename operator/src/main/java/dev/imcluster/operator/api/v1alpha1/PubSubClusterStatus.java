@@ -51,6 +51,9 @@ public class PubSubClusterStatus {
         @JsonPropertyDescription("The broker image the role's pods run: the Deployment's once every pod runs it "
                 + "(rolled out); during a rollout the image rolled out before it.")
         public String image;
+        @JsonPropertyDescription("The broker version the role's pods run: image's tag (latest when it has none), or "
+                + "its digest.")
+        public String version;
 
         public RoleStatus() {
         }

@@ -5,6 +5,7 @@ import dev.imcluster.operator.model.ApiCapabilities;
 import dev.imcluster.operator.model.BrokerConfigRenderer;
 import dev.imcluster.operator.model.InternalCertificates;
 import dev.imcluster.operator.model.ManagedBackend;
+import dev.imcluster.operator.model.Role;
 import dev.imcluster.operator.model.SwapState;
 import dev.imcluster.operator.model.OperatorConfig;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -18,11 +19,13 @@ import java.util.Map;
  * and workflow condition reads instead of the primary's status, the broker config rendered once for it, and the
  * internal certificates' plan (null unless the operator issues them), and each managed backend's certificate
  * (PEM by key) as the plan writes it or cert-manager wrote it (absent: no TLS, or not issued yet), whose hash
- * rolls the backend.
+ * rolls the backend, and the broker image each role's Deployment gets (a new image reaches the roles one at a
+ * time).
  */
 public record ReconcileInputs(OperatorConfig operator, ApiCapabilities capabilities, SwapState swap,
                               BrokerConfigRenderer.Rendered config, InternalCertificates.Plan certificates,
-                              Map<ManagedBackend, Map<String, String>> backendCertificates) {
+                              Map<ManagedBackend, Map<String, String>> backendCertificates,
+                              Map<Role, String> images) {
 
     private static final String KEY = ReconcileInputs.class.getName();
 

@@ -26,8 +26,14 @@ public abstract class RoleDeploymentDependent extends NamedDependent<Deployment>
         ReconcileInputs in = ReconcileInputs.of(context);
         Integer current = getSecondaryResource(primary, context)
                 .map(d -> d.getSpec() == null ? null : d.getSpec().getReplicas()).orElse(null);
-        return DeploymentModel.desired(primary, role, in.config(), in.swap(), in.operator(), in.capabilities(),
-                current);
+        Deployment d = DeploymentModel.desired(primary, role, in.config(), in.swap(), in.operator(),
+                in.capabilities(), current);
+        String image = in.images().get(role);
+        if (image != null) { // held at the image it runs until the roles before it run the new one
+            d.getSpec().getTemplate().getSpec().getContainers().stream()
+                    .filter(c -> DeploymentModel.CONTAINER.equals(c.getName())).forEach(c -> c.setImage(image));
+        }
+        return d;
     }
 
     public static class Comet extends RoleDeploymentDependent {
