@@ -28,15 +28,6 @@ kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev
 kubectl -n $ns apply --server-side -f "$E2E_ROOT/examples/quickstart.yaml" >/dev/null
 
 ready_pods() { serving_pod_ips $ns $psc "$1"; }
-# Live pod processes of this namespace, from the agent's pid files.
-processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*"${1:-}"*/pid; do
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
-# The operator protects logic's push API with the cluster's internal token (a generated Secret).
-push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
-demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN; local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" \
-  --messages 5 --timeout 120) ip
-  for ip in $(ready_pods comet); do args+=(--ws "ws://$ip:3102/sub"); done
-  java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"; }
 
 t "quickstart reaches Ready=True" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
 for role in comet logic job; do
@@ -111,10 +102,4 @@ for role in comet logic job; do
 done
 t "internal TLS: messages pushed through logic reach goim WebSocket clients and a gRPC subscriber" demo
 
-kubectl -n $ns delete psc $psc --wait=false >/dev/null
-t "deleting the PubSubCluster removes its pods" eventually 180 bash -c \
-  "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
-t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
-"$agent" stop
-"$op" stop
-kubectl delete namespace $ns --wait=false >/dev/null
+local_node_down

@@ -25,9 +25,6 @@ spec:
 YAML
 
 ready_pods() { serving_pod_ips $ns $psc "$1"; }
-processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*/pid; do
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
-push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
 demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN
   local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" --messages 10 \
     --timeout 120) ip
@@ -58,9 +55,4 @@ done
 t "internal TLS: Ready=True again" kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
 t "internal TLS: pushes travel through Mosquitto over mTLS and reach every kind of client on both comets" demo
 
-kubectl -n $ns delete psc $psc --wait=false >/dev/null
-t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
-t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
-"$agent" stop
-"$op" stop
-kubectl delete namespace $ns --wait=false >/dev/null
+local_node_down

@@ -29,16 +29,6 @@ spec:
 YAML
 
 ready_pods() { serving_pod_ips $ns $psc "$1"; }
-processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*/pid; do
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
-push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
-demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN
-  local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" --messages 10 \
-    --timeout 120) ip
-  for ip in $(ready_pods comet); do args+=(--ws "ws://$ip:3102/sub"); done
-  java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"; }
-config() { kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}'; }
-nats_args() { pgrep -af "nats-server .*$state/pods/${ns}_$psc-nats-0"; }
 
 t "a cluster created with internal TLS on managed NATS reaches Ready=True" \
   kubectl -n $ns wait psc/$psc --for=condition=Ready --timeout=300s
@@ -131,10 +121,5 @@ t "TLS off: the managed Redis rolled back to plaintext" kubectl -n $ns rollout s
 t "TLS off: Ready=True" eventually 180 condition_is $ns $psc Ready True
 t "TLS off: pushes reach goim WebSocket clients and a gRPC subscriber in plaintext" demo
 
-kubectl -n $ns delete psc $psc --wait=false >/dev/null
-t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
-t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
-"$agent" stop
-"$op" stop
-kubectl delete namespace $ns --wait=false >/dev/null
+local_node_down
 rm -rf "$work"

@@ -41,14 +41,6 @@ spec:
         env: [{name: DEPLOY_STAGE, value: e2e}]
 YAML
 
-push_token() { kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d; }
-demo() { IMCLUSTER_PUSH_TOKEN="$(push_token)"; export IMCLUSTER_PUSH_TOKEN
-  local args=(--push "http://$psc-logic.$ns.svc:3111" --grpc "dns:///$psc-comet.$ns.svc:3100" --messages 5 \
-    --timeout 120) ip
-  for ip in $(serving_pod_ips $ns $psc comet); do args+=(--ws "ws://$ip:3102/sub"); done
-  java -Djdk.net.hosts.file="$hosts" -cp "$jar" dev.imcluster.broker.demo.DemoClient "${args[@]}"; }
-processes() { local n=0 f; for f in "$state"/pods/"${ns}"_*/pid; do
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && n=$((n + 1)); done; echo $n; }
 # pod_dir ROLE   the node agent's directory of the role's (first) pod.
 pod_dir() { echo "$state/pods/${ns}_$(kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component=$1" \
   -o jsonpath='{.items[0].metadata.name}')"; }
@@ -78,9 +70,4 @@ t "the API server allocated node ports and a health-check node port (Local)" bas
   "[ -n \"\$(kubectl -n $ns get svc $psc-comet -o jsonpath='{.spec.ports[0].nodePort}')\" ] && [ -n \"\$(kubectl -n $ns get svc $psc-comet -o jsonpath='{.spec.healthCheckNodePort}')\" ]"
 t "pushes reach goim WebSocket clients and a gRPC subscriber through the LoadBalancer Service's name" demo
 
-kubectl -n $ns delete psc $psc --wait=false >/dev/null
-t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
-t "deleting the PubSubCluster stops every process" eventually 60 equals 0 processes
-"$agent" stop
-"$op" stop
-kubectl delete namespace $ns --wait=false >/dev/null
+local_node_down

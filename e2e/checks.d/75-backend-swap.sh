@@ -155,9 +155,5 @@ grep -E '^(final|OK|MISS|FAIL|ALL|LOST)' "$work/traffic.log" | sed 's/^/     | /
 [ $trc = 0 ] || { tail -30 "$work/traffic.log"; cp "$work/traffic.log" "$work/phases.log" "$state/" 2>/dev/null
   echo "     (traffic.log and phases.log kept in $state/)"; }
 
-kubectl -n $ns delete psc $psc --wait=false >/dev/null
-t "deleting the PubSubCluster removes its pods" eventually 180 bash -c "[ -z \"\$(kubectl -n $ns get pods -o name)\" ]"
-"$agent" stop
-"$op" stop
-kubectl delete namespace $ns --wait=false >/dev/null
+local_node_down
 rm -rf "$work"
