@@ -33,8 +33,8 @@ final class LocalCommand {
 
     /** The command line; may add to env. Fails for an image it cannot run locally. */
     List<String> of(Container c, String ip, Map<String, String> env, PathRewriter rewriter) {
-        List<String> args = rewritten(c.getArgs(), rewriter);
-        List<String> cmd = rewritten(c.getCommand(), rewriter);
+        List<String> args = rewritten(c.getArgs(), rewriter, env);
+        List<String> cmd = rewritten(c.getCommand(), rewriter, env);
         cmd.addAll(args);
         String image = Objects.requireNonNullElse(c.getImage(), "");
         boolean hasCommand = c.getCommand() != null && !c.getCommand().isEmpty();
@@ -61,7 +61,7 @@ final class LocalCommand {
         }
         if (image.contains("nats") && !hasCommand) {
             out.add("nats-server");
-            out.addAll(cmd);
+            out.addAll(routesByAddress(cmd));
             out.addAll(List.of("-a", ip));
             return out;
         }
@@ -89,11 +89,57 @@ final class LocalCommand {
         return file;
     }
 
-    private static List<String> rewritten(List<String> values, PathRewriter rewriter) {
+    /** Each value with $(VAR) expanded from the container's env (as the kubelet does) and mount paths rewritten. */
+    private static List<String> rewritten(List<String> values, PathRewriter rewriter, Map<String, String> env) {
         List<String> out = new ArrayList<>();
         for (String v : Objects.requireNonNullElse(values, List.<String>of())) {
-            out.add(rewriter.rewrite(v));
+            out.add(rewriter.rewrite(PodEnvironment.expand(v, env)));
         }
         return out;
+    }
+
+    /**
+     * nats-server's {@code --routes} with each host name replaced by the addresses the hosts file gives it now:
+     * nats-server resolves names with the system resolver, which does not read the agent's hosts file. A route
+     * Service that publishes not-ready pods lists every server already started; the ones started later connect to
+     * this one, and the cluster's gossip completes the mesh.
+     */
+    List<String> routesByAddress(List<String> args) {
+        int at = args.indexOf("--routes");
+        if (at < 0 || at + 1 >= args.size()) {
+            return args;
+        }
+        Map<String, List<String>> hosts = hostsFileEntries();
+        List<String> routes = new ArrayList<>();
+        for (String route : args.get(at + 1).split(",")) {
+            java.net.URI uri = java.net.URI.create(route.trim());
+            List<String> ips = hosts.get(uri.getHost());
+            if (ips == null) {
+                routes.add(route.trim()); // an address, or a name the hosts file lacks: left to nats-server
+                continue;
+            }
+            for (String ip : ips) {
+                routes.add(uri.getScheme() + "://" + ip + ":" + uri.getPort());
+            }
+        }
+        List<String> out = new ArrayList<>(args);
+        out.set(at + 1, routes.isEmpty() ? args.get(at + 1) : String.join(",", routes));
+        return out;
+    }
+
+    /** Name -> addresses, from the hosts file (empty when it cannot be read yet). */
+    private Map<String, List<String>> hostsFileEntries() {
+        Map<String, List<String>> names = new java.util.HashMap<>();
+        try {
+            for (String line : Files.readAllLines(hostsFile)) {
+                String[] f = line.trim().split("\\s+");
+                for (int i = 1; i < f.length; i++) {
+                    names.computeIfAbsent(f[i], k -> new ArrayList<>()).add(f[0]);
+                }
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return names;
     }
 }

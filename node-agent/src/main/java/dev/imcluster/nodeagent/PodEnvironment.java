@@ -54,9 +54,7 @@ final class PodEnvironment {
             if (e.getValueFrom() == null && e.getValue() == null) {
                 continue; // neither value nor valueFrom (the API server drops an empty value): not set
             } else if (e.getValueFrom() == null) {
-                // $(VAR) refers to a variable defined earlier; an unknown one stays as written.
-                value = VAR_REF.matcher(e.getValue()).replaceAll(m ->
-                        Matcher.quoteReplacement(env.getOrDefault(m.group(1), m.group(0))));
+                value = expand(e.getValue(), env);
             } else {
                 EnvVarSource ref = e.getValueFrom();
                 try {
@@ -82,6 +80,12 @@ final class PodEnvironment {
             env.put(e.getName(), rewriter.rewrite(value));
         }
         return env;
+    }
+
+    /** $(VAR) replaced by the variable's value in {@code env}, as the kubelet does; an unknown one stays as written. */
+    static String expand(String value, Map<String, String> env) {
+        return VAR_REF.matcher(value).replaceAll(m -> Matcher.quoteReplacement(env.getOrDefault(m.group(1),
+                m.group(0))));
     }
 
     String field(String path) {

@@ -55,6 +55,20 @@ class LocalCommandTest {
                 "127.0.0.13");
     }
 
+    /** A NATS cluster: $(VAR) in args as the kubelet expands them, and routes by the hosts file's addresses. */
+    @Test
+    void natsRoutesGoToTheAddressesOfTheRouteServiceAndArgsExpandVariables() throws Exception {
+        java.nio.file.Files.writeString(state.resolve("hosts"), "127.0.0.1 localhost\n"
+                + "127.0.0.20 c-nats-cluster c-nats-cluster.ns\n127.0.0.21 c-nats-cluster c-nats-cluster.ns\n");
+        List<String> cmd = commands.of(container("nats:2.10", null, List.of("-js", "--name", "$(POD_NAME)",
+                "--cluster", "nats://$(POD_IP):6222", "--routes", "nats://c-nats-cluster:6222,nats://other:6222")),
+                "127.0.0.22", new HashMap<>(java.util.Map.of("POD_NAME", "c-nats-2", "POD_IP", "127.0.0.22")),
+                rewriter);
+        assertThat(cmd).containsExactly("nats-server", "-js", "--name", "c-nats-2", "--cluster",
+                "nats://127.0.0.22:6222", "--routes",
+                "nats://127.0.0.20:6222,nats://127.0.0.21:6222,nats://other:6222", "-a", "127.0.0.22");
+    }
+
     @Test
     void mosquittoRunsItsStartScriptListeningOnThePodAddressOnly() {
         java.util.Map<String, String> env = new HashMap<>(java.util.Map.of(LocalCommand.MOSQUITTO_CONF_ENV,

@@ -10,6 +10,7 @@ import dev.imcluster.operator.reconciler.PubSubClusterReconciler;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.Event;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -169,6 +170,10 @@ class ChartRbacTest {
                 grants(Secret.class, "get")));
         calls.add(new DirectCall("reconciler/CertificateRotation.java", "secrets\\(\\).*?\\.get\\(\\)",
                 grants(Secret.class, "get")));
+        // A StatefulSet whose serviceName must change is deleted (its pods orphaned) and created again.
+        calls.add(new DirectCall("reconciler/dependent/StatefulSetDependents.java",
+                "resource\\(actual\\)\\.withPropagationPolicy\\(DeletionPropagation\\.ORPHAN\\)\\.delete\\(\\)",
+                grants(StatefulSet.class, "delete")));
         Set<Grant> guard = new TreeSet<>();
         dependentKinds.forEach(k -> guard.addAll(grants(k, "get")));
         calls.add(new DirectCall("reconciler/OwnershipGuard.java", "resources\\(t\\.type\\(\\)\\).*?\\.get\\(\\)",
@@ -183,7 +188,8 @@ class ChartRbacTest {
             "reconciler/CertManagerSync.java");
     private static final Set<String> CLASSIFIED = Set.of("reconciler/EventRecorder.java",
             "reconciler/HttpDrainProbe.java", "reconciler/SpecGate.java", "reconciler/OwnershipGuard.java",
-            "reconciler/UntypedObjects.java", "reconciler/CertificateRotation.java");
+            "reconciler/UntypedObjects.java", "reconciler/CertificateRotation.java",
+            "reconciler/dependent/StatefulSetDependents.java");
 
     /**
      * Grants in the operator's own namespace: fabric8's LeaseLock gets and creates the Lease, and renews it with

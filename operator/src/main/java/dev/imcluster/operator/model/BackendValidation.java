@@ -34,6 +34,14 @@ final class BackendValidation {
         if (mq != null && mq.nats != null && mq.nats.url != null && mq.nats.isManaged()) {
             p.add("spec.mq.nats.url and spec.mq.nats.managed are mutually exclusive");
         }
+        if (mq != null && mq.nats != null && mq.nats.replicas != null) {
+            int n = mq.nats.replicas;
+            if (n != 1 && n != 3 && n != 5) {
+                p.add("spec." + MqSpec.NatsSpec.REPLICAS_ODD + ", got " + n);
+            } else if (n != 1 && !mq.nats.isManaged()) {
+                p.add("spec." + MqSpec.NatsSpec.REPLICAS_MANAGED);
+            }
+        }
         if (mq != null && mq.mqtt != null) {
             mqtt(mq.mqtt, p);
         }

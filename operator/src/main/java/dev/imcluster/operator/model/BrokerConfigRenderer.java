@@ -423,6 +423,9 @@ public final class BrokerConfigRenderer {
         m.put("stream", n == null ? MqSpec.NatsSpec.DEFAULT_STREAM : n.streamOrDefault());
         m.put("subject", n == null ? MqSpec.NatsSpec.DEFAULT_SUBJECT : n.subjectOrDefault());
         m.put("mode", "jetstream");
+        if (n != null && n.isManaged() && n.replicasOrDefault() > 1) {
+            m.put("replicas", MqSpec.NatsSpec.CLUSTER_STREAM_REPLICAS);
+        }
         return m;
     }
 

@@ -8,7 +8,8 @@ import java.util.List;
 public final class Names {
     /** Suffixes of the object names derived from a cluster's name (Services must fit a 63-character DNS label). */
     static final List<String> SUFFIXES = List.of("-comet", "-logic", "-job", "-comet-headless", "-metrics", "-config",
-            "-broker", "-redis", "-redis-password", "-nats", "-mqtt", "-internal-token", "-internal-ca");
+            "-broker", "-redis", "-redis-password", "-nats", "-nats-cluster", "-mqtt", "-internal-token",
+            "-internal-ca");
     /** Suffixes of StatefulSet names: their pods get a "&lt;name&gt;-&lt;10-char hash&gt;" label, so at most 52. */
     static final List<String> STATEFUL_SET_SUFFIXES = List.of("-redis", "-nats", "-mqtt");
     static final int STATEFUL_SET_MAX = 52;
@@ -70,6 +71,11 @@ public final class Names {
 
     public static String nats(PubSubCluster c) {
         return c.getMetadata().getName() + "-nats";
+    }
+
+    /** The headless Service over every managed NATS server, not-ready ones too, that the servers route to. */
+    public static String natsCluster(PubSubCluster c) {
+        return nats(c) + "-cluster";
     }
 
     /** The managed Mosquitto: its StatefulSet, Service and ConfigMap (mosquitto.conf); short, for StatefulSet names. */

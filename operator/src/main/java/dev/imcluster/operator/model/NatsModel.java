@@ -12,8 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A managed NATS server with JetStream ({@code -js}): one-replica StatefulSet and Service. With spec.tls.internal
- * its client port serves TLS only, to clients with a certificate of the cluster's CA ({@code --tlsverify}).
+ * A managed NATS server with JetStream ({@code -js}): a StatefulSet and Service. With spec.mq.nats.replicas 3 or 5
+ * the servers form a JetStream cluster: each is named after its pod and routes to the others by their DNS names in
+ * the headless {@link Names#natsCluster} Service (the StatefulSet's governing Service), and the roles keep the stream
+ * on 3 of them
+ * ({@link MqSpec.NatsSpec#CLUSTER_STREAM_REPLICAS}). With spec.tls.internal the client port serves TLS only, to
+ * clients with a certificate of the cluster's CA ({@code --tlsverify}); the routes stay plaintext (nats-server sets
+ * route TLS only in a config file), and the NetworkPolicy admits only the NATS servers there.
  */
 public final class NatsModel {
     static final long UID = 1000;
@@ -40,6 +45,26 @@ public final class NatsModel {
         return managed(c) && SwapState.uses(c, swap, MqSpec.Backend.nats);
     }
 
+    /** How many servers the managed NATS runs (spec.mq.nats.replicas, 1 unless set). */
+    public static int replicas(PubSubCluster c) {
+        MqSpec mq = c.getSpec().mq;
+        return mq == null || mq.nats == null ? 1 : mq.nats.replicasOrDefault();
+    }
+
+    /**
+     * A route to every server by its own DNS name ({@code <pod>.<cluster>-nats-cluster}): a server skips the one to
+     * itself. One name for all of them would not do: nats-server would dial whichever address came first, itself
+     * included, and drop a route to itself for good.
+     */
+    static String routes(PubSubCluster c, int replicas) {
+        List<String> routes = new ArrayList<>();
+        for (int i = 0; i < replicas; i++) {
+            routes.add("nats://" + Names.nats(c) + "-" + i + "." + Names.natsCluster(c) + "."
+                    + c.getMetadata().getNamespace() + ".svc:" + Ports.NATS_CLUSTER);
+        }
+        return String.join(",", routes);
+    }
+
     public static StatefulSet statefulSet(PubSubCluster c, OperatorConfig op) {
         return statefulSet(c, op, null);
     }
@@ -59,6 +84,11 @@ public final class NatsModel {
                     "--tlskey", ManagedStatefulSet.tlsFile(InternalCertificates.TLS_KEY),
                     "--tlscacert", ManagedStatefulSet.tlsFile(InternalCertificates.CA_CERT)));
         }
+        int replicas = replicas(c);
+        if (replicas > 1) { // $(VAR): expanded from the container's env by the kubelet
+            args.addAll(List.of("--name", "$(POD_NAME)", "--cluster_name", Names.nats(c),
+                    "--cluster", "nats://$(POD_IP):" + Ports.NATS_CLUSTER, "--routes", routes(c, replicas)));
+        }
         ContainerBuilder nats = new ContainerBuilder()
                 .withName("nats")
                 .withImage(op.natsImage())
@@ -68,6 +98,13 @@ public final class NatsModel {
                     .withPort(new IntOrString("monitor")).endHttpGet().withPeriodSeconds(5).endReadinessProbe()
                 // Over TLS a bare TCP connect on the client port is logged as a failed handshake: probe monitoring.
                 .withLivenessProbe(ManagedStatefulSet.tcpLiveness(tls ? "monitor" : "client"));
+        if (replicas > 1) {
+            nats.addToPorts(DeploymentModel.port("cluster", Ports.NATS_CLUSTER))
+                    .addNewEnv().withName("POD_NAME").withNewValueFrom().withNewFieldRef()
+                        .withFieldPath("metadata.name").endFieldRef().endValueFrom().endEnv()
+                    .addNewEnv().withName("POD_IP").withNewValueFrom().withNewFieldRef()
+                        .withFieldPath("status.podIP").endFieldRef().endValueFrom().endEnv();
+        }
         List<Volume> volumes = new ArrayList<>();
         if (tls) {
             nats.addToVolumeMounts(ManagedStatefulSet.tlsMount());
@@ -75,6 +112,16 @@ public final class NatsModel {
         }
         StatefulSet s = ManagedStatefulSet.of(c, Names.nats(c), "nats", UID, c.getSpec().mq.nats.storage,
                 nats.build(), volumes, c.getSpec().mq.nats.podTemplate);
+        s.getSpec().setReplicas(replicas); // rolled one server at a time, the highest ordinal first
+        if (replicas > 1) { // the headless Service gives each server the DNS name its peers route to
+            s.getSpec().setServiceName(Names.natsCluster(c));
+        }
         return tls ? ManagedStatefulSet.withCertificateHash(s, certificate) : s;
+    }
+
+    /** Whether the live StatefulSet must be replaced to get {@code desired}: its serviceName cannot change. */
+    public static boolean mustRecreate(StatefulSet actual, StatefulSet desired) {
+        return actual != null && actual.getSpec() != null && desired.getSpec() != null
+                && !java.util.Objects.equals(actual.getSpec().getServiceName(), desired.getSpec().getServiceName());
     }
 }

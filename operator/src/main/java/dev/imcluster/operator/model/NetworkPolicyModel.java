@@ -51,7 +51,12 @@ public final class NetworkPolicyModel {
             m.put("redis", policy(c, "redis", List.of(from(List.of(logic, job), Ports.REDIS))));
         }
         if (NatsModel.runs(c, swap)) {
-            m.put("nats", policy(c, "nats", List.of(from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR))));
+            List<NetworkPolicyIngressRule> rules = new ArrayList<>(List.of(
+                    from(List.of(logic, job), Ports.NATS, Ports.NATS_MONITOR)));
+            if (NatsModel.replicas(c) > 1) { // routes between the servers
+                rules.add(from(List.of(peer(Labels.selector(c, "nats"))), Ports.NATS_CLUSTER));
+            }
+            m.put("nats", policy(c, "nats", rules));
         }
         if (MqttModel.runs(c, swap)) {
             m.put("mqtt", policy(c, "mqtt", List.of(from(List.of(logic, job), Ports.MQTT))));

@@ -12,6 +12,8 @@ public final class Ports {
     public static final int REDIS = 6379;
     public static final int NATS = 4222;
     public static final int NATS_MONITOR = 8222;
+    /** Routes between the managed NATS servers of a cluster. */
+    public static final int NATS_CLUSTER = 6222;
     /** MQTT's registered port: the managed Mosquitto's listener and comet's MQTT listener. */
     public static final int MQTT = 1883;
 

@@ -79,6 +79,17 @@ public final class ServiceModel {
                 List.of(port("client", Ports.NATS), port("monitor", Ports.NATS_MONITOR)));
     }
 
+    /**
+     * The managed NATS servers' routes: headless, with not-ready servers published, since a server must find the
+     * others before JetStream (and so its readiness) can work as a cluster.
+     */
+    public static Service natsCluster(PubSubCluster c) {
+        Service s = service(c, Names.natsCluster(c), "nats", Labels.selector(c, "nats"), null, "ClusterIP", true,
+                List.of(port("cluster", Ports.NATS_CLUSTER)));
+        s.getSpec().setPublishNotReadyAddresses(true);
+        return s;
+    }
+
     public static Service mqtt(PubSubCluster c) {
         return service(c, Names.mqtt(c), "mqtt", Labels.selector(c, "mqtt"), null, "ClusterIP", false,
                 List.of(port("mqtt", Ports.MQTT)));

@@ -302,11 +302,15 @@ final class StatusCalculator {
         }
     }
 
+    /** Ready with a majority of its servers ready: all a single server, 2 of a NATS cluster of 3 (its quorum). */
     private static void statefulSetReady(Optional<StatefulSet> ss, String what, List<String> waiting) {
-        boolean ready = ss.map(s -> s.getStatus() != null && s.getStatus().getReadyReplicas() != null
-                && s.getStatus().getReadyReplicas() >= 1).orElse(false);
-        if (!ready) {
-            waiting.add(what);
+        int desired = ss.map(s -> s.getSpec() == null || s.getSpec().getReplicas() == null ? 1
+                : s.getSpec().getReplicas()).orElse(1);
+        int ready = ss.map(s -> s.getStatus() == null || s.getStatus().getReadyReplicas() == null ? 0
+                : s.getStatus().getReadyReplicas()).orElse(0);
+        if (ready < desired / 2 + 1) {
+            waiting.add(desired > 1 ? what + " (" + ready + " of " + desired + " servers ready, a majority needed)"
+                    : what);
         }
     }
 }

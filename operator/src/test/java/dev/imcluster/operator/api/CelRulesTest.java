@@ -3,6 +3,7 @@ package dev.imcluster.operator.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.imcluster.operator.api.v1alpha1.AuthSpec;
+import dev.imcluster.operator.api.v1alpha1.MqSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterStatus;
 import dev.imcluster.operator.model.SpecValidation;
@@ -125,6 +126,12 @@ class CelRulesTest {
                         MQTT_REQUIRED),
                 create("nats by url", NATS_URL),
                 create("nats managed", NATS_MANAGED),
+                create("nats cluster of 3", "mq: {backend: nats, nats: {managed: true, replicas: 3, storage: 1Gi}}"),
+                create("nats of 1 by url", "mq: {backend: nats, nats: {url: 'nats://n:4222', replicas: 1}}"),
+                create("nats cluster of 2", "mq: {backend: nats, nats: {managed: true, replicas: 2}}",
+                        MqSpec.NatsSpec.REPLICAS_ODD),
+                create("nats replicas for a NATS by url", "mq: {backend: nats, nats: {url: 'nats://n:4222', replicas: 3}}",
+                        MqSpec.NatsSpec.REPLICAS_MANAGED),
                 create("nats url with managed false", "mq: {backend: nats, nats: {url: 'nats://n:4222', managed: false}}"),
                 create("nats url and managed", "mq: {backend: nats, nats: {url: 'nats://n:4222', managed: true}}",
                         NATS_EXCLUSIVE),

@@ -134,6 +134,51 @@ class ObjectModelsTest {
         assertThat(NatsModel.managed(QUICK)).isFalse();
     }
 
+    /** replicas: 3 makes a JetStream cluster: named servers routing through a headless Service, the stream on R3. */
+    @Test
+    void aManagedNatsOfThreeIsAJetStreamClusterWithTheStreamOnThreeServers() {
+        PubSubCluster c = Examples.copy(Examples.load("nats.yaml"));
+        c.getMetadata().setNamespace("im");
+        c.getSpec().mq.nats.replicas = 3;
+        StatefulSet ss = NatsModel.statefulSet(c, OperatorConfig.defaults());
+        assertThat(ss.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(ss.getSpec().getPodManagementPolicy()).as("one server after the other: each finds the ones before")
+                .isNull();
+        var container = ss.getSpec().getTemplate().getSpec().getContainers().get(0);
+        String ns = c.getMetadata().getNamespace();
+        assertThat(String.join(" ", container.getArgs())).contains("--name $(POD_NAME) --cluster_name nats-im-nats "
+                + "--cluster nats://$(POD_IP):6222 --routes nats://nats-im-nats-0.nats-im-nats-cluster." + ns
+                + ".svc:6222,nats://nats-im-nats-1.nats-im-nats-cluster." + ns + ".svc:6222,"
+                + "nats://nats-im-nats-2.nats-im-nats-cluster." + ns + ".svc:6222");
+        assertThat(ss.getSpec().getServiceName()).as("pods get DNS names in the headless Service")
+                .isEqualTo("nats-im-nats-cluster");
+        StatefulSet single = NatsModel.statefulSet(Examples.load("nats.yaml"), OperatorConfig.defaults());
+        assertThat(single.getSpec().getServiceName()).isEqualTo("nats-im-nats");
+        assertThat(NatsModel.mustRecreate(single, ss)).as("serviceName is immutable: 1 -> 3 recreates").isTrue();
+        assertThat(NatsModel.mustRecreate(ss, ss)).isFalse();
+        assertThat(container.getEnv()).filteredOn(e -> e.getValueFrom() != null)
+                .extracting(e -> e.getName() + "=" + e.getValueFrom().getFieldRef().getFieldPath())
+                .contains("POD_NAME=metadata.name", "POD_IP=status.podIP");
+        assertThat(container.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort()).contains("cluster:6222");
+
+        Service routes = ServiceModel.natsCluster(c);
+        assertThat(routes.getMetadata().getName()).isEqualTo("nats-im-nats-cluster");
+        assertThat(routes.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(routes.getSpec().getPublishNotReadyAddresses()).isTrue();
+
+        assertThat(BrokerConfigRenderer.render(c).yaml()).contains("replicas: 3");
+        assertThat(BrokerConfigRenderer.render(Examples.load("nats.yaml")).yaml()).doesNotContain("replicas:");
+
+        c.getSpec().networkPolicy = new NetworkPolicySpec();
+        c.getSpec().networkPolicy.enabled = true;
+        var nats = NetworkPolicyModel.desired(c).get("nats");
+        assertThat(nats.getSpec().getIngress()).anySatisfy(r -> assertThat(r.getPorts())
+                .extracting(p -> p.getPort().getIntVal()).containsExactly(6222));
+
+        assertThat(String.join(" ", single.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()))
+                .doesNotContain("--cluster");
+    }
+
     @Test
     void networkPoliciesOpenClientPortsAndLimitInternalOnes() {
         PubSubCluster c = Examples.copy(QUICK);

@@ -100,7 +100,18 @@ public class MqSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @ValidationRule(value = "!(has(self.url) && has(self.managed) && self.managed)",
             message = "mq.nats.url and mq.nats.managed are mutually exclusive")
+    @ValidationRule(value = "!has(self.replicas) || self.replicas == 1 || self.replicas == 3 || self.replicas == 5",
+            message = NatsSpec.REPLICAS_ODD)
+    @ValidationRule(value = "!has(self.replicas) || self.replicas == 1 || (has(self.managed) && self.managed)",
+            message = NatsSpec.REPLICAS_MANAGED)
     public static class NatsSpec {
+        public static final String REPLICAS_ODD = "mq.nats.replicas must be 1, 3 or 5: a JetStream cluster needs a "
+                + "majority of its servers";
+        public static final String REPLICAS_MANAGED = "mq.nats.replicas is for the managed NATS: set mq.nats.managed: "
+                + "true, or size your own NATS cluster yourself";
+        /** The JetStream stream's replicas on a managed NATS cluster (R3: survives one server lost). */
+        public static final int CLUSTER_STREAM_REPLICAS = 3;
+
         @JsonPropertyDescription("URL of an external NATS server with JetStream, e.g. nats://nats:4222.")
         @Pattern("^(nats|tls)://[^\\s]+$")
         @Size(max = 2048)
@@ -108,6 +119,17 @@ public class MqSpec {
 
         @JsonPropertyDescription("Run a NATS server with JetStream for this cluster.")
         public Boolean managed;
+
+        @JsonPropertyDescription("Servers of the managed NATS: 1, or 3 or 5 for a JetStream cluster (routes between "
+                + "the servers, the stream kept on 3 of them, so it survives the loss of one server); give it storage "
+                + "so that a restarted server keeps its data.")
+        @Default("1")
+        public Integer replicas;
+
+        /** The managed NATS's servers (1 unless set). */
+        public int replicasOrDefault() {
+            return replicas == null ? 1 : replicas;
+        }
 
         @JsonPropertyDescription("Storage of the managed NATS JetStream (a PersistentVolumeClaim size such as 1Gi); "
                 + "an emptyDir when unset.")

@@ -39,6 +39,14 @@ public final class Conditions {
         }
     }
 
+    /** The operator runs NATS as a cluster of several servers (for the swap state this reconciliation renders). */
+    public static class ManagedNatsCluster implements Condition<Object, PubSubCluster> {
+        @Override
+        public boolean isMet(DependentResource<Object, PubSubCluster> d, PubSubCluster p, Context<PubSubCluster> c) {
+            return NatsModel.runs(p, ReconcileInputs.of(c).swap()) && NatsModel.replicas(p) > 1;
+        }
+    }
+
     /** The operator runs Mosquitto (for the swap state this reconciliation renders). */
     public static class ManagedMqtt implements Condition<Object, PubSubCluster> {
         @Override

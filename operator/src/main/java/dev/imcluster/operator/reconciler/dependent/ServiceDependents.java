@@ -79,6 +79,12 @@ public final class ServiceDependents {
         }
     }
 
+    public static class NatsCluster extends ServiceDependent {
+        public NatsCluster() {
+            super(Names::natsCluster, ServiceModel::natsCluster);
+        }
+    }
+
     public static class Mqtt extends ServiceDependent {
         public Mqtt() {
             super(Names::mqtt, ServiceModel::mqtt);

@@ -6,6 +6,7 @@ import dev.imcluster.operator.model.MqttModel;
 import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.Names;
 import dev.imcluster.operator.model.RedisModel;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
@@ -36,6 +37,21 @@ public final class StatefulSetDependents {
             super(StatefulSet.class, Names::nats,
                     (p, c) -> NatsModel.statefulSet(p, ReconcileInputs.of(c).operator(),
                             certificate(c, ManagedBackend.NATS)));
+        }
+
+        /**
+         * A StatefulSet's serviceName cannot change, and it does when a single server becomes a cluster (or back):
+         * the StatefulSet is then deleted with its pods left running (orphaned) and created again on the next
+         * reconciliation, which adopts the pods and rolls them onto the new template one at a time.
+         */
+        @Override
+        public StatefulSet update(StatefulSet actual, StatefulSet desired, PubSubCluster primary,
+                                  Context<PubSubCluster> context) {
+            if (NatsModel.mustRecreate(actual, desired)) {
+                context.getClient().resource(actual).withPropagationPolicy(DeletionPropagation.ORPHAN).delete();
+                return actual;
+            }
+            return super.update(actual, desired, primary, context);
         }
     }
 
