@@ -162,3 +162,21 @@ local_node_down() {
   "$op" stop
   kubectl delete namespace "$ns" --wait=false >/dev/null
 }
+# apply_cluster   creates $ns if needed and applies the PubSubCluster $psc server-side; its spec (the lines under
+# "spec:", indented two spaces) is read from standard input.
+apply_cluster() {
+  kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  { printf 'apiVersion: pubsub.imcluster.dev/v1alpha1\nkind: PubSubCluster\nmetadata:\n  name: %s\nspec:\n' "$psc"; cat; } \
+    | kubectl -n "$ns" apply --server-side -f - >/dev/null
+}
+# start_traffic LOG STOPFILE [RATE]   DemoSwapTraffic in the background (its pid in $traffic): RATE pushes a second
+# (20) through logic's Service to a goim WebSocket client and a gRPC subscriber on each serving comet, until STOPFILE
+# exists; then it waits for the last deliveries and exits 0 only if every acknowledged push reached every receiver.
+start_traffic() {
+  local receivers=() ip
+  for ip in $(serving_pod_ips "$ns" "$psc" comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:3100"); done
+  IMCLUSTER_PUSH_TOKEN="$(push_token)" java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m \
+    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic \
+    --push "http://$psc-logic.$ns.svc:3111" "${receivers[@]}" --stop-file "$2" --rate "${3:-20}" >"$1" 2>&1 &
+  traffic=$!
+}

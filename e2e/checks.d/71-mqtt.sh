@@ -9,12 +9,7 @@ ns=e2e-mqtt psc=mqtt-e2e  # not the example's name: the local node's hosts file 
 kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n $ns create secret generic im-mqtt --from-literal=username=im \
   --from-literal=password="$(openssl rand -hex 16)" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
-apiVersion: pubsub.imcluster.dev/v1alpha1
-kind: PubSubCluster
-metadata:
-  name: $psc
-spec:
+apply_cluster <<YAML
   comet: {replicas: 2, mqtt: {enabled: true}}
   logic: {replicas: 1}
   job: {replicas: 1}

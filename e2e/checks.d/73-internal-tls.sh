@@ -10,13 +10,7 @@ local_node_up || return 0
 
 ns=e2e-internal-tls psc=mtls  # not another check's name: the hosts file maps short Service names across namespaces
 work="$(mktemp -d)"
-kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
-apiVersion: pubsub.imcluster.dev/v1alpha1
-kind: PubSubCluster
-metadata:
-  name: $psc
-spec:
+apply_cluster <<YAML
   comet: {replicas: 2}
   logic: {replicas: 1}
   job: {replicas: 1}
@@ -45,13 +39,7 @@ role_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.ku
   -o jsonpath='{range .items[*]}{.metadata.name}/{.metadata.uid}/{.status.containerStatuses[0].restartCount}{"\n"}{end}' | sort; }
 pods_before="$(role_pods)"
 nats_uid_before="$(jp pod/$psc-nats-0 '{.metadata.uid}' -n $ns)"
-receivers=()
-for ip in $(ready_pods comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:3100"); done
-IMCLUSTER_PUSH_TOKEN="$(push_token)" \
-java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
-  "${receivers[@]}" --stop-file "$work/stop" --rate 20 >"$work/traffic.log" 2>&1 &
-traffic=$!
+start_traffic "$work/traffic.log" "$work/stop"
 t "traffic flows: every receiver on both comets gets a warm-up push" \
   eventually 150 grep -q '^publishing at' "$work/traffic.log"
 

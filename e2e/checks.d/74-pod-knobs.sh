@@ -11,12 +11,7 @@ kubectl -n $ns create secret docker-registry regcred --docker-server=registry.ex
   --docker-password=unused --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n $ns create configmap team-settings --from-literal=TEAM=messaging \
   --from-literal=notes.txt='mounted by the pod template' --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
-apiVersion: pubsub.imcluster.dev/v1alpha1
-kind: PubSubCluster
-metadata:
-  name: $psc
-spec:
+apply_cluster <<YAML
   serviceAccount:
     annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::111122223333:role/imcluster"}
   comet:

@@ -13,13 +13,7 @@ local_node_up || return 0
 
 ns=e2e-swap psc=swap
 work="$(mktemp -d)"
-kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n $ns apply --server-side -f - >/dev/null <<EOF
-apiVersion: pubsub.imcluster.dev/v1alpha1
-kind: PubSubCluster
-metadata:
-  name: $psc
-spec:
+apply_cluster <<EOF
   comet: {replicas: 3}
   logic: {replicas: 1}
   job: {replicas: 1}
@@ -32,15 +26,9 @@ pod_ips() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kube
   -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.status.podIP}{"\n"}{end}'; }
 three_comets_ready() { [ "$(pod_ips comet | grep -c .)" = 3 ]; }
 t "3 comet pods are ready" eventually 120 three_comets_ready
-receivers=()
-for ip in $(pod_ips comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:3100"); done
 # Publishes through the logic Service's name (the hosts file follows logic's rollout: no name cache), receives on
 # every comet pod (the swap does not touch them, but replaces logic under them).
-IMCLUSTER_PUSH_TOKEN="$(kubectl -n $ns get secret "$psc-internal-token" -o jsonpath='{.data.token}' | base64 -d)" \
-java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
-  "${receivers[@]}" --stop-file "$work/stop" --rate "${E2E_SWAP_RATE:-20}" >"$work/traffic.log" 2>&1 &
-traffic=$!
+start_traffic "$work/traffic.log" "$work/stop" "${E2E_SWAP_RATE:-20}"
 t "traffic flows: every receiver on every comet gets a warm-up push" \
   eventually 150 grep -q '^publishing at' "$work/traffic.log"
 acked() { grep -E '^progress' "$work/traffic.log" | tail -1 | sed -E 's/.*acknowledged ([0-9]+).*/\1/'; }

@@ -10,13 +10,7 @@ local_node_up || return 0
 ns=e2e-upgrade psc=upgrade
 old_image=imcluster/broker:e2e-1 new_image=imcluster/broker:e2e-2
 work="$(mktemp -d)"
-kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
-apiVersion: pubsub.imcluster.dev/v1alpha1
-kind: PubSubCluster
-metadata:
-  name: $psc
-spec:
+apply_cluster <<YAML
   image: $old_image
   comet:
     replicas: 2

@@ -8,13 +8,7 @@ local_node_up || return 0
 
 ns=e2e-nats-cluster psc=ha
 work="$(mktemp -d)"
-kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n $ns apply --server-side -f - >/dev/null <<YAML
-apiVersion: pubsub.imcluster.dev/v1alpha1
-kind: PubSubCluster
-metadata:
-  name: $psc
-spec:
+apply_cluster <<YAML
   comet: {replicas: 2}
   logic: {replicas: 1}
   job: {replicas: 1}
@@ -64,13 +58,7 @@ t "the stream GOIM is kept on 3 servers (R3)" eventually 30 equals "GOIM 3 3" st
 t "the managed Redis persists to an append-only file" bash -c \
   "pgrep -af 'redis-server .*$state/pods/${ns}_$psc-redis-0' | grep -q -- '--appendonly yes'"
 
-receivers=()
-for ip in $(serving_pod_ips $ns $psc comet); do receivers+=(--ws "ws://$ip:3102/sub" --grpc "$ip:3100"); done
-IMCLUSTER_PUSH_TOKEN="$(push_token)" \
-java -Djdk.net.hosts.file="$hosts" -Dsun.net.inetaddr.ttl=0 -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -cp "$jar" dev.imcluster.broker.demo.DemoSwapTraffic --push "http://$psc-logic.$ns.svc:3111" \
-  "${receivers[@]}" --stop-file "$work/stop" --rate 20 >"$work/traffic.log" 2>&1 &
-traffic=$!
+start_traffic "$work/traffic.log" "$work/stop"
 t "traffic flows: every receiver on both comets gets a warm-up push" \
   eventually 150 grep -q '^publishing at' "$work/traffic.log"
 
