@@ -180,3 +180,7 @@ start_traffic() {
     --push "http://$psc-logic.$ns.svc:3111" "${receivers[@]}" --stop-file "$2" --rate "${3:-20}" >"$1" 2>&1 &
   traffic=$!
 }
+# acked   how many pushes the traffic of start_traffic ("$work/traffic.log") had acknowledged at its last progress
+# line (every 5 s); acked_over N [COUNT]   whether that (or COUNT) is above N.
+acked() { grep -E '^progress' "$work/traffic.log" | tail -1 | sed -E 's/.*acknowledged ([0-9]+).*/\1/'; }
+acked_over() { [ "${2:-$(acked)}" -gt "$1" ]; }

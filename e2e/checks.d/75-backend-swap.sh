@@ -31,8 +31,6 @@ t "3 comet pods are ready" eventually 120 three_comets_ready
 start_traffic "$work/traffic.log" "$work/stop" "${E2E_SWAP_RATE:-20}"
 t "traffic flows: every receiver on every comet gets a warm-up push" \
   eventually 150 grep -q '^publishing at' "$work/traffic.log"
-acked() { grep -E '^progress' "$work/traffic.log" | tail -1 | sed -E 's/.*acknowledged ([0-9]+).*/\1/'; }
-acked_over() { [ "${2:-$(acked)}" -gt "$1" ]; }
 
 # Every change of status.backend and the Migrating condition (a watch misses no update), with the operator's time of
 # each phase (phaseStartedAt).

@@ -72,7 +72,8 @@ t "kubectl rollout restart statefulset/$psc-redis, under traffic" kubectl -n $ns
 t "the Redis is replaced" kubectl -n $ns rollout status statefulset/$psc-redis --timeout=300s
 t "the Redis is a new pod" bash -c "[ '$redis_before' != \"\$(uids redis)\" ]"
 t "the cluster is Ready after the restarts" eventually 180 condition_is $ns $psc Ready True
-sleep 5  # pushes after the last restart
+after_restarts="$(acked)"
+t "pushes are acknowledged after the restarts" eventually 60 acked_over $((${after_restarts:-0} + 50))
 
 touch "$work/stop"
 trc=0; wait $traffic || trc=$?

@@ -82,8 +82,8 @@ final class AtomicVolume {
             return false;
         }
         Set<String> present = new HashSet<>();
-        try (Stream<Path> walk = Files.walk(data.toRealPath())) {
-            Path root = data.toRealPath();
+        Path root = data.toRealPath();
+        try (Stream<Path> walk = Files.walk(root)) {
             walk.filter(Files::isRegularFile).forEach(p -> present.add(root.relativize(p).toString()));
         }
         if (!present.equals(files.keySet())) {

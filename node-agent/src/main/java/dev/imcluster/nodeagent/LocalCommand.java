@@ -123,7 +123,7 @@ final class LocalCommand {
             }
         }
         List<String> out = new ArrayList<>(args);
-        out.set(at + 1, routes.isEmpty() ? args.get(at + 1) : String.join(",", routes));
+        out.set(at + 1, String.join(",", routes));
         return out;
     }
 

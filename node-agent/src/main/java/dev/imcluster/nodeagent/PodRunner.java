@@ -64,6 +64,7 @@ final class PodRunner {
     // The running process's volumes and path rewriting: used by the runner's thread only.
     private PodVolumes volumes;
     private PathRewriter rewriter;
+    private String refreshProblem; // the last one logged: a Secret gone for good is logged once, not every 10 s
 
     PodRunner(Context ctx, Pod pod) {
         this.ctx = ctx;
@@ -244,8 +245,13 @@ final class PodRunner {
             if (!changed.isEmpty()) {
                 LOG.info("{}/{}: volumes updated: {}", ns, name, changed);
             }
+            refreshProblem = null;
         } catch (Exception e) { // the kubelet keeps the last contents too
-            LOG.warn("{}/{}: cannot refresh its volumes, keeping their last contents: {}", ns, name, e.toString());
+            if (!e.toString().equals(refreshProblem)) {
+                refreshProblem = e.toString();
+                LOG.warn("{}/{}: cannot refresh its volumes, keeping their last contents: {}", ns, name,
+                        refreshProblem);
+            }
         }
     }
 

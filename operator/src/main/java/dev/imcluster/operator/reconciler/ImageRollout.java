@@ -53,11 +53,7 @@ final class ImageRollout {
 
     /** Every pod of the Deployment runs {@code image}: its template has it, rolled out, no old pod left. */
     static boolean runs(Deployment d, String image) {
-        if (!Objects.equals(image(d), image) || !Rollouts.rolledOut(d)) {
-            return false;
-        }
-        Integer total = d.getStatus().getReplicas();
-        return total == null || total <= Rollouts.roleStatus(d).replicas;
+        return Objects.equals(image(d), image) && Rollouts.onlyNewPods(d);
     }
 
     /** The broker container's image in the Deployment's template, or null. */

@@ -59,11 +59,16 @@ final class Rollouts {
 
     /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */
     static boolean rolledOutWith(Deployment d, String hash) {
-        if (!carries(d, hash) || !rolledOut(d)) {
+        return carries(d, hash) && onlyNewPods(d);
+    }
+
+    /** Rolled out, and the pods of the old ReplicaSet are gone: every pod runs the latest template. */
+    static boolean onlyNewPods(Deployment d) {
+        if (!rolledOut(d)) {
             return false;
         }
         Integer total = d.getStatus().getReplicas();
-        return total == null || total <= roleStatus(d).replicas; // pods of the old ReplicaSet are gone
+        return total == null || total <= roleStatus(d).replicas;
     }
 
     /**
