@@ -53,7 +53,7 @@ final class ImageRollout {
 
     /** Every pod of the Deployment runs {@code image}: its template has it, rolled out, no old pod left. */
     static boolean runs(Deployment d, String image) {
-        return Objects.equals(image(d), image) && Rollouts.onlyNewPods(d);
+        return Objects.equals(image(d), image) && Rollouts.rolledOut(d);
     }
 
     /** The broker container's image in the Deployment's template, or null. */

@@ -20,7 +20,11 @@ final class Rollouts {
         return new RoleStatus(desired, ready);
     }
 
-    /** The Deployment controller has seen the latest spec and every desired pod is updated and ready. */
+    /**
+     * The Deployment controller has seen the latest spec, every desired pod is updated and ready, and no pod of an
+     * older template is left ({@code kubectl rollout status}'s test). Without that last part a surge pod not ready
+     * yet and the old pod it replaces, still ready, count as "1 updated, 1 ready of 1".
+     */
     static boolean rolledOut(Deployment d) {
         if (d == null || d.getStatus() == null) {
             return false;
@@ -29,7 +33,19 @@ final class Rollouts {
         var st = d.getStatus();
         int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
         int ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
-        return observedLatest(d) && updated >= desired && ready >= desired;
+        int total = st.getReplicas() == null ? 0 : st.getReplicas();
+        return observedLatest(d) && updated >= desired && ready >= desired && total <= updated;
+    }
+
+    /** ", 1 old pod left" while pods of an older template remain beside the updated ones; "" otherwise. */
+    static String oldPodsLeft(Deployment d) {
+        if (d.getStatus() == null) {
+            return "";
+        }
+        int updated = d.getStatus().getUpdatedReplicas() == null ? 0 : d.getStatus().getUpdatedReplicas();
+        int total = d.getStatus().getReplicas() == null ? 0 : d.getStatus().getReplicas();
+        int old = total - updated;
+        return old <= 0 ? "" : ", " + old + " old pod" + (old == 1 ? "" : "s") + " left";
     }
 
     /** The Deployment controller has seen the Deployment's latest generation (status non-null). */
@@ -59,16 +75,7 @@ final class Rollouts {
 
     /** The Deployment runs the template with this config hash: observed, every pod updated and ready, no old pod. */
     static boolean rolledOutWith(Deployment d, String hash) {
-        return carries(d, hash) && onlyNewPods(d);
-    }
-
-    /** Rolled out, and the pods of the old ReplicaSet are gone: every pod runs the latest template. */
-    static boolean onlyNewPods(Deployment d) {
-        if (!rolledOut(d)) {
-            return false;
-        }
-        Integer total = d.getStatus().getReplicas();
-        return total == null || total <= roleStatus(d).replicas;
+        return carries(d, hash) && rolledOut(d);
     }
 
     /**

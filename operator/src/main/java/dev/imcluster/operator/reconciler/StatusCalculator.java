@@ -163,7 +163,8 @@ final class StatusCalculator {
             rs.version = ImageRollout.version(rs.image);
             roles.put(role, rs);
             if (!Rollouts.rolledOut(d)) {
-                String what = role.id() + " " + (d == null ? "not created" : rs.ready + " ready");
+                String what = role.id() + " " + (d == null ? "not created" : rs.ready + " ready"
+                        + Rollouts.oldPodsLeft(d));
                 notReady.add(what);
                 (Rollouts.unreadyAfterRollout(d) ? unready : rollingOut).add(what);
             }

@@ -66,6 +66,19 @@ class StatusCalculatorTest {
                 .isEqualTo(T0);
     }
 
+    /** A surge pod not ready yet beside the old pod it replaces, still ready: "1 updated, 1 ready" is no rollout done. */
+    @Test
+    void anOldPodStillServingIsNotARolloutDone() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        Deployment surging = new DeploymentBuilder(deployment(1, 1, 2, 2)).editStatus().withReplicas(2).endStatus()
+                .build();
+        PubSubClusterStatus s = StatusCalculator.next(c, observed(deployment(1, 1, 1, 1), surging,
+                deployment(1, 1, 1, 1)), StatusCalculator.Gate.open(), List.of(), T0);
+        assertThat(cond(s, "Ready").getStatus()).isEqualTo("False");
+        assertThat(cond(s, "Ready").getMessage()).isEqualTo("logic 1/1 ready, 1 old pod left.");
+        assertThat(cond(s, "BackendReady").getStatus()).as("logic, the backend's user, is rolling out").isEqualTo("True");
+    }
+
     private static Deployment withImage(Deployment d, String image) {
         return new DeploymentBuilder(d).editSpec().withNewTemplate().withNewSpec()
                 .addNewContainer().withName("broker").withImage(image).endContainer()
