@@ -11,6 +11,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A user of a running cluster, for the quickstart and e2e:
@@ -23,7 +28,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class DemoClient {
 
     private final List<Receiver> receivers = new ArrayList<>();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "demo-reconnect");
+        t.setDaemon(true);
+        return t;
+    });
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private volatile boolean closing;
@@ -86,18 +96,8 @@ public final class DemoClient {
         for (String url : ws) {
             Receiver r = new Receiver("websocket " + url);
             receivers.add(r);
-            DemoWebSocketClient c = new DemoWebSocketClient(URI.create(url),
-                    "{\"mid\":" + (mid++) + ",\"room_id\":\"" + Demo.TOPIC + "\",\"platform\":\"web\","
-                            + "\"accepts\":[1000,1001,1002]}",
-                    line -> {
-                        if (line.startsWith("received op")) {
-                            r.accept(line, run);
-                        } else {
-                            System.out.println("[" + r.name() + "] " + line);
-                        }
-                    });
-            closeables.add(c);
-            c.connect();
+            openWebSocket(url, "{\"mid\":" + (mid++) + ",\"room_id\":\"" + Demo.TOPIC + "\",\"platform\":\"web\","
+                    + "\"accepts\":[1000,1001,1002]}", r, deadline);
         }
         for (String target : grpc) {
             Receiver r = new Receiver("gRPC subscriber " + target);
@@ -132,6 +132,30 @@ public final class DemoClient {
         return report(messages);
     }
 
+    /**
+     * A WebSocket client that connects again, a second later, when its connection is refused or closed (a comet
+     * refuses auth while it cannot reach logic, as during a logic rollout), as goim's client does. What it misses
+     * while away is reported, not hidden: the warm-ups wait for it, the messages do not.
+     */
+    private void openWebSocket(String url, String auth, Receiver r, long deadline) {
+        AtomicBoolean ended = new AtomicBoolean();
+        DemoWebSocketClient c = new DemoWebSocketClient(URI.create(url), auth, line -> {
+            if (line.startsWith("received op")) {
+                r.accept(line, run);
+                return;
+            }
+            System.out.println("[" + r.name() + "] " + line);
+            boolean gone = line.startsWith("connection closed") || line.startsWith("connection error")
+                    || line.startsWith("cannot connect");
+            if (gone && !closing && !ended.getAndSet(true) && System.nanoTime() < deadline) {
+                System.out.println("[" + r.name() + "] connecting again in 1 s");
+                reconnects.schedule(() -> openWebSocket(url, auth, r, deadline), 1, TimeUnit.SECONDS);
+            }
+        });
+        closeables.add(c);
+        c.connect();
+    }
+
     private boolean allReceived(int messages) {
         return receivers.stream().allMatch(r -> count(r) == messages);
     }
@@ -161,6 +185,7 @@ public final class DemoClient {
 
     private void close() {
         closing = true;
+        reconnects.shutdownNow();
         for (AutoCloseable c : closeables) {
             try {
                 c.close();
