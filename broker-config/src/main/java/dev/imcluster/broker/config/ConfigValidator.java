@@ -130,7 +130,20 @@ final class ConfigValidator {
                 v.backendSection(c, previous);
             }
         }
-        v.notBlank("redis.address", c.redis.address);
+        if (c.redis.sentinel.enabled()) {
+            if (c.redis.sentinel.addresses == null || c.redis.sentinel.addresses.isEmpty()) {
+                v.error("redis.sentinel.addresses", "list at least one sentinel (host:port) for master "
+                        + c.redis.sentinel.masterName);
+            } else {
+                for (String a : c.redis.sentinel.addresses) {
+                    if (a == null || !a.trim().matches("[^\\s:]+:[0-9]{1,5}")) {
+                        v.error("redis.sentinel.addresses", "'" + a + "' is not host:port");
+                    }
+                }
+            }
+        } else {
+            v.notBlank("redis.address", c.redis.address);
+        }
         v.range("redis.database", c.redis.database, 0, 15);
         v.positive("redis.commandTimeout", c.redis.commandTimeout);
 
@@ -196,6 +209,8 @@ final class ConfigValidator {
                 v.notBlank("mq.redis.stream", c.mq.redis.stream);
                 v.range("mq.redis.maxLength", c.mq.redis.maxLength, 1, Long.MAX_VALUE);
                 v.positive("mq.redis.claimIdle", c.mq.redis.claimIdle);
+                v.range("mq.redis.waitReplicas", c.mq.redis.waitReplicas, 0, 16);
+                v.positive("mq.redis.waitTimeout", c.mq.redis.waitTimeout);
             }
             case mqtt -> {
                 v.notBlank("mq.mqtt.url", c.mq.mqtt.url);

@@ -102,6 +102,13 @@ public final class MqConfig {
         public long maxLength = 1_000_000;
         /** Entries pending longer than this on a dead consumer are reclaimed (XAUTOCLAIM). */
         public Duration claimIdle = Duration.ofSeconds(30);
+        /**
+         * A publish is acknowledged only once this many replicas hold it (WAIT), so a Sentinel failover cannot lose
+         * an acknowledged push; 0 acknowledges on the master's write alone.
+         */
+        public int waitReplicas = 0;
+        /** How long a publish waits for {@code waitReplicas}; fewer replicas by then fail it (the caller retries). */
+        public Duration waitTimeout = Duration.ofSeconds(1);
     }
 
     /**

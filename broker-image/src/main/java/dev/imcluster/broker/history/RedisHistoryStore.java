@@ -131,7 +131,7 @@ public final class RedisHistoryStore implements HistoryStore {
         this.metrics = metrics;
         this.nowMicros = nowMicros;
         this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, null), CODEC,
-                "history Redis " + config.redis.address);
+                "history Redis " + RedisClients.where(config.redis));
     }
 
     private static String[] keys(String room) {

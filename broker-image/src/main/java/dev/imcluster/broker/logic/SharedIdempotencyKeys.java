@@ -34,7 +34,7 @@ final class SharedIdempotencyKeys implements AutoCloseable {
 
     SharedIdempotencyKeys(BrokerConfig config, Duration window) {
         this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, null), StringCodec.UTF8,
-                "idempotency Redis " + config.redis.address);
+                "idempotency Redis " + RedisClients.where(config.redis));
         this.windowMillis = Math.max(1, window.toMillis());
     }
 

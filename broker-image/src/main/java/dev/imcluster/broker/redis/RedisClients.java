@@ -33,26 +33,12 @@ public final class RedisClients {
 
     /**
      * The URI for {@code address} (host:port, or redis:// / rediss:// URI) with the section's database, TLS and
-     * password; {@code address} null means {@code redis.address}.
+     * password; {@code address} null means the section's own Redis: {@code redis.sentinel} when it names a master,
+     * else {@code redis.address}.
      */
     public static RedisURI uri(RedisConfig config, String address) {
-        String target = address == null || address.isBlank() ? config.address : address.trim();
-        RedisURI uri;
-        if (target.contains("://")) {
-            uri = RedisURI.create(target);
-        } else {
-            int colon = target.lastIndexOf(':');
-            if (colon <= 0 || colon == target.length() - 1) {
-                throw new ConfigException("redis address '" + target + "' must be host:port or a redis:// URI");
-            }
-            int port;
-            try {
-                port = Integer.parseInt(target.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new ConfigException("redis address '" + target + "' has a bad port");
-            }
-            uri = RedisURI.create(target.substring(0, colon), port);
-        }
+        boolean own = address == null || address.isBlank();
+        RedisURI uri = own && config.sentinel.enabled() ? sentinelUri(config) : parse(own ? config.address : address);
         uri.setDatabase(config.database);
         if (config.tls) {
             uri.setSsl(true);
@@ -66,18 +52,66 @@ public final class RedisClients {
         return uri;
     }
 
+    /** For logs and errors: the address, or "master NAME via sentinels A,B". */
+    public static String where(RedisConfig config) {
+        return config.sentinel.enabled() ? "master " + config.sentinel.masterName + " via sentinels "
+                + String.join(",", config.sentinel.addresses) : config.address;
+    }
+
+    /** The master named {@code redis.sentinel.masterName}, looked up through every listed sentinel. */
+    private static RedisURI sentinelUri(RedisConfig config) {
+        RedisURI.Builder b = RedisURI.builder().withSentinelMasterId(config.sentinel.masterName);
+        char[] password = secret(config.sentinel.passwordFile, "redis.sentinel.passwordFile");
+        for (String address : config.sentinel.addresses) {
+            RedisURI sentinel = parse(address);
+            sentinel.setSsl(config.tls);
+            sentinel.setTimeout(config.commandTimeout);
+            if (password != null) {
+                sentinel.setCredentialsProvider(io.lettuce.core.RedisCredentialsProvider.from(
+                        () -> io.lettuce.core.RedisCredentials.just(null, password)));
+            }
+            b.withSentinel(sentinel);
+        }
+        return b.build();
+    }
+
+    private static RedisURI parse(String address) {
+        String target = address.trim();
+        if (target.contains("://")) {
+            return RedisURI.create(target);
+        }
+        int colon = target.lastIndexOf(':');
+        if (colon <= 0 || colon == target.length() - 1) {
+            throw new ConfigException("redis address '" + target + "' must be host:port or a redis:// URI");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(target.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException("redis address '" + target + "' has a bad port");
+        }
+        return RedisURI.create(target.substring(0, colon), port);
+    }
+
     /** The password from the file, else the environment variable, else none. */
     public static char[] password(RedisConfig config) {
-        if (config.passwordFile != null && !config.passwordFile.isBlank()) {
-            try {
-                String text = Files.readString(Path.of(config.passwordFile), StandardCharsets.UTF_8).strip();
-                return text.toCharArray();
-            } catch (IOException e) {
-                throw new ConfigException("cannot read redis.passwordFile " + config.passwordFile + ": " + e, e);
-            }
+        char[] fromFile = secret(config.passwordFile, "redis.passwordFile");
+        if (fromFile != null) {
+            return fromFile;
         }
         String env = System.getenv(PASSWORD_ENV);
         return env == null || env.isEmpty() ? null : env.toCharArray();
+    }
+
+    private static char[] secret(String file, String key) {
+        if (file == null || file.isBlank()) {
+            return null;
+        }
+        try {
+            return Files.readString(Path.of(file), StandardCharsets.UTF_8).strip().toCharArray();
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + key + " " + file + ": " + e, e);
+        }
     }
 
     /**

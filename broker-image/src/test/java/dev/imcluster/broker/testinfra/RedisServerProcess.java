@@ -19,6 +19,8 @@ import java.util.List;
  */
 public final class RedisServerProcess extends ExternalServerProcess {
     private final String password;
+    /** host:port of the master this one replicates at start, or null. */
+    private String replicaOf;
     /** {cert, key, CA bundle} files when TLS is on, else null. */
     private final String[] tls;
     private final int tlsPort;
@@ -62,18 +64,32 @@ public final class RedisServerProcess extends ExternalServerProcess {
         return launch(null);
     }
 
+    /**
+     * A replica of {@code master}, with the same password (which it also uses as masterauth, so that either can
+     * replicate the other after a failover).
+     */
+    public static RedisServerProcess launchReplicaOf(RedisServerProcess master) {
+        RedisServerProcess replica = new RedisServerProcess(master.password, null, null);
+        replica.replicaOf = master.address();
+        return started(replica);
+    }
+
     /** host:port, the form of the {@code redis.address} config key. */
     public String address() {
         return bindAddress + ":" + port;
     }
 
     /**
-     * Commands straight to this server (no password), for what a test checks or clears behind a store's back; the
+     * Commands straight to this server (with its password), for what a test checks or clears behind a store's back; the
      * connection closes with the server.
      */
     public synchronized RedisCommands<String, String> commands() {
         if (commandsConnection == null) {
-            commandsClient = RedisClient.create(RedisURI.create(bindAddress, port));
+            RedisURI uri = RedisURI.create(bindAddress, port);
+            if (password != null) {
+                uri.setCredentialsProvider(io.lettuce.core.RedisCredentialsProvider.from(() -> io.lettuce.core.RedisCredentials.just(null, password)));
+            }
+            commandsClient = RedisClient.create(uri);
             commandsConnection = commandsClient.connect();
         }
         return commandsConnection.sync();
@@ -98,8 +114,11 @@ public final class RedisServerProcess extends ExternalServerProcess {
                 "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--logfile", ""));
         if (password != null) {
-            cmd.add("--requirepass");
-            cmd.add(password);
+            cmd.addAll(List.of("--requirepass", password, "--masterauth", password));
+        }
+        if (replicaOf != null) {
+            int colon = replicaOf.lastIndexOf(':');
+            cmd.addAll(List.of("--replicaof", replicaOf.substring(0, colon), replicaOf.substring(colon + 1)));
         }
         if (tls != null) {
             cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tls[0], "--tls-key-file",

@@ -80,7 +80,7 @@ abstract class PositionSequence implements AutoCloseable {
             }
             if (connection == null) {
                 connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls,
-                        null), StringCodec.UTF8, "position Redis " + config.redis.address + " (mqtt topic " + topic
+                        null), StringCodec.UTF8, "position Redis " + RedisClients.where(config.redis) + " (mqtt topic " + topic
                         + ")");
             }
             return connection;

@@ -60,8 +60,8 @@ public final class RedisStreamsBus implements MessageBus {
         this.settings = config.mq.redis;
         this.stream = settings.stream;
         this.block = Duration.ofMillis(Math.max(100, Math.min(1000, settings.claimIdle.toMillis() / 4)));
-        String address = settings.address == null || settings.address.isBlank() ? config.redis.address
-                : settings.address;
+        String address = settings.address == null || settings.address.isBlank()
+                ? RedisClients.where(config.redis) : settings.address;
         this.metrics = new BusMetrics(meters, name(), this::healthy);
         metrics.expectDrops("undecodable");
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
@@ -95,16 +95,33 @@ public final class RedisStreamsBus implements MessageBus {
         try {
             String epoch = epoch();
             XAddArgs args = XAddArgs.Builder.maxlen(settings.maxLength).approximateTrimming();
-            result = connection().async().xadd(stream, args, Map.of(
+            var redis = connection().async();
+            CompletableFuture<String> added = redis.xadd(stream, args, Map.of(
                             FIELD_ENVELOPE, envelope.toByteArray(),
                             FIELD_ID, envelope.getMsgId().getBytes(StandardCharsets.UTF_8)))
-                    .toCompletableFuture()
+                    .toCompletableFuture();
+            if (settings.waitReplicas > 0) {
+                // Pipelined behind the XADD on the same connection: WAIT covers it and every write before it.
+                added = added.thenCombine(redis.waitForReplication(settings.waitReplicas,
+                        settings.waitTimeout.toMillis()).toCompletableFuture(), this::replicated);
+            }
+            result = added
                     .orTimeout(config.mq.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)
                     .thenApply(id -> new Position(Position.fromRedisId(id), epoch));
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
         return BusSupport.settlePublish(result, metrics, name());
+    }
+
+    /** The entry id once {@code mq.redis.waitReplicas} replicas hold it; a failed publish when fewer do. */
+    private String replicated(String id, Long replicas) {
+        if (replicas == null || replicas < settings.waitReplicas) {
+            throw new BusUnavailableException("redis stream " + stream + ": entry " + id + " reached " + replicas
+                    + " of " + settings.waitReplicas + " replicas within " + settings.waitTimeout
+                    + " (mq.redis.waitReplicas); not acknowledged");
+        }
+        return id;
     }
 
     /**

@@ -68,7 +68,7 @@ public final class RedisSessionStore implements SessionStore {
      */
     public RedisSessionStore(BrokerConfig config, MeterRegistry meters) {
         this.ttlSeconds = Math.max(1, config.logic.sessionTtl.toSeconds());
-        this.name = "session Redis " + config.redis.address;
+        this.name = "session Redis " + RedisClients.where(config.redis);
         this.connection = new LazyRedisConnection<>(RedisClients.client(config.redis, config.security.internalTls, null), StringCodec.UTF8, name);
         Gauge.builder("imcluster.session.store.up", this, s -> s.healthy() ? 1 : 0)
                 .description("1 while the session store is reachable").tag("store", "redis").register(meters);
