@@ -25,7 +25,10 @@ public final class RedisConfig {
         public String masterName;
         /** host:port of each sentinel (any one that answers will do; list them all). */
         public java.util.List<String> addresses = java.util.List.of();
-        /** The sentinels' own password (their requirepass), read from this file; none when unset. */
+        /**
+         * The sentinels' own password (their requirepass), read from this file, or from the env var
+         * IMCLUSTER_REDIS_SENTINEL_PASSWORD; none when neither is set.
+         */
         public String passwordFile;
 
         public boolean enabled() {

@@ -27,6 +27,7 @@ import java.time.Duration;
  */
 public final class RedisClients {
     public static final String PASSWORD_ENV = "IMCLUSTER_REDIS_PASSWORD";
+    public static final String SENTINEL_PASSWORD_ENV = "IMCLUSTER_REDIS_SENTINEL_PASSWORD";
 
     private RedisClients() {
     }
@@ -61,7 +62,9 @@ public final class RedisClients {
     /** The master named {@code redis.sentinel.masterName}, looked up through every listed sentinel. */
     private static RedisURI sentinelUri(RedisConfig config) {
         RedisURI.Builder b = RedisURI.builder().withSentinelMasterId(config.sentinel.masterName);
-        char[] password = secret(config.sentinel.passwordFile, "redis.sentinel.passwordFile");
+        char[] fromFile = secret(config.sentinel.passwordFile, "redis.sentinel.passwordFile");
+        String env = System.getenv(SENTINEL_PASSWORD_ENV);
+        char[] password = fromFile != null ? fromFile : env == null || env.isEmpty() ? null : env.toCharArray();
         for (String address : config.sentinel.addresses) {
             RedisURI sentinel = parse(address);
             sentinel.setSsl(config.tls);

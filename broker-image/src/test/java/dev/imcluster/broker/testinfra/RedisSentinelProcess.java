@@ -1,12 +1,8 @@
 package dev.imcluster.broker.testinfra;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 
@@ -18,8 +14,6 @@ import java.util.List;
 public final class RedisSentinelProcess extends ExternalServerProcess {
     public static final int DOWN_AFTER_MS = 1000;
 
-    private final String password;
-
     /**
      * Watches {@code master} as {@code masterName}; a failover needs {@code quorum} sentinels to agree. The data
      * nodes' password is the master's; {@code password} (or null) is the sentinels' own, which they also use
@@ -28,7 +22,6 @@ public final class RedisSentinelProcess extends ExternalServerProcess {
     public RedisSentinelProcess(RedisServerProcess master, String masterName, int quorum, String masterPassword,
                                 String password) {
         super("redis-sentinel");
-        this.password = password;
         StringBuilder conf = new StringBuilder()
                 .append("port ").append(port).append('\n')
                 .append("bind ").append(bindAddress).append('\n')
@@ -74,16 +67,6 @@ public final class RedisSentinelProcess extends ExternalServerProcess {
 
     @Override
     protected boolean ready(Socket socket) throws IOException {
-        OutputStream out = socket.getOutputStream();
-        out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        String line = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
-                .readLine();
-        return line != null && (line.startsWith("+PONG") || line.startsWith("-NOAUTH"));
-    }
-
-    /** The sentinels' password, or null. */
-    public String password() {
-        return password;
+        return RedisServerProcess.answersPing(socket);
     }
 }

@@ -129,6 +129,11 @@ public final class RedisServerProcess extends ExternalServerProcess {
 
     @Override
     protected boolean ready(Socket socket) throws IOException {
+        return answersPing(socket);
+    }
+
+    /** A redis-server (or Sentinel) that serves: PING answered. */
+    static boolean answersPing(Socket socket) throws IOException {
         OutputStream out = socket.getOutputStream();
         out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();

@@ -1,6 +1,7 @@
 package dev.imcluster.operator.model;
 
 import dev.imcluster.operator.api.v1alpha1.MqSpec;
+import dev.imcluster.operator.api.v1alpha1.RedisSpec;
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.api.v1alpha1.PubSubClusterSpec;
 
@@ -48,9 +49,20 @@ final class BackendValidation {
         if (s.redis != null && s.redis.managed != null && s.redis.external != null) {
             p.add("spec.redis.managed and spec.redis.external are mutually exclusive");
         }
-        if (s.redis != null && s.redis.external != null
-                && (s.redis.external.address == null || s.redis.external.address.isBlank())) {
-            p.add("spec.redis.external.address is required");
+        if (s.redis != null && s.redis.external != null) {
+            RedisSpec.External e = s.redis.external;
+            boolean address = e.address != null && !e.address.isBlank();
+            if (address == (e.sentinel != null)) {
+                p.add("spec.redis.external needs exactly one of address and sentinel");
+            }
+            if (e.sentinel != null) {
+                if (e.sentinel.masterName == null || e.sentinel.masterName.isBlank()) {
+                    p.add("spec.redis.external.sentinel.masterName is required");
+                }
+                if (e.sentinel.addresses == null || e.sentinel.addresses.isEmpty()) {
+                    p.add("spec.redis.external.sentinel.addresses needs at least one host:port");
+                }
+            }
         }
     }
 
@@ -144,6 +156,16 @@ final class BackendValidation {
     static void addresses(PubSubClusterSpec s, List<String> p) {
         if (s.redis != null && s.redis.external != null && s.redis.external.address != null) {
             hostPort("spec.redis.external.address", s.redis.external.address, p);
+        }
+        if (s.redis != null && s.redis.external != null && s.redis.external.sentinel != null
+                && s.redis.external.sentinel.addresses != null) {
+            for (String a : s.redis.external.sentinel.addresses) {
+                if (a == null || a.length() > 1024 || !a.matches("[^\\s:]+:[0-9]{1,5}")) {
+                    p.add("spec.redis.external.sentinel: " + RedisSpec.Sentinel.ADDRESS_MESSAGE + ", got '" + a + "'");
+                } else {
+                    hostPort("spec.redis.external.sentinel.addresses", a, p);
+                }
+            }
         }
         if (s.mq != null && s.mq.kafka != null && s.mq.kafka.bootstrapServers != null) {
             for (String a : s.mq.kafka.bootstrapServers.split(",", -1)) {

@@ -443,8 +443,15 @@ public final class BrokerConfigRenderer {
 
     private static Map<String, Object> redis(PubSubCluster cluster, RedisSpec redis) {
         Map<String, Object> m = new LinkedHashMap<>();
+        if (redis != null && redis.external != null && redis.external.sentinel != null) {
+            // The sentinels' password, when there is one, comes from IMCLUSTER_REDIS_SENTINEL_PASSWORD (a Secret).
+            m.put("sentinel", ordered("masterName", redis.external.sentinel.masterName,
+                    "addresses", List.copyOf(redis.external.sentinel.addresses)));
+        }
         if (redis != null && redis.external != null) {
-            m.put("address", redis.external.address);
+            if (redis.external.address != null) {
+                m.put("address", redis.external.address);
+            }
             if (redis.external.database != null) {
                 m.put("database", redis.external.database);
             }

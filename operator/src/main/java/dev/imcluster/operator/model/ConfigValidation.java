@@ -219,6 +219,9 @@ final class ConfigValidation {
         typed.accept("redis.database", "spec.redis.external.database");
         typed.accept("redis.tls", "spec.redis.external.tls");
         typed.accept("redis.passwordFile", "spec.redis.external.passwordSecretRef");
+        typed.accept("redis.sentinel.masterName", "spec.redis.external.sentinel.masterName");
+        typed.accept("redis.sentinel.addresses", "spec.redis.external.sentinel.addresses");
+        typed.accept("redis.sentinel.passwordFile", "spec.redis.external.sentinel.passwordSecretRef");
         typed.accept("security.internalTokenFile", "spec.auth.internalTokenSecretRef");
         for (String tls : List.of("certFile", "keyFile", "caFile", "serverName")) {
             typed.accept("security.internalTls." + tls, "spec.tls.internal");

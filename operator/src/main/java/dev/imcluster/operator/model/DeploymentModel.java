@@ -35,6 +35,7 @@ public final class DeploymentModel {
 
     public static final String CONTAINER = "broker";
     public static final String REDIS_PASSWORD_ENV = "IMCLUSTER_REDIS_PASSWORD";
+    public static final String SENTINEL_PASSWORD_ENV = "IMCLUSTER_REDIS_SENTINEL_PASSWORD";
     public static final String KAFKA_USERNAME_ENV = "IMCLUSTER__MQ__KAFKA__SASLUSERNAME";
     public static final String MQTT_USERNAME_ENV = "IMCLUSTER__MQ__MQTT__USERNAME";
     public static final String SERVER_ID_ENV = "IMCLUSTER__SERVERID";
@@ -184,6 +185,9 @@ public final class DeploymentModel {
         env.add(new EnvVarBuilder().withName(PodOverrides.LOG_FORMAT_ENV).withValue("json").build());
         if (role != Role.COMET) {
             SecretRefs.redisPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder().withName(REDIS_PASSWORD_ENV)
+                    .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
+            SecretRefs.sentinelPassword(c).ifPresent(ref -> env.add(new EnvVarBuilder()
+                    .withName(SENTINEL_PASSWORD_ENV)
                     .withNewValueFrom().withNewSecretKeyRef(ref.key(), ref.name(), false).endValueFrom().build()));
         }
         // comet never uses the queue, but the broker checks the whole file at start, and there the SASL user name

@@ -32,6 +32,18 @@ public final class SecretRefs {
         return Optional.of(new Ref("managed redis", Names.redisPassword(c), REDIS_PASSWORD_KEY));
     }
 
+    /** The sentinels' own password of an external Redis run by Sentinel, if they have one. */
+    public static Optional<Ref> sentinelPassword(PubSubCluster c) {
+        PubSubClusterSpec spec = c.getSpec();
+        if (spec.redis == null || spec.redis.external == null || spec.redis.external.sentinel == null
+                || spec.redis.external.sentinel.passwordSecretRef == null) {
+            return Optional.empty();
+        }
+        SecretKeyRef r = spec.redis.external.sentinel.passwordSecretRef;
+        return Optional.of(new Ref("spec.redis.external.sentinel.passwordSecretRef", r.name,
+                r.keyOr(REDIS_PASSWORD_KEY)));
+    }
+
     /** The Kafka SASL Secret's name, when kafka is the backend and has auth. */
     public static Optional<String> kafkaAuth(PubSubCluster c) {
         return kafkaAuth(c, SwapState.of(c.getStatus()));
@@ -95,6 +107,7 @@ public final class SecretRefs {
         PubSubClusterSpec spec = c.getSpec();
         if (spec.redis != null && spec.redis.external != null) {
             redisPassword(c).ifPresent(refs::add);
+            sentinelPassword(c).ifPresent(refs::add);
         }
         kafkaAuth(c).ifPresent(name -> {
             refs.add(new Ref("spec.mq.kafka.authSecretRef", name, MqSpec.KafkaAuth.USERNAME_KEY));

@@ -66,6 +66,8 @@ class CelRulesTest {
     static final String KAFKA_REQUIRED = "mq.kafka.bootstrapServers is required when mq.backend is kafka";
     static final String NATS_REQUIRED = "mq.nats needs url, or managed: true, when mq.backend is nats";
     static final String REDIS_EXCLUSIVE = "redis.managed and redis.external are mutually exclusive";
+    static final String REDIS_ONE_TARGET = "redis.external needs exactly one of address and sentinel";
+    static final String SENTINEL_ADDRESS = "each sentinel address must be host:port";
     static final String TLS_NEEDS_ONE = "tls needs secretName (client TLS), internal, or both";
     static final String KAFKA_STILL_NEEDED =
             "mq.kafka.bootstrapServers is still needed until the backend swap away from kafka is Complete";
@@ -146,6 +148,13 @@ class CelRulesTest {
                 create("redis external", "redis: {external: {address: 'redis:6379'}}"),
                 create("redis managed and external", "redis: {managed: {storage: 1Gi}, external: {address: 'r:6379'}}",
                         REDIS_EXCLUSIVE),
+                create("redis external through sentinels", "redis: {external: {sentinel: {masterName: mymaster,"
+                        + " addresses: ['s-0.s:26379', 's-1.s:26379'], passwordSecretRef: {name: s}}}}"),
+                create("redis external with address and sentinels", "redis: {external: {address: 'r:6379',"
+                        + " sentinel: {masterName: m, addresses: ['s:26379']}}}", REDIS_ONE_TARGET),
+                create("redis external with neither", "redis: {external: {tls: true}}", REDIS_ONE_TARGET),
+                create("redis sentinel address without port", "redis: {external: {sentinel: {masterName: m,"
+                        + " addresses: ['s:26379', 'sentinel']}}}", SENTINEL_ADDRESS),
                 create("delivery history and dedupe", "delivery: {history: [{pattern: 'live://*', size: 100, ttl: 5m},"
                         + " {pattern: 'chat://*', size: 1000, ttl: 1h}], dedupe: {window: 90s, maxIds: 0}}"),
                 create("delivery defaults", "delivery: {history: [{pattern: '*'}], dedupe: {}}"),

@@ -53,6 +53,33 @@ class BrokerConfigContractTest {
         assertThat(config.mq.backend.name()).isEqualTo(c.getSpec().mq.backend.name());
     }
 
+    /** An external Redis run by Sentinel: the roles look the master up through the listed sentinels. */
+    @Test
+    void anExternalRedisBehindSentinelsReachesTheBrokerAsItsSentinelSection() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().redis.managed = null;
+        c.getSpec().redis.external = new dev.imcluster.operator.api.v1alpha1.RedisSpec.External();
+        c.getSpec().redis.external.sentinel = new dev.imcluster.operator.api.v1alpha1.RedisSpec.Sentinel();
+        c.getSpec().redis.external.sentinel.masterName = "mymaster";
+        c.getSpec().redis.external.sentinel.addresses = List.of("redis-sentinel-0.redis:26379", "redis:26379");
+        c.getSpec().redis.external.sentinel.passwordSecretRef = new SecretKeyRef("sentinel-auth", null);
+        c.getSpec().redis.external.passwordSecretRef = new SecretKeyRef("redis-auth", "pw");
+
+        BrokerConfig config = load(c, Role.LOGIC);
+        assertThat(config.redis.sentinel.enabled()).isTrue();
+        assertThat(config.redis.sentinel.masterName).isEqualTo("mymaster");
+        assertThat(config.redis.sentinel.addresses).containsExactly("redis-sentinel-0.redis:26379", "redis:26379");
+        var env = DeploymentModel.desired(c, Role.LOGIC, BrokerConfigRenderer.render(c), OperatorConfig.defaults(),
+                ApiCapabilities.current(), null).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        assertThat(env).anyMatch(e -> e.getName().equals(DeploymentModel.SENTINEL_PASSWORD_ENV)
+                && e.getValueFrom().getSecretKeyRef().getName().equals("sentinel-auth")
+                && e.getValueFrom().getSecretKeyRef().getKey().equals("password"));
+        assertThat(env).anyMatch(e -> e.getName().equals(DeploymentModel.REDIS_PASSWORD_ENV)
+                && e.getValueFrom().getSecretKeyRef().getName().equals("redis-auth"));
+        assertThat(SecretRefs.userProvided(c)).extracting(SecretRefs.Ref::field)
+                .contains("spec.redis.external.sentinel.passwordSecretRef", "spec.redis.external.passwordSecretRef");
+    }
+
     /** As each pod starts: its role's file, the environment its container gets, the role's defaults. */
     private static BrokerConfig load(PubSubCluster c, Role role) {
         BrokerConfigRenderer.Rendered r = BrokerConfigRenderer.render(c);

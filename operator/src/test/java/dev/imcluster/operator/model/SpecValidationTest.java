@@ -83,6 +83,25 @@ class SpecValidationTest {
     }
 
     @Test
+    void anExternalRedisIsOneAddressOrSentinels() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().redis.managed = null;
+        c.getSpec().redis.external = new RedisSpec.External();
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.redis.external needs exactly one of address and sentinel");
+        c.getSpec().redis.external.sentinel = new RedisSpec.Sentinel();
+        c.getSpec().redis.external.sentinel.masterName = "mymaster";
+        c.getSpec().redis.external.sentinel.addresses = List.of("s-0.s:26379", "s-1.s:99999");
+        assertThat(SpecValidation.problems(c)).singleElement().asString()
+                .contains("spec.redis.external.sentinel.addresses").contains("s-1.s:99999");
+        c.getSpec().redis.external.sentinel.addresses = List.of("s-0.s:26379", "s-1.s:26379");
+        assertThat(SpecValidation.problems(c)).isEmpty();
+        c.getSpec().redis.external.address = "r:6379";
+        assertThat(SpecValidation.problems(c)).containsExactly(
+                "spec.redis.external needs exactly one of address and sentinel");
+    }
+
+    @Test
     void jwtNeedsExactlyOneKey() {
         PubSubCluster c = Examples.load("quickstart.yaml");
         c.getSpec().auth = new AuthSpec();
