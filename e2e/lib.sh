@@ -180,6 +180,17 @@ start_traffic() {
     --push "http://$psc-logic.$ns.svc:3111" "${receivers[@]}" --stop-file "$2" --rate "${3:-20}" >"$1" 2>&1 &
   traffic=$!
 }
+# finish_traffic WHAT   stops the traffic of start_traffic ("$work/stop", "$work/traffic.log") and checks that every
+# acknowledged push reached every receiver ("published = delivered WHAT"); on failure keeps the log in $state.
+finish_traffic() {
+  local rc=0
+  touch "$work/stop"
+  wait "$traffic" || rc=$?
+  t "published = delivered $1: every acknowledged push reached every receiver" test $rc = 0
+  grep -E '^(final|OK|MISS|FAIL|ALL|LOST)' "$work/traffic.log" | sed 's/^/     | /'
+  [ $rc = 0 ] || { tail -30 "$work/traffic.log"; cp "$work/traffic.log" "$state/$ns-traffic.log" 2>/dev/null
+    echo "     (traffic.log kept as $state/$ns-traffic.log)"; }
+}
 # acked   how many pushes the traffic of start_traffic ("$work/traffic.log") had acknowledged at its last progress
 # line (every 5 s); acked_over N [COUNT]   whether that (or COUNT) is above N.
 acked() { grep -E '^progress' "$work/traffic.log" | tail -1 | sed -E 's/.*acknowledged ([0-9]+).*/\1/'; }

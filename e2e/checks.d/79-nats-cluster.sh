@@ -3,7 +3,8 @@
 # append-only file on a PVC) is scaled to 3 NATS servers (spec.mq.nats.replicas: 3). The servers form one JetStream
 # cluster (every server routes to the other two, the meta group has 3 peers) and the stream is kept on 3 of them. Under steady traffic to a goim
 # WebSocket client and a gRPC subscriber on each comet, `kubectl rollout restart` replaces every NATS server one after
-# the other, then the Redis: every acknowledged push reaches every receiver (published = delivered).
+# the other, then the Redis: every acknowledged push reaches every receiver (published = delivered). Lowering the
+# replicas again is refused (a JetStream cluster does not shrink in place).
 local_node_up || return 0
 
 ns=e2e-nats-cluster psc=ha
@@ -75,12 +76,17 @@ t "the cluster is Ready after the restarts" eventually 180 condition_is $ns $psc
 after_restarts="$(acked)"
 t "pushes are acknowledged after the restarts" eventually 60 acked_over $((${after_restarts:-0} + 50))
 
-touch "$work/stop"
-trc=0; wait $traffic || trc=$?
-t "published = delivered across the rolling restarts: every acknowledged push reached every receiver" test $trc = 0
-grep -E '^(final|OK|MISS|FAIL|ALL|LOST)' "$work/traffic.log" | sed 's/^/     | /'
-[ $trc = 0 ] || { tail -30 "$work/traffic.log"; cp "$work/traffic.log" "$state/nats-cluster-traffic.log" 2>/dev/null
-  echo "     (traffic.log kept as $state/nats-cluster-traffic.log)"; }
+finish_traffic "across the rolling restarts"
+
+# A JetStream cluster does not shrink in place: lowering the replicas is refused, and nothing changes.
+t "kubectl patch psc: spec.mq.nats.replicas 1" \
+  kubectl -n $ns patch psc $psc --type merge -p '{"spec":{"mq":{"nats":{"replicas":1}}}}'
+t "shrinking the NATS cluster is refused: SpecValid=False, naming both sizes" eventually 60 bash -c \
+  "kubectl -n $ns get psc $psc -o jsonpath='{.status.conditions[?(@.type==\"SpecValid\")].status} {.status.conditions[?(@.type==\"SpecValid\")].message}' | grep -q '^False .*cannot go from 3 to 1'"
+t "the NATS StatefulSet keeps its 3 servers" equals 3 jp sts/$psc-nats '{.spec.replicas}' -n $ns
+t "setting it back to 3 makes the spec valid again" bash -c \
+  "kubectl -n $ns patch psc $psc --type merge -p '{\"spec\":{\"mq\":{\"nats\":{\"replicas\":3}}}}' >/dev/null"
+t "SpecValid=True again" eventually 60 condition_is $ns $psc SpecValid True
 
 local_node_down
 rm -rf "$work"

@@ -124,4 +124,21 @@ public final class NatsModel {
         return actual != null && actual.getSpec() != null && desired.getSpec() != null
                 && !java.util.Objects.equals(actual.getSpec().getServiceName(), desired.getSpec().getServiceName());
     }
+
+    /**
+     * Why spec.mq.nats.replicas may not go below what the running NATS has, if it does: the JetStream meta group
+     * keeps every server it ever had as a peer, so the ones removed would stay counted in its quorum (two of five
+     * gone and one more loss stops JetStream), and a cluster of one would restart as a standalone server beside
+     * the R3 stream's clustered state. Empty when the running StatefulSet has no more replicas than the spec asks.
+     */
+    public static java.util.Optional<String> shrinkProblem(PubSubCluster c, StatefulSet live) {
+        if (!managed(c) || live == null || live.getSpec() == null || live.getSpec().getReplicas() == null
+                || live.getSpec().getReplicas() <= replicas(c)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("spec.mq.nats.replicas cannot go from " + live.getSpec().getReplicas() + " to "
+                + replicas(c) + ": a JetStream cluster does not shrink in place (its meta group keeps the removed "
+                + "servers as peers, so they would stay counted in its quorum); set it back to "
+                + live.getSpec().getReplicas());
+    }
 }

@@ -2,6 +2,7 @@ package dev.imcluster.operator.reconciler;
 
 import dev.imcluster.operator.api.v1alpha1.PubSubCluster;
 import dev.imcluster.operator.model.ApiCapabilities;
+import dev.imcluster.operator.model.NatsModel;
 import dev.imcluster.operator.model.SecretRefs;
 import dev.imcluster.operator.model.SpecValidation;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -16,8 +17,8 @@ import java.util.Optional;
 
 /**
  * Whether owned objects may be touched this time: what the CRD schema cannot check ({@link SpecValidation}), the
- * referenced Secrets and keys, a pause, and (unless paused) objects of the same name owned by someone else
- * ({@link OwnershipGuard}). Checked in that order; a later check runs only when the earlier ones found nothing.
+ * referenced Secrets and keys, a managed NATS cluster asked to shrink ({@link NatsModel#shrinkProblem}), a pause, and
+ * (unless paused) objects of the same name owned by someone else ({@link OwnershipGuard}). Checked in that order; a later check runs only when the earlier ones found nothing.
  */
 final class SpecGate {
     private SpecGate() {
@@ -27,6 +28,10 @@ final class SpecGate {
         List<String> problems = new ArrayList<>(SpecValidation.problems(c));
         if (problems.isEmpty()) {
             problems.addAll(secretProblems(c, context.getClient()));
+        }
+        if (problems.isEmpty()) {
+            NatsModel.shrinkProblem(c, StatusCalculator.Observed.from(c, context).nats().orElse(null))
+                    .ifPresent(problems::add);
         }
         String pausedBy = pausedBy(c);
         if (problems.isEmpty() && pausedBy == null) {

@@ -134,6 +134,23 @@ class ObjectModelsTest {
         assertThat(NatsModel.managed(QUICK)).isFalse();
     }
 
+    /** A JetStream cluster grows (1 -> 3 -> 5) but never shrinks in place: the spec is refused, naming both sizes. */
+    @Test
+    void aManagedNatsClusterAskedToShrinkIsRefused() {
+        PubSubCluster c = Examples.copy(Examples.load("nats.yaml"));
+        c.getSpec().mq.nats.replicas = 3;
+        StatefulSet three = NatsModel.statefulSet(c, OperatorConfig.defaults());
+        assertThat(NatsModel.shrinkProblem(c, three)).isEmpty();
+        c.getSpec().mq.nats.replicas = 5;
+        assertThat(NatsModel.shrinkProblem(c, three)).as("growing").isEmpty();
+        c.getSpec().mq.nats.replicas = null;
+        assertThat(NatsModel.shrinkProblem(c, three)).hasValue("spec.mq.nats.replicas cannot go from 3 to 1: a "
+                + "JetStream cluster does not shrink in place (its meta group keeps the removed servers as peers, so "
+                + "they would stay counted in its quorum); set it back to 3");
+        assertThat(NatsModel.shrinkProblem(c, null)).as("nothing running yet").isEmpty();
+        assertThat(NatsModel.shrinkProblem(QUICK, three)).as("not a managed NATS").isEmpty();
+    }
+
     /** replicas: 3 makes a JetStream cluster: named servers routing through a headless Service, the stream on R3. */
     @Test
     void aManagedNatsOfThreeIsAJetStreamClusterWithTheStreamOnThreeServers() {
