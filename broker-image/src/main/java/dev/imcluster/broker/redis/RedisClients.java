@@ -62,9 +62,7 @@ public final class RedisClients {
     /** The master named {@code redis.sentinel.masterName}, looked up through every listed sentinel. */
     private static RedisURI sentinelUri(RedisConfig config) {
         RedisURI.Builder b = RedisURI.builder().withSentinelMasterId(config.sentinel.masterName);
-        char[] fromFile = secret(config.sentinel.passwordFile, "redis.sentinel.passwordFile");
-        String env = System.getenv(SENTINEL_PASSWORD_ENV);
-        char[] password = fromFile != null ? fromFile : env == null || env.isEmpty() ? null : env.toCharArray();
+        char[] password = secret(config.sentinel.passwordFile, "redis.sentinel.passwordFile", SENTINEL_PASSWORD_ENV);
         for (String address : config.sentinel.addresses) {
             RedisURI sentinel = parse(address);
             sentinel.setSsl(config.tls);
@@ -98,17 +96,14 @@ public final class RedisClients {
 
     /** The password from the file, else the environment variable, else none. */
     public static char[] password(RedisConfig config) {
-        char[] fromFile = secret(config.passwordFile, "redis.passwordFile");
-        if (fromFile != null) {
-            return fromFile;
-        }
-        String env = System.getenv(PASSWORD_ENV);
-        return env == null || env.isEmpty() ? null : env.toCharArray();
+        return secret(config.passwordFile, "redis.passwordFile", PASSWORD_ENV);
     }
 
-    private static char[] secret(String file, String key) {
+    /** The secret in {@code file} (config key {@code key}), else in the environment variable {@code env}, else none. */
+    private static char[] secret(String file, String key, String env) {
         if (file == null || file.isBlank()) {
-            return null;
+            String value = System.getenv(env);
+            return value == null || value.isEmpty() ? null : value.toCharArray();
         }
         try {
             return Files.readString(Path.of(file), StandardCharsets.UTF_8).strip().toCharArray();
