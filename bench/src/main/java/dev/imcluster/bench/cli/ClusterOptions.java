@@ -26,9 +26,16 @@ public final class ClusterOptions implements AutoCloseable {
             + "(bench/regression.sh builds one from a git revision).")
     Path baselineJar;
 
+    /**
+     * What users get: the JVM flags the operator gives every role (its DeploymentModel), in a container of the
+     * production example's comet memory limit (MaxRAM stands in for the cgroup limit, which sizes the heap).
+     */
+    static final String SHIPPED_JVM_OPTIONS = "-XX:MaxRAM=4g -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError";
+
     @Option(names = "--broker-jvm-opts", description = "JVM options of the started broker, space-separated "
-            + "(default: ${DEFAULT-VALUE}).")
-    String brokerJvmOptions = "-Xms256m -Xmx1g -XX:+UseParallelGC";
+            + "(default: ${DEFAULT-VALUE}: the operator's flags in a 4 GiB container, as examples/production.yaml"
+            + " gives comet).")
+    String brokerJvmOptions = SHIPPED_JVM_OPTIONS;
 
     @Option(names = "--broker-set", description = "A config key of the started broker, key=value (repeatable), "
             + "e.g. job.roomBatch.maxDelay=1s.")
