@@ -134,7 +134,10 @@ public final class JwtVerifier implements AutoCloseable {
             candidates = candidates(header);
         }
         if (candidates.isEmpty()) {
-            if (allowed.isEmpty() && keys.current().stream().noneMatch(k -> canVerify(k, alg))) {
+            // A kid no key has is an unknown key (often one the identity provider retired), whatever its alg.
+            boolean kidKnown = header.getKeyID() == null
+                    || keys.current().stream().anyMatch(k -> header.getKeyID().equals(k.getKeyID()));
+            if (kidKnown && allowed.isEmpty() && keys.current().stream().noneMatch(k -> canVerify(k, alg))) {
                 throw notAllowed(alg.getName());
             }
             throw JwtRefusal.UNKNOWN_KEY.refuse(header.getKeyID() == null ? "no configured key verifies " + alg

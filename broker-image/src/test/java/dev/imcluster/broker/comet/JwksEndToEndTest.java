@@ -13,6 +13,7 @@ import dev.imcluster.broker.logic.LogicRole;
 import dev.imcluster.broker.mq.memory.InMemoryBus;
 import dev.imcluster.broker.runtime.RoleContext;
 import dev.imcluster.broker.security.Bearer;
+import dev.imcluster.broker.security.JwtRefusal;
 import dev.imcluster.broker.security.JwtTestTokens;
 import dev.imcluster.broker.security.JwtTestTokens.SigningKey;
 import dev.imcluster.broker.testing.TestSupport;
@@ -32,7 +33,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,12 +43,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * logic and comet verifying client JWTs with keys from an identity provider's JWK Set URL: goim TCP and WebSocket
- * clients and a gRPC subscriber with a valid token are accepted; with an expired one they are refused, and the
- * reason is counted (and, on gRPC, given to the client).
+ * logic and comet verifying client JWTs with keys from an identity provider's JWK Set URL, served by a local HTTP
+ * server: goim TCP and WebSocket clients and a gRPC subscriber with a valid token are accepted; every kind of bad
+ * token is refused on each of them, and its reason is counted (and, on gRPC, given to the client); a key rotated at
+ * the identity provider is used with no restart.
  */
 class JwksEndToEndTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String ISSUER = "https://idp.example";
+    private static final String AUDIENCE = "chat";
 
     @TempDir
     Path dir;
@@ -53,6 +59,8 @@ class JwksEndToEndTest {
     private final InMemoryBus bus = new InMemoryBus(new SimpleMeterRegistry());
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private SigningKey key;
+    /** What the identity provider serves now; a test rotates it. */
+    private volatile byte[] jwks;
     private HttpServer idp;
     private RoleContext logicCtx;
     private RoleContext cometCtx;
@@ -61,12 +69,13 @@ class JwksEndToEndTest {
     @BeforeEach
     void start() throws Exception {
         key = SigningKey.generate(JWSAlgorithm.ES256, "idp-2026");
-        byte[] jwks = JwtTestTokens.jwks(key).getBytes(StandardCharsets.UTF_8);
+        jwks = JwtTestTokens.jwks(key).getBytes(StandardCharsets.UTF_8);
         idp = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         idp.createContext("/.well-known/jwks.json", exchange -> {
-            exchange.sendResponseHeaders(200, jwks.length);
+            byte[] body = jwks;
+            exchange.sendResponseHeaders(200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
-                out.write(jwks);
+                out.write(body);
             }
         });
         idp.start();
@@ -91,7 +100,8 @@ class JwksEndToEndTest {
                 .toString();
         c.logic.auth.mode = LogicConfig.AuthMode.jwt;
         c.logic.auth.jwksUrl = "http://127.0.0.1:" + idp.getAddress().getPort() + "/.well-known/jwks.json";
-        c.logic.auth.issuer = "https://idp.example";
+        c.logic.auth.issuer = ISSUER;
+        c.logic.auth.audience = AUDIENCE;
         return c;
     }
 
@@ -108,7 +118,21 @@ class JwksEndToEndTest {
     }
 
     private String jwt(long expiresAt) throws Exception {
-        return key.sign("{\"sub\":\"42\",\"iss\":\"https://idp.example\",\"exp\":" + expiresAt + "}");
+        return jwt(key, expiresAt);
+    }
+
+    private static String jwt(SigningKey signer, long expiresAt) throws Exception {
+        return signer.sign(claims("\"exp\":" + expiresAt));
+    }
+
+    /** Valid claims for this cluster, plus {@code extra} (a JSON member list, may be empty). */
+    private static String claims(String extra) {
+        return "{\"sub\":\"42\",\"iss\":\"" + ISSUER + "\",\"aud\":\"" + AUDIENCE + "\""
+                + (extra.isEmpty() ? "" : "," + extra) + "}";
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
     }
 
     private static double refused(MeterRegistry meters, String reason) {
@@ -158,5 +182,87 @@ class JwksEndToEndTest {
         assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(status.getDescription()).isEqualTo("expired: JWT has expired");
         assertThat(refused(cometCtx.meters(), "expired")).isEqualTo(1);
+    }
+
+    @Test
+    void everyKindOfBadTokenIsRefusedWithItsReasonOnEveryTransport() throws Exception {
+        Map<JwtRefusal, String> tokens = new EnumMap<>(JwtRefusal.class);
+        tokens.put(JwtRefusal.MALFORMED, "not.a-jwt");
+        tokens.put(JwtRefusal.ALGORITHM_NOT_ALLOWED, JwtTestTokens.unsigned(claims("")));
+        tokens.put(JwtRefusal.UNKNOWN_KEY, SigningKey.generate(JWSAlgorithm.ES256, "not-at-the-idp").sign(claims("")));
+        // The identity provider's kid, signed by another key.
+        tokens.put(JwtRefusal.BAD_SIGNATURE, SigningKey.generate(JWSAlgorithm.ES256, "idp-2026").sign(claims("")));
+        tokens.put(JwtRefusal.EXPIRED, jwt(now() - 3600));
+        tokens.put(JwtRefusal.NOT_YET_VALID, key.sign(claims("\"nbf\":" + (now() + 3600))));
+        tokens.put(JwtRefusal.WRONG_ISSUER, key.sign("{\"sub\":\"42\",\"iss\":\"https://evil.example\",\"aud\":\""
+                + AUDIENCE + "\"}"));
+        tokens.put(JwtRefusal.WRONG_AUDIENCE, key.sign("{\"sub\":\"42\",\"iss\":\"" + ISSUER
+                + "\",\"aud\":[\"ads\"]}"));
+        assertThat(tokens.keySet()).containsExactly(JwtRefusal.values());
+
+        for (Map.Entry<JwtRefusal, String> t : tokens.entrySet()) {
+            String reason = t.getKey().tag();
+            for (Transport transport : Transport.values()) {
+                try (GoimClient client = GoimClient.connect(transport, port(transport))) {
+                    client.send(7, 1, "{\"room_id\":\"live://jwks\",\"token\":\"" + t.getValue() + "\"}");
+                    client.awaitClosed(); // goim has no error reply to Auth: the connection is closed
+                }
+            }
+            assertThat(refused(logicCtx.meters(), reason)).as(reason + " on goim TCP and WebSocket")
+                    .isEqualTo(Transport.values().length);
+
+            Status status = subscribe(t.getValue()).end.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(status.getCode()).as(reason).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(status.getDescription()).as(reason).startsWith(reason + ": ");
+            assertThat(refused(cometCtx.meters(), reason)).as(reason + " on gRPC").isEqualTo(1);
+        }
+        // Nothing was let through: a valid token still works beside them.
+        try (GoimClient client = GoimClient.connect(Transport.TCP, comet.tcpPort())) {
+            client.auth("{\"room_id\":\"live://jwks\",\"token\":\"" + jwt(now() + 3600) + "\"}");
+        }
+    }
+
+    @Test
+    void aKeyRotatedAtTheIdentityProviderIsUsedWithNoRestart() throws Exception {
+        SigningKey next = SigningKey.generate(JWSAlgorithm.EdDSA, "idp-2027");
+        String oldToken = jwt(now() + 3600);
+        String newToken = jwt(next, now() + 3600);
+        // The provider publishes the next key beside the old one, then retires the old one.
+        jwks = JwtTestTokens.jwks(next).getBytes(StandardCharsets.UTF_8);
+
+        // A token naming the new kid makes each role fetch the set again (at most every 10 s).
+        for (Transport t : Transport.values()) {
+            await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+                try (GoimClient client = GoimClient.connect(t, port(t))) {
+                    client.auth("{\"room_id\":\"live://jwks\",\"token\":\"" + newToken + "\"}");
+                    client.heartbeat();
+                    return true;
+                }
+            });
+        }
+        await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            SubscribeStream stream = subscribe(newToken);
+            return !stream.end.isDone() && waitForSubscriber();
+        });
+        // The retired key is gone from both roles.
+        try (GoimClient client = GoimClient.connect(Transport.TCP, comet.tcpPort())) {
+            client.send(7, 1, "{\"room_id\":\"live://jwks\",\"token\":\"" + oldToken + "\"}");
+            client.awaitClosed();
+        }
+        Status status = subscribe(oldToken).end.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(status.getDescription()).startsWith("unknown_key: ");
+        assertThat(refused(logicCtx.meters(), "unknown_key")).isPositive();
+    }
+
+    /** Whether a Subscribe stream is counted by comet within a second. */
+    private boolean waitForSubscriber() throws InterruptedException {
+        for (int i = 0; i < 10; i++) {
+            if (cometCtx.meters().find("imcluster.comet.topic.subscribers").gauge().value() >= 1) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
     }
 }
