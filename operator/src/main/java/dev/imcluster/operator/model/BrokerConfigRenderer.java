@@ -313,6 +313,8 @@ public final class BrokerConfigRenderer {
             } else if (auth.jwt.publicKeySecretRef != null) {
                 a.put("rs256PublicKeyFile",
                         Mounts.AUTH_DIR + "/" + auth.jwt.publicKeySecretRef.keyOr(AuthSpec.Jwt.DEFAULT_PUBLIC_KEY));
+            } else if (auth.jwt.jwksSecretRef != null) {
+                a.put("jwksFile", Mounts.AUTH_DIR + "/" + auth.jwt.jwksSecretRef.keyOr(AuthSpec.Jwt.DEFAULT_JWKS_KEY));
             }
             if (auth.jwt.jwksUrl != null) {
                 a.put("jwksUrl", auth.jwt.jwksUrl);

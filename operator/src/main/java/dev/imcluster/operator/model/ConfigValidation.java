@@ -182,6 +182,7 @@ final class ConfigValidation {
         typed.accept("logic.auth.mode", "spec.auth.jwt (unset: goim)");
         typed.accept("logic.auth.hs256SecretFile", "spec.auth.jwt.secretRef");
         typed.accept("logic.auth.rs256PublicKeyFile", "spec.auth.jwt.publicKeySecretRef");
+        typed.accept("logic.auth.jwksFile", "spec.auth.jwt.jwksSecretRef");
         for (String jwt : List.of("jwksUrl", "algorithms", "clockSkew", "issuer", "audience", "requirePermissions")) {
             typed.accept("logic.auth." + jwt, "spec.auth.jwt." + jwt);
         }

@@ -83,6 +83,10 @@ public final class SecretRefs {
             return Optional.of(new Ref("spec.auth.jwt.publicKeySecretRef", auth.jwt.publicKeySecretRef.name,
                     auth.jwt.publicKeySecretRef.keyOr(AuthSpec.Jwt.DEFAULT_PUBLIC_KEY)));
         }
+        if (auth.jwt.jwksSecretRef != null) {
+            return Optional.of(new Ref("spec.auth.jwt.jwksSecretRef", auth.jwt.jwksSecretRef.name,
+                    auth.jwt.jwksSecretRef.keyOr(AuthSpec.Jwt.DEFAULT_JWKS_KEY)));
+        }
         return Optional.empty();
     }
 

@@ -114,6 +114,9 @@ class CelRulesTest {
                 create("jwt JWKS", "auth: {jwt: {jwksUrl: 'https://idp.example/.well-known/jwks.json',"
                         + " algorithms: [RS256, ES256, EdDSA], clockSkew: 1m, issuer: 'https://idp.example'}}"),
                 create("jwt JWKS and a secret", "auth: {jwt: {jwksUrl: 'https://idp/jwks', secretRef: {name: a}}}", JWT),
+                create("jwt JWKS from a Secret", "auth: {jwt: {jwksSecretRef: {name: idp-keys}, algorithms: [EdDSA]}}"),
+                create("jwt JWKS Secret and URL", "auth: {jwt: {jwksSecretRef: {name: k}, jwksUrl: 'https://idp/jwks'}}",
+                        JWT),
                 create("auth without jwt", "auth: {internalTokenSecretRef: {name: t}}"),
                 create("kafka", KAFKA),
                 create("kafka without bootstrapServers", "mq: {backend: kafka, kafka: {topic: t}}", KAFKA_REQUIRED),

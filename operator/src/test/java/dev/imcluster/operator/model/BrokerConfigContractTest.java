@@ -174,6 +174,28 @@ class BrokerConfigContractTest {
     }
 
     @Test
+    void aJwksSecretIsReadAsAJwkSetFileOnLogicAndComet() {
+        PubSubCluster c = Examples.load("quickstart.yaml");
+        c.getSpec().auth = new AuthSpec();
+        c.getSpec().auth.jwt = new AuthSpec.Jwt();
+        c.getSpec().auth.jwt.jwksSecretRef = new SecretKeyRef("idp-keys", null);
+        LogicConfig.AuthConfig auth = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(), Map.of()).logic.auth;
+        assertThat(auth.mode).isEqualTo(LogicConfig.AuthMode.jwt);
+        assertThat(auth.jwksFile).isEqualTo(Mounts.AUTH_DIR + "/" + AuthSpec.Jwt.DEFAULT_JWKS_KEY);
+        assertThat(auth.jwksUrl).isNull();
+        assertThat(auth.rs256PublicKeyFile).isNull();
+        assertThat(SecretRefs.jwt(c)).get().extracting(SecretRefs.Ref::field, SecretRefs.Ref::name, SecretRefs.Ref::key)
+                .containsExactly("spec.auth.jwt.jwksSecretRef", "idp-keys", "jwks.json");
+        // The whole Secret is mounted (no subPath), so the kubelet's updates reach the file the broker re-reads.
+        for (Role role : List.of(Role.LOGIC, Role.COMET)) {
+            assertThat(DeploymentModel.desired(c, role, BrokerConfigRenderer.render(c),
+                    OperatorConfig.defaults(), ApiCapabilities.current(), null).getSpec().getTemplate().getSpec().getContainers().get(0)
+                    .getVolumeMounts()).filteredOn(m -> m.getMountPath().equals(Mounts.AUTH_DIR))
+                    .singleElement().satisfies(m -> assertThat(m.getSubPath()).isNull());
+        }
+    }
+
+    @Test
     void aJwksUrlWithEveryAlgorithmAndAClockSkewIsReadAsMeant() {
         PubSubCluster c = Examples.load("quickstart.yaml");
         c.getSpec().auth = new AuthSpec();

@@ -111,6 +111,12 @@ class SpecValidationTest {
         assertThat(SpecValidation.problems(c)).isEmpty();
         c.getSpec().auth.jwt.publicKeySecretRef = new SecretKeyRef("b", null);
         assertThat(SpecValidation.problems(c)).hasSize(1);
+        c.getSpec().auth.jwt.secretRef = null;
+        c.getSpec().auth.jwt.publicKeySecretRef = null;
+        c.getSpec().auth.jwt.jwksSecretRef = new SecretKeyRef("k", null);
+        assertThat(SpecValidation.problems(c)).isEmpty();
+        c.getSpec().auth.jwt.jwksUrl = "https://idp.example/jwks";
+        assertThat(SpecValidation.problems(c)).containsExactly("spec." + AuthSpec.Jwt.ONE_KEY_SOURCE);
     }
 
     @Test

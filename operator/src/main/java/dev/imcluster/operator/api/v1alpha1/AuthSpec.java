@@ -22,13 +22,14 @@ public class AuthSpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @ValidationRule(value = "(has(self.secretRef) ? 1 : 0) + (has(self.publicKeySecretRef) ? 1 : 0)"
-            + " + (has(self.jwksUrl) ? 1 : 0) == 1", message = Jwt.ONE_KEY_SOURCE)
+            + " + (has(self.jwksSecretRef) ? 1 : 0) + (has(self.jwksUrl) ? 1 : 0) == 1", message = Jwt.ONE_KEY_SOURCE)
     public static class Jwt {
-        /** The Secret keys read when secretRef / publicKeySecretRef name none. */
+        /** The Secret keys read when secretRef / publicKeySecretRef / jwksSecretRef name none. */
         public static final String DEFAULT_SECRET_KEY = "secret";
         public static final String DEFAULT_PUBLIC_KEY = "public.pem";
-        public static final String ONE_KEY_SOURCE =
-                "auth.jwt needs exactly one of secretRef (HMAC), publicKeySecretRef (RSA) and jwksUrl";
+        public static final String DEFAULT_JWKS_KEY = "jwks.json";
+        public static final String ONE_KEY_SOURCE = "auth.jwt needs exactly one of secretRef (HMAC),"
+                + " publicKeySecretRef (RSA), jwksSecretRef (a JWK Set) and jwksUrl";
         public static final int MAX_URL_LENGTH = 2048;
 
         @JsonPropertyDescription("HMAC shared secret, at least 32 bytes (key default: '" + DEFAULT_SECRET_KEY + "').")
@@ -37,6 +38,12 @@ public class AuthSpec {
         @JsonPropertyDescription("RSA public key in PEM, for RS256/384/512 and PS256/384/512 (key default: '"
                 + DEFAULT_PUBLIC_KEY + "').")
         public SecretKeyRef publicKeySecretRef;
+
+        @JsonPropertyDescription("A JWK Set (JSON) in a Secret, for any supported algorithm and several keys at once"
+                + " (key default: '" + DEFAULT_JWKS_KEY + "'). Keys are chosen by the token's kid; the file is re-read"
+                + " every 5 minutes and when a token names an unknown kid, so editing the Secret rotates keys with no"
+                + " restart.")
+        public SecretKeyRef jwksSecretRef;
 
         @JsonPropertyDescription("The identity provider's JWK Set URL (https). Keys are chosen by the token's kid and"
                 + " re-fetched every 5 minutes and when a token names an unknown kid, so key rotation needs no"
