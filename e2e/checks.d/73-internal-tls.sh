@@ -4,7 +4,8 @@
 # about every minute). It becomes Ready with nats-server serving TLS only. Under steady traffic to a goim WebSocket
 # client and a gRPC subscriber on each comet, the certificates are renewed at least twice: every role reloads its new
 # certificate with no restart, no client is dropped and every acknowledged push arrives (the managed NATS and Redis
-# roll onto their renewed certificates meanwhile). Then internal TLS is switched off in place: server-side apply on
+# roll onto their renewed certificates meanwhile). Before that, each internal port of the real processes (comet's and
+# logic's internal gRPC, the managed Redis) refuses a caller with no client certificate or one of another CA. Then internal TLS is switched off in place: server-side apply on
 # the real API server removes the certificate volumes, mounts and TLS arguments, and messages flow in plaintext.
 local_node_up || return 0
 
@@ -33,6 +34,42 @@ t "the roles dial the managed NATS over TLS" bash -c \
 t "JetStream's data is a PVC (storage 1Gi)" equals 1Gi \
   jp "sts/$psc-nats" '{.spec.volumeClaimTemplates[0].spec.resources.requests.storage}' -n $ns
 t "pushes travel through NATS over mTLS and reach goim WebSocket clients and a gRPC subscriber" demo
+
+# --- Every internal port of the real processes refuses a caller without a valid client certificate -----------------
+# comet's 3109 and logic's 3119 ask for a client certificate at the handshake (health checks and logic's public
+# Publish share the port), and their internal services refuse a call without one of the cluster's CA. Each call
+# carries the internal token, so only the certificate decides. The managed Redis requires a certificate at the
+# handshake (openssl s_client). The role's own certificate is the control.
+for f in ca.crt tls.crt tls.key; do
+  kubectl -n $ns get secret $psc-comet-internal-tls -o jsonpath="{.data.${f//./\\.}}" | base64 -d >"$work/$f"
+done
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=intruder -days 1 \
+  -keyout "$work/other.key" -out "$work/other.crt" 2>/dev/null
+authority="$(kubectl -n $ns get cm $psc-config -o jsonpath='{.data.broker\.yaml}' | awk '$1 == "serverName:" { gsub(/"/, "", $2); print $2; exit }')"
+# grpc_probe ROLE ADDR:PORT [CERT KEY]   one internal call with the token; prints its status, fails unless OK.
+grpc_probe() { IMCLUSTER_INTERNAL_TOKEN="$(push_token)" java -cp "$jar" "$E2E_ROOT/e2e/fixtures/InternalCallProbe.java" \
+  "$1" "$2" "$authority" "$work/ca.crt" "${@:3}" 2>&1; }
+call_refused() { local want="$1" out; shift; out="$(grpc_probe "$@")" && { echo "accepted: $out"; return 1; }
+  grep -qE "$want" <<<"$out" || { echo "refused otherwise: $out"; return 1; }; }
+# tls_probe ADDR:PORT [CERT KEY]   the handshake as s_client reports it, holding the connection open for 2 s.
+tls_probe() { local with=(); [ -n "${2:-}" ] && with=(-cert "$2" -key "$3")
+  sleep 2 | timeout 15 openssl s_client -connect "$1" -CAfile "$work/ca.crt" "${with[@]}" -brief 2>&1 | tr -d '\0'; }
+tls_refused() { local out; out="$(tls_probe "$@")"; grep -q 'alert' <<<"$out" || { echo "not refused: $out"; return 1; }; }
+tls_accepted() { local out; out="$(tls_probe "$@")"
+  grep -q 'Verification: OK' <<<"$out" && ! grep -q 'alert' <<<"$out" || { echo "refused: $out"; return 1; }; }
+for entry in "comet $(ready_pods comet | head -1):3109" "logic $(ready_pods logic | head -1):3119"; do
+  read -r role addr <<<"$entry"
+  t "$role's internal gRPC ($addr) refuses a call with the token but no client certificate" \
+    call_refused 'UNAUTHENTICATED: .*client certificate' "$role" "$addr"
+  t "$role's internal gRPC ($addr) refuses a client certificate of another CA" \
+    call_refused 'UNAUTHENTICATED: .*client certificate|UNAVAILABLE' "$role" "$addr" "$work/other.crt" "$work/other.key"
+  t "$role's internal gRPC ($addr) answers a role's certificate with the token (the control)" \
+    eventually 60 grpc_probe "$role" "$addr" "$work/tls.crt" "$work/tls.key"
+done
+redis_addr="$(jp pod/$psc-redis-0 '{.status.podIP}' -n $ns):6379"
+t "the managed Redis ($redis_addr) refuses a caller without a client certificate at the handshake" tls_refused "$redis_addr"
+t "the managed Redis refuses a client certificate of another CA" tls_refused "$redis_addr" "$work/other.crt" "$work/other.key"
+t "the managed Redis accepts a role's certificate (the control)" tls_accepted "$redis_addr" "$work/tls.crt" "$work/tls.key"
 
 # --- Rotation under traffic ---------------------------------------------------------------------------------------
 role_pods() { kubectl -n $ns get pods -l "app.kubernetes.io/instance=$psc,app.kubernetes.io/component in (comet,logic,job)" \
