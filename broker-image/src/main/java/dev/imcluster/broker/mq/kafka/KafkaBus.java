@@ -145,7 +145,11 @@ public final class KafkaBus implements MessageBus {
             SecurityConfig.InternalTlsConfig tls = config.security.internalTls;
             if (tls.enabled()) {
                 p.putIfAbsent("ssl.truststore.type", "PEM");
-                p.putIfAbsent("ssl.truststore.certificates", pem(tls.caFile, "security.internalTls.caFile"));
+                // Kafka is not the operator's: its certificate may be of the cluster's CA or of a public one (a
+                // managed Kafka's), so both are trusted. A private CA of its own comes in through
+                // mq.kafka.properties (ssl.truststore.*), which wins over these.
+                p.putIfAbsent("ssl.truststore.certificates", pem(tls.caFile, "security.internalTls.caFile")
+                        + JvmTrustedCertificates.pem());
                 p.putIfAbsent("ssl.keystore.type", "PEM");
                 p.putIfAbsent("ssl.keystore.certificate.chain", pem(tls.certFile, "security.internalTls.certFile"));
                 p.putIfAbsent("ssl.keystore.key", pem(tls.keyFile, "security.internalTls.keyFile"));

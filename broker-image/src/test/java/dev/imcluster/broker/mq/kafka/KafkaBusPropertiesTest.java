@@ -43,7 +43,7 @@ class KafkaBusPropertiesTest {
         Map<String, Object> p = KafkaBus.commonProperties(config(true, true, false));
         assertThat(p).containsEntry("security.protocol", "SSL")
                 .containsEntry("ssl.truststore.type", "PEM")
-                .containsEntry("ssl.truststore.certificates", CA)
+                .containsEntry("ssl.truststore.certificates", CA + JvmTrustedCertificates.pem())
                 .containsEntry("ssl.keystore.type", "PEM")
                 .containsEntry("ssl.keystore.certificate.chain", CHAIN)
                 .containsEntry("ssl.keystore.key", KEY)
@@ -55,7 +55,7 @@ class KafkaBusPropertiesTest {
         Map<String, Object> p = KafkaBus.commonProperties(config(true, true, true));
         assertThat(p).containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
-                .containsEntry("ssl.truststore.certificates", CA)
+                .containsEntry("ssl.truststore.certificates", CA + JvmTrustedCertificates.pem())
                 .containsEntry("ssl.keystore.certificate.chain", CHAIN)
                 .containsEntry("ssl.keystore.key", KEY);
         assertThat((String) p.get("sasl.jaas.config"))
@@ -68,6 +68,20 @@ class KafkaBusPropertiesTest {
         assertThat(p).containsEntry("security.protocol", "SSL")
                 .doesNotContainKeys("ssl.truststore.type", "ssl.truststore.certificates", "ssl.keystore.type",
                         "ssl.keystore.certificate.chain", "ssl.keystore.key");
+    }
+
+    @Test
+    void aManagedKafkasPublicCaStaysTrustedBesideTheClustersAndAPrivateOneComesFromProperties() throws Exception {
+        // The JVM's public CAs (a managed Kafka's certificate) are in the trust store with the cluster's CA.
+        String trusted = (String) KafkaBus.commonProperties(config(true, true, false)).get("ssl.truststore.certificates");
+        assertThat(trusted).startsWith(CA);
+        long cas = trusted.lines().filter(l -> l.equals("-----BEGIN CERTIFICATE-----")).count();
+        assertThat(cas).as("the cluster's CA and the JVM's").isGreaterThan(10);
+        // A Kafka with a private CA of its own (Strimzi's cluster CA): mq.kafka.properties wins.
+        BrokerConfig own = config(true, true, false);
+        own.mq.kafka.properties.put("ssl.truststore.certificates", "STRIMZI CA");
+        assertThat(KafkaBus.commonProperties(own)).containsEntry("ssl.truststore.certificates", "STRIMZI CA")
+                .containsEntry("ssl.keystore.key", KEY);
     }
 
     @Test
