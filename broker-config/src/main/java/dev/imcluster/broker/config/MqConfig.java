@@ -70,6 +70,18 @@ public final class MqConfig {
          * request.timeout.ms). A publish that cannot be acknowledged within it fails (503).
          */
         public Duration deliveryTimeout = Duration.ofSeconds(30);
+
+        /**
+         * The kafka-clients security.protocol: {@code properties.security.protocol} when set, else SASL_SSL with
+         * SASL ({@code saslUsername}), SSL with {@code tls}, PLAINTEXT otherwise.
+         */
+        public String securityProtocol() {
+            String set = properties.get("security.protocol");
+            if (set != null) {
+                return set;
+            }
+            return saslUsername != null ? "SASL_SSL" : tls ? "SSL" : "PLAINTEXT";
+        }
     }
 
     public static final class Nats {

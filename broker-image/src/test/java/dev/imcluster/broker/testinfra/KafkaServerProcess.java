@@ -19,16 +19,28 @@ import org.apache.kafka.common.Uuid;
  * Unlike the in-JVM {@link KafkaCluster}, it binds any address (a test host's, for partitions) and has a process of
  * its own to SIGKILL. A stop is SIGTERM (a controlled shutdown), and a start comes back on the same ports and log
  * directory.
+ *
+ * <p>{@link #launchTls} gives it an SSL client listener that requires a client certificate of the given CA (PEM
+ * stores); the controller and the broker's own listener stay PLAINTEXT, on ports of their own.
  */
 public final class KafkaServerProcess extends ExternalServerProcess {
     private static final Duration BROKER_READY = Duration.ofSeconds(60);
     private final int controllerPort;
+    /** The PLAINTEXT listener the broker talks to itself on, and {@link #start} checks: {@link #port} without TLS. */
+    private final int internalPort;
+    private final Tls tls;
     private final Path properties;
 
-    private KafkaServerProcess(TestNetwork.Host host) {
+    /** PEM: the server's certificate chain, its PKCS#8 key, and the CAs whose client certificates it accepts. */
+    private record Tls(String certChain, String key, String clientCas) {
+    }
+
+    private KafkaServerProcess(TestNetwork.Host host, Tls tls) {
         super("kafka", host);
+        this.tls = tls;
         try {
             this.controllerPort = freePort();
+            this.internalPort = tls == null ? port : freePort();
             this.properties = dir.resolve("server.properties");
             Files.writeString(properties, serverProperties());
             format();
@@ -39,15 +51,28 @@ public final class KafkaServerProcess extends ExternalServerProcess {
 
     /** On loopback. */
     public static KafkaServerProcess launch() {
-        return started(new KafkaServerProcess(null));
+        return started(new KafkaServerProcess(null, null));
+    }
+
+    /**
+     * On loopback, with an SSL client listener ({@code ssl.client.auth=required}) serving {@code certFile} and
+     * {@code keyFile} (PKCS#8) and trusting client certificates of {@code caFile}, all PEM files.
+     */
+    public static KafkaServerProcess launchTls(String certFile, String keyFile, String caFile) {
+        try {
+            return started(new KafkaServerProcess(null, new Tls(Files.readString(Path.of(certFile)),
+                    Files.readString(Path.of(keyFile)), Files.readString(Path.of(caFile)))));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** On a test host, at its address. */
     public static KafkaServerProcess launchOn(TestNetwork.Host host) {
-        return started(new KafkaServerProcess(host));
+        return started(new KafkaServerProcess(host, null));
     }
 
-    /** host:port of the broker's listener, the form of {@code mq.kafka.bootstrapServers}. */
+    /** host:port of the broker's client listener (SSL with {@link #launchTls}), as {@code mq.kafka.bootstrapServers}. */
     public String bootstrapServers() {
         return bindAddress + ":" + port;
     }
@@ -75,8 +100,24 @@ public final class KafkaServerProcess extends ExternalServerProcess {
                 Map.entry("group.initial.rebalance.delay.ms", "0"),
                 Map.entry("num.network.threads", "2"),
                 Map.entry("num.io.threads", "2")));
+        if (tls != null) {
+            // Clients on SSL (SSL://, port); the broker's own traffic on INTERNAL, PLAINTEXT.
+            p.put("listeners", "SSL://" + bindAddress + ":" + port + ",INTERNAL://" + bindAddress + ":" + internalPort
+                    + ",CONTROLLER://" + bindAddress + ":" + controllerPort);
+            p.put("advertised.listeners", "SSL://" + bindAddress + ":" + port + ",INTERNAL://" + bindAddress + ":"
+                    + internalPort);
+            p.put("inter.broker.listener.name", "INTERNAL");
+            p.put("listener.security.protocol.map", "SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("ssl.client.auth", "required");
+            p.put("ssl.keystore.type", "PEM");
+            p.put("ssl.keystore.certificate.chain", tls.certChain());
+            p.put("ssl.keystore.key", tls.key());
+            p.put("ssl.truststore.type", "PEM");
+            p.put("ssl.truststore.certificates", tls.clientCas());
+        }
         StringBuilder text = new StringBuilder();
-        p.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        // A PEM value spans lines: java.util.Properties reads "\n" back as a line break.
+        p.forEach((k, v) -> text.append(k).append('=').append(v.strip().replace("\n", "\\n")).append('\n'));
         return text.toString();
     }
 
@@ -129,11 +170,11 @@ public final class KafkaServerProcess extends ExternalServerProcess {
     public synchronized void start() {
         super.start();
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bindAddress + ":" + internalPort);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
         try (Admin admin = Admin.create(p)) {
-            org.awaitility.Awaitility.await("kafka broker at " + bootstrapServers() + " serves requests")
+            org.awaitility.Awaitility.await("kafka broker at " + bindAddress + ":" + internalPort + " serves requests")
                     .atMost(BROKER_READY).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                     .until(() -> !admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty());
         } catch (org.awaitility.core.ConditionTimeoutException e) {

@@ -400,9 +400,14 @@ public final class BrokerConfigRenderer {
         m.put("topic", k == null ? MqSpec.KafkaSpec.DEFAULT_TOPIC : k.topicOrDefault());
         boolean tls = k != null && Boolean.TRUE.equals(k.tls);
         boolean sasl = k != null && k.authSecretRef != null;
+        if (tls) {
+            // The broker then speaks SSL (SASL_SSL with SASL) and, with security.internalTls, checks Kafka against
+            // the internal CA and presents the role's certificate.
+            m.put("tls", true);
+        }
         Map<String, Object> props = new LinkedHashMap<>();
-        if (tls || sasl) {
-            props.put("security.protocol", (sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT"));
+        if (sasl && !tls) {
+            props.put("security.protocol", "SASL_PLAINTEXT"); // the broker's default with SASL is SASL_SSL
         }
         if (sasl) {
             props.put("sasl.mechanism", k.authSecretRef.mechanismOrDefault().wireName());

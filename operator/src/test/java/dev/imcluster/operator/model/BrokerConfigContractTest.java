@@ -113,8 +113,8 @@ class BrokerConfigContractTest {
         assertThat(logic.comet.protocol.sendQueueSize).isEqualTo(2048);
         assertThat(logic.mq.maxInFlight).isEqualTo(512);
         assertThat(logic.mq.kafka.partitions).isEqualTo(24);
-        assertThat(logic.mq.kafka.properties).containsEntry("compression.type", "lz4")
-                .containsEntry("security.protocol", "SASL_SSL");
+        assertThat(logic.mq.kafka.properties).containsEntry("compression.type", "lz4");
+        assertThat(logic.mq.kafka.tls).isTrue();
         BrokerConfig job = load(c, Role.JOB);
         assertThat(job.mq.maxInFlight).isEqualTo(4096);
         assertThat(job.job.pushTimeout).isEqualTo(Duration.ofSeconds(3));
@@ -135,8 +135,11 @@ class BrokerConfigContractTest {
         String yaml = BrokerConfigRenderer.render(Examples.load("production.yaml")).yaml();
         BrokerConfig config = ConfigLoader.parse(yaml, Map.of(DeploymentModel.KAFKA_USERNAME_ENV, "im"));
         assertThat(config.mq.kafka.bootstrapServers).isEqualTo("kafka-bootstrap.kafka.svc:9093");
-        assertThat(config.mq.kafka.properties).containsEntry("security.protocol", "SASL_SSL")
-                .containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+        assertThat(config.mq.kafka.properties).containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .doesNotContainKey("security.protocol");
+        assertThat(config.mq.kafka.tls).isTrue();
+        assertThat(config.mq.kafka.securityProtocol()).isEqualTo("SASL_SSL");
+        assertThat(config.security.internalTls.enabled()).as("Kafka is checked against the internal CA").isTrue();
         assertThat(config.mq.kafka.saslPasswordFile).isEqualTo(Mounts.KAFKA_DIR + "/password");
         assertThat(config.mq.kafka.saslUsername).isEqualTo("im");
         assertThat(config.logic.auth.mode).isEqualTo(LogicConfig.AuthMode.jwt);
@@ -153,6 +156,26 @@ class BrokerConfigContractTest {
         assertThat(config.delivery.history).extracting(h -> h.pattern, h -> h.size, h -> h.ttl).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("live://*", 100, Duration.ofMinutes(5)),
                 org.assertj.core.groups.Tuple.tuple("chat://*", 1000, Duration.ofHours(1)));
+    }
+
+    /** spec.mq.kafka.tls becomes mq.kafka.tls; the broker derives security.protocol from it and SASL. */
+    @Test
+    void kafkaTlsAndSaslGiveTheBrokerItsSecurityProtocol() {
+        for (boolean tls : new boolean[] {false, true}) {
+            for (boolean sasl : new boolean[] {false, true}) {
+                PubSubCluster c = Examples.load("kafka.yaml");
+                c.getSpec().mq.kafka.tls = tls ? true : null;
+                if (sasl) {
+                    c.getSpec().mq.kafka.authSecretRef = new dev.imcluster.operator.api.v1alpha1.MqSpec.KafkaAuth();
+                    c.getSpec().mq.kafka.authSecretRef.name = "im-kafka";
+                }
+                BrokerConfig config = ConfigLoader.parse(BrokerConfigRenderer.render(c).yaml(),
+                        sasl ? Map.of(DeploymentModel.KAFKA_USERNAME_ENV, "im") : Map.of());
+                assertThat(config.mq.kafka.tls).as("tls=%s sasl=%s", tls, sasl).isEqualTo(tls);
+                assertThat(config.mq.kafka.securityProtocol()).as("tls=%s sasl=%s", tls, sasl)
+                        .isEqualTo((sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT"));
+            }
+        }
     }
 
     @Test

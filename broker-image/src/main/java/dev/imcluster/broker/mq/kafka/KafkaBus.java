@@ -91,7 +91,7 @@ public final class KafkaBus implements MessageBus {
         this.metrics = new BusMetrics(meters, name(), this::healthy);
         metrics.expectDrops("undecodable");
         this.backoff = new Backoff(config.mq.retryBackoff, config.mq.retryBackoffMax);
-        this.common = commonProperties();
+        this.common = commonProperties(config);
         this.producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());
         // send() can block up to max.block.ms (metadata): callers hand records to this thread, never block.
         this.sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(10_000), r -> {
@@ -117,7 +117,9 @@ public final class KafkaBus implements MessageBus {
         return "kafka";
     }
 
-    private Map<String, Object> commonProperties() {
+    /** The kafka-clients settings of every client (producer, consumers, admin); package-private for tests. */
+    static Map<String, Object> commonProperties(BrokerConfig config) {
+        MqConfig.Kafka settings = config.mq.kafka;
         Map<String, Object> p = new HashMap<>(settings.properties);
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers);
         p.putIfAbsent(CommonClientConfigs.RECONNECT_BACKOFF_MS_CONFIG, 200);
@@ -135,16 +137,19 @@ public final class KafkaBus implements MessageBus {
                     ? "org.apache.kafka.common.security.scram.ScramLoginModule"
                     : "org.apache.kafka.common.security.plain.PlainLoginModule";
             p.putIfAbsent("sasl.mechanism", mechanism);
-            p.putIfAbsent(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_SSL");
             p.put("sasl.jaas.config", module + " required username=\"" + jaasEscape(settings.saslUsername)
                     + "\" password=\"" + jaasEscape(password) + "\";");
         }
+        p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, settings.securityProtocol());
         if (settings.tls) {
-            p.putIfAbsent(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
             SecurityConfig.InternalTlsConfig tls = config.security.internalTls;
             if (tls.enabled()) {
                 p.putIfAbsent("ssl.truststore.type", "PEM");
-                p.putIfAbsent("ssl.truststore.certificates", pem(tls.caFile, "security.internalTls.caFile"));
+                // Kafka is not the operator's: its certificate may be of the cluster's CA or of a public one (a
+                // managed Kafka's), so both are trusted. A private CA of its own comes in through
+                // mq.kafka.properties (ssl.truststore.*), which wins over these.
+                p.putIfAbsent("ssl.truststore.certificates", pem(tls.caFile, "security.internalTls.caFile")
+                        + JvmTrustedCertificates.pem());
                 p.putIfAbsent("ssl.keystore.type", "PEM");
                 p.putIfAbsent("ssl.keystore.certificate.chain", pem(tls.certFile, "security.internalTls.certFile"));
                 p.putIfAbsent("ssl.keystore.key", pem(tls.keyFile, "security.internalTls.keyFile"));

@@ -50,7 +50,8 @@ public class MqSpec {
         @Pattern("^[a-zA-Z0-9._-]{1,249}$")
         public String topic;
 
-        @JsonPropertyDescription("Connect to Kafka over TLS.")
+        @JsonPropertyDescription("Connect to Kafka over TLS (SASL_SSL with authSecretRef). With spec.tls.internal, the "
+                + "roles check Kafka's certificate against the cluster's CA and present their own.")
         public Boolean tls;
 
         @JsonPropertyDescription("SASL credentials: a Secret with keys '" + KafkaAuth.USERNAME_KEY + "' and '"

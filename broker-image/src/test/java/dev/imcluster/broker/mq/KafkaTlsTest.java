@@ -1,0 +1,84 @@
+package dev.imcluster.broker.mq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.imcluster.broker.api.internal.PushEnvelope;
+import dev.imcluster.broker.config.BrokerConfig;
+import dev.imcluster.broker.config.MqConfig;
+import dev.imcluster.broker.mq.kafka.KafkaBus;
+import dev.imcluster.broker.security.TestCerts;
+import dev.imcluster.broker.testing.TestSupport;
+import dev.imcluster.broker.testinfra.KafkaServerProcess;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.SslAuthenticationException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kafka with mq.kafka.tls and security.internalTls: the role trusts the cluster's CA and presents its certificate,
+ * to a Kafka whose SSL listener requires client certificates of that CA.
+ */
+class KafkaTlsTest {
+    @TempDir
+    Path dir;
+
+    private String write(String name, String pem) throws Exception {
+        return Files.writeString(dir.resolve(name), pem).toString();
+    }
+
+    @Test
+    void aKafkaThatRequiresClientCertificatesOfTheClustersCaCarriesTheRolesMessages() throws Exception {
+        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
+        TestCerts server = ca.issue(dir, "kafka", null, 2, "localhost");
+        TestCerts role = ca.issue(dir, "job", null, 2, "demo.default.imcluster.internal");
+        String caFile = write("ca.crt", ca.certPem());
+        try (KafkaServerProcess kafka = KafkaServerProcess.launchTls(write("kafka.crt", server.certPem()),
+                write("kafka.key", server.keyPem()), caFile)) {
+            BrokerConfig config = TestSupport.loopbackConfig();
+            config.serverId = "job-tls";
+            config.mq.backend = MqConfig.Backend.kafka;
+            config.mq.kafka.bootstrapServers = kafka.bootstrapServers();
+            config.mq.kafka.topic = "tls";
+            config.mq.kafka.partitions = 1;
+            config.mq.kafka.tls = true;
+            config.security.internalTls.certFile = write("tls.crt", role.certPem());
+            config.security.internalTls.keyFile = write("tls.key", role.keyPem());
+            config.security.internalTls.caFile = caFile;
+            try (KafkaBus bus = new KafkaBus(config, new SimpleMeterRegistry())) {
+                await().atMost(Duration.ofSeconds(60)).until(bus::healthy);
+                Set<String> handled = ConcurrentHashMap.newKeySet();
+                bus.subscribe("tls", e -> {
+                    handled.add(e.getMsgId());
+                    return CompletableFuture.completedFuture(null);
+                });
+                PushEnvelope e = PushEnvelope.newBuilder().setType(PushEnvelope.Type.ROOM).setRoom("r")
+                        .setMsg(ByteString.copyFromUtf8("m")).setMsgId(UUID.randomUUID().toString()).build();
+                Position position = bus.publish(e).get(30, TimeUnit.SECONDS);
+                assertThat(position.known()).isTrue();
+                await().atMost(Duration.ofSeconds(60)).until(() -> handled.contains(e.getMsgId()));
+            }
+            // Trusting the CA is not enough: the listener wants a client certificate.
+            Map<String, Object> trustOnly = Map.of("bootstrap.servers", kafka.bootstrapServers(),
+                    "security.protocol", "SSL", "ssl.truststore.type", "PEM",
+                    "ssl.truststore.certificates", ca.certPem(),
+                    "request.timeout.ms", 5000, "default.api.timeout.ms", 10000);
+            try (Admin admin = Admin.create(trustOnly)) {
+                assertThatThrownBy(() -> admin.describeCluster().nodes().get(20, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(SslAuthenticationException.class);
+            }
+        }
+    }
+}
