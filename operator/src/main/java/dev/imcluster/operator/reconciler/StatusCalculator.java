@@ -102,7 +102,8 @@ final class StatusCalculator {
 
     /**
      * With internal TLS, the backends it does not cover: the operator configures TLS on its managed Redis, NATS and
-     * Mosquitto only; an external one is reached as its spec says, which the user may not expect.
+     * Mosquitto only; an external one (and Kafka, always external) is reached as its spec says, which the user may
+     * not expect.
      */
     static List<String> externalBackendsInPlaintext(PubSubCluster c) {
         List<String> w = new ArrayList<>();
@@ -122,6 +123,9 @@ final class StatusCalculator {
         }
         if (mq != null && backend == MqSpec.Backend.mqtt && mq.mqtt != null && !mq.mqtt.isManaged()) {
             externalUrlInPlaintext(w, "MQTT broker", mq.mqtt.url, "ssl://");
+        }
+        if (mq != null && backend == MqSpec.Backend.kafka && mq.kafka != null && !Boolean.TRUE.equals(mq.kafka.tls)) {
+            w.add(INTERNAL_TLS_COVERS + "Kafka is reached without TLS (set spec.mq.kafka.tls if it serves TLS).");
         }
         return w;
     }

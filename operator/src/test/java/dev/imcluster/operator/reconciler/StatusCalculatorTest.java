@@ -300,5 +300,11 @@ class StatusCalculatorTest {
                 .contains("external MQTT broker is reached without TLS", "ssl://");
         mqtt.getSpec().mq.mqtt.url = "ssl://mosquitto.shared:8883";
         assertThat(StatusCalculator.externalBackendsInPlaintext(mqtt)).isEmpty();
+
+        // production's Kafka is reached over TLS (SASL_SSL): no warning for it above.
+        assertThat(production.getSpec().mq.kafka.tls).isTrue();
+        production.getSpec().mq.kafka.tls = false;
+        assertThat(StatusCalculator.externalBackendsInPlaintext(production)).singleElement().asString()
+                .contains("Kafka is reached without TLS", "spec.mq.kafka.tls");
     }
 }
