@@ -9,6 +9,7 @@ import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.kafka.KafkaBus;
+import dev.imcluster.broker.security.BackendTlsFiles;
 import dev.imcluster.broker.security.TestCerts;
 import dev.imcluster.broker.testing.TestSupport;
 import dev.imcluster.broker.testinfra.KafkaServerProcess;
@@ -35,18 +36,13 @@ class KafkaTlsTest {
     @TempDir
     Path dir;
 
-    private String write(String name, String pem) throws Exception {
-        return Files.writeString(dir.resolve(name), pem).toString();
-    }
 
     @Test
     void aKafkaThatRequiresClientCertificatesOfTheClustersCaCarriesTheRolesMessages() throws Exception {
-        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
-        TestCerts server = ca.issue(dir, "kafka", null, 2, "localhost");
-        TestCerts role = ca.issue(dir, "job", null, 2, "demo.default.imcluster.internal");
-        String caFile = write("ca.crt", ca.certPem());
-        try (KafkaServerProcess kafka = KafkaServerProcess.launchTls(write("kafka.crt", server.certPem()),
-                write("kafka.key", server.keyPem()), caFile)) {
+        BackendTlsFiles files = BackendTlsFiles.issue(dir, "kafka", "job");
+        TestCerts.Authority ca = files.ca();
+        try (KafkaServerProcess kafka = KafkaServerProcess.launchTls(files.serverCertFile(), files.serverKeyFile(),
+                files.caFile())) {
             BrokerConfig config = TestSupport.loopbackConfig();
             config.serverId = "job-tls";
             config.mq.backend = MqConfig.Backend.kafka;
@@ -54,9 +50,7 @@ class KafkaTlsTest {
             config.mq.kafka.topic = "tls";
             config.mq.kafka.partitions = 1;
             config.mq.kafka.tls = true;
-            config.security.internalTls.certFile = write("tls.crt", role.certPem());
-            config.security.internalTls.keyFile = write("tls.key", role.keyPem());
-            config.security.internalTls.caFile = caFile;
+            config.security.internalTls = files.role();
             try (KafkaBus bus = new KafkaBus(config, new SimpleMeterRegistry())) {
                 await().atMost(Duration.ofSeconds(60)).until(bus::healthy);
                 Set<String> handled = ConcurrentHashMap.newKeySet();

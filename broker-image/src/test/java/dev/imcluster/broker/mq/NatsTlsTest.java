@@ -8,6 +8,7 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.nats.NatsJetStreamBus;
 import dev.imcluster.broker.security.InternalTls;
+import dev.imcluster.broker.security.BackendTlsFiles;
 import dev.imcluster.broker.security.TestCerts;
 import dev.imcluster.broker.testing.TestSupport;
 import dev.imcluster.broker.testinfra.NatsServerProcess;
@@ -25,24 +26,17 @@ class NatsTlsTest {
     @TempDir
     Path dir;
 
-    private String write(String name, String pem) throws Exception {
-        return Files.writeString(dir.resolve(name), pem).toString();
-    }
 
     @Test
     void aNatsThatRequiresClientCertificatesOfTheClustersCaAcceptsTheRole() throws Exception {
-        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
-        TestCerts server = ca.issue(dir, "nats", null, 2, "localhost");
-        TestCerts role = ca.issue(dir, "logic", null, 2, "demo.default.imcluster.internal");
-        String caFile = write("ca.crt", ca.certPem());
-        try (NatsServerProcess nats = NatsServerProcess.launchTls(write("nats.crt", server.certPem()),
-                write("nats.key", server.keyPem()), caFile)) {
+        BackendTlsFiles files = BackendTlsFiles.issue(dir, "nats", "logic");
+        TestCerts.Authority ca = files.ca();
+        try (NatsServerProcess nats = NatsServerProcess.launchTls(files.serverCertFile(), files.serverKeyFile(),
+                files.caFile())) {
             BrokerConfig config = TestSupport.loopbackConfig();
             config.mq.backend = MqConfig.Backend.nats;
             config.mq.nats.url = nats.url();
-            config.security.internalTls.certFile = write("tls.crt", role.certPem());
-            config.security.internalTls.keyFile = write("tls.key", role.keyPem());
-            config.security.internalTls.caFile = caFile;
+            config.security.internalTls = files.role();
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (InternalTls tls = InternalTls.start(config.security.internalTls, meters);
                  NatsJetStreamBus bus = new NatsJetStreamBus(config, meters, tls.jdkContext())) {

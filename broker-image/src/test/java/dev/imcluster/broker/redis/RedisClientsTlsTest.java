@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.imcluster.broker.config.RedisConfig;
 import dev.imcluster.broker.config.SecurityConfig;
-import dev.imcluster.broker.security.TestCerts;
+import dev.imcluster.broker.security.BackendTlsFiles;
 import dev.imcluster.broker.testinfra.RedisServerProcess;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -19,25 +19,16 @@ class RedisClientsTlsTest {
     @TempDir
     Path dir;
 
-    private Path write(String name, String pem) throws Exception {
-        return Files.writeString(dir.resolve(name), pem);
-    }
 
     @Test
     void aRedisThatRequiresClientCertificatesOfTheClustersCaAcceptsTheRole() throws Exception {
-        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
-        TestCerts server = ca.issue(dir, "redis", null, 2, "localhost");
-        TestCerts role = ca.issue(dir, "logic", null, 2, "demo.default.imcluster.internal");
-        Path caFile = write("ca.crt", ca.certPem());
-        try (RedisServerProcess redis = RedisServerProcess.launchTls(write("redis.crt", server.certPem()).toString(),
-                write("redis.key", server.keyPem()).toString(), caFile.toString())) {
+        BackendTlsFiles files = BackendTlsFiles.issue(dir, "redis", "logic");
+        try (RedisServerProcess redis = RedisServerProcess.launchTls(files.serverCertFile(), files.serverKeyFile(),
+                files.caFile())) {
             RedisConfig config = new RedisConfig();
             config.address = redis.tlsAddress();
             config.tls = true;
-            SecurityConfig.InternalTlsConfig internalTls = new SecurityConfig.InternalTlsConfig();
-            internalTls.certFile = write("tls.crt", role.certPem()).toString();
-            internalTls.keyFile = write("tls.key", role.keyPem()).toString();
-            internalTls.caFile = caFile.toString();
+            SecurityConfig.InternalTlsConfig internalTls = files.role();
 
             RedisClient client = RedisClients.client(config, internalTls, null);
             try (StatefulRedisConnection<String, String> c = client.connect()) {

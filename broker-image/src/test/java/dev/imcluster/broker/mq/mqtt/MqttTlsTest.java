@@ -10,6 +10,7 @@ import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.Position;
 import dev.imcluster.broker.security.InternalTls;
+import dev.imcluster.broker.security.BackendTlsFiles;
 import dev.imcluster.broker.security.TestCerts;
 import dev.imcluster.broker.testinfra.MosquittoServerProcess;
 import dev.imcluster.broker.testing.TestSupport;
@@ -33,25 +34,18 @@ class MqttTlsTest {
     @TempDir
     Path dir;
 
-    private String write(String name, String pem) throws Exception {
-        return Files.writeString(dir.resolve(name), pem).toString();
-    }
 
     @Test
     void aBrokerThatRequiresClientCertificatesOfTheClustersCaCarriesTheRolesMessages() throws Exception {
-        TestCerts.Authority ca = TestCerts.Authority.create(dir, "imcluster-ca");
-        TestCerts server = ca.issue(dir, "mosquitto", null, 2, "localhost");
-        TestCerts role = ca.issue(dir, "job", null, 2, "demo.default.imcluster.internal");
-        String caFile = write("ca.crt", ca.certPem());
-        try (MosquittoServerProcess mosquitto = MosquittoServerProcess.launchTls(write("mqtt.crt", server.certPem()),
-                write("mqtt.key", server.keyPem()), caFile)) {
+        BackendTlsFiles files = BackendTlsFiles.issue(dir, "mosquitto", "job");
+        TestCerts.Authority ca = files.ca();
+        try (MosquittoServerProcess mosquitto = MosquittoServerProcess.launchTls(files.serverCertFile(),
+                files.serverKeyFile(), files.caFile())) {
             BrokerConfig config = TestSupport.loopbackConfig();
             config.serverId = "job-tls";
             config.mq.backend = MqConfig.Backend.mqtt;
             config.mq.mqtt.url = mosquitto.tlsUrl();
-            config.security.internalTls.certFile = write("tls.crt", role.certPem());
-            config.security.internalTls.keyFile = write("tls.key", role.keyPem());
-            config.security.internalTls.caFile = caFile;
+            config.security.internalTls = files.role();
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (InternalTls tls = InternalTls.start(config.security.internalTls, meters);
                  MqttBus bus = new MqttBus(config, meters, tls.jdkContext())) {
