@@ -26,7 +26,8 @@ class CommandLineTest {
      */
     @Test
     void theBrokerGetsTheOperatorsJvmFlagsInTheProductionExamplesContainer() throws Exception {
-        String model = Files.readString(Path.of("../operator/src/main/java/dev/imcluster/operator/model/DeploymentModel.java"));
+        String model = Files.readString(
+                Path.of("../operator/src/main/java/dev/imcluster/operator/model/DeploymentModel.java"));
         Matcher operatorFlags = Pattern.compile("JVM_OPTIONS_ENV\\)\\s*\\.withValue\\(\"([^\"]+)\"\\)").matcher(model);
         assertThat(operatorFlags.find()).as("the operator's JVM flags in DeploymentModel").isTrue();
         String production = Files.readString(Path.of("../examples/production.yaml"));

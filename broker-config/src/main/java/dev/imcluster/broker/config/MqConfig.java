@@ -55,7 +55,8 @@ public final class MqConfig {
         public Map<String, String> properties = new LinkedHashMap<>();
         /**
          * TLS to the brokers: security.protocol SSL (SASL_SSL with SASL). With security.internalTls set, its caFile
-         * is the trust store and its certificate (PKCS#8 key) the client certificate, read at start.
+         * is trusted beside the JVM's public CAs and its certificate (PKCS#8 key) is the client certificate, read at
+         * start; ssl.truststore.* in properties replaces that trust.
          */
         public boolean tls = false;
         /** File holding the SASL JAAS password, if any. */

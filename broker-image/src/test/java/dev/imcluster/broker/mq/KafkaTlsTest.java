@@ -1,11 +1,7 @@
 package dev.imcluster.broker.mq;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.ByteString;
-import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
 import dev.imcluster.broker.mq.kafka.KafkaBus;
@@ -14,14 +10,9 @@ import dev.imcluster.broker.security.TestCerts;
 import dev.imcluster.broker.testing.TestSupport;
 import dev.imcluster.broker.testinfra.KafkaServerProcess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.errors.SslAuthenticationException;
@@ -35,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 class KafkaTlsTest {
     @TempDir
     Path dir;
-
 
     @Test
     void aKafkaThatRequiresClientCertificatesOfTheClustersCaCarriesTheRolesMessages() throws Exception {
@@ -52,17 +42,7 @@ class KafkaTlsTest {
             config.mq.kafka.tls = true;
             config.security.internalTls = files.role();
             try (KafkaBus bus = new KafkaBus(config, new SimpleMeterRegistry())) {
-                await().atMost(Duration.ofSeconds(60)).until(bus::healthy);
-                Set<String> handled = ConcurrentHashMap.newKeySet();
-                bus.subscribe("tls", e -> {
-                    handled.add(e.getMsgId());
-                    return CompletableFuture.completedFuture(null);
-                });
-                PushEnvelope e = PushEnvelope.newBuilder().setType(PushEnvelope.Type.ROOM).setRoom("r")
-                        .setMsg(ByteString.copyFromUtf8("m")).setMsgId(UUID.randomUUID().toString()).build();
-                Position position = bus.publish(e).get(30, TimeUnit.SECONDS);
-                assertThat(position.known()).isTrue();
-                await().atMost(Duration.ofSeconds(60)).until(() -> handled.contains(e.getMsgId()));
+                BusRoundTrip.carriesOneMessage(bus, Duration.ofSeconds(60));
             }
             // Trusting the CA is not enough: the listener wants a client certificate.
             Map<String, Object> trustOnly = Map.of("bootstrap.servers", kafka.bootstrapServers(),

@@ -1,8 +1,6 @@
 package dev.imcluster.broker.mq;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
@@ -15,7 +13,6 @@ import dev.imcluster.broker.testinfra.NatsServerProcess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -25,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class NatsTlsTest {
     @TempDir
     Path dir;
-
 
     @Test
     void aNatsThatRequiresClientCertificatesOfTheClustersCaAcceptsTheRole() throws Exception {
@@ -40,7 +36,7 @@ class NatsTlsTest {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (InternalTls tls = InternalTls.start(config.security.internalTls, meters);
                  NatsJetStreamBus bus = new NatsJetStreamBus(config, meters, tls.jdkContext())) {
-                await().atMost(Duration.ofSeconds(30)).until(bus::healthy);
+                BusRoundTrip.carriesOneMessage(bus, Duration.ofSeconds(30));
             }
             // Trusting the CA is not enough: the server wants a client certificate.
             javax.net.ssl.SSLContext trustOnly = TestCerts.trusting(ca.certificate());

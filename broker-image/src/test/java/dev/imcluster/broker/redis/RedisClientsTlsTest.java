@@ -19,7 +19,6 @@ class RedisClientsTlsTest {
     @TempDir
     Path dir;
 
-
     @Test
     void aRedisThatRequiresClientCertificatesOfTheClustersCaAcceptsTheRole() throws Exception {
         BackendTlsFiles files = BackendTlsFiles.issue(dir, "redis", "logic");

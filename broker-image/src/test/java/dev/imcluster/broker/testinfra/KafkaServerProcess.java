@@ -72,7 +72,7 @@ public final class KafkaServerProcess extends ExternalServerProcess {
         return started(new KafkaServerProcess(host, null));
     }
 
-    /** host:port of the broker's client listener (SSL with {@link #launchTls}), as {@code mq.kafka.bootstrapServers}. */
+    /** host:port of the client listener (SSL with {@link #launchTls}), as {@code mq.kafka.bootstrapServers}. */
     public String bootstrapServers() {
         return bindAddress + ":" + port;
     }

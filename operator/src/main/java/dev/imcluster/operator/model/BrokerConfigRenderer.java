@@ -401,8 +401,8 @@ public final class BrokerConfigRenderer {
         boolean tls = k != null && Boolean.TRUE.equals(k.tls);
         boolean sasl = k != null && k.authSecretRef != null;
         if (tls) {
-            // The broker then speaks SSL (SASL_SSL with SASL) and, with security.internalTls, checks Kafka against
-            // the internal CA and presents the role's certificate.
+            // The broker then speaks SSL (SASL_SSL with SASL) and, with security.internalTls, trusts the internal CA
+            // beside the JVM's public CAs and presents the role's certificate.
             m.put("tls", true);
         }
         Map<String, Object> props = new LinkedHashMap<>();

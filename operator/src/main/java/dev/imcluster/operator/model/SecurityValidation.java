@@ -16,7 +16,8 @@ final class SecurityValidation {
     /** Exactly one source of JWT keys. */
     static void jwtKeySource(AuthSpec auth, List<String> p) {
         if (auth != null && auth.jwt != null && java.util.stream.Stream.of(auth.jwt.secretRef,
-                auth.jwt.publicKeySecretRef, auth.jwt.jwksSecretRef, auth.jwt.jwksUrl).filter(java.util.Objects::nonNull).count() != 1) {
+                        auth.jwt.publicKeySecretRef, auth.jwt.jwksSecretRef, auth.jwt.jwksUrl)
+                .filter(java.util.Objects::nonNull).count() != 1) {
             p.add("spec." + AuthSpec.Jwt.ONE_KEY_SOURCE);
         }
     }

@@ -211,9 +211,9 @@ class BrokerConfigContractTest {
                 .containsExactly("spec.auth.jwt.jwksSecretRef", "idp-keys", "jwks.json");
         // The whole Secret is mounted (no subPath), so the kubelet's updates reach the file the broker re-reads.
         for (Role role : List.of(Role.LOGIC, Role.COMET)) {
-            assertThat(DeploymentModel.desired(c, role, BrokerConfigRenderer.render(c),
-                    OperatorConfig.defaults(), ApiCapabilities.current(), null).getSpec().getTemplate().getSpec().getContainers().get(0)
-                    .getVolumeMounts()).filteredOn(m -> m.getMountPath().equals(Mounts.AUTH_DIR))
+            var deployment = DeploymentModel.desired(c, role, BrokerConfigRenderer.render(c), OperatorConfig.defaults(),
+                    ApiCapabilities.current(), null);
+            assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts()).filteredOn(m -> m.getMountPath().equals(Mounts.AUTH_DIR))
                     .singleElement().satisfies(m -> assertThat(m.getSubPath()).isNull());
         }
     }

@@ -10,18 +10,16 @@ import javax.net.ssl.X509TrustManager;
 
 /** The certificate authorities the JVM trusts by default (its cacerts), as PEM for a kafka-clients PEM trust store. */
 final class JvmTrustedCertificates {
-    private static volatile String pem;
+    /** Read once, on first use (the holder class loads then). */
+    private static final class Holder {
+        static final String PEM = read();
+    }
 
     private JvmTrustedCertificates() {
     }
 
     static String pem() {
-        String cached = pem;
-        if (cached == null) {
-            cached = read();
-            pem = cached;
-        }
-        return cached;
+        return Holder.PEM;
     }
 
     private static String read() {

@@ -73,7 +73,8 @@ class KafkaBusPropertiesTest {
     @Test
     void aManagedKafkasPublicCaStaysTrustedBesideTheClustersAndAPrivateOneComesFromProperties() throws Exception {
         // The JVM's public CAs (a managed Kafka's certificate) are in the trust store with the cluster's CA.
-        String trusted = (String) KafkaBus.commonProperties(config(true, true, false)).get("ssl.truststore.certificates");
+        String trusted = (String) KafkaBus.commonProperties(config(true, true, false))
+                .get("ssl.truststore.certificates");
         assertThat(trusted).startsWith(CA);
         long cas = trusted.lines().filter(l -> l.equals("-----BEGIN CERTIFICATE-----")).count();
         assertThat(cas).as("the cluster's CA and the JVM's").isGreaterThan(10);
@@ -86,10 +87,12 @@ class KafkaBusPropertiesTest {
 
     @Test
     void withoutTlsInternalTlsIsNotUsedForKafka() throws Exception {
-        assertThat(KafkaBus.commonProperties(config(false, true, false))).containsEntry("security.protocol", "PLAINTEXT")
+        assertThat(KafkaBus.commonProperties(config(false, true, false)))
+                .containsEntry("security.protocol", "PLAINTEXT")
                 .doesNotContainKeys("ssl.truststore.certificates", "ssl.keystore.key");
         // SASL alone keeps the broker's default, SASL_SSL; the operator renders SASL_PLAINTEXT when TLS is off.
-        assertThat(KafkaBus.commonProperties(config(false, false, true))).containsEntry("security.protocol", "SASL_SSL");
+        assertThat(KafkaBus.commonProperties(config(false, false, true)))
+                .containsEntry("security.protocol", "SASL_SSL");
         BrokerConfig plain = config(false, false, true);
         plain.mq.kafka.properties.put("security.protocol", "SASL_PLAINTEXT");
         assertThat(KafkaBus.commonProperties(plain)).containsEntry("security.protocol", "SASL_PLAINTEXT");

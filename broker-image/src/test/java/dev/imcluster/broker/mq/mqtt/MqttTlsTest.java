@@ -1,28 +1,18 @@
 package dev.imcluster.broker.mq.mqtt;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.ByteString;
-import dev.imcluster.broker.api.internal.PushEnvelope;
 import dev.imcluster.broker.config.BrokerConfig;
 import dev.imcluster.broker.config.MqConfig;
-import dev.imcluster.broker.mq.Position;
+import dev.imcluster.broker.mq.BusRoundTrip;
 import dev.imcluster.broker.security.InternalTls;
 import dev.imcluster.broker.security.BackendTlsFiles;
 import dev.imcluster.broker.security.TestCerts;
 import dev.imcluster.broker.testinfra.MosquittoServerProcess;
 import dev.imcluster.broker.testing.TestSupport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -33,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 class MqttTlsTest {
     @TempDir
     Path dir;
-
 
     @Test
     void aBrokerThatRequiresClientCertificatesOfTheClustersCaCarriesTheRolesMessages() throws Exception {
@@ -49,17 +38,7 @@ class MqttTlsTest {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (InternalTls tls = InternalTls.start(config.security.internalTls, meters);
                  MqttBus bus = new MqttBus(config, meters, tls.jdkContext())) {
-                await().atMost(Duration.ofSeconds(30)).until(bus::healthy);
-                Set<String> handled = ConcurrentHashMap.newKeySet();
-                bus.subscribe("tls", e -> {
-                    handled.add(e.getMsgId());
-                    return CompletableFuture.completedFuture(null);
-                });
-                PushEnvelope e = PushEnvelope.newBuilder().setType(PushEnvelope.Type.ROOM).setRoom("r")
-                        .setMsg(ByteString.copyFromUtf8("m")).setMsgId(UUID.randomUUID().toString()).build();
-                Position position = bus.publish(e).get(30, TimeUnit.SECONDS);
-                assertThat(position.known()).isTrue();
-                await().atMost(Duration.ofSeconds(30)).until(() -> handled.contains(e.getMsgId()));
+                BusRoundTrip.carriesOneMessage(bus, Duration.ofSeconds(30));
             }
             // Trusting the CA is not enough: the broker wants a client certificate.
             MqttConnectionOptions trustOnly = new MqttConnectionOptions();

@@ -50,8 +50,8 @@ public class MqSpec {
         @Pattern("^[a-zA-Z0-9._-]{1,249}$")
         public String topic;
 
-        @JsonPropertyDescription("Connect to Kafka over TLS (SASL_SSL with authSecretRef). With spec.tls.internal, the "
-                + "roles check Kafka's certificate against the cluster's CA and present their own.")
+        @JsonPropertyDescription("Connect to Kafka over TLS (SASL_SSL with authSecretRef). With spec.tls.internal, the"
+                + " roles trust the cluster's CA beside the JVM's public CAs and present their own certificate.")
         public Boolean tls;
 
         @JsonPropertyDescription("SASL credentials: a Secret with keys '" + KafkaAuth.USERNAME_KEY + "' and '"
